@@ -1,0 +1,3 @@
+"""ilrs: the International Lunar Research Station in software."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The one Settings object; nothing else in ilrs reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get("ILRS_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "ilrs"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and service addresses, read once from ``ILRS_*`` environment variables."""
+
+    data_dir: Path = PACKAGE_DATA
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    output_dir: Path = field(default_factory=lambda: Path(os.environ.get("ILRS_OUTPUT_DIR", "out")))
+    database_url: str = field(default_factory=lambda: os.environ.get("ILRS_DATABASE_URL", "sqlite:///ilrs.db"))
+    dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("ILRS_DASK_SCHEDULER") or None)
+    no_cache: bool = field(default_factory=lambda: os.environ.get("ILRS_NO_CACHE", "") not in ("", "0"))
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def override_settings(**changes) -> Settings:
+    """Replace settings (tests, CLI flags); returns the new object."""
+    global _settings
+    from dataclasses import replace
+
+    _settings = replace(get_settings(), **changes)
+    return _settings

@@ -1,0 +1,37 @@
+"""Physical and lunar constants, SI units unless the name says otherwise; each cites its source."""
+
+#: LOLA reference sphere radius [m]. LOLA PDS products (LDEM_*, PGDA 78) give heights above this sphere.
+MOON_RADIUS_M = 1_737_400.0
+
+#: Nominal solar radius [m]. IAU 2015 Resolution B3 (Mamajek et al. 2015, arXiv:1510.07674).
+SUN_RADIUS_M = 695_700_000.0
+
+#: Earth equatorial radius [m]. IAU 2015 Resolution B3 nominal value.
+EARTH_EQUATORIAL_RADIUS_M = 6_378_137.0
+
+#: Earth polar radius [m]. IAU 2015 Resolution B3 nominal value.
+EARTH_POLAR_RADIUS_M = 6_356_752.0
+
+#: Astronomical unit [m]. IAU 2012 Resolution B2.
+AU_M = 149_597_870_700.0
+
+#: Speed of light [m/s]. SI definition.
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+
+#: Seconds per day [s].
+DAY_S = 86_400.0
+
+#: Mean synodic month [s] (29.530589 d). Meeus, Astronomical Algorithms, 2nd ed., ch. 49.
+SYNODIC_MONTH_S = 29.530589 * DAY_S
+
+#: Lunar nodal precession cycle [s] (18.6 years = 6798.38 d). Meeus, ch. 47.
+NODAL_CYCLE_S = 6798.38 * DAY_S
+
+#: NAIF integer codes (NAIF IDs required reading).
+NAIF_SUN = 10
+NAIF_EARTH = 399
+NAIF_MOON = 301
+
+#: Moon body-fixed frame of the LOLA data: DE440 principal axes rotated to the DE421 mean-Earth/polar-axis
+#: frame (NAIF frame kernel moon_de440_220930.tf, frame ID 31009).
+MOON_ME_FRAME = "MOON_ME_DE440_ME421"

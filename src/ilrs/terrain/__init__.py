@@ -1,0 +1,1 @@
+"""Terrain: DEM objects, nested mosaics, horizons, slopes, site metrics and named sites."""
