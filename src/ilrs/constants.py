@@ -12,6 +12,10 @@ EARTH_EQUATORIAL_RADIUS_M = 6_378_137.0
 #: Earth polar radius [m]. IAU 2015 Resolution B3 nominal value.
 EARTH_POLAR_RADIUS_M = 6_356_752.0
 
+#: Earth mean radius R1 = (2a + b) / 3 [m]. IUGG; Moritz 2000, "Geodetic Reference System 1980",
+#: J. Geodesy 74:128 (6371.0088 km).
+EARTH_MEAN_RADIUS_M = 6_371_008.8
+
 #: Astronomical unit [m]. IAU 2012 Resolution B2.
 AU_M = 149_597_870_700.0
 
