@@ -28,7 +28,7 @@ def _is_scalar_time(times) -> bool:
     return np.ndim(times) == 0
 
 
-def topocentric(body: str, lat_deg: float, lon_deg: float, times, height_m: float = 0.0):
+def topocentric(body: str, lat_deg: float, lon_deg: float, times, height_m: float = 0.0) -> tuple:
     """Apparent azimuth and elevation of the Sun or the Earth from a point on the lunar sphere.
 
     Parameters

@@ -324,7 +324,8 @@ def body_position_me(body: str, et, *, method: str = "auto") -> np.ndarray:
     return _directions((name,), et, method, None)[name]
 
 
-def topocentric_az_el(body: str, et, lat_deg, lon_deg, height_m=0.0, *, method: str = "auto"):
+def topocentric_az_el(body: str, et, lat_deg, lon_deg, height_m=0.0, *,
+                      method: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Azimuth, elevation and distance of the Sun or the Earth from a point on the lunar sphere.
 
     Parameters
