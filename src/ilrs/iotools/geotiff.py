@@ -1,20 +1,91 @@
-"""GeoTIFF DEMs through rasterio, for any CRS that pyproj knows."""
+"""GeoTIFF DEMs through rasterio, for any lunar CRS that pyproj knows; atomic GeoTIFF writing."""
 
 from __future__ import annotations
 
+import math
+import os
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ilrs.constants import MOON_RADIUS_M
 from ilrs.errors import IlrsError
+from ilrs.iotools.atomic import atomic_path
 from ilrs.terrain.dem import Dem
-from ilrs.terrain.projection import PyprojProjection, SouthPolarStereographic
+from ilrs.terrain.projection import LonLat, Projection, PyprojProjection, SouthPolarStereographic
 
 #: A planetary body whose CRS radius is within this of the Moon's is taken as lunar [m].
 _LUNAR_RADIUS_RANGE_M = (1_730_000.0, 1_745_000.0)
 
+#: Heights above the 1737.4 km sphere span about -9.1 km to +10.8 km (LOLA, Smith et al. 2010, GRL 37);
+#: anything beyond this is a wrong unit, radii instead of heights, or an undeclared no-data value [m].
+LUNAR_HEIGHT_LIMIT_M = 25_000.0
 
-def _projection_from_crs(crs_wkt: str, path: Path):
+#: The CRS written for a south polar stereographic grid on the LOLA sphere.
+DEFAULT_POLAR_CRS = "IAU_2015:30135"
+
+#: The lunar geographic CRS (sphere R = 1737400 m, planetocentric, east longitude) for :class:`LonLat` grids.
+DEFAULT_GEOGRAPHIC_CRS = "IAU_2015:30100"
+
+#: Classic TIFF and BigTIFF, little- and big-endian.
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+_HINT_LUNAR = "ilrs needs lunar DEMs; reproject to a lunar CRS such as IAU_2015:30135 (gdalwarp -t_srs ...)"
+
+
+def check_lunar_heights(z: np.ndarray, source: str) -> None:
+    """Raise an :class:`IlrsError` unless ``z`` holds some finite heights, all plausible for the Moon [m]."""
+    finite = np.isfinite(z)
+    if not finite.any():
+        raise IlrsError("DEM holds no valid height (every cell is no-data or NaN)", source=source,
+                        hint="check the file and its no-data value")
+    lo = float(np.min(z, where=finite, initial=np.inf))
+    hi = float(np.max(z, where=finite, initial=-np.inf))
+    if lo < -LUNAR_HEIGHT_LIMIT_M or hi > LUNAR_HEIGHT_LIMIT_M:
+        if lo > 1.0e6:
+            hint = f"the values look like radii: subtract the reference radius ({MOON_RADIUS_M:.0f} m)"
+        else:
+            hint = "expected metres above the 1737.4 km sphere; check the unit and declare the no-data value"
+        raise IlrsError(f"heights range from {lo:.6g} to {hi:.6g} m, beyond +-{LUNAR_HEIGHT_LIMIT_M:.0f} m",
+                        source=source, hint=hint)
+
+
+def _is_south_polar_sphere(crs) -> bool:
+    """True if ``crs`` is exactly the south polar stereographic map of :func:`stereo_south_forward`."""
+    if crs.ellipsoid is None or not crs.is_projected:
+        return False
+    if abs(crs.ellipsoid.semi_major_metre - crs.ellipsoid.semi_minor_metre) > 1e-6:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # to_dict is only used to recognise the polar map
+        params = crs.to_dict()
+
+    def num(key: str, default: float) -> float:
+        try:
+            return float(params.get(key, default))
+        except (TypeError, ValueError):
+            return math.nan
+
+    lat_ts = num("lat_ts", -90.0)
+    return (
+        params.get("proj") == "stere"
+        and abs(num("lat_0", 0.0) + 90.0) < 1e-9
+        and num("lon_0", 0.0) == 0.0
+        and num("k", num("k_0", 1.0)) == 1.0
+        and num("x_0", 0.0) == 0.0
+        and num("y_0", 0.0) == 0.0
+        # variant B with lat_ts = -90 is variant A with k = 1; any other lat_ts rescales the map
+        and abs(lat_ts + 90.0) < 1e-9
+        and params.get("units", "m") == "m"
+        and "to_meter" not in params
+        and params.get("pm", 0) in (0, "0")
+    )
+
+
+def _projection_from_crs(crs_wkt: str, path: Path, x_west_edge: float) -> tuple[Projection, float]:
+    """The projection for a GeoTIFF's CRS and the size of one grid unit in metres."""
     from pyproj import CRS
     from pyproj.exceptions import CRSError
 
@@ -23,59 +94,209 @@ def _projection_from_crs(crs_wkt: str, path: Path):
     except CRSError as exc:
         raise IlrsError(f"unknown or malformed CRS ({exc})", source=str(path),
                         hint="use a GeoTIFF whose CRS pyproj can read, e.g. IAU_2015:30135") from exc
-    radius = crs.ellipsoid.semi_major_metre if crs.ellipsoid else float("nan")
+    if crs.ellipsoid is None or crs.geodetic_crs is None:
+        raise IlrsError(f"CRS {crs.name!r} is unknown or incomplete (no datum), so not placeable on the Moon",
+                        source=str(path),
+                        hint="assign the lunar CRS the data are in, e.g. gdal_edit.py -a_srs IAU_2015:30135")
+    radius = crs.ellipsoid.semi_major_metre
     if not (_LUNAR_RADIUS_RANGE_M[0] <= radius <= _LUNAR_RADIUS_RANGE_M[1]):
-        raise IlrsError(f"CRS {crs.name!r} is not on the Moon (semi-major axis {radius:.0f} m)", source=str(path),
-                        hint="ilrs needs lunar DEMs; reproject to a lunar CRS such as IAU_2015:30135")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # to_dict is only used to recognise the polar map
-        params = crs.to_dict()
-    if (
-        params.get("proj") == "stere"
-        and abs(float(params.get("lat_0", 0.0)) + 90.0) < 1e-9
-        and float(params.get("lon_0", 0.0)) == 0.0
-        and float(params.get("k", params.get("k_0", 1.0))) == 1.0
-        and float(params.get("x_0", 0.0)) == 0.0
-        and float(params.get("y_0", 0.0)) == 0.0
-        and abs(float(params.get("lat_ts", -90.0)) + 90.0) < 1e-9
-        and crs.ellipsoid.inverse_flattening in (0.0, float("inf"))
-    ):
-        return SouthPolarStereographic(radius_m=radius)
+        body = " (an Earth CRS)" if 6.3e6 < radius < 6.4e6 else ""
+        raise IlrsError(f"CRS {crs.name!r} is not on the Moon{body}: semi-major axis {radius:.0f} m",
+                        source=str(path), hint=_HINT_LUNAR)
+    if _is_south_polar_sphere(crs):
+        return SouthPolarStereographic(radius_m=radius), 1.0
+    if crs.is_geographic:
+        lon_axis = [a for a in crs.axis_info if a.direction in ("east", "west")]
+        if len(crs.axis_info) != 2 or not lon_axis or lon_axis[0].direction != "east" or (
+                abs(crs.axis_info[0].unit_conversion_factor - math.pi / 180.0) > 1e-12):
+            raise IlrsError(f"geographic CRS {crs.name!r} is not in degrees of east longitude",
+                            source=str(path),
+                            hint="reproject to IAU_2015:30100 or IAU_2015:30135")
+        return LonLat(lon_origin_deg=x_west_edge), math.radians(1.0) * radius
     if not crs.is_projected:
-        raise IlrsError(f"CRS {crs.name!r} is geographic; ilrs reads projected GeoTIFFs", source=str(path),
+        raise IlrsError(f"CRS {crs.name!r} is neither projected nor geographic", source=str(path),
                         hint="reproject to IAU_2015:30135 (south polar stereographic)")
-    return PyprojProjection(crs, crs.geodetic_crs)
+    geo = crs.geodetic_crs
+    lon_dirs = [a.direction for a in geo.axis_info if a.direction in ("east", "west")]
+    if lon_dirs != ["east"]:
+        raise IlrsError(f"CRS {crs.name!r} counts longitude {lon_dirs[0] if lon_dirs else '?'}ward",
+                        source=str(path), hint="use an east-positive lunar CRS such as IAU_2015:30135")
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return PyprojProjection(crs, geo), float(unit)
 
 
-def read_geotiff(path: str | Path, name: str | None = None) -> Dem:
-    """Read band 1 of a GeoTIFF DEM of heights above the lunar sphere [m]; no-data becomes NaN."""
+def _describe(exc: BaseException) -> str:
+    """The distinct messages along an exception's chain (GDAL puts the useful one in the cause)."""
+    seen: list[str] = []
+    e: BaseException | None = exc
+    while e is not None and len(seen) < 4:
+        msg = str(e).strip()
+        if msg and msg not in seen and "See previous exception" not in msg:
+            seen.append(msg)
+        e = e.__cause__ or e.__context__
+    return "; ".join(seen) or type(exc).__name__
+
+
+def read_geotiff(path: str | Path, name: str | None = None, band: int = 1) -> Dem:
+    """Read one band of a GeoTIFF DEM of heights above the lunar sphere [m]; no-data becomes NaN.
+
+    Any lunar CRS that pyproj knows is accepted: south polar stereographic on the sphere (by EPSG-style code,
+    IAU code or an equivalent PROJ string) gets the fast closed-form :class:`SouthPolarStereographic`; a lunar
+    geographic CRS gets :class:`LonLat`; any other projected lunar CRS goes through :class:`PyprojProjection`.
+    GDAL scale/offset metadata are applied. Every bad input raises :class:`IlrsError` naming the file.
+    """
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     path = Path(path)
     if not path.exists():
         raise IlrsError("file not found", source=str(path), hint="check the path")
+    if not path.is_file():
+        raise IlrsError("not a file", source=str(path), hint="give the path of a GeoTIFF file")
     try:
-        with rasterio.open(path) as src:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise IlrsError(f"cannot open the file ({exc.strerror})", source=str(path),
+                        hint="check the file's permissions") from exc
+    if magic not in _TIFF_MAGIC:
+        raise IlrsError(f"not a TIFF file (it starts with {magic!r})", source=str(path),
+                        hint="give a GeoTIFF; PDS3 IMG/LBL products are read with read_pds3")
+    try:
+        # a missing geotransform is reported below as an IlrsError, not as a warning
+        with warnings.catch_warnings(action="ignore", category=NotGeoreferencedWarning), \
+                rasterio.open(path, driver="GTiff") as src:
             if src.crs is None:
                 raise IlrsError("GeoTIFF has no CRS", source=str(path),
                                 hint="assign one, e.g. gdal_edit.py -a_srs IAU_2015:30135")
+            if not 1 <= band <= src.count:
+                raise IlrsError(f"band {band} requested, the file has {src.count}", source=str(path),
+                                hint=f"choose a band in 1..{src.count}")
             t = src.transform
             if t.b != 0.0 or t.d != 0.0:
                 raise IlrsError("rotated or sheared grids are not supported", source=str(path),
-                                hint="warp to a north-up grid")
-            heights = src.read(1, masked=True).astype(np.float64)
+                                hint="warp to a north-up grid (gdalwarp)")
+            finite = all(math.isfinite(v) for v in (t.a, t.c, t.e, t.f))
+            if t.is_identity or t.a == 0.0 or t.e == 0.0 or not finite:
+                raise IlrsError("the GeoTIFF has no usable georeferencing (geotransform)", source=str(path),
+                                hint="georeference it, e.g. gdal_translate -a_ullr ... -a_srs IAU_2015:30135")
+            if np.dtype(src.dtypes[band - 1]).kind == "c":
+                raise IlrsError("complex-valued raster", source=str(path), hint="a DEM holds real heights")
+            masked = src.read(band, masked=True)
+            scale = src.scales[band - 1] if src.scales else 1.0
+            offset = src.offsets[band - 1] if src.offsets else 0.0
             crs_wkt = src.crs.to_wkt()
     except IlrsError:
         raise
-    except (RasterioIOError, OSError, ValueError) as exc:
-        raise IlrsError(f"cannot read raster ({exc})", source=str(path),
-                        hint="the file is corrupt, truncated or not a GeoTIFF") from exc
-    z = np.ma.filled(heights, np.nan)
-    if not np.isfinite(z).any():
-        raise IlrsError("DEM holds no valid height (every cell is no-data or NaN)", source=str(path),
-                        hint="check the no-data value and the file")
-    projection = _projection_from_crs(crs_wkt, path)
-    return Dem(z, t.c + t.a / 2, t.f + t.e / 2, t.a, t.e, projection, name or path.stem, str(path))
+    except (RasterioError, CPLE_BaseError, OSError, ValueError) as exc:
+        raise IlrsError(f"cannot read the raster: {_describe(exc)}", source=str(path),
+                        hint="the file is truncated or corrupt; copy or download it again") from exc
+    rows, cols = masked.shape
+    projection, unit_m = _projection_from_crs(crs_wkt, path, x_west_edge=min(t.c, t.c + t.a * cols))
+    if isinstance(projection, LonLat):
+        south, north = sorted((t.f, t.f + t.e * rows))
+        if south < -90.0 - 1e-6 or north > 90.0 + 1e-6 or abs(t.a) * cols > 360.0 + 1e-6:
+            span = abs(t.a) * cols
+            raise IlrsError(f"lon/lat grid spans latitudes {south:g}..{north:g} and {span:g} deg longitude",
+                            source=str(path),
+                            hint="the geotransform is wrong for a lon/lat grid (at most -90..90 and 360 deg)")
+    z = np.ma.filled(masked.astype(np.float64), np.nan)
+    if scale != 1.0 or offset != 0.0:
+        z = z * scale + offset
+    check_lunar_heights(z, str(path))
+    return Dem(z, t.c + t.a / 2, t.f + t.e / 2, t.a, t.e, projection, name or path.stem, str(path),
+               cell_size_m=abs(t.a) * unit_m)
+
+
+def crs_of(projection: Projection):
+    """The rasterio CRS for a DEM projection (IAU codes for the LOLA sphere, else a PROJ definition)."""
+    from rasterio.crs import CRS
+
+    if isinstance(projection, SouthPolarStereographic):
+        if projection.radius_m == MOON_RADIUS_M:
+            return CRS.from_user_input(DEFAULT_POLAR_CRS)
+        return CRS.from_proj4(f"+proj=stere +lat_0=-90 +lon_0=0 +k=1 +x_0=0 +y_0=0 +R={projection.radius_m!r}"
+                              " +units=m +no_defs")
+    if isinstance(projection, LonLat):
+        return CRS.from_user_input(DEFAULT_GEOGRAPHIC_CRS)
+    if isinstance(projection, PyprojProjection):
+        return CRS.from_wkt(projection.crs.to_wkt())
+    raise TypeError(f"no CRS known for projection {type(projection).__name__}; pass crs=")
+
+
+def write_geotiff(
+    path: str | os.PathLike[str],
+    data: Dem | np.ndarray,
+    *,
+    grid: Dem | None = None,
+    crs: str | None = None,
+    nodata: float | None = math.nan,
+    band_names: Sequence[str] | None = None,
+) -> Path:
+    """Write a float32 GeoTIFF (deflate, floating-point predictor) atomically; return the path.
+
+    Parameters
+    ----------
+    path
+        The file to write; it is replaced atomically (temp file in the same directory, fsync, rename).
+    data
+        A :class:`Dem` (its heights [m] and georeferencing), or an array of shape (rows, cols) or
+        (bands, rows, cols) laid on the grid of ``grid``.
+    grid
+        The DEM whose georeferencing an array is written with; ignored for a :class:`Dem` ``data``.
+    crs
+        Any CRS string rasterio accepts; default: the CRS of the grid's projection (``IAU_2015:30135`` for
+        the LOLA south polar grids, ``IAU_2015:30100`` for :class:`LonLat`).
+    nodata
+        The no-data value written to the file; NaN cells are stored as it. ``None`` declares none.
+    band_names
+        One description per band.
+    """
+    import rasterio
+    from rasterio.crs import CRS
+    from rasterio.transform import Affine
+
+    path = Path(path)
+    if isinstance(data, Dem):
+        grid, array = data, data.heights_m
+    else:
+        array = np.asarray(data)
+        if grid is None:
+            raise TypeError("write_geotiff needs grid= (a Dem giving the georeferencing) to write an array")
+    if array.ndim == 2:
+        array = array[np.newaxis]
+    if array.ndim != 3 or array.shape[1:] != grid.shape:
+        raise ValueError(f"array shape {np.shape(data)} does not match the grid {grid.shape} "
+                         "(expected (rows, cols) or (bands, rows, cols))")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"cannot write a {array.dtype} array as float32 heights")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = array.astype(np.float32)
+    if np.isinf(out).sum() != np.isinf(array).sum():
+        raise ValueError("values beyond the float32 range cannot be written")
+    if nodata is not None and not math.isnan(nodata):
+        if np.any(out == np.float32(nodata)):
+            raise ValueError(f"the data contain the no-data value {nodata}; choose another or nodata=nan")
+        out = np.where(np.isnan(out), np.float32(nodata), out)
+    if band_names is not None and len(band_names) != out.shape[0]:
+        raise ValueError(f"{len(band_names)} band names for {out.shape[0]} bands")
+    rasterio_crs = CRS.from_user_input(crs) if crs is not None else crs_of(grid.projection)
+    bands, rows, cols = out.shape
+    transform = Affine(grid.dx, 0.0, grid.x0 - grid.dx / 2, 0.0, grid.dy, grid.y0 - grid.dy / 2)
+    profile = dict(driver="GTiff", width=cols, height=rows, count=bands, dtype="float32", crs=rasterio_crs,
+                   transform=transform, nodata=nodata, compress="deflate", predictor=3, interleave="band",
+                   BIGTIFF="IF_SAFER")
+    if rows >= 256 and cols >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            # metadata before pixels, so GDAL writes the directory at the start of the file
+            if band_names is not None:
+                for i, band_name in enumerate(band_names, start=1):
+                    dst.set_band_description(i, band_name)
+            dst.update_tags(AREA_OR_POINT="Area")
+            if isinstance(data, Dem) and data.source:
+                dst.update_tags(SOURCE=data.source)
+            dst.write(out)
+    return path

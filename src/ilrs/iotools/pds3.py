@@ -9,6 +9,7 @@ import numpy as np
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.errors import IlrsError
+from ilrs.iotools.geotiff import check_lunar_heights
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat, SouthPolarStereographic
 
@@ -18,123 +19,267 @@ _DTYPES = {
     ("PC_REAL", 32): "<f4", ("IEEE_REAL", 32): ">f4", ("PC_REAL", 64): "<f8", ("IEEE_REAL", 64): ">f8",
     ("UNSIGNED_INTEGER", 8): "u1", ("MSB_UNSIGNED_INTEGER", 8): "u1", ("LSB_UNSIGNED_INTEGER", 8): "u1",
 }
+# PDS3 synonyms (PDS Standards Reference, appendix C)
+for _alias, _name in (
+    ("INTEGER", "MSB_INTEGER"), ("MAC_INTEGER", "MSB_INTEGER"), ("SUN_INTEGER", "MSB_INTEGER"),
+    ("PC_INTEGER", "LSB_INTEGER"), ("VAX_INTEGER", "LSB_INTEGER"),
+    ("UNSIGNED_INTEGER", "MSB_UNSIGNED_INTEGER"), ("PC_UNSIGNED_INTEGER", "LSB_UNSIGNED_INTEGER"),
+    ("FLOAT", "IEEE_REAL"), ("REAL", "IEEE_REAL"), ("MAC_REAL", "IEEE_REAL"), ("SUN_REAL", "IEEE_REAL"),
+):
+    for _bits in (8, 16, 32, 64):
+        if (_name, _bits) in _DTYPES and (_alias, _bits) not in _DTYPES:
+            _DTYPES[(_alias, _bits)] = _DTYPES[(_name, _bits)]
+
+#: Labels are small; an attached label is read only this far into its file [bytes].
+_MAX_LABEL_BYTES = 1 << 20
+
+_HINT_PROJ = "supported: SIMPLE CYLINDRICAL (centre latitude 0), POLAR STEREOGRAPHIC (south pole, lon 0)"
 
 
 def parse_label(text: str) -> dict:
-    """Parse a PDS3 ODL label into nested dicts (objects by name); values stay strings, units stripped."""
+    """Parse a PDS3 ODL label into nested dicts (objects and groups by name); values stay strings.
+
+    Units (``<km>``) and quotes are stripped, except in pointers (``^IMAGE``), whose ``<BYTES>`` unit matters.
+    Parsing stops at the ``END`` statement, so an attached label's binary data are never parsed.
+    """
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     root: dict = {}
     stack = [root]
     key = None
     buf = ""
+
+    def unbalanced(v: str) -> bool:
+        if v.count('"') % 2 == 1:
+            return True
+        bare = re.sub(r'"[^"]*"', "", v)  # brackets inside quoted text do not open a list
+        return bare.count("(") > bare.count(")") or bare.count("{") > bare.count("}")
+
+    def store(k: str, v: str) -> None:
+        v = v.strip()
+        if not k.startswith("^"):
+            v = re.sub(r"<[^>]*>", "", v).strip()
+        stack[-1][k] = v.strip('"') if v.count('"') == 2 and v[0] == v[-1] == '"' else v
+
     for raw in text.splitlines():
         line = raw.strip()
-        if key is not None:  # continuation of a quoted multi-line value
+        if key is not None:  # continuation of a multi-line value
             buf += " " + line
-            if buf.count('"') % 2 == 0:
-                stack[-1][key] = buf.strip().strip('"')
+            if not unbalanced(buf):
+                store(key, re.sub(r"\s+", " ", buf))
                 key = None
             continue
-        if not line or line == "END":
-            continue
-        if "=" not in line:
+        if line == "END":
+            break
+        if not line or "=" not in line:
             continue
         k, v = (s.strip() for s in line.split("=", 1))
-        if k == "OBJECT":
+        if k in ("OBJECT", "GROUP"):
             obj: dict = {}
-            stack[-1][v] = obj
+            stack[-1][v.strip('"')] = obj
             stack.append(obj)
             continue
-        if k == "END_OBJECT":
+        if k in ("END_OBJECT", "END_GROUP"):
             if len(stack) > 1:
                 stack.pop()
             continue
-        if v.count('"') % 2 == 1:
+        if unbalanced(v):
             key, buf = k, v
             continue
-        v = re.sub(r"<[^>]*>", "", v).strip().strip('"')
-        stack[-1][k] = v
+        store(k, v)
     return root
 
 
-def _num(obj: dict, key: str, path: Path) -> float:
+def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float:
+    if key not in obj and default is not None:
+        return default
     try:
         return float(obj[key])
     except KeyError as exc:
         raise IlrsError(f"label lacks {key}", source=str(path), hint="add it to the PDS3 label") from exc
-    except ValueError as exc:
-        raise IlrsError(f"label value {key} = {obj[key]!r} is not a number", source=str(path)) from exc
+    except (TypeError, ValueError) as exc:
+        raise IlrsError(f"label value {key} = {obj[key]!r} is not a number", source=str(path),
+                        hint="fix the value in the label") from exc
+
+
+def _pds_integer(text: str) -> int | None:
+    """A PDS3 integer, plain or based (``16#FF7FFFFB#``); None if it is neither."""
+    m = re.fullmatch(r"\s*(\d+)#([0-9A-Za-z]+)#\s*", text)
+    try:
+        return int(m.group(2), int(m.group(1))) if m else int(text)
+    except ValueError:
+        return None
+
+
+def _unit_of(label_text: str, key: str) -> str:
+    m = re.search(rf"^\s*{key}\s*=\s*[^<\n]*<([^>]*)>", label_text, flags=re.M)
+    return m.group(1).strip().upper() if m else ""
+
+
+def _read_label_text(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_MAX_LABEL_BYTES)
+    except OSError as exc:
+        raise IlrsError(f"cannot read the label ({exc.strerror})", source=str(path),
+                        hint="check the file's permissions") from exc
+    m = re.search(rb"(^|[\r\n])END[ \t]*(\r?\n|$)", head)
+    if m is None or b"=" not in head[: m.start() + 1]:
+        raise IlrsError("not a PDS3 label (no 'KEY = VALUE' lines ending in END)", source=str(path),
+                        hint="pass the detached .LBL file (or an IMG with an attached label)")
+    return head[: m.end()].decode("latin-1")
+
+
+def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
+    """The image file and the byte offset of the image in it, from the ``^IMAGE`` pointer."""
+    pointer = label["^IMAGE"].strip()
+    record_bytes = label.get("RECORD_BYTES")
+
+    def offset_of(spec: str) -> int:
+        spec = spec.strip()
+        is_bytes = bool(re.search(r"<\s*BYTES?\s*>", spec, flags=re.I))
+        n = _pds_integer(re.sub(r"<[^>]*>", "", spec))
+        if n is None or n < 1:
+            raise IlrsError(f"^IMAGE offset {spec!r} is not a positive integer", source=str(label_path),
+                            hint="fix the ^IMAGE pointer")
+        if is_bytes:
+            return n - 1
+        rb = _pds_integer(record_bytes) if isinstance(record_bytes, str) else None
+        if not rb:
+            raise IlrsError("^IMAGE counts records but RECORD_BYTES is missing", source=str(label_path),
+                            hint="add RECORD_BYTES to the label")
+        return (n - 1) * rb
+
+    m = re.fullmatch(r'\(\s*"?([^",]+?)"?\s*,\s*(.+?)\s*\)', pointer)
+    if m:
+        name, offset = m.group(1), offset_of(m.group(2))
+    elif re.fullmatch(r"\d[^\"]*", pointer):  # attached label: the image follows it in the same file
+        return label_path, offset_of(pointer)
+    else:
+        name, offset = pointer.strip("()").strip().strip('"'), 0
+    img_path = label_path.with_name(name)
+    if not img_path.exists():
+        alt = [p for p in label_path.parent.iterdir() if p.name.lower() == name.lower()]
+        if not alt:
+            raise IlrsError(f"image file {name} named by ^IMAGE not found next to the label",
+                            source=str(label_path), hint=f"put {name} in {label_path.parent}")
+        img_path = alt[0]
+    return img_path, offset
 
 
 def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
-    """Read a PDS3 DEM from its detached label (.LBL) and image (.IMG); heights above the sphere [m]."""
+    """Read a PDS3 DEM from its label (.LBL, or an IMG with an attached label); heights above the sphere [m].
+
+    Supports simple cylindrical (centre latitude 0, east longitude) and south polar stereographic (centre
+    longitude 0) maps, 8-64 bit samples, SCALING_FACTOR/OFFSET (an OFFSET above 1000 km is read as the sphere
+    radius, as in LOLA labels) and MISSING_CONSTANT (plain or based integers, e.g. ``16#FF7FFFFB#``).
+    """
     label_path = Path(label_path)
+    src = str(label_path)
     if not label_path.exists():
-        raise IlrsError("label file not found", source=str(label_path), hint="give the .LBL next to the .IMG")
-    try:
-        label = parse_label(label_path.read_text(errors="replace"))
-    except OSError as exc:
-        raise IlrsError(f"cannot read label ({exc})", source=str(label_path)) from exc
+        raise IlrsError("label file not found", source=src, hint="give the .LBL next to the .IMG")
+    if not label_path.is_file():
+        raise IlrsError("not a file", source=src, hint="give the path of a PDS3 .LBL file")
+    text = _read_label_text(label_path)
+    label = parse_label(text)
     image = label.get("IMAGE")
     proj = label.get("IMAGE_MAP_PROJECTION")
-    pointer = label.get("^IMAGE")
-    if not isinstance(image, dict) or not isinstance(proj, dict) or not pointer:
-        raise IlrsError("label lacks IMAGE, IMAGE_MAP_PROJECTION or ^IMAGE", source=str(label_path),
-                        hint="a PDS3 DEM label needs all three")
-    img_name = pointer.split(",")[0].strip().strip("()").strip('"')
-    img_path = label_path.with_name(img_name)
-    if not img_path.exists():
-        alt = [p for p in label_path.parent.iterdir() if p.name.lower() == img_name.lower()]
-        if not alt:
-            raise IlrsError(f"image file {img_name} named by ^IMAGE not found", source=str(label_path))
-        img_path = alt[0]
-    lines = int(_num(image, "LINES", label_path))
-    samples = int(_num(image, "LINE_SAMPLES", label_path))
-    stype = image.get("SAMPLE_TYPE", "")
-    bits = int(_num(image, "SAMPLE_BITS", label_path))
-    dtype = _DTYPES.get((stype, bits))
+    if not isinstance(image, dict) or not isinstance(proj, dict) or not label.get("^IMAGE"):
+        missing = [k for k, ok in (("OBJECT = IMAGE", isinstance(image, dict)),
+                                   ("OBJECT = IMAGE_MAP_PROJECTION", isinstance(proj, dict)),
+                                   ("^IMAGE", bool(label.get("^IMAGE")))) if not ok]
+        raise IlrsError(f"label lacks {', '.join(missing)}", source=src,
+                        hint="a PDS3 DEM label needs IMAGE, IMAGE_MAP_PROJECTION and an ^IMAGE pointer")
+    target = label.get("TARGET_NAME", "MOON").strip('"').upper()
+    if target != "MOON":
+        raise IlrsError(f"TARGET_NAME is {target}, not MOON", source=src, hint="ilrs needs lunar DEMs")
+    img_path, start = _image_location(label, label_path)
+
+    lines = _num(image, "LINES", label_path)
+    samples = _num(image, "LINE_SAMPLES", label_path)
+    bits = _num(image, "SAMPLE_BITS", label_path)
+    if lines < 1 or samples < 1 or lines != int(lines) or samples != int(samples):
+        raise IlrsError(f"LINES = {image['LINES']}, LINE_SAMPLES = {image['LINE_SAMPLES']}: not a grid",
+                        source=src, hint="both must be positive integers")
+    if int(_num(image, "BANDS", label_path, 1.0)) != 1:
+        raise IlrsError(f"BANDS = {image['BANDS']}: only single-band DEM images are supported", source=src)
+    lines, samples = int(lines), int(samples)
+    stype = image.get("SAMPLE_TYPE", "").strip('"').upper()
+    dtype = _DTYPES.get((stype, int(bits)))
     if dtype is None:
-        raise IlrsError(f"unsupported SAMPLE_TYPE {stype} with SAMPLE_BITS {bits}", source=str(label_path),
-                        hint=f"supported: {sorted({k[0] for k in _DTYPES})}")
-    scale = float(image.get("SCALING_FACTOR", 1.0))
-    offset = float(image.get("OFFSET", 0.0))
-    nbytes = lines * samples * np.dtype(dtype).itemsize
+        raise IlrsError(f"unsupported SAMPLE_TYPE {stype or '(missing)'} with SAMPLE_BITS {bits:g}",
+                        source=src,
+                        hint=f"supported types: {', '.join(sorted({k[0] for k in _DTYPES}))}")
+    scale = _num(image, "SCALING_FACTOR", label_path, 1.0)
+    offset = _num(image, "OFFSET", label_path, 0.0)
+    prefix = int(_num(image, "LINE_PREFIX_BYTES", label_path, 0.0))
+    suffix = int(_num(image, "LINE_SUFFIX_BYTES", label_path, 0.0))
+    item = np.dtype(dtype).itemsize
+    record = prefix + samples * item + suffix
+    nbytes = lines * record
     size = img_path.stat().st_size
-    if size < nbytes:
-        raise IlrsError(f"image is truncated: {size} bytes, the label needs {nbytes}", source=str(img_path),
-                        hint="download the product again")
-    raw = np.fromfile(img_path, dtype=dtype, count=lines * samples).reshape(lines, samples)
+    if size < start + nbytes:
+        raise IlrsError(f"image is truncated: {size} bytes, the label needs {start + nbytes}",
+                        source=str(img_path),
+                        hint="copy or download the product again")
+    with open(img_path, "rb") as f:
+        f.seek(start)
+        buf = np.frombuffer(f.read(nbytes), dtype=np.uint8).reshape(lines, record)
+    raw = np.ascontiguousarray(buf[:, prefix:prefix + samples * item]).view(dtype).reshape(lines, samples)
     z = raw.astype(np.float64)
-    missing = image.get("MISSING_CONSTANT")
+    missing = image.get("MISSING_CONSTANT", image.get("MISSING"))
     if missing is not None:
-        try:
-            z[raw == float(missing)] = np.nan
-        except ValueError:
-            pass
+        as_int = _pds_integer(missing)
+        if as_int is not None and raw.dtype.kind == "f" and "#" in missing:  # a bit pattern
+            bits_view = raw.astype(raw.dtype.newbyteorder("=")).view(f"u{item}")
+            z[bits_view == as_int] = np.nan
+        else:
+            try:
+                z[raw == float(as_int if as_int is not None else missing)] = np.nan
+            except ValueError as exc:
+                raise IlrsError(f"MISSING_CONSTANT {missing!r} is not a number", source=src) from exc
     z = z * scale + offset
-    radius_km = float(proj.get("A_AXIS_RADIUS", MOON_RADIUS_M / 1000.0))
+    radius_m = _num(proj, "A_AXIS_RADIUS", label_path, MOON_RADIUS_M / 1000.0) * 1000.0
+    if not (1_730_000.0 <= radius_m <= 1_745_000.0):
+        raise IlrsError(f"A_AXIS_RADIUS {radius_m / 1000:g} km is not the Moon's", source=src,
+                        hint="ilrs needs lunar DEMs")
     if offset > 1.0e6:  # values are radii; LOLA labels put the sphere radius in OFFSET
-        z -= radius_km * 1000.0
-    if not np.isfinite(z).any():
-        raise IlrsError("DEM holds no valid height", source=str(img_path))
-    ptype = proj.get("MAP_PROJECTION_TYPE", "").upper()
+        z -= radius_m
+    check_lunar_heights(z, str(img_path))
+
+    ptype = proj.get("MAP_PROJECTION_TYPE", "").strip('"').upper()
     line_off = _num(proj, "LINE_PROJECTION_OFFSET", label_path)
     samp_off = _num(proj, "SAMPLE_PROJECTION_OFFSET", label_path)
-    if ptype in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR") and abs(float(proj.get("CENTER_LATITUDE", 0))) < 1e-9:
-        res = _num(proj, "MAP_RESOLUTION", label_path)
-        clon = _num(proj, "CENTER_LONGITUDE", label_path)
-        clat = float(proj.get("CENTER_LATITUDE", 0.0))
+    clat = _num(proj, "CENTER_LATITUDE", label_path)
+    clon = _num(proj, "CENTER_LONGITUDE", label_path)
+    if _num(proj, "MAP_PROJECTION_ROTATION", label_path, 0.0) != 0.0:
+        raise IlrsError(f"MAP_PROJECTION_ROTATION = {proj['MAP_PROJECTION_ROTATION']}", source=src,
+                        hint="rotated maps are not supported; reproject to a north-up map")
+    direction = proj.get("POSITIVE_LONGITUDE_DIRECTION", "EAST").strip('"').upper()
+    if ptype in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR") and clat == 0.0:
+        if direction != "EAST":
+            raise IlrsError(f"POSITIVE_LONGITUDE_DIRECTION = {direction}", source=src,
+                            hint="only east-positive longitudes are supported")
+        res = _num(proj, "MAP_RESOLUTION", label_path)  # pixels per degree
+        if res <= 0:
+            raise IlrsError(f"MAP_RESOLUTION = {res:g} is not positive", source=src)
         # PDS3: lon = CENTER_LONGITUDE + (sample - SAMPLE_PROJECTION_OFFSET - 1) / MAP_RESOLUTION (1-based)
         x0 = clon + (1 - samp_off - 1) / res
         y0 = clat - (1 - line_off - 1) / res
-        return Dem(z, x0, y0, 1.0 / res, -1.0 / res, LonLat(), name or label_path.stem, str(label_path))
-    if ptype == "POLAR STEREOGRAPHIC" and float(proj.get("CENTER_LATITUDE", 0)) == -90.0:
-        scale_m = _num(proj, "MAP_SCALE", label_path) * 1000.0  # km/pix
+        return Dem(z, x0, y0, 1.0 / res, -1.0 / res, LonLat(lon_origin_deg=x0 - 0.5 / res),
+                   name or label_path.stem, src)
+    if ptype == "POLAR STEREOGRAPHIC" and clat == -90.0 and clon == 0.0:
+        unit = _unit_of(text, "MAP_SCALE")
+        per_pixel_m = {"": 1000.0, "KM/PIX": 1000.0, "KM/PIXEL": 1000.0, "KM": 1000.0, "M/PIX": 1.0,
+                       "M/PIXEL": 1.0, "METERS/PIXEL": 1.0, "METERS/PIX": 1.0, "M": 1.0}.get(unit)
+        if per_pixel_m is None:
+            raise IlrsError(f"MAP_SCALE unit <{unit}> not understood", source=src, hint="use <KM/PIXEL>")
+        scale_m = _num(proj, "MAP_SCALE", label_path) * per_pixel_m
+        if scale_m <= 0:
+            raise IlrsError(f"MAP_SCALE = {proj['MAP_SCALE']} is not positive", source=src)
         # LOLA polar labels: x = (sample - S0 - 1) * scale, y = (1 - line + L0) * scale
         x0 = (1 - samp_off - 1) * scale_m
         y0 = (1 - 1 + line_off) * scale_m
-        return Dem(z, x0, y0, scale_m, -scale_m, SouthPolarStereographic(radius_km * 1000.0),
-                   name or label_path.stem, str(label_path))
-    raise IlrsError(f"unsupported map projection {ptype!r} (CENTER_LATITUDE {proj.get('CENTER_LATITUDE')})",
-                    source=str(label_path),
-                    hint="supported: SIMPLE CYLINDRICAL (centre latitude 0) and south POLAR STEREOGRAPHIC")
+        return Dem(z, x0, y0, scale_m, -scale_m, SouthPolarStereographic(radius_m), name or label_path.stem,
+                   src)
+    raise IlrsError(f"unsupported map projection {ptype or '(missing)'!r} (CENTER_LATITUDE {clat:g}, "
+                    f"CENTER_LONGITUDE {clon:g})", source=src, hint=_HINT_PROJ)
