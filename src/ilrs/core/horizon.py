@@ -1,0 +1,442 @@
+"""Topographic horizons on a grid: a linear-time convex-hull sweep, and a brute-force ray march to check it.
+
+Method (Dozier 2022, IEEE GRSL 19, "Revisiting topographic horizons in the era of big data and parallel
+computing"): for one azimuth, walk every grid line running in that direction, from the far end toward the
+observer side, keeping the upper convex hull of the terrain already passed; the horizon of each new point is
+its tangent to that hull. The Moon's curvature enters exactly in the parabolic approximation: with
+``w = z - t**2 / (2 R)`` along a line of arc length ``t``, the drop ``d**2 / (2 R)`` over a distance ``d``
+becomes a constant ``-t_obs / R`` per observer, so the hull of (t, w) still gives the tangent point. The
+elevation of the tangent point is then re-evaluated with the exact spherical formula.
+
+Lines are one cell apart and pass between cell centres; a cell's horizon is interpolated linearly between the
+two line samples that bracket it in its row (or column). Distances along a line are true ground distances:
+map distances divided by the polar stereographic point scale ``k = 1 + rho**2 / (4 R**2)``.
+
+Grid azimuths are measured from the map's +y axis toward +x. Heights are metres above the sphere of radius R.
+Horizons are stored as int16 hundredths of a degree (quantisation <= 0.005 deg); ``NO_HORIZON`` marks a
+direction in which the grid holds no terrain (the far field must fill it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ilrs.core._jit import jit, prange
+
+#: Stored value for "no terrain in this direction inside the grid" [0.01 deg].
+NO_HORIZON = np.int16(-9000)
+#: Steps marched exactly from each cell before the sweep's hull takes over (accuracy/speed trade-off).
+DEFAULT_NEAR_STEPS = 8
+#: Steps either side of the lines' tangent steps at which each cell's own ray is evaluated.
+CANDIDATE_SPREAD = 1
+#: Scale of stored horizons [deg per unit].
+HORIZON_SCALE_DEG = 0.01
+
+
+@jit
+def _scale_k(x, y, radius, polar):
+    if polar:
+        return 1.0 + (x * x + y * y) / (4.0 * radius * radius)
+    return 1.0
+
+
+@jit
+def _exact_tan(z_obs, z_tgt, dist, radius):
+    """Tangent of the exact elevation angle of a target at ground distance ``dist`` [m] (heights above R)."""
+    g = dist / radius
+    g2 = g * g
+    # cos and sin of the central angle by their series: g < 0.2 rad here, so the error is below 1e-9
+    cg = 1.0 - g2 / 2.0 + g2 * g2 / 24.0 - g2 * g2 * g2 / 720.0
+    sg = g * (1.0 - g2 / 6.0 + g2 * g2 / 120.0)
+    rt = radius + z_tgt
+    return (rt * cg - (radius + z_obs)) / (rt * sg)
+
+
+@jit
+def _exact_elevation(z_obs, z_tgt, dist, radius):
+    """Exact elevation angle [rad] of a target at ground distance ``dist`` [m], heights above the sphere [m]."""
+    return math.atan(_exact_tan(z_obs, z_tgt, dist, radius))
+
+
+@jit
+def _rises(hull_t, hull_w, a, t, w_obs):
+    """True if the observer at (t, w_obs) sees hull vertex a + 1 under a steeper slope than vertex a."""
+    # (w_a - w_o) / (t - t_a) < (w_b - w_o) / (t - t_b), both distances positive
+    return (hull_w[a] - w_obs) * (t - hull_t[a + 1]) < (hull_w[a + 1] - w_obs) * (t - hull_t[a])
+
+
+@jit
+def _fast_atan(x):
+    """arctan [rad] to 2e-8 rad: range reduction to |x| <= 1 and an odd minimax polynomial."""
+    ax = abs(x)
+    inv = ax > 1.0
+    if inv:
+        ax = 1.0 / ax
+    # reduce further with atan(x) = pi/8 + atan((x - tan(pi/8)) / (1 + x tan(pi/8)))
+    t8 = 0.41421356237309503
+    big = ax > t8
+    if big:
+        ax = (ax - t8) / (1.0 + ax * t8)
+    x2 = ax * ax
+    r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
+        0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
+    if big:
+        r += 0.39269908169872414
+    if inv:
+        r = 1.5707963267948966 - r
+    return -r if x < 0 else r
+
+
+@jit
+def _tangent_index(hull_t, hull_w, nh, t, w_obs):
+    """Index of the upper-hull vertex of (t, w) that an observer at (t, w_obs) sees highest.
+
+    Seen from the observer, the slope to the hull's vertices rises then falls (the hull is convex), so the
+    peak is found by galloping down-hull from the top, then bisecting.
+    """
+    top = nh - 1
+    if top == 0:
+        return 0
+    if _rises(hull_t, hull_w, top - 1, t, w_obs):
+        return top
+    # the peak lies below ``top``: gallop to bracket it in [lo, hi] with slope(lo) < slope(lo + 1)
+    hi = top - 1
+    step = 1
+    lo = hi - step
+    while lo > 0:
+        if _rises(hull_t, hull_w, lo, t, w_obs):
+            break
+        hi = lo
+        step *= 2
+        lo = hi - step
+    if lo < 0:
+        lo = 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _rises(hull_t, hull_w, mid, t, w_obs):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@jit
+def _line_geometry(rows, cols, dx, dy, beta):
+    """How lines at grid azimuth ``beta`` cross the grid.
+
+    Returns (along_rows, n_major, n_minor, step_major, start, minor_per_major): lines advance one row (or
+    column, whichever the direction is closer to) per step against the ray, so that the terrain already
+    passed lies in the ray's direction.
+    """
+    dcol = math.sin(beta) * (1.0 if dx > 0 else -1.0)
+    drow = math.cos(beta) * (1.0 if dy > 0 else -1.0)
+    along_rows = abs(drow) >= abs(dcol)
+    if along_rows:
+        n_major, n_minor = rows, cols
+        major_dir = -drow
+        minor_per_major = -dcol / abs(drow)
+    else:
+        n_major, n_minor = cols, rows
+        major_dir = -dcol
+        minor_per_major = -drow / abs(dcol)
+    step_major = 1 if major_dir > 0 else -1
+    start = 0 if step_major > 0 else n_major - 1
+    return along_rows, n_major, n_minor, step_major, start, minor_per_major
+
+
+@jit
+def _sample(z, along_rows, mj, pos, n_minor):
+    """Terrain at a line sample: linear between the two cell centres of row (or column) ``mj``."""
+    n0 = int(math.floor(pos))
+    f = pos - n0
+    n1 = n0 + 1 if n0 + 1 < n_minor else n0
+    if along_rows:
+        return z[mj, n0] * (1.0 - f) + z[mj, n1] * f
+    return z[n0, mj] * (1.0 - f) + z[n1, mj] * f
+
+
+@jit
+def _inv_scale_xy(x, y, radius, polar):
+    """1 / k, the inverse point scale of the polar stereographic map (1 for other grids)."""
+    if not polar:
+        return 1.0
+    e = (x * x + y * y) / (4.0 * radius * radius)  # k = 1 + e, e < 0.003 on the polar DEMs
+    return 1.0 - e + e * e - e * e * e
+
+
+@jit
+def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
+    if along_rows:
+        return _inv_scale_xy(x0 + pos * dx, y0 + mj * dy, radius, polar)
+    return _inv_scale_xy(x0 + mj * dx, y0 + pos * dy, radius, polar)
+
+
+@jit
+def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tangl, tangr, zobs, kinv, best,
+                 best_z, best_s, out):
+    """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
+
+    Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
+    where the two grid lines that bracket the cell find their far-field tangents as seen from the cell's
+    height (and one step either side). The lines' hulls, built in one linear sweep, thus point each cell's
+    ray to where its horizon lies.
+    """
+    rows, cols = z.shape
+    along_rows, n_major, n_minor, step_major, start, mpm = _line_geometry(rows, cols, dx, dy, beta)
+    step_m = cell_m * math.sqrt(1.0 + mpm * mpm)
+    inv2r = 1.0 / (2.0 * radius)
+    for m in range(n_major):
+        for n in range(n_minor):
+            tangl[m, n] = -1
+            tangr[m, n] = -1
+    hull_t = np.empty(n_major)
+    hull_w = np.empty(n_major)
+    hull_i = np.empty(n_major, dtype=np.int32)
+    ring_t = np.empty(near)
+    ring_w = np.empty(near)
+    ring_i = np.empty(near, dtype=np.int32)
+    if mpm >= 0:
+        j_lo = -int(math.ceil((n_major - 1) * mpm)) - 1
+        j_hi = n_minor - 1
+    else:
+        j_lo = 0
+        j_hi = n_minor - 1 + int(math.ceil((n_major - 1) * -mpm)) + 1
+    for j in range(j_lo, j_hi + 1):
+        nh = 0
+        t = 0.0
+        count = 0
+        head = 0
+        for i in range(n_major):
+            pos = j + i * mpm
+            if pos < 0.0 or pos > n_minor - 1:
+                if count > 0:
+                    break
+                continue
+            mj = start + i * step_major
+            n0 = int(pos)
+            f = pos - n0
+            n1 = n0 + 1 if n0 + 1 < n_minor else n0
+            if along_rows:
+                za = z[mj, n0]
+                zb = z[mj, n1]
+            else:
+                za = z[n0, mj]
+                zb = z[n1, mj]
+            zt = za + (zb - za) * f
+            if count > 0:
+                t += step_m * _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar)
+            # the sample ``near`` steps back joins the hull now (lagged insertion keeps the hull far-field);
+            # the ring holds the last ``near`` samples and ``head`` is the oldest
+            if count >= near:
+                tq = ring_t[head]
+                wq = ring_w[head]
+                while nh >= 2:
+                    t1 = hull_t[nh - 2]
+                    w1 = hull_w[nh - 2]
+                    if (hull_t[nh - 1] - t1) * (wq - w1) - (hull_w[nh - 1] - w1) * (tq - t1) >= 0.0:
+                        nh -= 1
+                    else:
+                        break
+                hull_t[nh] = tq
+                hull_w[nh] = wq
+                hull_i[nh] = ring_i[head]
+                nh += 1
+            ring_t[head] = t
+            ring_w[head] = zt - t * t * inv2r
+            ring_i[head] = i
+            head = head + 1 if head + 1 < near else 0
+            count += 1
+            if nh > 0:
+                # virtual observers at this place on the line, at the heights of the two cells around it:
+                # the sample is the right neighbour of cell n0 and the left one of cell n0 + 1
+                base = -t * t * inv2r + obs_h
+                tangr[i, n0] = hull_i[_tangent_index(hull_t, hull_w, nh, t, za + base)]
+                if n1 != n0:
+                    tangl[i, n1] = hull_i[_tangent_index(hull_t, hull_w, nh, t, zb + base)]
+    scale = 180.0 / math.pi / HORIZON_SCALE_DEG
+    for i in range(n_major):
+        mj = start + i * step_major
+        p = i * mpm
+        f = p - math.floor(p)
+        for c in range(n_minor):
+            zobs[c] = (z[mj, c] if along_rows else z[c, mj]) + obs_h
+            kinv[c] = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar)
+            best[c] = -1e300
+            best_s[c] = 0
+        # near field along each cell's own ray; all cells of a row share the step's offset and weights
+        for s in range(1, near + 1):
+            ii = i - s
+            if ii < 0:
+                break
+            mjs = start + ii * step_major
+            off = -s * mpm
+            n_off = int(math.floor(off))
+            fs = off - n_off
+            d = s * step_m
+            d2 = d * d * inv2r
+            inv_d = 1.0 / d
+            c_lo = max(0, -n_off)
+            c_hi = min(n_minor, n_minor - n_off - (1 if fs > 0.0 else 0))
+            for c in range(c_lo, c_hi):
+                n0 = c + n_off
+                n1 = n0 + 1 if fs > 0.0 else n0
+                if along_rows:
+                    zt = z[mjs, n0] * (1.0 - fs) + z[mjs, n1] * fs
+                else:
+                    zt = z[n0, mjs] * (1.0 - fs) + z[n1, mjs] * fs
+                slope = (zt - zobs[c] - d2) * inv_d
+                if slope > best[c]:
+                    best[c] = slope
+                    best_z[c] = zt
+                    best_s[c] = s
+        for c in range(n_minor):
+            b_sl = best[c]
+            b_z = best_z[c]
+            b_d = best_s[c] * step_m * kinv[c]
+            # far field: the steps where the bracketing lines found their tangents, and their neighbours
+            it_r = tangr[i, c]
+            it_l = tangl[i, c] if f > 0.0 else it_r
+            if it_l < 0:
+                it_l = it_r
+            if it_r < 0:
+                it_r = it_l
+            far = False
+            if it_r >= 0:
+                ic_lo = max(0, min(it_l, it_r) - CANDIDATE_SPREAD)
+                ic_hi = min(i - near - 1, max(it_l, it_r) + CANDIDATE_SPREAD)
+                # choose among them with map distances scaled at the observer; then measure the winner
+                for ic in range(ic_lo, ic_hi + 1):
+                    s = i - ic
+                    pos = c - s * mpm
+                    if pos < 0.0 or pos > n_minor - 1:
+                        continue
+                    zt = _sample(z, along_rows, start + ic * step_major, pos, n_minor)
+                    dist = s * step_m * kinv[c]
+                    slope = (zt - zobs[c] - dist * dist * inv2r) / dist
+                    if slope > b_sl:
+                        b_sl = slope
+                        b_z = zt
+                        b_d = s
+                        far = True
+            if far:
+                # true distance of the winner: map length / point scale by Simpson's rule (exact for quadratic k)
+                s = int(b_d)
+                pos = c - s * mpm
+                mjc = start + (i - s) * step_major
+                if along_rows:
+                    xo, yo, xt, yt = x0 + c * dx, y0 + mj * dy, x0 + pos * dx, y0 + mjc * dy
+                else:
+                    xo, yo, xt, yt = x0 + mj * dx, y0 + c * dy, x0 + mjc * dx, y0 + pos * dy
+                kin = (kinv[c] + 4.0 * _inv_scale_xy(0.5 * (xo + xt), 0.5 * (yo + yt), radius, polar)
+                       + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
+                b_d = s * step_m * kin
+            if b_sl < -1e299:
+                v = NO_HORIZON
+            else:
+                v = np.int16(round(_fast_atan(_exact_tan(zobs[c], b_z, b_d, radius)) * scale))
+            if along_rows:
+                out[mj, c] = v
+            else:
+                out[c, mj] = v
+
+
+@jit(parallel=True)
+def _sweep_all(z, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, out):
+    rows, cols = z.shape
+    nb = betas.shape[0]
+    for k in prange(nb):
+        beta = betas[k]
+        along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
+        shape = (rows, cols) if along_rows else (cols, rows)
+        n_minor = shape[1]
+        _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
+                     np.empty(shape, dtype=np.int32), np.empty(shape, dtype=np.int32), np.empty(n_minor),
+                     np.empty(n_minor), np.empty(n_minor), np.empty(n_minor), np.empty(n_minor, dtype=np.int64),
+                     out[k])
+
+
+def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar,
+                  near_steps=DEFAULT_NEAR_STEPS):
+    """Horizon map by convex-hull sweeps: int16 [0.01 deg], shape (n_azimuths, rows, cols).
+
+    Parameters
+    ----------
+    z : (rows, cols) float64 heights above the sphere [m], all finite.
+    cell_m : ground size of a cell at the projection's true-scale point [m] (square cells).
+    x0, y0, dx, dy : centre of cell (0, 0) and the steps [m] of the map grid.
+    grid_azimuths_rad : azimuths measured from the map's +y toward +x [rad].
+    observer_height_m : observer height above the ground [m].
+    radius_m : sphere radius [m].
+    polar : True for a polar stereographic grid (distances corrected by the point scale).
+    near_steps : steps along each ray marched exactly from the cell centre before the hull takes over.
+    """
+    if int(near_steps) < 1:
+        raise ValueError("near_steps must be at least 1")
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    if not np.isfinite(z).all():
+        raise ValueError("horizon_sweep needs finite heights; fill no-data first")
+    betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
+    out = np.empty((betas.size,) + z.shape, dtype=np.int16)
+    _sweep_all(z, float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), betas,
+               float(radius_m), bool(polar), int(near_steps), out)
+    return out
+
+
+@jit(parallel=True)
+def _ray_march(z, obs_h, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, betas, radius, polar, out):
+    rows, cols = z.shape
+    npts = rows_idx.shape[0]
+    for p in prange(npts):
+        for k in range(betas.shape[0]):
+            along_rows, n_major, n_minor, step_major, start, mpm = _line_geometry(rows, cols, dx, dy, betas[k])
+            step_m = cell_m * math.sqrt(1.0 + mpm * mpm)
+            if along_rows:
+                mj0, c0 = rows_idx[p], cols_idx[p]
+                z_obs = z[mj0, c0] + obs_h
+            else:
+                mj0, c0 = cols_idx[p], rows_idx[p]
+                z_obs = z[c0, mj0] + obs_h
+            i0 = (mj0 - start) * step_major
+            best = -math.pi / 2
+            found = False
+            t = 0.0
+            for s in range(1, i0 + 1):
+                pos = c0 - s * mpm
+                if pos < 0.0 or pos > n_minor - 1:
+                    break
+                mj = start + (i0 - s) * step_major
+                zt = _sample(z, along_rows, mj, pos, n_minor)
+                t += step_m * _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar)
+                el = _exact_elevation(z_obs, zt, t, radius)
+                if el > best:
+                    best = el
+                found = True
+            out[p, k] = best if found else np.nan
+
+
+def horizon_ray_march(z, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, grid_azimuths_rad, observer_height_m,
+                      radius_m, polar):
+    """Brute-force horizons [rad] at selected cells: every ray marched from the cell centre to the grid edge.
+
+    The reference for :func:`horizon_sweep`. Terrain is sampled where the ray crosses each row (or column,
+    for directions closer to the rows), linearly between the two cell centres there, as the sweep samples
+    its lines; elevation angles are exact on the sphere, distances true (map length / point scale). Returns
+    shape (n_points, n_azimuths); NaN where the ray leaves the grid at once. Cost: O(grid size) per ray.
+    """
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    ri = np.ascontiguousarray(rows_idx, dtype=np.int64)
+    ci = np.ascontiguousarray(cols_idx, dtype=np.int64)
+    betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
+    out = np.empty((ri.size, betas.size))
+    _ray_march(z, float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), ri, ci,
+               betas, float(radius_m), bool(polar), out)
+    return out
+
+
+def to_degrees(stored) -> np.ndarray:
+    """Stored int16 horizons -> degrees (float32), NaN where there is no terrain."""
+    a = np.asarray(stored)
+    deg = a.astype(np.float32) * np.float32(HORIZON_SCALE_DEG)
+    return np.where(a == NO_HORIZON, np.float32(np.nan), deg)
