@@ -1,0 +1,125 @@
+"""Horizon maps of a DEM with its far field, cached on disk: the input of every illumination map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import horizon as hz
+from ilrs.errors import IlrsError
+from ilrs.iotools.cache import file_sha256
+from ilrs.services.cache import product_cache
+from ilrs.terrain.dem import Dem
+from ilrs.terrain.profile import DEFAULT_MAX_DISTANCE_M
+
+#: Bump when the horizon algorithm changes, so cached maps are recomputed.
+HORIZON_ALGORITHM_VERSION = 3
+#: Far-field observers every this many cells, and the far-field grid step [m].
+FAR_STRIDE = 16
+FAR_STEP_M = 1000.0
+#: Far terrain is merged when it lies at least this many observer spacings away (see merge_far_field).
+FAR_TRUST_CELLS = 4
+
+
+@dataclass(frozen=True)
+class HorizonMap:
+    """Horizons of every cell of ``dem``: ``stored[k, row, col]`` in 0.01 deg at grid azimuth ``k * 360/n``.
+
+    Grid azimuths run from the map's +y axis toward +x; on the south polar stereographic map the geographic
+    azimuth is the grid azimuth minus the east longitude.
+    """
+
+    dem: Dem
+    height_m: float
+    stored: np.ndarray
+
+    @property
+    def n_azimuths(self) -> int:
+        return int(self.stored.shape[0])
+
+    def degrees(self) -> np.ndarray:
+        return hz.to_degrees(self.stored)
+
+
+def _dem_key(dem: Dem) -> str:
+    return file_sha256(dem.source) if dem.source else dem.name
+
+
+def _check_polar(dem: Dem) -> None:
+    if not dem.projection.polar_stereographic_south:
+        raise IlrsError("horizon maps need a south polar stereographic DEM", source=dem.source or dem.name,
+                        hint="reproject to IAU_2015:30135")
+    if not np.isfinite(dem.heights_m).all():
+        raise IlrsError("the DEM has no-data cells; horizon maps need a complete grid", source=dem.source,
+                        hint="fill the holes or crop to a complete region")
+    if abs(abs(dem.dx) - abs(dem.dy)) > 1e-6 * abs(dem.dx):
+        raise IlrsError("horizon maps need square cells", source=dem.source)
+
+
+def _far_field_grid(far_dem: Dem, half_extent_m: float, step_m: float):
+    """Heights of the far-field DEM resampled onto a coarse south polar stereographic grid."""
+    from ilrs.terrain.projection import SouthPolarStereographic
+
+    n = int(np.ceil(2 * half_extent_m / step_m)) + 1
+    x0 = -half_extent_m
+    y0 = half_extent_m
+    xs = x0 + step_m * np.arange(n)
+    ys = y0 - step_m * np.arange(n)
+    xx, yy = np.meshgrid(xs, ys)
+    lat, lon = SouthPolarStereographic(MOON_RADIUS_M).inverse(xx, yy)
+    return far_dem.sample_latlon(lat, lon), x0, y0
+
+
+def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem | None = None,
+                        progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Horizon map (int16, 0.01 deg, shape (n_az, rows, cols)) with the far field from ``far_dem``."""
+    _check_polar(dem)
+    betas = np.radians(np.arange(n_azimuths) * (360.0 / n_azimuths))
+    stored = np.empty((n_azimuths,) + dem.shape, dtype=np.int16)
+    # the sweep, in chunks of azimuths so a progress bar can move
+    chunk = max(2, n_azimuths // 24)
+    for a0 in range(0, n_azimuths, chunk):
+        stored[a0:a0 + chunk] = hz.horizon_sweep(dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy,
+                                                 betas[a0:a0 + chunk], height_m, MOON_RADIUS_M, True)
+        if progress:
+            progress(0.85 * min(1.0, (a0 + chunk) / n_azimuths))
+    if far_dem is not None:
+        xmin, xmax, ymin, ymax = dem.bounds
+        half = max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + DEFAULT_MAX_DISTANCE_M
+        ext_z, ex0, ey0 = _far_field_grid(far_dem, half, FAR_STEP_M)
+        rows, cols = dem.shape
+        cr = int(np.ceil((rows - 1) / FAR_STRIDE)) + 1
+        cc = int(np.ceil((cols - 1) / FAR_STRIDE)) + 1
+        ri = np.arange(cr) * FAR_STRIDE
+        ci = np.arange(cc) * FAR_STRIDE
+        oz = dem.heights_m[np.minimum(ri, rows - 1)][:, np.minimum(ci, cols - 1)] + height_m
+        ox, oy = np.meshgrid(dem.x0 + ci * dem.dx, dem.y0 + ri * dem.dy)
+        tan, dist = hz.far_field_march(ext_z, ex0, ey0, FAR_STEP_M, ox, oy, oz, betas, dem.bounds,
+                                       DEFAULT_MAX_DISTANCE_M, FAR_STEP_M, MOON_RADIUS_M)
+        if progress:
+            progress(0.95)
+        hz.merge_far_field(stored, dem.heights_m, height_m, tan.reshape(n_azimuths, cr, cc),
+                           dist.reshape(n_azimuths, cr, cc), oz, FAR_STRIDE,
+                           FAR_TRUST_CELLS * FAR_STRIDE * abs(dem.dx))
+    if progress:
+        progress(1.0)
+    return stored
+
+
+def horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem | None = None,
+                progress: Callable[[float], None] | None = None) -> HorizonMap:
+    """:func:`compute_horizon_map`, cached on disk by the DEM files' contents and the parameters."""
+    cache = product_cache()
+    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION, dem=_dem_key(dem), name=dem.name,
+                    shape=list(dem.shape), x0=float(dem.x0), y0=float(dem.y0), height=float(height_m),
+                    n=int(n_azimuths), far=_dem_key(far_dem) if far_dem is not None else None,
+                    near=hz.DEFAULT_NEAR_STEPS)
+    arrays = cache.get_or_compute(
+        "horizon_map", key,
+        lambda: {"stored": compute_horizon_map(dem, height_m, n_azimuths, far_dem, progress)})
+    if progress:
+        progress(1.0)
+    return HorizonMap(dem, float(height_m), arrays["stored"])

@@ -1,0 +1,169 @@
+"""Site environment at a point: Sun and Earth visibility above the real terrain over a time span."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.ephem.directions import angular_radius, topocentric_az_el
+from ilrs.ephem.time import utc_grid
+from ilrs.errors import IlrsError
+from ilrs.iotools.cache import file_sha256
+from ilrs.iotools.tables import write_csv
+from ilrs.services.cache import product_cache
+from ilrs.services.data import mosaic_from
+from ilrs.terrain.dem import Mosaic
+from ilrs.terrain.profile import HorizonProfile, point_horizon
+from ilrs.terrain.slope import point_slope_deg
+
+#: Azimuth spacing of point horizon profiles [deg].
+PROFILE_AZIMUTHS = 3600
+
+
+@dataclass(frozen=True)
+class PointEnvironment:
+    """Sun and Earth visibility at one point over a time span (the ``ilrs site point`` result).
+
+    Fractions are of the time steps; ``sun_visible_fraction`` counts a step when any part of the solar disk is
+    above the terrain horizon, ``sun_mean_disk_fraction`` averages the visible fraction of the disk,
+    ``earth_visible_fraction`` counts steps with the Earth's centre above the horizon. ``longest_dark_hours``
+    is the longest run of consecutive steps with the whole disk hidden, times the step.
+    """
+
+    lat_deg: float
+    lon_deg: float
+    height_m: float
+    start: str
+    end: str
+    step_s: float
+    n_steps: int
+    ground_elevation_m: float
+    slope_deg: float
+    dem_layer: str
+    dem_cell_m: float
+    sun_visible_fraction: float
+    sun_mean_disk_fraction: float
+    earth_visible_fraction: float
+    longest_dark_hours: float
+    longest_earth_gap_hours: float
+    horizon_max_deg: float
+    horizon_mean_deg: float
+    series: dict[str, np.ndarray] = field(repr=False, compare=False)
+    profile: HorizonProfile = field(repr=False, compare=False)
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("series")
+        d.pop("profile")
+        return d
+
+
+def disk_fraction(elev_rad, horizon_rad, radius_rad):
+    """Visible fraction of a disk of angular radius r whose centre is (e - h) above a straight horizon [-].
+
+    The area of the circular segment above the line: with x = (e - h) / r clipped to [-1, 1],
+    f = 1/2 + (x sqrt(1 - x^2) + asin x) / pi (flat horizon across the disk, which is 0.53 deg wide).
+    """
+    x = np.clip((np.asarray(elev_rad) - np.asarray(horizon_rad)) / np.asarray(radius_rad), -1.0, 1.0)
+    return 0.5 + (x * np.sqrt(1.0 - x * x) + np.arcsin(x)) / np.pi
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in a 1-D boolean array."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(m.astype(np.int8)))
+    if edges.size == 0:
+        return 0
+    return int((edges[1::2] - edges[0::2]).max())
+
+
+def _mosaic_key(mosaic: Mosaic) -> list[str]:
+    return [file_sha256(layer.source) if layer.source and Path(layer.source).exists() else layer.name
+            for layer in mosaic.layers]
+
+
+def cached_point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float,
+                         n_azimuths: int = PROFILE_AZIMUTHS) -> HorizonProfile:
+    """:func:`point_horizon`, cached on disk by its inputs (the DEM files by content)."""
+    cache = product_cache()
+    key = cache.key(kind="point_horizon", dems=_mosaic_key(mosaic), lat=float(lat_deg), lon=float(lon_deg),
+                    height=float(height_m), n=int(n_azimuths))
+
+    def compute():
+        p = point_horizon(mosaic, lat_deg, lon_deg, height_m, n_azimuths)
+        return {"elevation_deg": p.elevation_deg, "distance_m": p.distance_m, "ground_m": np.array(p.ground_m)}
+
+    a = cache.get_or_compute("point_horizon", key, compute)
+    return HorizonProfile(float(lat_deg), float(lon_deg), float(height_m), float(a["ground_m"]),
+                          np.asarray(a["elevation_deg"]), np.asarray(a["distance_m"]))
+
+
+def _check_point(lat_deg: float, lon_deg: float, height_m: float) -> None:
+    if not -90.0 <= lat_deg <= 90.0:
+        raise IlrsError(f"latitude {lat_deg} is outside [-90, 90]", source="--lat")
+    if not np.isfinite(lon_deg):
+        raise IlrsError(f"longitude {lon_deg} is not a number", source="--lon")
+    if not 0.0 <= height_m <= 10_000.0:
+        raise IlrsError(f"height {height_m} m is outside [0, 10000] m", source="--height",
+                        hint="give the observer's height above the ground in metres")
+
+
+def point_environment(lat_deg: float, lon_deg: float, start, end, step_s: float, height_m: float = 0.0,
+                      dems: list[str] | None = None) -> PointEnvironment:
+    """Sun and Earth visibility at a point from ``start`` to ``end`` every ``step_s`` seconds.
+
+    The horizon comes from the nested mosaic (the embedded one unless ``dems`` lists DEM files, finest
+    first); the Sun's and the Earth's apparent topocentric directions from SPICE (DE440s, DE440 lunar
+    orientation, MOON_ME).
+    """
+    _check_point(lat_deg, lon_deg, height_m)
+    lon_deg = float(np.mod(lon_deg, 360.0))
+    mosaic = mosaic_from(dems)
+    et, utc = utc_grid(start, end, step_s)
+    profile = cached_point_horizon(mosaic, lat_deg, lon_deg, height_m)
+    idx = int(mosaic.layer_index_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
+    layer = mosaic.layers[idx]
+    try:
+        slope = point_slope_deg(layer, lat_deg, lon_deg)
+    except ValueError:
+        slope = float("nan")
+    sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat_deg, lon_deg, height_m)
+    earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat_deg, lon_deg, height_m)
+    sun_hz = np.radians(profile.at(np.degrees(sun_az)))
+    earth_hz = np.radians(profile.at(np.degrees(earth_az)))
+    frac = disk_fraction(sun_el, sun_hz, angular_radius("SUN", sun_d))
+    earth_vis = earth_el > earth_hz
+    step_h = step_s / 3600.0
+    series = {
+        "time_utc": utc,
+        "sun_azimuth_deg": np.degrees(sun_az),
+        "sun_elevation_deg": np.degrees(sun_el),
+        "sun_horizon_deg": np.degrees(sun_hz),
+        "sun_disk_fraction": frac,
+        "earth_azimuth_deg": np.degrees(earth_az),
+        "earth_elevation_deg": np.degrees(earth_el),
+        "earth_horizon_deg": np.degrees(earth_hz),
+        "earth_visible": earth_vis,
+    }
+    return PointEnvironment(
+        lat_deg=float(lat_deg), lon_deg=lon_deg, height_m=float(height_m),
+        start=str(utc[0]) + "Z", end=str(utc[-1] + np.timedelta64(int(step_s), "s")) + "Z", step_s=float(step_s),
+        n_steps=int(et.size), ground_elevation_m=profile.ground_m, slope_deg=slope, dem_layer=layer.name,
+        dem_cell_m=layer.cell_size_m,
+        sun_visible_fraction=float(np.mean(frac > 0.0)),
+        sun_mean_disk_fraction=float(np.mean(frac)),
+        earth_visible_fraction=float(np.mean(earth_vis)),
+        longest_dark_hours=longest_run(frac <= 0.0) * step_h,
+        longest_earth_gap_hours=longest_run(~earth_vis) * step_h,
+        horizon_max_deg=float(profile.elevation_deg.max()),
+        horizon_mean_deg=float(profile.elevation_deg.mean()),
+        series=series, profile=profile,
+    )
+
+
+def write_series_csv(env: PointEnvironment, path: str | Path) -> Path:
+    """One row per time step (see the ``--series`` contract of ``ilrs site point``)."""
+    s = env.series
+    return write_csv(path, s, float_format={k: "%.6f" for k in s if k not in ("time_utc", "earth_visible")})
