@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilrs.core import geometry
 from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import geometry
 
 
 class Projection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ilrs.constants import MOON_RADIUS_M
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat
 
@@ -35,9 +36,13 @@ def point_slope_deg(dem: Dem, lat_deg: float, lon_deg: float) -> float:
     ri = min(max(ri, 1), rows - 2)
     ci = min(max(ci, 1), cols - 2)
     w = dem.heights_m[ri - 1:ri + 2, ci - 1:ci + 2]
+    step_x, step_y = abs(dem.dx), abs(dem.dy)
+    if isinstance(dem.projection, LonLat):  # degrees -> metres on the sphere at this latitude
+        step_y = np.radians(step_y) * MOON_RADIUS_M
+        step_x = np.radians(step_x) * MOON_RADIUS_M * max(np.cos(np.radians(lat_deg)), 1e-6)
     # Horn (1981): weighted differences of the 3 x 3 window
-    gx = ((w[0, 2] + 2 * w[1, 2] + w[2, 2]) - (w[0, 0] + 2 * w[1, 0] + w[2, 0])) / (8 * abs(dem.dx))
-    gy = ((w[0, 0] + 2 * w[0, 1] + w[0, 2]) - (w[2, 0] + 2 * w[2, 1] + w[2, 2])) / (8 * abs(dem.dy))
+    gx = ((w[0, 2] + 2 * w[1, 2] + w[2, 2]) - (w[0, 0] + 2 * w[1, 0] + w[2, 0])) / (8 * step_x)
+    gy = ((w[0, 0] + 2 * w[0, 1] + w[0, 2]) - (w[2, 0] + 2 * w[2, 1] + w[2, 2])) / (8 * step_y)
     k = 1.0
     if dem.projection.polar_stereographic_south:
         rr = dem.projection.radius_m  # type: ignore[attr-defined]

@@ -1,0 +1,29 @@
+"""The ``ilrs`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from ilrs.cli import site
+
+app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(site.app, name="site")
+
+
+@app.command()
+def run(out: str = typer.Option("out", help="Directory for the report and its products."),
+        quiet: bool = typer.Option(False, help="No progress bars.")) -> None:
+    """Run the main job on the embedded default: the south-pole site analysis and its HTML report."""
+    from ilrs.cli.report import run_default
+
+    run_default(out, quiet)
+
+
+@app.callback()
+def main() -> None:
+    """ilrs: site environment at the lunar south pole (LOLA terrain + SPICE)."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

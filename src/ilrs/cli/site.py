@@ -1,0 +1,119 @@
+"""``ilrs site ...``: the site environment at the lunar south pole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+
+app = typer.Typer(help="Sunlight, Earth visibility, horizons and site rankings at the south pole.",
+                  no_args_is_help=True)
+
+
+@app.command("point")
+@handle_errors
+def point(
+    lat: float = typer.Option(None, help="Latitude [deg], planetocentric."),
+    lon: float = typer.Option(None, help="East longitude [deg]."),
+    site: str = typer.Option(None, help="A named site instead of --lat/--lon (see 'ilrs site list')."),
+    height: float = typer.Option(0.0, help="Observer height above the ground [m] (solar array, antenna)."),
+    start: str = typer.Option("2025-01-01", help="Start, UTC (ISO 8601)."),
+    end: str = typer.Option("2026-01-01", help="End, UTC (exclusive)."),
+    step: str = typer.Option("1h", help="Time step: 10m, 1h, 1d or seconds."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    series: Path = typer.Option(None, help="Also write one CSV row per time step to this file."),
+    dem: list[str] = typer.Option(None, help="DEM files (GeoTIFF or PDS3 .LBL), finest first; default: the "
+                                             "embedded 10 m / 240 m / LDEM_4 mosaic."),
+) -> None:
+    """Sun and Earth visibility above the real terrain horizon at one point over a time span."""
+    from ilrs.ephem.time import parse_step
+    from ilrs.errors import IlrsError
+    from ilrs.services.site import point_environment, write_series_csv
+    from ilrs.terrain.sites import site_by_key
+
+    if site:
+        s = site_by_key(site)
+        lat, lon = s.lat_deg, s.lon_deg
+    if lat is None or lon is None:
+        raise IlrsError("give --lat and --lon, or --site", source="ilrs site point")
+    env = point_environment(lat, lon, start, end, parse_step(step), height, dem or None)
+    if series is not None:
+        write_series_csv(env, series)
+    summary = env.summary()
+    if as_json:
+        print_json(summary)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Site environment at {env.lat_deg:.4f}, {env.lon_deg:.4f} E, {env.height_m:g} m above ground")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    rows = [
+        ("period (UTC)", f"{env.start} .. {env.end}, step {env.step_s:g} s, {env.n_steps} steps"),
+        ("ground elevation", f"{env.ground_elevation_m:.1f} m ({env.dem_layer}, {env.dem_cell_m:g} m cells)"),
+        ("slope", f"{env.slope_deg:.1f} deg"),
+        ("Sun visible (any part)", f"{100 * env.sun_visible_fraction:.1f} %"),
+        ("mean solar disk fraction", f"{100 * env.sun_mean_disk_fraction:.1f} %"),
+        ("longest darkness", f"{env.longest_dark_hours:.1f} h"),
+        ("Earth visible", f"{100 * env.earth_visible_fraction:.1f} %"),
+        ("longest Earth gap", f"{env.longest_earth_gap_hours:.1f} h"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    if series is not None:
+        console.print(f"series written to {series}")
+
+
+@app.command("list")
+def list_sites(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The catalogue of named south-pole sites with their sources."""
+    from dataclasses import asdict
+
+    from ilrs.terrain.sites import SITES
+
+    if as_json:
+        print_json([asdict(s) for s in SITES])
+        return
+    from rich.table import Table
+
+    t = Table(title="Named sites")
+    for c in ("key", "name", "lat", "lon E", "source"):
+        t.add_column(c)
+    for s in SITES:
+        t.add_row(s.key, s.name, f"{s.lat_deg:.3f}", f"{s.lon_deg:.3f}", s.source)
+    console.print(t)
+
+
+@app.command("horizon")
+@handle_errors
+def horizon(
+    dem: Path = typer.Option(..., help="A south polar stereographic GeoTIFF DEM."),
+    azimuths: int = typer.Option(360, help="Number of azimuths (uniform in grid azimuth)."),
+    height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
+    out: Path = typer.Option(..., help="Output NetCDF file (.nc)."),
+    far_dem: Path = typer.Option(None, help="Coarser DEM for the far field beyond the grid (e.g. LDEM_4.LBL)."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree)."""
+    from ilrs.errors import IlrsError
+    from ilrs.iotools.geotiff import crs_of
+    from ilrs.iotools.netcdf import write_horizon_netcdf
+    from ilrs.services.data import load_dem
+    from ilrs.services.maps import horizon_map
+
+    if not 4 <= azimuths <= 3600:
+        raise IlrsError(f"{azimuths} azimuths is outside [4, 3600]", source="--azimuths")
+    if out.suffix.lower() != ".nc":
+        raise IlrsError(f"output {out} must end in .nc (NetCDF)", source="--out")
+    d = load_dem(str(dem))
+    far = load_dem(str(far_dem)) if far_dem else None
+    with progress_bar(f"horizons {d.shape[0]}x{d.shape[1]} x {azimuths} az", quiet) as update:
+        hm = horizon_map(d, height, azimuths, far, update)
+    write_horizon_netcdf(out, np.asarray(hm.stored), d.x_coords(), d.y_coords(),
+                         np.arange(azimuths) * 360.0 / azimuths, height, crs_of(d.projection).to_wkt(),
+                         d.source)
+    console.print(f"horizon map written to {out}")

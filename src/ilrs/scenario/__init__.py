@@ -1,0 +1,1 @@
+"""Scenario schema and loading (issue 3)."""
