@@ -117,3 +117,87 @@ def horizon(
                          np.arange(azimuths) * 360.0 / azimuths, height, crs_of(d.projection).to_wkt(),
                          d.source)
     console.print(f"horizon map written to {out}")
+
+
+@app.command("map")
+@handle_errors
+def site_map(
+    start: str = typer.Option("2025-01-01", help="Start, UTC."),
+    end: str = typer.Option("2026-01-01", help="End, UTC (exclusive)."),
+    step: str = typer.Option("1h", help="Time step: 10m, 1h, 1d or seconds."),
+    height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
+    out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
+    region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
+    from ilrs.cli.report import staged_progress
+    from ilrs.ephem.time import parse_step
+    from ilrs.iotools.atomic import atomic_write_bytes
+    from ilrs.iotools.geotiff import write_geotiff
+    from ilrs.reports.figures import map_png
+    from ilrs.services.sitemap import LAYERS, site_maps
+    from ilrs.terrain.sites import SITES
+
+    update, close = staged_progress(quiet)
+    try:
+        maps = site_maps(start, end, parse_step(step), height, region_km * 1000.0, progress=update)
+    finally:
+        close()
+    out.mkdir(parents=True, exist_ok=True)
+    dem = maps.dem
+    xmin, xmax, ymin, ymax = dem.bounds
+    extent = (xmin / 1000, xmax / 1000, ymin / 1000, ymax / 1000)
+    marks = []
+    for s in SITES:
+        x, y = dem.projection.forward(np.array([s.lat_deg]), np.array([s.lon_deg]))
+        if xmin <= x[0] <= xmax and ymin <= y[0] <= ymax:
+            marks.append((float(x[0]) / 1000, float(y[0]) / 1000, s.key))
+    for name, (title, unit) in LAYERS.items():
+        write_geotiff(out / f"{name}.tif", maps.layers[name], grid=dem, band_names=[name])
+        atomic_write_bytes(out / f"{name}.png", map_png(maps.layers[name], extent, title, unit, name, marks))
+    console.print(f"{len(LAYERS)} maps written to {out} (GeoTIFF + PNG)")
+
+
+@app.command("rank")
+@handle_errors
+def site_rank(
+    top: int = typer.Option(10, help="How many sites."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    start: str = typer.Option("2025-01-01", help="Start, UTC."),
+    end: str = typer.Option("2026-01-01", help="End, UTC (exclusive)."),
+    step: str = typer.Option("1h", help="Time step."),
+    height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
+    max_slope: float = typer.Option(15.0, help="Exclude cells steeper than this [deg]."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """The best station sites of the region, by sunlight, darkness, Earth visibility, slope and shadow."""
+    from dataclasses import asdict
+
+    from ilrs.cli.report import staged_progress
+    from ilrs.ephem.time import parse_step
+    from ilrs.errors import IlrsError
+    from ilrs.services.sitemap import rank_sites, site_maps
+
+    if top < 1:
+        raise IlrsError("--top must be at least 1", source="--top")
+    update, close = staged_progress(quiet or as_json)
+    try:
+        maps = site_maps(start, end, parse_step(step), height, progress=update)
+    finally:
+        close()
+    ranked = rank_sites(maps, top=top, max_slope_deg=max_slope)
+    if as_json:
+        print_json([asdict(r) for r in ranked])
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Top {top} sites")
+    for c in ("#", "lat", "lon E", "Sun %", "disk %", "dark h", "Earth %", "slope", "to shadow km", "near"):
+        t.add_column(c, justify="right")
+    for r in ranked:
+        t.add_row(str(r.rank), f"{r.lat_deg:.4f}", f"{r.lon_deg:.2f}", f"{100 * r.sun_visible_fraction:.1f}",
+                  f"{100 * r.mean_disk_fraction:.1f}", f"{r.longest_dark_hours:.0f}",
+                  f"{100 * r.earth_visible_fraction:.1f}", f"{r.slope_deg:.1f}", f"{r.distance_to_shadow_km:.1f}",
+                  f"{r.nearest_named_site} ({r.nearest_named_km:.0f} km)")
+    console.print(t)

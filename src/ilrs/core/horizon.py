@@ -28,7 +28,7 @@ from ilrs.core._jit import jit, prange
 #: Stored value for "no terrain in this direction inside the grid" [0.01 deg].
 NO_HORIZON = np.int16(-9000)
 #: Steps marched exactly from each cell before the sweep's hull takes over (accuracy/speed trade-off).
-DEFAULT_NEAR_STEPS = 8
+DEFAULT_NEAR_STEPS = 16
 #: Steps either side of the lines' tangent steps at which each cell's own ray is evaluated.
 CANDIDATE_SPREAD = 1
 #: Scale of stored horizons [deg per unit].
@@ -174,19 +174,22 @@ def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
 
 
 @jit
-def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tangl, tangr, zobs, kinv, best,
-                 best_z, best_s, out):
+def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tangl, tangr, zobs, kinv, best,
+                 res, out):
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
     Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
-    where the two grid lines that bracket the cell find their far-field tangents as seen from the cell's
-    height (and one step either side). The lines' hulls, built in one linear sweep, thus point each cell's
-    ray to where its horizon lies.
+    where the two grid lines that bracket the cell find their tangents as seen from the cell's height (and
+    one step either side). The lines' hulls, built in one linear sweep, thus point each cell's ray to where
+    its horizon lies. ``zt_`` is ``z`` transposed: directions closer to the columns work on it, so that every
+    access runs along memory.
     """
     rows, cols = z.shape
     along_rows, n_major, n_minor, step_major, start, mpm = _line_geometry(rows, cols, dx, dy, beta)
+    zz = z if along_rows else zt_
     step_m = cell_m * math.sqrt(1.0 + mpm * mpm)
     inv2r = 1.0 / (2.0 * radius)
+    inv_r = 1.0 / radius
     for m in range(n_major):
         for n in range(n_minor):
             tangl[m, n] = -1
@@ -194,9 +197,12 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
     hull_t = np.empty(n_major)
     hull_w = np.empty(n_major)
     hull_i = np.empty(n_major, dtype=np.int32)
-    ring_t = np.empty(near)
-    ring_w = np.empty(near)
-    ring_i = np.empty(near, dtype=np.int32)
+    # the hull lags the line by half the near field: features just beyond the near field stay visible to the
+    # lines whatever their lateral offset from the cell's own ray
+    lag = max(1, near // 2)
+    ring_t = np.empty(lag)
+    ring_w = np.empty(lag)
+    ring_i = np.empty(lag, dtype=np.int32)
     if mpm >= 0:
         j_lo = -int(math.ceil((n_major - 1) * mpm)) - 1
         j_hi = n_minor - 1
@@ -218,18 +224,14 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
             n0 = int(pos)
             f = pos - n0
             n1 = n0 + 1 if n0 + 1 < n_minor else n0
-            if along_rows:
-                za = z[mj, n0]
-                zb = z[mj, n1]
-            else:
-                za = z[n0, mj]
-                zb = z[n1, mj]
+            za = zz[mj, n0]
+            zb = zz[mj, n1]
             zt = za + (zb - za) * f
             if count > 0:
                 t += step_m * _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar)
-            # the sample ``near`` steps back joins the hull now (lagged insertion keeps the hull far-field);
-            # the ring holds the last ``near`` samples and ``head`` is the oldest
-            if count >= near:
+            # the sample ``lag`` steps back joins the hull now; the ring holds the last ``lag`` samples and
+            # ``head`` is the oldest
+            if count >= lag:
                 tq = ring_t[head]
                 wq = ring_w[head]
                 while nh >= 2:
@@ -246,7 +248,7 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
             ring_t[head] = t
             ring_w[head] = zt - t * t * inv2r
             ring_i[head] = i
-            head = head + 1 if head + 1 < near else 0
+            head = head + 1 if head + 1 < lag else 0
             count += 1
             if nh > 0:
                 # virtual observers at this place on the line, at the heights of the two cells around it:
@@ -261,11 +263,11 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
         p = i * mpm
         f = p - math.floor(p)
         for c in range(n_minor):
-            zobs[c] = (z[mj, c] if along_rows else z[c, mj]) + obs_h
-            kinv[c] = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar)
+            zobs[c] = zz[mj, c] + obs_h
+            kinv[c] = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar) * step_m
             best[c] = -1e300
-            best_s[c] = 0
-        # near field along each cell's own ray; all cells of a row share the step's offset and weights
+        # near field along each cell's own ray; all cells of a row share the step's offset and weights.
+        # Within a few km, (z_t - z_o - d^2/2R) / (d (1 + z_t/R)) is the exact tangent to 1e-5 relative.
         for s in range(1, near + 1):
             ii = i - s
             if ii < 0:
@@ -274,27 +276,22 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
             off = -s * mpm
             n_off = int(math.floor(off))
             fs = off - n_off
-            d = s * step_m
-            d2 = d * d * inv2r
-            inv_d = 1.0 / d
+            gs = 1.0 - fs
             c_lo = max(0, -n_off)
-            c_hi = min(n_minor, n_minor - n_off - (1 if fs > 0.0 else 0))
+            c_hi = min(n_minor, n_minor - n_off - 1)
+            row = zz[mjs]
             for c in range(c_lo, c_hi):
-                n0 = c + n_off
-                n1 = n0 + 1 if fs > 0.0 else n0
-                if along_rows:
-                    zt = z[mjs, n0] * (1.0 - fs) + z[mjs, n1] * fs
-                else:
-                    zt = z[n0, mjs] * (1.0 - fs) + z[n1, mjs] * fs
-                slope = (zt - zobs[c] - d2) * inv_d
-                if slope > best[c]:
-                    best[c] = slope
-                    best_z[c] = zt
-                    best_s[c] = s
+                zt = row[c + n_off] * gs + row[c + n_off + 1] * fs
+                d = s * kinv[c]
+                slope = (zt - zobs[c] - d * d * inv2r) / (d + d * zt * inv_r)
+                best[c] = max(best[c], slope)
+            if fs == 0.0 and c_hi < n_minor and c_hi + n_off < n_minor and c_hi >= c_lo:
+                c = c_hi
+                zt = row[c + n_off]
+                d = s * kinv[c]
+                best[c] = max(best[c], (zt - zobs[c] - d * d * inv2r) / (d + d * zt * inv_r))
         for c in range(n_minor):
-            b_sl = best[c]
-            b_z = best_z[c]
-            b_d = best_s[c] * step_m * kinv[c]
+            b = best[c]
             # far field: the steps where the bracketing lines found their tangents, and their neighbours
             it_r = tangr[i, c]
             it_l = tangl[i, c] if f > 0.0 else it_r
@@ -302,48 +299,45 @@ def _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, ta
                 it_l = it_r
             if it_r < 0:
                 it_r = it_l
-            far = False
             if it_r >= 0:
                 ic_lo = max(0, min(it_l, it_r) - CANDIDATE_SPREAD)
                 ic_hi = min(i - near - 1, max(it_l, it_r) + CANDIDATE_SPREAD)
-                # choose among them with map distances scaled at the observer; then measure the winner
+                if along_rows:
+                    xo, yo = x0 + c * dx, y0 + mj * dy
+                else:
+                    xo, yo = x0 + mj * dx, y0 + c * dy
                 for ic in range(ic_lo, ic_hi + 1):
                     s = i - ic
                     pos = c - s * mpm
                     if pos < 0.0 or pos > n_minor - 1:
                         continue
-                    zt = _sample(z, along_rows, start + ic * step_major, pos, n_minor)
-                    dist = s * step_m * kinv[c]
-                    slope = (zt - zobs[c] - dist * dist * inv2r) / dist
-                    if slope > b_sl:
-                        b_sl = slope
-                        b_z = zt
-                        b_d = s
-                        far = True
-            if far:
-                # true distance of the winner: map length / point scale by Simpson's rule (exact for quadratic k)
-                s = int(b_d)
-                pos = c - s * mpm
-                mjc = start + (i - s) * step_major
-                if along_rows:
-                    xo, yo, xt, yt = x0 + c * dx, y0 + mj * dy, x0 + pos * dx, y0 + mjc * dy
-                else:
-                    xo, yo, xt, yt = x0 + mj * dx, y0 + c * dy, x0 + mjc * dx, y0 + pos * dy
-                kin = (kinv[c] + 4.0 * _inv_scale_xy(0.5 * (xo + xt), 0.5 * (yo + yt), radius, polar)
-                       + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
-                b_d = s * step_m * kin
-            if b_sl < -1e299:
-                v = NO_HORIZON
-            else:
-                v = np.int16(round(_fast_atan(_exact_tan(zobs[c], b_z, b_d, radius)) * scale))
-            if along_rows:
-                out[mj, c] = v
-            else:
-                out[c, mj] = v
+                    mjc = start + ic * step_major
+                    n0 = int(pos)
+                    fp = pos - n0
+                    n1 = n0 + 1 if n0 + 1 < n_minor else n0
+                    zt = zz[mjc, n0] * (1.0 - fp) + zz[mjc, n1] * fp
+                    if along_rows:
+                        xt, yt = x0 + pos * dx, y0 + mjc * dy
+                    else:
+                        xt, yt = x0 + mjc * dx, y0 + pos * dy
+                    # true distance: map length / point scale by Simpson's rule (exact for the quadratic k)
+                    kin = (_inv_scale_xy(xo, yo, radius, polar)
+                           + 4.0 * _inv_scale_xy(0.5 * (xo + xt), 0.5 * (yo + yt), radius, polar)
+                           + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
+                    b = max(b, _exact_tan(zobs[c], zt, s * step_m * kin, radius))
+            res[i, c] = NO_HORIZON if b < -1e299 else np.int16(round(_fast_atan(b) * scale))
+    for i in range(n_major):
+        mj = start + i * step_major
+        if along_rows:
+            for c in range(n_minor):
+                out[mj, c] = res[i, c]
+        else:
+            for c in range(n_minor):
+                out[c, mj] = res[i, c]
 
 
 @jit(parallel=True)
-def _sweep_all(z, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, out):
+def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, out):
     rows, cols = z.shape
     nb = betas.shape[0]
     for k in prange(nb):
@@ -351,10 +345,9 @@ def _sweep_all(z, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, out
         along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
         shape = (rows, cols) if along_rows else (cols, rows)
         n_minor = shape[1]
-        _sweep_plane(z, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
+        _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
                      np.empty(shape, dtype=np.int32), np.empty(shape, dtype=np.int32), np.empty(n_minor),
-                     np.empty(n_minor), np.empty(n_minor), np.empty(n_minor), np.empty(n_minor, dtype=np.int64),
-                     out[k])
+                     np.empty(n_minor), np.empty(n_minor), np.empty(shape, dtype=np.int16), out[k])
 
 
 def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar,
@@ -379,7 +372,7 @@ def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_
         raise ValueError("horizon_sweep needs finite heights; fill no-data first")
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
     out = np.empty((betas.size,) + z.shape, dtype=np.int16)
-    _sweep_all(z, float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), betas,
+    _sweep_all(z, np.ascontiguousarray(z.T), float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), betas,
                float(radius_m), bool(polar), int(near_steps), out)
     return out
 

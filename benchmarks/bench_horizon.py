@@ -1,0 +1,131 @@
+"""Horizon-map speed: the convex-hull sweep against a brute-force ray march and GRASS GIS r.horizon.
+
+Run: ``.venv/bin/python benchmarks/bench_horizon.py [--full]``. Prints cell-azimuths per second, the ratios to
+the baselines measured in the same run, and the sweep's accuracy against the brute force.
+
+* The sweep: the whole 1536 x 1536 240 m DEM at 360 azimuths (issue 2 target: <= 20 s).
+* Brute force: every ray of sampled cells marched to the grid's edge (``horizon_ray_march``), extrapolated to
+  the whole map from the sample (it is O(N) per ray, so the per-ray cost is what matters).
+* GRASS r.horizon (Debian's grass-core, if installed) on a 256 x 256 crop at 360 directions, compared with the
+  sweep on the same crop. Its own horizons use the Earth's radius and nearest-neighbour terrain, so only its
+  speed is compared here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import horizon as hz
+from ilrs.services.data import pole_dem
+
+
+def _sweep(dem, n_az, height=2.0):
+    betas = np.radians(np.arange(n_az) * 360.0 / n_az)
+    t = time.perf_counter()
+    out = hz.horizon_sweep(dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy, betas, height,
+                           MOON_RADIUS_M, True)
+    return out, time.perf_counter() - t
+
+
+def _grass_horizon(dem, n_az) -> float | None:
+    """Seconds r.horizon takes on ``dem`` at ``n_az`` directions (GRASS start-up subtracted), or None."""
+    if shutil.which("grass") is None:
+        return None
+    from ilrs.iotools.geotiff import write_geotiff
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tif = Path(tmp) / "crop.tif"
+        write_geotiff(tif, dem)
+        loc = Path(tmp) / "db" / "loc"
+        subprocess.run(["grass", "-c", str(tif), str(loc), "-e"], check=True, capture_output=True)
+        mapset = str(loc / "PERMANENT")
+        subprocess.run(["grass", mapset, "--exec", "r.in.gdal", f"input={tif}", "output=dem", "--quiet"],
+                       check=True, capture_output=True)
+        t = time.perf_counter()
+        subprocess.run(["grass", mapset, "--exec", "g.region", "raster=dem"], check=True, capture_output=True)
+        startup = time.perf_counter() - t
+        step = 360.0 / n_az
+        t = time.perf_counter()
+        subprocess.run(["grass", mapset, "--exec", "r.horizon", "-d", "elevation=dem", f"step={step:g}",
+                        "output=hor", "--quiet"], check=True, capture_output=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "2"})
+        return time.perf_counter() - t - startup
+
+
+def run(full: bool = True) -> dict:
+    dem = pole_dem()
+    threads = numba.get_num_threads()
+    res: dict = {"threads": threads}
+    # warm-up (compilation is cached on disk, but the first call still loads it)
+    small = dem.crop(0, 32, 0, 32)
+    _sweep(small, 4)
+    hz.horizon_ray_march(small.heights_m, 240.0, small.x0, small.y0, small.dx, small.dy, [5], [5], [0.0], 2.0,
+                         MOON_RADIUS_M, True)
+    target = dem if full else dem.crop(384, 1152, 384, 1152)
+    stored, t_sweep = _sweep(target, 360)
+    n_cells = target.heights_m.size
+    res["sweep_s"] = t_sweep
+    res["sweep_cell_az_per_s"] = n_cells * 360 / t_sweep
+    res["grid"] = f"{target.shape[0]}x{target.shape[1]}"
+    # brute force on a sample of interior cells, all 360 azimuths
+    rng = np.random.default_rng(0)
+    rows, cols = target.shape
+    ri = rng.integers(3, rows - 3, 150)
+    ci = rng.integers(3, cols - 3, 150)
+    betas = np.radians(np.arange(360.0))
+    t = time.perf_counter()
+    ref = hz.horizon_ray_march(target.heights_m, abs(target.dx), target.x0, target.y0, target.dx, target.dy, ri,
+                               ci, betas, 2.0, MOON_RADIUS_M, True)
+    t_bf = time.perf_counter() - t
+    res["brute_cell_az_per_s"] = ri.size * 360 / t_bf
+    res["brute_full_map_s_extrapolated"] = n_cells * t_bf / ri.size
+    res["ratio_vs_brute"] = res["sweep_cell_az_per_s"] / res["brute_cell_az_per_s"]
+    got = hz.to_degrees(stored[:, ri, ci]).T
+    ok = np.isfinite(got) & np.isfinite(ref)
+    err = np.abs(got - np.degrees(ref))[ok]
+    res["err_p99_deg"] = float(np.percentile(err, 99))
+    res["err_max_deg"] = float(err.max())
+    crop = dem.crop(640, 896, 640, 896)
+    _, t_crop = _sweep(crop, 360)
+    res["sweep_crop_s"] = t_crop
+    t_grass = _grass_horizon(crop, 360)
+    if t_grass is not None:
+        res["grass_crop_s"] = t_grass
+        res["grass_cell_az_per_s"] = crop.heights_m.size * 360 / t_grass
+        res["ratio_vs_grass"] = t_grass / t_crop
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--crop", action="store_true", help="768 x 768 instead of the whole DEM (quicker)")
+    args = ap.parse_args(argv)
+    r = run(full=not args.crop)
+    print(f"horizon map {r['grid']} x 360 azimuths, {r['threads']} threads: {r['sweep_s']:.1f} s "
+          f"({r['sweep_cell_az_per_s']:.3g} cell-azimuths/s; target <= 20 s for 1536x1536)")
+    print(f"  brute-force ray march: {r['brute_cell_az_per_s']:.3g} cell-az/s "
+          f"(whole map ~{r['brute_full_map_s_extrapolated'] / 3600:.1f} h, extrapolated from 150 cells x 360 az)"
+          f" -> sweep is {r['ratio_vs_brute']:.0f}x faster")
+    print(f"  accuracy vs brute force (150 interior cells x 360 az): p99 {r['err_p99_deg']:.4f} deg, "
+          f"max {r['err_max_deg']:.3f} deg (targets 0.05 / 0.2)")
+    if "grass_crop_s" in r:
+        print(f"  GRASS r.horizon, 256x256 crop x 360 directions: {r['grass_crop_s']:.1f} s "
+              f"({r['grass_cell_az_per_s']:.3g} cell-az/s) vs sweep {r['sweep_crop_s']:.2f} s "
+              f"-> sweep is {r['ratio_vs_grass']:.0f}x faster")
+    else:
+        print("  GRASS r.horizon: not installed (apt-get install grass-core), skipped")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,80 @@
+"""``ilrs run``: the main job on the embedded default, ending in one HTML report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.table import Table
+
+from ilrs.cli.common import console, handle_errors, progress_bar
+
+#: The default analysis: a year of hourly steps, 2 m observers (a lander deck), 10 m for the best site's mast.
+DEFAULT_START = "2025-01-01"
+DEFAULT_END = "2026-01-01"
+DEFAULT_STEP_S = 3600.0
+MAP_HEIGHT_M = 2.0
+MAST_HEIGHT_M = 10.0
+
+
+def staged_progress(quiet: bool):
+    """A callback ``(stage, fraction)`` that shows one progress bar per stage."""
+    state: dict = {}
+
+    def update(stage: str, fraction: float) -> None:
+        if quiet:
+            return
+        if state.get("stage") != stage:
+            if "ctx" in state:
+                state["ctx"].__exit__(None, None, None)
+            state["stage"] = stage
+            state["ctx"] = progress_bar(stage)
+            state["update"] = state["ctx"].__enter__()
+        state["update"](fraction)
+
+    def close() -> None:
+        if "ctx" in state:
+            state["ctx"].__exit__(None, None, None)
+            state.clear()
+
+    return update, close
+
+
+@handle_errors
+def run_default(out: str, quiet: bool = False) -> None:
+    from ilrs.reports.site_report import render_site_report
+    from ilrs.services.site import point_environment
+    from ilrs.services.sitemap import rank_sites, site_maps
+
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    update, close = staged_progress(quiet)
+    try:
+        maps = site_maps(DEFAULT_START, DEFAULT_END, DEFAULT_STEP_S, MAP_HEIGHT_M, progress=update)
+    finally:
+        close()
+    timings["horizon and visibility maps"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ranked = rank_sites(maps, top=10)
+    best = ranked[0]
+    with progress_bar("a year at the best site", quiet) as upd:
+        env = point_environment(best.lat_deg, best.lon_deg, DEFAULT_START, DEFAULT_END, DEFAULT_STEP_S, MAST_HEIGHT_M)
+        upd(1.0)
+    timings["ranking and best-site year"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings)
+    timings["report"] = time.perf_counter() - t2
+    t = Table(title=f"Top sites, {DEFAULT_START} .. {DEFAULT_END}, observer {MAP_HEIGHT_M:g} m", title_justify="left")
+    for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
+        t.add_column(c, justify="right")
+    for r in ranked[:10]:
+        t.add_row(str(r.rank), f"{r.lat_deg:.4f}", f"{r.lon_deg:.2f}", f"{100 * r.sun_visible_fraction:.1f}",
+                  f"{r.longest_dark_hours:.0f}", f"{100 * r.earth_visible_fraction:.1f}", f"{r.slope_deg:.1f}",
+                  f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)")
+    console.print(t)
+    console.print(f"Best site with a {MAST_HEIGHT_M:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "
+                  f"year, longest night {env.longest_dark_hours:.0f} h, "
+                  f"Earth in view {100 * env.earth_visible_fraction:.1f} %")
+    console.print(f"report: [bold]{report}[/] ({sum(timings.values()):.0f} s)")

@@ -1,0 +1,74 @@
+"""The site-analysis HTML report: one self-contained file (figures embedded, Plotly inline)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ilrs import __version__
+from ilrs.iotools.atomic import atomic_write_text
+from ilrs.reports.figures import horizon_png, map_png
+from ilrs.services.site import PointEnvironment
+from ilrs.services.sitemap import LAYERS, RankedSite, SiteMaps
+from ilrs.terrain.sites import SITES
+
+
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+def _series_figure(env: PointEnvironment) -> str:
+    """Interactive daily Sun and Earth visibility at the site (Plotly, the library's JS inline)."""
+    import plotly.graph_objects as go
+
+    s = env.series
+    t = s["time_utc"].astype("datetime64[s]")
+    day = t.astype("datetime64[D]")
+    days, inv = np.unique(day, return_inverse=True)
+    sun = np.bincount(inv, weights=s["sun_disk_fraction"]) / np.bincount(inv)
+    earth = np.bincount(inv, weights=s["earth_visible"].astype(float)) / np.bincount(inv)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=days.astype(str), y=100 * sun, name="Sun: mean visible disk [%]",
+                             line={"color": "orange"}))
+    fig.add_trace(go.Scatter(x=days.astype(str), y=100 * earth, name="Earth in view [% of day]",
+                             line={"color": "royalblue"}))
+    fig.update_layout(height=330, margin={"l": 40, "r": 10, "t": 30, "b": 30}, yaxis_title="%",
+                      title="Daily Sun and Earth visibility at the best site", legend={"orientation": "h"})
+    return fig.to_html(full_html=False, include_plotlyjs="inline")
+
+
+def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,
+                       timings: dict[str, float] | None = None) -> Path:
+    """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
+    dem = maps.dem
+    xmin, xmax, ymin, ymax = dem.bounds
+    extent_km = (xmin / 1000, xmax / 1000, ymin / 1000, ymax / 1000)
+    marks = []
+    for s in SITES:
+        x, y = dem.projection.forward(np.array([s.lat_deg]), np.array([s.lon_deg]))
+        if xmin <= x[0] <= xmax and ymin <= y[0] <= ymax:
+            marks.append((float(x[0]) / 1000, float(y[0]) / 1000, s.name.split(",")[0].split(" (")[0]))
+    ranked_marks = [(r.x_m / 1000, r.y_m / 1000, r.rank) for r in ranked]
+    figures = []
+    for name, (title, unit) in LAYERS.items():
+        if name == "never_lit":
+            continue
+        figures.append({"name": name, "title": title, "unit": unit,
+                        "png": _b64(map_png(maps.layers[name], extent_km, title, unit, name, marks, ranked_marks))})
+    s = best.series
+    hz = horizon_png(best.profile.azimuth_deg, best.profile.elevation_deg, s["sun_azimuth_deg"],
+                     s["sun_elevation_deg"], s["earth_azimuth_deg"], s["earth_elevation_deg"],
+                     f"Horizon at the best site ({best.lat_deg:.4f}, {best.lon_deg:.3f} E), "
+                     f"{best.height_m:g} m above ground")
+    never = maps.layers["never_lit"]
+    env = Environment(loader=PackageLoader("ilrs.reports", "templates"), autoescape=select_autoescape())
+    html = env.get_template("site_report.html.j2").render(
+        version=__version__, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        maps=maps, ranked=ranked, best=best, figures=figures, horizon_png=_b64(hz),
+        series_html=_series_figure(best), sites=SITES, timings=timings or {},
+        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx))
+    return atomic_write_text(path, html)
