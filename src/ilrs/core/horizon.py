@@ -372,8 +372,8 @@ def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_
         raise ValueError("horizon_sweep needs finite heights; fill no-data first")
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
     out = np.empty((betas.size,) + z.shape, dtype=np.int16)
-    _sweep_all(z, np.ascontiguousarray(z.T), float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), betas,
-               float(radius_m), bool(polar), int(near_steps), out)
+    _sweep_all(z, np.ascontiguousarray(z.T), float(observer_height_m), float(cell_m), float(x0), float(y0),
+               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps), out)
     return out
 
 
