@@ -17,17 +17,19 @@ Sun (``|eps|`` <= 1.6 deg) this is 0.88 deg, and the largest value found over 2e
 
 Method. Every (cell, step) pair is first decided by bounds alone: per cell, the largest and smallest stored
 horizon over each azimuth sector of width ``360 / n_sectors`` deg (widened by the cell's ``delta`` bound and
-by the neighbouring stored azimuth that interpolation reaches), and per step the sector of ``beta0`` and the
-sine of the elevation (three multiply-adds). Only pairs whose elevation falls between those bounds get the
-exact treatment: ``delta`` from its tangent (``atan`` by its series to ``q**5``, error below
-``|q|**7 / 7`` = 3e-15 rad for the Sun on the 240 m DEM), the horizon interpolated linearly between the two
-stored azimuths around the grid azimuth, and the disk fraction. The loop runs cell-major over time, so a
-cell's profile and sector bounds stay in L1 while the per-step arrays stream from L2.
+by the neighbouring stored azimuth that interpolation reaches), kept as sines of ``h + r_max`` and
+``h - r_max``; per step, the sector of ``beta0``; per pair, the sine of the elevation (three multiply-adds).
+Pairs between the sector's bounds (4 % of them for the Sun over a year on the 240 m DEM) get the cell's own
+grid azimuth, ``beta0 + delta`` with ``delta = atan(q)`` by its series to ``q**5`` (error below
+``|q|**7 / 7`` < 1e-13 rad on that DEM; ``atan2`` where a cell's bound exceeds 0.05 rad), and are bounded
+again by the two stored azimuths around it; only the rest (2.8 %) get the interpolated horizon and the disk
+fraction. The loop runs cell-major over time, so a cell's profile and bounds stay in L1 while the per-step
+arrays stream from L2.
 
 The solar disk fraction is the flat-horizon, small-disk formula (:func:`disk_fraction`). The Sun's
 direction is taken from the Moon's centre: its parallax across the Moon is below ``R / 1 au`` = 1.2e-5 rad.
 The Earth is 'visible' when its CENTRE is above the terrain horizon (its 1 deg disk is not integrated);
-its parallax (up to 0.3 deg in elevation) is applied exactly: the cell sees it from ``(R + z + h) u``.
+its parallax (up to 0.28 deg, in elevation only) is applied exactly: the cell sees it from ``(R + z + h) u``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from ilrs.core.horizon import HORIZON_SCALE_DEG, NO_HORIZON
 
 __all__ = [
     "disk_fraction",
+    "disk_fraction_scalar",
     "cell_frames",
     "grid_azimuth_elevation",
     "to_cell_major",
@@ -55,7 +58,7 @@ __all__ = [
 
 #: Rows handed to one numba call between two ``progress`` callbacks.
 DEFAULT_ROWS_PER_CHUNK = 64
-#: Upper bound on azimuth sectors per cell: 360 keeps a cell's bounds (2 x 360 float64) in L1.
+#: Upper bound on azimuth sectors per cell: with 360 azimuths, a cell's bounds take 2 x 720 float64 (11.5 kB, in L1).
 MAX_SECTORS = 360
 
 _STORED_TO_RAD = HORIZON_SCALE_DEG * math.pi / 180.0
@@ -91,7 +94,8 @@ def disk_fraction(elev_rad, horizon_rad, radius_rad) -> np.ndarray:
     numpy.ndarray
         Visible fraction [-] in [0, 1], float64, the broadcast shape of the inputs.
     """
-    e, h, r = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (elev_rad, horizon_rad, radius_rad)))
+    e, h, r = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64)
+                                    for a in (elev_rad, horizon_rad, radius_rad)))
     d = e - h
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(r > 0.0, d / np.where(r > 0.0, r, 1.0), np.where(d > 0.0, 1.0, -1.0))
@@ -170,12 +174,6 @@ def grid_azimuth_elevation(direction_me, lat_rad, lon_rad) -> tuple[np.ndarray, 
     return az, el
 
 
-def _delta_bound(sin_theta, cos_theta, tan_eps_max):
-    """Bound on |grid azimuth - pole grid azimuth| [rad] for a cell at angle theta from the south pole."""
-    m = (1.0 - cos_theta) + sin_theta * tan_eps_max
-    return np.where(m < 1.0, np.arcsin(np.minimum(m, 1.0)), np.pi)
-
-
 # --------------------------------------------------------------------------------------------- transpose
 
 
@@ -210,37 +208,41 @@ def to_cell_major(hmap) -> np.ndarray:
 
 
 @jit
-def _sector_bounds(prof, n_sec, step, sec_w, dmax, hi_lut, lo_lut, out):
-    """Per sector k: out[k, 0] = hi_lut[max stored horizon], out[k, 1] = lo_lut[min] over the stored azimuths
-    that interpolation can reach for a pole azimuth in sector k and a cell azimuth within ``dmax`` of it."""
+def _cell_bounds(prof, n_sec, inv_step, sec_w, dmax, hi_lut, lo_lut, work):
+    """Sine bounds of one cell's horizon profile into ``work`` (shape (n_az + n_sec, 2)).
+
+    Rows ``i < n_az``: ``hi_lut`` and ``lo_lut`` of stored horizon ``i``. Row ``n_az + k``: the largest
+    ``hi_lut`` and smallest ``lo_lut`` over the stored azimuths that interpolation can reach for a pole
+    azimuth in sector ``k`` and a cell azimuth within ``dmax`` [rad] of it.
+    """
     n_az = prof.shape[0]
+    for i in range(n_az):
+        v = min(max(int(prof[i]), -_LUT_OFFSET), _LUT_OFFSET) + _LUT_OFFSET
+        work[i, 0] = hi_lut[v]
+        work[i, 1] = lo_lut[v]
     for k in range(n_sec):
-        lo = (k * sec_w - dmax) / step
-        hi = ((k + 1) * sec_w + dmax) / step
-        i_lo = int(math.floor(lo))
-        i_hi = int(math.ceil(hi))
+        i_lo = int(math.floor((k * sec_w - dmax) * inv_step))
+        i_hi = int(math.ceil(((k + 1) * sec_w + dmax) * inv_step))
         if i_hi - i_lo + 1 >= n_az:
             i_lo = 0
             i_hi = n_az - 1
-        vmax = -32768
-        vmin = 32767
+        hi = -2.0
+        lo = 2.0
         for i in range(i_lo, i_hi + 1):
-            j = i % n_az
-            v = prof[j]
-            if v > vmax:
-                vmax = v
-            if v < vmin:
-                vmin = v
-        vmax = min(max(vmax, -_LUT_OFFSET), _LUT_OFFSET)
-        vmin = min(max(vmin, -_LUT_OFFSET), _LUT_OFFSET)
-        out[k, 0] = hi_lut[vmax + _LUT_OFFSET]
-        out[k, 1] = lo_lut[vmin + _LUT_OFFSET]
+            j = i
+            if j < 0:
+                j += n_az
+            elif j >= n_az:
+                j -= n_az
+            hi = max(hi, work[j, 0])
+            lo = min(lo, work[j, 1])
+        work[n_az + k, 0] = hi
+        work[n_az + k, 1] = lo
 
 
-@jit
-def _horizon_at(prof, beta, inv_step):
-    """Horizon [rad] of an int16 profile at grid azimuth ``beta`` [rad], linear between stored azimuths."""
-    n_az = prof.shape[0]
+@jit(inline="always")
+def _bracket(beta, inv_step, n_az):
+    """Stored azimuths (i0, i1) around grid azimuth ``beta`` [rad] and the weight f of i1 [-]."""
     pos = beta * inv_step
     if pos < 0.0:
         pos += n_az
@@ -249,13 +251,18 @@ def _horizon_at(prof, beta, inv_step):
     i0 = int(pos)
     if i0 >= n_az:
         i0 = n_az - 1
-    f = pos - i0
     i1 = i0 + 1 if i0 + 1 < n_az else 0
+    return i0, i1, pos - i0
+
+
+@jit(inline="always")
+def _lerp(prof, i0, i1, f):
+    """Horizon [rad] between stored azimuths i0 and i1 at weight f."""
     v0 = float(prof[i0])
     return (v0 + f * (float(prof[i1]) - v0)) * _STORED_TO_RAD
 
 
-@jit
+@jit(inline="always")
 def _cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series):
     """Grid azimuth [rad] at the cell of direction (sx, sy, sz), whose pole azimuth is b0 = atan2(sy, sx)."""
     gn = sx * gx + sy * gy + sz * gz
@@ -280,53 +287,67 @@ def _frame(lat, lon):
 # --------------------------------------------------------------------------------------------- Sun
 
 
+@jit
+def _cell_delta_bound(ux, uy, uz, tan_eps_max):
+    """Bound [rad] on |cell grid azimuth - pole grid azimuth| (module docstring), with a rounding margin."""
+    m = (1.0 + uz) + math.sqrt(ux * ux + uy * uy) * tan_eps_max
+    return math.asin(m) + 1e-9 if m < 1.0 else math.pi
+
+
+@jit(inline="always")
+def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, rad, inv_step,
+              series):
+    """(any part visible, visible disk fraction) of one step at one cell; ``se`` = sin(elevation)."""
+    if se >= work[n_az + k, 0]:
+        return True, 1.0
+    if se <= work[n_az + k, 1]:
+        return False, 0.0
+    # between the sector's bounds: bracket the cell's own azimuth, bound again, then compute
+    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step,
+                         n_az)
+    if se >= max(work[i0, 0], work[i1, 0]):
+        return True, 1.0
+    if se <= min(work[i0, 1], work[i1, 1]):
+        return False, 0.0
+    x = (math.asin(min(max(se, -1.0), 1.0)) - _lerp(prof, i0, i1, f)) / rad
+    if x >= 1.0:
+        return True, 1.0
+    if x <= -1.0:
+        return False, 0.0
+    return True, max(0.0, 0.5 + (x * math.sqrt(1.0 - x * x) + math.asin(x)) / math.pi)
+
+
 @jit(parallel=True)
 def _sun_kernel(hz, lat, lon, r0, r1, sx, sy, sz, cb0, sb0, b0, rad, sec, n_sec, tan_eps_max, hi_lut, lo_lut,
                 out_vis, out_frac, out_dark, out_lit):
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
-    step = _TWO_PI / n_az
-    inv_step = 1.0 / step
+    inv_step = n_az / _TWO_PI
     sec_w = _TWO_PI / n_sec
-    n_cells = (r1 - r0) * cols
-    for p in prange(n_cells):
+    for p in prange((r1 - r0) * cols):
         r = r0 + p // cols
         c = p % cols
         prof = hz[r, c]
         ux, uy, uz, gx, gy, gz, ex, ey, ez = _frame(lat[r, c], lon[r, c])
-        sin_t = math.sqrt(ux * ux + uy * uy)
-        m = (1.0 - (-uz)) + sin_t * tan_eps_max
-        dmax = math.asin(m) + 1e-9 if m < 1.0 else math.pi
+        dmax = _cell_delta_bound(ux, uy, uz, tan_eps_max)
         series = dmax < _SERIES_MAX_Q
-        bounds = np.empty((n_sec, 2))
-        _sector_bounds(prof, n_sec, step, sec_w, dmax, hi_lut, lo_lut, bounds)
+        work = np.empty((n_az + n_sec, 2))
+        _cell_bounds(prof, n_sec, inv_step, sec_w, dmax, hi_lut, lo_lut, work)
         n_vis = 0
         f_sum = 0.0
         run = 0
         longest = 0
         for t in range(n_t):
             se = sx[t] * ux + sy[t] * uy + sz[t] * uz
-            k = sec[t]
-            if se >= bounds[k, 0]:
+            visible, fr = _sun_step(prof, work, n_az, sec[t], se, gx, gy, gz, ex, ey, ez, sx[t], sy[t], sz[t],
+                                    cb0[t], sb0[t], b0[t], rad[t], inv_step, series)
+            if visible:
                 n_vis += 1
-                f_sum += 1.0
+                f_sum += fr
                 run = 0
-            elif se <= bounds[k, 1]:
-                run += 1
-                if run > longest:
-                    longest = run
             else:
-                beta = _cell_azimuth(gx, gy, gz, ex, ey, ez, sx[t], sy[t], sz[t], cb0[t], sb0[t], b0[t], series)
-                h = _horizon_at(prof, beta, inv_step)
-                x = (math.asin(min(max(se, -1.0), 1.0)) - h) / rad[t]
-                if x > -1.0:
-                    n_vis += 1
-                    f_sum += 1.0 if x >= 1.0 else 0.5 + (x * math.sqrt(1.0 - x * x) + math.asin(x)) / math.pi
-                    run = 0
-                else:
-                    run += 1
-                    if run > longest:
-                        longest = run
+                run += 1
+                longest = max(longest, run)
         out_vis[r, c] = n_vis / n_t
         out_frac[r, c] = f_sum / n_t
         out_dark[r, c] = longest
@@ -367,9 +388,14 @@ def _step_arrays(direction_me, n_sec):
     return cols, np.ascontiguousarray(sec), (tan_eps_max if np.isfinite(tan_eps_max) else np.inf), norm
 
 
+def _stored_horizons_rad():
+    """Every storable horizon, -90 .. 90 deg, in stored order [rad] (the lookup tables' argument)."""
+    return np.arange(-_LUT_OFFSET, _LUT_OFFSET + 1) * _STORED_TO_RAD
+
+
 def _sine_luts(margin_rad):
     """sin(h + margin) and sin(h - margin) for every stored horizon h, clipped to [-pi/2, pi/2]."""
-    h = np.arange(-_LUT_OFFSET, _LUT_OFFSET + 1) * _STORED_TO_RAD
+    h = _stored_horizons_rad()
     return (np.sin(np.minimum(h + margin_rad, _HALF_PI)), np.sin(np.maximum(h - margin_rad, -_HALF_PI)))
 
 
@@ -441,40 +467,52 @@ def sun_visibility_map(horizons_cell_major, lat_rad, lon_rad, sun_dir_me, sun_an
 # --------------------------------------------------------------------------------------------- Earth
 
 
+@jit(inline="always")
+def _earth_step(prof, work, n_az, k, su, a, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, inv_step, series):
+    """True if the Earth's centre is above the horizon at one step.
+
+    ``su`` is the sine of its elevation seen from the Moon's centre, ``a`` = (cell radius) / (Earth distance);
+    the bounds in ``work`` hold the parallax margins (see :func:`earth_visibility_map`).
+    """
+    if su > work[n_az + k, 0]:
+        return True
+    if su <= work[n_az + k, 1]:
+        return False
+    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step,
+                         n_az)
+    if su > max(work[i0, 0], work[i1, 0]):
+        return True
+    if su <= min(work[i0, 1], work[i1, 1]):
+        return False
+    se = (su - a) / math.sqrt(1.0 - 2.0 * a * su + a * a)  # sine of the elevation seen from the cell
+    return math.asin(min(max(se, -1.0), 1.0)) > _lerp(prof, i0, i1, f)
+
+
 @jit(parallel=True)
 def _earth_kernel(hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, dist, sec, n_sec, tan_eps_max,
                   hi_lut, lo_lut, out_vis):
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
-    step = _TWO_PI / n_az
-    inv_step = 1.0 / step
+    inv_step = n_az / _TWO_PI
     sec_w = _TWO_PI / n_sec
-    n_cells = (r1 - r0) * cols
-    for p in prange(n_cells):
+    for p in prange((r1 - r0) * cols):
         r = r0 + p // cols
         c = p % cols
         prof = hz[r, c]
         ux, uy, uz, gx, gy, gz, ex, ey, ez = _frame(lat[r, c], lon[r, c])
         rc = rc_map[r, c]
-        sin_t = math.sqrt(ux * ux + uy * uy)
-        m = (1.0 - (-uz)) + sin_t * tan_eps_max
-        dmax = math.asin(m) + 1e-9 if m < 1.0 else math.pi
+        # the Earth's azimuth is that of its direction from the Moon's centre: the cell's offset rc * u is
+        # radial, so it moves the elevation only
+        dmax = _cell_delta_bound(ux, uy, uz, tan_eps_max)
         series = dmax < _SERIES_MAX_Q
-        bounds = np.empty((n_sec, 2))
-        _sector_bounds(prof, n_sec, step, sec_w, dmax, hi_lut, lo_lut, bounds)
+        work = np.empty((n_az + n_sec, 2))
+        _cell_bounds(prof, n_sec, inv_step, sec_w, dmax, hi_lut, lo_lut, work)
         n_vis = 0
         for t in range(n_t):
-            a = rc / dist[t]
             su = sx[t] * ux + sy[t] * uy + sz[t] * uz
-            # the cell's offset rc * u from the centre is radial: it changes the elevation, not the azimuth
-            se = (su - a) / math.sqrt(1.0 - 2.0 * a * su + a * a)
-            k = sec[t]
-            if se > bounds[k, 0]:
+            if _earth_step(prof, work, n_az, sec[t], su, rc / dist[t], gx, gy, gz, ex, ey, ez, sx[t], sy[t],
+                           sz[t], cb0[t], sb0[t], b0[t], inv_step, series):
                 n_vis += 1
-            elif se > bounds[k, 1]:
-                beta = _cell_azimuth(gx, gy, gz, ex, ey, ez, sx[t], sy[t], sz[t], cb0[t], sb0[t], b0[t], series)
-                if math.asin(min(max(se, -1.0), 1.0)) > _horizon_at(prof, beta, inv_step):
-                    n_vis += 1
         out_vis[r, c] = n_vis / n_t
 
 
@@ -520,7 +558,14 @@ def earth_visibility_map(horizons_cell_major, lat_rad, lon_rad, heights_m, obser
     (sx, sy, sz, cb0, sb0, b0), sec, tan_eps_max, dist = _step_arrays(earth_pos_me, n_sec)
     if (dist <= rc_map.max()).any():
         raise ValueError("earth_pos_me must be positions [m] outside the Moon")
-    hi_lut, lo_lut = _sine_luts(0.0)
+    # Seen from the cell the Earth stands lower by the parallax p, sin p = a cos(e_cell) with a = rc / dist;
+    # e_centre = e_cell + p rises with e_cell, so e_cell > h iff e_centre > h + asin(a cos h): the bounds are
+    # taken on the elevation from the Moon's centre with the margin at the largest and the smallest a.
+    a_max = float(rc_map.max() / dist.min())
+    a_min = float(rc_map.min() / dist.max())
+    h = _stored_horizons_rad()
+    hi_lut = np.sin(np.minimum(h + np.arcsin(a_max * np.cos(h)), _HALF_PI))
+    lo_lut = np.sin(np.minimum(h + np.arcsin(a_min * np.cos(h)), _HALF_PI))
     out_vis = np.empty((rows, cols), dtype=np.float32)
     for r0, r1 in _chunks(rows, rows_per_chunk, progress):
         _earth_kernel(hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, np.ascontiguousarray(dist), sec,
