@@ -29,6 +29,8 @@ from ilrs.core._jit import jit, prange
 NO_HORIZON = np.int16(-9000)
 #: Steps marched exactly from each cell before the sweep's hull takes over (accuracy/speed trade-off).
 DEFAULT_NEAR_STEPS = 16
+#: LLVM fast-math flags for the sweep (no NaN or inf reach it: heights are checked finite; vectorises loops).
+FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc", "nnan", "ninf"}
 #: Steps either side of the lines' tangent steps at which each cell's own ray is evaluated.
 CANDIDATE_SPREAD = 1
 #: Scale of stored horizons [deg per unit].
@@ -173,16 +175,16 @@ def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
     return _inv_scale_xy(x0 + mj * dx, y0 + pos * dy, radius, polar)
 
 
-@jit
+@jit(fastmath=FAST_MATH)
 def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tangl, tangr, zobs, kinv, best,
                  res, out):
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
     Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
-    where the two grid lines that bracket the cell find their tangents as seen from the cell's height (and
-    one step either side). The lines' hulls, built in one linear sweep, thus point each cell's ray to where
-    its horizon lies. ``zt_`` is ``z`` transposed: directions closer to the columns work on it, so that every
-    access runs along memory.
+    from one to the other of the tangents found by the two grid lines that bracket the cell (widened by one
+    step either side). The lines' hulls, built in one linear sweep, thus point each cell's ray to where its
+    horizon lies; where the lines disagree, the cell's ray is searched between them. ``zt_`` is ``z``
+    transposed: directions closer to the columns work on it, so that every access runs along memory.
     """
     rows, cols = z.shape
     along_rows, n_major, n_minor, step_major, start, mpm = _line_geometry(rows, cols, dx, dy, beta)
@@ -251,12 +253,12 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             head = head + 1 if head + 1 < lag else 0
             count += 1
             if nh > 0:
-                # virtual observers at this place on the line, at the heights of the two cells around it:
-                # the sample is the right neighbour of cell n0 and the left one of cell n0 + 1
+                # the tangent seen from this place on the line (raised by the observer height) serves both
+                # cells around it: the sample is the right neighbour of cell n0 and the left one of cell n0 + 1
                 base = -t * t * inv2r + obs_h
-                tangr[i, n0] = hull_i[_tangent_index(hull_t, hull_w, nh, t, za + base)]
-                if n1 != n0:
-                    tangl[i, n1] = hull_i[_tangent_index(hull_t, hull_w, nh, t, zb + base)]
+                it = hull_i[_tangent_index(hull_t, hull_w, nh, t, zt + base)]
+                tangr[i, n0] = it
+                tangl[i, n1] = it
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
     for i in range(n_major):
         mj = start + i * step_major
@@ -279,12 +281,19 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             gs = 1.0 - fs
             c_lo = max(0, -n_off)
             c_hi = min(n_minor, n_minor - n_off - 1)
+            # contiguous slices let LLVM vectorise this loop (4 cells per instruction)
+            r0 = zz[mjs, c_lo + n_off:c_hi + n_off]
+            r1 = zz[mjs, c_lo + n_off + 1:c_hi + n_off + 1]
+            zo = zobs[c_lo:c_hi]
+            kv = kinv[c_lo:c_hi]
+            bb = best[c_lo:c_hi]
+            for c in range(c_hi - c_lo):
+                zt = r0[c] * gs + r1[c] * fs
+                d = s * kv[c]
+                slope = (zt - zo[c] - d * d * inv2r) / (d + d * zt * inv_r)
+                if slope > bb[c]:
+                    bb[c] = slope
             row = zz[mjs]
-            for c in range(c_lo, c_hi):
-                zt = row[c + n_off] * gs + row[c + n_off + 1] * fs
-                d = s * kinv[c]
-                slope = (zt - zobs[c] - d * d * inv2r) / (d + d * zt * inv_r)
-                best[c] = max(best[c], slope)
             if fs == 0.0 and c_hi < n_minor and c_hi + n_off < n_minor and c_hi >= c_lo:
                 c = c_hi
                 zt = row[c + n_off]
@@ -302,29 +311,40 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             if it_r >= 0:
                 ic_lo = max(0, min(it_l, it_r) - CANDIDATE_SPREAD)
                 ic_hi = min(i - near - 1, max(it_l, it_r) + CANDIDATE_SPREAD)
-                if along_rows:
-                    xo, yo = x0 + c * dx, y0 + mj * dy
-                else:
-                    xo, yo = x0 + mj * dx, y0 + c * dy
+                # pick the best step with distances scaled at the observer, then measure the winner exactly
+                zo_c = zobs[c]
+                kv_c = kinv[c]
+                best_far = -1e300
+                s_far = -1
+                z_far = 0.0
                 for ic in range(ic_lo, ic_hi + 1):
                     s = i - ic
                     pos = c - s * mpm
                     if pos < 0.0 or pos > n_minor - 1:
                         continue
-                    mjc = start + ic * step_major
                     n0 = int(pos)
                     fp = pos - n0
                     n1 = n0 + 1 if n0 + 1 < n_minor else n0
-                    zt = zz[mjc, n0] * (1.0 - fp) + zz[mjc, n1] * fp
+                    row = zz[start + ic * step_major]
+                    zt = row[n0] + (row[n1] - row[n0]) * fp
+                    d = s * kv_c
+                    slope = (zt - zo_c - d * d * inv2r) / (d + d * zt * inv_r)
+                    if slope > best_far:
+                        best_far = slope
+                        s_far = s
+                        z_far = zt
+                if s_far > 0:
+                    pos = c - s_far * mpm
+                    mjc = start + (i - s_far) * step_major
                     if along_rows:
-                        xt, yt = x0 + pos * dx, y0 + mjc * dy
+                        xo, yo, xt, yt = x0 + c * dx, y0 + mj * dy, x0 + pos * dx, y0 + mjc * dy
                     else:
-                        xt, yt = x0 + mjc * dx, y0 + pos * dy
+                        xo, yo, xt, yt = x0 + mj * dx, y0 + c * dy, x0 + mjc * dx, y0 + pos * dy
                     # true distance: map length / point scale by Simpson's rule (exact for the quadratic k)
                     kin = (_inv_scale_xy(xo, yo, radius, polar)
                            + 4.0 * _inv_scale_xy(0.5 * (xo + xt), 0.5 * (yo + yt), radius, polar)
                            + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
-                    b = max(b, _exact_tan(zobs[c], zt, s * step_m * kin, radius))
+                    b = max(b, _exact_tan(zo_c, z_far, s_far * step_m * kin, radius))
             res[i, c] = NO_HORIZON if b < -1e299 else np.int16(round(_fast_atan(b) * scale))
     for i in range(n_major):
         mj = start + i * step_major
