@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import horizon as horizon_module
 from ilrs.core._jit import jit, prange
 from ilrs.core.geometry import stereo_south_inverse
 from ilrs.core.horizon import DEFAULT_NEAR_STEPS, HORIZON_SCALE_DEG, horizon_sweep
@@ -51,7 +52,7 @@ def horizon_map():
                                           OBSERVER_HEIGHT_M, MOON_RADIUS_M, True, DEFAULT_NEAR_STEPS)}
 
     key = DiskCache.key(dem=DEM_PATH, n_azimuths=N_AZIMUTHS, observer_height_m=OBSERVER_HEIGHT_M,
-                        near_steps=DEFAULT_NEAR_STEPS, method="horizon_sweep")
+                        near_steps=DEFAULT_NEAR_STEPS, code=Path(horizon_module.__file__))
     return dem, DiskCache(CACHE_ROOT).get_or_compute("horizon_map", key, compute)["horizons"]
 
 
