@@ -30,6 +30,8 @@ SITES: tuple[NamedSite, ...] = (
               "Wang et al. 2024, National Science Review 11(2) nwad329 (as reported)"),
     NamedSite("shackleton", "Shackleton crater", -89.67, 129.78, "permanently shadowed crater", _GAZETTEER),
     NamedSite("de-gerlache", "de Gerlache crater", -88.5, 272.9, "crater", _GAZETTEER),
+    NamedSite("de-gerlache-rim", "de Gerlache rim, best-lit point", -88.7016, 291.64, "illuminated rim (derived)",
+              "ilrs site rank, 240 m LOLA DEM, 2025 hourly, 2 m observer (Artemis III region 'de Gerlache Rim')"),
     NamedSite("shoemaker", "Shoemaker crater", -88.14, 44.9, "permanently shadowed crater", _GAZETTEER),
     NamedSite("haworth", "Haworth crater", -87.45, 355.0, "permanently shadowed crater", _GAZETTEER),
     NamedSite("faustini", "Faustini crater", -87.18, 77.0, "permanently shadowed crater", _GAZETTEER),
