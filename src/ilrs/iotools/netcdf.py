@@ -15,11 +15,11 @@ def write_horizon_netcdf(path: str | Path, stored: np.ndarray, x: np.ndarray, y:
     """Horizon map as NetCDF: int16 ``horizon`` (azimuth, y, x) in 0.01 deg with CF scale and fill value."""
     import xarray as xr
 
+    degrees = stored.astype(np.float32) * np.float32(0.01)
+    degrees[stored == -9000] = np.nan
     ds = xr.Dataset(
-        {"horizon": (("azimuth", "y", "x"), stored,
-                     {"long_name": "terrain horizon elevation angle", "units": "degree",
-                      "scale_factor": 0.01, "_FillValue": np.int16(-9000),
-                      "grid_mapping": "crs"})},
+        {"horizon": (("azimuth", "y", "x"), degrees,
+                     {"long_name": "terrain horizon elevation angle", "units": "degree", "grid_mapping": "crs"})},
         coords={
             "azimuth": ("azimuth", np.asarray(grid_azimuth_deg, dtype=float),
                         {"units": "degree", "long_name": "grid azimuth from map +y toward +x; geographic "
@@ -31,12 +31,10 @@ def write_horizon_netcdf(path: str | Path, stored: np.ndarray, x: np.ndarray, y:
                "title": "ilrs horizon map", "Conventions": "CF-1.8"},
     )
     ds["crs"] = xr.DataArray(np.int32(0), attrs={"crs_wkt": crs_wkt})
-    # stored values are already scaled integers: keep them as they are
-    ds["horizon"].encoding.update({"dtype": "int16", "scale_factor": 0.01, "_FillValue": np.int16(-9000),
-                                   "zlib": True, "complevel": 1})
-    ds["horizon"] = ds["horizon"].copy(data=stored.astype(np.float32) * np.float32(0.01))
-    ds["horizon"].data[stored == -9000] = np.nan
+    # stored on disk as the int16 hundredths of a degree the kernel produced (CF packing)
+    encoding = {"horizon": {"dtype": "int16", "scale_factor": 0.01, "_FillValue": np.int16(-9000),
+                            "zlib": True, "complevel": 1}}
     path = Path(path)
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
     return path

@@ -1,0 +1,102 @@
+"""``ilrs site horizon``, ``ilrs site map`` and ``ilrs site rank`` end to end, including bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import rasterio
+
+from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import horizon as hz
+
+ILRS = [sys.executable, "-m", "ilrs.cli.main"]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cli-maps-cache")
+
+
+def run_cli(*args, cache):
+    return subprocess.run(ILRS + [str(a) for a in args], capture_output=True, text=True, timeout=1500,
+                          env={**os.environ, "ILRS_CACHE_DIR": str(cache)})
+
+
+def _write_dem(path, z, crs="IAU_2015:30135", x0=-20_000.0, y0=20_000.0, cell=240.0):
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
+                       dtype="float32", crs=crs, transform=from_origin(x0, y0, cell, cell)) as dst:
+        dst.write(z.astype(np.float32), 1)
+
+
+def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
+    import xarray as xr
+
+    crop = pole_dem.crop(700, 764, 700, 764)
+    src = tmp_path / "crop.tif"
+    from ilrs.iotools.geotiff import write_geotiff
+
+    write_geotiff(src, crop)
+    out = tmp_path / "h.nc"
+    r = run_cli("site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet",
+                cache=cache_dir)
+    assert r.returncode == 0, r.stderr
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds["horizon"].shape == (72, 64, 64)
+    betas = np.radians(np.arange(72) * 5.0)
+    ref = hz.to_degrees(hz.horizon_sweep(crop.heights_m, 240.0, crop.x0, crop.y0, crop.dx, crop.dy, betas, 2.0,
+                                         MOON_RADIUS_M, True))
+    got = ds["horizon"].values
+    both = np.isfinite(ref) & np.isfinite(got)
+    assert np.isfinite(got).sum() == np.isfinite(ref).sum()
+    assert np.allclose(got[both], ref[both], atol=0.006)  # int16 hundredths of a degree in the file
+
+
+@pytest.mark.parametrize("kind, needle", [("nan", "no valid height"), ("earth", "not on the moon"),
+                                          ("holes", "no-data")])
+def test_horizon_bad_dem(tmp_path, cache_dir, kind, needle):
+    z = np.full((32, 32), 100.0)
+    crs = "IAU_2015:30135"
+    if kind == "nan":
+        z[:] = np.nan
+    elif kind == "holes":
+        z[10:12, 10:12] = np.nan
+    else:
+        crs = "EPSG:3031"
+    src = tmp_path / f"{kind}.tif"
+    _write_dem(src, z, crs=crs)
+    out = tmp_path / "never.nc"
+    r = run_cli("site", "horizon", "--dem", src, "--out", out, "--quiet", cache=cache_dir)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert needle in r.stderr.lower()
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_rank_and_map_end_to_end(tmp_path, cache_dir):
+    """The whole chain on the embedded 240 m DEM (the horizon map is computed once, then cached)."""
+    args = ["--start", "2025-01-01", "--end", "2025-01-31", "--step", "6h"]
+    r = run_cli("site", "rank", "--top", 5, "--json", *args, cache=cache_dir)
+    assert r.returncode == 0, r.stderr
+    ranked = json.loads(r.stdout)
+    assert [s["rank"] for s in ranked] == [1, 2, 3, 4, 5]
+    for s in ranked:
+        assert -90 <= s["lat_deg"] <= -84 and 0 <= s["lon_deg"] < 360
+        assert s["slope_deg"] <= 15.0 and 0 < s["sun_visible_fraction"] <= 1
+    out = tmp_path / "maps"
+    r = run_cli("site", "map", *args, "--region-km", 40, "--out", out, "--quiet", cache=cache_dir)
+    assert r.returncode == 0, r.stderr
+    for name in ("sun_visible_fraction", "mean_disk_fraction", "longest_dark_hours", "earth_visible_fraction",
+                 "slope_deg", "never_lit", "distance_to_shadow_km"):
+        assert (out / f"{name}.png").stat().st_size > 10_000
+        with rasterio.open(out / f"{name}.tif") as ds:
+            assert ds.crs is not None and ds.width == ds.height
+            a = ds.read(1)
+        assert np.isfinite(a).any()
