@@ -176,7 +176,7 @@ def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
 
 
 @jit(fastmath=FAST_MATH)
-def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tangl, tangr, zobs, kinv, best,
+def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tang, zobs, kinv, best,
                  res, out):
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
@@ -194,8 +194,7 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
     inv_r = 1.0 / radius
     for m in range(n_major):
         for n in range(n_minor):
-            tangl[m, n] = -1
-            tangr[m, n] = -1
+            tang[m, n] = -1
     hull_t = np.empty(n_major)
     hull_w = np.empty(n_major)
     hull_i = np.empty(n_major, dtype=np.int32)
@@ -256,9 +255,7 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 # the tangent seen from this place on the line (raised by the observer height) serves both
                 # cells around it: the sample is the right neighbour of cell n0 and the left one of cell n0 + 1
                 base = -t * t * inv2r + obs_h
-                it = hull_i[_tangent_index(hull_t, hull_w, nh, t, zt + base)]
-                tangr[i, n0] = it
-                tangl[i, n1] = it
+                tang[i, n0] = hull_i[_tangent_index(hull_t, hull_w, nh, t, zt + base)]
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
     for i in range(n_major):
         mj = start + i * step_major
@@ -302,8 +299,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
         for c in range(n_minor):
             b = best[c]
             # far field: the steps where the bracketing lines found their tangents, and their neighbours
-            it_r = tangr[i, c]
-            it_l = tangl[i, c] if f > 0.0 else it_r
+            it_r = tang[i, c]
+            it_l = tang[i, c - 1] if (f > 0.0 and c > 0) else it_r
             if it_l < 0:
                 it_l = it_r
             if it_r < 0:
@@ -366,7 +363,7 @@ def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near
         shape = (rows, cols) if along_rows else (cols, rows)
         n_minor = shape[1]
         _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
-                     np.empty(shape, dtype=np.int32), np.empty(shape, dtype=np.int32), np.empty(n_minor),
+                     np.empty(shape, dtype=np.int32), np.empty(n_minor),
                      np.empty(n_minor), np.empty(n_minor), np.empty(shape, dtype=np.int16), out[k])
 
 
