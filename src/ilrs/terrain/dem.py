@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilrs.constants import MOON_RADIUS_M
+from ilrs.core.interp import bilinear
 from ilrs.errors import IlrsError
 from ilrs.terrain.projection import LonLat, Projection
 
@@ -87,41 +88,6 @@ class Dem:
             name or f"{self.name}[{row0}:{row1},{col0}:{col1}]",
             self.source,
         )
-
-
-def bilinear(grid: np.ndarray, r, c, wrap_columns: bool = False) -> np.ndarray:
-    """Bilinear interpolation of ``grid`` at fractional (row, col); NaN outside."""
-    r = np.asarray(r, dtype=float)
-    c = np.asarray(c, dtype=float)
-    rows, cols = grid.shape
-    if wrap_columns:
-        c = np.mod(c, cols)
-    r0 = np.floor(r)
-    c0 = np.floor(c)
-    fr = r - r0
-    fc = c - c0
-    r0 = r0.astype(np.int64)
-    c0 = c0.astype(np.int64)
-    r1 = r0 + 1
-    c1 = c0 + 1
-    # points exactly on the last row/column use the last cell
-    r1 = np.where((r1 == rows) & (fr == 0.0), r0, r1)
-    if wrap_columns:
-        c1 = np.mod(c1, cols)
-    else:
-        c1 = np.where((c1 == cols) & (fc == 0.0), c0, c1)
-    inside = (r0 >= 0) & (r1 < rows) & (c0 >= 0) & (c1 < cols)
-    r0c = np.clip(r0, 0, rows - 1)
-    r1c = np.clip(r1, 0, rows - 1)
-    c0c = np.clip(c0, 0, cols - 1)
-    c1c = np.clip(c1, 0, cols - 1)
-    v = (
-        grid[r0c, c0c] * (1 - fr) * (1 - fc)
-        + grid[r0c, c1c] * (1 - fr) * fc
-        + grid[r1c, c0c] * fr * (1 - fc)
-        + grid[r1c, c1c] * fr * fc
-    )
-    return np.where(inside, v, np.nan)
 
 
 @dataclass(frozen=True, eq=False)

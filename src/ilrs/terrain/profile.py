@@ -80,10 +80,20 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
     elev = np.empty(n_azimuths)
     where = np.empty(n_azimuths)
     cg, sg = np.cos(gamma), np.sin(gamma)
+    # a layer cannot serve samples farther than its farthest corner: beyond that, start at the next layer
+    reach = np.array([_reach_m(layer, lat_deg, lon_deg) for layer in mosaic.layers])
+    first_layer = np.array([int(np.argmax(d <= reach)) if (d <= reach).any() else len(reach) for d in dist])
+    bands = np.flatnonzero(np.diff(first_layer)) + 1
+    bounds = [0, *bands.tolist(), dist.size]
     for a0 in range(0, n_azimuths, chunk):
         a = az[a0:a0 + chunk, None]
         lat, lon = geometry.destination(lat0, lon0, a, gamma[None, :])
-        z = mosaic.sample_latlon(np.degrees(lat), np.degrees(lon))
+        lat_d, lon_d = np.degrees(lat), np.degrees(lon)
+        z = np.full(lat.shape, np.nan)
+        for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
+            k = first_layer[b0]
+            if k < len(mosaic.layers):
+                z[:, b0:b1] = Mosaic(mosaic.layers[k:]).sample_latlon(lat_d[:, b0:b1], lon_d[:, b0:b1])
         r_t = MOON_RADIUS_M + z
         e = np.arctan2(r_t * cg - r_obs, r_t * sg)
         e = np.where(np.isfinite(e), e, -np.inf)
@@ -91,6 +101,21 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
         elev[a0:a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
         where[a0:a0 + chunk] = dist[k]
     return HorizonProfile(float(lat_deg), float(lon_deg), float(height_m), ground, elev, where)
+
+
+def _reach_m(layer, lat_deg: float, lon_deg: float) -> float:
+    """Largest ground distance [m] from the point to the layer's footprint (inf for global grids)."""
+    from ilrs.terrain.projection import LonLat
+
+    if isinstance(layer.projection, LonLat):
+        return np.inf
+    xmin, xmax, ymin, ymax = layer.bounds
+    xs = np.array([xmin, xmax, xmin, xmax])
+    ys = np.array([ymin, ymin, ymax, ymax])
+    lat, lon = layer.projection.inverse(xs, ys)
+    ang = geometry.central_angle(np.radians(lat_deg), np.radians(lon_deg), np.radians(lat), np.radians(lon))
+    # map-straight edges bulge beyond the corners' great circles by far less than this 2 % margin
+    return float(ang.max()) * MOON_RADIUS_M * 1.02
 
 
 def describe_coverage(mosaic: Mosaic) -> str:
