@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
@@ -100,10 +99,8 @@ def horizon(
 ) -> None:
     """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree)."""
     from ilrs.errors import IlrsError
-    from ilrs.iotools.geotiff import crs_of
-    from ilrs.iotools.netcdf import write_horizon_netcdf
     from ilrs.services.data import load_dem
-    from ilrs.services.maps import horizon_map
+    from ilrs.services.maps import horizon_map, save_horizon_map
 
     if not 4 <= azimuths <= 3600:
         raise IlrsError(f"{azimuths} azimuths is outside [4, 3600]", source="--azimuths")
@@ -113,9 +110,7 @@ def horizon(
     far = load_dem(str(far_dem)) if far_dem else None
     with progress_bar(f"horizons {d.shape[0]}x{d.shape[1]} x {azimuths} az", quiet) as update:
         hm = horizon_map(d, height, azimuths, far, update)
-    write_horizon_netcdf(out, np.asarray(hm.stored), d.x_coords(), d.y_coords(),
-                         np.arange(azimuths) * 360.0 / azimuths, height, crs_of(d.projection).to_wkt(),
-                         d.source)
+    save_horizon_map(hm, out)
     console.print(f"horizon map written to {out}")
 
 
@@ -133,30 +128,16 @@ def site_map(
     """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
     from ilrs.cli.report import staged_progress
     from ilrs.ephem.time import parse_step
-    from ilrs.iotools.atomic import atomic_write_bytes
-    from ilrs.iotools.geotiff import write_geotiff
-    from ilrs.reports.figures import map_png
-    from ilrs.services.sitemap import LAYERS, site_maps
-    from ilrs.terrain.sites import SITES
+    from ilrs.reports.map_files import write_map_files
+    from ilrs.services.sitemap import site_maps
 
     update, close = staged_progress(quiet)
     try:
         maps = site_maps(start, end, parse_step(step), height, region_km * 1000.0, progress=update)
     finally:
         close()
-    out.mkdir(parents=True, exist_ok=True)
-    dem = maps.dem
-    xmin, xmax, ymin, ymax = dem.bounds
-    extent = (xmin / 1000, xmax / 1000, ymin / 1000, ymax / 1000)
-    marks = []
-    for s in SITES:
-        x, y = dem.projection.forward(np.array([s.lat_deg]), np.array([s.lon_deg]))
-        if xmin <= x[0] <= xmax and ymin <= y[0] <= ymax:
-            marks.append((float(x[0]) / 1000, float(y[0]) / 1000, s.key))
-    for name, (title, unit) in LAYERS.items():
-        write_geotiff(out / f"{name}.tif", maps.layers[name], grid=dem, band_names=[name])
-        atomic_write_bytes(out / f"{name}.png", map_png(maps.layers[name], extent, title, unit, name, marks))
-    console.print(f"{len(LAYERS)} maps written to {out} (GeoTIFF + PNG)")
+    written = write_map_files(out, maps)
+    console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer)")
 
 
 @app.command("rank")

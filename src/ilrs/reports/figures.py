@@ -61,3 +61,20 @@ def horizon_png(azimuth_deg, horizon_deg, sun_az_deg, sun_el_deg, earth_az_deg, 
     ax.legend(loc="upper right", fontsize=8, markerscale=6)
     ax.set_title(title, fontsize=10)
     return _png(fig)
+
+
+def extent_km(dem) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) of a map grid in km, for ``imshow``."""
+    xmin, xmax, ymin, ymax = dem.bounds
+    return xmin / 1000, xmax / 1000, ymin / 1000, ymax / 1000
+
+
+def site_marks(dem, sites) -> list[tuple[float, float, str]]:
+    """(x_km, y_km, short name) of the named sites that fall on the map."""
+    xmin, xmax, ymin, ymax = dem.bounds
+    marks = []
+    for s in sites:
+        x, y = dem.projection.forward(np.array([s.lat_deg]), np.array([s.lon_deg]))
+        if xmin <= x[0] <= xmax and ymin <= y[0] <= ymax:
+            marks.append((float(x[0]) / 1000, float(y[0]) / 1000, s.name.split(",")[0].split(" (")[0]))
+    return marks

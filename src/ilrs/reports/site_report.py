@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ilrs import __version__
 from ilrs.iotools.atomic import atomic_write_text
-from ilrs.reports.figures import horizon_png, map_png
+from ilrs.reports.figures import extent_km, horizon_png, map_png, site_marks
 from ilrs.services.site import PointEnvironment
 from ilrs.services.sitemap import LAYERS, RankedSite, SiteMaps
 from ilrs.terrain.sites import SITES
@@ -45,20 +45,15 @@ def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite
                        timings: dict[str, float] | None = None) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
-    xmin, xmax, ymin, ymax = dem.bounds
-    extent_km = (xmin / 1000, xmax / 1000, ymin / 1000, ymax / 1000)
-    marks = []
-    for s in SITES:
-        x, y = dem.projection.forward(np.array([s.lat_deg]), np.array([s.lon_deg]))
-        if xmin <= x[0] <= xmax and ymin <= y[0] <= ymax:
-            marks.append((float(x[0]) / 1000, float(y[0]) / 1000, s.name.split(",")[0].split(" (")[0]))
+    extent = extent_km(dem)
+    marks = site_marks(dem, SITES)
     ranked_marks = [(r.x_m / 1000, r.y_m / 1000, r.rank) for r in ranked]
     figures = []
     for name, (title, unit) in LAYERS.items():
         if name == "never_lit":
             continue
         figures.append({"name": name, "title": title, "unit": unit,
-                        "png": _b64(map_png(maps.layers[name], extent_km, title, unit, name, marks, ranked_marks))})
+                        "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks))})
     s = best.series
     hz = horizon_png(best.profile.azimuth_deg, best.profile.elevation_deg, s["sun_azimuth_deg"],
                      s["sun_elevation_deg"], s["earth_azimuth_deg"], s["earth_elevation_deg"],

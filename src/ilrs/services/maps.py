@@ -123,3 +123,14 @@ def horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem |
     if progress:
         progress(1.0)
     return HorizonMap(dem, float(height_m), arrays["stored"])
+
+
+def save_horizon_map(hmap: HorizonMap, path) -> None:
+    """Write a horizon map as NetCDF (int16 hundredths of a degree, CF-packed), atomically."""
+    from ilrs.iotools.geotiff import crs_of
+    from ilrs.iotools.netcdf import write_horizon_netcdf
+
+    d = hmap.dem
+    write_horizon_netcdf(path, np.asarray(hmap.stored), d.x_coords(), d.y_coords(),
+                         np.arange(hmap.n_azimuths) * 360.0 / hmap.n_azimuths, hmap.height_m,
+                         crs_of(d.projection).to_wkt(), d.source)
