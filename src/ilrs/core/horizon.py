@@ -2,15 +2,23 @@
 
 Method (Dozier 2022, IEEE GRSL 19, "Revisiting topographic horizons in the era of big data and parallel
 computing"): for one azimuth, walk every grid line running in that direction, from the far end toward the
-observer side, keeping the upper convex hull of the terrain already passed; the horizon of each new point is
-its tangent to that hull. The Moon's curvature enters exactly in the parabolic approximation: with
+observer side, keeping the upper convex hull of the terrain already passed; the tangent from a point to that
+hull gives its horizon. The Moon's curvature enters exactly in the parabolic approximation: with
 ``w = z - t**2 / (2 R)`` along a line of arc length ``t``, the drop ``d**2 / (2 R)`` over a distance ``d``
-becomes a constant ``-t_obs / R`` per observer, so the hull of (t, w) still gives the tangent point. The
-elevation of the tangent point is then re-evaluated with the exact spherical formula.
+becomes a constant ``-t_obs / R`` per observer, so the hull of (t, w) still gives the tangent point.
 
-Lines are one cell apart and pass between cell centres; a cell's horizon is interpolated linearly between the
-two line samples that bracket it in its row (or column). Distances along a line are true ground distances:
-map distances divided by the polar stereographic point scale ``k = 1 + rho**2 / (4 R**2)``.
+A cell's own ray lies between two such lines, up to one cell to either side, and the lines' horizons differ
+from the cell's most where the terrain is near or narrow. So each cell marches its own ray for the first
+``near`` steps (vectorised across the cells of a row, which share the step's offsets), and beyond them
+evaluates its own ray at the steps where the two bracketing lines found their tangents, and everywhere between
+them (plus one step either side). The lines' hulls lag their samples by half the near field, so that a
+feature just beyond the near field is still a tangent candidate. The winner's elevation is evaluated on the
+sphere (series of the exact formula to ``(d/R)**4``). Terrain is sampled where a ray crosses each row (or
+column), linearly between the two cell centres there; distances are true ground distances: map distances
+divided by the polar stereographic point scale ``k = 1 + rho**2 / (4 R**2)``.
+
+Accuracy against the brute-force march of every ray (:func:`horizon_ray_march`): 99th percentile 0.005 deg
+(the storage step), maximum about 0.1-0.2 deg, over the real 240 m DEM (tests/test_horizon.py).
 
 Grid azimuths are measured from the map's +y axis toward +x. Heights are metres above the sphere of radius R.
 Horizons are stored as int16 hundredths of a degree (quantisation <= 0.005 deg); ``NO_HORIZON`` marks a
@@ -308,7 +316,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             if it_r >= 0:
                 ic_lo = max(0, min(it_l, it_r) - CANDIDATE_SPREAD)
                 ic_hi = min(i - near - 1, max(it_l, it_r) + CANDIDATE_SPREAD)
-                # pick the best step with distances scaled at the observer, then measure the winner exactly
+                # pick the best step (distances scaled by the point scale at the observer: along 100 km of ray
+                # k changes by < 0.1 %, i.e. < 0.005 deg here), then measure the winner on the sphere
                 zo_c = zobs[c]
                 kv_c = kinv[c]
                 best_far = -1e300
@@ -331,17 +340,11 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                         s_far = s
                         z_far = zt
                 if s_far > 0:
-                    pos = c - s_far * mpm
-                    mjc = start + (i - s_far) * step_major
-                    if along_rows:
-                        xo, yo, xt, yt = x0 + c * dx, y0 + mj * dy, x0 + pos * dx, y0 + mjc * dy
-                    else:
-                        xo, yo, xt, yt = x0 + mj * dx, y0 + c * dy, x0 + mjc * dx, y0 + pos * dy
-                    # true distance: map length / point scale by Simpson's rule (exact for the quadratic k)
-                    kin = (_inv_scale_xy(xo, yo, radius, polar)
-                           + 4.0 * _inv_scale_xy(0.5 * (xo + xt), 0.5 * (yo + yt), radius, polar)
-                           + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
-                    b = max(b, _exact_tan(zo_c, z_far, s_far * step_m * kin, radius))
+                    # the winner's exact elevation: add the terms the selection's closed form leaves out
+                    d = s_far * kv_c
+                    g2 = d * d * inv_r * inv_r
+                    num = z_far - zo_c - d * d * inv2r - z_far * g2 * 0.5 - radius * g2 * g2 / 24.0
+                    b = max(b, num / (d * (1.0 + z_far * inv_r) * (1.0 - g2 / 6.0)))
             res[i, c] = NO_HORIZON if b < -1e299 else np.int16(round(_fast_atan(b) * scale))
     for i in range(n_major):
         mj = start + i * step_major
