@@ -85,10 +85,10 @@ def test_connecting_ridge_illumination_matches_mazarico_2011():
     theirs was gridded from early LOLA tracks, so a single cell can differ by tens of metres: we compare their
     map maximum with ours over the 3 x 3 cells around the point, within +-5 points.
     """
+    from ilrs.core.visibility import disk_fraction
     from ilrs.ephem.directions import angular_radius, topocentric_az_el
     from ilrs.ephem.time import utc_grid
     from ilrs.services.data import global_dem, pole_dem
-    from ilrs.services.site import disk_fraction
     from ilrs.terrain.dem import Mosaic
     from ilrs.terrain.profile import point_horizon
 

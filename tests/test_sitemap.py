@@ -33,9 +33,9 @@ def test_maps_agree_with_point_analysis(ridge_maps):
     and sunset by up to an hour on a jagged horizon (1 of 24 steps a day at 2 h steps: about 4 % of a step's
     worth per event, a few events per lunar day).
     """
+    from ilrs.core.visibility import disk_fraction
     from ilrs.ephem.directions import angular_radius, topocentric_az_el
     from ilrs.ephem.time import utc_grid
-    from ilrs.services.site import disk_fraction
     from ilrs.terrain.profile import point_horizon
 
     maps = ridge_maps

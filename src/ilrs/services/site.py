@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius, topocentric_az_el
 from ilrs.ephem.time import utc_grid
 from ilrs.errors import IlrsError
-from ilrs.iotools.cache import file_sha256
 from ilrs.iotools.tables import write_csv
-from ilrs.services.cache import product_cache
+from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import mosaic_from
 from ilrs.terrain.dem import Mosaic
 from ilrs.terrain.profile import HorizonProfile, point_horizon
@@ -60,16 +60,6 @@ class PointEnvironment:
         return d
 
 
-def disk_fraction(elev_rad, horizon_rad, radius_rad):
-    """Visible fraction of a disk of angular radius r whose centre is (e - h) above a straight horizon [-].
-
-    The area of the circular segment above the line: with x = (e - h) / r clipped to [-1, 1],
-    f = 1/2 + (x sqrt(1 - x^2) + asin x) / pi (flat horizon across the disk, which is 0.53 deg wide).
-    """
-    x = np.clip((np.asarray(elev_rad) - np.asarray(horizon_rad)) / np.asarray(radius_rad), -1.0, 1.0)
-    return 0.5 + (x * np.sqrt(1.0 - x * x) + np.arcsin(x)) / np.pi
-
-
 def longest_run(mask: np.ndarray) -> int:
     """Length of the longest run of True in a 1-D boolean array."""
     m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
@@ -79,16 +69,12 @@ def longest_run(mask: np.ndarray) -> int:
     return int((edges[1::2] - edges[0::2]).max())
 
 
-def _mosaic_key(mosaic: Mosaic) -> list[str]:
-    return [file_sha256(layer.source) if layer.source and Path(layer.source).exists() else layer.name
-            for layer in mosaic.layers]
-
-
 def cached_point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float,
                          n_azimuths: int = PROFILE_AZIMUTHS) -> HorizonProfile:
     """:func:`point_horizon`, cached on disk by its inputs (the DEM files by content)."""
     cache = product_cache()
-    key = cache.key(kind="point_horizon", dems=_mosaic_key(mosaic), lat=float(lat_deg), lon=float(lon_deg),
+    key = cache.key(kind="point_horizon", dems=[dem_key(layer) for layer in mosaic.layers], lat=float(lat_deg),
+                    lon=float(lon_deg),
                     height=float(height_m), n=int(n_azimuths))
 
     def compute():
@@ -131,20 +117,20 @@ def point_environment(lat_deg: float, lon_deg: float, start, end, step_s: float,
         slope = float("nan")
     sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat_deg, lon_deg, height_m)
     earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat_deg, lon_deg, height_m)
-    sun_hz = np.radians(profile.at(np.degrees(sun_az)))
-    earth_hz = np.radians(profile.at(np.degrees(earth_az)))
-    frac = disk_fraction(sun_el, sun_hz, angular_radius("SUN", sun_d))
-    earth_vis = earth_el > earth_hz
+    sun_hz, frac = point_series(profile.elevation_deg, sun_az, sun_el, angular_radius("SUN", sun_d))
+    # the Earth counts as visible when its centre is above the horizon: a zero radius in point_series
+    earth_hz, earth_frac = point_series(profile.elevation_deg, earth_az, earth_el, 0.0)
+    earth_vis = earth_frac > 0.0
     step_h = step_s / 3600.0
     series = {
         "time_utc": utc,
         "sun_azimuth_deg": np.degrees(sun_az),
         "sun_elevation_deg": np.degrees(sun_el),
-        "sun_horizon_deg": np.degrees(sun_hz),
+        "sun_horizon_deg": sun_hz,
         "sun_disk_fraction": frac,
         "earth_azimuth_deg": np.degrees(earth_az),
         "earth_elevation_deg": np.degrees(earth_el),
-        "earth_horizon_deg": np.degrees(earth_hz),
+        "earth_horizon_deg": earth_hz,
         "earth_visible": earth_vis,
     }
     return PointEnvironment(

@@ -11,9 +11,9 @@ from ilrs.core import visibility as vis
 from ilrs.ephem.directions import angular_radius, body_position_me
 from ilrs.ephem.time import utc_grid
 from ilrs.errors import IlrsError
-from ilrs.services.cache import product_cache
+from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import global_dem, pole_dem
-from ilrs.services.maps import HorizonMap, _dem_key, horizon_map
+from ilrs.services.maps import HorizonMap, horizon_map
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.sites import SITES, NamedSite
 from ilrs.terrain.slope import slope_map_deg
@@ -139,8 +139,8 @@ def site_maps(start="2025-01-01", end="2026-01-01", step_s: float = 3600.0, heig
     window = region_window(full, region_half_m)
     et, _ = utc_grid(start, end, step_s)
     cache = product_cache()
-    key = cache.key(kind="site_maps", v=2, dem=_dem_key(full), height=float(height_m), window=list(window),
-                    et0=float(et[0]), n=int(et.size), step=float(step_s), far=_dem_key(global_dem()))
+    key = cache.key(kind="site_maps", v=2, dem=dem_key(full), height=float(height_m), window=list(window),
+                    et0=float(et[0]), n=int(et.size), step=float(step_s), far=dem_key(global_dem()))
     layers = cache.get_or_compute(
         "site_maps", key,
         lambda: compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0)))

@@ -79,7 +79,6 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
     az = np.radians(np.arange(n_azimuths) * (360.0 / n_azimuths))
     elev = np.empty(n_azimuths)
     where = np.empty(n_azimuths)
-    cg, sg = np.cos(gamma), np.sin(gamma)
     # a layer cannot serve samples farther than its farthest corner: beyond that, start at the next layer
     reach = np.array([_reach_m(layer, lat_deg, lon_deg) for layer in mosaic.layers])
     first_layer = np.array([int(np.argmax(d <= reach)) if (d <= reach).any() else len(reach) for d in dist])
@@ -94,8 +93,7 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
             k = first_layer[b0]
             if k < len(mosaic.layers):
                 z[:, b0:b1] = Mosaic(mosaic.layers[k:]).sample_latlon(lat_d[:, b0:b1], lon_d[:, b0:b1])
-        r_t = MOON_RADIUS_M + z
-        e = np.arctan2(r_t * cg - r_obs, r_t * sg)
+        e = geometry.elevation_angle_sphere(r_obs, MOON_RADIUS_M + z, gamma[None, :])
         e = np.where(np.isfinite(e), e, -np.inf)
         k = np.argmax(e, axis=1)
         elev[a0:a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
