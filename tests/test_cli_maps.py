@@ -59,7 +59,7 @@ def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
 
 
 @pytest.mark.parametrize("kind, needle", [("nan", "no valid height"), ("earth", "not on the moon"),
-                                          ("holes", "no-data")])
+                                          ("holes", "no-data cells that no coarser dem covers")])
 def test_horizon_bad_dem(tmp_path, cache_dir, kind, needle):
     z = np.full((32, 32), 100.0)
     crs = "IAU_2015:30135"
@@ -100,3 +100,26 @@ def test_rank_and_map_end_to_end(tmp_path, cache_dir):
             assert ds.crs is not None and ds.width == ds.height
             a = ds.read(1)
         assert np.isfinite(a).any()
+
+
+def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
+    """A DEM with a hole plus --far-dem: the hole takes the coarser DEM's heights, and the run succeeds."""
+    from ilrs.config import PACKAGE_DATA
+    from ilrs.iotools.geotiff import write_geotiff
+    from ilrs.services.maps import fill_holes
+    from ilrs.terrain.dem import Dem
+
+    crop = pole_dem.crop(700, 748, 700, 748)
+    z = crop.heights_m.copy()
+    z[20:24, 20:24] = np.nan
+    holed = Dem(z, crop.x0, crop.y0, crop.dx, crop.dy, crop.projection, "holed", "")
+    filled, n = fill_holes(holed, pole_dem)
+    assert n == 16
+    assert np.allclose(filled.heights_m[20:24, 20:24], crop.heights_m[20:24, 20:24], atol=0.01)
+    src = tmp_path / "holed.tif"
+    write_geotiff(src, holed)
+    out = tmp_path / "h.nc"
+    r = run_cli("site", "horizon", "--dem", src, "--azimuths", 8, "--out", out, "--quiet",
+                "--far-dem", PACKAGE_DATA / "lola/south_pole_240m.tif", cache=cache_dir)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()

@@ -47,11 +47,30 @@ def _check_polar(dem: Dem) -> None:
     if not dem.projection.polar_stereographic_south:
         raise IlrsError("horizon maps need a south polar stereographic DEM", source=dem.source or dem.name,
                         hint="reproject to IAU_2015:30135")
-    if not np.isfinite(dem.heights_m).all():
-        raise IlrsError("the DEM has no-data cells; horizon maps need a complete grid", source=dem.source,
-                        hint="fill the holes or crop to a complete region")
     if abs(abs(dem.dx) - abs(dem.dy)) > 1e-6 * abs(dem.dx):
         raise IlrsError("horizon maps need square cells", source=dem.source)
+
+
+def fill_holes(dem: Dem, far_dem: Dem | None) -> tuple[Dem, int]:
+    """The DEM with its no-data cells filled from the coarser DEM (bilinear), and how many were filled.
+
+    Without a coarser DEM, or where it has no data either, holes are an error: a horizon through a hole would
+    be silently wrong.
+    """
+    holes = ~np.isfinite(dem.heights_m)
+    n = int(holes.sum())
+    if n == 0:
+        return dem, 0
+    filled = dem.heights_m.copy()
+    if far_dem is not None:
+        lat, lon = dem.projection.inverse(dem.x_coords()[np.nonzero(holes)[1]], dem.y_coords()[np.nonzero(holes)[0]])
+        filled[holes] = far_dem.sample_latlon(lat, lon)
+    if not np.isfinite(filled).all():
+        left = int((~np.isfinite(filled)).sum())
+        raise IlrsError(f"the DEM has {left} no-data cells that no coarser DEM covers; horizon maps need a "
+                        "complete grid", source=dem.source or dem.name,
+                        hint="give --far-dem with a DEM that covers the holes, or crop to a complete region")
+    return Dem(filled, dem.x0, dem.y0, dem.dx, dem.dy, dem.projection, dem.name, dem.source), n
 
 
 def _far_field_grid(far_dem: Dem, half_extent_m: float, step_m: float):
@@ -72,6 +91,7 @@ def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_de
                         progress: Callable[[float], None] | None = None) -> np.ndarray:
     """Horizon map (int16, 0.01 deg, shape (n_az, rows, cols)) with the far field from ``far_dem``."""
     _check_polar(dem)
+    dem, _ = fill_holes(dem, far_dem)
     betas = np.radians(np.arange(n_azimuths) * (360.0 / n_azimuths))
     stored = np.empty((n_azimuths,) + dem.shape, dtype=np.int16)
     # the sweep, in chunks of azimuths so a progress bar can move
