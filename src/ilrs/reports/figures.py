@@ -26,10 +26,15 @@ def map_png(values: np.ndarray, extent_km, title: str, unit: str, name: str, mar
     """A map in polar stereographic km (0 E up), with a colour bar, named sites and ranked sites."""
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     data = values * (100.0 if unit == "%" else 1.0)
-    vmax = None
-    if name == "longest_dark_hours":
-        vmax = float(np.nanpercentile(data, 99)) if np.isfinite(data).any() else None
-    im = ax.imshow(data, extent=extent_km, origin="upper", cmap=CMAPS.get(name, "viridis"), vmax=vmax,
+    norm = None
+    if name == "longest_dark_hours" and np.isfinite(data).any() and np.nanmax(data) > 1.0:
+        # from hours to the whole period: a log scale shows the short nights of the ridges and the craters
+        from matplotlib.colors import LogNorm
+
+        lo = max(1.0, float(np.nanmin(data)))
+        norm = LogNorm(vmin=lo, vmax=float(np.nanmax(data)))
+        data = np.maximum(data, lo)
+    im = ax.imshow(data, extent=extent_km, origin="upper", cmap=CMAPS.get(name, "viridis"), norm=norm,
                    interpolation="nearest")
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.set_label(unit)
