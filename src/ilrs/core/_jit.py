@@ -28,3 +28,8 @@ def jit(*args, parallel: bool = False, **kwargs):
 
 
 prange = range if NO_JIT else numba.prange
+
+
+def threads() -> int:
+    """Worker threads numba's parallel loops use (1 without JIT)."""
+    return 1 if NO_JIT else numba.get_num_threads()

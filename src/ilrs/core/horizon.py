@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from ilrs.core._jit import jit, prange
+from ilrs.core._jit import jit, prange, threads
 
 #: Stored value for "no terrain in this direction inside the grid" [0.01 deg].
 NO_HORIZON = np.int16(-9000)
@@ -357,17 +357,24 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
 
 
 @jit(parallel=True)
-def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, out):
+def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, n_workers, out):
     rows, cols = z.shape
     nb = betas.shape[0]
-    for k in prange(nb):
-        beta = betas[k]
-        along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
-        shape = (rows, cols) if along_rows else (cols, rows)
-        n_minor = shape[1]
-        _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
-                     np.empty(shape, dtype=np.int32), np.empty(n_minor),
-                     np.empty(n_minor), np.empty(n_minor), np.empty(shape, dtype=np.int16), out[k])
+    big = max(rows, cols)
+    # one set of work buffers per worker, reused across its azimuths (fresh pages cost page faults)
+    for w in prange(n_workers):
+        tang = np.empty(big * big, dtype=np.int32)
+        res = np.empty(big * big, dtype=np.int16)
+        v1 = np.empty(big)
+        v2 = np.empty(big)
+        v3 = np.empty(big)
+        for k in range(w, nb, n_workers):
+            beta = betas[k]
+            along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
+            n_major, n_minor = (rows, cols) if along_rows else (cols, rows)
+            _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
+                         tang[:n_major * n_minor].reshape((n_major, n_minor)), v1[:n_minor], v2[:n_minor],
+                         v3[:n_minor], res[:n_major * n_minor].reshape((n_major, n_minor)), out[k])
 
 
 def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar,
@@ -393,7 +400,8 @@ def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
     out = np.empty((betas.size,) + z.shape, dtype=np.int16)
     _sweep_all(z, np.ascontiguousarray(z.T), float(observer_height_m), float(cell_m), float(x0), float(y0),
-               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps), out)
+               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps),
+               max(1, min(threads(), betas.size)), out)
     return out
 
 
