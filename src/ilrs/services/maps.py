@@ -10,6 +10,7 @@ import numpy as np
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.core import horizon as hz
 from ilrs.errors import IlrsError
+from ilrs.iotools.cache import file_sha256
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.profile import DEFAULT_MAX_DISTANCE_M
@@ -128,7 +129,9 @@ def horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem |
                 progress: Callable[[float], None] | None = None) -> HorizonMap:
     """:func:`compute_horizon_map`, cached on disk by the DEM files' contents and the parameters."""
     cache = product_cache()
-    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION, dem=dem_key(dem), name=dem.name,
+    # the kernel's own source is part of the key: any change to the algorithm recomputes cached maps
+    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION, code=file_sha256(hz.__file__),
+                    dem=dem_key(dem), name=dem.name,
                     shape=list(dem.shape), x0=float(dem.x0), y0=float(dem.y0), height=float(height_m),
                     n=int(n_azimuths), far=dem_key(far_dem) if far_dem is not None else None,
                     near=hz.DEFAULT_NEAR_STEPS)

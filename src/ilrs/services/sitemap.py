@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ilrs.core import horizon as hz
 from ilrs.core import visibility as vis
 from ilrs.ephem.directions import angular_radius, body_position_me
 from ilrs.ephem.time import utc_grid
 from ilrs.errors import IlrsError
+from ilrs.iotools.cache import file_sha256
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import global_dem, pole_dem
 from ilrs.services.maps import HorizonMap, horizon_map
@@ -139,7 +141,8 @@ def site_maps(start="2025-01-01", end="2026-01-01", step_s: float = 3600.0, heig
     window = region_window(full, region_half_m)
     et, _ = utc_grid(start, end, step_s)
     cache = product_cache()
-    key = cache.key(kind="site_maps", v=2, dem=dem_key(full), height=float(height_m), window=list(window),
+    key = cache.key(kind="site_maps", v=2, code=[file_sha256(m.__file__) for m in (vis, hz)], dem=dem_key(full),
+                    height=float(height_m), window=list(window),
                     et0=float(et[0]), n=int(et.size), step=float(step_s), far=dem_key(global_dem()))
     layers = cache.get_or_compute(
         "site_maps", key,
