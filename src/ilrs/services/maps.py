@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilrs.constants import MOON_RADIUS_M
+from ilrs.core import farfield
 from ilrs.core import horizon as hz
 from ilrs.errors import IlrsError
 from ilrs.iotools.cache import file_sha256
@@ -113,11 +114,11 @@ def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_de
         ci = np.arange(cc) * FAR_STRIDE
         oz = dem.heights_m[np.minimum(ri, rows - 1)][:, np.minimum(ci, cols - 1)] + height_m
         ox, oy = np.meshgrid(dem.x0 + ci * dem.dx, dem.y0 + ri * dem.dy)
-        tan, dist = hz.far_field_march(ext_z, ex0, ey0, FAR_STEP_M, ox, oy, oz, betas, dem.bounds,
+        tan, dist = farfield.far_field_march(ext_z, ex0, ey0, FAR_STEP_M, ox, oy, oz, betas, dem.bounds,
                                        DEFAULT_MAX_DISTANCE_M, FAR_STEP_M, MOON_RADIUS_M)
         if progress:
             progress(0.95)
-        hz.merge_far_field(stored, dem.heights_m, height_m, tan.reshape(n_azimuths, cr, cc),
+        farfield.merge_far_field(stored, dem.heights_m, height_m, tan.reshape(n_azimuths, cr, cc),
                            dist.reshape(n_azimuths, cr, cc), oz, FAR_STRIDE,
                            FAR_TRUST_CELLS * FAR_STRIDE * abs(dem.dx))
     if progress:
@@ -130,8 +131,8 @@ def horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem |
     """:func:`compute_horizon_map`, cached on disk by the DEM files' contents and the parameters."""
     cache = product_cache()
     # the kernel's own source is part of the key: any change to the algorithm recomputes cached maps
-    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION, code=file_sha256(hz.__file__),
-                    dem=dem_key(dem), name=dem.name,
+    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION,
+                    code=[file_sha256(m.__file__) for m in (hz, farfield)], dem=dem_key(dem), name=dem.name,
                     shape=list(dem.shape), x0=float(dem.x0), y0=float(dem.y0), height=float(height_m),
                     n=int(n_azimuths), far=dem_key(far_dem) if far_dem is not None else None,
                     near=hz.DEFAULT_NEAR_STEPS)
