@@ -10,10 +10,25 @@ import numpy as np
 from ilrs.ephem.directions import BODIES, angular_radius, body_position_me, topocentric_az_el
 from ilrs.ephem.time import et_to_utc, parse_step, to_et, utc_grid
 from ilrs.errors import IlrsError
+from ilrs.services.data import default_mosaic, load_dem
+from ilrs.services.site import PointEnvironment, cached_point_horizon, point_environment
+from ilrs.services.sitemap import RankedSite, SiteMaps, rank_sites, site_maps
+from ilrs.terrain.sites import SITES, site_by_key
 
 __all__ = [
     "BODIES",
     "IlrsError",
+    "PointEnvironment",
+    "RankedSite",
+    "SITES",
+    "SiteMaps",
+    "default_mosaic",
+    "horizon_profile",
+    "load_dem",
+    "point_environment",
+    "rank_sites",
+    "site_by_key",
+    "site_maps",
     "angular_radius",
     "body_position_me",
     "et_to_utc",
@@ -63,3 +78,9 @@ def topocentric(body: str, lat_deg: float, lon_deg: float, times, height_m: floa
     if _is_scalar_time(times):
         return azimuth_deg[0], elevation_deg[0]
     return azimuth_deg, elevation_deg
+
+
+def horizon_profile(lat_deg: float, lon_deg: float, height_m: float = 0.0, n_azimuths: int = 3600):
+    """Terrain horizon at a point from the embedded nested mosaic (cached): a ``HorizonProfile`` whose
+    ``elevation_deg[k]`` is the horizon at geographic azimuth ``k * 360 / n_azimuths`` [deg]."""
+    return cached_point_horizon(default_mosaic(), lat_deg, lon_deg, height_m, n_azimuths)
