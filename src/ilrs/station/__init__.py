@@ -1,0 +1,1 @@
+"""The station's digital twin: element models (communications first) and, later, the time-step engine."""
