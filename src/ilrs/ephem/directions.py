@@ -17,7 +17,6 @@ time, stellar aberration with the observer's barycentric velocity including the 
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from ilrs.constants import (
     SUN_RADIUS_M,
 )
 from ilrs.core.geometry import azimuth_elevation, enu_basis, unit_vector
-from ilrs.ephem.kernels import ensure_loaded
+from ilrs.ephem.kernels import SPICE_LOCK, ensure_loaded
 from ilrs.ephem.time import check_coverage
 from ilrs.errors import IlrsError
 
@@ -67,8 +66,7 @@ _RADIUS = {"SUN": SUN_RADIUS_M, "EARTH": EARTH_MEAN_RADIUS_M}
 _METHODS = ("auto", "interp", "spice")
 _CACHE_SIZE = 4
 
-# CSPICE is not thread-safe; this serialises the SPICE calls made here.
-_spice_lock = threading.Lock()
+_spice_lock = SPICE_LOCK
 
 
 def _body_name(body: str) -> str:
@@ -208,7 +206,7 @@ def _hermite(nodes: _Nodes, et: np.ndarray):
     return value, rate
 
 
-def _stellar_aberration(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+def stellar_aberration(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     """SPICE ``STELAB``: rotate ``position`` toward ``velocity`` by asin(|u x v/c|), vectorised."""
     u = position / np.linalg.norm(position, axis=1, keepdims=True)
     h = np.cross(u, velocity / SPEED_OF_LIGHT_M_S)
@@ -236,7 +234,7 @@ def _interp(bodies: tuple[str, ...], et: np.ndarray, site_me: np.ndarray) -> dic
         # (500 s for the Sun, 1.3 s for the Earth) the body's barycentric velocity is constant to < 1 cm.
         light_time = np.linalg.norm(geometric, axis=1, keepdims=True) / SPEED_OF_LIGHT_M_S
         position = geometric - light_time * body_velocity
-        apparent = _stellar_aberration(position, observer_velocity)
+        apparent = stellar_aberration(position, observer_velocity)
         rotated = np.einsum("nij,nj->ni", rot, apparent)
         # The interpolated matrix is orthogonal only to O(spacing**4): restore the length, which a rotation
         # keeps (otherwise the Sun's distance would be off by ~5e-7 of itself, 70 km at a 12 h spacing).

@@ -63,6 +63,9 @@ def kernel_set() -> KernelSet:
 
 
 _lock = threading.Lock()
+
+#: CSPICE is not thread-safe: every SPICE call in ilrs holds this lock.
+SPICE_LOCK = threading.RLock()
 _loaded = False
 
 

@@ -39,8 +39,8 @@ import spiceypy
 
 from ilrs.constants import NAIF_EARTH, NAIF_MOON, SPEED_OF_LIGHT_M_S
 from ilrs.core.geometry import azimuth_elevation, enu_basis
-from ilrs.ephem.directions import _spice_lock as spice_lock  # the one lock serialising CSPICE calls
-from ilrs.ephem.directions import _stellar_aberration as stellar_aberration
+from ilrs.ephem.directions import stellar_aberration
+from ilrs.ephem.kernels import SPICE_LOCK as spice_lock
 from ilrs.ephem.kernels import ensure_loaded
 from ilrs.ephem.time import check_coverage, coverage, et_to_utc
 from ilrs.errors import IlrsError
