@@ -17,9 +17,6 @@ time, stellar aberration with the observer's barycentric velocity including the 
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
-
 import numpy as np
 import spiceypy
 
@@ -35,6 +32,7 @@ from ilrs.constants import (
 )
 from ilrs.core.geometry import azimuth_elevation, enu_basis, unit_vector
 from ilrs.ephem.kernels import SPICE_LOCK, ensure_loaded
+from ilrs.ephem.nodes import HermiteNodes
 from ilrs.ephem.time import check_coverage
 from ilrs.errors import IlrsError
 
@@ -64,7 +62,6 @@ _COST_NODE_S = 37e-6
 
 _RADIUS = {"SUN": SUN_RADIUS_M, "EARTH": EARTH_MEAN_RADIUS_M}
 _METHODS = ("auto", "interp", "spice")
-_CACHE_SIZE = 4
 
 _spice_lock = SPICE_LOCK
 
@@ -122,19 +119,9 @@ def _spkcpo(body: str, et: np.ndarray, site_me: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- nodes
 
 
-@dataclass(frozen=True)
-class _Nodes:
-    """Node values on the grid ``k * NODE_SPACING_S`` for sorted integer ``k`` (all J2000, SI)."""
-
-    k: np.ndarray  # (m,) node indices
-    values: np.ndarray  # (m, 18): Sun - Moon, Earth - Moon, Moon - SSB [m], R (J2000 -> MOON_ME, row-major)
-    rates: np.ndarray  # (m, 18): their time derivatives [m/s], [1/s]
-
-
-_cache: OrderedDict[tuple[int, int], _Nodes] = OrderedDict()
-
-
-def _evaluate_nodes(k: np.ndarray) -> _Nodes:
+def _evaluate_nodes(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node values (m, 18): Sun - Moon, Earth - Moon, Moon - SSB [m], R (J2000 -> MOON_ME, row-major); and
+    their time derivatives [m/s], [1/s]."""
     ensure_loaded()
     m = k.size
     values = np.empty((m, 18))
@@ -156,54 +143,15 @@ def _evaluate_nodes(k: np.ndarray) -> _Nodes:
             rates[i, 9:18] = xform[3:, :3].ravel()
     values[:, :9] *= 1000.0
     rates[:, :9] *= 1000.0
-    return _Nodes(k=k, values=values, rates=rates)
+    return values, rates
 
 
-def _cached(lo: int, hi: int) -> _Nodes | None:
-    with _spice_lock:
-        for (c_lo, c_hi), nodes in _cache.items():
-            if c_lo <= lo and hi <= c_hi:
-                _cache.move_to_end((c_lo, c_hi))
-                return nodes
-    return None
+_NODES = HermiteNodes(NODE_SPACING_S, _evaluate_nodes, _COST_NODE_S)
 
 
 def clear_node_cache() -> None:
     """Forget the cached interpolation nodes (for benchmarks, or after loading different kernels)."""
-    with _spice_lock:
-        _cache.clear()
-
-
-def _nodes_for(k_needed: np.ndarray) -> _Nodes:
-    """Node values for the sorted unique indices ``k_needed``, from the cache when it holds them."""
-    lo, hi = int(k_needed[0]), int(k_needed[-1])
-    nodes = _cached(lo, hi)
-    if nodes is not None:
-        return nodes
-    if hi - lo + 1 > 2 * k_needed.size:  # scattered epochs: evaluate just the nodes they use, do not cache
-        return _evaluate_nodes(k_needed)
-    nodes = _evaluate_nodes(np.arange(lo, hi + 1, dtype=np.int64))
-    with _spice_lock:
-        _cache[(lo, hi)] = nodes
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return nodes
-
-
-def _hermite(nodes: _Nodes, et: np.ndarray):
-    """Cubic Hermite interpolation of the node values, and the derivative of the interpolant."""
-    h = NODE_SPACING_S
-    k = np.floor(et / h).astype(np.int64)
-    s = ((et - k * h) / h)[:, None]
-    i0 = np.searchsorted(nodes.k, k)
-    i1 = np.searchsorted(nodes.k, k + 1)
-    p0, p1 = nodes.values[i0], nodes.values[i1]
-    m0, m1 = nodes.rates[i0] * h, nodes.rates[i1] * h
-    s2 = s * s
-    s3 = s2 * s
-    value = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * m0 + (3 * s2 - 2 * s3) * p1 + (s3 - s2) * m1
-    rate = ((6 * s2 - 6 * s) * (p0 - p1) + (3 * s2 - 4 * s + 1) * m0 + (3 * s2 - 2 * s) * m1) / h
-    return value, rate
+    _NODES.clear()
 
 
 def stellar_aberration(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
@@ -216,8 +164,7 @@ def stellar_aberration(position: np.ndarray, velocity: np.ndarray) -> np.ndarray
 
 
 def _interp(bodies: tuple[str, ...], et: np.ndarray, site_me: np.ndarray) -> dict[str, np.ndarray]:
-    nodes = _nodes_for(_needed_nodes(et))
-    value, rate = _hermite(nodes, et)
+    value, rate = _NODES.interpolate(et)
     # The Moon's barycentric velocity from the derivative of its interpolated position: error ~1 mm/s, where
     # interpolating the velocity linearly would be off by 0.4 m/s (200 m along the Sun's 500 s light time).
     moon_velocity = rate[:, 6:9]
@@ -287,18 +234,9 @@ def _directions(names: tuple[str, ...], et, method: str, site) -> dict[str, np.n
     return _interp(names, et, site_me)
 
 
-def _needed_nodes(et: np.ndarray) -> np.ndarray:
-    k = np.floor(et / NODE_SPACING_S).astype(np.int64)
-    return np.unique(np.concatenate([k, k + 1]))
-
-
 def _interp_is_cheaper(et: np.ndarray, n_bodies: int) -> bool:
     """True when interpolating costs less SPICE time than one spkcpo per epoch: dense or cached epochs."""
-    needed = _needed_nodes(et)
-    if _cached(int(needed[0]), int(needed[-1])) is not None:
-        return True
-    build = min(needed.size, int(needed[-1] - needed[0]) + 1) * _COST_NODE_S
-    return build < et.size * n_bodies * _COST_SPKCPO_S
+    return _NODES.cheaper_than(et, et.size * n_bodies * _COST_SPKCPO_S)
 
 
 def body_position_me(body: str, et, *, method: str = "auto") -> np.ndarray:
@@ -383,8 +321,7 @@ def rotation_j2000_to_me(et) -> np.ndarray:
     et = _epochs(et)
     if et.size == 0:
         return np.empty((0, 3, 3))
-    nodes = _nodes_for(_needed_nodes(et))
-    value, _ = _hermite(nodes, et)
+    value, _ = _NODES.interpolate(et)
     rot = value[:, 9:18].reshape(-1, 3, 3)
     # polar decomposition by one Newton step, R <- (R + R^-T) / 2: the interpolant is orthogonal to O(1e-10)
     return 0.5 * (rot + np.linalg.inv(rot).transpose(0, 2, 1))

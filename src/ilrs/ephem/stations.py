@@ -31,8 +31,6 @@ Moon's curved orbit), see ``tests/test_stations.py``.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
-from dataclasses import dataclass
 
 import numpy as np
 import spiceypy
@@ -40,9 +38,11 @@ import spiceypy
 from ilrs.constants import NAIF_EARTH, NAIF_MOON, SPEED_OF_LIGHT_M_S
 from ilrs.core.geometry import azimuth_elevation, enu_basis
 from ilrs.ephem.directions import stellar_aberration
+from ilrs.ephem.groundstations import GROUND_STATIONS, GroundStation, get_station
 from ilrs.ephem.kernels import SPICE_LOCK as spice_lock
 from ilrs.ephem.kernels import ensure_loaded
-from ilrs.ephem.time import check_coverage, coverage, et_to_utc
+from ilrs.ephem.nodes import HermiteNodes, NodeSet
+from ilrs.ephem.time import check_coverage, coverage, utc_text
 from ilrs.errors import IlrsError
 
 __all__ = [
@@ -86,133 +86,7 @@ _ITRF93_CLASS_ID = 3000
 _COST_SPKCPO_S = 40e-6
 _COST_NODE_S = 40e-6
 _METHODS = ("auto", "interp", "spice")
-_CACHE_SIZE = 4
 _CHUNK = 1 << 18  # epochs per vectorised block (bounds the temporaries to ~100 MB)
-
-
-# ---------------------------------------------------------------------------------------------- catalogue
-
-
-@dataclass(frozen=True)
-class GroundStation:
-    """A deep-space antenna on Earth.
-
-    Attributes
-    ----------
-    key : str
-        Short identifier, e.g. 'kashi'.
-    name, agency : str
-        Display name and operator.
-    lat_deg, lon_deg : float
-        Geodetic (WGS84) latitude and east longitude [deg].
-    height_m : float
-        Height above the WGS84 ellipsoid [m]. The sources give heights above sea level or none; the
-        difference (the geoid's undulation, tens of metres) moves the Moon's direction by < 0.03 arcsec.
-    dish_diameter_m : float
-        Main reflector diameter [m].
-    source : str
-        Where the coordinates and the diameter come from, with their uncertainty.
-    """
-
-    key: str
-    name: str
-    agency: str
-    lat_deg: float
-    lon_deg: float
-    height_m: float
-    dish_diameter_m: float
-    source: str
-
-
-#: Deep-space stations that can serve the ILRS (ILRS-FACTS section 1.8). Coordinates are from public
-#: sources to +-0.01 deg or better (1 km on the ground, 0.5 arcsec in the Moon's direction); the heights are
-#: approximate where a source gives none (stated per station), which matters even less (< 0.1 arcsec).
-GROUND_STATIONS: tuple[GroundStation, ...] = (
-    GroundStation(
-        key="kashi",
-        name="Kashi (Kashgar) deep space station",
-        agency="CLTC (Xi'an Satellite Control Center)",
-        # +-0.01 deg assumed (a Wikipedia map marker). Height: the Tarim plain there (1200-1300 m), no source.
-        lat_deg=38.4214,
-        lon_deg=76.7144,
-        height_m=1250.0,
-        dish_diameter_m=35.0,
-        source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=38.4214 long=76.7144 "
-               "(current revision as diffed at https://talk.dob.jp/enwiki/w/index.php?diff=cur&oldid=1022193174"
-               "&title=Chinese_Deep_Space_Network); "
-               "35 m: ILRS-FACTS 1.8. VLBI positions to 2 cm exist (Xu et al. 2016, Adv. Space Res. 58(9), "
-               "'First geodetic VLBI sessions with the Chinese Deep Space Stations Jiamusi and Kashi') but "
-               "their values were not accessible here",
-    ),
-    GroundStation(
-        key="jiamusi",
-        name="Jiamusi deep space station",
-        agency="CLTC",
-        # +-0.01 deg assumed (a Wikipedia map marker). Height: hills near Jiamusi (100-300 m), no source.
-        lat_deg=46.4939,
-        lon_deg=130.7706,
-        height_m=200.0,
-        dish_diameter_m=64.0,
-        source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=46.4939 "
-               "long=130.7706 (same revision as Kashi); 64 m: ILRS-FACTS 1.8 citing that article (other "
-               "reports give 66 m; not verified here)",
-    ),
-    GroundStation(
-        key="neuquen",
-        name="Espacio Lejano Station (CLTC-CONAE-Neuquen)",
-        agency="CLTC / CONAE",
-        # +-0.005 deg (coordinates to 1 arcsec of a 200 ha site). Height: the Pampa de Pilmatue plateau, no
-        # source found (+-300 m).
-        lat_deg=-38.1914,
-        lon_deg=-70.1495,
-        height_m=1000.0,
-        dish_diameter_m=35.0,
-        source="English Wikipedia 'Espacio Lejano Station' (https://en.wikipedia.org/wiki/"
-               "Espacio_Lejano_Station): 38 deg 11'29\" S 70 deg 08'58\" W = -38.1914, -70.1495; 35 m: "
-               "ILRS-FACTS 1.8",
-    ),
-    GroundStation(
-        key="bear_lakes",
-        name="Bear Lakes (Medvezhi Ozera) RT-64",
-        agency="OKB MEI",
-        # +-0.005 deg (coordinates to 1 arcsec of the 67 ha centre); height 200 m above sea level, same article.
-        lat_deg=55.0 + 52.0 / 60.0 + 5.0 / 3600.0,
-        lon_deg=37.0 + 57.0 / 60.0 + 7.0 / 3600.0,
-        height_m=200.0,
-        dish_diameter_m=64.0,
-        source="Russian Wikipedia 'Medvezhi Ozyora (space communications centre)' in the de.wiki7.org "
-               "translation: 55 deg 52'05\" N 37 deg 57'07\" E, height 200 m; RT-64 (TNA-1500), D = 64 m, from "
-               "the same article",
-    ),
-    GroundStation(
-        key="ussuriysk",
-        name="Ussuriysk (Galenki) RT-70",
-        agency="East Center for Deep Space Communications (Russia)",
-        # +-0.001 deg (the telescope's own coordinates); height about 200 m above sea level (a travel guide,
-        # +-100 m).
-        lat_deg=44.0 + 0.0 / 60.0 + 57.9 / 3600.0,
-        lon_deg=131.0 + 45.0 / 60.0 + 25.13 / 3600.0,
-        height_m=200.0,
-        dish_diameter_m=70.0,
-        source="Italian Wikipedia 'RT-70' (mirror it.teknopedia.teknokrat.ac.id/wiki/RT-70): "
-               "44 deg 00'57.9\" N 131 deg 45'25.13\" E; the same point (to "
-               "1e-5 deg) is the direction of USSURIYSK_XYZ in vlbistns_itrf93_topo_russia_131122.tf (PhSRM "
-               "SPICE kernels, copy in github.com/gpikkio/Makekey3); height ~200 m: aroundus.com 'Galenki RT-70'",
-    ),
-)
-
-_BY_KEY = {s.key: s for s in GROUND_STATIONS}
-
-
-def get_station(station: GroundStation | str) -> GroundStation:
-    """A :class:`GroundStation` itself, or the catalogue entry with that key."""
-    if isinstance(station, GroundStation):
-        return station
-    key = str(station).strip().lower()
-    if key not in _BY_KEY:
-        raise IlrsError(f"unknown ground station {station!r}", source="station",
-                        hint="known stations: " + ", ".join(sorted(_BY_KEY)))
-    return _BY_KEY[key]
 
 
 @functools.lru_cache(maxsize=64)
@@ -259,10 +133,6 @@ def eop_coverage() -> tuple[float, float]:
     return max(lo + NODE_SPACING_S, ephem_lo), min(hi - NODE_SPACING_S, ephem_hi)
 
 
-def _utc_text(et: float) -> str:
-    return str(et_to_utc(et)[0].astype("datetime64[s]")) + "Z"
-
-
 def check_eop_coverage(et) -> None:
     """Raise :class:`IlrsError` naming the valid span if any epoch lies outside :func:`eop_coverage`.
 
@@ -279,8 +149,8 @@ def check_eop_coverage(et) -> None:
     bad = (et < lo) | (et > hi)
     if bad.any():
         raise IlrsError(
-            f"epoch {_utc_text(float(et[bad][0]))} ({int(bad.sum())} of {et.size} requested) is outside the "
-            f"Earth orientation coverage {_utc_text(lo)} .. {_utc_text(hi)} (NAIF historical, high-precision "
+            f"epoch {utc_text(float(et[bad][0]))} ({int(bad.sum())} of {et.size} requested) is outside the "
+            f"Earth orientation coverage {utc_text(lo)} .. {utc_text(hi)} (NAIF historical, high-precision "
             f"and predicted EOP kernels), which ground-station geometry needs",
             source="times",
             hint="choose epochs within that range",
@@ -332,19 +202,8 @@ def _theta(et: np.ndarray) -> np.ndarray:
     return _ERA_J2000 + _ERA_RATE * et
 
 
-@dataclass(frozen=True)
-class _Nodes:
-    """Node values on the grid ``k * NODE_SPACING_S`` for sorted integer ``k`` (all J2000, SI)."""
-
-    k: np.ndarray  # (m,) node indices
-    values: np.ndarray  # (m, 15): Moon - Earth [m], Earth - SSB [m], Q = Rz(theta)^T R (row-major)
-    rates: np.ndarray  # (m, 15): their time derivatives [m/s], [1/s]
-
-
-_cache: OrderedDict[tuple[int, int], _Nodes] = OrderedDict()
-
-
-def _evaluate_nodes(k: np.ndarray) -> _Nodes:
+def _evaluate_nodes(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node values (m, 15): Moon - Earth [m], Earth - SSB [m], Q = Rz(theta)^T R (row-major); their rates."""
     ensure_loaded()
     m = k.size
     t = k * NODE_SPACING_S
@@ -366,64 +225,20 @@ def _evaluate_nodes(k: np.ndarray) -> _Nodes:
     rz_t = np.swapaxes(_rz(theta), 1, 2)
     values[:, 6:15] = (rz_t @ rot).reshape(m, 9)
     rates[:, 6:15] = (np.swapaxes(_rz_rate(theta), 1, 2) @ rot + rz_t @ rot_rate).reshape(m, 9)
-    return _Nodes(k=k, values=values, rates=rates)
+    return values, rates
 
 
-def _cached(lo: int, hi: int) -> _Nodes | None:
-    with spice_lock:
-        for (c_lo, c_hi), nodes in _cache.items():
-            if c_lo <= lo and hi <= c_hi:
-                _cache.move_to_end((c_lo, c_hi))
-                return nodes
-    return None
+_NODES = HermiteNodes(NODE_SPACING_S, _evaluate_nodes, _COST_NODE_S)
 
 
 def clear_node_cache() -> None:
     """Forget the cached interpolation nodes (for benchmarks, or after loading different kernels)."""
-    with spice_lock:
-        _cache.clear()
+    _NODES.clear()
 
 
-def _needed_nodes(et: np.ndarray) -> np.ndarray:
-    k = np.floor(et / NODE_SPACING_S).astype(np.int64)
-    return np.unique(np.concatenate([k, k + 1]))
-
-
-def _nodes_for(k_needed: np.ndarray) -> _Nodes:
-    """Node values for the sorted unique indices ``k_needed``, from the cache when it holds them."""
-    lo, hi = int(k_needed[0]), int(k_needed[-1])
-    nodes = _cached(lo, hi)
-    if nodes is not None:
-        return nodes
-    if hi - lo + 1 > 2 * k_needed.size:  # scattered epochs: evaluate just the nodes they use, do not cache
-        return _evaluate_nodes(k_needed)
-    nodes = _evaluate_nodes(np.arange(lo, hi + 1, dtype=np.int64))
-    with spice_lock:
-        _cache[(lo, hi)] = nodes
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return nodes
-
-
-def _hermite(nodes: _Nodes, et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cubic Hermite interpolation of the node values, and the derivative of the interpolant."""
-    h = NODE_SPACING_S
-    k = np.floor(et / h).astype(np.int64)
-    s = ((et - k * h) / h)[:, None]
-    i0 = np.searchsorted(nodes.k, k)
-    i1 = np.searchsorted(nodes.k, k + 1)
-    p0, p1 = nodes.values[i0], nodes.values[i1]
-    m0, m1 = nodes.rates[i0] * h, nodes.rates[i1] * h
-    s2 = s * s
-    s3 = s2 * s
-    value = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * m0 + (3 * s2 - 2 * s3) * p1 + (s3 - s2) * m1
-    rate = ((6 * s2 - 6 * s) * (p0 - p1) + (3 * s2 - 4 * s + 1) * m0 + (3 * s2 - 2 * s) * m1) / h
-    return value, rate
-
-
-def _interp_block(stations_m: list[np.ndarray], et: np.ndarray, nodes: _Nodes) -> list[np.ndarray]:
+def _interp_block(stations_m: list[np.ndarray], et: np.ndarray, nodes: NodeSet) -> list[np.ndarray]:
     """Apparent Moon vectors in ITRF93 [m] from each station position, for one block of epochs."""
-    value, rate = _hermite(nodes, et)
+    value, rate = _NODES.interpolate(et, nodes)
     moon_geo = value[:, 0:3]  # Moon - Earth, J2000
     moon_velocity = rate[:, 0:3] + rate[:, 3:6]  # barycentric; Earth's from its interpolated position
     theta = _theta(et)
@@ -448,7 +263,7 @@ def _interp_block(stations_m: list[np.ndarray], et: np.ndarray, nodes: _Nodes) -
 
 
 def _interp(stations: list[GroundStation], et: np.ndarray) -> list[np.ndarray]:
-    nodes = _nodes_for(_needed_nodes(et))
+    nodes = _NODES.nodes_for(_NODES.needed(et))
     positions = [_station_geometry(s)[0] for s in stations]
     out = [np.empty((et.size, 3)) for _ in stations]
     for start in range(0, et.size, _CHUNK):
@@ -459,11 +274,7 @@ def _interp(stations: list[GroundStation], et: np.ndarray) -> list[np.ndarray]:
 
 
 def _interp_is_cheaper(et: np.ndarray, n_stations: int) -> bool:
-    needed = _needed_nodes(et)
-    if _cached(int(needed[0]), int(needed[-1])) is not None:
-        return True
-    build = min(needed.size, int(needed[-1] - needed[0]) + 1) * _COST_NODE_S
-    return build < et.size * n_stations * _COST_SPKCPO_S
+    return _NODES.cheaper_than(et, et.size * n_stations * _COST_SPKCPO_S)
 
 
 def _vectors(stations: list[GroundStation], et, method: str) -> tuple[np.ndarray, list[np.ndarray]]:

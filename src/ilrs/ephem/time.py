@@ -326,7 +326,8 @@ def coverage() -> tuple[float, float]:
     return max(starts) + COVERAGE_MARGIN_S, min(ends) - COVERAGE_MARGIN_S
 
 
-def _utc_text(et: float) -> str:
+def utc_text(et: float) -> str:
+    """An epoch as ISO 8601 UTC to the second, for messages."""
     return str(et_to_utc(et)[0].astype("datetime64[s]")) + "Z"
 
 
@@ -348,8 +349,8 @@ def check_coverage(et) -> None:
     if bad.any():
         worst = float(et[bad][0])
         raise IlrsError(
-            f"epoch {_utc_text(worst)} ({int(bad.sum())} of {et.size} requested) is outside the ephemeris "
-            f"coverage {_utc_text(lo)} .. {_utc_text(hi)} (DE440s and the DE440 lunar orientation "
+            f"epoch {utc_text(worst)} ({int(bad.sum())} of {et.size} requested) is outside the ephemeris "
+            f"coverage {utc_text(lo)} .. {utc_text(hi)} (DE440s and the DE440 lunar orientation "
             f"kernel, less one day at each end)",
             source="times",
             hint="choose epochs within that range",
