@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli import site
+from ilrs.cli import scenario, site
 
 app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(site.app, name="site")
+app.add_typer(scenario.app, name="scenario")
 
 
 @app.command()

@@ -1,0 +1,63 @@
+"""``ilrs scenario ...``: check and describe scenario files."""
+
+from __future__ import annotations
+
+import typer
+
+from ilrs.cli.common import console, handle_errors, print_json
+
+#: The figures `show` lists for each element kind (the rest are in --json and docs/scenario.md).
+KEY_FIGURES = {
+    "solar_array": ("area_m2", "mast_height_m"), "battery": ("capacity_kwh", "max_discharge_kw"),
+    "regenerative_fuel_cell": ("capacity_kwh",), "fission": ("power_kw",), "rtg": ("power_w",),
+    "load": ("power_kw", "priority"), "heater": ("power_dark_kw",), "payload": ("power_kw", "data_rate_mbps"),
+    "storage": ("capacity_gbit",), "dte": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
+    "relay": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
+}
+
+app = typer.Typer(help="Scenario files: validate, show, list the built-ins.", no_args_is_help=True)
+
+
+@app.command("validate")
+@handle_errors
+def validate(scenario: str = typer.Argument(..., help="A TOML file or a built-in name.")) -> None:
+    """Check a scenario in full (schema, units, ranges, dates, references, site on the terrain)."""
+    from ilrs.services.scenarios import validated_scenario
+
+    s = validated_scenario(scenario)
+    console.print(f"[green]ok[/]: {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
+
+
+@app.command("show")
+@handle_errors
+def show(scenario: str = typer.Argument("ilrs-basic-2035", help="A TOML file or a built-in name."),
+         as_json: bool = typer.Option(False, "--json", help="Print the validated scenario as JSON.")) -> None:
+    """The scenario's site and its elements in order of arrival."""
+    from rich.table import Table
+
+    from ilrs.services.scenarios import site_latlon, validated_scenario
+
+    s = validated_scenario(scenario)
+    if as_json:
+        print_json(s.model_dump(mode="json"))
+        return
+    lat, lon = site_latlon(s)
+    console.print(f"[bold]{s.name}[/]: {s.description}")
+    console.print(f"site {lat:.4f}, {lon:.3f} E; run {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d} every {s.step}")
+    t = Table()
+    for c in ("arrival", "mission", "name", "kind", "key figures"):
+        t.add_column(c)
+    for e in sorted(s.elements, key=lambda e: e.arrival):
+        values = e.model_dump()
+        figures = ", ".join(f"{k}={values[k]:g}" for k in KEY_FIGURES.get(e.kind, ()))
+        t.add_row(f"{e.arrival:%Y-%m-%d}", e.mission or "", e.name, e.kind, figures)
+    console.print(t)
+
+
+@app.command("list")
+def list_builtin() -> None:
+    """The built-in scenarios."""
+    from ilrs.scenario.load import builtin_scenarios
+
+    for name in builtin_scenarios():
+        console.print(name)

@@ -1,0 +1,215 @@
+"""The scenario schema: where the station stands, what it is made of and when each element arrives.
+
+Every quantity carries its unit in its name (``_kw``, ``_m``, ``_hz``...). A scenario is validated as a whole
+before any computation: types, ranges, arrival dates inside the run, unique element names, known stations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(value):
+    """Dates and naive datetimes are UTC; aware ones are converted to UTC."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return value
+
+
+class Site(_Model):
+    """Where the station stands: a named site (``ilrs site list``) or a latitude and longitude."""
+
+    name: str | None = Field(None, description="Key of a named site, e.g. 'cr1' (see `ilrs site list`).")
+    lat_deg: float | None = Field(None, ge=-90.0, le=90.0, description="Planetocentric latitude [deg].")
+    lon_deg: float | None = Field(None, description="East longitude [deg].")
+    source: str | None = Field(None, description="Why this site: reference or ranking run.")
+
+    @model_validator(mode="after")
+    def _named_or_coordinates(self):
+        if self.name is None and (self.lat_deg is None or self.lon_deg is None):
+            raise ValueError("give either name or both lat_deg and lon_deg")
+        return self
+
+
+class _Element(_Model):
+    name: str = Field(description="Unique name of the element.")
+    arrival: dt.datetime = Field(description="When the element starts working (UTC date or date-time).")
+    mission: str | None = Field(None, description="The mission that delivers it, e.g. 'ILRS-1'.")
+    source: str | None = Field(None, description="Source of the element's figures.")
+
+    _arrival_utc = field_validator("arrival", mode="before")(_utc)
+
+
+class SolarArray(_Element):
+    """Photovoltaic array on a mast; the mast height sets the horizon it sees."""
+
+    kind: Literal["solar_array"]
+    area_m2: float = Field(gt=0.0, description="Active cell area [m2].")
+    cell_efficiency: float = Field(gt=0.0, le=0.5, description="Cell efficiency at beginning of life [-].")
+    mast_height_m: float = Field(ge=0.0, le=200.0, description="Height of the array's centre above ground [m].")
+    tracking: Literal["vertical_single_axis", "fixed"] = Field(
+        "vertical_single_axis", description="Vertical panel turning about a vertical axis to face the Sun, or fixed.")
+    azimuth_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Facing azimuth of a fixed array [deg].")
+    degradation_per_year: float = Field(0.01, ge=0.0, le=0.2, description="Power loss per year (dust, radiation).")
+
+
+class Battery(_Element):
+    """Rechargeable battery."""
+
+    kind: Literal["battery"]
+    capacity_kwh: float = Field(gt=0.0, description="Usable nameplate energy [kWh].")
+    charge_efficiency: Efficiency = Field(0.95, description="Stored / delivered energy when charging [-].")
+    discharge_efficiency: Efficiency = Field(0.95, description="Delivered / drawn energy when discharging [-].")
+    min_soc: float = Field(0.2, ge=0.0, lt=1.0, description="Reserve state of charge not to go below [-].")
+    initial_soc: Fraction = Field(1.0, description="State of charge on arrival [-].")
+    max_charge_kw: float = Field(gt=0.0, description="Charge power limit [kW].")
+    max_discharge_kw: float = Field(gt=0.0, description="Discharge power limit [kW].")
+
+
+class RegenerativeFuelCell(_Element):
+    """Electrolyser + fuel cell energy store."""
+
+    kind: Literal["regenerative_fuel_cell"]
+    capacity_kwh: float = Field(gt=0.0, description="Stored energy as reactants [kWh].")
+    round_trip_efficiency: Efficiency = Field(0.5, description="Electric energy out / in [-].")
+    max_power_kw: float = Field(gt=0.0, description="Charge and discharge power limit [kW].")
+
+
+class FissionUnit(_Element):
+    """Fission surface power unit: constant electric output from its arrival."""
+
+    kind: Literal["fission"]
+    power_kw: float = Field(gt=0.0, description="Electric output [kWe].")
+
+
+class Rtg(_Element):
+    """Radioisotope generator, decaying with its isotope's half-life."""
+
+    kind: Literal["rtg"]
+    power_w: float = Field(gt=0.0, description="Electric output at arrival [We].")
+    half_life_years: float = Field(87.7, gt=0.0, description="Isotope half-life [yr] (Pu-238: 87.7).")
+
+
+class Load(_Element):
+    """A constant electrical load, shed by priority when energy runs short."""
+
+    kind: Literal["load"]
+    power_kw: float = Field(ge=0.0, description="Power draw [kW].")
+    priority: int = Field(3, ge=1, le=5, description="1 = never shed (life support, avionics) ... 5 = first shed.")
+
+
+class SurvivalHeater(_Element):
+    """Heaters that keep equipment warm; they draw more in darkness."""
+
+    kind: Literal["heater"]
+    power_dark_kw: float = Field(ge=0.0, description="Draw while the site is dark [kW].")
+    power_lit_kw: float = Field(0.0, ge=0.0, description="Draw while the site is sunlit [kW].")
+    priority: int = Field(1, ge=1, le=5, description="Shedding priority (1 = never shed).")
+
+
+class Payload(_Element):
+    """A science or technology payload: power and data."""
+
+    kind: Literal["payload"]
+    power_kw: float = Field(ge=0.0, description="Power draw while operating [kW].")
+    data_rate_mbps: float = Field(ge=0.0, description="Data generated while operating [Mbit/s].")
+    duty_cycle: Fraction = Field(1.0, description="Fraction of the time it operates [-].")
+    priority: int = Field(4, ge=1, le=5, description="Shedding priority.")
+
+
+class DataStorage(_Element):
+    """On-board data storage that payloads fill and links drain."""
+
+    kind: Literal["storage"]
+    capacity_gbit: float = Field(gt=0.0, description="Capacity [Gbit].")
+
+
+class _Link(_Model):
+    frequency_hz: float = Field(gt=1e8, lt=1e12, description="Carrier frequency [Hz].")
+    tx_power_w: float = Field(gt=0.0, description="Transmitter RF output [W].")
+    antenna_diameter_m: float = Field(gt=0.0, le=20.0, description="Station-side antenna diameter [m].")
+    aperture_efficiency: Efficiency = Field(0.55, description="Antenna aperture efficiency [-].")
+    required_ebn0_db: float = Field(2.5, description="Eb/N0 the modulation and coding need [dB].")
+    margin_db: float = Field(3.0, ge=0.0, description="Link margin kept [dB].")
+    max_rate_mbps: float = Field(gt=0.0, description="Terminal's highest data rate [Mbit/s].")
+    power_kw: float = Field(ge=0.0, description="Terminal's power draw while transmitting [kW].")
+
+
+class DteTerminal(_Element, _Link):
+    """Direct-to-Earth terminal: talks when the Earth is above the terrain and the Moon above a station's mask."""
+
+    kind: Literal["dte"]
+    antenna_height_m: float = Field(ge=0.0, le=200.0, description="Antenna height above ground [m].")
+    stations: list[str] = Field(default_factory=lambda: ["kashi", "jiamusi", "neuquen", "bear_lakes", "ussuriysk"],
+                                description="Ground station keys (see ilrs.ephem.groundstations).")
+    min_elevation_deg: float = Field(10.0, ge=0.0, le=60.0, description="Moon elevation mask at the stations [deg].")
+    rx_system_noise_k: float = Field(gt=0.0, description="Ground receiver system noise temperature [K].")
+
+
+class RelayOrbit(_Model):
+    periapsis_alt_km: float = Field(200.0, gt=0.0, description="Periapsis altitude [km].")
+    apoapsis_alt_km: float = Field(16_000.0, gt=0.0, description="Apoapsis altitude [km].")
+    inc_deg: float = Field(62.4, ge=0.0, le=180.0, description="Inclination to the lunar equator [deg].")
+    raan_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Ascending node in MOON_ME at the epoch [deg].")
+    argp_deg: float = Field(90.0, ge=0.0, lt=360.0, description="Argument of periapsis [deg].")
+
+
+class RelayTerminal(_Element, _Link):
+    """Link to a relay satellite in a frozen elliptical lunar orbit (a Queqiao-2-like default)."""
+
+    kind: Literal["relay"]
+    antenna_height_m: float = Field(ge=0.0, le=200.0, description="Antenna height above ground [m].")
+    orbit: RelayOrbit = Field(default_factory=RelayOrbit, description="The relay's orbit.")
+    min_elevation_deg: float = Field(5.0, ge=0.0, le=60.0, description="Relay elevation mask at the site [deg].")
+    rx_system_noise_k: float = Field(gt=0.0, description="Relay receiver system noise temperature [K].")
+    relay_antenna_diameter_m: float = Field(gt=0.0, description="Relay's antenna toward the surface [m].")
+
+
+Element = Annotated[
+    SolarArray | Battery | RegenerativeFuelCell | FissionUnit | Rtg | Load | SurvivalHeater | Payload
+    | DataStorage | DteTerminal | RelayTerminal,
+    Field(discriminator="kind"),
+]
+
+ELEMENT_KINDS = ("solar_array", "battery", "regenerative_fuel_cell", "fission", "rtg", "load", "heater",
+                 "payload", "storage", "dte", "relay")
+
+
+class Scenario(_Model):
+    """One ILRS station scenario: the run's period, the site, and the elements with their arrivals."""
+
+    name: str = Field(description="Scenario name.")
+    description: str = Field("", description="What the scenario represents.")
+    start: dt.datetime = Field(description="Start of the run (UTC).")
+    end: dt.datetime = Field(description="End of the run (UTC, exclusive).")
+    step: str = Field("10m", description="Time step: '10m', '1h', or seconds.")
+    site: Site
+    elements: list[Element] = Field(default_factory=list, description="The station's elements.")
+
+    _start_utc = field_validator("start", "end", mode="before")(_utc)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%Y-%m-%d} is not after start {self.start:%Y-%m-%d}")
+        names = [e.name for e in self.elements]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"element names must be unique; repeated: {', '.join(dup)}")
+        for e in self.elements:
+            if not self.start <= e.arrival < self.end:
+                raise ValueError(f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, outside the run "
+                                 f"{self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}")
+        return self

@@ -1,0 +1,38 @@
+"""Scenario use cases: load, check against the terrain, summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ilrs.errors import IlrsError
+from ilrs.scenario.load import load_scenario
+from ilrs.scenario.schema import Scenario
+from ilrs.services.data import default_mosaic
+from ilrs.terrain.sites import site_by_key
+
+#: Coarsest DEM a station site may stand on [m] (the 240 m south-pole DEM).
+MAX_SITE_CELL_M = 500.0
+
+
+def site_latlon(scenario: Scenario) -> tuple[float, float]:
+    s = scenario.site
+    if s.name is not None:
+        named = site_by_key(s.name)
+        return named.lat_deg, named.lon_deg
+    return float(s.lat_deg), float(s.lon_deg)  # type: ignore[arg-type]
+
+
+def validated_scenario(name_or_path: str | Path | None = None) -> Scenario:
+    """A scenario checked in full before any simulation: schema, references, and its site on the terrain."""
+    scenario = load_scenario(name_or_path)
+    lat, lon = site_latlon(scenario)
+    mosaic = default_mosaic()
+    layer = int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])
+    if layer < 0 or mosaic.layers[layer].cell_size_m > MAX_SITE_CELL_M:
+        raise IlrsError(f"site ({lat:.4f}, {lon:.4f}) lies outside every embedded south-pole DEM (10 m, 240 m); "
+                        "only the 7.6 km global LDEM_4 covers it, too coarse for a station's horizon",
+                        source=f"{scenario.name}: site",
+                        hint="choose a site south of about 84 S, or a named site (ilrs site list)")
+    return scenario

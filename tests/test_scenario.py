@@ -1,0 +1,89 @@
+"""Scenario files: the built-in default loads; every bad input is one clear error naming file, line and field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ilrs.errors import IlrsError
+from ilrs.scenario.load import BUILTIN_DIR, load_scenario
+from ilrs.scenario.reference import reference_markdown
+from ilrs.services.scenarios import validated_scenario
+
+DEFAULT = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
+
+
+def test_default_scenario_is_valid_and_sourced():
+    s = validated_scenario(None)
+    assert s.name == "ilrs-basic-2035"
+    kinds = {e.kind for e in s.elements}
+    assert {"solar_array", "battery", "fission", "dte", "relay", "payload", "storage"} <= kinds
+    assert all(e.source for e in s.elements)  # every figure says where it comes from
+    fission = [e for e in s.elements if e.kind == "fission"][0]
+    assert fission.power_kw == 40.0 and 2033 <= fission.arrival.year <= 2035
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("old, new, needles", [
+    ("capacity_kwh = 120.0", "capacity_kwh = -5.0", ["line 67", "elements[4].capacity_kwh", "greater than 0",
+                                                       "-5.0"]),
+    ('kind = "fission"', 'kind = "warp_core"', ["elements[12]", "unknown element kind", "warp_core"]),
+    ("arrival = 2035-06-01", "arrival = 2040-06-01", ["ilrs5-radio-telescope", "outside the run"]),
+    ('step = "10m"', 'step = "fortnightly"', ["line 12", "field step", "fortnightly"]),
+    ("cell_efficiency = 0.30\nmast_height_m = 10.0", 'cell_efficiency = "high"\nmast_height_m = 10.0',
+     ["elements[3].cell_efficiency", "valid number", "high"]),
+    ("area_m2 = 8.0", "area_m2 = 8.0\ncolour = 3", ["elements[0].colour", "Extra inputs"]),
+    ("end = 2036-01-01", "end = 2027-01-01", ["not after start"]),
+])
+def test_bad_scenarios_name_line_field_and_value(tmp_path, old, new, needles):
+    assert old in DEFAULT
+    path = _write(tmp_path, DEFAULT.replace(old, new, 1))
+    with pytest.raises(IlrsError) as info:
+        load_scenario(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    path = _write(tmp_path, DEFAULT.replace('name = "ce8-array"', 'name = "ce8-array'))
+    with pytest.raises(IlrsError, match=r"not valid TOML.*line 23"):
+        load_scenario(path)
+
+
+def test_site_outside_every_dem(tmp_path):
+    path = _write(tmp_path, DEFAULT.replace("lat_deg = -89.4455", "lat_deg = 10.0"))
+    with pytest.raises(IlrsError, match="outside every embedded south-pole DEM"):
+        validated_scenario(path)
+
+
+def test_unknown_ground_station(tmp_path):
+    path = _write(tmp_path, DEFAULT.replace('rx_system_noise_k = 30.0',
+                                            'rx_system_noise_k = 30.0\nstations = ["kashi", "goldstone"]'))
+    with pytest.raises(IlrsError, match="goldstone"):
+        load_scenario(path)
+
+
+def test_cli_validate_and_show(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", "ilrs-basic-2035"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "15 elements" in ok.stderr
+    bad = _write(tmp_path, DEFAULT.replace("capacity_kwh = 120.0", "capacity_kwh = -1"))
+    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", str(bad)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "capacity_kwh" in r.stderr
+
+
+def test_reference_document_is_current():
+    """docs/scenario.md is generated from the schema; regenerate it when the schema changes."""
+    doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
+    assert doc.read_text() == reference_markdown(), "run: python -m ilrs.scenario.reference > docs/scenario.md"
