@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ilrs.cli.common import console, handle_errors, progress_bar
+from ilrs.cli.twin import kpi_table
 
 #: The default analysis: a year of hourly steps, 2 m observers (a lander deck), 10 m for the best site's mast.
 DEFAULT_START = "2025-01-01"
@@ -43,8 +44,11 @@ def staged_progress(quiet: bool):
 @handle_errors
 def run_default(out: str, quiet: bool = False) -> None:
     from ilrs.reports.site_report import render_site_report
+    from ilrs.scenario.load import DEFAULT_SCENARIO
+    from ilrs.services.scenarios import validated_scenario
     from ilrs.services.site import point_environment
     from ilrs.services.sitemap import rank_sites, site_maps
+    from ilrs.services.twin import run_twin, save_netcdf
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -63,8 +67,16 @@ def run_default(out: str, quiet: bool = False) -> None:
         env = point_environment(best.lat_deg, best.lon_deg, DEFAULT_START, DEFAULT_END, DEFAULT_STEP_S, MAST_HEIGHT_M)
         upd(1.0)
     timings["ranking and best-site year"] = time.perf_counter() - t1
+    t3 = time.perf_counter()
+    scenario = validated_scenario(DEFAULT_SCENARIO)
+    with progress_bar(f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})",
+                      quiet) as upd:
+        twin = run_twin(scenario)
+        save_netcdf(twin, out_dir / "twin.nc")
+        upd(1.0)
+    timings["station twin"] = time.perf_counter() - t3
     t2 = time.perf_counter()
-    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings)
+    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin)
     timings["report"] = time.perf_counter() - t2
     t = Table(title=f"Top sites, {DEFAULT_START} .. {DEFAULT_END}, observer {MAP_HEIGHT_M:g} m", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
@@ -77,4 +89,6 @@ def run_default(out: str, quiet: bool = False) -> None:
     console.print(f"Best site with a {MAST_HEIGHT_M:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "
                   f"year, longest night {env.longest_dark_hours:.0f} h, "
                   f"Earth in view {100 * env.earth_visible_fraction:.1f} %")
-    console.print(f"report: [bold]{report}[/] ({sum(timings.values()):.0f} s)")
+    console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {scenario.name}, {scenario.start:%Y-%m-%d} .. "
+                                                  f"{scenario.end:%Y-%m-%d}"))
+    console.print(f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(timings.values()):.0f} s)")

@@ -41,8 +41,20 @@ def _series_figure(env: PointEnvironment) -> str:
     return fig.to_html(full_html=False, include_plotlyjs="inline")
 
 
+def _twin_context(twin) -> dict | None:
+    if twin is None:
+        return None
+    from ilrs.reports.twin_section import KPI_LABELS, build_up_rows, twin_figures_html
+
+    k = twin.kpis.as_dict()
+    return {"name": twin.scenario.name, "description": twin.scenario.description,
+            "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
+            "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],
+            "build_up": build_up_rows(twin), "figures": twin_figures_html(twin)}
+
+
 def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,
-                       timings: dict[str, float] | None = None) -> Path:
+                       timings: dict[str, float] | None = None, twin=None) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
     extent = extent_km(dem)
@@ -65,5 +77,6 @@ def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite
         version=__version__, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         maps=maps, ranked=ranked, best=best, figures=figures, horizon_png=_b64(hz),
         series_html=_series_figure(best), sites=SITES, timings=timings or {},
-        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx))
+        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx),
+        twin=_twin_context(twin))
     return atomic_write_text(path, html)

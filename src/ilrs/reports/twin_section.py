@@ -1,0 +1,77 @@
+"""The station-twin section of the HTML report: KPIs, build-up, power and state of charge, links, data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ilrs.services.twin import TwinRun
+
+#: KPI display: label and format, in the order shown (CLI table and report).
+KPI_LABELS = {
+    "years": ("simulated period", "{:.2f} yr"),
+    "loss_of_load_hours": ("loss of load (any class)", "{:.1f} h"),
+    "loss_of_critical_load_hours": ("loss of critical load (priority 1-2)", "{:.1f} h"),
+    "min_state_of_charge": ("minimum state of charge", "{:.1%}"),
+    "energy_margin": ("energy margin (generation / demand - 1)", "{:+.1%}"),
+    "shed_kwh": ("energy shed", "{:,.0f} kWh"),
+    "curtailed_kwh": ("generation curtailed", "{:,.0f} kWh"),
+    "earth_contact_hours_per_day": ("direct-to-Earth contact", "{:.1f} h/day"),
+    "relay_hours_per_day": ("relay contact", "{:.1f} h/day"),
+    "data_generated_gbit": ("data generated", "{:,.0f} Gbit"),
+    "data_downlinked_gbit": ("data downlinked", "{:,.0f} Gbit"),
+    "data_lost_gbit": ("data lost (storage overflow)", "{:,.0f} Gbit"),
+    "longest_dark_hours_survived": ("longest darkness survived", "{:.0f} h"),
+}
+
+
+def _daily(utc: np.ndarray, values: np.ndarray, how: str = "mean"):
+    day = utc.astype("datetime64[D]")
+    days, inv = np.unique(day, return_inverse=True)
+    count = np.bincount(inv)
+    if how == "mean":
+        return days, np.bincount(inv, weights=values) / count
+    if how == "min":
+        out = np.full(days.size, np.inf)
+        np.minimum.at(out, inv, values)
+        return days, out
+    return days, np.bincount(inv, weights=values)
+
+
+def twin_figures_html(run: TwinRun) -> str:
+    """Interactive Plotly charts (no JS included: the page carries plotly.js once)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    s, r = run.series, run.result
+    h = s.step_s / 3600.0
+    days, gen = _daily(s.utc, s.generation_w / 1e3)
+    _, solar = _daily(s.utc, s.solar_w / 1e3)
+    _, demand = _daily(s.utc, s.load_w.sum(axis=0) / 1e3)
+    _, served = _daily(s.utc, r.served_w.sum(axis=0) / 1e3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soc = np.where(s.battery_capacity_wh > 0, r.stored_wh[1:] / s.battery_capacity_wh, np.nan)
+    _, soc_min = _daily(s.utc, np.nan_to_num(soc, nan=1.0), "min")
+    _, dte_h = _daily(s.utc, (s.dte_bps > 0) * h, "sum")
+    _, relay_h = _daily(s.utc, (s.relay_bps > 0) * h, "sum")
+    _, stored = _daily(s.utc, r.data_stored_bits[1:] / 1e9)
+    _, lost = _daily(s.utc, r.data_lost_bits / 1e9, "sum")
+    x = days.astype(str)
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        subplot_titles=("Power, daily mean [kW]", "Battery state of charge, daily minimum",
+                                        "Contact hours per day", "Data in storage, daily mean [Gbit]"))
+    fig.add_trace(go.Scatter(x=x, y=gen, name="generation", line={"color": "orange"}), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=solar, name="solar", line={"color": "gold", "dash": "dot"}), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=demand, name="demand", line={"color": "gray"}), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=served, name="served", line={"color": "green"}), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=soc_min, name="min SOC", line={"color": "purple"}), 2, 1)
+    fig.add_trace(go.Scatter(x=x, y=dte_h, name="direct to Earth", line={"color": "royalblue"}), 3, 1)
+    fig.add_trace(go.Scatter(x=x, y=relay_h, name="relay", line={"color": "teal"}), 3, 1)
+    fig.add_trace(go.Scatter(x=x, y=stored, name="stored", line={"color": "brown"}), 4, 1)
+    fig.add_trace(go.Bar(x=x, y=lost, name="lost [Gbit/day]", marker={"color": "red"}), 4, 1)
+    fig.update_layout(height=900, margin={"l": 50, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h"})
+    return fig.to_html(full_html=False, include_plotlyjs=False)
+
+
+def build_up_rows(run: TwinRun) -> list[dict]:
+    return [{"arrival": f"{e.arrival:%Y-%m-%d}", "mission": e.mission or "", "name": e.name, "kind": e.kind,
+             "source": e.source or ""} for e in sorted(run.scenario.elements, key=lambda e: e.arrival)]

@@ -1,0 +1,181 @@
+"""From a scenario to the twin's time series: generation, loads by priority, storage, links (engine inputs).
+
+Each element is a pure function of the site environment (Sun and Earth visibility above the terrain at its own
+height, from :mod:`ilrs.services.site`) and of its arrival date; the engine then integrates them in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ilrs.constants import AU_M
+from ilrs.core.visibility import point_series
+from ilrs.ephem.directions import angular_radius, topocentric_az_el
+from ilrs.ephem.stations import dte_windows
+from ilrs.ephem.time import parse_step, to_et, utc_grid
+from ilrs.scenario import schema as sc
+from ilrs.services.data import default_mosaic
+from ilrs.services.scenarios import site_latlon
+from ilrs.services.site import cached_point_horizon
+from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
+from ilrs.transport.orbits import relay_orbit
+from ilrs.transport.visibility import orbiter_az_el, orbiter_visible
+
+#: Total solar irradiance at 1 AU [W/m2] (Kopp & Lean 2011, GRL 38, L01706).
+SOLAR_CONSTANT_W_M2 = 1361.0
+YEAR_S = 365.25 * 86400.0
+
+
+@dataclass
+class TwinSeries:
+    """Per-step series of a scenario run (length T), before the engine; W, bit/s, Wh, bit."""
+
+    et: np.ndarray
+    utc: np.ndarray
+    step_s: float
+    lat_deg: float
+    lon_deg: float
+    generation_w: np.ndarray
+    solar_w: np.ndarray
+    nuclear_w: np.ndarray
+    load_w: np.ndarray  # (5, T)
+    data_rate_bps: np.ndarray  # (5, T)
+    battery_capacity_wh: np.ndarray
+    battery_added_wh: np.ndarray
+    min_soc: float
+    charge_efficiency: float
+    discharge_efficiency: float
+    max_charge_w: np.ndarray
+    max_discharge_w: np.ndarray
+    storage_bits: np.ndarray
+    dte_bps: np.ndarray
+    relay_bps: np.ndarray
+    sun_fraction_ground: np.ndarray
+    earth_visible: np.ndarray
+    relay_visible: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def downlink_bps(self) -> np.ndarray:
+        return self.dte_bps + self.relay_bps
+
+
+def _active(et: np.ndarray, arrival) -> np.ndarray:
+    return et >= float(to_et([arrival.replace(tzinfo=None)])[0])
+
+
+def build_series(scenario: sc.Scenario) -> TwinSeries:
+    """Every element's contribution at every step of the scenario's run."""
+    step_s = parse_step(scenario.step)
+    et, utc = utc_grid(scenario.start.replace(tzinfo=None), scenario.end.replace(tzinfo=None), step_s)
+    lat, lon = site_latlon(scenario)
+    mosaic = default_mosaic()
+    n = et.size
+    sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat, lon, 0.0)
+    sun_r = angular_radius("SUN", sun_d)
+    earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat, lon, 0.0)
+    profiles: dict[float, np.ndarray] = {}
+
+    def horizon(height_m: float) -> np.ndarray:
+        if height_m not in profiles:
+            profiles[height_m] = cached_point_horizon(mosaic, lat, lon, height_m).elevation_deg
+        return profiles[height_m]
+
+    _, ground_frac = point_series(horizon(0.0), sun_az, sun_el, sun_r)
+    irradiance = SOLAR_CONSTANT_W_M2 * (AU_M / sun_d) ** 2
+    solar = np.zeros(n)
+    nuclear = np.zeros(n)
+    load = np.zeros((5, n))
+    data = np.zeros((5, n))
+    cap = np.zeros(n)
+    added = np.zeros(n)
+    max_c = np.zeros(n)
+    max_d = np.zeros(n)
+    storage = np.zeros(n)
+    dte_bps = np.zeros(n)
+    relay_bps = np.zeros(n)
+    earth_vis_any = np.zeros(n, dtype=bool)
+    relay_vis_any = np.zeros(n, dtype=bool)
+    eff_weights = []
+    terminals: list[tuple[sc._Link, np.ndarray]] = []
+    for e in scenario.elements:
+        on = _active(et, e.arrival)
+        if not on.any():
+            continue
+        years = np.where(on, (et - et[np.argmax(on)]) / YEAR_S, 0.0)
+        if isinstance(e, sc.SolarArray):
+            _, frac = point_series(horizon(e.mast_height_m), sun_az, sun_el, sun_r)
+            if e.tracking == "vertical_single_axis":
+                incidence = np.cos(sun_el)  # vertical panel turned to the Sun's azimuth
+            else:
+                incidence = np.cos(sun_el) * np.maximum(0.0, np.cos(sun_az - np.radians(e.azimuth_deg)))
+            p = e.area_m2 * e.cell_efficiency * irradiance * frac * incidence * (1 - e.degradation_per_year) ** years
+            solar += np.where(on, p, 0.0)
+        elif isinstance(e, sc.FissionUnit):
+            nuclear += np.where(on, e.power_kw * 1e3, 0.0)
+        elif isinstance(e, sc.Rtg):
+            nuclear += np.where(on, e.power_w * 0.5 ** (years / e.half_life_years), 0.0)
+        elif isinstance(e, sc.Battery | sc.RegenerativeFuelCell):
+            if isinstance(e, sc.Battery):
+                eta_c, eta_d, reserve = e.charge_efficiency, e.discharge_efficiency, e.min_soc
+                pc, pd, soc0 = e.max_charge_kw, e.max_discharge_kw, e.initial_soc
+            else:
+                eta_c = eta_d = float(np.sqrt(e.round_trip_efficiency))
+                reserve, pc, pd, soc0 = 0.0, e.max_power_kw, e.max_power_kw, 0.5
+            cap += np.where(on, e.capacity_kwh * 1e3, 0.0)
+            added[np.argmax(on)] += soc0 * e.capacity_kwh * 1e3
+            max_c += np.where(on, pc * 1e3, 0.0)
+            max_d += np.where(on, pd * 1e3, 0.0)
+            eff_weights.append((e.capacity_kwh, eta_c, eta_d, reserve))
+        elif isinstance(e, sc.Load):
+            load[e.priority - 1] += np.where(on, e.power_kw * 1e3, 0.0)
+        elif isinstance(e, sc.SurvivalHeater):
+            load[e.priority - 1] += np.where(on, np.where(ground_frac > 0, e.power_lit_kw, e.power_dark_kw) * 1e3, 0.0)
+        elif isinstance(e, sc.Payload):
+            load[e.priority - 1] += np.where(on, e.power_kw * e.duty_cycle * 1e3, 0.0)
+            data[e.priority - 1] += np.where(on, e.data_rate_mbps * e.duty_cycle * 1e6, 0.0)
+        elif isinstance(e, sc.DataStorage):
+            storage += np.where(on, e.capacity_gbit * 1e9, 0.0)
+        elif isinstance(e, sc.DteTerminal):
+            hz, _ = point_series(horizon(e.antenna_height_m), earth_az, earth_el, 0.0)
+            earth_vis = np.degrees(earth_el) > hz
+            dte = dte_windows(earth_vis & on, et, e.stations, e.min_elevation_deg)
+            link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
+                                  1.0, 0.6, e.rx_system_noise_k, e.required_ebn0_db, e.margin_db,
+                                  max_data_rate_bps=e.max_rate_mbps * 1e6)
+            rate = dte_data_rates(dte, link)["rate_bps"]
+            dte_bps += rate
+            earth_vis_any |= earth_vis & on
+            terminals.append((e, rate > 0))
+        elif isinstance(e, sc.RelayTerminal):
+            orbit = relay_orbit(float(et[np.argmax(on)]), **e.orbit.model_dump())
+            vis = orbiter_visible(orbit, et, lat, lon, horizon(e.antenna_height_m), e.antenna_height_m,
+                                  e.min_elevation_deg) & on
+            rate = np.zeros(n)
+            if vis.any():
+                _, _, rng = orbiter_az_el(orbit, et[vis], lat, lon, e.antenna_height_m)
+                link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
+                                      e.relay_antenna_diameter_m, 0.55, e.rx_system_noise_k, e.required_ebn0_db,
+                                      e.margin_db, max_data_rate_bps=e.max_rate_mbps * 1e6)
+                rate[vis] = link_budget(link, rng).data_rate_bps
+            relay_bps += rate
+            relay_vis_any |= vis
+            terminals.append((e, rate > 0))
+    for e, transmitting in terminals:  # radios draw power while they can send (priority 2: communications)
+        load[1] += np.where(transmitting, e.power_kw * 1e3, 0.0)
+    if eff_weights:
+        w = np.array([x[0] for x in eff_weights])
+        eta_c = float(np.average([x[1] for x in eff_weights], weights=w))
+        eta_d = float(np.average([x[2] for x in eff_weights], weights=w))
+        min_soc = float(np.average([x[3] for x in eff_weights], weights=w))
+    else:
+        eta_c = eta_d = 1.0
+        min_soc = 0.0
+    return TwinSeries(et=et, utc=utc, step_s=step_s, lat_deg=lat, lon_deg=lon, generation_w=solar + nuclear,
+                      solar_w=solar, nuclear_w=nuclear, load_w=load, data_rate_bps=data, battery_capacity_wh=cap,
+                      battery_added_wh=added, min_soc=min_soc, charge_efficiency=eta_c, discharge_efficiency=eta_d,
+                      max_charge_w=max_c, max_discharge_w=max_d, storage_bits=storage, dte_bps=dte_bps,
+                      relay_bps=relay_bps, sun_fraction_ground=ground_frac, earth_visible=earth_vis_any,
+                      relay_visible=relay_vis_any)
