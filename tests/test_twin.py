@@ -112,3 +112,33 @@ def test_cli_twin_json(tmp_path, short_scenario):
     assert r.returncode == 0, r.stderr
     k = json.loads(r.stdout)
     assert k["steps"] == 90 * 144 and nc.stat().st_size > 0
+
+
+def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
+    """ILRS-1 era without the fission unit (June 2031 - Feb 2032): bisection answer checked by re-running the
+    engine just above and 3 % below it (the tolerance is 1 %)."""
+    from dataclasses import replace
+
+    from ilrs.services.twin import build_series, engine_inputs, size_battery
+    from ilrs.station.engine import run_engine
+
+    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
+    text = text.replace("start = 2028-01-01", "start = 2031-06-01").replace("end = 2036-01-01", "end = 2032-02-01")
+    text = text.replace('step = "10m"', 'step = "30m"')
+    blocks = text.split("[[elements]]")
+    keep = [b for b in blocks[1:] if "arrival = 2031-06-01" in b]
+    path = tmp_path / "ilrs1.toml"
+    path.write_text(blocks[0] + "".join("[[elements]]" + b for b in keep))
+    scenario = validated_scenario(path)
+    sizing = size_battery(scenario)
+    base = engine_inputs(build_series(scenario))
+
+    def critical_shed(scale):
+        r = run_engine(replace(base, battery_capacity_wh=base.battery_capacity_wh * scale,
+                               battery_added_wh=base.battery_added_wh * scale,
+                               max_charge_w=base.max_charge_w * scale, max_discharge_w=base.max_discharge_w * scale))
+        return r.shed_w[:2].sum() > 1e-6
+
+    assert not critical_shed(sizing.scale)
+    assert critical_shed(sizing.scale * 0.97)
+    assert sizing.min_state_of_charge >= scenario.elements[1].min_soc - 1e-9

@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from ilrs.cli import scenario, site
-from ilrs.cli.twin import twin
+from ilrs.cli.twin import size_app, twin
 
 app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(site.app, name="site")
 app.add_typer(scenario.app, name="scenario")
 app.command("twin")(twin)
+app.add_typer(size_app, name="size")
 
 
 @app.command()

@@ -39,3 +39,29 @@ def twin(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
         print_json(run.kpis.as_dict())
         return
     console.print(kpi_table(run.kpis.as_dict(), f"{s.name}: {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}, step {s.step}"))
+
+
+size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True)
+
+
+@size_app.command("battery")
+@handle_errors
+def size_battery_cmd(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
+                     as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The smallest battery (a factor on the scenario's batteries) that keeps the critical loads powered."""
+    from dataclasses import asdict
+
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import size_battery
+
+    s = validated_scenario(scenario)
+    with progress_bar(f"sizing the battery of {s.name}", as_json) as update:
+        result = size_battery(s)
+        update(1.0)
+    if as_json:
+        print_json(asdict(result))
+        return
+    console.print(f"{s.name}: the batteries need x{result.scale:.2f} of their capacity: "
+                  f"{result.capacity_kwh:,.0f} kWh installed at the end "
+                  f"(scenario: {result.base_capacity_kwh:,.0f} kWh), minimum state of charge "
+                  f"{result.min_state_of_charge:.1%}, {result.iterations} engine runs")

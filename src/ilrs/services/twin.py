@@ -135,3 +135,58 @@ def save_netcdf(run: TwinRun, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         to_dataset(run).to_netcdf(tmp, engine="h5netcdf")
     return path
+
+
+@dataclass(frozen=True)
+class BatterySizing:
+    scale: float
+    capacity_kwh: float
+    base_capacity_kwh: float
+    min_state_of_charge: float
+    iterations: int
+
+
+def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0) -> BatterySizing:
+    """The smallest battery, as a factor on every battery of the scenario (capacity and power limits), that
+    keeps the state of charge above the reserve with no load shed in priorities 1-2 through the whole run.
+
+    Found by bisection on the factor, re-running the engine on the same environment series each time (the
+    outcome is monotone in the factor: more capacity never sheds more).
+    """
+    from ilrs.errors import IlrsError
+
+    series = build_series(scenario)
+    if not (series.battery_capacity_wh > 0).any():
+        raise IlrsError("the scenario has no battery to size", source=f"{scenario.name}: elements",
+                        hint="add a [[elements]] with kind = \"battery\"")
+    base = engine_inputs(series)
+
+    def ok(scale: float) -> tuple[bool, float]:
+        from dataclasses import replace
+
+        r = run_engine(replace(base, battery_capacity_wh=base.battery_capacity_wh * scale,
+                               battery_added_wh=base.battery_added_wh * scale,
+                               max_charge_w=base.max_charge_w * scale, max_discharge_w=base.max_discharge_w * scale))
+        critical_shed = r.shed_w[:2].sum() > 1e-6
+        with np.errstate(invalid="ignore", divide="ignore"):
+            soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
+        return (not critical_shed), float(np.nanmin(soc))
+
+    lo, hi = 0.0, 1.0
+    n = 0
+    while not ok(hi)[0]:
+        lo, hi = hi, hi * 2.0
+        n += 1
+        if hi > max_scale:
+            raise IlrsError(f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
+                            source=f"{scenario.name}", hint="add generation (arrays, fission) or reduce the loads")
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        if ok(mid)[0]:
+            hi = mid
+        else:
+            lo = mid
+        n += 1
+    base_kwh = float(series.battery_capacity_wh.max() / 1e3)
+    return BatterySizing(scale=hi, capacity_kwh=hi * base_kwh, base_capacity_kwh=base_kwh,
+                         min_state_of_charge=ok(hi)[1], iterations=n)
