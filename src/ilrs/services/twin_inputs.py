@@ -20,12 +20,9 @@ from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizon
 from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
+from ilrs.station.power import YEAR_S, heater_power_w, rtg_power_w, solar_array_power_w, solar_irradiance_w_m2
 from ilrs.transport.orbits import relay_orbit
 from ilrs.transport.visibility import orbiter_az_el, orbiter_visible
-
-#: Total solar irradiance at 1 AU [W/m2] (Kopp & Lean 2011, GRL 38, L01706).
-SOLAR_CONSTANT_W_M2 = 1361.0
-YEAR_S = 365.25 * 86400.0
 
 
 @dataclass
@@ -84,7 +81,7 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         return profiles[height_m]
 
     _, ground_frac = point_series(horizon(0.0), sun_az, sun_el, sun_r)
-    irradiance = SOLAR_CONSTANT_W_M2 * (AU_M / sun_d) ** 2
+    irradiance = solar_irradiance_w_m2(sun_d, AU_M)
     solar = np.zeros(n)
     nuclear = np.zeros(n)
     load = np.zeros((5, n))
@@ -107,16 +104,13 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         years = np.where(on, (et - et[np.argmax(on)]) / YEAR_S, 0.0)
         if isinstance(e, sc.SolarArray):
             _, frac = point_series(horizon(e.mast_height_m), sun_az, sun_el, sun_r)
-            if e.tracking == "vertical_single_axis":
-                incidence = np.cos(sun_el)  # vertical panel turned to the Sun's azimuth
-            else:
-                incidence = np.cos(sun_el) * np.maximum(0.0, np.cos(sun_az - np.radians(e.azimuth_deg)))
-            p = e.area_m2 * e.cell_efficiency * irradiance * frac * incidence * (1 - e.degradation_per_year) ** years
+            p = solar_array_power_w(e.area_m2, e.cell_efficiency, irradiance, frac, sun_el, sun_az, e.tracking,
+                                    np.radians(e.azimuth_deg), e.degradation_per_year, years)
             solar += np.where(on, p, 0.0)
         elif isinstance(e, sc.FissionUnit):
             nuclear += np.where(on, e.power_kw * 1e3, 0.0)
         elif isinstance(e, sc.Rtg):
-            nuclear += np.where(on, e.power_w * 0.5 ** (years / e.half_life_years), 0.0)
+            nuclear += np.where(on, rtg_power_w(e.power_w, years, e.half_life_years), 0.0)
         elif isinstance(e, sc.Battery | sc.RegenerativeFuelCell):
             if isinstance(e, sc.Battery):
                 eta_c, eta_d, reserve = e.charge_efficiency, e.discharge_efficiency, e.min_soc
@@ -132,7 +126,8 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         elif isinstance(e, sc.Load):
             load[e.priority - 1] += np.where(on, e.power_kw * 1e3, 0.0)
         elif isinstance(e, sc.SurvivalHeater):
-            load[e.priority - 1] += np.where(on, np.where(ground_frac > 0, e.power_lit_kw, e.power_dark_kw) * 1e3, 0.0)
+            load[e.priority - 1] += np.where(on, heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3,
+                                                                ground_frac > 0), 0.0)
         elif isinstance(e, sc.Payload):
             load[e.priority - 1] += np.where(on, e.power_kw * e.duty_cycle * 1e3, 0.0)
             data[e.priority - 1] += np.where(on, e.data_rate_mbps * e.duty_cycle * 1e6, 0.0)
