@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["bench_ephem", "bench_horizon", "bench_visibility", "bench_engine"]
+BENCHMARKS = ["bench_ephem", "bench_horizon", "bench_visibility", "bench_engine", "bench_twin"]
 
 
 def main() -> int:

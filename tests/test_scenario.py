@@ -42,6 +42,8 @@ def _write(tmp_path: Path, text: str) -> Path:
      ["elements[3].cell_efficiency", "valid number", "high"]),
     ("area_m2 = 8.0", "area_m2 = 8.0\ncolour = 3", ["elements[0].colour", "Extra inputs"]),
     ("end = 2036-01-01", "end = 2027-01-01", ["not after start"]),
+    ("frequency_hz = 8.4e9", "frequency_hz = 30.0e9", ["elements[9]", "receiver frequency mismatch", "relay"]),
+    ("frequency_hz = 8.45e9", "frequency_hz = 5.0e9", ["elements[8]", "receiver frequency mismatch", "ground"]),
 ])
 def test_bad_scenarios_name_line_field_and_value(tmp_path, old, new, needles):
     assert old in DEFAULT

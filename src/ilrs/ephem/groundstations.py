@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from ilrs.errors import IlrsError
 
+#: Space-to-Earth bands the deep-space stations receive [Hz]: S 2.200-2.300, X 8.400-8.500, Ka 25.5-27.0 and
+#: 31.8-32.3 GHz (ITU Radio Regulations space research allocations, as used by SFCG for lunar missions).
+STATION_RX_BANDS_HZ = ((2.200e9, 2.300e9), (8.400e9, 8.500e9), (25.5e9, 27.0e9), (31.8e9, 32.3e9))
+
 # ---------------------------------------------------------------------------------------------- catalogue
 
 

@@ -157,6 +157,16 @@ class DteTerminal(_Element, _Link):
     min_elevation_deg: float = Field(10.0, ge=0.0, le=60.0, description="Moon elevation mask at the stations [deg].")
     rx_system_noise_k: float = Field(gt=0.0, description="Ground receiver system noise temperature [K].")
 
+    @model_validator(mode="after")
+    def _stations_receive_it(self):
+        from ilrs.ephem.groundstations import STATION_RX_BANDS_HZ
+
+        if not any(lo <= self.frequency_hz <= hi for lo, hi in STATION_RX_BANDS_HZ):
+            bands = ", ".join(f"{lo / 1e9:g}-{hi / 1e9:g} GHz" for lo, hi in STATION_RX_BANDS_HZ)
+            raise ValueError(f"receiver frequency mismatch: the ground stations receive {bands}, "
+                             f"not {self.frequency_hz / 1e9:g} GHz")
+        return self
+
 
 class RelayOrbit(_Model):
     periapsis_alt_km: float = Field(200.0, gt=0.0, description="Periapsis altitude [km].")
@@ -175,6 +185,17 @@ class RelayTerminal(_Element, _Link):
     min_elevation_deg: float = Field(5.0, ge=0.0, le=60.0, description="Relay elevation mask at the site [deg].")
     rx_system_noise_k: float = Field(gt=0.0, description="Relay receiver system noise temperature [K].")
     relay_antenna_diameter_m: float = Field(gt=0.0, description="Relay's antenna toward the surface [m].")
+    relay_rx_bands_hz: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(390e6, 450e6), (7.0e9, 8.5e9)],
+        description="Bands the relay receives from the surface [Hz] (Queqiao-2: UHF and X).")
+
+    @model_validator(mode="after")
+    def _relay_receives_it(self):
+        if not any(lo <= self.frequency_hz <= hi for lo, hi in self.relay_rx_bands_hz):
+            bands = ", ".join(f"{lo / 1e9:g}-{hi / 1e9:g} GHz" for lo, hi in self.relay_rx_bands_hz)
+            raise ValueError(f"receiver frequency mismatch: the relay receives {bands}, "
+                             f"not {self.frequency_hz / 1e9:g} GHz")
+        return self
 
 
 Element = Annotated[

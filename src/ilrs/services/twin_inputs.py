@@ -16,13 +16,14 @@ from ilrs.ephem.directions import angular_radius, topocentric_az_el
 from ilrs.ephem.stations import dte_windows
 from ilrs.ephem.time import parse_step, to_et, utc_grid
 from ilrs.scenario import schema as sc
+from ilrs.services.cache import product_cache
 from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizon
 from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
 from ilrs.station.power import YEAR_S, heater_power_w, rtg_power_w, solar_array_power_w, solar_irradiance_w_m2
 from ilrs.transport.orbits import relay_orbit
-from ilrs.transport.visibility import orbiter_az_el, orbiter_visible
+from ilrs.transport.visibility import orbiter_az_el
 
 
 @dataclass
@@ -63,6 +64,25 @@ def _active(et: np.ndarray, arrival) -> np.ndarray:
     return et >= float(to_et([arrival.replace(tzinfo=None)])[0])
 
 
+def _station_visibility(e, et: np.ndarray) -> dict[str, np.ndarray]:
+    """Which stations see the Moon above their mask, and its range, at every step (cacheable)."""
+    full = dte_windows(np.ones(et.size, dtype=bool), et, e.stations, e.min_elevation_deg)
+    return {"station_visible": full["station_visible"], "range_m": full["range_m"]}
+
+
+def _dte_from(vis: dict, earth_visible: np.ndarray, et: np.ndarray, stations) -> dict:
+    """The dte_windows result for a given site Earth visibility, from cached station visibility."""
+    station_visible = np.asarray(vis["station_visible"])
+    any_station = station_visible.any(axis=0)
+    dte = any_station & earth_visible
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], dte.astype(np.int8), [0]])))
+    step = et[1] - et[0] if et.size > 1 else 0.0
+    ends = np.where(edges[1::2] < et.size, et[np.minimum(edges[1::2], et.size - 1)], et[-1] + step)
+    windows = np.stack([et[edges[0::2]], ends], axis=1) if edges.size else np.empty((0, 2))
+    return {"et": et, "stations": tuple(stations), "range_m": np.asarray(vis["range_m"]),
+            "station_visible": station_visible, "dte": dte, "windows": windows}
+
+
 def build_series(scenario: sc.Scenario) -> TwinSeries:
     """Every element's contribution at every step of the scenario's run."""
     step_s = parse_step(scenario.step)
@@ -70,9 +90,18 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
     lat, lon = site_latlon(scenario)
     mosaic = default_mosaic()
     n = et.size
-    sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat, lon, 0.0)
+    cache = product_cache()
+    grid_key = {"lat": float(lat), "lon": float(lon), "et0": float(et[0]), "n": int(n), "step": float(step_s)}
+
+    def sky():
+        sa, se, sd = topocentric_az_el("SUN", et, lat, lon, 0.0)
+        ea, ee, _ = topocentric_az_el("EARTH", et, lat, lon, 0.0)
+        return {"sun_az": sa, "sun_el": se, "sun_d": sd, "earth_az": ea, "earth_el": ee}
+
+    env = cache.get_or_compute("twin_sky", cache.key(kind="sky", v=1, **grid_key), sky)
+    sun_az, sun_el, sun_d = (np.asarray(env[k]) for k in ("sun_az", "sun_el", "sun_d"))
+    earth_az, earth_el = np.asarray(env["earth_az"]), np.asarray(env["earth_el"])
     sun_r = angular_radius("SUN", sun_d)
-    earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat, lon, 0.0)
     profiles: dict[float, np.ndarray] = {}
 
     def horizon(height_m: float) -> np.ndarray:
@@ -136,7 +165,10 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         elif isinstance(e, sc.DteTerminal):
             hz, _ = point_series(horizon(e.antenna_height_m), earth_az, earth_el, 0.0)
             earth_vis = np.degrees(earth_el) > hz
-            dte = dte_windows(earth_vis & on, et, e.stations, e.min_elevation_deg)
+            stations_key = cache.key(kind="stations", v=1, stations=list(e.stations), mask=e.min_elevation_deg,
+                                     **grid_key)
+            vis = cache.get_or_compute("twin_stations", stations_key, lambda e=e: _station_visibility(e, et))
+            dte = _dte_from(vis, earth_vis & on, et, e.stations)
             link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
                                   1.0, 0.6, e.rx_system_noise_k, e.required_ebn0_db, e.margin_db,
                                   max_data_rate_bps=e.max_rate_mbps * 1e6)
@@ -146,11 +178,16 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
             terminals.append((e, rate > 0))
         elif isinstance(e, sc.RelayTerminal):
             orbit = relay_orbit(float(et[np.argmax(on)]), **e.orbit.model_dump())
-            vis = orbiter_visible(orbit, et, lat, lon, horizon(e.antenna_height_m), e.antenna_height_m,
-                                  e.min_elevation_deg) & on
+            relay_key = cache.key(kind="relay", v=1, orbit=e.orbit.model_dump(), epoch=float(orbit.epoch_et),
+                                  height=float(e.antenna_height_m), **grid_key)
+            geo = cache.get_or_compute("twin_relay", relay_key, lambda orbit=orbit, e=e: dict(zip(
+                ("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, e.antenna_height_m), strict=True)))
+            rel_hz, _ = point_series(horizon(e.antenna_height_m), np.asarray(geo["az"]), np.asarray(geo["el"]), 0.0)
+            el_deg = np.degrees(np.asarray(geo["el"]))
+            vis = (el_deg > rel_hz) & (el_deg >= e.min_elevation_deg) & on
             rate = np.zeros(n)
             if vis.any():
-                _, _, rng = orbiter_az_el(orbit, et[vis], lat, lon, e.antenna_height_m)
+                rng = np.asarray(geo["range"])[vis]
                 link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
                                       e.relay_antenna_diameter_m, 0.55, e.rx_system_noise_k, e.required_ebn0_db,
                                       e.margin_db, max_data_rate_bps=e.max_rate_mbps * 1e6)
