@@ -142,3 +142,15 @@ def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
     assert not critical_shed(sizing.scale)
     assert critical_shed(sizing.scale * 0.97)
     assert sizing.min_state_of_charge >= scenario.elements[1].min_soc - 1e-9
+
+
+def test_shedding_log_adds_up(short_scenario):
+    """The shedding log's events cover exactly the steps with load shed and their energy adds up to the total."""
+    from ilrs.services.twin import run_twin, shedding_events
+
+    run = run_twin(short_scenario)
+    events = shedding_events(run)
+    h = run.series.step_s / 3600.0
+    total = run.result.shed_w.sum() * h / 1e3
+    assert sum(e.energy_kwh for e in events) == pytest.approx(total, rel=1e-9, abs=1e-12)
+    assert sum(e.hours for e in events) == pytest.approx((run.result.shed_w.sum(axis=0) > 1e-6).sum() * h)

@@ -16,12 +16,13 @@ app.add_typer(size_app, name="size")
 
 
 @app.command()
-def run(out: str = typer.Option("out", help="Directory for the report and its products."),
+def run(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
+        out: str = typer.Option("out", help="Directory for the report and its products."),
         quiet: bool = typer.Option(False, help="No progress bars.")) -> None:
-    """Run the main job on the embedded default: the south-pole site analysis and its HTML report."""
+    """The main job: south-pole site analysis, then the scenario's station twin, in one HTML report."""
     from ilrs.cli.report import run_default
 
-    run_default(out, quiet)
+    run_default(out, quiet, scenario)
 
 
 @app.callback()

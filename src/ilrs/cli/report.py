@@ -42,14 +42,14 @@ def staged_progress(quiet: bool):
 
 
 @handle_errors
-def run_default(out: str, quiet: bool = False) -> None:
+def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-2035") -> None:
     from ilrs.reports.site_report import render_site_report
-    from ilrs.scenario.load import DEFAULT_SCENARIO
     from ilrs.services.scenarios import validated_scenario
     from ilrs.services.site import point_environment
     from ilrs.services.sitemap import rank_sites, site_maps
     from ilrs.services.twin import run_twin, save_netcdf
 
+    scenario = validated_scenario(scenario_name)  # a bad scenario fails before any long computation
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -68,7 +68,6 @@ def run_default(out: str, quiet: bool = False) -> None:
         upd(1.0)
     timings["ranking and best-site year"] = time.perf_counter() - t1
     t3 = time.perf_counter()
-    scenario = validated_scenario(DEFAULT_SCENARIO)
     with progress_bar(f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})",
                       quiet) as upd:
         twin = run_twin(scenario)

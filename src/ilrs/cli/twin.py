@@ -27,7 +27,7 @@ def twin(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
          quiet: bool = typer.Option(False, help="No progress bar.")) -> None:
     """Run the station digital twin over the scenario's period and print its KPIs."""
     from ilrs.services.scenarios import validated_scenario
-    from ilrs.services.twin import run_twin, save_netcdf
+    from ilrs.services.twin import run_twin, save_netcdf, shedding_events
 
     s = validated_scenario(scenario)
     with progress_bar(f"twin {s.name}", quiet or as_json) as update:
@@ -39,6 +39,12 @@ def twin(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
         print_json(run.kpis.as_dict())
         return
     console.print(kpi_table(run.kpis.as_dict(), f"{s.name}: {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}, step {s.step}"))
+    events = shedding_events(run)
+    if events:
+        worst = max(events, key=lambda e: e.energy_kwh)
+        console.print(f"load shedding: {len(events)} events; the largest {worst.start_utc} .. {worst.end_utc} "
+                      f"({worst.hours:.0f} h, {worst.energy_kwh:.0f} kWh, "
+                      f"down to priority {worst.lowest_priority_shed})")
 
 
 size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True)
@@ -47,8 +53,9 @@ size_app = typer.Typer(help="Size station elements by running the twin.", no_arg
 @size_app.command("battery")
 @handle_errors
 def size_battery_cmd(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
+                     protect: int = typer.Option(2, min=1, max=5, help="Never shed priorities 1..N (5: no load)."),
                      as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The smallest battery (a factor on the scenario's batteries) that keeps the critical loads powered."""
+    """The smallest battery (a factor on the scenario's batteries) that keeps the protected loads powered."""
     from dataclasses import asdict
 
     from ilrs.services.scenarios import validated_scenario
@@ -56,7 +63,7 @@ def size_battery_cmd(scenario: str = typer.Argument("ilrs-basic-2035", help="A s
 
     s = validated_scenario(scenario)
     with progress_bar(f"sizing the battery of {s.name}", as_json) as update:
-        result = size_battery(s)
+        result = size_battery(s, protect=protect)
         update(1.0)
     if as_json:
         print_json(asdict(result))

@@ -75,3 +75,26 @@ def twin_figures_html(run: TwinRun) -> str:
 def build_up_rows(run: TwinRun) -> list[dict]:
     return [{"arrival": f"{e.arrival:%Y-%m-%d}", "mission": e.mission or "", "name": e.name, "kind": e.kind,
              "source": e.source or ""} for e in sorted(run.scenario.elements, key=lambda e: e.arrival)]
+
+
+def build_up_figure_html(run: TwinRun) -> str:
+    """The build-up as a Gantt chart: each element from its arrival to the end of the run, by mission."""
+    import plotly.graph_objects as go
+
+    end = f"{run.scenario.end:%Y-%m-%d}"
+    elements = sorted(run.scenario.elements, key=lambda e: e.arrival, reverse=True)
+    missions = sorted({e.mission or "-" for e in elements})
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    fig = go.Figure()
+    for i, mission in enumerate(missions):
+        mine = [e for e in elements if (e.mission or "-") == mission]
+        fig.add_trace(go.Bar(
+            y=[f"{e.name} ({e.kind})" for e in mine],
+            x=[(np.datetime64(end) - np.datetime64(f"{e.arrival:%Y-%m-%d}")).astype("timedelta64[ms]").astype(float)
+               for e in mine],
+            base=[f"{e.arrival:%Y-%m-%d}" for e in mine], orientation="h", name=mission,
+            marker={"color": palette[i % len(palette)]}))
+    fig.update_layout(barmode="overlay", height=28 * len(elements) + 120, xaxis={"type": "date"},
+                      margin={"l": 10, "r": 10, "t": 30, "b": 30}, title="Build-up: elements in service",
+                      legend={"orientation": "h"})
+    return fig.to_html(full_html=False, include_plotlyjs=False)

@@ -89,6 +89,32 @@ def kpis(series: TwinSeries, r: EngineResult) -> TwinKpis:
     )
 
 
+@dataclass(frozen=True)
+class SheddingEvent:
+    """A stretch of consecutive steps with load shed: when, which classes, how much energy."""
+
+    start_utc: str
+    end_utc: str
+    hours: float
+    lowest_priority_shed: int
+    energy_kwh: float
+
+
+def shedding_events(run: TwinRun) -> list[SheddingEvent]:
+    """The load-shedding log: one event per run of consecutive steps with any load shed."""
+    s, r = run.series, run.result
+    h = s.step_s / 3600.0
+    shed = r.shed_w.sum(axis=0) > 1e-6
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], shed.astype(np.int8), [0]])))
+    events = []
+    for a, b in zip(edges[0::2], edges[1::2], strict=True):
+        classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > 1e-6)
+        end = s.utc[b] if b < s.utc.size else s.utc[-1] + np.timedelta64(int(s.step_s), "s")
+        events.append(SheddingEvent(str(s.utc[a]) + "Z", str(end) + "Z", float((b - a) * h),
+                                    int(classes.min()) + 1, float(r.shed_w[:, a:b].sum() * h / 1e3)))
+    return events
+
+
 def run_twin(scenario: Scenario) -> TwinRun:
     series = build_series(scenario)
     result = run_engine(engine_inputs(series))
@@ -146,9 +172,11 @@ class BatterySizing:
     iterations: int
 
 
-def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0) -> BatterySizing:
+def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0,
+                 protect: int = 2) -> BatterySizing:
     """The smallest battery, as a factor on every battery of the scenario (capacity and power limits), that
-    keeps the state of charge above the reserve with no load shed in priorities 1-2 through the whole run.
+    keeps the state of charge above the reserve with no load shed in priorities 1..``protect`` through the whole
+    run (``protect=5``: no load shed at all).
 
     Found by bisection on the factor, re-running the engine on the same environment series each time (the
     outcome is monotone in the factor: more capacity never sheds more).
@@ -167,7 +195,7 @@ def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.
         r = run_engine(replace(base, battery_capacity_wh=base.battery_capacity_wh * scale,
                                battery_added_wh=base.battery_added_wh * scale,
                                max_charge_w=base.max_charge_w * scale, max_discharge_w=base.max_discharge_w * scale))
-        critical_shed = r.shed_w[:2].sum() > 1e-6
+        critical_shed = r.shed_w[:protect].sum() > 1e-6
         with np.errstate(invalid="ignore", divide="ignore"):
             soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
         return (not critical_shed), float(np.nanmin(soc))
