@@ -42,7 +42,7 @@ from ilrs.ephem.groundstations import GROUND_STATIONS, GroundStation, get_statio
 from ilrs.ephem.kernels import SPICE_LOCK as spice_lock
 from ilrs.ephem.kernels import ensure_loaded
 from ilrs.ephem.nodes import HermiteNodes, NodeSet
-from ilrs.ephem.time import check_coverage, coverage, utc_text
+from ilrs.ephem.time import check_coverage, check_span, coverage
 from ilrs.errors import IlrsError
 
 __all__ = [
@@ -146,15 +146,8 @@ def check_eop_coverage(et) -> None:
         return
     check_coverage(et)  # finite, and inside the planetary ephemeris
     lo, hi = eop_coverage()
-    bad = (et < lo) | (et > hi)
-    if bad.any():
-        raise IlrsError(
-            f"epoch {utc_text(float(et[bad][0]))} ({int(bad.sum())} of {et.size} requested) is outside the "
-            f"Earth orientation coverage {utc_text(lo)} .. {utc_text(hi)} (NAIF historical, high-precision "
-            f"and predicted EOP kernels), which ground-station geometry needs",
-            source="times",
-            hint="choose epochs within that range",
-        )
+    check_span(et, lo, hi, "Earth orientation coverage that ground-station geometry needs (NAIF historical, "
+               "high-precision and predicted EOP kernels)")
 
 
 def _epochs(et) -> np.ndarray:

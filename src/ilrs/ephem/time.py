@@ -331,6 +331,18 @@ def utc_text(et: float) -> str:
     return str(et_to_utc(et)[0].astype("datetime64[s]")) + "Z"
 
 
+def check_span(et: np.ndarray, lo: float, hi: float, what: str) -> None:
+    """Raise :class:`IlrsError` naming the first epoch outside [lo, hi] and the valid span (``what`` covers it)."""
+    bad = (et < lo) | (et > hi)
+    if bad.any():
+        raise IlrsError(
+            f"epoch {utc_text(float(et[bad][0]))} ({int(bad.sum())} of {et.size} requested) is outside the "
+            f"{what}: {utc_text(lo)} .. {utc_text(hi)}",
+            source="times",
+            hint="choose epochs within that range",
+        )
+
+
 def check_coverage(et) -> None:
     """Raise :class:`IlrsError` if any epoch lies outside :func:`coverage` or is not finite.
 
@@ -345,13 +357,5 @@ def check_coverage(et) -> None:
     if not np.isfinite(et).all():
         raise IlrsError("epochs contain NaN or infinite values", source="et")
     lo, hi = coverage()
-    bad = (et < lo) | (et > hi)
-    if bad.any():
-        worst = float(et[bad][0])
-        raise IlrsError(
-            f"epoch {utc_text(worst)} ({int(bad.sum())} of {et.size} requested) is outside the ephemeris "
-            f"coverage {utc_text(lo)} .. {utc_text(hi)} (DE440s and the DE440 lunar orientation "
-            f"kernel, less one day at each end)",
-            source="times",
-            hint="choose epochs within that range",
-        )
+    check_span(et, lo, hi, "ephemeris coverage of DE440s and the DE440 lunar orientation kernel (less one day "
+               "at each end)")
