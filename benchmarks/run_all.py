@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["bench_ephem", "bench_horizon", "bench_visibility", "bench_engine", "bench_twin"]
+BENCHMARKS = ["bench_ephem", "bench_horizon", "bench_visibility", "bench_engine", "bench_twin", "bench_transfer",
+              "bench_campaign"]
 
 
 def main() -> int:
