@@ -121,3 +121,21 @@ def test_same_results_on_one_and_two_worker_clusters():
         assert np.array_equal(_i8(ref.landing), _i8(r.landing)), workers
         for cap in ref.capabilities:
             assert np.array_equal(_i8(ref.in_place[cap]), _i8(r.in_place[cap])), (workers, cap)
+
+
+def test_cli_campaign_json():
+    """`ilrs campaign --workers 0` (in-process) prints one JSON object with a probability per capability."""
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "500", "--workers", "0",
+                        "--json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    caps = {row["capability"] for row in out["summary"]}
+    assert {"energy", "communications", "isru", "astronomy"} <= caps
+    assert all(0.0 <= row["p_ever"] <= 1.0 for row in out["summary"])
+    bad = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--by", "soon"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--by" in bad.stderr and "Traceback" not in bad.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ilrs.cli import scenario, site
+from ilrs.cli.campaign import campaign
 from ilrs.cli.twin import size_app, twin
 
 app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
@@ -13,6 +14,7 @@ app.add_typer(site.app, name="site")
 app.add_typer(scenario.app, name="scenario")
 app.command("twin")(twin)
 app.add_typer(size_app, name="size")
+app.command("campaign")(campaign)
 
 
 @app.command()

@@ -1,0 +1,38 @@
+"""``ilrs campaign``: how likely each capability of the basic model is in place, by Monte Carlo on Dask."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+
+
+@handle_errors
+def campaign(runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
+             seed: int = typer.Option(2035, help="Random seed (results are identical for any number of workers)."),
+             scheduler: str = typer.Option(None, help="tcp://HOST:PORT of a Dask scheduler (default: a LocalCluster)."),
+             workers: int = typer.Option(2, min=0, help="LocalCluster workers (0: in-process, no cluster)."),
+             by: str = typer.Option("2035-12-31", help="Date for the probabilities."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Monte Carlo of the ILRS roadmap: launch and landing failures and schedule slips -> capability dates."""
+    from ilrs.campaign.montecarlo import simulate
+    from ilrs.campaign.roadmap import check_roadmap, default_roadmap
+    from ilrs.errors import IlrsError
+
+    try:
+        by_date = date.fromisoformat(by)
+    except ValueError as exc:
+        raise IlrsError(f"--by {by!r} is not a date", source="--by", hint="use YYYY-MM-DD") from exc
+    missions = default_roadmap()
+    notes = check_roadmap(missions)
+    with progress_bar(f"{runs:,} campaign runs", as_json) as update:
+        result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
+        update(1.0)
+    if as_json:
+        print_json({"runs": runs, "seed": seed, "by": by, "notes": notes, "summary": result.summary(by_date)})
+        return
+    for n in notes:
+        console.print(f"[yellow]note:[/] {n}")
+    console.print(result.table(by_date), highlight=False)
