@@ -44,6 +44,7 @@ def staged_progress(quiet: bool):
 @handle_errors
 def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-2035") -> None:
     from ilrs.reports.site_report import render_site_report
+    from ilrs.services.campaign import campaign_overview
     from ilrs.services.scenarios import validated_scenario
     from ilrs.services.site import point_environment
     from ilrs.services.sitemap import rank_sites, site_maps
@@ -74,8 +75,13 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
         save_netcdf(twin, out_dir / "twin.nc")
         upd(1.0)
     timings["station twin"] = time.perf_counter() - t3
+    t4 = time.perf_counter()
+    with progress_bar("campaign Monte Carlo, launch windows, NRHO", quiet) as upd:
+        campaign = campaign_overview()
+        upd(1.0)
+    timings["campaign and transport"] = time.perf_counter() - t4
     t2 = time.perf_counter()
-    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin)
+    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin, campaign=campaign)
     timings["report"] = time.perf_counter() - t2
     t = Table(title=f"Top sites, {DEFAULT_START} .. {DEFAULT_END}, observer {MAP_HEIGHT_M:g} m", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
@@ -90,4 +96,10 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
                   f"Earth in view {100 * env.earth_visible_fraction:.1f} %")
     console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {scenario.name}, {scenario.start:%Y-%m-%d} .. "
                                                   f"{scenario.end:%Y-%m-%d}"))
+    energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")
+    b = campaign.windows["best"]
+    console.print(f"Campaign ({campaign.monte_carlo.runs:,} runs): energy + communications in place by 2035 with "
+                  f"P = {energy['p_by_2035-12-31']:.2f}; best launch window from {campaign.window_start}: "
+                  f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
+                  f"{campaign.nrho.period_days:.2f} d")
     console.print(f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(timings.values()):.0f} s)")

@@ -41,6 +41,14 @@ def _series_figure(env: PointEnvironment) -> str:
     return fig.to_html(full_html=False, include_plotlyjs="inline")
 
 
+def _campaign_context(campaign) -> dict | None:
+    if campaign is None:
+        return None
+    from ilrs.reports.campaign_section import campaign_context
+
+    return campaign_context(campaign)
+
+
 def _twin_context(twin) -> dict | None:
     if twin is None:
         return None
@@ -56,7 +64,7 @@ def _twin_context(twin) -> dict | None:
 
 
 def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,
-                       timings: dict[str, float] | None = None, twin=None) -> Path:
+                       timings: dict[str, float] | None = None, twin=None, campaign=None) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
     extent = extent_km(dem)
@@ -80,5 +88,5 @@ def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite
         maps=maps, ranked=ranked, best=best, figures=figures, horizon_png=_b64(hz),
         series_html=_series_figure(best), sites=SITES, timings=timings or {},
         never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx),
-        twin=_twin_context(twin))
+        twin=_twin_context(twin), campaign=_campaign_context(campaign))
     return atomic_write_text(path, html)
