@@ -6,6 +6,7 @@ import typer
 
 from ilrs.cli import scenario, site
 from ilrs.cli.campaign import campaign
+from ilrs.cli.transport import orbit_app, transfer
 from ilrs.cli.twin import size_app, twin
 
 app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
@@ -15,6 +16,8 @@ app.add_typer(scenario.app, name="scenario")
 app.command("twin")(twin)
 app.add_typer(size_app, name="size")
 app.command("campaign")(campaign)
+app.command("transfer")(transfer)
+app.add_typer(orbit_app, name="orbit")
 
 
 @app.command()

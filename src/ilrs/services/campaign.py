@@ -43,3 +43,33 @@ def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "20
     """P(capability in place by date) on a monthly grid, for plotting."""
     months = np.arange(np.datetime64(start, "M"), np.datetime64(end, "M")).astype("datetime64[D]")
     return months, {c: np.array([mc.probability_by(c, m) for m in months]) for c in mc.capabilities}
+
+
+def transfer_summary(depart: str, tof_days: float, parking_alt_km: float = 200.0, llo_alt_km: float = 100.0,
+                     oem_path=None, oem_step_s: float = 600.0) -> dict:
+    """One Earth-Moon transfer (patched conics, DE440s), optionally exported as a CCSDS OEM (two-body arc)."""
+    import spiceypy
+
+    from ilrs.ephem.time import et_to_utc
+    from ilrs.errors import IlrsError
+    from ilrs.transport.transfer import direct_transfer
+
+    if not 0.5 <= tof_days <= 30.0:
+        raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
+    et0 = float(to_et(depart)[0])
+    t = direct_transfer(et0, tof_days * 86400.0, parking_alt_km, llo_alt_km)
+    out = {"depart_utc": str(et_to_utc(t.depart_et)[0]), "arrive_utc": str(et_to_utc(t.arrive_et)[0]),
+           "tof_days": t.tof_s / 86400.0, "tli_dv_m_s": t.tli_dv_m_s, "loi_dv_m_s": t.loi_dv_m_s,
+           "total_dv_m_s": t.total_dv_m_s, "v_inf_arrival_m_s": t.v_inf_arrival_m_s, "c3_km2_s2": t.c3_km2_s2}
+    if oem_path is not None:
+        from ilrs.iotools.oem import write_oem
+        from ilrs.transport.transfer import EARTH_GM_M3_S2
+
+        ets = np.arange(t.depart_et, t.arrive_et, oem_step_s)
+        state0 = np.concatenate([t.r1, t.v1]) / 1000.0
+        states = np.array([spiceypy.prop2b(EARTH_GM_M3_S2 / 1e9, state0, float(e - t.depart_et)) for e in ets])
+        epochs = [str(x) for x in et_to_utc(ets).astype("datetime64[ms]")]
+        write_oem(oem_path, epochs, states[:, :3], states[:, 3:], object_name="ILRS-TRANSFER", object_id="ILRS-1",
+                  center_name="EARTH", ref_frame="EME2000")
+        out["oem"] = str(oem_path)
+    return out

@@ -1,0 +1,79 @@
+"""``ilrs transfer`` and ``ilrs orbit``: Earth-Moon transfers and lunar orbits, with JSON output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ilrs.cli.common import console, handle_errors, print_json
+
+orbit_app = typer.Typer(help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
+                        no_args_is_help=True)
+
+
+@handle_errors
+def transfer(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
+             tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
+             parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
+             llo_alt_km: float = typer.Option(100.0, help="Low lunar orbit altitude [km]."),
+             oem: Path = typer.Option(None, help="Write the transfer arc as a CCSDS OEM file."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """A patched-conic Earth-Moon transfer with real ephemerides: TLI and LOI delta-v, C3, arrival v-infinity."""
+    from ilrs.services.campaign import transfer_summary
+
+    out = transfer_summary(depart, tof_days, parking_alt_km, llo_alt_km, oem)
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k:>20}: {v:.3f}" if isinstance(v, float) else f"{k:>20}: {v}")
+
+
+@orbit_app.command("nrho")
+@handle_errors
+def nrho(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's), in the Earth-Moon CR3BP."""
+    from ilrs.transport.halo import nrho_9_2
+
+    o = nrho_9_2()
+    out = {"period_days": o.period_days, "perilune_radius_km": o.perilune_radius_km,
+           "apolune_radius_km": o.apolune_radius_km, "jacobi": o.jacobi, "state0_nondim": list(o.state0)}
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"9:2 NRHO: period {o.period_days:.4f} d, perilune radius {o.perilune_radius_km:,.0f} km, "
+                  f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}")
+
+
+@orbit_app.command("halo")
+@handle_errors
+def halo(l_point: int = typer.Option(2, min=1, max=2, help="Libration point (1 or 2)."),
+         n: int = typer.Option(12, min=2, max=200, help="Family members."),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The southern halo family about L1 or L2 by continuation: periods, Jacobi constants, perilune radii."""
+    from ilrs.transport.halo import halo_family
+
+    f = halo_family(l_point, n)
+    rows = [{"period_days": float(p), "jacobi": float(j), "perilune_radius_km": float(r)}
+            for p, j, r in zip(f.periods_days, f.jacobi, f.perilune_radius_km, strict=True)]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"period {r['period_days']:7.3f} d  Jacobi {r['jacobi']:.5f}  "
+                      f"perilune {r['perilune_radius_km']:9,.0f} km")
+
+
+@orbit_app.command("relay")
+@handle_errors
+def relay(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The Queqiao-2-like frozen relay orbit: elements and Keplerian period."""
+    from ilrs.transport.orbits import QUEQIAO2_ORBIT, relay_orbit
+
+    o = relay_orbit(0.0)
+    out = {**QUEQIAO2_ORBIT, "a_km": o.a_m / 1e3, "e": o.e, "period_h": o.period_s / 3600.0}
+    if as_json:
+        print_json(out)
+        return
+    console.print(", ".join(f"{k}={v:.4g}" for k, v in out.items()))
