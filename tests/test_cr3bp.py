@@ -204,3 +204,12 @@ def test_ruff_clean():
     files = ["src/ilrs/core/cr3bp.py", "src/ilrs/transport/halo.py", "tests/test_cr3bp.py"]
     res = subprocess.run([sys.executable, "-m", "ruff", "check", *files], cwd=root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout
+
+
+def test_nrho_sees_the_south_pole_most_of_its_period():
+    """The southern 9:2 NRHO dwells near apolune above the south pole: Whitley & Martinez 2016 (NASA/IEEE
+    Aerospace, 'Options for staging orbits in cislunar space') note its near-continuous south-pole coverage; here
+    more than 90 % of the period above 10 deg elevation from the pole."""
+    from ilrs.transport.halo import nrho_9_2, south_pole_visibility
+
+    assert south_pole_visibility(nrho_9_2(), 10.0) > 0.9

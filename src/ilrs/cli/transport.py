@@ -34,16 +34,18 @@ def transfer(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC
 @handle_errors
 def nrho(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's), in the Earth-Moon CR3BP."""
-    from ilrs.transport.halo import nrho_9_2
+    from ilrs.transport.halo import nrho_9_2, south_pole_visibility
 
     o = nrho_9_2()
     out = {"period_days": o.period_days, "perilune_radius_km": o.perilune_radius_km,
-           "apolune_radius_km": o.apolune_radius_km, "jacobi": o.jacobi, "state0_nondim": list(o.state0)}
+           "apolune_radius_km": o.apolune_radius_km, "jacobi": o.jacobi, "state0_nondim": list(o.state0),
+           "south_pole_visible_fraction": south_pole_visibility(o)}
     if as_json:
         print_json(out)
         return
     console.print(f"9:2 NRHO: period {o.period_days:.4f} d, perilune radius {o.perilune_radius_km:,.0f} km, "
-                  f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}")
+                  f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}, above 10 deg from the "
+                  f"south pole {100 * out['south_pole_visible_fraction']:.0f} % of the period")
 
 
 @orbit_app.command("halo")

@@ -36,6 +36,7 @@ def campaign_context(ov: CampaignOverview) -> dict:
         "best": {"depart": str(et_to_utc(best.depart_et)[0].astype("datetime64[m]")),
                  "tof_d": best.tof_s / 86400.0, "tli": best.tli_dv_m_s, "loi": best.loi_dv_m_s},
         "nrho": ov.nrho,
+        "nrho_vis": ov.nrho_south_pole_visibility,
         "architectures": ov.architectures,
         "runs": ov.monte_carlo.runs,
         "dv_range": (float(np.min(w["total_dv_m_s"])), float(np.max(w["total_dv_m_s"]))),

@@ -10,7 +10,7 @@ from ilrs.campaign.montecarlo import CampaignResult, simulate
 from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap
 from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
-from ilrs.transport.halo import HaloOrbit, nrho_9_2
+from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
 from ilrs.transport.transfer import launch_windows
 from ilrs.transport.vehicles import vehicle_by_key
 
@@ -23,6 +23,7 @@ class CampaignOverview:
     windows: dict
     window_start: str
     nrho: HaloOrbit
+    nrho_south_pole_visibility: float
     architectures: list[LandingBudget]
 
 
@@ -36,7 +37,8 @@ def campaign_overview(runs: int = 10_000, seed: int = 2035, workers: int = 0,
     windows = launch_windows(float(to_et(window_start)[0]), days=30, step_s=3600.0)
     tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
     arch = [landed_mass(tli, a) for a in ("surface-direct", "gateway-staged")]
-    return CampaignOverview(missions, notes, mc, windows, window_start, nrho_9_2(), arch)
+    nrho = nrho_9_2()
+    return CampaignOverview(missions, notes, mc, windows, window_start, nrho, south_pole_visibility(nrho), arch)
 
 
 def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "2040-01-01"):

@@ -274,3 +274,23 @@ def nrho_9_2(system: EarthMoonSystem = EARTH_MOON) -> HaloOrbit:
     period = 2.0 / 9.0 * SYNODIC_MONTH_D * DAY_S / system.tunit_s
     state0, period = halo_with_period(*_NRHO_GUESS, period, mu=system.mu)
     return _orbit(2, state0, period, system)
+
+
+def south_pole_visibility(orbit: HaloOrbit, min_elevation_deg: float = 10.0, n: int = 2000,
+                          system: EarthMoonSystem = EARTH_MOON) -> float:
+    """Fraction of one period that the orbit is above ``min_elevation_deg`` from the lunar south pole.
+
+    In the rotating frame the Moon's spin axis is taken along +z (the lunar equator's 1.5 deg tilt to the
+    ecliptic and 6.7 deg to the orbit plane are neglected), so the pole's local vertical is -z.
+    """
+    from ilrs.constants import MOON_RADIUS_M
+    from ilrs.core.cr3bp import propagate
+
+    t = np.linspace(0.0, orbit.period, n, endpoint=False)
+    sol = propagate(orbit.state0, orbit.period, system.mu, t_eval=t)
+    r = sol.y[:3].T * system.lunit_km
+    moon = np.array([(1.0 - system.mu) * system.lunit_km, 0.0, 0.0])
+    pole = moon + np.array([0.0, 0.0, -MOON_RADIUS_M / 1e3])
+    d = r - pole
+    el = np.degrees(np.arcsin(-d[:, 2] / np.linalg.norm(d, axis=1)))
+    return float(np.mean(el >= min_elevation_deg))
