@@ -89,3 +89,25 @@ def test_reference_document_is_current():
     """docs/scenario.md is generated from the schema; regenerate it when the schema changes."""
     doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
     assert doc.read_text() == reference_markdown(), "run: python -m ilrs.scenario.reference > docs/scenario.md"
+
+
+def test_roadmap_in_the_scenario(tmp_path):
+    """The default scenario's [[missions]] become the campaign's roadmap; an element cannot arrive before its
+    mission lands; a mission heavier than its launcher is refused naming the mission and field; a user-added
+    vehicle is accepted."""
+    from ilrs.services.scenarios import roadmap_of
+
+    s = validated_scenario(None)
+    missions, _ = roadmap_of(s)
+    assert [m.name for m in missions][:2] == ["Chang'e 7", "Chang'e 8"]
+    early = _write(tmp_path, DEFAULT.replace("arrival = 2029-02-01", "arrival = 2029-01-05", 1))
+    with pytest.raises(IlrsError, match="before its mission"):
+        load_scenario(early)
+    heavy = tmp_path / "heavy.toml"
+    heavy.write_text(DEFAULT.replace("mass_kg = 8200.0", "mass_kg = 9500.0", 1))
+    with pytest.raises(IlrsError, match="Chang'e 7"):
+        validated_scenario(heavy)
+    added = tmp_path / "added.toml"
+    added.write_text(DEFAULT.replace('vehicle = "cz-5"', 'vehicle = "big-one"', 1) + (
+        '\n[[vehicles]]\nkey = "big-one"\nname = "Big One"\ntli_capacity_kg = 20000.0\nsource = "test"\n'))
+    assert validated_scenario(added).vehicles[0].key == "big-one"

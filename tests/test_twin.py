@@ -16,11 +16,11 @@ from ilrs.services.site import cached_point_horizon
 @pytest.fixture(scope="module")
 def short_scenario(tmp_path_factory):
     """The default scenario cut to two months of 2034 at 30-minute steps (every element but ILRS-5 present)."""
-    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
+    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().split("# ---- The roadmap")[0]  # elements only
     text = text.replace("start = 2028-01-01", "start = 2034-07-01").replace("end = 2036-01-01", "end = 2034-09-01")
     text = text.replace('step = "10m"', 'step = "30m"')
     # arrivals before the cut start at the start
-    for old in ("2029-01-01", "2031-06-01", "2032-06-01", "2033-06-01", "2033-12-01", "2034-06-01"):
+    for old in ("2029-02-01", "2031-06-01", "2032-06-01", "2033-06-01", "2033-12-01", "2034-06-01"):
         text = text.replace(f"arrival = {old}", "arrival = 2034-07-01")
     text = text.replace("arrival = 2035-06-01", "arrival = 2034-08-01")
     path = tmp_path_factory.mktemp("scn") / "short.toml"
@@ -104,7 +104,7 @@ def test_cli_twin_json(tmp_path, short_scenario):
     text = "\n".join(line for line in text.splitlines())
     # keep only the elements that arrive in the short run (Chang'e 8)
     blocks = text.split("[[elements]]")
-    text = blocks[0] + "".join("[[elements]]" + b for b in blocks[1:] if "2029-01-01" in b)
+    text = blocks[0] + "".join("[[elements]]" + b for b in blocks[1:] if "2029-02-01" in b)
     src.write_text(text)
     nc = tmp_path / "twin.nc"
     r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "twin", str(src), "--json", "--netcdf", str(nc)],

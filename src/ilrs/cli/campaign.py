@@ -10,7 +10,8 @@ from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 
 
 @handle_errors
-def campaign(runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
+def campaign(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file (its missions) or a built-in."),
+             runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
              seed: int = typer.Option(2035, help="Random seed (results are identical for any number of workers)."),
              scheduler: str = typer.Option(None, help="tcp://HOST:PORT of a Dask scheduler (default: a LocalCluster)."),
              workers: int = typer.Option(2, min=0, help="LocalCluster workers (0: in-process, no cluster)."),
@@ -18,15 +19,16 @@ def campaign(runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Monte Carlo of the ILRS roadmap: launch and landing failures and schedule slips -> capability dates."""
     from ilrs.campaign.montecarlo import simulate
-    from ilrs.campaign.roadmap import check_roadmap, default_roadmap
+    from ilrs.campaign.roadmap import check_roadmap
     from ilrs.errors import IlrsError
+    from ilrs.services.scenarios import roadmap_of, validated_scenario
 
     try:
         by_date = date.fromisoformat(by)
     except ValueError as exc:
         raise IlrsError(f"--by {by!r} is not a date", source="--by", hint="use YYYY-MM-DD") from exc
-    missions = default_roadmap()
-    notes = check_roadmap(missions)
+    missions, vehicles = roadmap_of(validated_scenario(scenario))
+    notes = check_roadmap(missions, vehicles)
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
         result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
         update(1.0)

@@ -77,7 +77,7 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
     timings["station twin"] = time.perf_counter() - t3
     t4 = time.perf_counter()
     with progress_bar("campaign Monte Carlo, launch windows, NRHO", quiet) as upd:
-        campaign = campaign_overview()
+        campaign = campaign_overview(scenario)
         upd(1.0)
     timings["campaign and transport"] = time.perf_counter() - t4
     t2 = time.perf_counter()

@@ -19,6 +19,9 @@ def _type_name(annotation) -> str:
         return "table"
     text = str(annotation).replace("typing.", "").replace("datetime.datetime", "date-time")
     text = text.replace("<class '", "").replace("'>", "")
+    for model in ("MissionSpec", "VehicleSpec"):
+        if model in text:
+            return f"array of tables `[[{'missions' if model == 'MissionSpec' else 'vehicles'}]]`"
     if "ilrs.scenario.schema" in text:
         return "array of tables `[[elements]]`"
     return text.replace(" | ", " or ")
@@ -68,6 +71,9 @@ def reference_markdown() -> str:
         out += ["", f"## `[[elements]]` with `kind = \"{kind}\"`", "", (model.__doc__ or "").strip(), ""]
         out += _table(model)
     out += ["", "## `[elements.orbit]` (of a relay)", ""] + _table(schema.RelayOrbit)
+    out += ["", "## `[[missions]]`", "", (schema.MissionSpec.__doc__ or "").strip(), ""] + _table(schema.MissionSpec)
+    out += ["", "## `slip = { ... }` (of a mission)", ""] + _table(schema.SlipSpec)
+    out += ["", "## `[[vehicles]]`", "", (schema.VehicleSpec.__doc__ or "").strip(), ""] + _table(schema.VehicleSpec)
     return "\n".join(out) + "\n"
 
 

@@ -204,6 +204,45 @@ Element = Annotated[
     Field(discriminator="kind"),
 ]
 
+class SlipSpec(_Model):
+    """Schedule slip of a launch [days]: none, triangular (min/mode/max) or lognormal (median, sigma)."""
+
+    kind: Literal["none", "triangular", "lognormal"] = "none"
+    min_days: float = Field(0.0, description="Triangular minimum (negative: early) [d].")
+    mode_days: float = Field(0.0, description="Triangular mode [d].")
+    max_days: float = Field(0.0, description="Triangular maximum [d].")
+    median_days: float = Field(0.0, ge=0.0, description="Lognormal median delay [d].")
+    sigma: float = Field(0.0, ge=0.0, description="Lognormal shape [-].")
+
+
+class MissionSpec(_Model):
+    """A roadmap mission: launcher, date, mass at TLI, what it brings, and its risks."""
+
+    name: str = Field(description="Unique mission name; elements refer to it in their `mission` field.")
+    agency: str = Field("", description="Agency.")
+    vehicle: str = Field(description="Launch vehicle key (ilrs.transport.vehicles, or a [[vehicles]] entry).")
+    launch: dt.date = Field(description="Planned launch date (UTC).")
+    mass_kg: float = Field(gt=0.0, description="Mass injected to trans-lunar orbit [kg].")
+    capabilities: list[str] = Field(default_factory=list, description="Capabilities it brings.")
+    depends_on: list[str] = Field(default_factory=list, description="Missions that must have landed first.")
+    p_launch: float = Field(1.0, ge=0.0, le=1.0, description="Probability of launch success [-].")
+    p_landing: float = Field(1.0, ge=0.0, le=1.0, description="Probability of landing success [-].")
+    slip: SlipSpec = Field(default_factory=SlipSpec, description="Schedule slip distribution.")
+    transit_days: float = Field(0.0, ge=0.0, description="Launch to landing [d].")
+    source: str = Field("", description="Source of the figures.")
+
+
+class VehicleSpec(_Model):
+    """A launch vehicle the user adds to the catalogue."""
+
+    key: str = Field(description="Key missions use.")
+    name: str = Field(description="Name.")
+    country: str = Field("", description="Country.")
+    tli_capacity_kg: float | None = Field(None, gt=0.0, description="Mass to trans-lunar injection [kg].")
+    leo_capacity_kg: float | None = Field(None, gt=0.0, description="Mass to low Earth orbit [kg].")
+    source: str = Field("", description="Source of the figures.")
+
+
 ELEMENT_KINDS = ("solar_array", "battery", "regenerative_fuel_cell", "fission", "rtg", "load", "heater",
                  "payload", "storage", "dte", "relay")
 
@@ -218,6 +257,8 @@ class Scenario(_Model):
     step: str = Field("10m", description="Time step: '10m', '1h', or seconds.")
     site: Site
     elements: list[Element] = Field(default_factory=list, description="The station's elements.")
+    missions: list[MissionSpec] = Field(default_factory=list, description="The roadmap (for `ilrs campaign`).")
+    vehicles: list[VehicleSpec] = Field(default_factory=list, description="Launch vehicles added to the catalogue.")
 
     _start_utc = field_validator("start", "end", mode="before")(_utc)
 
@@ -233,4 +274,15 @@ class Scenario(_Model):
             if not self.start <= e.arrival < self.end:
                 raise ValueError(f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, outside the run "
                                  f"{self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}")
+        missions = {m.name: m for m in self.missions}
+        if missions:
+            for e in self.elements:
+                m = missions.get(e.mission) if e.mission else None
+                if e.mission and m is None:
+                    raise ValueError(f"element {e.name!r} names mission {e.mission!r}, which is not in [[missions]]")
+                if m is not None:
+                    landed = dt.datetime.combine(m.launch, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=m.transit_days)
+                    if e.arrival < landed:
+                        raise ValueError(f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, before its mission "
+                                         f"{m.name!r} lands ({landed:%Y-%m-%d}: launch + {m.transit_days:g} d)")
         return self

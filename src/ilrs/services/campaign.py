@@ -27,12 +27,18 @@ class CampaignOverview:
     architectures: list[LandingBudget]
 
 
-def campaign_overview(runs: int = 10_000, seed: int = 2035, workers: int = 0,
+def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, workers: int = 0,
                       window_start: str = "2030-06-01") -> CampaignOverview:
-    """The default roadmap's Monte Carlo, a month of Earth-Moon launch windows, and the CZ-10 landed mass by
-    the surface-direct and the Gateway-staged (9:2 NRHO) architectures."""
-    missions = default_roadmap()
-    notes = check_roadmap(missions)
+    """The roadmap's Monte Carlo (the scenario's missions, or the built-in roadmap), a month of Earth-Moon launch
+    windows, and the CZ-10 landed mass by the surface-direct and the Gateway-staged (9:2 NRHO) architectures."""
+    if scenario is not None:
+        from ilrs.services.scenarios import roadmap_of
+
+        missions, vehicles = roadmap_of(scenario)
+        notes = check_roadmap(missions, vehicles)
+    else:
+        missions = default_roadmap()
+        notes = check_roadmap(missions)
     mc = simulate(missions, runs, seed, workers=workers)
     windows = launch_windows(float(to_et(window_start)[0]), days=30, step_s=3600.0)
     tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
