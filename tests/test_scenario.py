@@ -111,3 +111,11 @@ def test_roadmap_in_the_scenario(tmp_path):
     added.write_text(DEFAULT.replace('vehicle = "cz-5"', 'vehicle = "big-one"', 1) + (
         '\n[[vehicles]]\nkey = "big-one"\nname = "Big One"\ntli_capacity_kg = 20000.0\nsource = "test"\n'))
     assert validated_scenario(added).vehicles[0].key == "big-one"
+
+
+def test_arrival_defaults_to_the_mission_landing(tmp_path):
+    """An element with a mission and no arrival arrives at launch + transit of that mission (Chang'e 8:
+    2029-01-01 + 30 d = 2029-01-31)."""
+    path = _write(tmp_path, DEFAULT.replace("arrival = 2029-02-01\n", "", 1))
+    s = load_scenario(path)
+    assert s.elements[0].arrival.date().isoformat() == "2029-01-31"

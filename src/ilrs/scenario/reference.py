@@ -58,7 +58,8 @@ def reference_markdown() -> str:
            "A scenario is a TOML file (see `src/ilrs/data/scenarios/ilrs-basic-2035.toml`). Units are in the",
            "field names. `ilrs scenario validate FILE` checks everything before any simulation and names the",
            "file, line, field, bad value and the expected form. Dates are UTC (`2031-06-01` or",
-           "`2031-06-01T12:00:00`). Every element needs `kind`, `name` and `arrival` (within the run).", "",
+           "`2031-06-01T12:00:00`). Every element needs `kind`, `name` and `arrival` (within the run); an element",
+           "that names a `[[missions]]` entry and gives no `arrival` arrives when that mission lands.", "",
            "This file is generated from the schema: `python -m ilrs.scenario.reference > docs/scenario.md`.", "",
            "## Top level", ""]
     out += _table(schema.Scenario)

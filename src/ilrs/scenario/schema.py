@@ -262,6 +262,27 @@ class Scenario(_Model):
 
     _start_utc = field_validator("start", "end", mode="before")(_utc)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _arrivals_from_missions(cls, data):
+        """An element without ``arrival`` arrives when its mission lands (launch + transit): the roadmap sets
+        the dates the twin uses."""
+        if not isinstance(data, dict):
+            return data
+        landings = {}
+        for m in data.get("missions") or []:
+            if isinstance(m, dict) and "name" in m and isinstance(m.get("launch"), dt.date):
+                launch = dt.datetime.combine(m["launch"], dt.time(), tzinfo=dt.UTC)
+                landings[m["name"]] = launch + dt.timedelta(days=float(m.get("transit_days", 0.0)))
+        elements = data.get("elements") or []
+        if landings and any(isinstance(e, dict) and "arrival" not in e for e in elements):
+            data = dict(data)
+            data["elements"] = [
+                {**e, "arrival": landings[e["mission"]]}
+                if isinstance(e, dict) and "arrival" not in e and e.get("mission") in landings else e
+                for e in elements]
+        return data
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.end <= self.start:
