@@ -52,7 +52,13 @@ def _campaign_context(campaign) -> dict | None:
 def _twin_context(twin) -> dict | None:
     if twin is None:
         return None
-    from ilrs.reports.twin_section import KPI_LABELS, build_up_figure_html, build_up_rows, twin_figures_html
+    from ilrs.reports.twin_section import (
+        KPI_LABELS,
+        build_up_figure_html,
+        build_up_rows,
+        inventory_rows,
+        twin_figures_html,
+    )
     from ilrs.services.twin import shedding_events
 
     k = twin.kpis.as_dict()
@@ -60,7 +66,8 @@ def _twin_context(twin) -> dict | None:
             "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
             "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],
             "build_up": build_up_rows(twin), "figures": twin_figures_html(twin),
-            "gantt": build_up_figure_html(twin), "shedding": shedding_events(twin)}
+            "gantt": build_up_figure_html(twin), "shedding": shedding_events(twin),
+            "inventory": inventory_rows(twin)}
 
 
 def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,

@@ -98,3 +98,27 @@ def build_up_figure_html(run: TwinRun) -> str:
                       margin={"l": 10, "r": 10, "t": 30, "b": 30}, title="Build-up: elements in service",
                       legend={"orientation": "h"})
     return fig.to_html(full_html=False, include_plotlyjs=False)
+
+
+def inventory_rows(run: TwinRun) -> list[dict]:
+    """What is installed on the surface after each arrival date: nameplate power, storage, links, payloads."""
+    elements = sorted(run.scenario.elements, key=lambda e: e.arrival)
+    rows = []
+    for date in sorted({e.arrival for e in elements}):
+        here = [e for e in elements if e.arrival <= date]
+
+        def total(kind, attr, here=here):
+            return sum(getattr(e, attr) for e in here if e.kind == kind)
+
+        rows.append({
+            "date": f"{date:%Y-%m-%d}",
+            "missions": ", ".join(sorted({e.mission or "-" for e in elements if e.arrival == date})),
+            "elements": len(here),
+            "solar_m2": total("solar_array", "area_m2"),
+            "fission_kw": total("fission", "power_kw"),
+            "battery_kwh": total("battery", "capacity_kwh") + total("regenerative_fuel_cell", "capacity_kwh"),
+            "storage_gbit": total("storage", "capacity_gbit"),
+            "links": ", ".join(e.kind for e in here if e.kind in ("dte", "relay")) or "-",
+            "payload_kw": total("payload", "power_kw"),
+        })
+    return rows
