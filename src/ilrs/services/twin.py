@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ilrs.scenario.schema import Scenario
+from ilrs.services.site import longest_run
 from ilrs.services.twin_inputs import TwinSeries, build_series
 from ilrs.station.engine import EngineInputs, EngineResult, run_engine
 
@@ -45,12 +46,6 @@ class TwinRun:
     kpis: TwinKpis
 
 
-def _longest_run(mask: np.ndarray) -> int:
-    m = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    d = np.flatnonzero(np.diff(m))
-    return int((d[1::2] - d[0::2]).max()) if d.size else 0
-
-
 def engine_inputs(series: TwinSeries) -> EngineInputs:
     return EngineInputs(
         step_s=series.step_s, generation_w=series.generation_w, load_w=series.load_w,
@@ -85,7 +80,7 @@ def kpis(series: TwinSeries, r: EngineResult) -> TwinKpis:
         data_generated_gbit=float(r.data_generated_bits.sum() / 1e9),
         data_downlinked_gbit=float(r.data_downlinked_bits.sum() / 1e9),
         data_lost_gbit=float(r.data_lost_bits.sum() / 1e9),
-        longest_dark_hours_survived=float(_longest_run(survived) * h),
+        longest_dark_hours_survived=float(longest_run(survived) * h),
     )
 
 
