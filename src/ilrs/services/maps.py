@@ -41,9 +41,6 @@ class HorizonMap:
     def n_azimuths(self) -> int:
         return int(self.stored.shape[0])
 
-    def degrees(self) -> np.ndarray:
-        return hz.to_degrees(self.stored)
-
 
 def _check_polar(dem: Dem) -> None:
     if not dem.projection.polar_stereographic_south:
