@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +35,10 @@ def test_default_roadmap_is_consistent():
     # Angara-A5 and Soyuz-2.1b/Fregat publish no TLI figure (ILRS-FACTS 3.1): said, not silently passed
     assert any("Luna 27" in n and "not checked" in n for n in notes)
     names = {m.name for m in default_roadmap()}
-    assert {"Chang'e 7", "Chang'e 8", "Luna 26", "Luna 27", "Luna 28"} | {f"ILRS-{k}" for k in range(1, 6)} == names
+    assert {"Chang'e 7", "Chang'e 8", "Luna 26", "Luna 27", "Luna 28", "Queqiao-2"} | \
+        {f"ILRS-{k}" for k in range(1, 6)} == names
+    orbital = {o for m in default_roadmap() for o in m.orbital}
+    assert orbital == {"Queqiao-2", "Chang'e 7 orbiter", "Luna 26"}
 
 
 @pytest.mark.parametrize(("missions", "field", "text"), [
@@ -46,6 +50,8 @@ def test_default_roadmap_is_consistent():
     ((_m("Wide", slip=Slip.triangular(0, 10, -5)),), "slip", "negative width"),
     ((_m("Mode", slip=Slip.triangular(0, 400, 300)),), "slip", "outside [min_days, max_days]"),
     ((_m("Sigma", slip=Slip.lognormal(100, 0.0)),), "slip", "sigma 0.0 must be > 0"),
+    ((_m("Doa", p_failure_on_arrival=1.5),), "p_failure_on_arrival", "outside [0, 1]"),
+    ((_m("Mtbf", mtbf_years=-2.0),), "mtbf_years", "must be >= 0"),
 ])
 def test_check_roadmap_names_mission_and_field(missions, field, text):
     bad = next(m for m in missions if m.name not in ("B", "Late"))
@@ -114,13 +120,70 @@ def test_same_results_for_any_chunking_in_process():
     assert not np.array_equal(_i8(a.launch), _i8(d.launch))
 
 
+def _failing(missions):
+    """The roadmap with failures on every mission: 5 % dead on arrival, 6-year MTBF."""
+    return tuple(dataclasses.replace(m, p_failure_on_arrival=0.05, mtbf_years=6.0) for m in missions)
+
+
 def test_same_results_on_one_and_two_worker_clusters():
-    ref = simulate(default_roadmap(), runs=400, seed=5, workers=0)
+    roadmap = _failing(default_roadmap())
+    ref = simulate(roadmap, runs=400, seed=5, workers=0)
     for workers, chunk in ((1, 400), (2, 33)):
-        r = simulate(default_roadmap(), runs=400, seed=5, workers=workers, chunk=chunk)
+        r = simulate(roadmap, runs=400, seed=5, workers=workers, chunk=chunk)
         assert np.array_equal(_i8(ref.landing), _i8(r.landing)), workers
+        assert np.array_equal(ref.failure_day, r.failure_day, equal_nan=True), workers
         for cap in ref.capabilities:
             assert np.array_equal(_i8(ref.in_place[cap]), _i8(r.in_place[cap])), (workers, cap)
+            assert ref.probability_by(cap, "2034-06-30") == r.probability_by(cap, "2034-06-30"), (workers, cap)
+
+
+def test_failures_leave_launches_and_landings_unchanged():
+    """Failure draws come after the others in each run's stream: asking for failures changes nothing else."""
+    a = simulate(default_roadmap(), runs=300, seed=9, workers=0)
+    b = simulate(_failing(default_roadmap()), runs=300, seed=9, workers=0)
+    assert np.array_equal(_i8(a.landing), _i8(b.landing)) and np.array_equal(_i8(a.launch), _i8(b.launch))
+    no_fail = tuple(dataclasses.replace(m, p_failure_on_arrival=0.0, mtbf_years=0.0) for m in default_roadmap())
+    c = simulate(no_fail, runs=300, seed=9, workers=0)
+    assert np.isinf(c.failure_day[~np.isnan(c.landing_day)]).all()
+    for cap in c.capabilities:  # without failures, "working on the date" is "delivered by the date"
+        got = c.in_place[cap]
+        assert c.probability_by(cap, "2033-01-01") == float(np.mean(~np.isnat(got) & (got <= np.datetime64(
+            "2033-01-01"))))
+    assert b.probability_by("energy", "2040-01-01") < c.probability_by("energy", "2040-01-01")
+
+
+def test_exponential_lifetime_against_the_analytic_survival():
+    """One mission, launch p 0.9, landing p 0.8, 10 % dead on arrival, MTBF 5 yr, no slip, lands 2030-01-01:
+    P(working t days later) = 0.9 x 0.8 x 0.9 x exp(-t / (5 x 365.25)) (constant hazard). 20,000 runs: the
+    estimate is binomial with sd <= sqrt(0.25 / 20000) = 0.0035; 4 sd (false alarm 6e-5 per point) bounds it."""
+    runs = 20_000
+    m = _m("Solo", launch=date(2030, 1, 1), capabilities=("energy",), p_launch=0.9, p_landing=0.8,
+           p_failure_on_arrival=0.1, mtbf_years=5.0)
+    r = simulate((m,), runs=runs, seed=42, scheduler="local-sync")
+    p0 = 0.9 * 0.8 * 0.9
+    for years in (0.0, 1.0, 5.0, 12.0):
+        by = date(2030, 1, 1) + timedelta(days=round(years * 365.25))
+        expected = p0 * math.exp(-(by - date(2030, 1, 1)).days / (5.0 * 365.25))
+        sd = math.sqrt(expected * (1 - expected) / runs)
+        assert abs(r.probability_by("energy", by) - expected) <= 4 * max(sd, 1e-4), years
+    # ever working: launched, landed and alive on arrival, whatever the later failure
+    assert abs(float(np.mean(~np.isnat(r.in_place["energy"]))) - p0) <= 4 * math.sqrt(p0 * (1 - p0) / runs)
+    assert r.mission_working("Solo", date(2029, 12, 31)) == 0.0
+
+
+def test_redundant_providers_combine_as_independent_survivals():
+    """Two missions bring "energy" (MTBF 3 and 8 yr, 5 % and 0 % dead on arrival, certain flights): on a date
+    t after both land, P = 1 - (1 - 0.95 exp(-t1 / 3 yr)) (1 - exp(-t2 / 8 yr)). Tolerance as above."""
+    runs = 20_000
+    a = _m("A", launch=date(2030, 1, 1), capabilities=("energy",), p_failure_on_arrival=0.05, mtbf_years=3.0)
+    b = _m("B", launch=date(2031, 1, 1), capabilities=("energy",), mtbf_years=8.0)
+    r = simulate((a, b), runs=runs, seed=7, scheduler="local-sync")
+    by = date(2034, 7, 1)
+    pa = 0.95 * math.exp(-(by - a.launch).days / (3 * 365.25))
+    pb = math.exp(-(by - b.launch).days / (8 * 365.25))
+    expected = 1 - (1 - pa) * (1 - pb)
+    assert abs(r.probability_by("energy", by) - expected) <= 4 * math.sqrt(expected * (1 - expected) / runs)
+    assert abs(r.mission_working("A", by) - pa) <= 4 * math.sqrt(pa * (1 - pa) / runs)
 
 
 def test_cli_campaign_json():
@@ -139,3 +202,27 @@ def test_cli_campaign_json():
     bad = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--by", "soon"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--by" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_default_scenario_carries_the_builtin_roadmap_with_orbits_and_failures():
+    """The TOML roadmap (what `ilrs campaign` reads) equals the built-in one field by field, orbit and failure
+    fields included, so the scenario's failures reach the Monte Carlo."""
+    from ilrs.services.campaign import scenario_roadmap
+    from ilrs.services.scenarios import validated_scenario
+
+    missions, _ = scenario_roadmap(validated_scenario("ilrs-basic-2035"))
+    assert missions == default_roadmap()
+    by_name = {m.name: m for m in missions}
+    assert by_name["Queqiao-2"].mtbf_years == 9.0 and not by_name["Queqiao-2"].lands
+    assert by_name["Chang'e 7"].in_orbit == ("Chang'e 7 orbiter",)
+
+
+def test_scenario_failure_fields_are_checked(tmp_path):
+    from ilrs.services.scenarios import validated_scenario
+
+    text = (Path(__file__).parents[1] / "src/ilrs/data/scenarios/ilrs-basic-2035.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("mtbf_years = 9.0", "mtbf_years = -1.0"))
+    with pytest.raises(IlrsError) as err:
+        validated_scenario(str(bad))
+    assert "mtbf_years" in str(err.value) and "bad.toml" in str(err.value)

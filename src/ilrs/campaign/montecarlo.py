@@ -1,9 +1,15 @@
 """Monte Carlo of the roadmap on Dask: when is each capability in place, and with what probability.
 
-Each run draws every mission's slip, launch outcome and landing outcome from its own generator
-``numpy.random.default_rng([seed, i])``, so run ``i`` is the same whatever the workers or chunking. Inside a
-chunk the model is vectorised over runs. A mission launches at the later of its slipped date and its
-predecessors' landings; a failed predecessor is not re-flown, so its dependents never launch.
+Each run draws every mission's slip, launch outcome, landing outcome and the failures of what it delivers from
+its own generator ``numpy.random.default_rng([seed, i])``, so run ``i`` is the same whatever the workers or
+chunking. Inside a chunk the model is vectorised over runs. A mission launches at the later of its slipped date
+and its predecessors' landings; a failed predecessor is not re-flown, so its dependents never launch.
+
+What a mission delivers works from its landing (or orbit insertion) until it fails: dead on arrival with
+probability ``p_failure_on_arrival``, otherwise after an exponential lifetime of mean ``mtbf_years``
+(constant hazard: P(still working t after arrival) = exp(-t / MTBF)). A capability is in place on a date when
+at least one mission providing it has arrived and still works. A landed predecessor that later fails does not
+hold back its dependents (they needed its landing, e.g. for site data, not its survival).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from ilrs.campaign.roadmap import CAPABILITIES, Mission, check_roadmap, topologi
 from ilrs.errors import IlrsError
 
 _EPOCH = date(1970, 1, 1)
+#: Julian year [d] (IAU), for MTBF in years.
+_YEAR_D = 365.25
 _SLIP_CODE = {"none": 0, "triangular": 1, "lognormal": 2}
 
 
@@ -32,6 +40,8 @@ class _Plan:
     p_landing: np.ndarray
     transit: np.ndarray  # [day]
     deps: tuple[tuple[int, ...], ...]
+    p_doa: np.ndarray  # (M,) probability that what it delivers is dead on arrival
+    mtbf: np.ndarray  # (M,) mean life [day]; 0 = never fails
 
 
 def _plan(missions: tuple[Mission, ...]) -> _Plan:
@@ -45,6 +55,8 @@ def _plan(missions: tuple[Mission, ...]) -> _Plan:
         p_landing=np.array([m.p_landing for m in missions], dtype=float),
         transit=np.array([m.transit_days for m in missions], dtype=float),
         deps=tuple(tuple(index[d] for d in m.depends_on) for m in missions),
+        p_doa=np.array([m.p_failure_on_arrival for m in missions], dtype=float),
+        mtbf=np.array([m.mtbf_years * _YEAR_D for m in missions], dtype=float),
     )
 
 
@@ -58,16 +70,22 @@ def _triangular_ppf(u: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
     return np.where(u < fc, lo, hi)
 
 
-def simulate_chunk(plan: _Plan, seed: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Runs ``start..stop-1``: launch and landing days, shape (runs, M); NaN = never launched / never landed."""
+def simulate_chunk(plan: _Plan, seed: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs ``start..stop-1``: launch, landing and failure days [day since 1970], shape (runs, M).
+
+    NaN launch/landing = never launched / never landed; failure is +inf when what landed never fails, equal to
+    the landing when it was dead on arrival, NaN when it never landed.
+    """
     m = len(plan.planned)
     n = stop - start
     u = np.empty((n, 3 * m))
     z = np.empty((n, m))
+    f = np.empty((n, 2 * m))
     for k, i in enumerate(range(start, stop)):
         g = np.random.default_rng([seed, i])
         u[k] = g.random(3 * m)
         z[k] = g.standard_normal(m)
+        f[k] = g.random(2 * m)  # drawn after the others: runs without failures keep their earlier numbers
     launch = np.full((n, m), np.nan)
     landing = np.full((n, m), np.nan)
     for j in range(m):
@@ -84,7 +102,10 @@ def simulate_chunk(plan: _Plan, seed: int, start: int, stop: int) -> tuple[np.nd
         launch[:, j] = t
         ok = (u[:, 3 * j + 1] < plan.p_launch[j]) & (u[:, 3 * j + 2] < plan.p_landing[j])
         landing[:, j] = np.where(ok, t + plan.transit[j], np.nan)
-    return launch, landing
+    # exponential lifetime by inversion, -MTBF ln(1 - U); 1 - U is in (0, 1] so the log is finite
+    life = np.where(plan.mtbf > 0, -plan.mtbf * np.log1p(-f[:, m:]), np.inf)
+    life = np.where(f[:, :m] < plan.p_doa, 0.0, life)
+    return launch, landing, landing + life
 
 
 def _to_dates(days: np.ndarray) -> np.ndarray:
@@ -96,26 +117,48 @@ def _to_dates(days: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CampaignResult:
-    """Monte Carlo outcome. Date arrays are ``datetime64[D]`` of shape (runs,) or (runs, missions); NaT = never."""
+    """Monte Carlo outcome. Date arrays are ``datetime64[D]`` of shape (runs,) or (runs, missions); NaT = never.
+
+    ``landing_day`` and ``failure_day`` hold the same runs as float days since 1970-01-01 (NaN: never landed;
+    ``failure_day`` +inf: never fails, equal to the landing: dead on arrival).
+    """
 
     missions: tuple[str, ...]  # in dependency order, the columns of ``launch`` and ``landing``
     capabilities: tuple[str, ...]
-    in_place: dict[str, np.ndarray]  # capability -> (runs,) earliest successful landing providing it
+    in_place: dict[str, np.ndarray]  # capability -> (runs,) first date it works (a landing not dead on arrival)
     launch: np.ndarray  # (runs, M) launch attempt date (NaT: a predecessor failed)
-    landing: np.ndarray  # (runs, M) successful landing date
+    landing: np.ndarray  # (runs, M) successful landing (or orbit insertion) date
     runs: int
     seed: int
+    providers: dict[str, tuple[int, ...]]  # capability -> columns of the missions providing it
+    landing_day: np.ndarray  # (runs, M) [day since 1970-01-01]
+    failure_day: np.ndarray  # (runs, M) [day since 1970-01-01]
+
+    def _working(self, cols, by) -> np.ndarray:
+        """(runs,) True where a mission of ``cols`` has arrived by the day ``by`` and still works on it."""
+        day = float((np.datetime64(by, "D") - np.datetime64(_EPOCH, "D")).astype(int))
+        arrived = np.floor(self.landing_day[:, list(cols)]) <= day  # NaN compares False: never arrived
+        alive = self.failure_day[:, list(cols)] > day
+        return (arrived & alive).any(axis=1)
 
     def probability_by(self, capability: str, by: date | str | np.datetime64) -> float:
-        """Fraction of runs with ``capability`` in place on or before ``by``."""
+        """Fraction of runs with ``capability`` in place on ``by``: delivered on or before it and still working
+        (without failures, the same as delivered by then)."""
         if capability not in self.in_place:
             raise IlrsError(f"unknown capability {capability!r}", source="probability_by",
                             hint="known: " + ", ".join(self.capabilities))
-        d = self.in_place[capability]
-        return float(np.mean(~np.isnat(d) & (d <= np.datetime64(by, "D"))))
+        return float(np.mean(self._working(self.providers[capability], by)))
+
+    def mission_working(self, mission: str, by: date | str | np.datetime64) -> float:
+        """Fraction of runs in which what ``mission`` delivers has arrived by ``by`` and still works on it."""
+        if mission not in self.missions:
+            raise IlrsError(f"unknown mission {mission!r}", source="mission_working",
+                            hint="known: " + ", ".join(self.missions))
+        return float(np.mean(self._working((self.missions.index(mission),), by)))
 
     def summary(self, by: date = date(2035, 12, 31)) -> list[dict]:
-        """One row per capability: P(in place by ``by``), P(ever), median in-place date of the runs that got it."""
+        """One row per capability: P(in place and working on ``by``), P(ever working), median first date of the
+        runs that got it."""
         rows = []
         for c in self.capabilities:
             d = self.in_place[c]
@@ -169,21 +212,23 @@ def simulate(missions: tuple[Mission, ...] | list[Mission], runs: int, seed: int
         parts = _run_distributed(plan, int(seed), bounds, scheduler, workers)
     launch = np.concatenate([p[0] for p in parts])
     landing = np.concatenate([p[1] for p in parts])
+    failure = np.concatenate([p[2] for p in parts])
 
     caps = tuple(c for c in CAPABILITIES if any(c in m.capabilities for m in order))
-    in_place = {}
+    in_place, providers = {}, {}
     for c in caps:
-        cols = [k for k, m in enumerate(order) if c in m.capabilities]
-        sub = landing[:, cols]
-        # earliest successful landing; all-NaN rows (never) stay NaN
-        earliest = np.where(np.isnan(sub), np.inf, sub).min(axis=1)
+        cols = tuple(k for k, m in enumerate(order) if c in m.capabilities)
+        providers[c] = cols
+        # earliest landing that works on arrival (dead on arrival: failure == landing); none -> NaN
+        sub = np.where(failure[:, cols] > landing[:, cols], landing[:, cols], np.inf)
+        earliest = sub.min(axis=1)
         in_place[c] = _to_dates(np.where(np.isinf(earliest), np.nan, earliest))
     return CampaignResult(tuple(m.name for m in order), caps, in_place, _to_dates(launch), _to_dates(landing),
-                          runs, int(seed))
+                          runs, int(seed), providers, landing, failure)
 
 
 def _run_distributed(plan: _Plan, seed: int, bounds: list[tuple[int, int]], scheduler: str | None,
-                     workers: int) -> list[tuple[np.ndarray, np.ndarray]]:
+                     workers: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     from distributed import Client, LocalCluster
 
     if scheduler is None:
@@ -197,7 +242,8 @@ def _run_distributed(plan: _Plan, seed: int, bounds: list[tuple[int, int]], sche
         return _submit(client, plan, seed, bounds)
 
 
-def _submit(client, plan: _Plan, seed: int, bounds: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _submit(client, plan: _Plan, seed: int,
+            bounds: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     plan_f = client.scatter(plan, broadcast=True)
     futures = [client.submit(simulate_chunk, plan_f, seed, a, b, pure=False) for a, b in bounds]
     return client.gather(futures)

@@ -14,6 +14,7 @@ from ilrs.transport.vehicles import VEHICLES, LaunchVehicle
 
 CAPABILITIES: tuple[str, ...] = (
     "energy", "communications", "research", "isru", "technology", "astronomy", "sample-return", "reconnaissance",
+    "relay",
 )
 
 SLIP_KINDS = ("none", "triangular", "lognormal")
@@ -22,6 +23,8 @@ SLIP_KINDS = ("none", "triangular", "lognormal")
 ROADMAP_VEHICLES: tuple[LaunchVehicle, ...] = (
     LaunchVehicle("soyuz-2.1b-fregat", "Soyuz-2.1b/Fregat", "Russia", None, None,
                   "no TLI figure published; Luna 25 (1,750 kg) flew on it in 2023 (ILRS-FACTS 1.7)"),
+    LaunchVehicle("cz-8", "Long March 8", "China", None, None,
+                  "no TLI figure published; Queqiao-2 (1,200 kg) flew on it to the Moon in 2024 (ILRS-FACTS 1.8)"),
 )
 
 
@@ -54,7 +57,13 @@ NO_SLIP = Slip()
 
 @dataclass(frozen=True)
 class Mission:
-    """One roadmap mission. ``mass_kg`` is the mass injected to TLI [kg]; ``transit_days`` launch to landing [day]."""
+    """One roadmap mission. ``mass_kg`` is the mass injected to TLI [kg]; ``transit_days`` launch to landing [day].
+
+    ``lands`` False: the mission stays in lunar orbit (an orbiter or a relay) and ``p_landing`` is its orbit
+    insertion success; ``in_orbit`` names the spacecraft it leaves in lunar orbit (a landing mission's orbiter).
+    What the mission delivers may fail: dead on arrival with ``p_failure_on_arrival``, else after an exponential
+    lifetime of mean ``mtbf_years`` [yr] (0: never fails). Those failures end the capabilities it provides.
+    """
 
     name: str
     agency: str
@@ -68,12 +77,23 @@ class Mission:
     slip: Slip = field(default=NO_SLIP)
     transit_days: float = 0.0
     source: str = ""
+    lands: bool = True
+    in_orbit: tuple[str, ...] = ()
+    p_failure_on_arrival: float = 0.0
+    mtbf_years: float = 0.0
+
+    @property
+    def orbital(self) -> tuple[str, ...]:
+        """What the mission leaves in lunar orbit: ``in_orbit``, or the mission itself when it does not land."""
+        return self.in_orbit or (() if self.lands else (self.name,))
 
 
 # Chang'e 6: launched 3 May 2024, landed 2 Jun 2024 (ILRS-FACTS 1.7) -> about 30 days launch to landing.
 _CE_TRANSIT = 30.0
 _CE_SRC = "p_launch 0.95: CZ-5 lost one of its first flights (Y2, 2017); p_landing 0.95: Chang'e 3-6 all landed"
 _LUNA_SRC = "p_landing 0.85: Luna 25 crashed in 2023 (ILRS-FACTS 1.7); slip lognormal median 1 y is an assumption"
+_LIFE_SRC = ("mtbf_years {years}: engineering default equating the mean exponential life with {what}, "
+             "no failure rate is published")
 _ILRS_SRC = ("ILRS-FACTS 1.2: five super-heavy launches 2030-2035, CZ-10 >= 27 t TLI (3.1); mass 25 t, yearly "
              "spacing, p 0.95/0.90 and slip -0/+180/+720 d are assumptions (new vehicle, no published masses)")
 
@@ -86,15 +106,17 @@ def default_roadmap() -> tuple[Mission, ...]:
     missions = [
         Mission("Chang'e 7", "CNSA", "cz-5", date(2026, 8, 1), 8_200.0, ("reconnaissance",),
                 (), 0.95, 0.95, ce_slip, _CE_TRANSIT,
-                "~Aug 2026 on CZ-5, 8.2 t, Queqiao-2 relay (ILRS-FACTS 1.7); " + _CE_SRC),
+                "~Aug 2026 on CZ-5, 8.2 t: orbiter, lander, rover, hopper (ILRS-FACTS 1.7); " + _CE_SRC + "; "
+                + _LIFE_SRC.format(years=8, what="Chang'e 7's 8-year design life (NSSDC, ILRS-FACTS 1.7)"),
+                in_orbit=("Chang'e 7 orbiter",), mtbf_years=8.0),
         Mission("Chang'e 8", "CNSA", "cz-5", date(2029, 1, 1), 8_200.0, ("isru", "technology"),
                 ("Chang'e 7",), 0.95, 0.95, ce_slip, _CE_TRANSIT,
                 "2028-29, ISRU brick printing (ILRS-FACTS 1.7); mass taken equal to Chang'e 7 (assumption); "
                 + _CE_SRC),
         Mission("Luna 26", "Roscosmos", "soyuz-2.1b-fregat", date(2027, 9, 1), 2_200.0,
-                ("reconnaissance",), (), 0.97, 0.90, luna_slip, 5.0,
+                ("reconnaissance", "relay"), (), 0.97, 0.90, luna_slip, 5.0,
                 "Sep 2027 orbiter and relay on Soyuz-2 (ILRS-FACTS 1.7); mass 2.2 t is an assumption; orbit "
-                "insertion odds in p_landing 0.90; " + _LUNA_SRC),
+                "insertion odds in p_landing 0.90; " + _LUNA_SRC, lands=False),
         Mission("Luna 27", "Roscosmos", "angara-a5", date(2028, 7, 1), 3_000.0, ("research",),
                 ("Luna 26",), 0.95, 0.85, luna_slip, 10.0,
                 "2028 heavy polar lander on Angara-A5 (ILRS-FACTS 1.7); mass 3 t is an assumption; Angara TLI "
@@ -102,6 +124,11 @@ def default_roadmap() -> tuple[Mission, ...]:
         Mission("Luna 28", "Roscosmos", "angara-a5", date(2030, 7, 1), 4_363.0, ("sample-return",),
                 ("Luna 27",), 0.95, 0.85, luna_slip, 10.0,
                 "2030 or later, 4,363 kg fuelled (ILRS-FACTS 1.7); Angara-A5 is an assumption; " + _LUNA_SRC),
+        Mission("Queqiao-2", "CNSA", "cz-8", date(2024, 3, 20), 1_200.0, ("relay",), (), 1.0, 1.0, NO_SLIP, 13.0,
+                "launched 20 Mar 2024 on CZ-8, 1,200 kg, 200 x 16,000 km 62.4 deg frozen orbit entered 2 Apr 2024 "
+                "(ILRS-FACTS 1.8): flown, so certain; "
+                + _LIFE_SRC.format(years=9, what="its published 8-10 year life (ILRS-FACTS 1.8)"),
+                lands=False, mtbf_years=9.0),
     ]
     ilrs_caps = (("energy", "communications"), ("research",), ("isru",), ("technology",), ("astronomy",))
     for k, caps in enumerate(ilrs_caps, start=1):
@@ -189,10 +216,14 @@ def check_roadmap(missions: tuple[Mission, ...] | list[Mission],
             if c not in CAPABILITIES:
                 raise IlrsError(f"unknown capability {c!r}", source=f"{where}.capabilities",
                                 hint="one of " + ", ".join(CAPABILITIES))
-        for fname in ("p_launch", "p_landing"):
+        for fname in ("p_launch", "p_landing", "p_failure_on_arrival"):
             p = getattr(m, fname)
             if not 0.0 <= p <= 1.0:
                 raise IlrsError(f"probability {p} outside [0, 1]", source=f"{where}.{fname}")
+        if not m.mtbf_years >= 0:
+            raise IlrsError(f"MTBF {m.mtbf_years} yr must be >= 0 (0: never fails)", source=f"{where}.mtbf_years")
+        if any(not str(o).strip() for o in m.in_orbit):
+            raise IlrsError("empty name in in_orbit", source=f"{where}.in_orbit")
         if not m.transit_days >= 0:
             raise IlrsError(f"transit {m.transit_days} d must be >= 0", source=f"{where}.transit_days")
         check_slip(m.slip, f"{where}.slip")

@@ -21,13 +21,14 @@ def campaign(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario 
     from ilrs.campaign.montecarlo import simulate
     from ilrs.campaign.roadmap import check_roadmap
     from ilrs.errors import IlrsError
-    from ilrs.services.scenarios import roadmap_of, validated_scenario
+    from ilrs.services.campaign import scenario_roadmap
+    from ilrs.services.scenarios import validated_scenario
 
     try:
         by_date = date.fromisoformat(by)
     except ValueError as exc:
         raise IlrsError(f"--by {by!r} is not a date", source="--by", hint="use YYYY-MM-DD") from exc
-    missions, vehicles = roadmap_of(validated_scenario(scenario))
+    missions, vehicles = scenario_roadmap(validated_scenario(scenario))
     notes = check_roadmap(missions, vehicles)
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
         result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)

@@ -230,6 +230,14 @@ class MissionSpec(_Model):
     slip: SlipSpec = Field(default_factory=SlipSpec, description="Schedule slip distribution.")
     transit_days: float = Field(0.0, ge=0.0, description="Launch to landing [d].")
     source: str = Field("", description="Source of the figures.")
+    lands: bool = Field(True, description="False: stays in lunar orbit (orbiter, relay); p_landing is then the "
+                                          "orbit-insertion success.")
+    in_orbit: list[str] = Field(default_factory=list, description="Spacecraft it leaves in lunar orbit (e.g. "
+                                                                  "a lander mission's orbiter).")
+    p_failure_on_arrival: float = Field(0.0, ge=0.0, le=1.0, description="Probability that what it delivers is "
+                                                                          "dead on arrival [-].")
+    mtbf_years: float = Field(0.0, ge=0.0, description="Mean time between failures of what it delivers, "
+                                                       "exponential lifetime [yr]; 0 = never fails.")
 
 
 class VehicleSpec(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,21 @@ from ilrs.transport.budget import LandingBudget, landed_mass
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
 from ilrs.transport.transfer import launch_windows
 from ilrs.transport.vehicles import vehicle_by_key
+
+
+def scenario_roadmap(scenario):
+    """The scenario's missions (the built-in roadmap when it lists none) with their orbit and failure fields, and
+    the vehicle catalogue extended by its ``[[vehicles]]``."""
+    from ilrs.services.scenarios import roadmap_of
+
+    missions, vehicles = roadmap_of(scenario)
+    specs = {m.name: m for m in scenario.missions}
+    missions = tuple(
+        dataclasses.replace(m, lands=specs[m.name].lands, in_orbit=tuple(specs[m.name].in_orbit),
+                            p_failure_on_arrival=specs[m.name].p_failure_on_arrival,
+                            mtbf_years=specs[m.name].mtbf_years) if m.name in specs else m
+        for m in missions)
+    return missions, vehicles
 
 
 @dataclass(frozen=True)
@@ -32,9 +48,7 @@ def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, worke
     """The roadmap's Monte Carlo (the scenario's missions, or the built-in roadmap), a month of Earth-Moon launch
     windows, and the CZ-10 landed mass by the surface-direct and the Gateway-staged (9:2 NRHO) architectures."""
     if scenario is not None:
-        from ilrs.services.scenarios import roadmap_of
-
-        missions, vehicles = roadmap_of(scenario)
+        missions, vehicles = scenario_roadmap(scenario)
         notes = check_roadmap(missions, vehicles)
     else:
         missions = default_roadmap()
