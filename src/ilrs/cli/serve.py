@@ -1,0 +1,43 @@
+"""``ilrs serve``: the partner portal on Uvicorn (SQLite in the user's cache by default, PostgreSQL by
+ILRS_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import typer
+
+from ilrs.cli.common import console, handle_errors
+
+
+@handle_errors
+def serve(demo: bool = typer.Option(False, "--demo", help="Seed demo organisations, a call and proposals "
+                                                          "(an empty database only)."),
+          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, min=1, max=65535, help="Port."),
+          workers: int = typer.Option(1, min=1, max=64, help="Uvicorn worker processes.")) -> None:
+    """Run the open-access partner portal: calls, proposals, review, allocation, schedules and data."""
+    import uvicorn
+
+    from ilrs.portal.main import create_app
+    from ilrs.portal.settings import PortalSettings
+
+    settings = PortalSettings.from_environment()  # refuses a database server without ILRS_SECRET_KEY
+    app = create_app(settings)  # migrates the database to the newest schema
+    if demo:
+        import datetime as dt
+
+        from ilrs.portal.demo import DEMO_PASSWORD, seed
+
+        console.print("seeding the demo (the call's offer comes from a short run of the station twin) ...")
+        with app.state.sessionmaker() as db:
+            users = seed(db, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        if users:
+            console.print(f"demo users (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(users.values()))
+        else:
+            console.print("the database already has content; demo not seeded")
+    console.print(f"database: {settings.database_url.split('@')[-1]}")
+    console.print(f"portal on http://{host}:{port}/  (API: /api, schema: /api/openapi.json)")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    else:
+        uvicorn.run("ilrs.portal.main:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")

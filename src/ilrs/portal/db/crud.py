@@ -1,0 +1,567 @@
+"""Database operations of the portal: each applies the rules of :mod:`ilrs.services.portal_rules` inside one
+transaction and writes an audit event for every change. Pages and the JSON API call these same functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ilrs.portal.db.models import (
+    Allocation,
+    AuditEvent,
+    AuthToken,
+    Call,
+    CallResource,
+    CoInvestigator,
+    DataProduct,
+    Invitation,
+    LoginFailure,
+    Organisation,
+    Proposal,
+    ResourceRequest,
+    Review,
+    User,
+    utcnow,
+)
+from ilrs.services import portal_rules as rules
+from ilrs.services.portal_rules import (
+    ADMIN,
+    PI,
+    REVIEWER,
+    Actor,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    OfferLine,
+    ProposalAccess,
+)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.id, user.role, user.organisation_id)
+
+
+def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id: int | None, **detail) -> None:
+    db.add(AuditEvent(user_id=actor.user_id if actor else None, action=action, entity=entity, entity_id=entity_id,
+                      detail=detail, at=utcnow()))
+
+
+# ---- organisations, invitations, users ----------------------------------------------------------------------------
+
+
+def create_organisation(db: Session, actor: Actor | None, name: str, country: str,
+                        kind: str = "institution") -> Organisation:
+    if actor is not None:
+        rules.require_role(actor.role, ADMIN)
+    name, country = name.strip(), country.strip()
+    if not name or not country:
+        raise Invalid("an organisation needs a name and a country", source="organisation")
+    if db.scalar(select(Organisation).where(Organisation.name == name)):
+        raise Conflict(f"an organisation named {name!r} exists", source="name")
+    org = Organisation(name=name, country=country, kind=kind)
+    db.add(org)
+    db.flush()
+    audit(db, actor, "create", "organisation", org.id, name=name, country=country)
+    db.commit()
+    return org
+
+
+def list_organisations(db: Session) -> list[Organisation]:
+    return list(db.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def create_user(db: Session, actor: Actor | None, email: str, display_name: str, password: str, role: str,
+                organisation_id: int) -> User:
+    """Direct creation (set-up, demo, tests); people normally join by invitation."""
+    if role not in rules.ROLES:
+        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    email = email.strip().lower()
+    if db.scalar(select(User).where(User.email == email)):
+        raise Conflict("a user with this e-mail exists", source="email")
+    if db.get(Organisation, organisation_id) is None:
+        raise Invalid("no such organisation", source="organisation_id")
+    user = User(email=email, display_name=display_name.strip()[:120], password_hash=rules.hash_password(password),
+                role=role, organisation_id=organisation_id)
+    db.add(user)
+    db.flush()
+    audit(db, actor, "create", "user", user.id, email=email, role=role, organisation_id=organisation_id)
+    db.commit()
+    return user
+
+
+def invite(db: Session, actor: Actor, email: str, role: str, organisation_id: int, days: int = 14) -> tuple[str,
+                                                                                                            Invitation]:
+    """An invitation for one e-mail address; returns the one-time token (only its digest is stored)."""
+    rules.require_role(actor.role, ADMIN)
+    if role not in rules.ROLES:
+        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    if db.get(Organisation, organisation_id) is None:
+        raise Invalid("no such organisation", source="organisation_id")
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise Invalid("not an e-mail address", source="email")
+    token = rules.new_token()
+    inv = Invitation(token_digest=rules.token_digest(token), email=email, role=role, organisation_id=organisation_id,
+                     created_by=actor.user_id, expires_at=utcnow() + dt.timedelta(days=days))
+    db.add(inv)
+    db.flush()
+    audit(db, actor, "invite", "invitation", inv.id, email=email, role=role, organisation_id=organisation_id)
+    db.commit()
+    return token, inv
+
+
+def register(db: Session, token: str, display_name: str, password: str) -> User:
+    inv = db.scalar(select(Invitation).where(Invitation.token_digest == rules.token_digest(token or "")))
+    if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
+        raise Invalid("this invitation is not valid (unknown, used or expired)", source="token",
+                      hint="ask an administrator for a new invitation")
+    if not display_name.strip():
+        raise Invalid("a display name is needed", source="display_name")
+    rules.check_password_strength(password)
+    if db.scalar(select(User).where(User.email == inv.email)):
+        raise Conflict("a user with this e-mail exists", source="email")
+    user = User(email=inv.email, display_name=display_name.strip()[:120],
+                password_hash=rules.hash_password(password), role=inv.role, organisation_id=inv.organisation_id)
+    db.add(user)
+    inv.used_at = utcnow()
+    db.flush()
+    audit(db, Actor(user.id, user.role, user.organisation_id), "register", "user", user.id, invitation=inv.id)
+    db.commit()
+    return user
+
+
+def authenticate(db: Session, email: str, password: str, address: str) -> User:
+    """The user, or Invalid; refuses (RateLimited) after too many recent failures for the e-mail or address."""
+    email = (email or "").strip().lower()[:254]
+    address = (address or "?")[:64]
+    since = utcnow() - rules.LOGIN_WINDOW
+    by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since))
+    by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since))
+    if by_email >= rules.LOGIN_MAX_FAILURES or by_addr >= 4 * rules.LOGIN_MAX_FAILURES:
+        raise rules.RateLimited("too many failed logins; try again later", source="login")
+    user = db.scalar(select(User).where(User.email == email))
+    ok = rules.verify_password(user.password_hash if user else rules.dummy_hash(), password or "")
+    if not ok or user is None or not user.is_active:
+        db.add(LoginFailure(email=email, address=address, at=utcnow()))
+        db.commit()
+        raise Invalid("wrong e-mail or password", source="login")
+    audit(db, actor_of(user), "login", "user", user.id)
+    db.commit()
+    return user
+
+
+def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, AuthToken]:
+    token = rules.new_token()
+    row = AuthToken(digest=rules.token_digest(token), kind=kind, user_id=user.id,
+                    csrf=rules.new_token() if kind == "session" else "",
+                    expires_at=utcnow() + dt.timedelta(hours=hours))
+    db.add(row)
+    db.commit()
+    return token, row
+
+
+def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
+    row = db.scalar(select(AuthToken).where(AuthToken.digest == rules.token_digest(token), AuthToken.kind == kind))
+    if row is None or row.expires_at < utcnow():
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, row
+
+
+def revoke_token(db: Session, token: str) -> None:
+    db.execute(delete(AuthToken).where(AuthToken.digest == rules.token_digest(token)))
+    db.commit()
+
+
+def change_password(db: Session, user: User, current: str, new: str, keep_digest: str | None = None) -> None:
+    if not rules.verify_password(user.password_hash, current or ""):
+        raise Invalid("the current password is wrong", source="current_password")
+    user.password_hash = rules.hash_password(new)
+    # every other session and token of the user ends
+    q = delete(AuthToken).where(AuthToken.user_id == user.id)
+    if keep_digest:
+        q = q.where(AuthToken.digest != keep_digest)
+    db.execute(q)
+    audit(db, actor_of(user), "change_password", "user", user.id)
+    db.commit()
+
+
+# ---- calls --------------------------------------------------------------------------------------------------------
+
+
+def create_call(db: Session, actor: Actor, title: str, scenario: str, cycle_start: dt.datetime,
+                cycle_end: dt.datetime, deadline: dt.datetime, offer: list[OfferLine], description: str = "") -> Call:
+    rules.require_role(actor.role, ADMIN)
+    if not title.strip():
+        raise Invalid("a call needs a title", source="title")
+    if not cycle_start < cycle_end:
+        raise Invalid("the cycle must end after it starts", source="cycle_end")
+    if deadline > cycle_start:
+        raise Invalid("the deadline must fall before the cycle starts", source="deadline")
+    keys = [o.key for o in offer]
+    if not offer or len(set(keys)) != len(keys):
+        raise Invalid("a call offers at least one resource, each key once", source="resources")
+    for o in offer:
+        if not rules.RESOURCE_KEY.match(o.key) or not o.quantity >= 0:
+            raise Invalid(f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity",
+                          source="resources")
+    call = Call(title=title.strip(), description=description, scenario=scenario, cycle_start=cycle_start,
+                cycle_end=cycle_end, deadline=deadline, created_by=actor.user_id)
+    call.resources = [CallResource(key=o.key, label=o.label, unit=o.unit, quantity=o.quantity) for o in offer]
+    db.add(call)
+    db.flush()
+    audit(db, actor, "create", "call", call.id, title=call.title, deadline=deadline.isoformat(),
+          resources={o.key: o.quantity for o in offer})
+    db.commit()
+    return call
+
+
+def list_calls(db: Session) -> list[Call]:
+    return list(db.scalars(select(Call).order_by(Call.deadline.desc(), Call.id.desc())))
+
+
+def get_call(db: Session, call_id: int) -> Call:
+    call = db.get(Call, call_id)
+    if call is None:
+        raise NotFound("no such call", source=f"call {call_id}")
+    return call
+
+
+def offer_of(call: Call) -> dict[str, OfferLine]:
+    return {r.key: OfferLine(r.key, r.label, r.unit, r.quantity) for r in call.resources}
+
+
+def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscription]:
+    rows = db.execute(select(ResourceRequest.key, func.sum(ResourceRequest.amount))
+                      .join(Proposal, Proposal.id == ResourceRequest.proposal_id)
+                      .where(Proposal.call_id == call.id, Proposal.status != "draft")
+                      .group_by(ResourceRequest.key)).all()
+    requested = {k: float(v or 0.0) for k, v in rows}
+    return rules.oversubscription(offer_of(call).values(), requested, {r.key: r.allocated for r in call.resources})
+
+
+# ---- proposals ----------------------------------------------------------------------------------------------------
+
+
+def access_of(db: Session, p: Proposal) -> ProposalAccess:
+    coi = [(c.user_id, c.user.organisation_id) for c in p.coinvestigators]
+    reviewers = db.scalars(select(Review.reviewer_id).where(Review.proposal_id == p.id)).all()
+    return ProposalAccess(p.organisation_id, p.status, frozenset(u for u, _ in coi), frozenset(o for _, o in coi),
+                          frozenset(reviewers))
+
+
+def get_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
+    """The proposal if the actor may see it; otherwise the same NotFound as for a missing one (no probing)."""
+    p = db.get(Proposal, proposal_id)
+    if p is None or not rules.can_view_proposal(actor, access_of(db, p)):
+        raise NotFound("no such proposal", source=f"proposal {proposal_id}")
+    return p
+
+
+def visible_proposals(db: Session, actor: Actor, call_id: int | None = None) -> list[Proposal]:
+    q = select(Proposal).order_by(Proposal.id)
+    if call_id is not None:
+        q = q.where(Proposal.call_id == call_id)
+    if actor.role not in rules.STAFF:
+        mine = select(CoInvestigator.proposal_id).where(CoInvestigator.user_id == actor.user_id)
+        cond = (Proposal.organisation_id == actor.organisation_id) | Proposal.id.in_(mine)
+        if actor.role == REVIEWER:
+            assigned = select(Review.proposal_id).where(Review.reviewer_id == actor.user_id)
+            cond = cond | (Proposal.id.in_(assigned) & (Proposal.status != "draft"))
+        q = q.where(cond)
+    else:
+        q = q.where((Proposal.status != "draft") | (Proposal.organisation_id == actor.organisation_id))
+    return list(db.scalars(q))
+
+
+def _coinvestigators(db: Session, emails: list[str], pi_org: int) -> list[User]:
+    users = []
+    for e in dict.fromkeys(x.strip().lower() for x in emails if x.strip()):
+        u = db.scalar(select(User).where(User.email == e))
+        if u is None or u.role not in (PI, rules.MEMBER):
+            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
+        if u.organisation_id == pi_org:
+            raise Invalid(f"{e} belongs to the proposing organisation; co-investigators come from other "
+                          "organisations", source="coinvestigators")
+        users.append(u)
+    return users
+
+
+def _set_content(db: Session, p: Proposal, call: Call, data: dict) -> None:
+    requested = {str(k): float(v) for k, v in (data.get("resources") or {}).items()}
+    months = int(data.get("proprietary_months", rules.DEFAULT_PROPRIETARY_MONTHS))
+    activities = data.get("activities")
+    rules.validate_proposal(offer_of(call), requested, activities, p.organisation.name if p.organisation else
+                            db.get(Organisation, p.organisation_id).name, call.cycle_start, call.cycle_end, months)
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise Invalid("a proposal needs a title", source="title")
+    p.title = title[:200]
+    p.abstract = (data.get("abstract") or "")[:20000]
+    p.payload = (data.get("payload") or "")[:20000]
+    p.activities = activities or None
+    p.proprietary_months = months
+    p.updated_at = utcnow()
+    p.requests = [ResourceRequest(key=k, amount=v) for k, v in requested.items()]
+    p.coinvestigators = [CoInvestigator(user_id=u.id)
+                         for u in _coinvestigators(db, data.get("coinvestigators") or [], p.organisation_id)]
+
+
+def _open(call: Call, now: dt.datetime) -> None:
+    if now > call.deadline:
+        raise Conflict(f"the call closed at {call.deadline:%Y-%m-%d %H:%M} UTC", source="deadline")
+
+
+def create_proposal(db: Session, actor: Actor, call_id: int, data: dict, now: dt.datetime) -> Proposal:
+    rules.require_role(actor.role, PI)
+    call = get_call(db, call_id)
+    _open(call, now)
+    p = Proposal(call_id=call.id, organisation_id=actor.organisation_id, pi_id=actor.user_id, status="draft")
+    p.organisation = db.get(Organisation, actor.organisation_id)
+    _set_content(db, p, call, data)
+    db.add(p)
+    db.flush()
+    audit(db, actor, "create", "proposal", p.id, call=call.id, title=p.title)
+    db.commit()
+    return p
+
+
+def update_proposal(db: Session, actor: Actor, proposal_id: int, data: dict, now: dt.datetime) -> Proposal:
+    p = get_proposal(db, actor, proposal_id)
+    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
+        raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
+    call = get_call(db, p.call_id)
+    _open(call, now)
+    _set_content(db, p, call, data)
+    audit(db, actor, "update", "proposal", p.id, title=p.title)
+    db.commit()
+    return p
+
+
+def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetime) -> Proposal:
+    p = get_proposal(db, actor, proposal_id)
+    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
+        raise Forbidden("only the principal investigator submits a draft proposal")
+    call = get_call(db, p.call_id)
+    _open(call, now)
+    if not p.requests:
+        raise Invalid("a proposal asks for at least one resource before it is submitted", source="resources")
+    rules.validate_proposal(offer_of(call), {r.key: r.amount for r in p.requests}, p.activities,
+                            p.organisation.name, call.cycle_start, call.cycle_end, p.proprietary_months)
+    p.status, p.submitted_at = "submitted", now
+    audit(db, actor, "submit", "proposal", p.id)
+    db.commit()
+    return p
+
+
+# ---- review -------------------------------------------------------------------------------------------------------
+
+
+def assign_reviewer(db: Session, actor: Actor, proposal_id: int, reviewer_id: int) -> Review:
+    rules.require_role(actor.role, ADMIN)
+    p = get_proposal(db, actor, proposal_id)
+    if p.status == "draft":
+        raise Invalid("drafts are not reviewed", source="proposal")
+    reviewer = db.get(User, reviewer_id)
+    if reviewer is None or reviewer.role != REVIEWER:
+        raise Invalid("no reviewer with this id", source="reviewer_id")
+    why = rules.conflict_of_interest(reviewer.organisation_id, access_of(db, p), reviewer.id)
+    if why:
+        raise Conflict(f"conflict of interest: {why}", source="reviewer_id")
+    review = Review(proposal_id=p.id, reviewer_id=reviewer.id)
+    db.add(review)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict("this reviewer is already assigned", source="reviewer_id") from None
+    audit(db, actor, "assign", "review", review.id, proposal=p.id, reviewer=reviewer.id)
+    db.commit()
+    return review
+
+
+def get_review(db: Session, actor: Actor, review_id: int) -> Review:
+    r = db.get(Review, review_id)
+    if r is None or not rules.can_view_review(actor, r.reviewer_id):
+        raise NotFound("no such review", source=f"review {review_id}")
+    return r
+
+
+def visible_reviews(db: Session, actor: Actor, proposal_id: int | None = None) -> list[Review]:
+    q = select(Review).order_by(Review.id)
+    if proposal_id is not None:
+        q = q.where(Review.proposal_id == proposal_id)
+    if actor.role != ADMIN:
+        q = q.where(Review.reviewer_id == actor.user_id)
+    return list(db.scalars(q))
+
+
+def submit_review(db: Session, actor: Actor, review_id: int, score: int, comment: str) -> Review:
+    r = get_review(db, actor, review_id)
+    if r.reviewer_id != actor.user_id:
+        raise Forbidden("only the assigned reviewer writes this review")
+    p = db.get(Proposal, r.proposal_id)
+    if p.status not in ("submitted",):
+        raise Conflict("the proposal is decided; reviews are closed", source="review")
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise Invalid("the score is an integer from 1 (poor) to 5 (excellent)", source="score")
+    r.score, r.comment, r.submitted_at = score, (comment or "")[:20000], utcnow()
+    audit(db, actor, "review", "review", r.id, proposal=r.proposal_id, score=score)
+    db.commit()
+    return r
+
+
+def ranking(db: Session, actor: Actor, call_id: int) -> list[rules.Ranked]:
+    rules.require_role(actor.role, ADMIN)
+    call = get_call(db, call_id)
+    props = db.scalars(select(Proposal).where(Proposal.call_id == call.id, Proposal.status != "draft")).all()
+    scores: dict[int, list[float]] = defaultdict(list)
+    for pid, s in db.execute(select(Review.proposal_id, Review.score)
+                             .where(Review.proposal_id.in_([p.id for p in props]), Review.score.is_not(None))):
+        scores[pid].append(float(s))
+    return rules.rank_proposals(scores, {p.id: p.title for p in props})
+
+
+# ---- allocation ---------------------------------------------------------------------------------------------------
+
+
+def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: float) -> Allocation:
+    """Allocate part of a call's resource to a submitted proposal, in one transaction that locks the resource's
+    row (SELECT ... FOR UPDATE on PostgreSQL) and raises its total with a guarded UPDATE, so concurrent
+    allocations queue and the total never passes the offer."""
+    rules.require_role(actor.role, ADMIN)
+    p = get_proposal(db, actor, proposal_id)
+    if p.status not in ("submitted", "accepted"):
+        raise Conflict("only submitted proposals receive allocations", source="proposal")
+    res = db.scalar(select(CallResource).where(CallResource.call_id == p.call_id, CallResource.key == key)
+                    .with_for_update())
+    if res is None:
+        raise Invalid(f"the call does not offer {key!r}", source="key")
+    requested = next((r.amount for r in p.requests if r.key == key), 0.0)
+    already = float(db.scalar(select(func.coalesce(func.sum(Allocation.amount), 0.0))
+                              .where(Allocation.proposal_id == p.id, Allocation.resource_id == res.id)))
+    rules.check_allocation(res.quantity, res.allocated, amount, requested - already)
+    done = db.execute(update(CallResource).where(CallResource.id == res.id,
+                                                 CallResource.allocated + amount <= CallResource.quantity + 1e-9)
+                      .values(allocated=CallResource.allocated + amount))
+    if done.rowcount != 1:
+        db.rollback()
+        raise Conflict("the resource was allocated meanwhile; not enough remains", source="amount")
+    alloc = Allocation(proposal_id=p.id, resource_id=res.id, amount=amount, created_by=actor.user_id)
+    db.add(alloc)
+    p.status = "accepted"
+    db.flush()
+    audit(db, actor, "allocate", "allocation", alloc.id, proposal=p.id, key=key, amount=amount)
+    db.commit()
+    return alloc
+
+
+def reject_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
+    rules.require_role(actor.role, ADMIN)
+    p = get_proposal(db, actor, proposal_id)
+    if p.status != "submitted":
+        raise Conflict("only a submitted proposal without allocations can be declined", source="proposal")
+    p.status = "rejected"
+    audit(db, actor, "reject", "proposal", p.id)
+    db.commit()
+    return p
+
+
+def allocations_of(db: Session, proposal_id: int) -> list[Allocation]:
+    return list(db.scalars(select(Allocation).where(Allocation.proposal_id == proposal_id).order_by(Allocation.id)))
+
+
+def accepted_requests(db: Session, call_id: int) -> dict[int, Proposal]:
+    return {p.id: p for p in db.scalars(select(Proposal).where(Proposal.call_id == call_id,
+                                                               Proposal.status == "accepted")
+                                        .order_by(Proposal.id))}
+
+
+# ---- data products ------------------------------------------------------------------------------------------------
+
+
+def add_data_product(db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path,
+                     max_bytes: int) -> DataProduct:
+    p = get_proposal(db, actor, proposal_id)
+    if not (rules.is_partner_of(actor, access_of(db, p)) or actor.role in rules.STAFF):
+        raise Forbidden("only the proposal's partners and the station staff add data products")
+    if p.status != "accepted":
+        raise Conflict("data products belong to accepted proposals", source="proposal")
+    name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
+    key = rules.new_token()
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    from ilrs.iotools.atomic import atomic_path
+
+    with atomic_path(upload_dir / key) as tmp:
+        tmp.write_bytes(content)
+    now = utcnow()
+    dp = DataProduct(proposal_id=p.id, filename=name, content_type=ctype, size=len(content),
+                     sha256=hashlib.sha256(content).hexdigest(), storage_key=key, uploaded_by=actor.user_id,
+                     created_at=now, public_after=rules.public_after(now, p.proprietary_months))
+    db.add(dp)
+    db.flush()
+    audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
+    db.commit()
+    return dp
+
+
+def data_products(db: Session, actor: Actor, proposal_id: int | None = None) -> list[DataProduct]:
+    """The data products the actor may download (checked one by one)."""
+    q = select(DataProduct).order_by(DataProduct.id)
+    if proposal_id is not None:
+        q = q.where(DataProduct.proposal_id == proposal_id)
+    now = utcnow()
+    out = []
+    cache: dict[int, ProposalAccess] = {}
+    for dp in db.scalars(q):
+        if dp.proposal_id not in cache:
+            cache[dp.proposal_id] = access_of(db, db.get(Proposal, dp.proposal_id))
+        if rules.can_download(actor, cache[dp.proposal_id], dp.public_after, now):
+            out.append(dp)
+    return out
+
+
+def get_data_product(db: Session, actor: Actor, product_id: int) -> DataProduct:
+    """Checked on every request: the proprietary period, the proposal's partners, the staff."""
+    dp = db.get(DataProduct, product_id)
+    if dp is None:
+        raise NotFound("no such data product", source=f"data {product_id}")
+    p = db.get(Proposal, dp.proposal_id)
+    if not rules.can_download(actor, access_of(db, p), dp.public_after, utcnow()):
+        raise NotFound("no such data product", source=f"data {product_id}")
+    audit(db, actor, "download", "data_product", dp.id)
+    db.commit()
+    return dp
+
+
+def audit_log(db: Session, actor: Actor, limit: int = 200, offset: int = 0) -> list[AuditEvent]:
+    rules.require_role(actor.role, ADMIN)
+    return list(db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, 1000))
+                           .offset(max(offset, 0))))
+
+
+def reviewers(db: Session) -> list[User]:
+    return list(db.scalars(select(User).where(User.role == REVIEWER).order_by(User.id)))
+
+
+def schedule(db: Session, actor: Actor, call: Call):
+    """The call's schedule as the actor may see it: staff see every accepted activity, partners their own."""
+    from ilrs.services.portal_station import schedule_for_call
+
+    sets = {}
+    for pid, p in accepted_requests(db, call.id).items():
+        if actor.role not in rules.STAFF and not rules.is_partner_of(actor, access_of(db, p)):
+            continue
+        rs = rules.parse_activities(p.activities, p.organisation.name)
+        if rs is not None:
+            sets[pid] = rs
+    return schedule_for_call(call.scenario, sets)

@@ -1,0 +1,128 @@
+"""The portal's FastAPI application: pages and the JSON API over one set of services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ilrs.portal import deps
+from ilrs.portal.db.migrate import upgrade
+from ilrs.portal.db.session import make_engine, session_factory
+from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
+from ilrs.portal.settings import PortalSettings
+from ilrs.services.portal_rules import PortalError
+
+STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429,
+          "unauthorised": 401}
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+     b"frame-ancestors 'none'; form-action 'self'"),
+]
+
+
+class BodyLimit:
+    """Refuse request bodies above a limit (413), whether or not they announce their length."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._refuse(send)
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return msg
+
+        try:
+            await self.app(scope, counted, self._headers(send))
+        except _TooLarge:
+            await self._refuse(send)
+
+    def _headers(self, send: Send) -> Send:
+        async def wrapped(msg):
+            if msg["type"] == "http.response.start":
+                msg["headers"] = list(msg.get("headers", [])) + SECURITY_HEADERS
+            await send(msg)
+
+        return wrapped
+
+    @staticmethod
+    async def _refuse(send: Send) -> None:
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json")] + SECURITY_HEADERS})
+        await send({"type": "http.response.body", "body": b'{"detail":"the request body is too large"}'})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None,
+               migrate: bool = True) -> FastAPI:
+    settings = settings or PortalSettings.from_environment()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    app = FastAPI(title="ILRS partner portal", version="1",
+                  description="Calls for proposals, review, allocation, schedules and data of the International "
+                              "Lunar Research Station. Sign in with POST /api/auth/token and send the token as "
+                              "'Authorization: Bearer <token>'.",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+    app.state.clock = clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    for module in (auth, organisations, calls, proposals, reviews, data, status):
+        app.include_router(module.api)
+        app.include_router(module.pages)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(PortalError)
+    async def portal_error(request: Request, exc: PortalError):
+        code = STATUS.get(exc.kind, 400)
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code)
+        return deps.templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": code,
+                                                                       "title": "Refused"}, status_code=code)
+
+    @app.exception_handler(deps.NotSignedIn)
+    async def not_signed_in(request: Request, exc: deps.NotSignedIn):
+        return RedirectResponse("/login?next=" + request.url.path, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()[:20]]
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        text = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
+        return HTMLResponse(deps.templates.get_template("error.html").render(
+            message=text, code=422, title="Refused", request=request), status_code=422)
+
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
+    return app

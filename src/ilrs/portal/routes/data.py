@@ -1,0 +1,74 @@
+"""Data products: upload (size and type limits), listing, and downloads checked on every request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse
+
+from ilrs.portal import deps
+from ilrs.portal.db import crud
+from ilrs.portal.deps import ApiUser, PageSession, SessionDep, SettingsDep
+from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.schemas import DataProductOut
+from ilrs.services.portal_rules import Invalid
+
+api = APIRouter(prefix="/api", tags=["data"])
+pages = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def read_limited(upload: UploadFile, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes: enough to know a file is too large without reading all of it."""
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(f"the file is larger than the limit of {limit:,} bytes", source="file")
+    return data
+
+
+def _upload(db, user, proposal_id: int, file: UploadFile, settings):
+    return crud.add_data_product(db, deps.actor(user), proposal_id, file.filename or "",
+                                 read_limited(file, settings.max_upload_bytes), settings.upload_dir,
+                                 settings.max_upload_bytes)
+
+
+def _file(dp, settings) -> FileResponse:
+    return FileResponse(settings.upload_dir / dp.storage_key, media_type=dp.content_type, filename=dp.filename,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+@api.get("/data", response_model=list[DataProductOut], summary="Data products you may download")
+def products(user: ApiUser, db: SessionDep) -> list[DataProductOut]:
+    return [DataProductOut.model_validate(d) for d in crud.data_products(db, deps.actor(user))]
+
+
+@api.post("/proposals/{proposal_id}/data", response_model=DataProductOut, status_code=201,
+          summary="Attach a data product to an accepted proposal")
+def upload(proposal_id: Id, file: Annotated[UploadFile, File()], user: ApiUser, db: SessionDep,
+           settings: SettingsDep) -> DataProductOut:
+    return DataProductOut.model_validate(_upload(db, user, proposal_id, file, settings))
+
+
+@api.get("/data/{product_id}", summary="Download (checked against the proprietary period on every request)",
+         response_class=FileResponse)
+def download(product_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep):
+    return _file(crud.get_data_product(db, deps.actor(user), product_id), settings)
+
+
+@pages.get("/data", response_class=HTMLResponse)
+def data_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
+    return render(request, "data.html", session, products=crud.data_products(db, deps.actor(session[0])),
+                  title="Data products")
+
+
+@pages.post("/proposals/{proposal_id}/data")
+def upload_post(request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep,
+                _: deps.CsrfChecked, file: Annotated[UploadFile, File()]):
+    _upload(db, session[0], proposal_id, file, settings)
+    return redirect(f"/proposals/{proposal_id}")
+
+
+@pages.get("/data/{product_id}")
+def download_page(product_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep):
+    return _file(crud.get_data_product(db, deps.actor(session[0]), product_id), settings)

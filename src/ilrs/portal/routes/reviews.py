@@ -1,0 +1,55 @@
+"""Reviews: a reviewer's assignments, scores and comments. Partners never read reviews."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse
+
+from ilrs.portal import deps
+from ilrs.portal.db import crud
+from ilrs.portal.db.models import Proposal
+from ilrs.portal.deps import ApiUser, PageSession, SessionDep
+from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.schemas import ReviewIn, ReviewOut
+
+api = APIRouter(prefix="/api/reviews", tags=["reviews"])
+pages = APIRouter(include_in_schema=False)
+ReviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@api.get("", response_model=list[ReviewOut], summary="Your reviews (administrators: all)")
+def reviews(user: ApiUser, db: SessionDep) -> list[ReviewOut]:
+    return [ReviewOut.model_validate(r) for r in crud.visible_reviews(db, deps.actor(user))]
+
+
+@api.get("/{review_id}", response_model=ReviewOut)
+def review(review_id: ReviewId, user: ApiUser, db: SessionDep) -> ReviewOut:
+    return ReviewOut.model_validate(crud.get_review(db, deps.actor(user), review_id))
+
+
+@api.put("/{review_id}", response_model=ReviewOut, summary="Score (1-5) and comment (the assigned reviewer)")
+def write(review_id: ReviewId, body: ReviewIn, user: ApiUser, db: SessionDep) -> ReviewOut:
+    return ReviewOut.model_validate(crud.submit_review(db, deps.actor(user), review_id, body.score, body.comment))
+
+
+@pages.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
+    rows = crud.visible_reviews(db, deps.actor(session[0]))
+    props = {r.proposal_id: db.get(Proposal, r.proposal_id) for r in rows}
+    return render(request, "reviews.html", session, reviews=rows, props=props, title="Reviews")
+
+
+@pages.get("/reviews/{review_id}", response_class=HTMLResponse)
+def review_page(request: Request, review_id: ReviewId, session: PageSession, db: SessionDep) -> HTMLResponse:
+    a = deps.actor(session[0])
+    r = crud.get_review(db, a, review_id)
+    return render(request, "review.html", session, r=r, p=crud.get_proposal(db, a, r.proposal_id), title="Review")
+
+
+@pages.post("/reviews/{review_id}")
+def review_post(request: Request, review_id: ReviewId, session: PageSession, db: SessionDep, _: deps.CsrfChecked,
+                score: Annotated[int, Form(ge=1, le=5)], comment: Annotated[str, Form(max_length=20000)] = ""):
+    crud.submit_review(db, deps.actor(session[0]), review_id, score, comment.replace("\x00", ""))
+    return redirect(f"/reviews/{review_id}")

@@ -1,0 +1,78 @@
+"""The portal's settings, derived from :mod:`ilrs.config`: database URL, secret key, upload folder, limits.
+
+No default secret outside development: the secret comes from ``ILRS_SECRET_KEY``; only with the SQLite default
+(a single-user development install) is a per-install secret generated and kept in a file beside the database.
+With a PostgreSQL URL and no secret the portal refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ilrs.config import get_settings
+from ilrs.errors import IlrsError
+from ilrs.services.portal_rules import MAX_UPLOAD_BYTES
+
+
+def portal_home() -> Path:
+    """Where the default SQLite database, the generated secret and uploads live."""
+    return get_settings().cache_dir / "portal"
+
+
+def default_database_url() -> str:
+    # ilrs.config carries ILRS_DATABASE_URL; its own fallback is a file in the working directory, which the
+    # portal replaces by one in the user's cache so that `ilrs serve` works from anywhere with no set-up.
+    if os.environ.get("ILRS_DATABASE_URL"):
+        return get_settings().database_url
+    return f"sqlite:///{portal_home() / 'portal.db'}"
+
+
+def _secret_for(url: str, home: Path) -> str:
+    key = os.environ.get("ILRS_SECRET_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise IlrsError("ILRS_SECRET_KEY is too short", source="ILRS_SECRET_KEY",
+                            hint="use at least 32 random characters, e.g. python -c 'import secrets; "
+                                 "print(secrets.token_urlsafe(48))'")
+        return key
+    if not url.startswith("sqlite"):
+        raise IlrsError("a database server needs ILRS_SECRET_KEY: the portal signs sessions with it",
+                        source="ILRS_SECRET_KEY", hint="set ILRS_SECRET_KEY to at least 32 random characters")
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    database_url: str
+    secret_key: str
+    upload_dir: Path
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Cookies marked Secure (HTTPS only); off for loopback development and tests.
+    secure_cookies: bool = False
+    session_hours: float = 12.0
+    api_token_hours: float = 24.0 * 30
+    scenario: str = "ilrs-basic-2035"
+    title: str = "ILRS partner portal"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, database_url: str | None = None, **changes) -> PortalSettings:
+        url = database_url or default_database_url()
+        home = portal_home()
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        upload = Path(os.environ.get("ILRS_PORTAL_UPLOADS", "") or home / "uploads")
+        secure = os.environ.get("ILRS_SECURE_COOKIES", "") not in ("", "0")
+        kw = {"database_url": url, "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
+              "upload_dir": upload, "secure_cookies": secure}
+        kw.update(changes)
+        return cls(**kw)

@@ -1,0 +1,388 @@
+"""The partner portal's rules, free of any web or database code: who may see and do what, what a proposal may
+ask of a call, conflicts of interest, ranking, allocation limits and proprietary periods.
+
+The portal's database layer applies these inside its transactions; the pages and the JSON API both go through it,
+so one rule serves both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ilrs.errors import IlrsError
+from ilrs.operations.requests import RequestSet, expand, parse_requests
+
+# ---- errors (the portal maps each kind to an HTTP status) --------------------------------------------------------
+
+
+class PortalError(IlrsError):
+    """A request the portal refuses; ``kind`` tells which (invalid, forbidden, not_found, conflict, rate_limited)."""
+
+    kind = "invalid"
+
+
+class Invalid(PortalError):
+    kind = "invalid"
+
+
+class Forbidden(PortalError):
+    kind = "forbidden"
+
+
+class NotFound(PortalError):
+    kind = "not_found"
+
+
+class Conflict(PortalError):
+    kind = "conflict"
+
+
+class RateLimited(PortalError):
+    kind = "rate_limited"
+
+
+# ---- roles -------------------------------------------------------------------------------------------------------
+
+MEMBER, PI, REVIEWER, OPERATOR, ADMIN = "member", "pi", "reviewer", "operator", "admin"
+ROLES: dict[str, str] = {
+    MEMBER: "partner member",
+    PI: "principal investigator",
+    REVIEWER: "reviewer",
+    OPERATOR: "operator",
+    ADMIN: "administrator",
+}
+#: Station staff see every organisation's submitted work; partners (members, PIs) and reviewers see only theirs.
+STAFF = frozenset({OPERATOR, ADMIN})
+
+
+def require_role(role: str, *allowed: str) -> None:
+    if role not in allowed:
+        raise Forbidden(f"this needs the role {' or '.join(ROLES[a] for a in allowed)}")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a user's id, role and organisation."""
+
+    user_id: int
+    role: str
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class ProposalAccess:
+    """What the visibility rules need to know of one proposal."""
+
+    organisation_id: int
+    status: str
+    coi_user_ids: frozenset[int]
+    coi_organisation_ids: frozenset[int]
+    reviewer_ids: frozenset[int]
+
+
+def is_partner_of(actor: Actor, p: ProposalAccess) -> bool:
+    """The proposing organisation's people and the proposal's co-investigators."""
+    return actor.organisation_id == p.organisation_id or actor.user_id in p.coi_user_ids
+
+
+def can_view_proposal(actor: Actor, p: ProposalAccess) -> bool:
+    """Drafts: only the proposing organisation and co-investigators; submitted work also the staff and the
+    proposal's assigned reviewers."""
+    if is_partner_of(actor, p):
+        return True
+    if p.status == "draft":
+        return False
+    return actor.role in STAFF or (actor.role == REVIEWER and actor.user_id in p.reviewer_ids)
+
+
+def can_edit_proposal(actor: Actor, p: ProposalAccess, pi_id: int) -> bool:
+    return p.status == "draft" and actor.role == PI and actor.user_id == pi_id
+
+
+def can_view_review(actor: Actor, reviewer_id: int) -> bool:
+    """A review is read by the reviewer who writes it and the administrators, never by a partner."""
+    return actor.role == ADMIN or actor.user_id == reviewer_id
+
+
+# ---- conflicts of interest ----------------------------------------------------------------------------------------
+
+
+def conflict_of_interest(reviewer_org: int, p: ProposalAccess, reviewer_id: int) -> str | None:
+    """Why a reviewer may not review a proposal, or None: never the proposing organisation, never a
+    co-investigator's organisation, never a co-investigator."""
+    if reviewer_org == p.organisation_id:
+        return "the reviewer belongs to the proposing organisation"
+    if reviewer_org in p.coi_organisation_ids:
+        return "the reviewer belongs to a co-investigator's organisation"
+    if reviewer_id in p.coi_user_ids:
+        return "the reviewer is a co-investigator"
+    return None
+
+
+# ---- what a call offers and what a proposal asks ------------------------------------------------------------------
+
+#: Activity resources of the planner's format and the call resource that pays for their time.
+ACTIVITY_RESOURCE_HOURS = {"rover": "rover_hours", "arm": "arm_hours", "drill": "drill_hours",
+                           "hga": "antenna_hours"}
+RESOURCE_KEY = re.compile(r"^[a-z_]+(:[A-Za-z0-9' ._-]+)?$")
+PROPRIETARY_MONTHS = (0, 3, 6, 12)
+DEFAULT_PROPRIETARY_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    """One resource on offer in a call."""
+
+    key: str
+    label: str
+    unit: str
+    quantity: float
+
+
+def activity_usage(rs: RequestSet) -> dict[str, float]:
+    """What a set of activity requests consumes, in the call's resource keys: exclusive-resource hours,
+    energy [kWh] and data [Gbit], summed over every occurrence."""
+    use: dict[str, float] = {}
+    t0 = min((r.earliest for r in rs.requests), default=dt.datetime(2000, 1, 1))
+    for b in expand(rs, t0):
+        hours = b.duration_s / 3600.0
+        for res in b.resources:
+            key = ACTIVITY_RESOURCE_HOURS.get(res, f"{res}_hours")
+            use[key] = use.get(key, 0.0) + hours
+        if b.power_w:
+            use["energy_kwh"] = use.get("energy_kwh", 0.0) + b.power_w * hours / 1e3
+        if b.data_bits:
+            use["data_gbit"] = use.get("data_gbit", 0.0) + b.data_bits / 1e9
+    return use
+
+
+def parse_activities(activities: list | None, partner: str) -> RequestSet | None:
+    """Activity requests in the planner's format (a list of request objects), checked by the planner's own parser;
+    every request must name the proposing organisation as its partner."""
+    if not activities:
+        return None
+    if not isinstance(activities, list):
+        raise Invalid("activity requests must be a JSON list of request objects", source="activities")
+    try:
+        rs = parse_requests({"requests": activities}, source="activities")
+    except IlrsError as exc:
+        raise Invalid(str(exc)) from None
+    wrong = [r.id for r in rs.requests if r.partner != partner]
+    if wrong:
+        raise Invalid(f"requests {', '.join(wrong)} name another partner", source="activities",
+                      hint=f"set partner = {partner!r} (your organisation)")
+    return rs
+
+
+def validate_proposal(offer: Mapping[str, OfferLine], requested: Mapping[str, float], activities: list | None,
+                      partner: str, cycle_start: dt.datetime, cycle_end: dt.datetime,
+                      proprietary_months: int) -> RequestSet | None:
+    """Check a proposal against what its call offers; raises :class:`Invalid` naming the field and the fix."""
+    if proprietary_months not in PROPRIETARY_MONTHS:
+        raise Invalid(f"proprietary period {proprietary_months} months is not offered", source="proprietary_months",
+                      hint="choose 0, 3, 6 or 12")
+    for key, amount in requested.items():
+        if key not in offer:
+            raise Invalid(f"the call does not offer {key!r}", source="resources",
+                          hint="request only: " + ", ".join(sorted(offer)))
+        if not amount > 0:
+            raise Invalid(f"{key}: the amount must be positive", source="resources")
+        if amount > offer[key].quantity:
+            raise Invalid(f"{key}: {amount:g} {offer[key].unit} asked, the call offers {offer[key].quantity:g}",
+                          source="resources", hint="ask for at most what is on offer")
+    rs = parse_activities(activities, partner)
+    if rs is None:
+        return None
+    for r in rs.requests:
+        if r.earliest < cycle_start or r.deadline > cycle_end:
+            raise Invalid(f"request {r.id!r}: {r.earliest:%Y-%m-%d %H:%M} .. {r.deadline:%Y-%m-%d %H:%M} lies outside "
+                          f"the call's cycle {cycle_start:%Y-%m-%d} .. {cycle_end:%Y-%m-%d}", source="activities")
+        if r.deadline <= r.earliest:
+            raise Invalid(f"request {r.id!r}: the deadline is not after the earliest start", source="activities")
+    for key, used in activity_usage(rs).items():
+        if used > requested.get(key, 0.0) + 1e-9:
+            raise Invalid(f"the activities use {used:.3g} of {key} but the proposal requests "
+                          f"{requested.get(key, 0.0):g}", source="resources",
+                          hint=f"request at least {used:.3g} {key}")
+    return rs
+
+
+# ---- review: ranking and oversubscription -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranked:
+    proposal_id: int
+    title: str
+    mean_score: float | None
+    reviews: int
+    rank: int
+
+
+def rank_proposals(scores: Mapping[int, Sequence[float]], titles: Mapping[int, str]) -> list[Ranked]:
+    """Proposals by mean review score (5 = best), unreviewed last; ties by proposal id (first submitted first)."""
+    def key(pid: int):
+        s = scores.get(pid) or []
+        return (0 if s else 1, -(sum(s) / len(s)) if s else 0.0, pid)
+
+    out = []
+    for rank, pid in enumerate(sorted(titles, key=key), start=1):
+        s = scores.get(pid) or []
+        out.append(Ranked(pid, titles[pid], sum(s) / len(s) if s else None, len(s), rank))
+    return out
+
+
+@dataclass(frozen=True)
+class Oversubscription:
+    key: str
+    unit: str
+    offered: float
+    requested: float
+    allocated: float
+
+    @property
+    def factor(self) -> float:
+        """Requested / offered (above 1: oversubscribed)."""
+        return self.requested / self.offered if self.offered > 0 else float("inf")
+
+
+def oversubscription(offer: Iterable[OfferLine], requested: Mapping[str, float],
+                     allocated: Mapping[str, float]) -> list[Oversubscription]:
+    return [Oversubscription(o.key, o.unit, o.quantity, requested.get(o.key, 0.0), allocated.get(o.key, 0.0))
+            for o in offer]
+
+
+def check_allocation(offered: float, allocated: float, amount: float, requested: float) -> None:
+    """An allocation is positive, no more than the proposal asked, and never takes the total above the offer."""
+    if not amount > 0:
+        raise Invalid("the amount must be positive", source="amount")
+    if amount > requested + 1e-9:
+        raise Invalid(f"{amount:g} is more than the proposal requested ({requested:g})", source="amount")
+    if allocated + amount > offered + 1e-9:
+        raise Conflict(f"only {offered - allocated:g} remains on offer ({allocated:g} of {offered:g} allocated)",
+                       source="amount")
+
+
+# ---- data products ------------------------------------------------------------------------------------------------
+
+#: Types a data product may have (by its declared type and its name's suffix); anything else is refused.
+ALLOWED_TYPES = {
+    ".csv": "text/csv", ".txt": "text/plain", ".json": "application/json", ".nc": "application/x-netcdf",
+    ".fits": "application/fits", ".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf",
+    ".zip": "application/zip", ".parquet": "application/vnd.apache.parquet",
+}
+MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF", ".zip": b"PK\x03\x04", ".nc": b"\x89HDF",
+         ".jpg": b"\xff\xd8\xff", ".parquet": b"PAR1"}
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def check_upload(filename: str, head: bytes, size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[str, str]:
+    """A safe stored name and the content type for an upload, or :class:`Invalid` (wrong type, too large)."""
+    name = SAFE_NAME.sub("_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip("._") or "data"
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in ALLOWED_TYPES:
+        raise Invalid(f"files of type {suffix or '(none)'!r} are not accepted", source="file",
+                      hint="accepted: " + ", ".join(sorted(ALLOWED_TYPES)))
+    if size > max_bytes:
+        raise Invalid(f"the file is {size:,} bytes, the limit is {max_bytes:,}", source="file")
+    if size == 0:
+        raise Invalid("the file is empty", source="file")
+    magic = MAGIC.get(suffix)
+    if magic and not head.startswith(magic):
+        raise Invalid(f"the file's content is not {suffix[1:].upper()}", source="file")
+    if suffix in (".csv", ".txt", ".json"):
+        try:
+            head[:4096].decode("utf-8")
+        except UnicodeDecodeError:
+            # a multi-byte character cut at the 4 KiB boundary is fine; anything earlier is binary
+            try:
+                head[:4092].decode("utf-8")
+            except UnicodeDecodeError:
+                raise Invalid("a text file must be UTF-8", source="file") from None
+    return name[:120], ALLOWED_TYPES[suffix]
+
+
+def add_months(t: dt.datetime, months: int) -> dt.datetime:
+    y, m = divmod(t.month - 1 + months, 12)
+    year, month = t.year + y, m + 1
+    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
+            31, 30, 31][month - 1]
+    return t.replace(year=year, month=month, day=min(t.day, days))
+
+
+def public_after(created: dt.datetime, months: int) -> dt.datetime:
+    """When a data product leaves its proprietary period."""
+    return add_months(created, months)
+
+
+def can_download(actor: Actor | None, p: ProposalAccess, public_at: dt.datetime, now: dt.datetime) -> bool:
+    """Public data: anyone signed in. Proprietary data: the proposing organisation, its co-investigators and staff."""
+    if actor is None:
+        return False
+    if now >= public_at:
+        return True
+    return is_partner_of(actor, p) or actor.role in STAFF
+
+
+# ---- secrets ------------------------------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Tokens (sessions, API, invitations) are stored as SHA-256 digests: a leaked table grants nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+MIN_PASSWORD = 10
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password must have at least {MIN_PASSWORD} characters", source="password")
+    if len(password) > 1024:
+        raise Invalid("the password is too long (1024 characters at most)", source="password")
+
+
+#: Login attempts: at most this many failures per address (or per e-mail) in the window, then refused.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # RFC 9106 low-memory profile (argon2id, t=3, m=64 MiB, p=4)
+
+
+def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+#: A hash to verify against when the e-mail is unknown, so both cases take the same time.
+def dummy_hash() -> str:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = _hasher().hash(secrets.token_hex(16))
+    return _DUMMY
+
+
+_DUMMY: str | None = None

@@ -1,0 +1,161 @@
+"""What the portal needs from the station: the resources a call can offer (from the scenario's roadmap and a short
+run of the twin over the call's cycle), the station status charts, and the schedule of accepted activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ilrs.operations.requests import ActivityRequest, RequestSet
+from ilrs.services.portal_rules import OfferLine
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How much of the station a call opens to partners. These are programme decisions, not physics: the shares
+    are the portal's defaults and any call may set its own."""
+
+    #: Share of each mission's trans-lunar injected mass offered to partner payloads [-].
+    payload_mass_share: float = 0.02
+    #: Mean packed density of partner payloads, to offer volume beside mass [kg/L].
+    payload_density_kg_per_l: float = 0.5
+    #: Share of the energy the twin curtails (surplus) offered to partner activities [-].
+    energy_share: float = 0.5
+    #: Share of the downlink capacity (direct-to-Earth + relay) offered to partner data [-].
+    data_share: float = 0.1
+    #: Share of the cycle's hours offered on each robot (rover, arm, drill) [-].
+    robot_share: float = 0.25
+    #: Share of the direct-to-Earth contact hours offered as antenna time [-].
+    antenna_share: float = 0.2
+
+
+def _short_scenario(name: str, start: dt.datetime, end: dt.datetime, step: str):
+    from ilrs.services.scenarios import validated_scenario
+
+    return validated_scenario(name).model_copy(update={"start": start, "end": end, "step": step})
+
+
+@functools.lru_cache(maxsize=8)
+def short_twin(name: str, start: dt.datetime, end: dt.datetime, step: str = "1h"):
+    """The twin over a short window (a call's cycle, the status page's month), kept in memory; the costly site
+    products under it are cached on disk by the services that make them."""
+    from ilrs.services.twin import run_twin
+
+    return run_twin(_short_scenario(name, start, end, step))
+
+
+def offer_from_scenario(name: str, cycle_start: dt.datetime, cycle_end: dt.datetime,
+                        policy: CallPolicy = CallPolicy()) -> list[OfferLine]:
+    """The resources on offer in a cycle: payload mass and volume on the scenario's missions that launch after the
+    cycle starts, and energy, data volume, robot and antenna time from the twin over the cycle."""
+    from ilrs.services.scenarios import roadmap_of, validated_scenario
+
+    lines: list[OfferLine] = []
+    missions, _ = roadmap_of(validated_scenario(name))
+    for m in missions:
+        if m.launch >= cycle_start.date():
+            mass = round(m.mass_kg * policy.payload_mass_share, 1)
+            lines.append(OfferLine(f"payload_mass_kg:{m.name}", f"payload mass on {m.name}", "kg", mass))
+            lines.append(OfferLine(f"payload_volume_l:{m.name}", f"payload volume on {m.name}", "L",
+                                   round(mass / policy.payload_density_kg_per_l, 1)))
+    run = short_twin(name, cycle_start, cycle_end, "1h")
+    h = run.series.step_s / 3600.0
+    hours = run.series.et.size * h
+    lines.append(OfferLine("energy_kwh", "energy for partner activities", "kWh",
+                           round(run.kpis.curtailed_kwh * policy.energy_share, 1)))
+    capacity_gbit = float(run.series.downlink_bps.sum() * run.series.step_s / 1e9)
+    lines.append(OfferLine("data_gbit", "downlinked data volume", "Gbit", round(capacity_gbit * policy.data_share, 1)))
+    for key, label in (("rover_hours", "rover time"), ("arm_hours", "robotic arm time"),
+                       ("drill_hours", "drill time")):
+        lines.append(OfferLine(key, label, "h", round(hours * policy.robot_share, 1)))
+    dte_hours = float((run.series.dte_bps > 0).sum() * h)
+    lines.append(OfferLine("antenna_hours", "high-gain antenna time", "h", round(dte_hours * policy.antenna_share, 1)))
+    return lines
+
+
+# ---- station status -----------------------------------------------------------------------------------------------
+
+
+def _windows(mask: np.ndarray, utc: np.ndarray, step_s: float) -> list[tuple[str, str]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    end_of = lambda b: utc[b] if b < utc.size else utc[-1] + np.timedelta64(int(step_s), "s")  # noqa: E731
+    return [(str(utc[a]), str(end_of(b))) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+
+
+def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:
+    """The twin's power, state of charge and communication windows over ``days`` from ``start``: the series and
+    figures of the public status page (Plotly figure dictionaries, drawn by plotly.js in the browser)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    run = short_twin(name, start, start + dt.timedelta(days=days), "1h")
+    s, r = run.series, run.result
+    t = [str(x) for x in s.utc]
+    served = r.served_w.sum(axis=0)
+    cap = s.battery_capacity_wh
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soc = np.where(cap > 0, r.stored_wh[1:] / cap, np.nan)
+    power = go.Figure()
+    power.add_scatter(x=t, y=(s.generation_w / 1e3).round(3).tolist(), name="generation [kW]")
+    power.add_scatter(x=t, y=(served / 1e3).round(3).tolist(), name="load served [kW]")
+    power.add_scatter(x=t, y=(s.load_w.sum(axis=0) / 1e3).round(3).tolist(), name="load demanded [kW]",
+                      line={"dash": "dot"})
+    power.update_layout(title="Power", yaxis_title="kW", height=320, margin={"t": 40, "b": 30})
+    charge = go.Figure(go.Scatter(x=t, y=np.round(soc * 100, 2).tolist(), name="state of charge [%]"))
+    charge.update_layout(title="Battery state of charge", yaxis_title="%", yaxis_range=[0, 100], height=280,
+                         margin={"t": 40, "b": 30})
+    links = make_subplots(rows=1, cols=1)
+    links.add_scatter(x=t, y=(s.dte_bps / 1e6).round(3).tolist(), name="direct-to-Earth [Mbit/s]", fill="tozeroy")
+    links.add_scatter(x=t, y=(s.relay_bps / 1e6).round(3).tolist(), name="relay [Mbit/s]", fill="tozeroy")
+    links.update_layout(title="Communication windows", yaxis_title="Mbit/s", height=280, margin={"t": 40, "b": 30})
+    return {
+        "scenario": name, "start": t[0], "end": t[-1], "step_s": s.step_s,
+        "kpis": {k: float(v) for k, v in run.kpis.as_dict().items()},
+        "dte_windows": _windows(s.dte_bps > 0, s.utc, s.step_s),
+        "relay_windows": _windows(s.relay_bps > 0, s.utc, s.step_s),
+        "figures": {"power": power.to_plotly_json(), "charge": charge.to_plotly_json(),
+                    "links": links.to_plotly_json()},
+    }
+
+
+# ---- schedule -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledActivity:
+    """One accepted activity on the schedule; ``planned`` is False while it stands as requested."""
+
+    proposal_id: int
+    request_id: str
+    partner: str
+    payload: str
+    start: dt.datetime
+    end: dt.datetime
+    duration: str
+    repeat_every: str | None
+    repeat_count: int
+    resources: tuple[str, ...]
+    planned: bool
+
+
+def schedule_for_call(scenario: str, accepted: dict[int, RequestSet]) -> list[ScheduledActivity]:
+    """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests).
+
+    This is where the operations planner plugs in: it will plan the union of the request sets against the
+    scenario's twin and return placed occurrences. Until it is available, every accepted activity is listed as
+    requested (its window, unplanned), so the page and the API already carry the final shape.
+    """
+    rows: list[ScheduledActivity] = []
+    for pid, rs in accepted.items():
+        for r in rs.requests:
+            rows.append(_unplanned(pid, r))
+    rows.sort(key=lambda a: (a.start, a.proposal_id, a.request_id))
+    return rows
+
+
+def _unplanned(pid: int, r: ActivityRequest) -> ScheduledActivity:
+    return ScheduledActivity(pid, r.id, r.partner, r.payload, r.earliest, r.deadline, r.duration, r.repeat_every,
+                             r.repeat_count, tuple(r.resources), planned=False)
