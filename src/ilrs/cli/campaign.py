@@ -21,21 +21,30 @@ def campaign(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario 
     from ilrs.campaign.montecarlo import simulate
     from ilrs.campaign.roadmap import check_roadmap
     from ilrs.errors import IlrsError
-    from ilrs.services.campaign import scenario_roadmap
+    from ilrs.services.campaign import buildup_json, buildup_of, scenario_roadmap
     from ilrs.services.scenarios import validated_scenario
 
     try:
         by_date = date.fromisoformat(by)
     except ValueError as exc:
         raise IlrsError(f"--by {by!r} is not a date", source="--by", hint="use YYYY-MM-DD") from exc
-    missions, vehicles = scenario_roadmap(validated_scenario(scenario))
+    sc = validated_scenario(scenario)
+    missions, vehicles = scenario_roadmap(sc)
     notes = check_roadmap(missions, vehicles)
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
         result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
         update(1.0)
+    items, rows = buildup_of(missions, result, sc, by=by_date)
     if as_json:
-        print_json({"runs": runs, "seed": seed, "by": by, "notes": notes, "summary": result.summary(by_date)})
+        print_json({"runs": runs, "seed": seed, "by": by, "notes": notes, "summary": result.summary(by_date),
+                    "buildup": buildup_json(items, rows)})
         return
     for n in notes:
         console.print(f"[yellow]note:[/] {n}")
     console.print(result.table(by_date), highlight=False)
+    console.print("\nBuild-up (P working on the date; * = not yet arrived by plan):", highlight=False)
+    for r in rows:
+        def fmt(entries):
+            return ", ".join(f"{e['name']}{'' if e['planned'] else '*'} {e['p_working']:.2f}" for e in entries) or "-"
+        console.print(f"{r.date}  orbit: {fmt(r.in_orbit)}\n            surface: {fmt(r.on_surface)}",
+                      highlight=False)

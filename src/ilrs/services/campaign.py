@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
+from ilrs.campaign.buildup import BuildupItem, BuildupRow, buildup_items, buildup_timeline, yearly_dates
 from ilrs.campaign.montecarlo import CampaignResult, simulate
 from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap
 from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
-from ilrs.transport.transfer import launch_windows
+from ilrs.transport.staging import Architecture, compare
+from ilrs.transport.transfer import Transfer, direct_transfer, launch_windows
 from ilrs.transport.vehicles import vehicle_by_key
 
 
@@ -41,6 +44,40 @@ class CampaignOverview:
     nrho: HaloOrbit
     nrho_south_pole_visibility: float
     architectures: list[LandingBudget]
+    chains: tuple[Architecture, Architecture]  # surface-direct, gateway-staged, leg by leg (best window's transfer)
+    buildup_items: list[BuildupItem]
+    buildup: list[BuildupRow]  # on 1 January of each year and on ``by``
+
+
+def buildup_of(missions, mc: CampaignResult, scenario=None, first: date = date(2024, 1, 1),
+               by: date = date(2035, 12, 31)) -> tuple[list[BuildupItem], list[BuildupRow]]:
+    """What is in orbit and on the surface each 1 January from ``first`` to ``by`` (and on ``by``), with the
+    scenario's elements listed under the mission that lands them."""
+    elements = [(e.name, e.kind, e.mission) for e in scenario.elements] if scenario is not None else []
+    items = buildup_items(missions, elements)
+    return items, buildup_timeline(items, mc, yearly_dates(first, by))
+
+
+def buildup_json(items: list[BuildupItem], rows: list[BuildupRow]) -> dict:
+    """The build-up as JSON-ready dicts: the items (planned arrivals) and one row per date."""
+    return {"items": [{"name": i.name, "mission": i.mission, "location": i.location,
+                       "planned_arrival": i.arrival.isoformat(), "capabilities": list(i.capabilities),
+                       "contents": list(i.contents)} for i in items],
+            "timeline": [{"date": r.date.isoformat(), "in_orbit": r.in_orbit, "on_surface": r.on_surface,
+                          "capabilities": r.capabilities} for r in rows]}
+
+
+def architecture_chains(transfer: Transfer | None = None, nrho: HaloOrbit | None = None,
+                        depart: str = "2030-06-20T09:00", tof_days: float = 4.75) -> list[dict]:
+    """Surface-direct vs Gateway-staged, leg by leg, with the CZ-10 landed mass of each (JSON-ready)."""
+    if transfer is None:
+        transfer = direct_transfer(float(to_et(depart)[0]), tof_days * 86400.0)
+    tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
+    out = []
+    for a in compare(transfer, nrho or nrho_9_2()):
+        b = landed_mass(tli, a.name)
+        out.append({**a.as_dict(), "cz10_landed_kg": b.landed_kg, "cz10_payload_kg": b.payload_kg})
+    return out
 
 
 def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, workers: int = 0,
@@ -58,7 +95,9 @@ def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, worke
     tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
     arch = [landed_mass(tli, a) for a in ("surface-direct", "gateway-staged")]
     nrho = nrho_9_2()
-    return CampaignOverview(missions, notes, mc, windows, window_start, nrho, south_pole_visibility(nrho), arch)
+    items, rows = buildup_of(missions, mc, scenario)
+    return CampaignOverview(missions, notes, mc, windows, window_start, nrho, south_pole_visibility(nrho), arch,
+                            compare(windows["best"], nrho), items, rows)
 
 
 def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "2040-01-01"):
