@@ -1,0 +1,270 @@
+"""CP-SAT planning: the exact model on rolling windows, seeded with the current plan (large-neighbourhood search).
+
+For each window of the horizon in turn, the blocks that start in it are taken out of the plan and the window is
+solved exactly with everything else fixed: every candidate start of a block is an optional interval
+(``NewOptionalFixedSizeIntervalVar``, presence = "block starts here"), exclusive resources are ``NoOverlap``,
+power is a ``Cumulative`` against the residual capacity (a fixed blocker interval per run of constant residual),
+energy and data cycles, precedence and fairness are linear constraints, and the objective is the
+priority-weighted value. The current placements are the solver's hint and a feasible solution, so no window ever
+ends worse than it started: the plan is never worse than its seed (the greedy baseline).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ilrs.operations.greedy import FAIR_SCALE, alloc_slots, fair_numerators, first_fit
+from ilrs.operations.problem import PlanState
+
+#: Candidate starts per block per window (evenly thinned, always keeping the hint's start).
+MAX_CANDIDATES = 24
+#: repair_hint=True crashes OR-Tools 9.15 ("Check failed: heuristics.fixed_search") on some windows
+REPAIR_HINT = False
+#: Integer scales: energy in mWh, data in kbit.
+E_SCALE = 1000.0
+D_SCALE = 1e-3
+
+
+@dataclass
+class WindowStat:
+    start: int
+    stop: int
+    blocks: int
+    before: float
+    after: float
+    bound: float
+    status: str
+    seconds: float
+
+
+@dataclass
+class SolveStats:
+    windows: list[WindowStat]
+    value: float
+    bound: float  #: sum over windows of the solver's bound on the window's value plus the value fixed outside it
+    seconds: float
+
+
+def _thin(starts: np.ndarray, keep: int | None, k: int) -> np.ndarray:
+    if starts.size > k:
+        idx = np.unique(np.linspace(0, starts.size - 1, k).round().astype(np.int64))
+        starts = starts[idx]
+    if keep is not None and keep >= 0 and keep not in starts:
+        starts = np.sort(np.concatenate([starts, [keep]]))
+    return starts
+
+
+def _candidates(state: PlanState, b: int, lo: int, hi: int, hint: int | None, in_window: set[int]) -> np.ndarray:
+    """Starts of ``b`` in [lo, hi] that fit the residual power and resources on their own (the window's other
+    blocks are the model's business), precedence against fixed blocks included."""
+    pr = state.prob
+    lo_p = 0
+    for j in pr.preds[b]:
+        if state.start[j] >= 0:
+            lo_p = max(lo_p, int(state.start[j] + pr.dur[j]))
+        elif j not in in_window:
+            return np.empty(0, dtype=np.int64)
+    hi_s = state.succ_bound(b) - int(pr.dur[b])
+    st = pr.starts(b, max(lo, lo_p), min(hi, hi_s))
+    if st.size == 0:
+        return st
+    d = int(pr.dur[b])
+    ok = np.ones(st.size, dtype=bool)
+    a = int(st[0])
+    z = int(st[-1]) + d
+    if pr.power[b] > 0:
+        bad = np.concatenate([[0], np.cumsum(state.power_left[a:z] < pr.power[b])])
+        ok &= (bad[st - a + d] - bad[st - a]) == 0
+    for r in pr.res_of[b]:
+        bad = np.concatenate([[0], np.cumsum(state.res_busy[r, a:z])])
+        ok &= (bad[st - a + d] - bad[st - a]) == 0
+    return _thin(st[ok], hint, MAX_CANDIDATES)
+
+
+def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers: int = 2,
+                 free: np.ndarray | None = None) -> WindowStat:
+    """Re-plan the blocks that start in [lo, hi) exactly, everything else fixed; ``state`` is updated."""
+    t_start = time.perf_counter()
+    pr = state.prob
+    lim = pr.limits
+    h = state.h
+    if free is None:
+        free = np.flatnonzero((state.start >= lo) & (state.start < hi))
+    hint = {int(b): int(state.start[b]) for b in free}
+    before = float(pr.value[list(hint)].sum()) if hint else 0.0
+    for b in hint:
+        state.remove(b)
+    # eligible: unplaced blocks whose window meets [lo, hi)
+    elig = np.flatnonzero((state.start < 0) & (pr.last >= pr.first) & (pr.first < hi) & (pr.last >= lo))
+    in_window = {int(b) for b in elig}
+    cands: dict[int, np.ndarray] = {}
+    for b in elig:
+        c = _candidates(state, int(b), lo, hi - 1, hint.get(int(b)), in_window)
+        if c.size:
+            cands[int(b)] = c
+    if not cands:
+        return WindowStat(lo, hi, 0, before, before, before, "empty", time.perf_counter() - t_start)
+
+    m = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    pres: dict[int, cp_model.LinearExpr] = {}
+    horizon_end = lo
+    for b, cs in cands.items():
+        d = int(pr.dur[b])
+        lits = []
+        for s in cs:
+            v = m.NewBoolVar(f"x{b}_{s}")
+            x[b, int(s)] = v
+            lits.append(v)
+            horizon_end = max(horizon_end, int(s) + d)
+        m.AddAtMostOne(lits)
+        pres[b] = sum(lits)
+    # exclusive resources
+    for r in range(len(pr.resources)):
+        ivs = [m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"r{r}_{b}_{s}")
+               for (b, s) in x if r in pr.res_of[b]]
+        if len(ivs) > 1:
+            m.AddNoOverlap(ivs)
+    # power: Cumulative against the residual, as blockers where the residual is below the window's maximum
+    pw = [(b, s) for (b, s) in x if pr.power[b] > 0]
+    if pw:
+        res = state.power_left[lo:horizon_end]
+        cap = int(res.max())
+        ivs = [m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"p{b}_{s}") for (b, s) in pw]
+        dem = [int(pr.power[b]) for (b, s) in pw]
+        change = np.flatnonzero(np.diff(res)) + 1
+        edges = np.concatenate([[0], change, [res.size]])
+        for a, z in zip(edges[:-1], edges[1:], strict=True):
+            gap = cap - int(res[a])
+            if gap > 0:
+                ivs.append(m.NewFixedSizeIntervalVar(lo + int(a), int(z - a), f"blk{a}"))
+                dem.append(gap)
+        m.AddCumulative(ivs, dem, max(cap, 0))
+    # energy cycles
+    terms: dict[int, list] = {}
+    for (b, s), v in x.items():
+        if pr.power[b] <= 0:
+            continue
+        ks, dd, ee = state.energy_terms(b, s)
+        for k, dk, ek in zip(ks, dd, ee, strict=True):
+            terms.setdefault(int(k), []).append((v, dk, ek))
+    for k, lst in terms.items():
+        d_left = lim.deficit_budget_wh[k] - state.deficit[k]
+        r_left = lim.recharge_wh[k] - state.deficit[k]
+        p_left = lim.payback_wh[k] - state.deficit[k] / lim.eta_c - state.surplus_used[k]
+        if any(dk > 0 for _, dk, _ in lst):
+            dsum = sum(int(np.ceil(dk * E_SCALE)) * v for v, dk, _ in lst if dk > 0)
+            m.Add(dsum <= int(np.floor(min(d_left, r_left) * E_SCALE)))
+        m.Add(sum(int(np.ceil((dk / lim.eta_c + ek) * E_SCALE)) * v for v, dk, ek in lst)
+              <= int(np.floor(p_left * E_SCALE)))
+    # data cycles
+    dterms: dict[int, list] = {}
+    for (b, s), v in x.items():
+        if pr.data[b] > 0:
+            dterms.setdefault(int(lim.dcycle[s + int(pr.dur[b]) - 1]), []).append((v, pr.data[b]))
+    for j, lst in dterms.items():
+        left = lim.data_cap_bits[j] - state.data_used[j]
+        m.Add(sum(int(np.ceil(bits * D_SCALE)) * v for v, bits in lst) <= int(np.floor(left * D_SCALE)))
+    # precedence inside the window
+    for b in cands:
+        for j in pr.preds[b]:
+            if j in cands:
+                m.Add(pres[j] >= pres[b])
+                start_b = sum(int(s) * x[b, s] for s in cands[b])
+                end_j = sum((int(s) + int(pr.dur[j])) * x[j, s] for s in cands[j])
+                big = int(lim.n + 2 * pr.dur[j])
+                m.Add(start_b >= end_j - big * (1 - pres[b]))
+    # fairness: every partner within its cap of the total (slots), totals include the fixed blocks
+    num = fair_numerators(pr)
+    base = alloc_slots(state)
+    part_terms: dict[int, list] = {}
+    for (b, _s), v in x.items():
+        part_terms.setdefault(int(pr.partner_of[b]), []).append(int(pr.dur[b]) * v)
+    total = int(base.sum()) + sum(int(pr.dur[b]) * v for (b, _s), v in x.items())
+    for p in range(len(pr.partners)):
+        if num[p] >= FAIR_SCALE:
+            continue
+        mine = int(base[p]) + sum(part_terms.get(p, []))
+        m.Add(FAIR_SCALE * mine <= int(num[p]) * total)
+    # objective: value (priority weight x slots, integer)
+    m.Maximize(sum(int(round(pr.value[b] / h)) * x[b, s] for (b, s) in x))
+    for (b, s), v in x.items():
+        m.AddHint(v, hint.get(b) == s)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.05)
+    solver.parameters.num_workers = workers
+    solver.parameters.repair_hint = REPAIR_HINT
+    if time_limit < 2.0:  # short windows: no time for probing in presolve (it alone can take 0.2 s)
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+    status = solver.Solve(m)
+    name = solver.StatusName(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() * h >= before - 1e-6:
+        chosen = [(b, s) for (b, s), v in x.items() if solver.BooleanValue(v)]
+        # place predecessors first so that the state's precedence bookkeeping stays consistent
+        chosen.sort(key=lambda bs: bs[1])
+        for b, s in chosen:
+            state.place(b, s)
+        after = float(sum(pr.value[b] for b, _ in chosen))
+        bound = float(solver.BestObjectiveBound() * h)
+    else:
+        for b, s in hint.items():
+            state.place(b, s)
+        after = before
+        bound = float(solver.BestObjectiveBound() * h) if status != cp_model.MODEL_INVALID else before
+        name = name + " (kept seed)"
+    return WindowStat(lo, hi, len(cands), before, after, max(bound, after), name, time.perf_counter() - t_start)
+
+
+#: A window with more blocks than this is halved (down to a day): CP-SAT proves small windows optimal quickly.
+MAX_WINDOW_BLOCKS = 250
+
+
+def split_windows(state: PlanState, lo: int, hi: int, window_slots: int) -> list[tuple[int, int]]:
+    """Windows of ``window_slots`` over [lo, hi), halved while they hold too many blocks."""
+    pr = state.prob
+    ok = pr.last >= pr.first
+    min_len = max(1, int(round(86400.0 / pr.limits.step_s)))
+    todo = [(a, min(a + window_slots, hi)) for a in range(lo, hi, window_slots)]
+    out = []
+    while todo:
+        a, z = todo.pop(0)
+        count = int((ok & (pr.first < z) & (pr.last >= a)).sum())
+        if count > MAX_WINDOW_BLOCKS and z - a >= 2 * min_len:
+            mid = (a + z) // 2
+            todo[:0] = [(a, mid), (mid, z)]
+        else:
+            out.append((a, z))
+    return out
+
+
+def improve(state: PlanState, window_slots: int, time_limit: float, workers: int = 2,
+            lo: int = 0, hi: int | None = None, progress: Callable[[int, int], None] | None = None) -> SolveStats:
+    """One sweep of exact windows over [lo, hi) within ``time_limit`` seconds in all."""
+    t0 = time.perf_counter()
+    hi = state.prob.limits.n if hi is None else hi
+    windows = split_windows(state, lo, hi, window_slots)
+    stats = []
+    nwin = len(windows)
+    for i, (a, z) in enumerate(windows):
+        left = time_limit - (time.perf_counter() - t0)
+        per = left / (nwin - i)
+        if per < 0.02:
+            break
+        stats.append(solve_window(state, a, z, per, workers))
+        if progress:
+            progress(i + 1, nwin)
+    # what the windows freed but could not use: a last greedy pass
+    for b in np.flatnonzero((state.start < 0) & (state.prob.last >= state.prob.first)):
+        s = first_fit(state, int(b), lo=lo, fairness=True)
+        if s is not None:
+            state.place(int(b), s)
+    value = state.total_value()
+    fixed_out = value - sum(w.after for w in stats)
+    bound = fixed_out + sum(w.bound for w in stats)
+    return SolveStats(stats, value, max(bound, value), time.perf_counter() - t0)

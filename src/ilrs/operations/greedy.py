@@ -1,0 +1,148 @@
+"""The greedy priority baseline: most valuable per hour first, each at its earliest start that fits.
+
+Fairness is what greedy handles poorly: it places without looking at shares, then removes the least valuable
+blocks of partners above their cap, then fills what is left while respecting the caps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ilrs.operations.problem import PlanState, Problem, fair_caps
+
+#: Candidate starts examined exactly (data, energy, precedence) per block after the vectorised pre-filter.
+MAX_EXACT_CHECKS = 64
+#: Fairness caps use integer arithmetic in thousandths so that greedy, CP-SAT and the validator agree exactly.
+FAIR_SCALE = 1000
+
+
+def fair_numerators(prob: Problem) -> np.ndarray:
+    """Per partner, the cap on its share of allocated slots in thousandths (>= FAIR_SCALE: no cap)."""
+    eff = prob.eff_share
+    if eff is None:
+        eff = prob.shares
+    return np.floor((eff + prob.tolerance) * FAIR_SCALE + 1e-9).astype(np.int64)
+
+
+def fair_ok(prob: Problem, alloc_slots: np.ndarray, partner: int | None = None, add: int = 0) -> bool:
+    """Every partner (or just ``partner`` after adding ``add`` slots) within its cap of the total."""
+    num = fair_numerators(prob)
+    alloc = alloc_slots.astype(np.int64).copy()
+    if partner is not None:
+        alloc[partner] += add
+    total = int(alloc.sum())
+    idx = range(len(alloc)) if partner is None else [partner]
+    return all(num[p] >= FAIR_SCALE or alloc[p] * FAIR_SCALE <= num[p] * total for p in idx)
+
+
+def alloc_slots(state: PlanState) -> np.ndarray:
+    pr = state.prob
+    placed = state.start >= 0
+    return np.bincount(pr.partner_of[placed], weights=pr.dur[placed], minlength=len(pr.partners)).astype(np.int64)
+
+
+def order_blocks(prob: Problem, blocks=None) -> np.ndarray:
+    """Value per slot first, then the tightest window, then the earliest."""
+    idx = np.arange(prob.n_blocks) if blocks is None else np.asarray(blocks)
+    density = prob.value[idx] / prob.dur[idx]
+    slack = prob.last[idx] - prob.first[idx]
+    return idx[np.lexsort((prob.first[idx], slack, -density))]
+
+
+def _window_ok(mask_bad: np.ndarray, starts: np.ndarray, lo: int, d: int) -> np.ndarray:
+    """For each start, no bad slot in [start, start + d), with ``mask_bad`` covering slots from ``lo``."""
+    c = np.concatenate([[0], np.cumsum(mask_bad)])
+    return (c[starts - lo + d] - c[starts - lo]) == 0
+
+
+def first_fit(state: PlanState, b: int, lo: int | None = None, hi: int | None = None,
+              fairness: bool = False) -> int | None:
+    """The earliest start of block ``b`` in [lo, hi] that satisfies every limit, or None."""
+    pr = state.prob
+    if pr.last[b] < pr.first[b]:
+        return None
+    pb = state.pred_bound(b)
+    if pb is None:
+        return None
+    lo = max(pb, pr.first[b] if lo is None else lo)
+    hi_succ = state.succ_bound(b) - int(pr.dur[b])
+    hi = min(hi_succ, pr.last[b] if hi is None else hi)
+    st = pr.starts(b, lo, hi)
+    if st.size == 0:
+        return None
+    if fairness and not fair_ok(pr, alloc_slots(state), int(pr.partner_of[b]), int(pr.dur[b])):
+        return None
+    d = int(pr.dur[b])
+    a, z = int(st[0]), int(st[-1]) + d
+    ok = np.ones(st.size, dtype=bool)
+    if pr.power[b] > 0:
+        ok &= _window_ok(state.power_left[a:z] < pr.power[b], st, a, d)
+    for r in pr.res_of[b]:
+        ok &= _window_ok(state.res_busy[r, a:z], st, a, d)
+    for s in st[ok][:MAX_EXACT_CHECKS]:
+        if state.fits(b, int(s)):
+            return int(s)
+    return None
+
+
+def greedy_plan(prob: Problem, state: PlanState | None = None, blocks=None, fairness: bool = True) -> PlanState:
+    """Place blocks greedily into ``state`` (a new empty plan by default)."""
+    state = PlanState(prob) if state is None else state
+    todo = [int(b) for b in order_blocks(prob, blocks) if state.start[b] < 0]
+    if not fairness:
+        _fill(state, todo, fairness=False)
+        return state
+    if prob.eff_share is None:
+        _fill(state, todo, fairness=False)
+        set_effective_shares(prob, state)
+        _repair_fairness(state)
+        todo = [b for b in todo if state.start[b] < 0]
+    _fill(state, todo, fairness=True)
+    return state
+
+
+def _fill(state: PlanState, todo: list[int], fairness: bool) -> None:
+    # blocks whose predecessors are not placed yet are retried after the others (precedence chains)
+    for _ in range(3):
+        deferred = []
+        for b in todo:
+            if state.start[b] >= 0:
+                continue
+            if state.pred_bound(b) is None:
+                deferred.append(b)
+                continue
+            s = first_fit(state, b, fairness=fairness)
+            if s is not None:
+                state.place(b, s)
+        if not deferred or len(deferred) == len(todo):
+            break
+        todo = deferred
+
+
+def set_effective_shares(prob: Problem, state: PlanState) -> None:
+    """Water-filled shares from each partner's demand (placeable slots) and what an unconstrained greedy plan
+    achieved in total (the station's capacity for these requests)."""
+    placeable = prob.last >= prob.first
+    demand = np.bincount(prob.partner_of[placeable], weights=prob.dur[placeable], minlength=len(prob.partners))
+    total = float(alloc_slots(state).sum())
+    prob.eff_share = fair_caps(prob, demand, total if total > 0 else float(demand.sum()))
+
+
+def _repair_fairness(state: PlanState) -> None:
+    """Remove the least valuable blocks of partners above their cap until every partner is within it."""
+    pr = state.prob
+    num = fair_numerators(pr)
+    while True:
+        alloc = alloc_slots(state)
+        total = int(alloc.sum())
+        over = [p for p in range(len(alloc)) if num[p] < FAIR_SCALE and alloc[p] * FAIR_SCALE > num[p] * total]
+        if not over:
+            return
+        # the partner furthest above its cap gives up its least valuable block (latest first among equals)
+        p = max(over, key=lambda q: alloc[q] * FAIR_SCALE - num[q] * total)
+        mine = np.flatnonzero((state.start >= 0) & (pr.partner_of == p))
+        removable = [b for b in mine if not any(state.start[s] >= 0 for s in state._succ().get(int(b), ()))]
+        if not removable:
+            return
+        b = min(removable, key=lambda q: (pr.value[q] / pr.dur[q], -state.start[q]))
+        state.remove(int(b))

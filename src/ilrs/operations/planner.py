@@ -1,0 +1,155 @@
+"""The planner's entry points: plan a request set against the station's limits, and re-plan after an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ilrs.operations.cpsat import SolveStats, improve
+from ilrs.operations.greedy import alloc_slots, first_fit, greedy_plan, order_blocks
+from ilrs.operations.limits import StationLimits
+from ilrs.operations.problem import PlanState, Problem, Rejected, build_problem
+from ilrs.operations.requests import RequestSet, expand
+from ilrs.operations.validate import PlannedActivity
+
+
+@dataclass
+class PlanResult:
+    """A plan and how it was obtained (values are priority weight x hours)."""
+
+    problem: Problem
+    state: PlanState
+    method: str
+    value: float
+    greedy_value: float
+    bound: float
+    seconds: float
+    greedy_seconds: float
+    stats: SolveStats | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        return (self.bound - self.value) / self.bound if self.bound > 0 else 0.0
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        return self.problem.rejected
+
+    def activities(self) -> list[PlannedActivity]:
+        pr, lim = self.problem, self.problem.limits
+        out = []
+        for b in np.flatnonzero(self.state.start >= 0):
+            blk = pr.blocks[b]
+            s = int(self.state.start[b])
+            out.append(PlannedActivity(blk.request, blk.occurrence, lim.time_of(s), lim.time_of(s + int(pr.dur[b]))))
+        out.sort(key=lambda a: (a.start, a.request, a.occurrence))
+        return out
+
+    def unplanned(self) -> list[tuple[str, int]]:
+        pr = self.problem
+        return [(pr.blocks[b].request, pr.blocks[b].occurrence)
+                for b in np.flatnonzero((self.state.start < 0) & (pr.last >= pr.first))]
+
+    def shares(self) -> dict[str, float]:
+        a = alloc_slots(self.state)
+        total = max(int(a.sum()), 1)
+        return {p: float(a[i] / total) for i, p in enumerate(self.problem.partners)}
+
+
+def trivial_bound(prob: Problem) -> float:
+    """Every block that could be placed on its own placed: an upper bound on any plan's value."""
+    return float(prob.value[prob.last >= prob.first].sum())
+
+
+def plan(rs: RequestSet, limits: StationLimits, *, method: str = "cpsat", time_limit: float = 30.0,
+         window_days: float = 7.0, workers: int = 2,
+         progress: Callable[[int, int], None] | None = None) -> PlanResult:
+    """Plan ``rs`` on the slot grid of ``limits``: the greedy baseline, then (``method="cpsat"``) exact windows
+    seeded with it within ``time_limit`` seconds."""
+    t0 = time.perf_counter()
+    prob = build_problem(rs, expand(rs, limits.t0), limits)
+    state = greedy_plan(prob)
+    tg = time.perf_counter() - t0
+    gval = state.total_value()
+    stats = None
+    bound = trivial_bound(prob)
+    if method == "cpsat":
+        slots = max(1, int(round(window_days * 86400.0 / limits.step_s)))
+        stats = improve(state, slots, max(time_limit - tg, 0.5), workers=workers, progress=progress)
+        bound = min(bound, stats.bound)
+    elif method != "greedy":
+        raise ValueError(f"unknown planning method {method!r} (cpsat or greedy)")
+    return PlanResult(prob, state, method, state.total_value(), gval, max(bound, state.total_value()),
+                      time.perf_counter() - t0, tg, stats)
+
+
+@dataclass
+class ReplanResult:
+    result: PlanResult
+    kept: int
+    moved_or_dropped: int
+    added: int
+    seconds: float
+
+
+def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, time_limit: float = 8.0,
+           window_days: float = 7.0, workers: int = 2) -> ReplanResult:
+    """Re-plan from ``from_time`` on new limits (after an event): what started before stays as it was, what is
+    still valid afterwards is kept, the rest is re-planned (greedy, then exact windows near the event)."""
+    t0 = time.perf_counter()
+    from ilrs.operations.validate import validate_plan
+
+    rs_blocks = old.problem.blocks
+    prob = build_problem(_requests_of(old), rs_blocks, limits)
+    prob.eff_share = old.problem.eff_share
+    state = PlanState(prob)
+    cut = int(np.ceil(limits.slot_of(from_time)))
+    old_start = old.state.start
+    # 1. the past and activities under way are kept as they were, whatever the new limits say
+    past = [b for b in np.flatnonzero(old_start >= 0) if old_start[b] < cut]
+    for b in past:
+        state.place(int(b), int(old_start[b]))
+    # 2. later activities: kept in value order while they still fit the new limits
+    later = [int(b) for b in order_blocks(prob, np.flatnonzero(old_start >= cut))]
+    dropped = []
+    for b in later:
+        if prob.last[b] >= prob.first[b] and _fits_now(state, b, int(old_start[b])):
+            state.place(b, int(old_start[b]))
+        else:
+            dropped.append(b)
+    kept = int((state.start >= cut).sum())
+    # 3. what was dropped or never placed: greedy from the event on, then exact windows near the event
+    for b in order_blocks(prob, np.flatnonzero((state.start < 0) & (prob.last >= cut))):
+        s = first_fit(state, int(b), lo=cut, fairness=True)
+        if s is not None:
+            state.place(int(b), s)
+    slots = max(1, int(round(window_days * 86400.0 / limits.step_s)))
+    left = time_limit - (time.perf_counter() - t0)
+    stats = None
+    if left > 0.5:
+        hi = min(limits.n, cut + 4 * slots)
+        stats = improve(state, slots, left, workers=workers, lo=cut, hi=hi)
+    res = PlanResult(prob, state, "replan", state.total_value(), old.greedy_value, trivial_bound(prob),
+                     time.perf_counter() - t0, 0.0, stats)
+    bad = validate_plan(res.activities(), _requests_of(old), limits, eff_share=prob.eff_share,
+                        partners=prob.partners, check_fairness=False)
+    res.notes += [f"{v.constraint}: {v.detail}" for v in bad if v.request == "*"]
+    added = int(((state.start >= cut) & (old_start < 0)).sum())
+    moved = int(((state.start != old_start) & (old_start >= cut)).sum())
+    return ReplanResult(res, kept, moved, added, time.perf_counter() - t0)
+
+
+def _fits_now(state: PlanState, b: int, s: int) -> bool:
+    pr = state.prob
+    run = pr.okrun(int(pr.cmask[b]))
+    return s <= pr.last[b] and s >= pr.first[b] and run[s] >= pr.dur[b] and state.fits(b, s)
+
+
+def _requests_of(res: PlanResult) -> RequestSet:
+    assert res.problem.request_set is not None
+    return res.problem.request_set
