@@ -105,3 +105,181 @@ def twin_with_plan(base: Baseline, power_w: np.ndarray, data_bps: np.ndarray) ->
 
 def plan_expand(rs: RequestSet, start: dt.datetime) -> list[Block]:
     return expand(rs, start)
+
+
+@dataclass
+class TwinCheck:
+    """The twin re-run with the plan: what the plan changes in load shed, data lost and state of charge."""
+
+    extra_shed_kwh: float
+    extra_shed_steps: int
+    extra_data_lost_gbit: float
+    min_soc_baseline: float
+    min_soc_with_plan: float
+    plan_energy_kwh: float
+    plan_data_gbit: float
+
+    @property
+    def ok(self) -> bool:
+        return self.extra_shed_steps == 0 and self.extra_data_lost_gbit <= 1e-9
+
+
+def twin_check(base: Baseline, res) -> tuple[TwinCheck, np.ndarray]:
+    """Re-run the twin with ``res``'s activities; also returns, per step, the load shed the plan caused [W]."""
+    pr = res.problem
+    power, rate = plan_loads(base, pr.blocks, res.state.start, pr.dur)
+    r0 = base.twin.result
+    r1 = twin_with_plan(base, power, rate)
+    s = base.twin.series
+    h = s.step_s / 3600.0
+    # shed beyond the baseline in any class, counted at the bus (the plan's own load is served or not, too)
+    extra = np.maximum(r1.shed_w.sum(axis=0) - r0.shed_w.sum(axis=0), 0.0)
+    extra_steps = int((extra > 1e-6).sum())
+    lost = float((r1.data_lost_bits.sum() - r0.data_lost_bits.sum()) / 1e9)
+    cap = np.maximum(s.battery_capacity_wh, 1e-9)
+    has = s.battery_capacity_wh > 0
+    soc0 = float((r0.stored_wh[1:][has] / cap[has]).min()) if has.any() else float("nan")
+    soc1 = float((r1.stored_wh[1:][has] / cap[has]).min()) if has.any() else float("nan")
+    return TwinCheck(float(extra.sum() * h / 1e3), extra_steps, max(lost, 0.0), soc0, soc1,
+                     float(power.sum() * h / 1e3), float(rate.sum() * s.step_s / 1e9)), extra
+
+
+def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinCheck, int]:
+    """Until the twin shows no load shed or data lost caused by the plan: drop the least valuable activity
+    running in the energy cycle of the first extra shed (the linear limits make this rare)."""
+    removed = 0
+    check, extra = twin_check(base, res)
+    pr = res.problem
+    for _ in range(max_rounds):
+        if check.ok:
+            break
+        st = res.state
+        placed = np.flatnonzero(st.start >= 0)
+        if extra.any():
+            t = int(np.flatnonzero(extra > 1e-6)[0]) - base.i0
+            k = pr.limits.ecycle[min(max(t, 0), pr.limits.n - 1)]
+            # activities drawing power in that cycle or the one before, up to the failing step
+            cands = [b for b in placed if pr.power[b] > 0 and st.start[b] <= t
+                     and pr.limits.ecycle[st.start[b]] in (k, k - 1)]
+        else:
+            cands = [b for b in placed if pr.data[b] > 0]
+        if not cands:
+            break
+        b = min(cands, key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
+        st.remove(int(b))
+        removed += 1
+        check, extra = twin_check(base, res)
+    res.value = res.state.total_value()
+    return check, removed
+
+
+@dataclass
+class ScenarioPlan:
+    scenario: Scenario
+    requests: RequestSet
+    base: Baseline
+    result: object  # ilrs.operations.planner.PlanResult
+    check: TwinCheck
+    repaired: int
+    violations: list
+
+
+def plan_scenario(scenario: Scenario, rs: RequestSet, *, start=None, end=None, method: str = "cpsat",
+                  time_limit: float = 30.0, window_days: float = 7.0, twin: TwinRun | None = None,
+                  progress=None) -> ScenarioPlan:
+    """Plan a request set on a scenario's station: limits from the baseline twin, the plan, the twin re-run
+    (with repair if it shows any harm), and the independent validator's verdict."""
+    from ilrs.operations.planner import plan
+    from ilrs.operations.validate import validate_plan
+
+    a, b = horizon_of(rs, scenario, start, end)
+    base = baseline(scenario, a, b, twin)
+    res = plan(rs, base.limits, method=method, time_limit=time_limit, window_days=window_days, progress=progress)
+    check, repaired = repair_with_twin(base, res)
+    bad = validate_plan(res.activities(), rs, base.limits, eff_share=res.problem.eff_share,
+                        partners=res.problem.partners)
+    return ScenarioPlan(scenario, rs, base, res, check, repaired, bad)
+
+
+def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
+    """New limits after an event: ``{"kind": "element_failure", "element": NAME, "at": TIME}`` (the element
+    stops working at that time) or ``{"kind": "window_lost", "condition": "earth"|"relay"|"downlink"|"sun",
+    "from": TIME, "to": TIME}`` (a condition is lost, e.g. a ground station or the relay is unavailable)."""
+    kind = event.get("kind")
+    sc = sp.scenario
+    if kind == "element_failure":
+        name = event.get("element")
+        at = _as_dt(event.get("at"), "at")
+        names = [e.name for e in sc.elements]
+        if name not in names:
+            raise IlrsError(f"no element {name!r} in the scenario", source="event.element",
+                            hint=f"one of: {', '.join(names)}")
+        # the element is replaced by its own ending: modelled as the scenario without it from `at` on
+        base_b = _baseline_without(sp, name, at)
+        return base_b, at
+    if kind == "window_lost":
+        from ilrs.operations.limits import CONDITION_BITS
+
+        cond = event.get("condition")
+        if cond not in CONDITION_BITS:
+            raise IlrsError(f"unknown condition {cond!r}", source="event.condition",
+                            hint=f"one of: {', '.join(CONDITION_BITS)}")
+        a = _as_dt(event.get("from"), "from")
+        b = _as_dt(event.get("to"), "to")
+        lim = replace(sp.base.limits, cond=sp.base.limits.cond.copy())
+        i0 = max(0, int(lim.slot_of(a)))
+        i1 = min(lim.n, int(np.ceil(lim.slot_of(b))))
+        lim.cond[i0:i1] &= np.uint8(~CONDITION_BITS[cond] & 0xFF)
+        if cond in ("earth", "relay"):
+            lim.cond[i0:i1] &= np.uint8(~CONDITION_BITS["downlink"] & 0xFF)
+        return replace(sp.base, limits=lim), a
+    raise IlrsError(f"unknown event kind {kind!r}", source="event.kind", hint="element_failure or window_lost")
+
+
+def _as_dt(v, name: str) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None)
+    try:
+        return dt.datetime.fromisoformat(str(v).replace("Z", "")).replace(tzinfo=None)
+    except ValueError:
+        raise IlrsError(f"cannot read the time {v!r}", source=f"event.{name}",
+                        hint="an ISO date-time such as 2033-03-01T12:00") from None
+
+
+def _baseline_without(sp: ScenarioPlan, name: str, at: dt.datetime) -> Baseline:
+    """The baseline twin of the scenario with element ``name`` failed at ``at`` (its contribution removed from
+    then on), over the same horizon."""
+    from ilrs.services.twin_inputs import build_series
+    from ilrs.station.engine import run_engine as _run
+
+    sc = sp.scenario
+    keep = [e for e in sc.elements if e.name != name]
+    failed = next(e for e in sc.elements if e.name == name)
+    s_all = sp.base.twin.series
+    s_wo = build_series(sc.model_copy(update={"elements": keep}))
+    utc = s_all.utc.astype("datetime64[s]")
+    cut = int(np.searchsorted(utc, np.datetime64(at, "s")))
+    mixed = replace(s_all)
+    for f in ("generation_w", "solar_w", "nuclear_w", "load_w", "data_rate_bps", "battery_capacity_wh",
+              "max_charge_w", "max_discharge_w", "storage_bits", "dte_bps", "relay_bps"):
+        arr = getattr(s_all, f).copy()
+        arr[..., cut:] = getattr(s_wo, f)[..., cut:]
+        setattr(mixed, f, arr)
+    mixed.battery_added_wh = s_all.battery_added_wh.copy()
+    result = _run(engine_inputs(mixed))
+    from ilrs.services.twin import kpis
+
+    twin = TwinRun(sc, mixed, result, kpis(mixed, result))
+    b = baseline(sc, sp.base.limits.t0, sp.base.limits.time_of(sp.base.limits.n), twin)
+    b.notes.append(f"{failed.kind} {name!r} failed at {at}")
+    return b
+
+
+def replan_scenario(sp: ScenarioPlan, event: dict, time_limit: float = 8.0):
+    """Re-plan after an event; returns (ReplanResult, TwinCheck on the new baseline, new Baseline)."""
+    from ilrs.operations.planner import replan
+
+    base2, at = event_limits(sp, event)
+    rr = replan(sp.result, base2.limits, at, time_limit=time_limit)
+    check, _ = repair_with_twin(base2, rr.result)
+    return rr, check, base2
