@@ -357,10 +357,16 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 
 
-def _hasher():
-    from argon2 import PasswordHasher
+_HASHER = None
 
-    return PasswordHasher()  # RFC 9106 low-memory profile (argon2id, t=3, m=64 MiB, p=4)
+
+def _hasher():
+    global _HASHER
+    if _HASHER is None:
+        from argon2 import PasswordHasher
+
+        _HASHER = PasswordHasher()  # RFC 9106 low-memory profile (argon2id, t=3, m=64 MiB, p=4)
+    return _HASHER
 
 
 def hash_password(password: str) -> str:

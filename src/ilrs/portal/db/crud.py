@@ -311,9 +311,13 @@ def _set_content(db: Session, p: Proposal, call: Call, data: dict) -> None:
     p.activities = activities or None
     p.proprietary_months = months
     p.updated_at = utcnow()
+    cois = _coinvestigators(db, data.get("coinvestigators") or [], p.organisation_id)
+    if p.id is not None:  # replace the rows: delete the old ones first (the unique keys would clash)
+        p.requests.clear()
+        p.coinvestigators.clear()
+        db.flush()
     p.requests = [ResourceRequest(key=k, amount=v) for k, v in requested.items()]
-    p.coinvestigators = [CoInvestigator(user_id=u.id)
-                         for u in _coinvestigators(db, data.get("coinvestigators") or [], p.organisation_id)]
+    p.coinvestigators = [CoInvestigator(user_id=u.id) for u in cois]
 
 
 def _open(call: Call, now: dt.datetime) -> None:

@@ -1,0 +1,164 @@
+"""The portal's rules on their own: proposals against offers (through the planner's own parser), conflicts of
+interest, ranking, allocation limits, uploads, proprietary periods, secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+
+import pytest
+
+from ilrs.errors import IlrsError
+from ilrs.operations.requests import parse_requests
+from ilrs.services import portal_rules as rules
+from ilrs.services.portal_rules import OfferLine, ProposalAccess
+
+pytestmark = pytest.mark.portal
+OFFER = {o.key: o for o in (OfferLine("arm_hours", "arm", "h", 10), OfferLine("energy_kwh", "e", "kWh", 50),
+                            OfferLine("data_gbit", "d", "Gbit", 5))}
+START, END = dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1)
+
+
+def act(**kw):
+    base = {"id": "x1", "partner": "Org A", "payload": "cam", "duration": "2h", "earliest": "2035-06-02T00:00",
+            "deadline": "2035-06-05T00:00", "resources": ["arm"], "power_w": 500.0, "data_mbit": 1000.0,
+            "repeat_every": "1d", "repeat_count": 3}
+    base.update(kw)
+    return base
+
+
+def test_activity_usage_matches_hand_count():
+    # 3 occurrences x 2 h on the arm at 500 W producing 1000 Mbit each: 6 h, 3 kWh, 3 Gbit
+    use = rules.activity_usage(parse_requests({"requests": [act()]}))
+    assert use == pytest.approx({"arm_hours": 6.0, "energy_kwh": 3.0, "data_gbit": 3.0})
+
+
+def test_validate_proposal_accepts_consistent_request():
+    rs = rules.validate_proposal(OFFER, {"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act()], "Org A",
+                                 START, END, 12)
+    assert rs is not None and rs.requests[0].id == "x1"
+
+
+@pytest.mark.parametrize(("requested", "activities", "months", "needle"), [
+    ({"rover_hours": 1}, None, 12, "does not offer 'rover_hours'"),
+    ({"arm_hours": 11}, None, 12, "offers 10"),
+    ({"arm_hours": -1}, None, 12, "positive"),
+    ({"arm_hours": 1}, None, 9, "proprietary period"),
+    ({"arm_hours": 5, "energy_kwh": 3, "data_gbit": 3}, [act()], 12, "use 6 of arm_hours"),
+    ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(partner="Org B")], 12, "name another partner"),
+    ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(earliest="2035-05-30T00:00")], 12, "outside"),
+    ({"arm_hours": 6}, [act(duration="forever")], 12, "positive duration"),
+    ({"arm_hours": 6}, [{"id": "x"}], 12, "Field required"),
+    ({"arm_hours": 6}, {"requests": []}, 12, "JSON list"),
+])
+def test_validate_proposal_refuses(requested, activities, months, needle):
+    with pytest.raises(rules.Invalid, match=needle):
+        rules.validate_proposal(OFFER, requested, activities, "Org A", START, END, months)
+
+
+def test_conflict_of_interest():
+    p = ProposalAccess(1, "submitted", frozenset({7}), frozenset({2}), frozenset())
+    assert "proposing organisation" in rules.conflict_of_interest(1, p, 9)
+    assert "co-investigator's organisation" in rules.conflict_of_interest(2, p, 9)
+    assert rules.conflict_of_interest(3, p, 7) == "the reviewer is a co-investigator"
+    assert rules.conflict_of_interest(3, p, 9) is None
+
+
+def test_visibility_of_drafts_and_reviews():
+    draft = ProposalAccess(1, "draft", frozenset({7}), frozenset({2}), frozenset({9}))
+    sub = ProposalAccess(1, "submitted", frozenset({7}), frozenset({2}), frozenset({9}))
+    pi = rules.Actor(5, "pi", 1)
+    other = rules.Actor(6, "pi", 3)
+    coi = rules.Actor(7, "pi", 2)
+    reviewer = rules.Actor(9, "reviewer", 4)
+    unassigned = rules.Actor(10, "reviewer", 4)
+    admin = rules.Actor(1, "admin", 99)
+    assert rules.can_view_proposal(pi, draft) and rules.can_view_proposal(coi, draft)
+    assert not any(rules.can_view_proposal(a, draft) for a in (other, reviewer, admin))
+    assert rules.can_view_proposal(reviewer, sub) and rules.can_view_proposal(admin, sub)
+    assert not rules.can_view_proposal(unassigned, sub) and not rules.can_view_proposal(other, sub)
+    assert rules.can_view_review(reviewer, 9) and rules.can_view_review(admin, 9)
+    assert not rules.can_view_review(pi, 9) and not rules.can_view_review(unassigned, 9)
+
+
+def test_ranking_by_mean_score_unreviewed_last():
+    ranked = rules.rank_proposals({1: [3, 5], 2: [5], 4: [4, 4]}, {1: "a", 2: "b", 3: "c", 4: "d"})
+    assert [(r.proposal_id, r.rank) for r in ranked] == [(2, 1), (1, 2), (4, 3), (3, 4)]
+    assert ranked[-1].mean_score is None
+
+
+def test_allocation_limits():
+    rules.check_allocation(10, 6, 4, 5)
+    with pytest.raises(rules.Conflict, match="only 4 remains"):
+        rules.check_allocation(10, 6, 4.5, 5)
+    with pytest.raises(rules.Invalid, match="more than the proposal requested"):
+        rules.check_allocation(10, 0, 6, 5)
+    over = rules.oversubscription(OFFER.values(), {"arm_hours": 25}, {})
+    assert over[0].factor == 2.5
+
+
+@pytest.mark.parametrize(("name", "head", "size", "needle"), [
+    ("run.exe", b"MZ", 10, "not accepted"),
+    ("image.png", b"GIF89a", 10, "not PNG"),
+    ("big.csv", b"a,b", rules.MAX_UPLOAD_BYTES + 1, "limit"),
+    ("empty.csv", b"", 0, "empty"),
+    ("bin.csv", b"\xff\xfe\x00\x01" * 10, 40, "UTF-8"),
+    ("noext", b"abc", 3, "not accepted"),
+])
+def test_upload_refused(name, head, size, needle):
+    with pytest.raises(rules.Invalid, match=needle):
+        rules.check_upload(name, head, size)
+
+
+def test_upload_names_are_made_safe():
+    assert rules.check_upload("../../etc/passwd.csv", b"a", 1) == ("passwd.csv", "text/csv")
+    assert rules.check_upload("<script>x.png", b"\x89PNG\r\n\x1a\nrest", 12)[0] == "script_x.png"
+
+
+def test_proprietary_period_calendar_months():
+    t = dt.datetime(2035, 1, 31, 12)
+    assert rules.public_after(t, 1) == dt.datetime(2035, 2, 28, 12)
+    assert rules.public_after(t, 12) == dt.datetime(2036, 1, 31, 12)
+    assert rules.public_after(dt.datetime(2035, 11, 30), 3) == dt.datetime(2036, 2, 29)  # 2036 is a leap year
+    assert rules.public_after(t, 0) == t
+    p = ProposalAccess(1, "accepted", frozenset(), frozenset(), frozenset())
+    stranger = rules.Actor(3, "pi", 2)
+    assert not rules.can_download(stranger, p, t, t - dt.timedelta(seconds=1))
+    assert rules.can_download(stranger, p, t, t)
+    assert not rules.can_download(None, p, t, t)
+
+
+@pytest.mark.real_hashing
+def test_passwords_hashed_with_argon2id():
+    h = rules.hash_password("a long enough secret")
+    assert h.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "a long enough secret" not in h
+    assert rules.verify_password(h, "a long enough secret")
+    assert not rules.verify_password(h, "another secret!!")
+    assert not rules.verify_password("not-a-hash", "x")
+    with pytest.raises(rules.Invalid):
+        rules.hash_password("short")
+
+
+def test_secret_key_rules(tmp_path, monkeypatch):
+    from ilrs.config import override_settings
+    from ilrs.portal.settings import PortalSettings
+
+    old = override_settings().cache_dir
+    override_settings(cache_dir=tmp_path)
+    try:
+        monkeypatch.delenv("ILRS_SECRET_KEY", raising=False)
+        with pytest.raises(IlrsError, match="needs ILRS_SECRET_KEY"):
+            PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x")
+        s1 = PortalSettings.from_environment(f"sqlite:///{tmp_path}/a.db")
+        s2 = PortalSettings.from_environment(f"sqlite:///{tmp_path}/a.db")
+        secret = tmp_path / "portal" / "secret_key"
+        assert s1.secret_key == s2.secret_key == secret.read_text().strip() and len(s1.secret_key) >= 32
+        assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+        monkeypatch.setenv("ILRS_SECRET_KEY", "short")
+        with pytest.raises(IlrsError, match="too short"):
+            PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x")
+        monkeypatch.setenv("ILRS_SECRET_KEY", "k" * 40)
+        assert PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x").secret_key == "k" * 40
+    finally:
+        override_settings(cache_dir=old)
