@@ -95,3 +95,18 @@ def test_bad_inputs():
         hz.horizon_sweep(np.full((8, 8), np.nan), 240.0, 0, 0, 240, -240, np.radians([0.0]), 0.0, R, False)
     with pytest.raises(ValueError, match="near_steps"):
         hz.horizon_sweep(np.zeros((8, 8)), 240.0, 0, 0, 240, -240, np.radians([0.0]), 0.0, R, False, 0)
+
+
+def test_distant_peak_elevation_is_exact_on_a_small_sphere():
+    """Far beyond the exactly marched near field, the winner's elevation is the exact spherical angle: on a
+    100 km sphere a 4 km spike 100 cells (24 km, 0.24 rad of arc) away is seen at the textbook angle, where a
+    wrong sign of the (d/R)**4 term of cos(d/R) would be 0.07 deg off."""
+    r_small = 100e3
+    z = np.zeros((128, 128))
+    z[20, 64] = 4000.0
+    h = hz.horizon_sweep(z, 240.0, 0.0, 0.0, 240.0, -240.0, np.radians([0.0]), 0.0, r_small, False)
+    g = 100 * 240.0 / r_small
+    exact = math.degrees(math.atan2((r_small + 4000.0) * math.cos(g) - r_small, (r_small + 4000.0) * math.sin(g)))
+    assert abs(hz.to_degrees(h[0, 120, 64]) - exact) <= 0.006
+    ref = hz.horizon_ray_march(z, 240.0, 0.0, 0.0, 240.0, -240.0, [120], [64], np.radians([0.0]), 0.0, r_small, False)
+    assert abs(math.degrees(ref[0, 0]) - exact) <= 1e-6

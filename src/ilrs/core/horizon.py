@@ -13,9 +13,11 @@ from the cell's most where the terrain is near or narrow. So each cell marches i
 evaluates its own ray at the steps where the two bracketing lines found their tangents, and everywhere between
 them (plus one step either side). The lines' hulls lag their samples by half the near field, so that a
 feature just beyond the near field is still a tangent candidate. The winner's elevation is evaluated on the
-sphere (series of the exact formula to ``(d/R)**4``). Terrain is sampled where a ray crosses each row (or
-column), linearly between the two cell centres there; distances are true ground distances: map distances
-divided by the polar stereographic point scale ``k = 1 + rho**2 / (4 R**2)``.
+sphere (series of the exact formula to ``(d/R)**4``). Where the two lines' tangents lie far apart, the steps
+between them are searched block by block with a rigorous bound (the highest grid heights around the lines in
+each block of 16 steps), so only blocks that could hold a higher horizon are evaluated. Terrain is sampled
+where a ray crosses each row (or column), linearly between the two cell centres there; distances are true
+ground distances: map distances divided by the polar stereographic point scale ``k = 1 + rho**2 / (4 R**2)``.
 
 Accuracy against the brute-force march of every ray (:func:`horizon_ray_march`): 99th percentile 0.005 deg
 (the storage step), maximum about 0.1-0.2 deg, over the real 240 m DEM (tests/test_horizon.py).
@@ -41,6 +43,9 @@ DEFAULT_NEAR_STEPS = 16
 FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc", "nnan", "ninf"}
 #: Steps either side of the lines' tangent steps at which each cell's own ray is evaluated.
 CANDIDATE_SPREAD = 1
+#: Steps per block of the pruning bound between two lines' tangents (a power of two).
+BLOCK_SHIFT = 4
+BLOCK = 1 << BLOCK_SHIFT
 #: Scale of stored horizons [deg per unit].
 HORIZON_SCALE_DEG = 0.01
 
@@ -90,39 +95,6 @@ def _fast_atan(x):
     if inv:
         r = 1.5707963267948966 - r
     return -r if x < 0 else r
-
-
-@jit
-def _tangent_index(hull_t, hull_w, nh, t, w_obs):
-    """Index of the upper-hull vertex of (t, w) that an observer at (t, w_obs) sees highest.
-
-    Seen from the observer, the slope to the hull's vertices rises then falls (the hull is convex), so the
-    peak is found by galloping down-hull from the top, then bisecting.
-    """
-    top = nh - 1
-    if top == 0:
-        return 0
-    if _rises(hull_t, hull_w, top - 1, t, w_obs):
-        return top
-    # the peak lies below ``top``: gallop to bracket it in [lo, hi] with slope(lo) < slope(lo + 1)
-    hi = top - 1
-    step = 1
-    lo = hi - step
-    while lo > 0:
-        if _rises(hull_t, hull_w, lo, t, w_obs):
-            break
-        hi = lo
-        step *= 2
-        lo = hi - step
-    if lo < 0:
-        lo = 0
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _rises(hull_t, hull_w, mid, t, w_obs):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @jit
@@ -176,16 +148,35 @@ def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
     return _inv_scale_xy(x0 + mj * dx, y0 + pos * dy, radius, polar)
 
 
+@jit
+def _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r, inv_r):
+    """(numerator, denominator, height) of the selection slope of step ``s`` back (row ``ic``) on the ray of
+    cell ``c``; denominator 0 if the ray is off the grid there."""
+    n0 = c + noff[s]
+    fp = foff[s]
+    if n0 < 0 or n0 > n_minor - 1 or (n0 == n_minor - 1 and fp > 0.0):
+        return 0.0, 0.0, 0.0
+    n1 = n0 + 1 if n0 + 1 < n_minor else n0
+    mj = start + ic * step_major
+    za = zz[mj, n0]
+    zt = za + (zz[mj, n1] - za) * fp
+    d = s * kv_c
+    return zt - zo_c - d * d * inv2r, d + d * zt * inv_r, zt
+
+
 @jit(fastmath=FAST_MATH)
-def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tang, zobs, kinv, best,
-                 res, out):
+def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tang, bmax, qrow, frow, noff,
+                 foff, zobs, kinv, best, res, out):
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
     Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
     from one to the other of the tangents found by the two grid lines that bracket the cell (widened by one
     step either side). The lines' hulls, built in one linear sweep, thus point each cell's ray to where its
-    horizon lies; where the lines disagree, the cell's ray is searched between them. ``zt_`` is ``z``
-    transposed: directions closer to the columns work on it, so that every access runs along memory.
+    horizon lies; where the lines disagree, the cell's ray is searched between them, block by block, skipping
+    every block of ``BLOCK`` steps whose highest terrain (``bmax``: per line and block, the higher of the two
+    cell centres around each line sample, which bound the ray's samples between the two lines) cannot beat the
+    best step found so far. ``zt_`` is ``z`` transposed: directions closer to the columns work on it, so that
+    every access runs along memory.
     """
     rows, cols = z.shape
     along_rows, n_major, n_minor, step_major, start, mpm = _line_geometry(rows, cols, dx, dy, beta)
@@ -193,9 +184,19 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
     step_m = cell_m * math.sqrt(1.0 + mpm * mpm)
     inv2r = 1.0 / (2.0 * radius)
     inv_r = 1.0 / radius
+    # row i of the lines: line j crosses it at j + qrow[i] + frow[i]; s steps back along a ray, the ray is
+    # noff[s] + foff[s] cells across from where it started
+    for i in range(n_major):
+        p = i * mpm
+        q = math.floor(p)
+        qrow[i] = int(q)
+        frow[i] = p - q
+        o = -p
+        qo = math.floor(o)
+        noff[i] = int(qo)
+        foff[i] = o - qo
     for m in range(n_major):
-        for n in range(n_minor):
-            tang[m, n] = -1
+        tang[m, n_minor - 1] = -1
     hull_t = np.empty(n_major)
     hull_w = np.empty(n_major)
     hull_i = np.empty(n_major, dtype=np.int32)
@@ -212,25 +213,39 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
         j_lo = 0
         j_hi = n_minor - 1 + int(math.ceil((n_major - 1) * -mpm)) + 1
     for j in range(j_lo, j_hi + 1):
+        jj = j - j_lo
         nh = 0
         t = 0.0
         count = 0
         head = 0
-        for i in range(n_major):
-            pos = j + i * mpm
-            if pos < 0.0 or pos > n_minor - 1:
+        tp = 0
+        # first row where the line may be on the grid
+        i_first = 0
+        if mpm > 0.0 and j < 0:
+            i_first = max(0, int(-j / mpm) - 2)
+        elif mpm < 0.0 and j > n_minor - 1:
+            i_first = max(0, int((j - (n_minor - 1)) / -mpm) - 2)
+        for i in range(i_first, n_major):
+            n0 = j + qrow[i]
+            f = frow[i]
+            if n0 < 0 or n0 > n_minor - 1 or (n0 == n_minor - 1 and f > 0.0):
                 if count > 0:
                     break
                 continue
             mj = start + i * step_major
-            n0 = int(pos)
-            f = pos - n0
             n1 = n0 + 1 if n0 + 1 < n_minor else n0
             za = zz[mj, n0]
             zb = zz[mj, n1]
             zt = za + (zb - za) * f
+            # highest terrain near the line in this block of rows (bounds every ray between it and a neighbour)
+            g = max(za, zb)
+            blk = i >> BLOCK_SHIFT
+            if count == 0 or (i & (BLOCK - 1)) == 0:
+                bmax[jj, blk] = g
+            elif g > bmax[jj, blk]:
+                bmax[jj, blk] = g
             if count > 0:
-                t += step_m * _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar)
+                t += step_m * _inv_scale(along_rows, mj, n0 + f, x0, y0, dx, dy, radius, polar)
             # the sample ``lag`` steps back joins the hull now; the ring holds the last ``lag`` samples and
             # ``head`` is the oldest
             if count >= lag:
@@ -254,14 +269,24 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             count += 1
             if nh > 0:
                 # the tangent seen from this place on the line (raised by the observer height) serves both
-                # cells around it: the sample is the right neighbour of cell n0 and the left one of cell n0 + 1
-                base = -t * t * inv2r + obs_h
-                tang[i, n0] = hull_i[_tangent_index(hull_t, hull_w, nh, t, zt + base)]
+                # cells around it: the sample is the right neighbour of cell n0 and the left one of cell n0 + 1.
+                # Seen from the observer the hull's slopes rise then fall, so a local search from the previous
+                # sample's tangent finds it (it rarely moves far).
+                w_obs = zt - t * t * inv2r + obs_h
+                if tp > nh - 1:
+                    tp = nh - 1
+                while tp < nh - 1 and _rises(hull_t, hull_w, tp, t, w_obs):
+                    tp += 1
+                while tp > 0 and not _rises(hull_t, hull_w, tp - 1, t, w_obs):
+                    tp -= 1
+                tang[i, n0] = hull_i[tp]
+            else:
+                tang[i, n0] = -1
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
     for i in range(n_major):
         mj = start + i * step_major
-        p = i * mpm
-        f = p - math.floor(p)
+        f = frow[i]
+        q = qrow[i]
         for c in range(n_minor):
             zobs[c] = zz[mj, c] + obs_h
             kinv[c] = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar) * step_m
@@ -273,9 +298,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             if ii < 0:
                 break
             mjs = start + ii * step_major
-            off = -s * mpm
-            n_off = int(math.floor(off))
-            fs = off - n_off
+            n_off = noff[s]
+            fs = foff[s]
             gs = 1.0 - fs
             c_lo = max(0, -n_off)
             c_hi = min(n_minor, n_minor - n_off - 1)
@@ -298,7 +322,6 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 d = s * kinv[c]
                 best[c] = max(best[c], (zt - zobs[c] - d * d * inv2r) / (d + d * zt * inv_r))
         for c in range(n_minor):
-            b = best[c]
             # far field: the steps where the bracketing lines found their tangents, and their neighbours
             it_r = tang[i, c]
             it_l = tang[i, c - 1] if (f > 0.0 and c > 0) else it_r
@@ -306,45 +329,98 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 it_l = it_r
             if it_r < 0:
                 it_r = it_l
-            if it_r >= 0:
-                ic_lo = max(0, min(it_l, it_r) - CANDIDATE_SPREAD)
-                ic_hi = min(i - near - 1, max(it_l, it_r) + CANDIDATE_SPREAD)
-                # pick the best step (distances scaled by the point scale at the observer: along 100 km of ray
-                # k changes by < 0.1 %, i.e. < 0.005 deg here), then measure the winner on the sphere
-                zo_c = zobs[c]
-                kv_c = kinv[c]
-                best_far = -1e300
-                s_far = -1
-                z_far = 0.0
-                for ic in range(ic_lo, ic_hi + 1):
-                    s = i - ic
-                    pos = c - s * mpm
-                    if pos < 0.0 or pos > n_minor - 1:
-                        continue
-                    n0 = int(pos)
-                    fp = pos - n0
-                    n1 = n0 + 1 if n0 + 1 < n_minor else n0
-                    row = zz[start + ic * step_major]
-                    zt = row[n0] + (row[n1] - row[n0]) * fp
-                    d = s * kv_c
-                    slope = (zt - zo_c - d * d * inv2r) / (d + d * zt * inv_r)
-                    if slope > best_far:
-                        best_far = slope
-                        s_far = s
-                        z_far = zt
-                if s_far > 0:
-                    # the winner's exact elevation: add the terms the selection's closed form leaves out
-                    d = s_far * kv_c
-                    g2 = d * d * inv_r * inv_r
-                    num = z_far - zo_c - d * d * inv2r - z_far * g2 * 0.5 - radius * g2 * g2 / 24.0
-                    b = max(b, num / (d * (1.0 + z_far * inv_r) * (1.0 - g2 / 6.0)))
-            res[i, c] = NO_HORIZON if b < -1e299 else np.int16(round(_fast_atan(b) * scale))
-    for i in range(n_major):
-        mj = start + i * step_major
-        if along_rows:
-            for c in range(n_minor):
-                out[mj, c] = res[i, c]
-        else:
+            if it_r < 0:
+                continue
+            a = min(it_l, it_r)
+            e = max(it_l, it_r)
+            ic_lo = max(0, a - CANDIDATE_SPREAD)
+            ic_hi = min(i - near - 1, e + CANDIDATE_SPREAD)
+            if ic_hi < ic_lo:
+                continue
+            # pick the best step (distances scaled by the point scale at the observer: along 100 km of ray
+            # k changes by < 0.1 %, i.e. < 0.005 deg here), then measure the winner on the sphere. Slopes are
+            # compared as fractions (num / den, den > 0) without dividing.
+            zo_c = zobs[c]
+            kv_c = kinv[c]
+            bn = 0.0
+            bd = 0.0
+            s_far = -1
+            z_far = 0.0
+            # around the first tangent, then around the second
+            for ic in range(ic_lo, min(ic_hi, a + CANDIDATE_SPREAD) + 1):
+                s = i - ic
+                num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
+                                          inv_r)
+                if den > 0.0 and (s_far < 0 or num * bd > bn * den):
+                    bn = num
+                    bd = den
+                    s_far = s
+                    z_far = zt
+            for ic in range(max(ic_lo, e - CANDIDATE_SPREAD, a + CANDIDATE_SPREAD + 1), ic_hi + 1):
+                s = i - ic
+                num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
+                                          inv_r)
+                if den > 0.0 and (s_far < 0 or num * bd > bn * den):
+                    bn = num
+                    bd = den
+                    s_far = s
+                    z_far = zt
+            # between them, block by block: skip a block whose highest terrain cannot beat the best so far
+            g_lo = a + CANDIDATE_SPREAD + 1
+            g_hi = min(ic_hi, e - CANDIDATE_SPREAD - 1)
+            if g_hi >= g_lo:
+                j_r = c - q
+                j_l = j_r - 1 if f > 0.0 else j_r
+                if j_l < j_lo:
+                    j_l = j_r
+                for blk in range(g_lo >> BLOCK_SHIFT, (g_hi >> BLOCK_SHIFT) + 1):
+                    lo_b = max(g_lo, blk << BLOCK_SHIFT)
+                    hi_b = min(g_hi, (blk << BLOCK_SHIFT) + BLOCK - 1)
+                    if s_far > 0:
+                        zm = max(bmax[j_l - j_lo, blk], bmax[j_r - j_lo, blk])
+                        # the selection slope (z - zo - d^2/2R) / (d (1 + z/R)) rises with z; over the block's
+                        # distances [d1, d2] it is at most (A / d_A - d1 / 2R) / (1 + zm/R), A = zm - zo
+                        aa = zm - zo_c
+                        d1 = (i - hi_b) * kv_c
+                        d_a = d1 if aa > 0.0 else (i - lo_b) * kv_c
+                        if (aa / d_a - d1 * inv2r) * bd < bn * (1.0 + zm * inv_r):
+                            continue
+                    for ic in range(lo_b, hi_b + 1):
+                        s = i - ic
+                        num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c,
+                                                  inv2r, inv_r)
+                        if den > 0.0 and (s_far < 0 or num * bd > bn * den):
+                            bn = num
+                            bd = den
+                            s_far = s
+                            z_far = zt
+            if s_far > 0:
+                # the winner's exact elevation: add the terms the selection's closed form leaves out
+                # (cos g = 1 - g^2/2 + g^4/24, sin g = g (1 - g^2/6), g = d/R)
+                d = s_far * kv_c
+                g2 = d * d * inv_r * inv_r
+                num = z_far - zo_c - d * d * inv2r - z_far * g2 * 0.5 + radius * g2 * g2 / 24.0
+                best[c] = max(best[c], num / (d * (1.0 + z_far * inv_r) * (1.0 - g2 / 6.0)))
+        # elevation angles, stored in hundredths of a degree (vectorised arctan, as _fast_atan)
+        dst = out[mj] if along_rows else res[i]
+        for c in range(n_minor):
+            b = best[c]
+            ax = abs(b)
+            inv = ax > 1.0
+            ax = 1.0 / ax if inv else ax
+            big = ax > 0.41421356237309503
+            ax = (ax - 0.41421356237309503) / (1.0 + ax * 0.41421356237309503) if big else ax
+            x2 = ax * ax
+            r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
+                0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
+            r = r + 0.39269908169872414 if big else r
+            r = 1.5707963267948966 - r if inv else r
+            r = -r if b < 0.0 else r
+            v = math.floor(r * scale + 0.5)
+            dst[c] = NO_HORIZON if b < -1e299 else np.int16(v)
+    if not along_rows:
+        for i in range(n_major):
+            mj = start + i * step_major
             for c in range(n_minor):
                 out[c, mj] = res[i, c]
 
@@ -358,16 +434,18 @@ def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near
     for w in prange(n_workers):
         tang = np.empty(big * big, dtype=np.int32)
         res = np.empty(big * big, dtype=np.int16)
-        v1 = np.empty(big)
-        v2 = np.empty(big)
-        v3 = np.empty(big)
+        bmax = np.full((rows + cols + 3) * ((big >> BLOCK_SHIFT) + 1), -1e300)
+        iv = np.empty((2, big), dtype=np.int64)
+        v = np.empty((5, big))
         for k in range(w, nb, n_workers):
             beta = betas[k]
             along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
             n_major, n_minor = (rows, cols) if along_rows else (cols, rows)
             _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
-                         tang[:n_major * n_minor].reshape((n_major, n_minor)), v1[:n_minor], v2[:n_minor],
-                         v3[:n_minor], res[:n_major * n_minor].reshape((n_major, n_minor)), out[k])
+                         tang[:n_major * n_minor].reshape((n_major, n_minor)),
+                         bmax.reshape((rows + cols + 3, (big >> BLOCK_SHIFT) + 1)), iv[0], v[0], iv[1], v[1],
+                         v[2, :n_minor], v[3, :n_minor], v[4, :n_minor],
+                         res[:n_major * n_minor].reshape((n_major, n_minor)), out[k])
 
 
 def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar,
