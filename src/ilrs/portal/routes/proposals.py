@@ -21,7 +21,7 @@ from ilrs.portal.schemas import (
     ReviewOut,
     proposal_out,
 )
-from ilrs.services.portal_rules import ADMIN, Invalid, can_edit_proposal, require_role
+from ilrs.services.portal_rules import ADMIN, Forbidden, Invalid, can_edit_proposal, require_role
 
 api = APIRouter(prefix="/api/proposals", tags=["proposals"])
 pages = APIRouter(include_in_schema=False)
@@ -168,7 +168,10 @@ def proposal_page(request: Request, proposal_id: ProposalId, session: PageSessio
 
 @pages.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep) -> HTMLResponse:
-    p = crud.get_proposal(db, deps.actor(session[0]), proposal_id)
+    a = deps.actor(session[0])
+    p = crud.get_proposal(db, a, proposal_id)
+    if not can_edit_proposal(a, crud.access_of(db, p), p.pi_id):
+        raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
     return render(request, "proposal_form.html", session, call=crud.get_call(db, p.call_id), p=p,
                   activities_json=json.dumps(p.activities, indent=2) if p.activities else "", title="Edit proposal")
 
