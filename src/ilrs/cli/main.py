@@ -6,6 +6,7 @@ import typer
 
 from ilrs.cli import scenario, site
 from ilrs.cli.campaign import campaign
+from ilrs.cli.plan import plan
 from ilrs.cli.serve import serve
 from ilrs.cli.transport import orbit_app, transfer
 from ilrs.cli.twin import size_app, twin
@@ -19,6 +20,7 @@ app.add_typer(size_app, name="size")
 app.command("campaign")(campaign)
 app.command("transfer")(transfer)
 app.add_typer(orbit_app, name="orbit")
+app.command("plan")(plan)
 app.command("serve")(serve)
 
 

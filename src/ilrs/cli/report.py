@@ -41,6 +41,35 @@ def staged_progress(quiet: bool):
     return update, close
 
 
+#: The re-planning example of the report: the ILRS-1 array stops working in mid-2033.
+REPLAN_EVENT = {"kind": "element_failure", "element": "ilrs1-array", "at": "2033-09-01T00:00"}
+PLAN_TIME_LIMIT_S = 15.0
+
+
+def _operations(scenario, twin, out_dir: Path, quiet: bool):
+    """The scenario's partner requests planned, checked in the twin, and re-planned after a failure."""
+    import json
+
+    from ilrs.iotools.atomic import atomic_write_text
+    from ilrs.reports.ops_section import plan_rows
+    from ilrs.services.plan import plan_scenario, replan_scenario, requests_for
+
+    rs = requests_for(scenario, None)
+    with progress_bar(f"operations plan ({len(rs.requests)} partner requests, CP-SAT)", quiet) as upd:
+        sp = plan_scenario(scenario, rs, time_limit=PLAN_TIME_LIMIT_S, twin=twin,
+                           progress=lambda i, n: upd(0.9 * i / n))
+        replans = []
+        names = {e.name for e in scenario.elements}
+        if REPLAN_EVENT["element"] in names:
+            rr, check, _ = replan_scenario(sp, REPLAN_EVENT, time_limit=8.0)
+            replans.append({"event": f"{REPLAN_EVENT['element']} failure on {REPLAN_EVENT['at'][:10]}",
+                            "seconds": rr.seconds, "kept": rr.kept, "moved": rr.moved_or_dropped, "added": rr.added,
+                            "ok": check.ok})
+        upd(1.0)
+    atomic_write_text(out_dir / "plan.json", json.dumps(plan_rows(sp), indent=1))
+    return sp, replans
+
+
 @handle_errors
 def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-2035") -> None:
     from ilrs.reports.site_report import render_site_report
@@ -80,8 +109,16 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
         campaign = campaign_overview(scenario)
         upd(1.0)
     timings["campaign and transport"] = time.perf_counter() - t4
+    t5 = time.perf_counter()
+    ops = None
+    from ilrs.services.plan import default_requests_path
+
+    if default_requests_path(scenario).is_file():
+        ops = _operations(scenario, twin, out_dir, quiet)
+    timings["operations plan and re-plan"] = time.perf_counter() - t5
     t2 = time.perf_counter()
-    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin, campaign=campaign)
+    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin, campaign=campaign,
+                                ops=ops)
     timings["report"] = time.perf_counter() - t2
     t = Table(title=f"Top sites, {DEFAULT_START} .. {DEFAULT_END}, observer {MAP_HEIGHT_M:g} m", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
@@ -102,4 +139,10 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
                   f"P = {energy['p_by_2035-12-31']:.2f}; best launch window from {campaign.window_start}: "
                   f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
                   f"{campaign.nrho.period_days:.2f} d")
+    if ops is not None:
+        sp = ops[0]
+        console.print(f"Operations {sp.result.problem.limits.t0:%Y}: {len(sp.result.activities()):,} partner "
+                      f"activities planned (value {sp.result.value:,.0f}, greedy {sp.result.greedy_value:,.0f}, "
+                      f"gap {100 * sp.result.gap:.1f} %), validator {len(sp.violations)} violations, twin check "
+                      f"{'ok' if sp.check.ok else 'FAILED'}; re-plan after a failure {ops[1][0]['seconds']:.1f} s")
     console.print(f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(timings.values()):.0f} s)")

@@ -49,6 +49,15 @@ def _campaign_context(campaign) -> dict | None:
     return campaign_context(campaign)
 
 
+def _ops_context(ops) -> dict | None:
+    if ops is None:
+        return None
+    from ilrs.reports.ops_section import ops_context
+
+    plan, replans = ops
+    return ops_context(plan, replans)
+
+
 def _twin_context(twin) -> dict | None:
     if twin is None:
         return None
@@ -71,7 +80,7 @@ def _twin_context(twin) -> dict | None:
 
 
 def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,
-                       timings: dict[str, float] | None = None, twin=None, campaign=None) -> Path:
+                       timings: dict[str, float] | None = None, twin=None, campaign=None, ops=None) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
     extent = extent_km(dem)
@@ -95,5 +104,5 @@ def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite
         maps=maps, ranked=ranked, best=best, figures=figures, horizon_png=_b64(hz),
         series_html=_series_figure(best), sites=SITES, timings=timings or {},
         never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx),
-        twin=_twin_context(twin), campaign=_campaign_context(campaign))
+        twin=_twin_context(twin), campaign=_campaign_context(campaign), ops=_ops_context(ops))
     return atomic_write_text(path, html)
