@@ -45,6 +45,7 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await self._refuse(send)
         seen = 0
+        state = {"too_large": False, "started": False}
 
         async def counted() -> dict:
             nonlocal seen
@@ -52,21 +53,28 @@ class BodyLimit:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
+                    state["too_large"] = True
                     raise _TooLarge()
             return msg
 
-        try:
-            await self.app(scope, counted, self._headers(send))
-        except _TooLarge:
-            await self._refuse(send)
-
-    def _headers(self, send: Send) -> Send:
-        async def wrapped(msg):
+        async def guarded(msg) -> None:
+            # whatever the app answers to a body cut short (a parse error), the client learns it was too large
+            if state["too_large"]:
+                if msg["type"] == "http.response.start" and not state["started"]:
+                    state["started"] = True
+                    await self._refuse(send)
+                return
             if msg["type"] == "http.response.start":
+                state["started"] = True
                 msg["headers"] = list(msg.get("headers", [])) + SECURITY_HEADERS
             await send(msg)
 
-        return wrapped
+        try:
+            await self.app(scope, counted, guarded)
+        except _TooLarge:
+            if not state["started"]:
+                state["started"] = True
+                await self._refuse(send)
 
     @staticmethod
     async def _refuse(send: Send) -> None:

@@ -35,7 +35,7 @@ def _upload(db, user, proposal_id: int, file: UploadFile, settings):
 
 def _file(dp, settings) -> FileResponse:
     return FileResponse(settings.upload_dir / dp.storage_key, media_type=dp.content_type, filename=dp.filename,
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+                        headers={"Cache-Control": "private, no-store"})
 
 
 @api.get("/data", response_model=list[DataProductOut], summary="Data products you may download")
