@@ -87,11 +87,17 @@ def gantt_html(sp: ScenarioPlan, by: str = "resource", height: int | None = None
         if xs:
             fig.add_trace(go.Bar(x=xs, y=ys, base=bases, orientation="h", name=str(g) if key == "partner"
                                  else f"priority {g}", hovertext=text, hoverinfo="text+name"))
-    fig.update_layout(barmode="overlay", height=height or 120 + 36 * len(lanes),
+    lim = sp.result.problem.limits
+    first = np.datetime64(lim.t0, "s")
+    fig.update_traces(marker_line_width=0, opacity=0.9)
+    fig.update_layout(barmode="overlay", height=height or 200 + 36 * len(lanes),
                       title=f"Plan {'per resource' if by == 'resource' else 'per partner'} "
-                            f"({len(rows)} activities)",
-                      xaxis={"type": "date"}, yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
-                      margin={"l": 40, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h"})
+                            f"({len(rows)} activities; the first 4 weeks shown, drag the slider for the rest)",
+                      xaxis={"type": "date", "range": [str(first), str(first + np.timedelta64(28, "D"))],
+                             "rangeslider": {"visible": True, "thickness": 0.08}}, yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
+                      margin={"l": 40, "r": 10, "t": 90, "b": 30},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"})
+    fig.update_layout(title={"y": 0.99, "yanchor": "top"})
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
 
