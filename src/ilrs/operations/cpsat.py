@@ -107,6 +107,14 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
         c = _candidates(state, int(b), lo, hi - 1, hint.get(int(b)), in_window)
         if c.size:
             cands[int(b)] = c
+    # a block whose unplaced predecessor has no candidate start here cannot be placed in this window either
+    changed = True
+    while changed:
+        changed = False
+        for b in list(cands):
+            if any(state.start[j] < 0 and j not in cands for j in pr.preds[b]):
+                del cands[b]
+                changed = True
     if not cands:
         return WindowStat(lo, hi, 0, before, before, before, "empty", time.perf_counter() - t_start)
 
