@@ -178,8 +178,11 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     for j, lst in dterms.items():
         left = lim.data_cap_bits[j] - state.data_used[j]
         m.Add(sum(int(np.ceil(bits * D_SCALE)) * v for v, bits in lst) <= int(np.floor(left * D_SCALE)))
-    # precedence inside the window
+    # precedence inside the window; a block whose successor is placed outside the window must stay planned
+    succ = state._succ()
     for b in cands:
+        if any(state.start[j] >= 0 for j in succ.get(b, ())):
+            m.Add(pres[b] == 1)
         for j in pr.preds[b]:
             if j in cands:
                 m.Add(pres[j] >= pres[b])
