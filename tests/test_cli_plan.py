@@ -1,0 +1,117 @@
+"""``ilrs plan``: the JSON contract on the built-in scenario, CSV and Gantt outputs, and bad input named."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ilrs.config import get_settings
+
+pytestmark = pytest.mark.xdist_group("plan-cli")
+
+
+def cli(*args):
+    # share the session's private cache so that the twin's environment series is computed once
+    env = {**os.environ, "ILRS_CACHE_DIR": str(get_settings().cache_dir)}
+    return subprocess.run([sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_plan_json_csv_gantt(tmp_path):
+    csv, gantt = tmp_path / "plan.csv", tmp_path / "plan.html"
+    r = cli("plan", "--json", "--time-limit", "4", "--csv", csv, "--gantt", gantt)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("value", "greedy_value", "bound", "gap", "shares", "twin_check", "violations", "activities",
+                "rejected_occurrences", "horizon"):
+        assert key in out
+    assert out["violations"] == [] and out["twin_check"]["ok"]
+    assert out["value"] >= out["greedy_value"] > 0 and out["bound"] >= out["value"]
+    assert out["planned"] == len(out["activities"]) > 100
+    # every activity inside the horizon, on the 10-minute grid
+    for a in out["activities"]:
+        assert out["horizon"][0] <= a["start"] < a["end"] <= out["horizon"][1]
+        assert a["start"][14:16] in {"00", "10", "20", "30", "40", "50"}
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("request,occurrence,partner") and len(lines) == len(out["activities"]) + 1
+    html = gantt.read_text()
+    assert "Plan per resource" in html and "Plan per partner" in html
+
+
+def test_plan_bad_requests_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[requests]]\nid = "x1"\npartner = "p"\npayload = "cam"\nduration = "two hours"\n'
+                   'earliest = 2033-01-01\ndeadline = 2033-02-01\n')
+    r = cli("plan", "--requests", bad)
+    assert r.returncode != 0
+    assert "x1" in r.stderr and "duration" in r.stderr and "Traceback" not in r.stderr
+    syntax = tmp_path / "syntax.toml"
+    syntax.write_text("[[requests]\nid = 1\n")
+    r = cli("plan", "--requests", syntax)
+    assert r.returncode != 0 and "syntax.toml" in r.stderr and "Traceback" not in r.stderr
+    r = cli("plan", "--event", "{not json")
+    assert r.returncode != 0 and "--event" in r.stderr and "Traceback" not in r.stderr
+    ev = '{"kind": "element_failure", "element": "nope", "at": "2033-05-01"}'
+    r = cli("plan", "--time-limit", "2", "--event", ev)
+    assert r.returncode != 0 and "nope" in r.stderr and "ilrs1-array" in r.stderr
+
+
+def test_plan_unplannable_requests_reported_rest_planned(tmp_path):
+    f = tmp_path / "r.toml"
+    f.write_text('''
+[[requests]]
+id = "ok"
+partner = "a"
+payload = "seismometer"
+duration = "1h"
+earliest = 2033-03-01T00:00:00
+deadline = 2033-03-08T00:00:00
+power_w = 50
+
+[[requests]]
+id = "too-long"
+partner = "b"
+payload = "camera"
+duration = "3d"
+earliest = 2033-03-01T00:00:00
+deadline = 2033-03-02T00:00:00
+
+[[requests]]
+id = "no-such-tool"
+partner = "b"
+payload = "camera"
+duration = "1h"
+earliest = 2033-03-01T00:00:00
+deadline = 2033-03-08T00:00:00
+resources = ["laser-cannon"]
+
+[[requests]]
+id = "loop-a"
+partner = "a"
+payload = "x"
+duration = "1h"
+earliest = 2033-03-01T00:00:00
+deadline = 2033-03-08T00:00:00
+after = ["loop-b"]
+
+[[requests]]
+id = "loop-b"
+partner = "a"
+payload = "x"
+duration = "1h"
+earliest = 2033-03-01T00:00:00
+deadline = 2033-03-08T00:00:00
+after = ["loop-a"]
+''')
+    r = cli("plan", "--requests", f, "--json", "--time-limit", "2")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    why = {x["request"]: x["reason"] for x in out["rejected_occurrences"]}
+    assert "longer" in why["too-long"]
+    assert "laser-cannon" in why["no-such-tool"]
+    assert "cycl" in why["loop-a"] and "cycl" in why["loop-b"]
+    assert [a["request"] for a in out["activities"]] == ["ok"]
