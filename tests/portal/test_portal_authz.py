@@ -24,8 +24,8 @@ def api_matrix(ids, reviewers):
     """(method, route template, concrete path, json body, {role: status}). Actions reserved to a role answer
     403 to every other role whatever the id (so they reveal nothing); hidden things answer 404."""
     call, draft, sub, cd, rev, data = (ids[k] for k in ("call", "draft", "submitted", "c_draft", "review", "data"))
-    new_call = {"title": "t", "cycle_start": "2036-01-01T00:00", "cycle_end": "2036-02-01T00:00",
-                "deadline": "2035-12-01T00:00", "resources": [{"key": "energy_kwh", "quantity": 1}]}
+    new_call = {"title": "t", "cycle_start": "2035-09-01T00:00", "cycle_end": "2035-10-01T00:00",
+                "deadline": "2035-08-01T00:00", "resources": [{"key": "energy_kwh", "quantity": 1}]}
     proposal = {"call_id": call, "title": "p", "resources": {"rover_hours": 1}}
     return [
         ("GET", "/api/me", "/api/me", None, expect(set(SIGNED), 200)),

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ilrs.errors import IlrsError
 from ilrs.portal import deps
 from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
@@ -118,6 +119,14 @@ def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.da
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code)
         return deps.templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": code,
                                                                        "title": "Refused"}, status_code=code)
+
+    @app.exception_handler(IlrsError)
+    async def user_error(request: Request, exc: IlrsError):
+        # any other user-correctable error from the layers below (a scenario, a request file): 422
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=422)
+        return deps.templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": 422,
+                                                                       "title": "Refused"}, status_code=422)
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, exc: deps.NotSignedIn):

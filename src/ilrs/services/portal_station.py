@@ -32,6 +32,26 @@ class CallPolicy:
     antenna_share: float = 0.2
 
 
+#: Longest call cycle whose offer the portal computes with the twin (a quarter: seconds of engine time).
+MAX_CYCLE = dt.timedelta(days=92)
+
+
+def check_call_window(name: str, cycle_start: dt.datetime, cycle_end: dt.datetime) -> None:
+    """A call refers to a built-in scenario, and its cycle lies inside the scenario's period, at most a quarter
+    long (the portal never opens arbitrary files nor runs the twin over years on request)."""
+    from ilrs.scenario.load import builtin_scenarios, load_scenario
+    from ilrs.services.portal_rules import Invalid
+
+    if name not in builtin_scenarios():
+        raise Invalid(f"unknown scenario {name!r}", source="scenario",
+                      hint="built-in scenarios: " + ", ".join(builtin_scenarios()))
+    s = load_scenario(name)
+    start, end = s.start.replace(tzinfo=None), s.end.replace(tzinfo=None)
+    if not (start <= cycle_start < cycle_end <= end) or cycle_end - cycle_start > MAX_CYCLE:
+        raise Invalid(f"the cycle must lie within the scenario's period {start:%Y-%m-%d} .. {end:%Y-%m-%d} and "
+                      f"last at most {MAX_CYCLE.days} days", source="cycle_start")
+
+
 def _short_scenario(name: str, start: dt.datetime, end: dt.datetime, step: str):
     from ilrs.services.scenarios import validated_scenario
 

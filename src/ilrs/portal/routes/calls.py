@@ -14,7 +14,7 @@ from ilrs.portal.db import crud
 from ilrs.portal.deps import ApiUser, NowDep, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
 from ilrs.portal.schemas import CallIn, CallOut, OversubscriptionOut, RankedOut, ScheduledOut
-from ilrs.services.portal_rules import ADMIN, Invalid, OfferLine, require_role
+from ilrs.services.portal_rules import ADMIN, OfferLine, require_role
 
 api = APIRouter(prefix="/api/calls", tags=["calls"])
 pages = APIRouter(include_in_schema=False)
@@ -29,11 +29,10 @@ def make_call(db, user, title: str, scenario: str, cycle_start: dt.datetime, cyc
               deadline: dt.datetime, resources: list[OfferLine] | None, description: str = ""):
     require_role(user.role, ADMIN)  # before the costly offer
     cycle_start, cycle_end, deadline = _naive(cycle_start), _naive(cycle_end), _naive(deadline)
-    if resources is None:
-        from ilrs.services.portal_station import offer_from_scenario
+    from ilrs.services.portal_station import check_call_window, offer_from_scenario
 
-        if not cycle_start < cycle_end or (cycle_end - cycle_start) > dt.timedelta(days=366):
-            raise Invalid("a cycle ends after it starts and lasts at most a year", source="cycle_end")
+    check_call_window(scenario, cycle_start, cycle_end)
+    if resources is None:
         resources = offer_from_scenario(scenario, cycle_start, cycle_end)
     return crud.create_call(db, deps.actor(user), title, scenario, cycle_start, cycle_end, deadline, resources,
                             description)
