@@ -44,7 +44,7 @@ FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc", "nnan", "ninf"}
 #: Steps either side of the lines' tangent steps at which each cell's own ray is evaluated.
 CANDIDATE_SPREAD = 1
 #: Steps per block of the pruning bound between two lines' tangents (a power of two).
-BLOCK_SHIFT = 4
+BLOCK_SHIFT = 3
 BLOCK = 1 << BLOCK_SHIFT
 #: Scale of stored horizons [deg per unit].
 HORIZON_SCALE_DEG = 0.01
@@ -342,6 +342,7 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             # compared as fractions (num / den, den > 0) without dividing.
             zo_c = zobs[c]
             kv_c = kinv[c]
+            near_c = best[c]
             bn = 0.0
             bd = 0.0
             s_far = -1
@@ -376,15 +377,24 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 for blk in range(g_lo >> BLOCK_SHIFT, (g_hi >> BLOCK_SHIFT) + 1):
                     lo_b = max(g_lo, blk << BLOCK_SHIFT)
                     hi_b = min(g_hi, (blk << BLOCK_SHIFT) + BLOCK - 1)
-                    if s_far > 0:
-                        zm = max(bmax[j_l - j_lo, blk], bmax[j_r - j_lo, blk])
-                        # the selection slope (z - zo - d^2/2R) / (d (1 + z/R)) rises with z; over the block's
-                        # distances [d1, d2] it is at most (A / d_A - d1 / 2R) / (1 + zm/R), A = zm - zo
-                        aa = zm - zo_c
-                        d1 = (i - hi_b) * kv_c
-                        d_a = d1 if aa > 0.0 else (i - lo_b) * kv_c
-                        if (aa / d_a - d1 * inv2r) * bd < bn * (1.0 + zm * inv_r):
-                            continue
+                    zm = max(bmax[j_l - j_lo, blk], bmax[j_r - j_lo, blk])
+                    aa = zm - zo_c
+                    kz = 1.0 + zm * inv_r
+                    d1 = (i - hi_b) * kv_c
+                    d2 = (i - lo_b) * kv_c
+                    # the selection slope (z - zo - d^2/2R) / (d (1 + z/R)) rises with z; over the block's
+                    # distances [d1, d2] it is at most (A / d_A - d1 / 2R) / (1 + zm/R), A = zm - zo: skip the
+                    # block if that cannot beat the best step so far
+                    d_a = d1 if aa > 0.0 else d2
+                    if s_far > 0 and (aa / d_a - d1 * inv2r) * bd < bn * kz:
+                        continue
+                    # nor if the exact elevation (which also rises with z) cannot beat the near field: the
+                    # numerator is at most nb, the denominator d (1 + z/R) (1 - d^2/6R^2) lies within
+                    # [d1 (1 - d1^2/6R^2), d2] (1 + zm/R)
+                    nb = aa - d1 * d1 * inv2r * kz + d2 * d2 * d2 * d2 * inv_r * inv_r * inv_r / 24.0
+                    den_b = d1 * (1.0 - d1 * d1 * inv_r * inv_r / 6.0) if nb > 0.0 else d2
+                    if nb < near_c * den_b * kz:
+                        continue
                     for ic in range(lo_b, hi_b + 1):
                         s = i - ic
                         num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c,
@@ -419,10 +429,19 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             v = math.floor(r * scale + 0.5)
             dst[c] = NO_HORIZON if b < -1e299 else np.int16(v)
     if not along_rows:
-        for i in range(n_major):
-            mj = start + i * step_major
-            for c in range(n_minor):
-                out[c, mj] = res[i, c]
+        # transposed in tiles of 32 major steps: each output row then receives 64 contiguous bytes at a time
+        for i0 in range(0, n_major, 32):
+            i1 = min(n_major, i0 + 32)
+            if step_major > 0:
+                for c in range(n_minor):
+                    orow = out[c]
+                    for i in range(i0, i1):
+                        orow[start + i] = res[i, c]
+            else:
+                for c in range(n_minor):
+                    orow = out[c]
+                    for i in range(i0, i1):
+                        orow[start - i] = res[i, c]
 
 
 @jit(parallel=True)
