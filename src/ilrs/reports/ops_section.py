@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 
+from ilrs.operations.planner import trivial_bound
 from ilrs.services.plan import ScenarioPlan
 
 
@@ -43,6 +44,8 @@ def summary(sp: ScenarioPlan) -> dict:
         "greedy_value": res.greedy_value,
         "bound": res.bound,
         "gap": res.gap,
+        "bound_kind": "windows" if res.stats else "trivial",
+        "trivial_bound": trivial_bound(pr),
         "seconds": res.seconds,
         "greedy_seconds": res.greedy_seconds,
         "windows": len(res.stats.windows) if res.stats else 0,
@@ -94,7 +97,8 @@ def gantt_html(sp: ScenarioPlan, by: str = "resource", height: int | None = None
                       title=f"Plan {'per resource' if by == 'resource' else 'per partner'} "
                             f"({len(rows)} activities; the first 4 weeks shown, drag the slider for the rest)",
                       xaxis={"type": "date", "range": [str(first), str(first + np.timedelta64(28, "D"))],
-                             "rangeslider": {"visible": True, "thickness": 0.08}}, yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
+                             "rangeslider": {"visible": True, "thickness": 0.08}},
+                      yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
                       margin={"l": 40, "r": 10, "t": 90, "b": 30},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"})
     fig.update_layout(title={"y": 0.99, "yanchor": "top"})

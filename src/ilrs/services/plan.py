@@ -70,7 +70,7 @@ def baseline(scenario: Scenario, start: dt.datetime, end: dt.datetime, twin: Twi
     sl = slice(i0, i1)
     t0 = utc[i0].astype(dt.datetime)
     lim = build_limits(
-        t0, s.step_s, sun_fraction=s.sun_fraction_ground[sl], dte_bps=s.dte_bps[sl], relay_bps=s.relay_bps[sl],
+        t0, s.step_s, sun_fraction=s.sun_fraction_deck[sl], dte_bps=s.dte_bps[sl], relay_bps=s.relay_bps[sl],
         curtailed_w=r.curtailed_w[sl], charge_w=r.charge_w[sl], discharge_w=r.discharge_w[sl],
         stored_wh=r.stored_wh[1:][sl], capacity_wh=s.battery_capacity_wh[sl], min_soc=s.min_soc,
         max_charge_w=s.max_charge_w[sl], max_discharge_w=s.max_discharge_w[sl], eta_c=s.charge_efficiency,

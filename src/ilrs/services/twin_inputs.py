@@ -25,6 +25,9 @@ from ilrs.station.power import YEAR_S, heater_power_w, rtg_power_w, solar_array_
 from ilrs.transport.orbits import relay_orbit
 from ilrs.transport.visibility import orbiter_az_el
 
+#: Height of the payloads' deck above the ground [m]: where partner instruments see the Sun (operations planner).
+DECK_HEIGHT_M = 2.0
+
 
 @dataclass
 class TwinSeries:
@@ -51,6 +54,7 @@ class TwinSeries:
     dte_bps: np.ndarray
     relay_bps: np.ndarray
     sun_fraction_ground: np.ndarray
+    sun_fraction_deck: np.ndarray  #: Sun disk fraction above the horizon at a lander deck (DECK_HEIGHT_M)
     earth_visible: np.ndarray
     relay_visible: np.ndarray
     notes: list[str] = field(default_factory=list)
@@ -110,6 +114,7 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         return profiles[height_m]
 
     _, ground_frac = point_series(horizon(0.0), sun_az, sun_el, sun_r)
+    _, deck_frac = point_series(horizon(DECK_HEIGHT_M), sun_az, sun_el, sun_r)
     irradiance = solar_irradiance_w_m2(sun_d, AU_M)
     solar = np.zeros(n)
     nuclear = np.zeros(n)
@@ -209,5 +214,6 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
                       solar_w=solar, nuclear_w=nuclear, load_w=load, data_rate_bps=data, battery_capacity_wh=cap,
                       battery_added_wh=added, min_soc=min_soc, charge_efficiency=eta_c, discharge_efficiency=eta_d,
                       max_charge_w=max_c, max_discharge_w=max_d, storage_bits=storage, dte_bps=dte_bps,
-                      relay_bps=relay_bps, sun_fraction_ground=ground_frac, earth_visible=earth_vis_any,
+                      relay_bps=relay_bps, sun_fraction_ground=ground_frac, sun_fraction_deck=deck_frac,
+                      earth_visible=earth_vis_any,
                       relay_visible=relay_vis_any)
