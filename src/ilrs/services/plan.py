@@ -201,12 +201,23 @@ def plan_scenario(scenario: Scenario, rs: RequestSet, *, start=None, end=None, m
     return ScenarioPlan(scenario, rs, base, res, check, repaired, bad)
 
 
+LINKS = {"earth": ("dte_bps",), "relay": ("relay_bps",), "downlink": ("dte_bps", "relay_bps")}
+
+
 def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
-    """New limits after an event: ``{"kind": "element_failure", "element": NAME, "at": TIME}`` (the element
-    stops working at that time) or ``{"kind": "window_lost", "condition": "earth"|"relay"|"downlink"|"sun",
-    "from": TIME, "to": TIME}`` (a condition is lost, e.g. a ground station or the relay is unavailable)."""
+    """The baseline after an event, and when it happens. Events:
+
+    * ``{"kind": "element_failure", "element": NAME, "at": TIME}``: the element stops working at that time (its
+      power, storage, loads or link are gone from then on);
+    * ``{"kind": "window_lost", "condition": "earth"|"relay"|"downlink", "from": TIME, "to": TIME}``: a link is
+      unavailable over that span (a ground station or the relay out of service).
+
+    Either way the twin is re-run on the changed series, so that power, energy cycles, conditions and data cycles
+    all follow."""
     kind = event.get("kind")
     sc = sp.scenario
+    s_all = sp.base.twin.series
+    utc = s_all.utc.astype("datetime64[s]")
     if kind == "element_failure":
         name = event.get("element")
         at = _as_dt(event.get("at"), "at")
@@ -214,25 +225,33 @@ def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
         if name not in names:
             raise IlrsError(f"no element {name!r} in the scenario", source="event.element",
                             hint=f"one of: {', '.join(names)}")
-        # the element is replaced by its own ending: modelled as the scenario without it from `at` on
-        base_b = _baseline_without(sp, name, at)
-        return base_b, at
-    if kind == "window_lost":
-        from ilrs.operations.limits import CONDITION_BITS
+        from ilrs.services.twin_inputs import build_series
 
+        s_wo = build_series(sc.model_copy(update={"elements": [e for e in sc.elements if e.name != name]}))
+        cut = int(np.searchsorted(utc, np.datetime64(at, "s")))
+
+        def change(f: str, arr: np.ndarray) -> None:
+            arr[..., cut:] = getattr(s_wo, f)[..., cut:]
+
+        failed = next(e for e in sc.elements if e.name == name)
+        return _rebaseline(sp, change, f"{failed.kind} {name!r} failed at {at}"), at
+    if kind == "window_lost":
         cond = event.get("condition")
-        if cond not in CONDITION_BITS:
-            raise IlrsError(f"unknown condition {cond!r}", source="event.condition",
-                            hint=f"one of: {', '.join(CONDITION_BITS)}")
+        if cond not in LINKS:
+            raise IlrsError(f"unknown link condition {cond!r}", source="event.condition",
+                            hint=f"one of: {', '.join(LINKS)}")
         a = _as_dt(event.get("from"), "from")
         b = _as_dt(event.get("to"), "to")
-        lim = replace(sp.base.limits, cond=sp.base.limits.cond.copy())
-        i0 = max(0, int(lim.slot_of(a)))
-        i1 = min(lim.n, int(np.ceil(lim.slot_of(b))))
-        lim.cond[i0:i1] &= np.uint8(~CONDITION_BITS[cond] & 0xFF)
-        if cond in ("earth", "relay"):
-            lim.cond[i0:i1] &= np.uint8(~CONDITION_BITS["downlink"] & 0xFF)
-        return replace(sp.base, limits=lim), a
+        if b <= a:
+            raise IlrsError(f"'to' ({b}) is not after 'from' ({a})", source="event.to")
+        i0 = int(np.searchsorted(utc, np.datetime64(a, "s")))
+        i1 = int(np.searchsorted(utc, np.datetime64(b, "s")))
+
+        def change(f: str, arr: np.ndarray) -> None:
+            if f in LINKS[cond]:
+                arr[i0:i1] = 0.0
+
+        return _rebaseline(sp, change, f"{cond} link lost {a} .. {b}"), a
     raise IlrsError(f"unknown event kind {kind!r}", source="event.kind", hint="element_failure or window_lost")
 
 
@@ -246,32 +265,26 @@ def _as_dt(v, name: str) -> dt.datetime:
                         hint="an ISO date-time such as 2033-03-01T12:00") from None
 
 
-def _baseline_without(sp: ScenarioPlan, name: str, at: dt.datetime) -> Baseline:
-    """The baseline twin of the scenario with element ``name`` failed at ``at`` (its contribution removed from
-    then on), over the same horizon."""
-    from ilrs.services.twin_inputs import build_series
-    from ilrs.station.engine import run_engine as _run
+_CHANGED = ("generation_w", "solar_w", "nuclear_w", "load_w", "data_rate_bps", "battery_capacity_wh", "max_charge_w",
+            "max_discharge_w", "storage_bits", "dte_bps", "relay_bps")
 
-    sc = sp.scenario
-    keep = [e for e in sc.elements if e.name != name]
-    failed = next(e for e in sc.elements if e.name == name)
-    s_all = sp.base.twin.series
-    s_wo = build_series(sc.model_copy(update={"elements": keep}))
-    utc = s_all.utc.astype("datetime64[s]")
-    cut = int(np.searchsorted(utc, np.datetime64(at, "s")))
-    mixed = replace(s_all)
-    for f in ("generation_w", "solar_w", "nuclear_w", "load_w", "data_rate_bps", "battery_capacity_wh",
-              "max_charge_w", "max_discharge_w", "storage_bits", "dte_bps", "relay_bps"):
-        arr = getattr(s_all, f).copy()
-        arr[..., cut:] = getattr(s_wo, f)[..., cut:]
-        setattr(mixed, f, arr)
-    mixed.battery_added_wh = s_all.battery_added_wh.copy()
-    result = _run(engine_inputs(mixed))
+
+def _rebaseline(sp: ScenarioPlan, change, note: str) -> Baseline:
+    """The baseline twin re-run on a copy of the series changed by ``change(field, array)``, same horizon (a lost
+    link keeps its transmitter's load: conservative for the power left to partners)."""
     from ilrs.services.twin import kpis
 
-    twin = TwinRun(sc, mixed, result, kpis(mixed, result))
-    b = baseline(sc, sp.base.limits.t0, sp.base.limits.time_of(sp.base.limits.n), twin)
-    b.notes.append(f"{failed.kind} {name!r} failed at {at}")
+    s_all = sp.base.twin.series
+    mixed = replace(s_all)
+    for f in _CHANGED:
+        arr = getattr(s_all, f).copy()
+        change(f, arr)
+        setattr(mixed, f, arr)
+    result = run_engine(engine_inputs(mixed))
+    twin = TwinRun(sp.scenario, mixed, result, kpis(mixed, result))
+    lim = sp.base.limits
+    b = baseline(sp.scenario, lim.t0, lim.time_of(lim.n), twin)
+    b.notes.append(note)
     return b
 
 
