@@ -444,12 +444,21 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     allocations queue and the total never passes the offer."""
     rules.require_role(actor.role, ADMIN)
     p = get_proposal(db, actor, proposal_id)
-    if p.status not in ("submitted", "accepted"):
-        raise Conflict("only submitted proposals receive allocations", source="proposal")
+    db.commit()  # what follows runs in a transaction of its own that begins by locking the resource
+    if db.get_bind().dialect.name == "sqlite":
+        # SQLite locks the whole database for writing; taking that lock first (a no-op write) queues concurrent
+        # allocations as PostgreSQL's row lock does, instead of failing one of them at commit
+        db.execute(update(CallResource).where(CallResource.call_id == p.call_id, CallResource.key == key)
+                   .values(allocated=CallResource.allocated))
     res = db.scalar(select(CallResource).where(CallResource.call_id == p.call_id, CallResource.key == key)
-                    .with_for_update())
+                    .with_for_update().execution_options(populate_existing=True))
     if res is None:
+        db.rollback()
         raise Invalid(f"the call does not offer {key!r}", source="key")
+    db.refresh(p)
+    if p.status not in ("submitted", "accepted"):
+        db.rollback()
+        raise Conflict("only submitted proposals receive allocations", source="proposal")
     requested = next((r.amount for r in p.requests if r.key == key), 0.0)
     already = float(db.scalar(select(func.coalesce(func.sum(Allocation.amount), 0.0))
                               .where(Allocation.proposal_id == p.id, Allocation.resource_id == res.id)))
