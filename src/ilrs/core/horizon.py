@@ -219,6 +219,7 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
         count = 0
         head = 0
         tp = 0
+        run = 0.0
         # first row where the line may be on the grid
         i_first = 0
         if mpm > 0.0 and j < 0:
@@ -239,11 +240,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             zt = za + (zb - za) * f
             # highest terrain near the line in this block of rows (bounds every ray between it and a neighbour)
             g = max(za, zb)
-            blk = i >> BLOCK_SHIFT
-            if count == 0 or (i & (BLOCK - 1)) == 0:
-                bmax[jj, blk] = g
-            elif g > bmax[jj, blk]:
-                bmax[jj, blk] = g
+            run = g if (count == 0) | ((i & (BLOCK - 1)) == 0) else max(run, g)
+            bmax[jj, i >> BLOCK_SHIFT] = run
             if count > 0:
                 t += step_m * _inv_scale(along_rows, mj, n0 + f, x0, y0, dx, dy, radius, polar)
             # the sample ``lag`` steps back joins the hull now; the ring holds the last ``lag`` samples and
