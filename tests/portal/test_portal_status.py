@@ -1,0 +1,63 @@
+"""The station side of the portal: a call's offer from the scenario's roadmap and its twin, and the public status
+page (Plotly charts of power, state of charge and communication windows) against the twin's own series."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from portal_helpers import make_app, page_client
+
+pytestmark = [pytest.mark.portal, pytest.mark.xdist_group("portal-twin")]
+
+
+def test_offer_from_scenario_matches_twin_and_roadmap():
+    from ilrs.services.portal_station import CallPolicy, offer_from_scenario
+    from ilrs.services.scenarios import roadmap_of, validated_scenario
+    from ilrs.services.twin import run_twin
+
+    start, end = dt.datetime(2035, 6, 1), dt.datetime(2035, 6, 15)
+    lines = {o.key: o for o in offer_from_scenario("ilrs-basic-2035", start, end)}
+    s = validated_scenario("ilrs-basic-2035")
+    run = run_twin(s.model_copy(update={"start": start, "end": end, "step": "1h"}))
+    policy = CallPolicy()
+    assert lines["energy_kwh"].quantity == pytest.approx(run.kpis.curtailed_kwh * policy.energy_share, abs=0.1)
+    dte_hours = float(np.count_nonzero(run.series.dte_bps > 0))
+    assert lines["antenna_hours"].quantity == pytest.approx(dte_hours * policy.antenna_share, abs=0.1)
+    capacity = float((run.series.dte_bps + run.series.relay_bps).sum() * 3600 / 1e9)
+    assert lines["data_gbit"].quantity == pytest.approx(capacity * policy.data_share, abs=0.1)
+    assert lines["rover_hours"].quantity == pytest.approx(14 * 24 * policy.robot_share)
+    missions, _ = roadmap_of(s)
+    later = [m for m in missions if m.launch >= start.date()]
+    assert {k.split(":", 1)[1] for k in lines if k.startswith("payload_mass_kg:")} == {m.name for m in later}
+    for m in later:
+        assert lines[f"payload_mass_kg:{m.name}"].quantity == pytest.approx(m.mass_kg * policy.payload_mass_share,
+                                                                            abs=0.1)
+
+
+def test_status_page_and_api(tmp_path):
+    from ilrs.portal.routes.status import STATUS_DAYS, STATUS_START
+    from ilrs.services.portal_station import short_twin
+
+    app = make_app(f"sqlite:///{tmp_path / 's.db'}", tmp_path)
+    c = page_client(app)
+    r = c.get("/api/status")
+    assert r.status_code == 200
+    body = r.json()
+    run = short_twin("ilrs-basic-2035", STATUS_START, STATUS_START + dt.timedelta(days=STATUS_DAYS), "1h")
+    dte = run.series.dte_bps > 0
+    hours = sum((dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 3600
+                for a, b in body["dte_windows"])
+    assert hours == pytest.approx(float(dte.sum()))
+    assert body["kpis"]["min_state_of_charge"] == pytest.approx(run.kpis.min_state_of_charge)
+    page = c.get("/status")  # public: no sign-in
+    assert page.status_code == 200
+    figs = json.loads(page.text.split('<script type="application/json" id="figures">', 1)[1].split("</script>")[0])
+    assert set(figs) == {"power", "charge", "links"}
+    gen = figs["power"]["data"][0]["y"]
+    assert np.allclose(gen, np.round(run.series.generation_w / 1e3, 3))
+    js = c.get("/static/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000].lower()
+    assert '<script src="/static/plotly.min.js">' in page.text
