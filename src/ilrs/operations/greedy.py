@@ -129,9 +129,12 @@ def set_effective_shares(prob: Problem, state: PlanState) -> None:
 
 
 def _repair_fairness(state: PlanState) -> None:
-    """Remove the least valuable blocks of partners above their cap until every partner is within it."""
+    """Remove the least valuable blocks of partners above their cap until every partner is within it; the room
+    each removal frees goes to the other partners' unplaced blocks (within their caps), so that a partner who
+    took everything in the unconstrained plan is traded down rather than removed altogether."""
     pr = state.prob
     num = fair_numerators(pr)
+    dropped: set[int] = set()  # never placed again: the exchange terminates
     while True:
         alloc = alloc_slots(state)
         total = int(alloc.sum())
@@ -142,7 +145,19 @@ def _repair_fairness(state: PlanState) -> None:
         p = max(over, key=lambda q: alloc[q] * FAIR_SCALE - num[q] * total)
         mine = np.flatnonzero((state.start >= 0) & (pr.partner_of == p))
         removable = [b for b in mine if not any(state.start[s] >= 0 for s in state._succ().get(int(b), ()))]
-        if not removable:
-            return
-        b = min(removable, key=lambda q: (pr.value[q] / pr.dur[q], -state.start[q]))
-        state.remove(int(b))
+        # every block of p has placed successors: the least valuable goes with its successors
+        b = int(min(removable or mine, key=lambda q: (pr.value[q] / pr.dur[q], -state.start[q])))
+        s, d = int(state.start[b]), int(pr.dur[b])
+        todo = [b]
+        while todo:
+            q = todo.pop()
+            if state.start[q] >= 0:
+                state.remove(q)
+                dropped.add(q)
+                todo += [int(x) for x in state._succ().get(q, ())]
+        near = np.flatnonzero((state.start < 0) & (pr.partner_of != p) & (pr.last >= pr.first)
+                              & (pr.first < s + d) & (pr.last + pr.dur > s))
+        for q in order_blocks(pr, np.array([q for q in near if int(q) not in dropped], dtype=np.int64)):
+            t = first_fit(state, int(q), fairness=True)
+            if t is not None:
+                state.place(int(q), t)
