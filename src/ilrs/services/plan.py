@@ -162,7 +162,15 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinChe
             cands = [b for b in placed if pr.power[b] > 0 and st.start[b] <= t
                      and pr.limits.ecycle[st.start[b]] in (k, k - 1)]
         else:
-            cands = [b for b in placed if pr.data[b] > 0]
+            # data lost: the activities whose data is still in storage, beyond the baseline's, when it overflows
+            r0 = base.twin.result
+            r1 = twin_with_plan(base, *plan_loads(base, pr.blocks, st.start, pr.dur))
+            more = r1.data_lost_bits - r0.data_lost_bits
+            t = int(np.flatnonzero(more > 1e-3)[0]) if (more > 1e-3).any() else int(np.argmax(more))
+            calm = np.flatnonzero(r1.data_stored_bits[1:t + 1] - r0.data_stored_bits[1:t + 1] <= 1e-3)
+            a = (int(calm[-1]) + 1 if calm.size else 0) - base.i0
+            t -= base.i0
+            cands = [b for b in placed if pr.data[b] > 0 and st.start[b] <= t and st.start[b] + pr.dur[b] > a]
         if not cands:
             break
         b = min(cands, key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
