@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -35,11 +35,15 @@ class Unauthorised(PortalError):
     kind = "unauthorised"
 
 
-def get_settings(request: Request) -> PortalSettings:
+# Dependencies that do no I/O are ``async``: FastAPI runs plain ``def`` dependencies in its thread pool, a hop
+# per dependency per request. Creating a Session opens no connection (the first query does, in the route's thread).
+
+
+async def get_settings(request: Request) -> PortalSettings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     db = request.app.state.sessionmaker()
     try:
         yield db
@@ -47,7 +51,7 @@ def get_db(request: Request) -> Iterator[Session]:
         db.close()
 
 
-def now_utc(request: Request) -> dt.datetime:
+async def now_utc(request: Request) -> dt.datetime:
     """The clock (tests move it past a deadline)."""
     return request.app.state.clock()
 
@@ -98,7 +102,7 @@ def api_user(db: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | Non
     return found[0]
 
 
-def api_token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+async def api_token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     return creds.credentials[:200] if creds else ""
 
 

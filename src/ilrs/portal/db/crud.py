@@ -168,13 +168,11 @@ def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, 
 
 
 def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
-    row = db.scalar(select(AuthToken).where(AuthToken.digest == rules.token_digest(token), AuthToken.kind == kind))
-    if row is None or row.expires_at < utcnow():
-        return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return user, row
+    """The token's user (one query, checked on every request: a revoked token stops at once)."""
+    found = db.execute(select(User, AuthToken).join(AuthToken, AuthToken.user_id == User.id)
+                       .where(AuthToken.digest == rules.token_digest(token), AuthToken.kind == kind,
+                              AuthToken.expires_at > utcnow(), User.is_active.is_(True))).first()
+    return (found[0], found[1]) if found else None
 
 
 def revoke_token(db: Session, token: str) -> None:

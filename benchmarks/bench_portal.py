@@ -1,0 +1,279 @@
+"""Portal load benchmark: a real Uvicorn server on loopback over PostgreSQL, driven from a separate process.
+
+Load tool: a Python asyncio HTTP/1.1 keep-alive load generator (raw sockets, no client library) running in its
+own process, so the server's workers and the generator do not share an interpreter. Baseline, measured in the
+same run against the same server: a static file (no sign-in, no database), the floor of the web stack.
+
+Targets (issue 6): read endpoints >= 500 requests/s with p95 < 50 ms; proposal submission p95 < 150 ms.
+
+    python benchmarks/bench_portal.py [--duration 10] [--concurrency 16] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+TOOL = "Python asyncio HTTP/1.1 keep-alive load generator (raw sockets) in a separate process"
+
+
+# ---- the load generator (runs in its own process) ----------------------------------------------------------------
+
+
+def _request(method: str, path: str, token: str | None, body: bytes | None) -> bytes:
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    if body is not None:
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    return status, await reader.readexactly(length) if length else b""
+
+
+async def _reads(port: int, plan: list, duration: float, concurrency: int) -> dict:
+    lat: list[float] = []
+    bad: dict[int, int] = {}
+    stop = time.perf_counter() + duration
+
+    async def worker(k: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = k
+        while time.perf_counter() < stop:
+            method, path, token = plan[i % len(plan)]
+            i += 1
+            t = time.perf_counter()
+            writer.write(_request(method, path, token, None))
+            status, _ = await _response(reader)
+            lat.append(time.perf_counter() - t)
+            if status != 200:
+                bad[status] = bad.get(status, 0) + 1
+        writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    return {"latencies": lat, "seconds": time.perf_counter() - t0, "bad": bad}
+
+
+async def _submissions(port: int, tokens: list[str], body: dict, duration: float, concurrency: int) -> dict:
+    create: list[float] = []
+    submit: list[float] = []
+    bad: dict[str, int] = {}
+    stop = time.perf_counter() + duration
+
+    async def worker(k: int) -> None:
+        token = tokens[k % len(tokens)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = 0
+        while time.perf_counter() < stop:
+            n += 1
+            data = json.dumps({**body, "title": f"load proposal {k}-{n}"}).encode()
+            t = time.perf_counter()
+            writer.write(_request("POST", "/api/proposals", token, data))
+            status, resp = await _response(reader)
+            create.append(time.perf_counter() - t)
+            if status != 201:
+                bad[f"create {status}"] = bad.get(f"create {status}", 0) + 1
+                continue
+            pid = json.loads(resp)["id"]
+            t = time.perf_counter()
+            writer.write(_request("POST", f"/api/proposals/{pid}/submit", token, b""))
+            status, _ = await _response(reader)
+            submit.append(time.perf_counter() - t)
+            if status != 200:
+                bad[f"submit {status}"] = bad.get(f"submit {status}", 0) + 1
+        writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    return {"create": create, "submit": submit, "seconds": time.perf_counter() - t0, "bad": bad}
+
+
+def _load_process(kind: str, args: tuple, out) -> None:
+    fn = {"reads": _reads, "submissions": _submissions}[kind]
+    out.put(asyncio.run(fn(*args)))
+
+
+def run_load(kind: str, *args) -> dict:
+    out = mp.get_context("spawn").Queue()
+    p = mp.get_context("spawn").Process(target=_load_process, args=(kind, args, out))
+    p.start()
+    result = out.get(timeout=600)
+    p.join(30)
+    return result
+
+
+# ---- set-up: a PostgreSQL database, seeded, and the server --------------------------------------------------------
+
+
+def seed(url: str, tmp: Path, n_proposals: int) -> dict:
+    from ilrs.portal.db import crud
+    from ilrs.portal.main import create_app
+    from ilrs.portal.settings import PortalSettings
+    from ilrs.services.portal_rules import OfferLine
+
+    app = create_app(PortalSettings(database_url=url, secret_key="b" * 48, upload_dir=tmp / "uploads"))
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with app.state.sessionmaker() as db:
+        orgs = [crud.create_organisation(db, None, f"Bench partner {k}", "Bench") for k in range(5)]
+        admin = crud.create_user(db, None, "admin@bench.invalid", "admin", "bench password", "admin", orgs[0].id)
+        pis = [crud.create_user(db, None, f"pi{k}@bench.invalid", f"pi {k}", "bench password", "pi", orgs[k].id)
+               for k in range(1, 5)]
+        offer = [OfferLine("rover_hours", "rover", "h", 1e6), OfferLine("energy_kwh", "energy", "kWh", 1e6),
+                 OfferLine("data_gbit", "data", "Gbit", 1e6), OfferLine("arm_hours", "arm", "h", 1e6)]
+        call = crud.create_call(db, crud.actor_of(admin), "Bench call", "ilrs-basic-2035", dt.datetime(2035, 6, 1),
+                                dt.datetime(2035, 7, 1), now + dt.timedelta(days=30), offer)
+        body = {"resources": {"rover_hours": 4, "energy_kwh": 2, "data_gbit": 1}, "activities": [{
+            "id": "r1", "partner": "", "payload": "camera", "duration": "2h", "earliest": "2035-06-02T00:00",
+            "deadline": "2035-06-09T00:00", "resources": ["rover"], "power_w": 100, "data_mbit": 100,
+            "repeat_every": "1d", "repeat_count": 2}]}
+        pids = []
+        for k in range(n_proposals):
+            pi = pis[k % len(pis)]
+            acts = [{**body["activities"][0], "partner": pi.organisation.name}]
+            p = crud.create_proposal(db, crud.actor_of(pi), call.id, {**body, "activities": acts,
+                                                                       "title": f"seed {k}"}, now)
+            crud.submit_proposal(db, crud.actor_of(pi), p.id, now)
+            pids.append(p.id)
+        tokens = {u.email: crud.issue_token(db, u, "api", 24)[0] for u in [admin, *pis]}
+        org_names = {u.email: u.organisation.name for u in pis}
+    app.state.engine.dispose()
+    return {"call": call.id, "proposals": pids, "tokens": tokens, "admin": "admin@bench.invalid",
+            "pis": [u.email for u in pis], "body": body, "org_names": org_names}
+
+
+def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "ILRS_DATABASE_URL": url, "ILRS_SECRET_KEY": "b" * 48, "ILRS_CACHE_DIR": str(tmp),
+           "ILRS_PORTAL_UPLOADS": str(tmp / "uploads")}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ilrs.portal.main:create_app", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                             "--log-level", "warning", "--no-access-log"], env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /static/portal.css HTTP/1.1\r\nHost: x\r\n\r\n")
+                if s.recv(20).startswith(b"HTTP/1.1 200"):
+                    return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def figures(lat: list[float], seconds: float) -> dict:
+    a = np.asarray(lat) * 1e3
+    return {"n": a.size, "rps": a.size / seconds, "p50": float(np.percentile(a, 50)),
+            "p95": float(np.percentile(a, 95)), "p99": float(np.percentile(a, 99))}
+
+
+def line(name: str, f: dict) -> str:
+    return (f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
+            f"p99 {f['p99']:6.1f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
+    ap.add_argument("--concurrency", type=int, default=16, help="connections for the read phase")
+    ap.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
+    ap.add_argument("--proposals", type=int, default=200, help="submitted proposals seeded")
+    args = ap.parse_args(argv if argv is not None else sys.argv[1:])
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            name = f"ilrs_bench_{uuid.uuid4().hex[:10]}"
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        print(f"bench_portal: PostgreSQL at 127.0.0.1:5432 unreachable ({exc}); skipped")
+        return 0
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    proc = None
+    try:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            tmp = Path(tmpdir)
+            t = time.perf_counter()
+            s = seed(url, tmp, args.proposals)
+            print(f"seeded {args.proposals} submitted proposals in {time.perf_counter() - t:.1f} s; "
+                  f"server: uvicorn, {args.workers} workers, PostgreSQL 127.0.0.1:5432")
+            print(f"load tool: {TOOL}; {os.cpu_count()} cores shared by server and generator")
+            proc, port = start_server(url, tmp, args.workers)
+            pi = s["pis"][0]
+            tok = s["tokens"][pi]
+            admin = s["tokens"][s["admin"]]
+            own = [p for k, p in enumerate(s["proposals"]) if k % len(s["pis"]) == 0][:20]
+            run_load("reads", port, [("GET", "/api/calls", tok)], 2.0, 4)  # warm-up
+            base = run_load("reads", port, [("GET", "/static/portal.css", None)], args.duration, args.concurrency)
+            reads = {
+                "GET /api/calls/{id}": [("GET", f"/api/calls/{s['call']}", tok)],
+                "GET /api/proposals/{id} (own, checked)": [("GET", f"/api/proposals/{p}", tok) for p in own],
+                "GET /api/calls/{id}/oversubscription": [("GET", f"/api/calls/{s['call']}/oversubscription",
+                                                          admin)],
+            }
+            mixed = [x for plan in reads.values() for x in plan[:5]]
+            print(f"\nread endpoints ({args.concurrency} connections, {args.duration:.0f} s each)")
+            fb = figures(base["latencies"], base["seconds"])
+            print(line("baseline: GET /static/portal.css", fb))
+            results = {}
+            for label, plan in [*reads.items(), ("mixed reads", mixed)]:
+                r = run_load("reads", port, plan, args.duration, args.concurrency)
+                f = figures(r["latencies"], r["seconds"])
+                results[label] = f
+                print(line(label, f) + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline)"
+                      + (f"  non-200: {r['bad']}" if r["bad"] else ""))
+            body = {**s["body"], "call_id": s["call"]}
+            sub_tokens = [s["tokens"][e] for e in s["pis"]]
+            bodies = {e: {**body, "activities": [{**body["activities"][0], "partner": s["org_names"][e]}]}
+                      for e in s["pis"]}
+            # one body per PI: each worker uses its own PI's token and organisation name
+            r = run_load("submissions", port, sub_tokens[:1], bodies[s["pis"][0]], args.duration, 8)
+            fc, fs = figures(r["create"], r["seconds"]), figures(r["submit"], r["seconds"])
+            print(f"\nproposal submission (8 connections, {args.duration:.0f} s; draft with resources and "
+                  f"activity requests validated by the planner's parser, then submit)")
+            print(line("POST /api/proposals (draft)", fc) + (f"  errors: {r['bad']}" if r["bad"] else ""))
+            print(line("POST /api/proposals/{id}/submit", fs))
+            m = results["mixed reads"]
+            ok_reads = m["rps"] >= 500 and m["p95"] < 50
+            ok_sub = fc["p95"] < 150 and fs["p95"] < 150
+            print(f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
+                  f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms); submission p95 < 150 ms: "
+                  f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
