@@ -20,7 +20,14 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-bench: $(STAMP)
+# the benchmarks' extra (astroplan for the planner comparison) is installed here only, not for run or test
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)
