@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ilrs.core._jit import jit, prange
-from ilrs.core.horizon import HORIZON_SCALE_DEG, _exact_tan, _fast_atan, _inv_scale_xy
+from ilrs.core.horizon import FAST_MATH, HORIZON_SCALE_DEG, _atan_select, _exact_tan, _inv_scale_xy
 
 
 @jit
@@ -103,40 +103,60 @@ def _merge_far(hmap, z, obs_h, far_tan, far_dist, far_z, stride, min_dist):
     n_az, rows, cols = hmap.shape
     cr, cc = far_z.shape
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
+    # per map column: its column of the observer grid (the bilinear patch) and the weight of the next one
+    c_lo = np.empty(cols, dtype=np.int64)
+    w_c = np.empty(cols)
+    for c in range(cols):
+        gc = c / stride
+        c_lo[c] = min(int(gc), cc - 2)
+        w_c[c] = gc - c_lo[c]
     for k in prange(n_az):
+        t_row = np.empty(cc)
+        d_row = np.empty(cc)
+        z_row = np.empty(cc)
+        ok_col = np.empty(cc, dtype=np.bool_)
         for r in range(rows):
             gr = r / stride
             r0 = min(int(gr), cr - 2)
             fr = gr - r0
-            for c in range(cols):
-                gc = c / stride
-                c0 = min(int(gc), cc - 2)
-                fc = gc - c0
-                w00 = (1 - fr) * (1 - fc)
-                w01 = (1 - fr) * fc
-                w10 = fr * (1 - fc)
-                w11 = fr * fc
-                t00 = far_tan[k, r0, c0]
-                t01 = far_tan[k, r0, c0 + 1]
-                t10 = far_tan[k, r0 + 1, c0]
-                t11 = far_tan[k, r0 + 1, c0 + 1]
-                if math.isnan(t00) or math.isnan(t01) or math.isnan(t10) or math.isnan(t11):
-                    continue
-                tan_f = t00 * w00 + t01 * w01 + t10 * w10 + t11 * w11
-                d = (far_dist[k, r0, c0] * w00 + far_dist[k, r0, c0 + 1] * w01
-                     + far_dist[k, r0 + 1, c0] * w10 + far_dist[k, r0 + 1, c0 + 1] * w11)
-                zc = (far_z[r0, c0] * w00 + far_z[r0, c0 + 1] * w01 + far_z[r0 + 1, c0] * w10
-                      + far_z[r0 + 1, c0 + 1] * w11)
-                # interpolation between observers `stride` cells apart is trusted only for terrain much
-                # farther than their spacing; closer far-field terrain (cells at the DEM's edge) is left out
-                if min(far_dist[k, r0, c0], far_dist[k, r0, c0 + 1], far_dist[k, r0 + 1, c0],
-                       far_dist[k, r0 + 1, c0 + 1]) < min_dist:
-                    continue
-                # the far horizon seen from this cell's own height: d(tan)/d(z_obs) = -1/d at the tangent
-                tan_f -= (z[r, c] + obs_h - zc) / d
-                v = round(_fast_atan(tan_f) * scale)
-                if v > hmap[k, r, c]:
-                    hmap[k, r, c] = np.int16(v)
+            # the observer grid interpolated to this map row; a patch corner without far terrain, or with far
+            # terrain nearer than ``min_dist``, leaves the patch out (interpolation between observers
+            # ``stride`` cells apart is trusted only for terrain much farther than their spacing)
+            for j in range(cc):
+                t0 = far_tan[k, r0, j]
+                t1 = far_tan[k, r0 + 1, j]
+                d0 = far_dist[k, r0, j]
+                d1 = far_dist[k, r0 + 1, j]
+                ok_col[j] = not (math.isnan(t0) or math.isnan(t1) or d0 < min_dist or d1 < min_dist)
+                t_row[j] = t0 * (1.0 - fr) + t1 * fr
+                d_row[j] = d0 * (1.0 - fr) + d1 * fr
+                z_row[j] = far_z[r0, j] * (1.0 - fr) + far_z[r0 + 1, j] * fr
+            hrow = hmap[k, r]
+            zrow = z[r]
+            c = 0
+            while c < cols:
+                j = c_lo[c]
+                c_end = c
+                while c_end < cols and c_lo[c_end] == j:
+                    c_end += 1
+                if ok_col[j] and ok_col[j + 1]:
+                    _merge_segment(hrow[c:c_end], zrow[c:c_end], w_c[c:c_end], t_row[j], t_row[j + 1], d_row[j],
+                                   d_row[j + 1], z_row[j], z_row[j + 1], obs_h, scale)
+                c = c_end
+
+
+@jit(fastmath=FAST_MATH)
+def _merge_segment(hrow, zrow, w_c, ta, tb, da, db, za, zb, obs_h, scale):
+    """Cells of a map row that share one patch of the observer grid (contiguous slices: LLVM vectorises this)."""
+    for c in range(hrow.shape[0]):
+        w = w_c[c]
+        tan_f = ta + (tb - ta) * w
+        d = da + (db - da) * w
+        zc = za + (zb - za) * w
+        # the far horizon seen from this cell's own height: d(tan)/d(z_obs) = -1/d at the tangent
+        tan_f -= (zrow[c] + obs_h - zc) / d
+        v = np.int16(np.floor(_atan_select(tan_f) * scale + 0.5))
+        hrow[c] = max(hrow[c], v)
 
 
 def merge_far_field(hmap, z, observer_height_m, far_tan, far_dist, far_z, stride, min_distance_m):

@@ -98,6 +98,22 @@ def _fast_atan(x):
 
 
 @jit
+def _atan_select(x):
+    """:func:`_fast_atan` written with selects instead of branches, so that loops calling it vectorise."""
+    ax = abs(x)
+    inv = ax > 1.0
+    ax = 1.0 / ax if inv else ax
+    big = ax > 0.41421356237309503
+    ax = (ax - 0.41421356237309503) / (1.0 + ax * 0.41421356237309503) if big else ax
+    x2 = ax * ax
+    r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
+        0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
+    r = r + 0.39269908169872414 if big else r
+    r = 1.5707963267948966 - r if inv else r
+    return -r if x < 0.0 else r
+
+
+@jit
 def _line_geometry(rows, cols, dx, dy, beta):
     """How lines at grid azimuth ``beta`` cross the grid.
 
@@ -409,22 +425,11 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 g2 = d * d * inv_r * inv_r
                 num = z_far - zo_c - d * d * inv2r - z_far * g2 * 0.5 + radius * g2 * g2 / 24.0
                 best[c] = max(best[c], num / (d * (1.0 + z_far * inv_r) * (1.0 - g2 / 6.0)))
-        # elevation angles, stored in hundredths of a degree (vectorised arctan, as _fast_atan)
+        # elevation angles, stored in hundredths of a degree (a loop LLVM vectorises)
         dst = out[mj] if along_rows else res[i]
         for c in range(n_minor):
             b = best[c]
-            ax = abs(b)
-            inv = ax > 1.0
-            ax = 1.0 / ax if inv else ax
-            big = ax > 0.41421356237309503
-            ax = (ax - 0.41421356237309503) / (1.0 + ax * 0.41421356237309503) if big else ax
-            x2 = ax * ax
-            r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
-                0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
-            r = r + 0.39269908169872414 if big else r
-            r = 1.5707963267948966 - r if inv else r
-            r = -r if b < 0.0 else r
-            v = math.floor(r * scale + 0.5)
+            v = math.floor(_atan_select(b) * scale + 0.5)
             dst[c] = NO_HORIZON if b < -1e299 else np.int16(v)
     if not along_rows:
         # transposed in tiles of 32 major steps: each output row then receives 64 contiguous bytes at a time

@@ -10,6 +10,7 @@ import numpy as np
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.core import farfield
 from ilrs.core import horizon as hz
+from ilrs.core._jit import threads
 from ilrs.errors import IlrsError
 from ilrs.iotools.cache import file_sha256
 from ilrs.services.cache import dem_key, product_cache
@@ -93,8 +94,10 @@ def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_de
     dem, _ = fill_holes(dem, far_dem)
     betas = np.radians(np.arange(n_azimuths) * (360.0 / n_azimuths))
     stored = np.empty((n_azimuths,) + dem.shape, dtype=np.int16)
-    # the sweep, in chunks of azimuths so a progress bar can move
-    chunk = max(2, n_azimuths // 24)
+    # the sweep, in chunks of azimuths so a progress bar can move; each chunk a multiple of the worker threads,
+    # which share a chunk's azimuths (an odd chunk on two threads would leave one idle for a sixteenth of the time)
+    workers = threads()
+    chunk = workers * max(1, round(n_azimuths / (24 * workers)))
     for a0 in range(0, n_azimuths, chunk):
         stored[a0:a0 + chunk] = hz.horizon_sweep(dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy,
                                                  betas[a0:a0 + chunk], height_m, MOON_RADIUS_M, True)
