@@ -43,7 +43,7 @@ def alloc_slots(state: PlanState) -> np.ndarray:
 
 def order_blocks(prob: Problem, blocks=None) -> np.ndarray:
     """Value per slot first, then the tightest window, then the earliest."""
-    idx = np.arange(prob.n_blocks) if blocks is None else np.asarray(blocks)
+    idx = np.arange(prob.n_blocks) if blocks is None else np.asarray(blocks, dtype=np.int64)
     density = prob.value[idx] / prob.dur[idx]
     slack = prob.last[idx] - prob.first[idx]
     return idx[np.lexsort((prob.first[idx], slack, -density))]
