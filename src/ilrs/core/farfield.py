@@ -11,19 +11,21 @@ from ilrs.core.horizon import FAST_MATH, HORIZON_SCALE_DEG, _atan_select, _exact
 
 
 @jit
-def _bilinear_grid(g, x0, y0, step, x, y):
-    """Bilinear value of grid ``g`` (cell (0, 0) centred at x0, y0; +x along columns, -y along rows)."""
-    c = (x - x0) / step
-    r = (y0 - y) / step
+def _bilinear_inv(g, x0, y0, inv_step, x, y):
+    """Bilinear value of grid ``g`` (cell (0, 0) centred at x0, y0, cells 1 / inv_step wide; +x along columns,
+    -y along rows); ``-inf`` outside the grid."""
+    c = (x - x0) * inv_step
+    r = (y0 - y) * inv_step
     rows, cols = g.shape
     if r < 0.0 or c < 0.0 or r > rows - 1 or c > cols - 1:
-        return np.nan
+        return -np.inf
     ri = min(int(r), rows - 2)
     ci = min(int(c), cols - 2)
     fr = r - ri
     fc = c - ci
-    return ((g[ri, ci] * (1 - fc) + g[ri, ci + 1] * fc) * (1 - fr)
-            + (g[ri + 1, ci] * (1 - fc) + g[ri + 1, ci + 1] * fc) * fr)
+    a = g[ri, ci] + (g[ri, ci + 1] - g[ri, ci]) * fc
+    b = g[ri + 1, ci] + (g[ri + 1, ci + 1] - g[ri + 1, ci]) * fc
+    return a + (b - a) * fr
 
 
 @jit(parallel=True)
@@ -31,6 +33,7 @@ def _far_field(ext_z, ex0, ey0, estep, obs_x, obs_y, obs_z, betas, xmin, xmax, y
                radius, polar, out_tan, out_dist):
     n_obs = obs_x.shape[0]
     inv2r = 1.0 / (2.0 * radius)
+    inv_step = 1.0 / estep
     for p in prange(n_obs):
         ox = obs_x[p]
         oy = obs_y[p]
@@ -49,25 +52,28 @@ def _far_field(ext_z, ex0, ey0, estep, obs_x, obs_y, obs_z, betas, xmin, xmax, y
                 s_exit = min(s_exit, (ymax - oy) / uy)
             elif uy < 0:
                 s_exit = min(s_exit, (ymin - oy) / uy)
-            best = -1e300
+            # the steepest far sample; slopes (num / d, d > 0) compared without dividing
+            found = False
+            best_num = 0.0
             best_z = 0.0
             best_d = 1.0
             s = max(s_exit, step)
             while s <= max_dist:
                 xt = ox + s * ux
                 yt = oy + s * uy
-                zt = _bilinear_grid(ext_z, ex0, ey0, estep, xt, yt)
-                if not math.isnan(zt):
+                zt = _bilinear_inv(ext_z, ex0, ey0, inv_step, xt, yt)
+                if zt > -1e300:
                     kin = (kin_o + 4.0 * _inv_scale_xy(ox + 0.5 * s * ux, oy + 0.5 * s * uy, radius, polar)
                            + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
                     d = s * kin
-                    slope = (zt - zo - d * d * inv2r) / d
-                    if slope > best:
-                        best = slope
+                    num = zt - zo - d * d * inv2r
+                    if not found or num * best_d > best_num * d:
+                        found = True
+                        best_num = num
                         best_z = zt
                         best_d = d
                 s += step
-            if best > -1e299:
+            if found:
                 out_tan[k, p] = _exact_tan(zo, best_z, best_d, radius)
                 out_dist[k, p] = best_d
             else:
