@@ -48,7 +48,8 @@ def req(rid: str, dur_slots: int, earliest: float, deadline: float, **kw) -> Act
 
 def hand_limits(n: int, *, cond=None, cap_w=1000.0, surplus=None, ecycle=None, budget=(1e9,), payback=(1e9,),
                 recharge=(1e9,), eta_c=1.0, eta_d=1.0, dcycle=None, data_cap=(1e15,)) -> StationLimits:
-    """Hand-made limits: everything generous unless given."""
+    """Hand-made limits: everything generous unless given. ``data_cap`` per data cycle is both the free storage and
+    the unused downlink of the cycle: then the backlog never carries over and each cycle takes at most its cap."""
     return StationLimits(
         t0=T0, step_s=STEP,
         cond=np.full(n, SUN | EARTH | DOWN, np.uint8) if cond is None else np.asarray(cond, np.uint8),
@@ -58,7 +59,7 @@ def hand_limits(n: int, *, cond=None, cap_w=1000.0, surplus=None, ecycle=None, b
         deficit_budget_wh=np.asarray(budget, float), payback_wh=np.asarray(payback, float),
         recharge_wh=np.asarray(recharge, float), eta_c=eta_c, eta_d=eta_d,
         dcycle=np.zeros(n, np.int64) if dcycle is None else np.asarray(dcycle, np.int64),
-        data_cap_bits=np.asarray(data_cap, float))
+        data_unused_bits=np.asarray(data_cap, float), data_free_bits=np.asarray(data_cap, float))
 
 
 def run_plan(rs: RequestSet, lim: StationLimits, method: str, *, time_limit: float = 2.0,
@@ -253,9 +254,11 @@ def test_build_limits_on_a_hand_computed_day():
     assert lim.deficit_budget_wh == pytest.approx([ENERGY_MARGIN * 380, ENERGY_MARGIN * 400, 0.0])
     assert lim.payback_wh == pytest.approx([20.0, 20.0, 0.0])
     assert lim.recharge_wh == pytest.approx([0.0, 0.0, 0.0])  # the battery already charges at its limit
-    # data cycles: up to the end of the window; unused downlink 1e3 * 600 * 2 - 7e5 = 5e5 bit, free storage >= 5
-    assert list(lim.dcycle) == [0, 0, 0, 0, 0, 1, 1, 1]
-    assert lim.data_cap_bits == pytest.approx([5.0, 0.0])
+    # data cycles: cut after the window (slot 5) and every hour (6 slots); unused downlink in the first
+    # 1e3 * 600 * 2 - 7e5 = 5e5 bit; the lowest free storage (10 - stored) over each cycle: 5, 4, 2
+    assert list(lim.dcycle) == [0, 0, 0, 0, 0, 1, 2, 2]
+    assert lim.data_unused_bits == pytest.approx([5e5, 0.0, 0.0])
+    assert lim.data_free_bits == pytest.approx([5.0, 4.0, 2.0])
 
 
 @SETTINGS
@@ -675,11 +678,6 @@ def test_greedy_fairness_does_not_empty_the_plan():
     assert slots["a"] == 36 and slots["b"] == 12  # 75 % / 25 %: the best a can have with 4-slot blocks
 
 
-@pytest.mark.xfail(strict=True, reason="data cycles run from one link window's end to the next, with the lowest "
-                   "free storage over the whole cycle as a cap: a long window that opens with the baseline store "
-                   "full gives 0 for all of it, although the store is empty (and the link idle) later in it. After "
-                   "a lost Earth window on the default scenario this blocks every data-producing activity for two "
-                   "weeks of April 2033 after the backlog has drained.")
 def test_a_full_store_early_in_a_long_link_window_does_not_block_its_idle_end():
     n = 12
     one = np.ones(n)
@@ -694,6 +692,28 @@ def test_a_full_store_early_in_a_long_link_window_does_not_block_its_idle_end():
         data_stored_bits=stored, storage_bits=storage * one)
     rs = RequestSet(requests=[req("imaging", 2, 6, 12, data_mbit=1000.0, power_w=100.0)], fairness_tolerance=1.0)
     # slots 6-7: the store is empty and the link idle (6e8 bit per slot unused): 1 Gbit goes straight down
-    assert lim.data_cap_bits[lim.dcycle[7]] >= 1e9
+    assert lim.data_free_bits[lim.dcycle[7]] >= 1e9 and lim.data_unused_bits[lim.dcycle[7]] >= 1e9
     res = run_plan(rs, lim, "greedy")
     assert [a.request for a in res.activities()] == ["imaging"]
+
+
+def test_exact_data_backlog_carries_over_cycles(all_candidates):
+    """Data as a queue: cycle 0 has 2 Gbit of free storage but sends only 0.5 Gbit; cycle 1 has 2 Gbit free and
+    an idle link. 1.5 Gbit in each cycle overflows (backlog 1.0 + 1.5 > 2), one of them fits, and the two fit
+    when the second ends in cycle 2 once the backlog has gone down."""
+    n = 18
+    lim = hand_limits(n, dcycle=[0] * 6 + [1] * 6 + [2] * 6)
+    lim.data_unused_bits = np.array([0.5e9, 10e9, 10e9])
+    lim.data_free_bits = np.array([2e9, 2e9, 2e9])
+    both = [PlannedActivity("a", 0, at(0), at(3)), PlannedActivity("b", 0, at(6), at(9))]
+    rs = RequestSet(requests=[req("a", 3, 0, 6, data_mbit=1500.0, priority=2),
+                              req("b", 3, 6, 18, data_mbit=1500.0, priority=2)], fairness_tolerance=1.0)
+    # the validator's own recursion: the two together overflow in cycle 1, each alone is fine
+    assert [v.constraint for v in validate_plan(both, rs, lim, check_fairness=False)] == ["data"]
+    assert validate_plan(both[:1], rs, lim, check_fairness=False) == []
+    assert validate_plan([both[0], PlannedActivity("b", 0, at(12), at(15))], rs, lim, check_fairness=False) == []
+    g, c, best = check_exact(rs, lim)
+    assert best == pytest.approx(2 * 8.0 * 0.5)  # both planned, b in cycle 2
+    res = run_plan(rs, lim, "greedy")
+    assert {a.request: lim.dcycle[int(round((a.end - T0).total_seconds() / STEP)) - 1]
+            for a in res.activities()} == {"a": 0, "b": 2}

@@ -170,14 +170,25 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
             m.Add(dsum <= int(np.floor(min(d_left, r_left) * E_SCALE)))
         m.Add(sum(int(np.ceil((dk / lim.eta_c + ek) * E_SCALE)) * v for v, dk, ek in lst)
               <= int(np.floor(p_left * E_SCALE)))
-    # data cycles
+    # data: Lindley's backlog over the data cycles the window's candidates end in, everything else fixed
     dterms: dict[int, list] = {}
     for (b, s), v in x.items():
         if pr.data[b] > 0:
             dterms.setdefault(int(lim.dcycle[s + int(pr.dur[b]) - 1]), []).append((v, pr.data[b]))
-    for j, lst in dterms.items():
-        left = lim.data_cap_bits[j] - state.data_used[j]
-        m.Add(sum(int(np.ceil(bits * D_SCALE)) * v for v, bits in lst) <= int(np.floor(left * D_SCALE)))
+    if dterms:
+        a_c, b_c = min(dterms), max(dterms)
+        b_in, t_out = state.data_window(a_c, b_c)
+        big = int(np.ceil((float(lim.data_free_bits[a_c:b_c + 1].max()) + b_in) * D_SCALE)) + 1
+        prev: cp_model.LinearExprT = int(np.ceil(b_in * D_SCALE))
+        for j in range(a_c, b_c + 1):
+            load = int(np.ceil(state.data_used[j] * D_SCALE)) + sum(
+                int(np.ceil(bits * D_SCALE)) * v for v, bits in dterms.get(j, []))
+            m.Add(prev + load <= int(np.floor(lim.data_free_bits[j] * D_SCALE)))
+            backlog = m.NewIntVar(0, max(big, 0), f"B{j}")
+            m.Add(backlog >= prev + load - int(np.floor(lim.data_unused_bits[j] * D_SCALE)))
+            prev = backlog
+        if np.isfinite(t_out):
+            m.Add(prev <= int(np.floor(t_out * D_SCALE)))
     # precedence inside the window; a block whose successor is placed outside the window must stay planned
     succ = state._succ()
     for b in cands:

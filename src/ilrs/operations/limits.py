@@ -16,9 +16,11 @@ run of surplus steps (it is paid back). Activities keep the station whole if, pe
 * ``D_k / eta_c + E_k <= curtailed energy of the surplus run`` and ``D_k / eta_c <= what the battery can take
   back`` (paid back before the next cycle; ``E_k`` is what activities use in the surplus run).
 
-Data works the same way with **data cycles**: from the end of one downlink window to the end of the next, the
-data produced must fit both the downlink capacity the baseline leaves unused in that window and the storage the
-baseline leaves free over the cycle.
+Data is a queue. The horizon splits into **data cycles** of at most an hour, also cut at the end of every
+downlink window. Per cycle ``j`` the baseline leaves ``U_j`` bits of downlink unused and at least ``F_j`` bits of
+storage free. Partner data ``P_j`` (counted in the cycle where an activity ends) joins the backlog
+``B_j = max(0, B_{j-1} + P_j - U_j)``; the store never overflows if ``B_{j-1} + P_j <= F_j`` for every ``j``
+(Lindley's recursion; equivalently ``sum_{m=i..j} P_m - sum_{m=i..j-1} U_m <= F_j`` for all ``i <= j``).
 
 All of it is linear in the activities, which is what the CP-SAT model and the greedy baseline both use; the
 plan is then re-run through the twin, which has the last word (:mod:`ilrs.operations.validate`).
@@ -34,6 +36,8 @@ import numpy as np
 CONDITION_BITS = {"sun": 1, "dark": 2, "earth": 4, "relay": 8, "downlink": 16}
 #: Fraction of the reserve headroom the planner may use (the rest absorbs the linear model's approximations).
 ENERGY_MARGIN = 0.9
+#: Longest data cycle [s]: short enough that the lowest free storage of a cycle says little about its other steps.
+DATA_CYCLE_S = 3600.0
 
 
 def condition_mask(conditions) -> int:
@@ -65,7 +69,8 @@ class StationLimits:
     eta_c: float
     eta_d: float
     dcycle: np.ndarray  #: (T,) int data cycle of the slot
-    data_cap_bits: np.ndarray  #: (J,) data activities may produce per data cycle [bit]
+    data_unused_bits: np.ndarray  #: (J,) downlink capacity the baseline leaves unused in the cycle [bit]
+    data_free_bits: np.ndarray  #: (J,) lowest storage the baseline leaves free over the cycle [bit]
 
     @property
     def n(self) -> int:
@@ -115,20 +120,19 @@ def build_limits(t0: dt.datetime, step_s: float, *, sun_fraction: np.ndarray, dt
     if not surplus[-1]:
         budget[-1] = 0.0
 
-    # data cycles: up to and including the end of each downlink window
+    # data cycles: a new one after every downlink window and at least every DATA_CYCLE_S
     link = (dte_bps + relay_bps) > 0
-    win = runs(link)
-    dcycle = np.zeros(n, dtype=np.int64)
-    caps = []
-    unused = np.maximum((dte_bps + relay_bps) * step_s - downlinked_bits, 0.0)
-    free = np.maximum(storage_bits - data_stored_bits, 0.0)
-    prev = 0
-    for j, (a, b) in enumerate(win):
-        dcycle[prev:b] = j
-        caps.append(min(float(unused[a:b].sum()), float(free[prev:b].min())))
-        prev = b
-    dcycle[prev:] = len(win)
-    caps.append(0.0)  # after the last window in the horizon: nothing is sure to come down
+    every = max(1, int(round(DATA_CYCLE_S / step_s)))
+    new = np.zeros(n, dtype=bool)
+    new[::every] = True
+    ends = runs(link)[:, 1]
+    new[ends[ends < n]] = True
+    dcycle = np.cumsum(new) - 1
+    j = int(dcycle[-1]) + 1
+    unused = np.bincount(dcycle, weights=np.maximum((dte_bps + relay_bps) * step_s - downlinked_bits, 0.0),
+                         minlength=j)
+    free = np.full(j, np.inf)
+    np.minimum.at(free, dcycle, np.maximum(storage_bits - data_stored_bits, 0.0))
     return StationLimits(t0=t0, step_s=float(step_s), cond=cond, cap_w=cap, surplus=surplus, ecycle=ecycle,
                          deficit_budget_wh=budget, payback_wh=payback, recharge_wh=recharge, eta_c=float(eta_c),
-                         eta_d=float(eta_d), dcycle=dcycle, data_cap_bits=np.asarray(caps))
+                         eta_d=float(eta_d), dcycle=dcycle, data_unused_bits=unused, data_free_bits=free)

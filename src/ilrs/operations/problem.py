@@ -235,7 +235,8 @@ class PlanState:
         self.res_busy = np.zeros((max(len(prob.resources), 1), lim.n), dtype=bool)
         self.deficit = np.zeros(lim.deficit_budget_wh.size)  # D_k [Wh drawn from the battery]
         self.surplus_used = np.zeros(lim.deficit_budget_wh.size)  # E_k [Wh]
-        self.data_used = np.zeros(lim.data_cap_bits.size)
+        self.data_used = np.zeros(lim.data_free_bits.size)  # partner data ending in each data cycle [bit]
+        self._data_slack: np.ndarray | None = None
         self.alloc = np.zeros(len(prob.partners))
         self.h = lim.step_s / 3600.0
 
@@ -267,6 +268,34 @@ class PlanState:
         return bool(np.all(dn <= lim.deficit_budget_wh[ks] + 1e-6)
                     and np.all(dn / lim.eta_c + en <= lim.payback_wh[ks] + 1e-6)
                     and np.all(dn <= lim.recharge_wh[ks] + 1e-6))
+
+    def data_slack(self) -> np.ndarray:
+        """Per data cycle ``c``, how many more bits may end there with the store never overflowing.
+
+        Adding ``x`` to cycle ``c`` raises ``sum_{m=i..j} P_m - sum_{m=i..j-1} U_m`` by ``x`` for every
+        ``i <= c <= j``; with prefix sums ``SP``, ``SU`` the room is
+        ``min_{j >= c} (F_j - SP_{j+1} + SU_j) + min_{i <= c} (SP_i - SU_i)`` (separable, so O(J) for all ``c``).
+        """
+        if self._data_slack is None:
+            lim = self.prob.limits
+            sp = np.concatenate([[0.0], np.cumsum(self.data_used)])
+            su = np.concatenate([[0.0], np.cumsum(lim.data_unused_bits)])
+            g = lim.data_free_bits - sp[1:] + su[:-1]
+            h = sp[:-1] - su[:-1]
+            self._data_slack = np.minimum.accumulate(g[::-1])[::-1] + np.minimum.accumulate(h)
+        return self._data_slack
+
+    def data_window(self, a: int, b: int) -> tuple[float, float]:
+        """For re-planning data cycles ``a..b`` with everything else fixed: the backlog entering cycle ``a`` and the
+        largest backlog that may leave cycle ``b`` without overflowing the store later [bit]."""
+        lim = self.prob.limits
+        net = np.concatenate([[0.0], np.cumsum(self.data_used - lim.data_unused_bits)])  # S_k = sum_{m<k} (D-U)
+        b_in = float(net[a] - net[: a + 1].min()) if a > 0 else 0.0
+        if b + 1 >= lim.data_free_bits.size:
+            return b_in, float("inf")
+        m = np.arange(b + 1, lim.data_free_bits.size)
+        t_out = lim.data_free_bits[m] - self.data_used[m] - (net[m] - net[b + 1])
+        return b_in, float(t_out.min())
 
     def pred_bound(self, b: int) -> int | None:
         """Earliest start allowed by precedence, or None if a predecessor is not placed."""
@@ -306,10 +335,8 @@ class PlanState:
         for r in pr.res_of[b]:
             if self.res_busy[r, sl].any():
                 return False
-        if pr.data[b] > 0:
-            j = pr.limits.dcycle[s + d - 1]
-            if self.data_used[j] + pr.data[b] > pr.limits.data_cap_bits[j] + 1e-6:
-                return False
+        if pr.data[b] > 0 and self.data_slack()[pr.limits.dcycle[s + d - 1]] < pr.data[b] - 1e-6:
+            return False
         if pr.power[b] > 0 and not self.energy_ok(*self.energy_terms(b, s)):
             return False
         lo = self.pred_bound(b)
@@ -326,6 +353,7 @@ class PlanState:
             self.res_busy[r, sl] = True
         if pr.data[b] > 0:
             self.data_used[pr.limits.dcycle[s + d - 1]] += pr.data[b]
+            self._data_slack = None
         ks, dd, ee = self.energy_terms(b, s)
         self.deficit[ks] += dd
         self.surplus_used[ks] += ee
@@ -344,6 +372,7 @@ class PlanState:
             self.res_busy[r, sl] = False
         if pr.data[b] > 0:
             self.data_used[pr.limits.dcycle[s + d - 1]] -= pr.data[b]
+            self._data_slack = None
         ks, dd, ee = self.energy_terms(b, s)
         self.deficit[ks] -= dd
         self.surplus_used[ks] -= ee

@@ -50,7 +50,7 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
     busy: dict[str, list[tuple[int, int, str, int]]] = {}
     ends: dict[str, list[int]] = {}
     starts: dict[str, list[int]] = {}
-    data_by_cycle = np.zeros(lim.data_cap_bits.size)
+    data_by_cycle = np.zeros(lim.data_free_bits.size)
     slots_by_partner: dict[str, int] = {}
     for a in plan:
         r = req.get(a.request)
@@ -122,9 +122,14 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
     for c in np.flatnonzero(deficit / lim.eta_c + used > lim.payback_wh + tol):
         out.append(Violation("*", None, "energy:payback", f"cycle {c}: {deficit[c] / lim.eta_c + used[c]:.1f} Wh "
                                                           f"> {lim.payback_wh[c]:.1f} Wh of curtailed energy"))
-    for j in np.flatnonzero(data_by_cycle > lim.data_cap_bits + 1e-3 * np.maximum(lim.data_cap_bits, 1.0)):
-        out.append(Violation("*", None, "data", f"data cycle {j}: {data_by_cycle[j] / 1e9:.2f} Gbit > "
-                                                f"{lim.data_cap_bits[j] / 1e9:.2f} Gbit"))
+    # data: the backlog of partner data, cycle by cycle (Lindley's recursion), never above the free storage
+    backlog = 0.0
+    for j in range(data_by_cycle.size):
+        held = backlog + data_by_cycle[j]
+        if held > lim.data_free_bits[j] + 1e-3 * max(lim.data_free_bits[j], 1.0) + 1.0:
+            out.append(Violation("*", None, "data", f"data cycle {j}: {held / 1e9:.3f} Gbit of partner data waiting, "
+                                                    f"{lim.data_free_bits[j] / 1e9:.3f} Gbit of storage free"))
+        backlog = max(0.0, held - lim.data_unused_bits[j])
     # precedence: every occurrence of each predecessor planned and ended before any occurrence starts
     for rid, st in starts.items():
         for p in req[rid].after:
