@@ -69,7 +69,7 @@ def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
         update(1.0)
     out = summary(sp)
     if ev is not None:
-        rr, check, _ = replan_scenario(sp, ev, time_limit=min(time_limit, 8.0))
+        rr, check, _ = replan_scenario(sp, ev, time_limit=min(time_limit, 7.0))
         sp.result, sp.check = rr.result, check
         out["replan"] = {"event": ev, "seconds": rr.seconds, "kept": rr.kept, "moved_or_dropped": rr.moved_or_dropped,
                          "added": rr.added, "value": rr.result.value, "twin_check_ok": check.ok,

@@ -61,7 +61,7 @@ def _operations(scenario, twin, out_dir: Path, quiet: bool):
         replans = []
         names = {e.name for e in scenario.elements}
         if REPLAN_EVENT["element"] in names:
-            rr, check, _ = replan_scenario(sp, REPLAN_EVENT, time_limit=8.0)
+            rr, check, _ = replan_scenario(sp, REPLAN_EVENT, time_limit=7.0)
             replans.append({"event": f"{REPLAN_EVENT['element']} failure on {REPLAN_EVENT['at'][:10]}",
                             "seconds": rr.seconds, "kept": rr.kept, "moved": rr.moved_or_dropped, "added": rr.added,
                             "ok": check.ok})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ilrs.operations.greedy import FAIR_SCALE, alloc_slots, fair_numerators, first_fit
+from ilrs.operations.greedy import FAIR_SCALE, alloc_slots, fair_numerators, first_fit, prefilter
 from ilrs.operations.problem import PlanState
 
 #: Candidate starts per block per window (evenly thinned, always keeping the hint's start).
@@ -73,16 +73,7 @@ def _candidates(state: PlanState, b: int, lo: int, hi: int, hint: int | None, in
     st = pr.starts(b, max(lo, lo_p), min(hi, hi_s))
     if st.size == 0:
         return st
-    d = int(pr.dur[b])
-    ok = np.ones(st.size, dtype=bool)
-    a = int(st[0])
-    z = int(st[-1]) + d
-    if pr.power[b] > 0:
-        bad = np.concatenate([[0], np.cumsum(state.power_left[a:z] < pr.power[b])])
-        ok &= (bad[st - a + d] - bad[st - a]) == 0
-    for r in pr.res_of[b]:
-        bad = np.concatenate([[0], np.cumsum(state.res_busy[r, a:z])])
-        ok &= (bad[st - a + d] - bad[st - a]) == 0
+    ok = prefilter(state, b, st)
     return _thin(st[ok], hint, MAX_CANDIDATES)
 
 
@@ -201,13 +192,13 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
                 end_j = sum((int(s) + int(pr.dur[j])) * x[j, s] for s in cands[j])
                 big = int(lim.n + 2 * pr.dur[j])
                 m.Add(start_b >= end_j - big * (1 - pres[b]))
-    # fairness: every partner within its cap of the total (slots), totals include the fixed blocks
+    # fairness: every partner within its cap of the total (slots or Wh), totals include the fixed blocks
     num = fair_numerators(pr)
     base = alloc_slots(state)
     part_terms: dict[int, list] = {}
     for (b, _s), v in x.items():
-        part_terms.setdefault(int(pr.partner_of[b]), []).append(int(pr.dur[b]) * v)
-    total = int(base.sum()) + sum(int(pr.dur[b]) * v for (b, _s), v in x.items())
+        part_terms.setdefault(int(pr.partner_of[b]), []).append(int(pr.metric[b]) * v)
+    total = int(base.sum()) + sum(int(pr.metric[b]) * v for (b, _s), v in x.items())
     for p in range(len(pr.partners)):
         if num[p] >= FAIR_SCALE:
             continue
@@ -281,8 +272,10 @@ def improve(state: PlanState, window_slots: int, time_limit: float, workers: int
         stats.append(solve_window(state, a, z, per, workers))
         if progress:
             progress(i + 1, nwin)
-    # what the windows freed but could not use: a last greedy pass
+    # what the windows freed but could not use: a last greedy pass, within the time limit
     for b in np.flatnonzero((state.start < 0) & (state.prob.last >= state.prob.first)):
+        if time.perf_counter() - t0 > time_limit:
+            break
         s = first_fit(state, int(b), lo=lo, fairness=True)
         if s is not None:
             state.place(int(b), s)

@@ -38,7 +38,7 @@ def fair_ok(prob: Problem, alloc_slots: np.ndarray, partner: int | None = None, 
 def alloc_slots(state: PlanState) -> np.ndarray:
     pr = state.prob
     placed = state.start >= 0
-    return np.bincount(pr.partner_of[placed], weights=pr.dur[placed], minlength=len(pr.partners)).astype(np.int64)
+    return np.bincount(pr.partner_of[placed], weights=pr.metric[placed], minlength=len(pr.partners)).astype(np.int64)
 
 
 def order_blocks(prob: Problem, blocks=None) -> np.ndarray:
@@ -53,6 +53,30 @@ def _window_ok(mask_bad: np.ndarray, starts: np.ndarray, lo: int, d: int) -> np.
     """For each start, no bad slot in [start, start + d), with ``mask_bad`` covering slots from ``lo``."""
     c = np.concatenate([[0], np.cumsum(mask_bad)])
     return (c[starts - lo + d] - c[starts - lo]) == 0
+
+
+def prefilter(state: PlanState, b: int, st: np.ndarray) -> np.ndarray:
+    """Which of the starts ``st`` pass the vectorised necessary checks: spare power and free resources at every
+    step, energy left in the cycle of every step for at least that step's draw, room for the data."""
+    pr = state.prob
+    lim = pr.limits
+    d = int(pr.dur[b])
+    a, z = int(st[0]), int(st[-1]) + d
+    ok = np.ones(st.size, dtype=bool)
+    p = float(pr.power[b])
+    if p > 0:
+        ok &= _window_ok(state.power_left[a:z] < p, st, a, d)
+        k = lim.ecycle[a:z]
+        pay = lim.payback_wh - state.deficit / lim.eta_c - state.surplus_used
+        room_d = np.minimum(np.minimum(lim.deficit_budget_wh, lim.recharge_wh) - state.deficit, pay * lim.eta_c)
+        need = np.where(lim.surplus[a:z], p * state.h, p * state.h / lim.eta_d)
+        room = np.where(lim.surplus[a:z], pay[k], room_d[k])
+        ok &= _window_ok(room < need - 1e-6, st, a, d)
+    for r in pr.res_of[b]:
+        ok &= _window_ok(state.res_busy[r, a:z], st, a, d)
+    if pr.data[b] > 0:
+        ok &= state.data_slack()[lim.dcycle[st + d - 1]] >= pr.data[b] - 1e-6
+    return ok
 
 
 def first_fit(state: PlanState, b: int, lo: int | None = None, hi: int | None = None,
@@ -70,15 +94,9 @@ def first_fit(state: PlanState, b: int, lo: int | None = None, hi: int | None = 
     st = pr.starts(b, lo, hi)
     if st.size == 0:
         return None
-    if fairness and not fair_ok(pr, alloc_slots(state), int(pr.partner_of[b]), int(pr.dur[b])):
+    if fairness and not fair_ok(pr, alloc_slots(state), int(pr.partner_of[b]), int(pr.metric[b])):
         return None
-    d = int(pr.dur[b])
-    a, z = int(st[0]), int(st[-1]) + d
-    ok = np.ones(st.size, dtype=bool)
-    if pr.power[b] > 0:
-        ok &= _window_ok(state.power_left[a:z] < pr.power[b], st, a, d)
-    for r in pr.res_of[b]:
-        ok &= _window_ok(state.res_busy[r, a:z], st, a, d)
+    ok = prefilter(state, b, st)
     for s in st[ok][:MAX_EXACT_CHECKS]:
         if state.fits(b, int(s)):
             return int(s)
@@ -123,7 +141,7 @@ def set_effective_shares(prob: Problem, state: PlanState) -> None:
     """Water-filled shares from each partner's demand (placeable slots) and what an unconstrained greedy plan
     achieved in total (the station's capacity for these requests)."""
     placeable = prob.last >= prob.first
-    demand = np.bincount(prob.partner_of[placeable], weights=prob.dur[placeable], minlength=len(prob.partners))
+    demand = np.bincount(prob.partner_of[placeable], weights=prob.metric[placeable], minlength=len(prob.partners))
     total = float(alloc_slots(state).sum())
     prob.eff_share = fair_caps(prob, demand, total if total > 0 else float(demand.sum()))
 

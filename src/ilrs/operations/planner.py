@@ -97,7 +97,7 @@ class ReplanResult:
     seconds: float
 
 
-def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, time_limit: float = 8.0,
+def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, time_limit: float = 7.0,
            window_days: float = 7.0, workers: int = 2) -> ReplanResult:
     """Re-plan from ``from_time`` on new limits (after an event): what started before stays as it was, what is
     still valid afterwards is kept, the rest is re-planned (greedy, then exact windows near the event)."""
@@ -124,7 +124,11 @@ def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, ti
             dropped.append(b)
     kept = int((state.start >= cut).sum())
     # 3. what was dropped or never placed: greedy from the event on, then exact windows near the event
+    res_note = None
     for b in order_blocks(prob, np.flatnonzero((state.start < 0) & (prob.last >= cut))):
+        if time.perf_counter() - t0 > 0.6 * time_limit:  # leave the exact windows near the event some time
+            res_note = "the greedy re-fill stopped at 60 % of the time limit"
+            break
         s = first_fit(state, int(b), lo=cut, fairness=True)
         if s is not None:
             state.place(int(b), s)
@@ -136,6 +140,8 @@ def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, ti
         stats = improve(state, slots, left, workers=workers, lo=cut, hi=hi)
     res = PlanResult(prob, state, "replan", state.total_value(), old.greedy_value, trivial_bound(prob),
                      time.perf_counter() - t0, 0.0, stats)
+    if res_note:
+        res.notes.append(res_note)
     bad = validate_plan(res.activities(), _requests_of(old), limits, eff_share=prob.eff_share,
                         partners=prob.partners, check_fairness=False)
     res.notes += [f"{v.constraint}: {v.detail}" for v in bad if v.request == "*"]

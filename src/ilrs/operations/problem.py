@@ -40,7 +40,7 @@ class Problem:
     power: np.ndarray  #: (B,) [W], integer-valued
     data: np.ndarray  #: (B,) [bit]
     value: np.ndarray  #: (B,) priority weight x hours
-    metric: np.ndarray  #: (B,) what fairness counts: hours
+    metric: np.ndarray  #: (B,) what fairness counts, an integer: slots (time) or Wh (energy)
     cmask: np.ndarray  #: (B,) condition bits required at every slot
     resources: list[str]
     res_of: list[tuple[int, ...]]  #: per block, indices into ``resources``
@@ -152,7 +152,8 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
         by_request[b.request].append(i)
     preds = [[j for p in after.get(b.request, []) for j in by_request.get(p, [])] for b in blocks]
     prob = Problem(limits=limits, blocks=blocks, first=first, last=last, dur=dur, power=power, data=data,
-                   value=value, metric=dur * step / 3600.0, cmask=cmask, resources=known, res_of=res_of, preds=preds,
+                   value=value, metric=fair_metric(rs.fairness_metric, dur, power, step),
+                   cmask=cmask, resources=known, res_of=res_of, preds=preds,
                    partners=partners, partner_of=partner_of,
                    shares=raw / raw.sum() if len(partners) else raw, tolerance=rs.fairness_tolerance,
                    rejected=rejected, request_set=rs)
@@ -177,6 +178,14 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
                                      f"({limits.cap_w.max():.0f} W)"))
             last[i] = first[i] - 1
     return prob
+
+
+def fair_metric(kind: str, slots, power_w, step_s: float) -> np.ndarray:
+    """What fairness counts per activity, as integers: slots of time, or whole Wh drawn (rounded up)."""
+    slots = np.asarray(slots, dtype=np.int64)
+    if kind == "energy":
+        return np.ceil(np.asarray(power_w, dtype=float) * slots * step_s / 3600.0 - 1e-9).astype(np.int64)
+    return slots
 
 
 def _in_cycles(after: dict[str, list[str]]) -> set[str]:
@@ -378,6 +387,17 @@ class PlanState:
         self.surplus_used[ks] -= ee
         self.alloc[pr.partner_of[b]] -= pr.metric[b]
         self.start[b] = -1
+
+    def remove_with_successors(self, b: int) -> int:
+        """Remove ``b`` and every placed activity that must come after it (transitively); how many went."""
+        todo, n = [int(b)], 0
+        while todo:
+            q = todo.pop()
+            if self.start[q] >= 0:
+                self.remove(q)
+                n += 1
+                todo += [int(x) for x in self._succ().get(q, ())]
+        return n
 
     def copy(self) -> PlanState:
         new = PlanState.__new__(PlanState)

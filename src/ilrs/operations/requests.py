@@ -93,7 +93,9 @@ class RequestSet(_Model):
     shares: dict[str, float] = Field(default_factory=dict,
                                      description="Partner -> allocated share (normalised; default equal shares).")
     fairness_tolerance: float = Field(0.05, ge=0.0, le=1.0,
-                                      description="How far above its share a partner's allocated time may go.")
+                                      description="How far above its share a partner's allocation may go.")
+    fairness_metric: Literal["time", "energy"] = Field(
+        "time", description="What the shares divide: activity time, or the energy activities draw.")
 
     @field_validator("shares")
     @classmethod

@@ -94,7 +94,9 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
             data_by_cycle[lim.dcycle[i1 - 1]] += r.data_mbit * 1e6
         ends.setdefault(a.request, []).append(i1)
         starts.setdefault(a.request, []).append(i0)
-        slots_by_partner[r.partner] = slots_by_partner.get(r.partner, 0) + (i1 - i0)
+        amount = (i1 - i0) if rs.fairness_metric == "time" else math.ceil(
+            math.ceil(r.power_w - 1e-9) * (i1 - i0) * h - 1e-9)
+        slots_by_partner[r.partner] = slots_by_partner.get(r.partner, 0) + amount
     # exclusive resources: sorted sweep
     for res, ivs in busy.items():
         ivs.sort()
@@ -148,6 +150,7 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
         for p, s in zip(names, eff_share, strict=True):
             num = math.floor((s + rs.fairness_tolerance) * 1000 + 1e-9)
             if num < 1000 and slots_by_partner.get(p, 0) * 1000 > num * total:
-                out.append(Violation("*", None, "fairness", f"{p}: {slots_by_partner[p] / total:.3f} of the "
-                                                            f"allocated time > share {s:.3f} + tolerance"))
+                out.append(Violation("*", None, "fairness",
+                                     f"{p}: {slots_by_partner[p] / total:.3f} of the allocated "
+                                     f"{rs.fairness_metric} > share {s:.3f} + tolerance"))
     return out

@@ -174,8 +174,7 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinChe
         if not cands:
             break
         b = min(cands, key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
-        st.remove(int(b))
-        removed += 1
+        removed += st.remove_with_successors(int(b))  # what must come after it goes too
         check, extra = twin_check(base, res)
     res.value = res.state.total_value()
     return check, removed
@@ -296,7 +295,7 @@ def _rebaseline(sp: ScenarioPlan, change, note: str) -> Baseline:
     return b
 
 
-def replan_scenario(sp: ScenarioPlan, event: dict, time_limit: float = 8.0):
+def replan_scenario(sp: ScenarioPlan, event: dict, time_limit: float = 7.0):
     """Re-plan after an event; returns (ReplanResult, TwinCheck on the new baseline, new Baseline)."""
     from ilrs.operations.planner import replan
 
