@@ -717,3 +717,27 @@ def test_exact_data_backlog_carries_over_cycles(all_candidates):
     res = run_plan(rs, lim, "greedy")
     assert {a.request: lim.dcycle[int(round((a.end - T0).total_seconds() / STEP)) - 1]
             for a in res.activities()} == {"a": 0, "b": 2}
+
+
+@pytest.mark.parametrize("metric", ["time", "energy"])
+def test_fairness_by_energy_or_time_counted_directly(metric):
+    """The rover is oversubscribed; partner a's runs draw 1 kW, b's 100 W. Counted in the chosen metric, no
+    partner ends above its water-filled share plus the tolerance, and the validator agrees."""
+    n = 12
+    lim = hand_limits(n, cap_w=5000.0)
+    reqs = [req(f"a{i}", 2, 0, n, partner="a", power_w=1000.0, resources=["rover"], priority=1) for i in range(6)]
+    reqs += [req(f"b{i}", 2, 0, n, partner="b", power_w=100.0, resources=["rover"], priority=5) for i in range(6)]
+    rs = RequestSet(requests=reqs, fairness_tolerance=0.05, fairness_metric=metric)
+    for method in ("greedy", "cpsat"):
+        res = run_plan(rs, lim, method)
+        assert violations(res, rs, lim) == []
+        per = {"a": 0.0, "b": 0.0}
+        for a in res.activities():
+            slots = (a.end - a.start).total_seconds() / STEP
+            per[a.request[0]] += slots * (1.0 if metric == "time" else (1000.0 if a.request[0] == "a" else 100.0))
+        total = sum(per.values())
+        eff = dict(zip(res.problem.partners, res.problem.eff_share, strict=True))
+        assert total > 0
+        for p in per:
+            assert per[p] / total <= eff[p] + 0.05 + 1e-9, (method, per, eff)
+        assert per["b"] > 0  # fairness gives b rover time that value alone would not
