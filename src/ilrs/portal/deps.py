@@ -44,7 +44,10 @@ async def get_settings(request: Request) -> PortalSettings:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    db = request.app.state.sessionmaker()
+    # GET requests read in autocommit mode: on PostgreSQL each statement still sees committed data (as in a
+    # READ COMMITTED transaction) and the request saves the BEGIN and ROLLBACK round trips
+    maker = request.app.state.read_sessionmaker if request.method == "GET" else request.app.state.sessionmaker
+    db = maker()
     try:
         yield db
     finally:

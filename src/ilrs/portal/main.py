@@ -106,6 +106,7 @@ def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.da
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.read_sessionmaker = session_factory(engine, autocommit=True)
     app.state.clock = clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
     for module in (auth, organisations, calls, proposals, reviews, data, status):
         app.include_router(module.api)

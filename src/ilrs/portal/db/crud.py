@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ilrs.portal.db.models import (
     Allocation,
@@ -228,7 +228,7 @@ def list_calls(db: Session) -> list[Call]:
 
 
 def get_call(db: Session, call_id: int) -> Call:
-    call = db.get(Call, call_id)
+    call = db.get(Call, call_id, options=[joinedload(Call.resources)])  # one round trip
     if call is None:
         raise NotFound("no such call", source=f"call {call_id}")
     return call
@@ -250,17 +250,21 @@ def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscriptio
 # ---- proposals ----------------------------------------------------------------------------------------------------
 
 
-def access_of(db: Session, p: Proposal) -> ProposalAccess:
+def access_of(db: Session, p: Proposal, actor: Actor | None = None) -> ProposalAccess:
+    """What the rules need of a proposal; its reviewers are looked up only when the actor is a reviewer."""
     coi = [(c.user_id, c.user.organisation_id) for c in p.coinvestigators]
-    reviewers = db.scalars(select(Review.reviewer_id).where(Review.proposal_id == p.id)).all()
+    reviewers = () if actor is not None and actor.role != REVIEWER else \
+        db.scalars(select(Review.reviewer_id).where(Review.proposal_id == p.id)).all()
     return ProposalAccess(p.organisation_id, p.status, frozenset(u for u, _ in coi), frozenset(o for _, o in coi),
                           frozenset(reviewers))
 
 
 def get_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
     """The proposal if the actor may see it; otherwise the same NotFound as for a missing one (no probing)."""
-    p = db.get(Proposal, proposal_id)
-    if p is None or not rules.can_view_proposal(actor, access_of(db, p)):
+    p = db.scalars(select(Proposal).where(Proposal.id == proposal_id)
+                   .options(joinedload(Proposal.requests), joinedload(Proposal.coinvestigators))
+                   .execution_options(populate_existing=True)).unique().first()
+    if p is None or not rules.can_view_proposal(actor, access_of(db, p, actor)):
         raise NotFound("no such proposal", source=f"proposal {proposal_id}")
     return p
 

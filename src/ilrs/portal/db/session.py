@@ -31,5 +31,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, autocommit: bool = False) -> sessionmaker[Session]:
+    """Sessions for changes (one transaction each), or with ``autocommit`` for reads (no BEGIN/ROLLBACK)."""
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    return sessionmaker(bind, expire_on_commit=False)
