@@ -106,7 +106,8 @@ def test_api_flow(world):
     actions = {(e["action"], e["entity"]) for e in admin.get("/api/audit?limit=1000").json()}
     for needed in [("invite", "invitation"), ("register", "user"), ("create", "proposal"), ("update", "proposal"),
                    ("submit", "proposal"), ("assign", "review"), ("review", "review"), ("allocate", "allocation"),
-                   ("upload", "data_product"), ("change_password", "user")]:
+                   ("upload", "data_product"), ("change_password", "user"), ("logout", "user"),
+                   ("download", "data_product"), ("login", "user")]:
         assert needed in actions
 
 

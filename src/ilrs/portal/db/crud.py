@@ -175,8 +175,10 @@ def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken]
     return (found[0], found[1]) if found else None
 
 
-def revoke_token(db: Session, token: str) -> None:
+def revoke_token(db: Session, token: str, actor: Actor | None = None) -> None:
+    """Sign out: the session or API token ends at once."""
     db.execute(delete(AuthToken).where(AuthToken.digest == rules.token_digest(token)))
+    audit(db, actor, "logout", "user", actor.user_id if actor else None)
     db.commit()
 
 

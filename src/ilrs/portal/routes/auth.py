@@ -30,7 +30,7 @@ def login_api(body: LoginIn, request: Request, db: SessionDep, settings: Setting
 
 @api.delete("/auth/token", status_code=204, summary="Sign out: revoke this bearer token")
 def logout_api(user: ApiUser, db: SessionDep, token: Annotated[str, deps.Depends(deps.api_token)]) -> Response:
-    crud.revoke_token(db, token)
+    crud.revoke_token(db, token, deps.actor(user))
     return Response(status_code=204)
 
 
@@ -96,7 +96,7 @@ def login_post(request: Request, db: SessionDep, settings: SettingsDep, email: A
 
 @pages.post("/logout")
 def logout_post(request: Request, db: SessionDep, session: PageSession, _: deps.CsrfChecked):
-    crud.revoke_token(db, session[2])
+    crud.revoke_token(db, session[2], deps.actor(session[0]))
     resp = redirect("/login")
     resp.delete_cookie(deps.SESSION_COOKIE)
     return resp
