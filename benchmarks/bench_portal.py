@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
             s = seed(url, tmp, args.proposals)
             print(f"seeded {args.proposals} submitted proposals in {time.perf_counter() - t:.1f} s; "
                   f"server: uvicorn, {args.workers} workers, PostgreSQL 127.0.0.1:5432")
-            print(f"load tool: {TOOL}; {os.cpu_count()} cores shared by server and generator")
+            load = os.getloadavg()
+            print(f"load tool: {TOOL}; {os.cpu_count()} cores shared by server, generator and PostgreSQL; "
+                  f"load average before the run {load[0]:.1f} (other work on the machine lowers every figure)")
             proc, port = start_server(url, tmp, args.workers)
             pi = s["pis"][0]
             tok = s["tokens"][pi]
@@ -263,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             m = results["mixed reads"]
             ok_reads = m["rps"] >= 500 and m["p95"] < 50
             ok_sub = fc["p95"] < 150 and fs["p95"] < 150
+            print(f"load average after the run {os.getloadavg()[0]:.1f}")
             print(f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
                   f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms); submission p95 < 150 ms: "
                   f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms)")
