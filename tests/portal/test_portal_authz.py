@@ -75,8 +75,9 @@ def api_matrix(ids, reviewers):
 
 
 #: Covered elsewhere: public sign-in/registration, token and password changes (test_portal_flow), the twin-backed
-#: status (test_portal_status).
-API_ELSEWHERE = {("POST", "/api/auth/token"), ("DELETE", "/api/auth/token"), ("POST", "/api/me/password"),
+#: status and the twin data product (test_portal_status).
+API_ELSEWHERE = {("POST", "/api/proposals/{proposal_id}/data/twin"),
+                 ("POST", "/api/auth/token"), ("DELETE", "/api/auth/token"), ("POST", "/api/me/password"),
                  ("POST", "/api/register"), ("GET", "/api/status")}
 
 
@@ -113,7 +114,8 @@ PAGE_ELSEWHERE = {("GET", "/login"), ("POST", "/login"), ("GET", "/register"), (
                   ("POST", "/admin/calls"), ("POST", "/proposals"), ("POST", "/proposals/{proposal_id}/edit"),
                   ("POST", "/proposals/{proposal_id}/submit"), ("POST", "/proposals/{proposal_id}/reviewers"),
                   ("POST", "/proposals/{proposal_id}/allocations"), ("POST", "/proposals/{proposal_id}/reject"),
-                  ("POST", "/proposals/{proposal_id}/data"), ("POST", "/reviews/{review_id}")}
+                  ("POST", "/proposals/{proposal_id}/data"), ("POST", "/reviews/{review_id}"),
+                  ("POST", "/proposals/{proposal_id}/data/twin")}
 
 
 def routes_of(app) -> set[tuple[str, str]]:

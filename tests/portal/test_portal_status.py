@@ -61,3 +61,28 @@ def test_status_page_and_api(tmp_path):
     js = c.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000].lower()
     assert '<script src="/static/plotly.min.js">' in page.text
+
+
+def test_twin_run_as_data_product(tmp_path):
+    """A data product produced by the twin: the NetCDF of its run over the call's cycle, with the proposal's
+    proprietary period and the same download checks as an upload."""
+    import io
+
+    import xarray as xr
+    from portal_helpers import api_client, build_world
+
+    app = make_app(f"sqlite:///{tmp_path / 't.db'}", tmp_path)
+    w = build_world(app, tmp_path)
+    url = f"/api/proposals/{w.ids['submitted']}/data/twin"
+    for who, code in (("pi_c", 404), ("reviewer", 403)):  # refused before any twin runs
+        assert api_client(app, f"{who}@example.org").post(url).status_code == code
+    r = api_client(app, "operator@example.org").post(url)
+    assert r.status_code == 201, r.text
+    meta = r.json()
+    assert meta["filename"] == "twin-ilrs-basic-2035-20350601-20350701.nc"
+    assert meta["content_type"] == "application/x-netcdf"
+    body = api_client(app, "pi_b@example.org").get(f"/api/data/{meta['id']}").content  # co-investigator
+    ds = xr.open_dataset(io.BytesIO(body), engine="h5netcdf")
+    assert ds.sizes["time"] == 30 * 24 and ds.attrs["scenario"] == "ilrs-basic-2035"
+    assert ds["generation"].attrs["units"] == "W"
+    assert api_client(app, "pi_c@example.org").get(f"/api/data/{meta['id']}").status_code == 404

@@ -96,6 +96,20 @@ def offer_from_scenario(name: str, cycle_start: dt.datetime, cycle_end: dt.datet
     return lines
 
 
+def twin_product(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, bytes]:
+    """A data product made by the twin: its hourly run over ``start`` .. ``end`` as NetCDF (file name, bytes)."""
+    import tempfile
+    from pathlib import Path
+
+    from ilrs.services.twin import save_netcdf
+
+    run = short_twin(name, start, end, "1h")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_netcdf(run, Path(tmp) / "twin.nc")
+        data = path.read_bytes()
+    return f"twin-{name}-{start:%Y%m%d}-{end:%Y%m%d}.nc", data
+
+
 # ---- station status -----------------------------------------------------------------------------------------------
 
 

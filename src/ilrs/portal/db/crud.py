@@ -506,13 +506,17 @@ def accepted_requests(db: Session, call_id: int) -> dict[int, Proposal]:
 # ---- data products ------------------------------------------------------------------------------------------------
 
 
-def add_data_product(db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path,
-                     max_bytes: int) -> DataProduct:
-    p = get_proposal(db, actor, proposal_id)
+def require_data_rights(db: Session, actor: Actor, p: Proposal) -> None:
     if not (rules.is_partner_of(actor, access_of(db, p)) or actor.role in rules.STAFF):
         raise Forbidden("only the proposal's partners and the station staff add data products")
     if p.status != "accepted":
         raise Conflict("data products belong to accepted proposals", source="proposal")
+
+
+def add_data_product(db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path,
+                     max_bytes: int) -> DataProduct:
+    p = get_proposal(db, actor, proposal_id)
+    require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
     key = rules.new_token()
     upload_dir.mkdir(parents=True, exist_ok=True)

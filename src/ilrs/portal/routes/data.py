@@ -50,6 +50,23 @@ def upload(proposal_id: Id, file: Annotated[UploadFile, File()], user: ApiUser, 
     return DataProductOut.model_validate(_upload(db, user, proposal_id, file, settings))
 
 
+def _twin(db, user, proposal_id: int, settings):
+    from ilrs.services.portal_station import twin_product
+
+    a = deps.actor(user)
+    p = crud.get_proposal(db, a, proposal_id)
+    crud.require_data_rights(db, a, p)  # before the twin runs
+    call = crud.get_call(db, p.call_id)
+    name, content = twin_product(call.scenario, call.cycle_start, call.cycle_end)
+    return crud.add_data_product(db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes)
+
+
+@api.post("/proposals/{proposal_id}/data/twin", response_model=DataProductOut, status_code=201,
+          summary="Attach the station twin's run over the call's cycle (NetCDF) as a data product")
+def twin_data(proposal_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep) -> DataProductOut:
+    return DataProductOut.model_validate(_twin(db, user, proposal_id, settings))
+
+
 @api.get("/data/{product_id}", summary="Download (checked against the proprietary period on every request)",
          response_class=FileResponse)
 def download(product_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep):
@@ -66,6 +83,13 @@ def data_page(request: Request, session: PageSession, db: SessionDep) -> HTMLRes
 def upload_post(request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep,
                 _: deps.CsrfChecked, file: Annotated[UploadFile, File()]):
     _upload(db, session[0], proposal_id, file, settings)
+    return redirect(f"/proposals/{proposal_id}")
+
+
+@pages.post("/proposals/{proposal_id}/data/twin")
+def twin_post(request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep,
+              _: deps.CsrfChecked):
+    _twin(db, session[0], proposal_id, settings)
     return redirect(f"/proposals/{proposal_id}")
 
 
