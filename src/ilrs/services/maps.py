@@ -18,7 +18,7 @@ from ilrs.terrain.dem import Dem
 from ilrs.terrain.profile import DEFAULT_MAX_DISTANCE_M
 
 #: Bump when the horizon algorithm changes, so cached maps are recomputed.
-HORIZON_ALGORITHM_VERSION = 4
+HORIZON_ALGORITHM_VERSION = 5
 #: Far-field observers every this many cells, and the far-field grid step [m].
 FAR_STRIDE = 16
 FAR_STEP_M = 1000.0
