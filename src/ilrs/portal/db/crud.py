@@ -150,6 +150,7 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
     ok = rules.verify_password(user.password_hash if user else rules.dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
         db.add(LoginFailure(email=email, address=address, at=utcnow()))
+        db.execute(delete(LoginFailure).where(LoginFailure.at < since))  # only the window is ever counted
         db.commit()
         raise Invalid("wrong e-mail or password", source="login")
     audit(db, actor_of(user), "login", "user", user.id)
