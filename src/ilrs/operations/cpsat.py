@@ -25,6 +25,8 @@ from ilrs.operations.problem import PlanState
 MAX_CANDIDATES = 24
 #: repair_hint=True crashes OR-Tools 9.15 ("Check failed: heuristics.fixed_search") on some windows
 REPAIR_HINT = False
+#: Presolve of short windows (off: the search starts from the hint at once; presolve can eat the whole budget)
+PRESOLVE = False
 #: Integer scales: energy in mWh, data in kbit.
 E_SCALE = 1000.0
 D_SCALE = 1e-3
@@ -90,8 +92,15 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     before = float(pr.value[list(hint)].sum()) if hint else 0.0
     for b in hint:
         state.remove(b)
-    # eligible: unplaced blocks whose window meets [lo, hi)
+    # eligible: unplaced blocks whose window meets [lo, hi): the window's own blocks and, of the others, the most
+    # valuable per slot (then the tightest windows) up to MAX_NEW_BLOCKS (the neighbourhood stays solvable)
     elig = np.flatnonzero((state.start < 0) & (pr.last >= pr.first) & (pr.first < hi) & (pr.last >= lo))
+    others = np.array([b for b in elig if int(b) not in hint], dtype=np.int64)
+    if others.size > MAX_NEW_BLOCKS:
+        from ilrs.operations.greedy import order_blocks
+
+        keep = order_blocks(pr, others)[:MAX_NEW_BLOCKS]
+        elig = np.concatenate([np.array(sorted(hint), dtype=np.int64), keep])
     in_window = {int(b) for b in elig}
     cands: dict[int, np.ndarray] = {}
     for b in elig:
@@ -215,6 +224,7 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     if time_limit < 2.0:  # short windows: no time for probing in presolve (it alone can take 0.2 s)
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
+        solver.parameters.cp_model_presolve = PRESOLVE
     status = solver.Solve(m)
     name = solver.StatusName(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() * h >= before - 1e-6:
@@ -234,12 +244,16 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     return WindowStat(lo, hi, len(cands), before, after, max(bound, after), name, time.perf_counter() - t_start)
 
 
+#: Unplaced blocks offered to a window besides its own (the most valuable per slot first).
+MAX_NEW_BLOCKS = 80
 #: A window with more blocks than this is halved (down to a day): CP-SAT proves small windows optimal quickly.
 MAX_WINDOW_BLOCKS = 250
 
 
-def split_windows(state: PlanState, lo: int, hi: int, window_slots: int) -> list[tuple[int, int]]:
-    """Windows of ``window_slots`` over [lo, hi), halved while they hold too many blocks."""
+def split_windows(state: PlanState, lo: int, hi: int, window_slots: int,
+                  with_counts: bool = False) -> list[tuple[int, int]] | list[tuple[int, int, int]]:
+    """Windows of ``window_slots`` over [lo, hi), halved while they hold too many blocks (``with_counts``: each
+    window with the number of blocks that may start in it)."""
     pr = state.prob
     ok = pr.last >= pr.first
     min_len = max(1, int(round(86400.0 / pr.limits.step_s)))
@@ -252,7 +266,7 @@ def split_windows(state: PlanState, lo: int, hi: int, window_slots: int) -> list
             mid = (a + z) // 2
             todo[:0] = [(a, mid), (mid, z)]
         else:
-            out.append((a, z))
+            out.append((a, z, count) if with_counts else (a, z))
     return out
 
 
@@ -261,12 +275,14 @@ def improve(state: PlanState, window_slots: int, time_limit: float, workers: int
     """One sweep of exact windows over [lo, hi) within ``time_limit`` seconds in all."""
     t0 = time.perf_counter()
     hi = state.prob.limits.n if hi is None else hi
-    windows = split_windows(state, lo, hi, window_slots)
+    windows = split_windows(state, lo, hi, window_slots, with_counts=True)
     stats = []
     nwin = len(windows)
-    for i, (a, z) in enumerate(windows):
+    # time in proportion to each window's blocks (an empty window still gets a little)
+    weight = np.array([max(c, 5) for _, _, c in windows], dtype=float)
+    for i, (a, z, _) in enumerate(windows):
         left = time_limit - (time.perf_counter() - t0)
-        per = left / (nwin - i)
+        per = left * weight[i] / weight[i:].sum()
         if per < 0.02:
             break
         stats.append(solve_window(state, a, z, per, workers))

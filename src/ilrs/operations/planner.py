@@ -142,8 +142,12 @@ def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, ti
                      time.perf_counter() - t0, 0.0, stats)
     if res_note:
         res.notes.append(res_note)
-    bad = validate_plan(res.activities(), _requests_of(old), limits, eff_share=prob.eff_share,
-                        partners=prob.partners, check_fairness=False)
+    # the validator judges what the re-plan decides: activities from the event on (the twin check, with the past
+    # in its reference run, judges their effect on top of what was already done)
+    acts = res.activities()
+    bad = validate_plan([a for a in acts if a.start >= from_time], _requests_of(old), limits,
+                        eff_share=prob.eff_share, partners=prob.partners, check_fairness=False,
+                        done=[a for a in acts if a.start < from_time])
     res.notes += [f"{v.constraint}: {v.detail}" for v in bad if v.request == "*"]
     added = int(((state.start >= cut) & (old_start < 0)).sum())
     moved = int(((state.start != old_start) & (old_start >= cut)).sum())

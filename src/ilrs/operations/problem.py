@@ -107,6 +107,11 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
             bad_request[r.id] = f"duration {r.duration} is longer than the repetition period {r.repeat_every}"
         elif "sun" in r.conditions and "dark" in r.conditions:
             bad_request[r.id] = "asks for both 'sun' and 'dark' at once"
+    if rs.shares:
+        for r in rs.requests:
+            if r.partner not in rs.shares and r.id not in bad_request:
+                bad_request[r.id] = (f"partner {r.partner!r} has no share in [shares] "
+                                     f"(partners with a share: {sorted(rs.shares)})")
     ids = [r.id for r in rs.requests]
     dupes = {i for i in ids if ids.count(i) > 1}
     for d in dupes:
@@ -417,6 +422,8 @@ def fair_caps(prob: Problem, demand: np.ndarray, capacity: float) -> np.ndarray:
     d = np.asarray(demand, dtype=float)
     while active.any():
         w = prob.shares * active
+        if w.sum() <= 0:  # only partners with no share left: they get nothing
+            break
         lam = left / w.sum()
         small = active & (d <= lam * prob.shares + 1e-12)
         if not small.any():

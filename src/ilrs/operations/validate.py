@@ -38,8 +38,9 @@ class Violation:
 
 def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimits,
                   check_fairness: bool = True, eff_share: np.ndarray | None = None,
-                  partners: list[str] | None = None) -> list[Violation]:
-    """All violations of ``plan`` (empty: valid)."""
+                  partners: list[str] | None = None, done: list[PlannedActivity] = ()) -> list[Violation]:
+    """All violations of ``plan`` (empty: valid). ``done``: activities already carried out (before a re-plan),
+    which count only as predecessors."""
     out: list[Violation] = []
     req = {r.id: r for r in rs.requests}
     step = lim.step_s
@@ -132,6 +133,9 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
             out.append(Violation("*", None, "data", f"data cycle {j}: {held / 1e9:.3f} Gbit of partner data waiting, "
                                                     f"{lim.data_free_bits[j] / 1e9:.3f} Gbit of storage free"))
         backlog = max(0.0, held - lim.data_unused_bits[j])
+    for a in done:
+        if a.request in req:
+            ends.setdefault(a.request, []).append(int(round((a.end - lim.t0).total_seconds() / step)))
     # precedence: every occurrence of each predecessor planned and ended before any occurrence starts
     for rid, st in starts.items():
         for p in req[rid].after:

@@ -80,7 +80,8 @@ def baseline(scenario: Scenario, start: dt.datetime, end: dt.datetime, twin: Twi
 
 
 def plan_loads(base: Baseline, blocks: list[Block], starts: np.ndarray, durations: np.ndarray) -> tuple:
-    """Per-step power [W] and data rate [bit/s] of a plan over the whole twin run."""
+    """Per-step power [W] and data rate [bit/s] of a plan over the whole twin run. An activity's data reaches
+    the station's store in its last step (instruments buffer while they run), as the planner counts it."""
     n = base.twin.series.et.size
     p = np.zeros(n)
     d = np.zeros(n)
@@ -89,7 +90,7 @@ def plan_loads(base: Baseline, blocks: list[Block], starts: np.ndarray, duration
             continue
         a = base.i0 + int(s)
         p[a:a + int(k)] += b.power_w
-        d[a:a + int(k)] += b.data_bits / (int(k) * base.twin.series.step_s)
+        d[a + int(k) - 1] += b.data_bits / base.twin.series.step_s
     return p, d
 
 
@@ -124,11 +125,25 @@ class TwinCheck:
         return self.extra_shed_steps == 0 and self.extra_data_lost_gbit <= 1e-9
 
 
-def twin_check(base: Baseline, res) -> tuple[TwinCheck, np.ndarray]:
-    """Re-run the twin with ``res``'s activities; also returns, per step, the load shed the plan caused [W]."""
+def _reference(base: Baseline, res, before: int | None) -> EngineResult:
+    """The run the plan is judged against: the baseline, plus the activities that started before ``before``."""
+    if before is None:
+        return base.twin.result
+    pr = res.problem
+    past = np.where((res.state.start >= 0) & (res.state.start < before), res.state.start, -1)
+    return twin_with_plan(base, *plan_loads(base, pr.blocks, past, pr.dur))
+
+
+def twin_check(base: Baseline, res, before: int | None = None,
+               reference: EngineResult | None = None) -> tuple[TwinCheck, np.ndarray]:
+    """Re-run the twin with ``res``'s activities; also returns, per step, the load shed the plan caused [W].
+
+    ``before`` (a slot of the horizon): activities that started before it are history, and the reference run
+    includes them, so that only what the plan does from then on is judged (after an event, what was done before
+    it may well leave the station short: nothing can undo it)."""
     pr = res.problem
     power, rate = plan_loads(base, pr.blocks, res.state.start, pr.dur)
-    r0 = base.twin.result
+    r0 = reference if reference is not None else _reference(base, res, before)
     r1 = twin_with_plan(base, power, rate)
     s = base.twin.series
     h = s.step_s / 3600.0
@@ -144,17 +159,19 @@ def twin_check(base: Baseline, res) -> tuple[TwinCheck, np.ndarray]:
                      float(power.sum() * h / 1e3), float(rate.sum() * s.step_s / 1e9)), extra
 
 
-def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinCheck, int]:
+def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | None = None) -> tuple[TwinCheck, int]:
     """Until the twin shows no load shed or data lost caused by the plan: drop the least valuable activity
-    running in the energy cycle of the first extra shed (the linear limits make this rare)."""
+    running in the energy cycle of the first extra shed (the linear limits make this rare). ``before``: as for
+    :func:`twin_check`; activities that started before it are never removed."""
     removed = 0
-    check, extra = twin_check(base, res)
+    ref = _reference(base, res, before)
+    check, extra = twin_check(base, res, reference=ref)
     pr = res.problem
     for _ in range(max_rounds):
         if check.ok:
             break
         st = res.state
-        placed = np.flatnonzero(st.start >= 0)
+        placed = np.flatnonzero(st.start >= (0 if before is None else before))
         if extra.any():
             t = int(np.flatnonzero(extra > 1e-6)[0]) - base.i0
             k = pr.limits.ecycle[min(max(t, 0), pr.limits.n - 1)]
@@ -163,7 +180,7 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinChe
                      and pr.limits.ecycle[st.start[b]] in (k, k - 1)]
         else:
             # data lost: the activities whose data is still in storage, beyond the baseline's, when it overflows
-            r0 = base.twin.result
+            r0 = ref
             r1 = twin_with_plan(base, *plan_loads(base, pr.blocks, st.start, pr.dur))
             more = r1.data_lost_bits - r0.data_lost_bits
             t = int(np.flatnonzero(more > 1e-3)[0]) if (more > 1e-3).any() else int(np.argmax(more))
@@ -171,11 +188,20 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50) -> tuple[TwinChe
             a = (int(calm[-1]) + 1 if calm.size else 0) - base.i0
             t -= base.i0
             cands = [b for b in placed if pr.data[b] > 0 and st.start[b] <= t and st.start[b] + pr.dur[b] > a]
+            # enough of the least valuable of them at once to cover the first overflow (one twin run per round)
+            episode = more[t + base.i0:]
+            stop = np.flatnonzero(episode <= 1e-3)
+            need = float(episode[: stop[0] if stop.size else episode.size].sum())
+            cands.sort(key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
+            take = np.searchsorted(np.cumsum([pr.data[q] for q in cands]), need) + 1
+            cands = cands[:max(int(take), 1)]
         if not cands:
             break
-        b = min(cands, key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
-        removed += st.remove_with_successors(int(b))  # what must come after it goes too
-        check, extra = twin_check(base, res)
+        if extra.any():
+            cands = [min(cands, key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))]
+        for b in cands:
+            removed += st.remove_with_successors(int(b))  # what must come after it goes too
+        check, extra = twin_check(base, res, reference=ref)
     res.value = res.state.total_value()
     return check, removed
 
@@ -301,5 +327,6 @@ def replan_scenario(sp: ScenarioPlan, event: dict, time_limit: float = 7.0):
 
     base2, at = event_limits(sp, event)
     rr = replan(sp.result, base2.limits, at, time_limit=time_limit)
-    check, _ = repair_with_twin(base2, rr.result)
+    cut = int(np.ceil(base2.limits.slot_of(at)))
+    check, _ = repair_with_twin(base2, rr.result, before=cut)
     return rr, check, base2
