@@ -11,7 +11,7 @@ A cell's own ray lies between two such lines, up to one cell to either side, and
 from the cell's most where the terrain is near or narrow. So each cell marches its own ray for the first
 ``near`` steps (24 by default; vectorised across the cells of a row, which share the step's offsets), and
 beyond them evaluates its own ray at the steps where the two bracketing lines found their tangents, and
-everywhere between them (``CANDIDATE_SPREAD`` more steps either side). The lines' hulls lag their samples by
+everywhere between them. The lines' hulls lag their samples by
 half the near field, so that a feature just beyond the near field is still a tangent candidate. The winner's
 elevation is evaluated on the sphere (series of the exact formula to ``(d/R)**4``). Where the two lines'
 tangents lie far apart, the steps between them are searched block by block with a rigorous bound (the highest
@@ -24,8 +24,8 @@ Accuracy against the brute-force march of every ray (:func:`horizon_ray_march`),
 each of 19 crops of 320 x 320 cells of the real 240 m DEM: 99th percentile 0.0055 deg (the storage step is
 0.01 deg), 99.9th 0.009 deg, maximum 0.12 deg (the three crops of tests/test_horizon.py: 0.0056 and 0.075).
 The errors left are misses: the cell's highest step lies where neither bracketing line found its tangent.
-Evaluating one step either side of the lines' tangents instead (``CANDIDATE_SPREAD = 1``) with a 16-step near
-field costs about 10 % more time for a 99.9th percentile of 0.008 deg but a maximum of 0.19 deg.
+Evaluating one step either side of the lines' tangents as well, with a 16-step near field (the kernel before
+2026-11-27), costs about 10 % more time for a 99.9th percentile of 0.008 deg but a maximum of 0.19 deg.
 
 Grid azimuths are measured from the map's +y axis toward +x. Heights are metres above the sphere of radius R.
 Horizons are stored as int16 hundredths of a degree (quantisation <= 0.005 deg); ``NO_HORIZON`` marks a
@@ -46,9 +46,6 @@ NO_HORIZON = np.int16(-9000)
 DEFAULT_NEAR_STEPS = 24
 #: LLVM fast-math flags for the sweep (no NaN or inf reach it: heights are checked finite; vectorises loops).
 FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc", "nnan", "ninf"}
-#: Steps either side of the lines' tangent steps at which each cell's own ray is also evaluated. 0 with a near
-#: field of 24 steps is both faster and closer to the brute force (max error) than 1 with 16 (see the module doc).
-CANDIDATE_SPREAD = 0
 #: Steps per block of the pruning bound between two lines' tangents (a power of two).
 BLOCK_SHIFT = 3
 BLOCK = 1 << BLOCK_SHIFT
@@ -299,7 +296,7 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                     tp += 1
                 while tp > 0 and not _rises(hull_t, hull_w, tp - 1, t, w_obs):
                     tp -= 1
-                tang[i, n0] = hull_i[tp]
+                tang[i, n0] = hull_i[tp]  # int16 or int32 (the caller's choice)
             else:
                 tang[i, n0] = -1
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
@@ -353,8 +350,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                 continue
             a = min(it_l, it_r)
             e = max(it_l, it_r)
-            ic_lo = max(0, a - CANDIDATE_SPREAD)
-            ic_hi = min(i - near - 1, e + CANDIDATE_SPREAD)
+            ic_lo = a
+            ic_hi = min(i - near - 1, e)
             if ic_hi < ic_lo:
                 continue
             # pick the best step (distances scaled by the point scale at the observer: along 100 km of ray
@@ -367,28 +364,26 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             bd = 0.0
             s_far = -1
             z_far = 0.0
-            # around the first tangent, then around the second
-            for ic in range(ic_lo, min(ic_hi, a + CANDIDATE_SPREAD) + 1):
-                s = i - ic
-                num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
-                                          inv_r)
-                if den > 0.0 and (s_far < 0 or num * bd > bn * den):
-                    bn = num
-                    bd = den
-                    s_far = s
-                    z_far = zt
-            for ic in range(max(ic_lo, e - CANDIDATE_SPREAD, a + CANDIDATE_SPREAD + 1), ic_hi + 1):
-                s = i - ic
-                num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
-                                          inv_r)
-                if den > 0.0 and (s_far < 0 or num * bd > bn * den):
-                    bn = num
-                    bd = den
-                    s_far = s
-                    z_far = zt
+            # at the first tangent step and at the second (the same step again if the lines agree: cheaper than
+            # a branch that the processor cannot predict)
+            s1 = i - ic_lo
+            num, den, zt = _candidate(zz, ic_lo, s1, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
+                                      inv_r)
+            ic2 = min(e, ic_hi)
+            s2 = i - ic2
+            num2, den2, zt2 = _candidate(zz, ic2, s2, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
+                                         inv_r)
+            ok1 = den > 0.0
+            ok2 = den2 > 0.0
+            second = ok2 & ((not ok1) | (num2 * den > num * den2))
+            if ok1 | ok2:
+                bn = num2 if second else num
+                bd = den2 if second else den
+                s_far = s2 if second else s1
+                z_far = zt2 if second else zt
             # between them, block by block: skip a block whose highest terrain cannot beat the best so far
-            g_lo = a + CANDIDATE_SPREAD + 1
-            g_hi = min(ic_hi, e - CANDIDATE_SPREAD - 1)
+            g_lo = a + 1
+            g_hi = min(ic_hi, e - 1)
             if g_hi >= g_lo:
                 j_r = c - q
                 j_l = j_r - 1 if f > 0.0 else j_r
@@ -454,13 +449,14 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
 
 
 @jit(parallel=True)
-def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, n_workers, out):
+def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, tangs, out):
     rows, cols = z.shape
     nb = betas.shape[0]
     big = max(rows, cols)
+    n_workers = tangs.shape[0]
     # one set of work buffers per worker, reused across its azimuths (fresh pages cost page faults)
     for w in prange(n_workers):
-        tang = np.empty(big * big, dtype=np.int32)
+        tang = tangs[w]
         res = np.empty(big * big, dtype=np.int16)
         bmax = np.full((rows + cols + 3) * ((big >> BLOCK_SHIFT) + 1), -1e300)
         iv = np.empty((2, big), dtype=np.int64)
@@ -493,14 +489,19 @@ def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_
     """
     if int(near_steps) < 1:
         raise ValueError("near_steps must be at least 1")
-    z = np.ascontiguousarray(z, dtype=np.float64)
+    z = np.asarray(z)
     if not np.isfinite(z).all():
         raise ValueError("horizon_sweep needs finite heights; fill no-data first")
+    # heights are read as float32 (0.5 mm steps below 8 km: 2e-6 rad at one cell; LOLA DEMs are float32) and the
+    # lines' tangent steps as int16 where the grid allows: half the memory traffic, the arithmetic stays float64
+    z32 = np.ascontiguousarray(z, dtype=np.float32)
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
     out = np.empty((betas.size,) + z.shape, dtype=np.int16)
-    _sweep_all(z, np.ascontiguousarray(z.T), float(observer_height_m), float(cell_m), float(x0), float(y0),
-               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps),
-               max(1, min(threads(), betas.size)), out)
+    big = max(z.shape)
+    n_workers = max(1, min(threads(), betas.size))
+    tangs = np.empty((n_workers, big * big), dtype=np.int16 if big < 32000 else np.int32)
+    _sweep_all(z32, np.ascontiguousarray(z32.T), float(observer_height_m), float(cell_m), float(x0), float(y0),
+               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps), tangs, out)
     return out
 
 
