@@ -86,3 +86,43 @@ def test_twin_run_as_data_product(tmp_path):
     assert ds.sizes["time"] == 30 * 24 and ds.attrs["scenario"] == "ilrs-basic-2035"
     assert ds["generation"].attrs["units"] == "W"
     assert api_client(app, "pi_c@example.org").get(f"/api/data/{meta['id']}").status_code == 404
+
+
+def test_schedule_planned_by_the_operations_planner(tmp_path):
+    """Accepted activities of two partners planned together: every placed occurrence lies in its window (the
+    k-th in the k-th repetition period), lasts its duration, and no two hold the rover at once; each partner sees
+    only its own rows, the operator all."""
+    from portal_helpers import NOW, activity, build_world
+
+    from ilrs.operations.requests import parse_step
+    from ilrs.portal.db import crud
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path)
+    w = build_world(app, tmp_path)
+    # equal rover time (6 h each): the planner's default equal shares can then give both all they ask
+    reqs = {"pi_a": [{**activity("a-rover", w.orgs["A"].name, resources=("rover",), duration="3h", data_mbit=0,
+                                 earliest="2035-06-03T00:00", deadline="2035-06-08T00:00"),
+                      "repeat_every": "1d", "repeat_count": 2}],
+            "pi_c": [{**activity("c-rover", w.orgs["C"].name, resources=("rover",), duration="2h", data_mbit=0,
+                                 earliest="2035-06-03T00:00", deadline="2035-06-08T00:00"),
+                      "repeat_every": "1d", "repeat_count": 3}]}
+    with w.db() as db:
+        for who, acts in reqs.items():
+            p = crud.create_proposal(db, w.actor(who), w.ids["call"], {
+                "title": who, "resources": {"rover_hours": 8, "energy_kwh": 2}, "activities": acts}, NOW)
+            crud.submit_proposal(db, w.actor(who), p.id, NOW)
+            crud.allocate(db, w.actor("admin"), p.id, "rover_hours", 8)
+        call = crud.get_call(db, w.ids["call"])
+        staff = crud.schedule(db, w.actor("operator"), call)
+        mine = crud.schedule(db, w.actor("pi_c"), call)
+    assert "planned by the operations planner" in staff.note
+    rows = [r for r in staff.rows if r.request_id in ("a-rover", "c-rover")]
+    planned = [r for r in rows if r.planned]
+    assert len(planned) == 5  # both rover requests entirely (the world's data-producing arm activity aside)
+    for r in planned:
+        assert r.end - r.start == dt.timedelta(seconds=parse_step(r.duration))
+        lo = dt.datetime(2035, 6, 3) + dt.timedelta(days=r.occurrence)
+        assert lo <= r.start and r.end <= lo + dt.timedelta(days=1)
+    spans = sorted((r.start, r.end) for r in planned)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))  # one rover
+    assert {r.request_id for r in mine.rows} == {"c-rover"}

@@ -217,6 +217,8 @@ class ScheduledOut(Out):
     repeat_count: int
     resources: list[str]
     planned: bool
+    occurrence: int | None = Field(None, description="Which repetition (planned rows).")
+    state: str
 
 
 class DataProductOut(Out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,7 +161,8 @@ def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:
 
 @dataclass(frozen=True)
 class ScheduledActivity:
-    """One accepted activity on the schedule; ``planned`` is False while it stands as requested."""
+    """One row of a call's schedule: a planned occurrence (``planned``), or a request's window with the
+    occurrences the planner did not place (``planned`` False, ``state`` says why)."""
 
     proposal_id: int
     request_id: str
@@ -173,23 +175,74 @@ class ScheduledActivity:
     repeat_count: int
     resources: tuple[str, ...]
     planned: bool
+    occurrence: int | None = None
+    state: str = "requested (unplanned)"
 
 
-def schedule_for_call(scenario: str, accepted: dict[int, RequestSet]) -> list[ScheduledActivity]:
-    """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests).
+@dataclass(frozen=True)
+class Schedule:
+    rows: list[ScheduledActivity]
+    #: How the rows were obtained: the planner's method, or why it could not run.
+    note: str
 
-    This is where the operations planner plugs in: it will plan the union of the request sets against the
-    scenario's twin and return placed occurrences. Until it is available, every accepted activity is listed as
-    requested (its window, unplanned), so the page and the API already carry the final shape.
-    """
-    rows: list[ScheduledActivity] = []
+
+def _key(pid: int, rid: str) -> str:
+    return f"{pid}:{rid}"[:80]
+
+
+def schedule_for_call(scenario: str, accepted: dict[int, RequestSet], cycle_start: dt.datetime,
+                      cycle_end: dt.datetime) -> Schedule:
+    """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests), planned together
+    by the operations planner (:func:`ilrs.services.plan.plan_scenario`, CP-SAT against the scenario's twin) over
+    the call's cycle. Occurrences it does not place, and every request when the planner refuses the set (an
+    :class:`IlrsError`), are listed with their requested window. Plans are kept in memory by their inputs."""
+    if not accepted:
+        return Schedule([], "no accepted activities")
+    payload = json.dumps({str(pid): rs.model_dump(mode="json") for pid, rs in sorted(accepted.items())},
+                         sort_keys=True)
+    return _planned(scenario, cycle_start, cycle_end, payload)
+
+
+@functools.lru_cache(maxsize=32)
+def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, payload: str) -> Schedule:
+    from ilrs.errors import IlrsError
+    from ilrs.services.plan import plan_scenario
+    from ilrs.services.scenarios import validated_scenario
+
+    accepted = {int(pid): RequestSet.model_validate(raw) for pid, raw in json.loads(payload).items()}
+    owner: dict[str, tuple[int, ActivityRequest]] = {}
+    merged = []
     for pid, rs in accepted.items():
         for r in rs.requests:
-            rows.append(_unplanned(pid, r))
-    rows.sort(key=lambda a: (a.start, a.proposal_id, a.request_id))
-    return rows
+            key = _key(pid, r.id)
+            owner[key] = (pid, r)
+            merged.append(r.model_copy(update={"id": key, "after": [_key(pid, a) for a in r.after]}))
+    try:
+        sp = plan_scenario(validated_scenario(scenario), RequestSet(requests=merged), start=cycle_start,
+                           end=cycle_end, method="cpsat", time_limit=10.0)
+    except IlrsError as exc:
+        rows = [_unplanned(pid, r, "requested (unplanned)") for pid, r in owner.values()]
+        return Schedule(sorted(rows, key=_order), f"the planner could not plan these requests: {exc}")
+    rows: list[ScheduledActivity] = []
+    placed: dict[str, int] = {}
+    for a in sp.result.activities():
+        pid, r = owner[a.request]
+        placed[a.request] = placed.get(a.request, 0) + 1
+        rows.append(ScheduledActivity(pid, r.id, r.partner, r.payload, a.start, a.end, r.duration, r.repeat_every,
+                                      r.repeat_count, tuple(r.resources), True, a.occurrence, "planned"))
+    for key, (pid, r) in owner.items():
+        missing = r.repeat_count - placed.get(key, 0)
+        if missing:
+            rows.append(_unplanned(pid, r, f"{missing} of {r.repeat_count} occurrences not placed"))
+    note = (f"planned by the operations planner (CP-SAT against the {scenario} twin): "
+            f"{len(sp.result.activities())} occurrences placed")
+    return Schedule(sorted(rows, key=_order), note)
 
 
-def _unplanned(pid: int, r: ActivityRequest) -> ScheduledActivity:
+def _order(a: ScheduledActivity):
+    return (a.start, a.proposal_id, a.request_id, a.occurrence or 0)
+
+
+def _unplanned(pid: int, r: ActivityRequest, state: str) -> ScheduledActivity:
     return ScheduledActivity(pid, r.id, r.partner, r.payload, r.earliest, r.deadline, r.duration, r.repeat_every,
-                             r.repeat_count, tuple(r.resources), planned=False)
+                             r.repeat_count, tuple(r.resources), planned=False, state=state)

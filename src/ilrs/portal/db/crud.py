@@ -576,14 +576,16 @@ def reviewers(db: Session) -> list[User]:
 
 
 def schedule(db: Session, actor: Actor, call: Call):
-    """The call's schedule as the actor may see it: staff see every accepted activity, partners their own."""
-    from ilrs.services.portal_station import schedule_for_call
+    """The call's schedule, planned over every accepted proposal together, shown as the actor may see it: staff
+    see every activity, partners their own organisation's (and their co-investigations')."""
+    from ilrs.services.portal_station import Schedule, schedule_for_call
 
-    sets = {}
+    sets, visible = {}, set()
     for pid, p in accepted_requests(db, call.id).items():
-        if actor.role not in rules.STAFF and not rules.is_partner_of(actor, access_of(db, p)):
-            continue
         rs = rules.parse_activities(p.activities, p.organisation.name)
         if rs is not None:
             sets[pid] = rs
-    return schedule_for_call(call.scenario, sets)
+        if actor.role in rules.STAFF or rules.is_partner_of(actor, access_of(db, p, actor)):
+            visible.add(pid)
+    plan = schedule_for_call(call.scenario, sets, call.cycle_start, call.cycle_end)
+    return Schedule([r for r in plan.rows if r.proposal_id in visible], plan.note)

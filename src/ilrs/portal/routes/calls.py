@@ -71,8 +71,8 @@ def ranking(call_id: CallId, user: ApiUser, db: SessionDep) -> list[RankedOut]:
 @api.get("/{call_id}/schedule", response_model=list[ScheduledOut],
          summary="Accepted activities: all for staff, a partner's own for partners")
 def schedule(call_id: CallId, user: ApiUser, db: SessionDep) -> list[ScheduledOut]:
-    rows = crud.schedule(db, deps.actor(user), crud.get_call(db, call_id))
-    return [ScheduledOut(**{**asdict(a), "resources": list(a.resources)}) for a in rows]
+    plan = crud.schedule(db, deps.actor(user), crud.get_call(db, call_id))
+    return [ScheduledOut(**{**asdict(a), "resources": list(a.resources)}) for a in plan.rows]
 
 
 # ---- pages --------------------------------------------------------------------------------------------------------
@@ -96,7 +96,8 @@ def call_page(request: Request, call_id: CallId, session: PageSession, db: Sessi
 @pages.get("/calls/{call_id}/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, call_id: CallId, session: PageSession, db: SessionDep) -> HTMLResponse:
     c = crud.get_call(db, call_id)
-    return render(request, "schedule.html", session, call=c, rows=crud.schedule(db, deps.actor(session[0]), c),
+    plan = crud.schedule(db, deps.actor(session[0]), c)
+    return render(request, "schedule.html", session, call=c, rows=plan.rows, note=plan.note,
                   title=f"Schedule: {c.title}")
 
 
