@@ -24,7 +24,14 @@ class Settings:
     data_dir: Path = PACKAGE_DATA
     cache_dir: Path = field(default_factory=_default_cache_dir)
     output_dir: Path = field(default_factory=lambda: Path(os.environ.get("ILRS_OUTPUT_DIR", "out")))
-    database_url: str = field(default_factory=lambda: os.environ.get("ILRS_DATABASE_URL", "sqlite:///ilrs.db"))
+    #: The portal's database; None: a SQLite file under ``cache_dir/portal`` (works with no set-up)
+    database_url: str | None = field(default_factory=lambda: os.environ.get("ILRS_DATABASE_URL") or None)
+    #: The portal's signing secret; None is only allowed with the SQLite default (a per-install secret file)
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("ILRS_SECRET_KEY") or None, repr=False)
+    portal_uploads: Path | None = field(
+        default_factory=lambda: Path(os.environ["ILRS_PORTAL_UPLOADS"]) if os.environ.get("ILRS_PORTAL_UPLOADS")
+        else None)
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get("ILRS_SECURE_COOKIES", "") not in ("", "0"))
     dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("ILRS_DASK_SCHEDULER") or None)
     no_cache: bool = field(default_factory=lambda: os.environ.get("ILRS_NO_CACHE", "") not in ("", "0"))
 

@@ -140,14 +140,13 @@ def test_passwords_hashed_with_argon2id():
         rules.hash_password("short")
 
 
-def test_secret_key_rules(tmp_path, monkeypatch):
+def test_secret_key_rules(tmp_path):
     from ilrs.config import override_settings
     from ilrs.portal.settings import PortalSettings
 
-    old = override_settings().cache_dir
-    override_settings(cache_dir=tmp_path)
+    old = override_settings()
+    override_settings(cache_dir=tmp_path, secret_key=None)
     try:
-        monkeypatch.delenv("ILRS_SECRET_KEY", raising=False)
         with pytest.raises(IlrsError, match="needs ILRS_SECRET_KEY"):
             PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x")
         s1 = PortalSettings.from_environment(f"sqlite:///{tmp_path}/a.db")
@@ -155,10 +154,10 @@ def test_secret_key_rules(tmp_path, monkeypatch):
         secret = tmp_path / "portal" / "secret_key"
         assert s1.secret_key == s2.secret_key == secret.read_text().strip() and len(s1.secret_key) >= 32
         assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
-        monkeypatch.setenv("ILRS_SECRET_KEY", "short")
+        override_settings(secret_key="short")
         with pytest.raises(IlrsError, match="too short"):
             PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x")
-        monkeypatch.setenv("ILRS_SECRET_KEY", "k" * 40)
+        override_settings(secret_key="k" * 40)
         assert PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x").secret_key == "k" * 40
     finally:
-        override_settings(cache_dir=old)
+        override_settings(cache_dir=old.cache_dir, secret_key=old.secret_key)

@@ -138,9 +138,15 @@ def _fill(state: PlanState, todo: list[int], fairness: bool) -> None:
 
 
 def set_effective_shares(prob: Problem, state: PlanState) -> None:
-    """Water-filled shares from each partner's demand (placeable slots) and what an unconstrained greedy plan
-    achieved in total (the station's capacity for these requests)."""
-    placeable = prob.last >= prob.first
+    """Water-filled shares from each partner's demand and what an unconstrained greedy plan achieved in total (the
+    station's capacity for these requests). A partner's demand counts the occurrences that could run on the
+    station on its own (some start passes the power, energy, data and resource checks with nothing else planned):
+    what can never run must not raise a partner's share and squeeze the others'."""
+    empty = PlanState(prob)
+    placeable = np.zeros(prob.n_blocks, dtype=bool)
+    for b in np.flatnonzero(prob.last >= prob.first):
+        st = prob.starts(int(b))
+        placeable[b] = st.size > 0 and bool(prefilter(empty, int(b), st).any())
     demand = np.bincount(prob.partner_of[placeable], weights=prob.metric[placeable], minlength=len(prob.partners))
     total = float(alloc_slots(state).sum())
     prob.eff_share = fair_caps(prob, demand, total if total > 0 else float(demand.sum()))

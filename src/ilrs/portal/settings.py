@@ -23,15 +23,12 @@ def portal_home() -> Path:
 
 
 def default_database_url() -> str:
-    # ilrs.config carries ILRS_DATABASE_URL; its own fallback is a file in the working directory, which the
-    # portal replaces by one in the user's cache so that `ilrs serve` works from anywhere with no set-up.
-    if os.environ.get("ILRS_DATABASE_URL"):
-        return get_settings().database_url
-    return f"sqlite:///{portal_home() / 'portal.db'}"
+    # ILRS_DATABASE_URL (ilrs.config), else a file in the user's cache: `ilrs serve` works from anywhere
+    return get_settings().database_url or f"sqlite:///{portal_home() / 'portal.db'}"
 
 
 def _secret_for(url: str, home: Path) -> str:
-    key = os.environ.get("ILRS_SECRET_KEY", "")
+    key = get_settings().secret_key or ""
     if key:
         if len(key) < 32:
             raise IlrsError("ILRS_SECRET_KEY is too short", source="ILRS_SECRET_KEY",
@@ -70,8 +67,8 @@ class PortalSettings:
         home = portal_home()
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        upload = Path(os.environ.get("ILRS_PORTAL_UPLOADS", "") or home / "uploads")
-        secure = os.environ.get("ILRS_SECURE_COOKIES", "") not in ("", "0")
+        upload = get_settings().portal_uploads or home / "uploads"
+        secure = get_settings().secure_cookies
         kw = {"database_url": url, "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
               "upload_dir": upload, "secure_cookies": secure}
         kw.update(changes)

@@ -191,15 +191,19 @@ def _key(pid: int, rid: str) -> str:
 
 
 def schedule_for_call(scenario: str, accepted: dict[int, RequestSet], cycle_start: dt.datetime,
-                      cycle_end: dt.datetime) -> Schedule:
+                      cycle_end: dt.datetime, shares: dict[str, float] | None = None,
+                      fairness_metric: str = "time") -> Schedule:
     """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests), planned together
     by the operations planner (:func:`ilrs.services.plan.plan_scenario`, CP-SAT against the scenario's twin) over
-    the call's cycle. Occurrences it does not place, and every request when the planner refuses the set (an
-    :class:`IlrsError`), are listed with their requested window. Plans are kept in memory by their inputs."""
+    the call's cycle. ``shares``: each partner's allocation from the review (in energy or in robot and antenna
+    time, ``fairness_metric``), which the planner's fairness follows; default equal shares. Occurrences it does
+    not place, and every request when the planner refuses the set (an :class:`IlrsError`), are listed with their
+    requested window. Plans are kept in memory by their inputs."""
     if not accepted:
         return Schedule([], "no accepted activities")
-    payload = json.dumps({str(pid): rs.model_dump(mode="json") for pid, rs in sorted(accepted.items())},
-                         sort_keys=True)
+    payload = json.dumps({"sets": {str(pid): rs.model_dump(mode="json") for pid, rs in sorted(accepted.items())},
+                          "shares": {k: v for k, v in sorted((shares or {}).items()) if v > 0},
+                          "metric": fairness_metric}, sort_keys=True)
     return _planned(scenario, cycle_start, cycle_end, payload)
 
 
@@ -209,7 +213,8 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
     from ilrs.services.plan import plan_scenario
     from ilrs.services.scenarios import validated_scenario
 
-    accepted = {int(pid): RequestSet.model_validate(raw) for pid, raw in json.loads(payload).items()}
+    doc = json.loads(payload)
+    accepted = {int(pid): RequestSet.model_validate(raw) for pid, raw in doc["sets"].items()}
     owner: dict[str, tuple[int, ActivityRequest]] = {}
     merged = []
     for pid, rs in accepted.items():
@@ -218,8 +223,9 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
             owner[key] = (pid, r)
             merged.append(r.model_copy(update={"id": key, "after": [_key(pid, a) for a in r.after]}))
     try:
-        sp = plan_scenario(validated_scenario(scenario), RequestSet(requests=merged), start=cycle_start,
-                           end=cycle_end, method="cpsat", time_limit=10.0)
+        rs_all = RequestSet(requests=merged, shares=doc["shares"], fairness_metric=doc["metric"])
+        sp = plan_scenario(validated_scenario(scenario), rs_all, start=cycle_start, end=cycle_end, method="cpsat",
+                           time_limit=10.0)
     except IlrsError as exc:
         rows = [_unplanned(pid, r, "requested (unplanned)") for pid, r in owner.values()]
         return Schedule(sorted(rows, key=_order), f"the planner could not plan these requests: {exc}")

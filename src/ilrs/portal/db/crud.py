@@ -581,11 +581,23 @@ def schedule(db: Session, actor: Actor, call: Call):
     from ilrs.services.portal_station import Schedule, schedule_for_call
 
     sets, visible = {}, set()
+    energy: dict[str, float] = {}
+    hours: dict[str, float] = {}
     for pid, p in accepted_requests(db, call.id).items():
         rs = rules.parse_activities(p.activities, p.organisation.name)
         if rs is not None:
             sets[pid] = rs
         if actor.role in rules.STAFF or rules.is_partner_of(actor, access_of(db, p, actor)):
             visible.add(pid)
-    plan = schedule_for_call(call.scenario, sets, call.cycle_start, call.cycle_end)
+        for a in db.scalars(select(Allocation).where(Allocation.proposal_id == pid)):
+            org = p.organisation.name
+            if a.resource.key == "energy_kwh":
+                energy[org] = energy.get(org, 0.0) + a.amount
+            elif a.resource.unit == "h":
+                hours[org] = hours.get(org, 0.0) + a.amount
+    # the planner's fairness follows the review's allocation: energy if any was allocated, else robot and antenna
+    # time, else equal shares
+    shares, metric = (energy, "energy") if any(v > 0 for v in energy.values()) else (hours, "time")
+    plan = schedule_for_call(call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares,
+                             fairness_metric=metric)
     return Schedule([r for r in plan.rows if r.proposal_id in visible], plan.note)
