@@ -90,7 +90,7 @@ def test_partner_journey(browser, tmp_path):
         pi.fill("textarea[name=resources]", "rover_hours = 6\nenergy_kwh = 2\ndata_gbit = 1")
         pi.fill("textarea[name=activities]", json.dumps([{
             "id": "dipoles", "partner": org_c.name, "payload": "dipoles", "duration": "3h", "repeat_every": "1d",
-            "repeat_count": 2, "earliest": "2035-06-03T00:00", "deadline": "2035-06-06T00:00",
+            "repeat_count": 2, "earliest": "2035-06-12T00:00", "deadline": "2035-06-15T00:00",
             "resources": ["rover"], "power_w": 200, "data_mbit": 100}]))
         pi.select_option("select[name=proprietary_months]", "6")
         pi.click("text=Save draft")
@@ -136,6 +136,8 @@ def test_partner_journey(browser, tmp_path):
         pi.goto(f"/calls/{call}/schedule")
         rows = pi.inner_text("#schedule")
         assert "dipoles" in rows and "every 1d" in rows and "a-1" not in rows  # only their own activities
+        # the planner placed both nights' runs (Earth in view from 11 June 2035, so their data can come down)
+        assert "planned (#1)" in rows and "planned (#2)" in rows
         shot(pi, "schedule")
         data_file = tmp_path / "spectrum.csv"
         data_file.write_text("freq_mhz,power_db\n1.0,-120\n")
