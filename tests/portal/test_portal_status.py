@@ -126,3 +126,28 @@ def test_schedule_planned_by_the_operations_planner(tmp_path):
     spans = sorted((r.start, r.end) for r in planned)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))  # one rover
     assert {r.request_id for r in mine.rows} == {"c-rover"}
+
+
+def test_status_for_a_chosen_fortnight(tmp_path):
+    """?start= shows two weeks from that day: the KPIs are the twin's own over that window (2033, before the
+    fission unit: the battery works), and a day outside the run is refused with the valid range."""
+    from fastapi.testclient import TestClient
+
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import run_twin
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path)
+    client = TestClient(app)
+    r = client.get("/api/status", params={"start": "2033-03-01"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["start"].startswith("2033-03-01") and out["end"].startswith("2033-03-14")
+    s = validated_scenario("ilrs-basic-2035")
+    run = run_twin(s.model_copy(update={"start": dt.datetime(2033, 3, 1), "end": dt.datetime(2033, 3, 15),
+                                        "step": "1h"}))
+    assert out["kpis"]["min_state_of_charge"] == pytest.approx(run.kpis.min_state_of_charge, abs=1e-9)
+    assert out["kpis"]["loss_of_load_hours"] == pytest.approx(run.kpis.loss_of_load_hours, abs=1e-9)
+    bad = client.get("/api/status", params={"start": "2040-01-01"})
+    assert bad.status_code == 422 and "2035-12-18" in bad.json()["detail"] and bad.json()["field"] == "start"
+    page = client.get("/status", params={"start": "2033-03-01"})
+    assert page.status_code == 200 and 'value="2033-03-01"' in page.text

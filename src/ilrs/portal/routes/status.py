@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from ilrs.portal import deps
@@ -17,26 +18,37 @@ from ilrs.portal.routes.auth import redirect, render
 api = APIRouter(prefix="/api", tags=["status"])
 pages = APIRouter(include_in_schema=False)
 
-#: The status page shows the twin over this window of the scenario (a short run, computed once per process).
+#: The status page shows the twin over two weeks of the scenario (a short run, kept in memory per window); by
+#: default from this date, else from the day a visitor picks (a call's cycle links its own start).
 STATUS_START = dt.datetime(2035, 6, 1)
 STATUS_DAYS = 14
+StartDay = Annotated[dt.date | None, Query(description="First day shown (UTC), inside the scenario's run.")]
 
 
-def status_of(request: Request) -> dict:
+def status_of(request: Request, start: dt.date | None = None) -> dict:
+    from ilrs.errors import IlrsError
     from ilrs.services.portal_station import station_status
+    from ilrs.services.scenarios import validated_scenario
 
-    return station_status(request.app.state.settings.scenario, STATUS_START, STATUS_DAYS)
+    name = request.app.state.settings.scenario
+    first = STATUS_START if start is None else dt.datetime.combine(start, dt.time())
+    sc = validated_scenario(name)
+    lo, hi = sc.start.replace(tzinfo=None), sc.end.replace(tzinfo=None) - dt.timedelta(days=STATUS_DAYS)
+    if not lo <= first <= hi:
+        raise IlrsError(f"the twin of {name} runs {lo:%Y-%m-%d} .. {sc.end:%Y-%m-%d}; two weeks from {first:%Y-%m-%d} "
+                        "fall outside it", source="start", hint=f"pick a day from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
+    return station_status(name, first, STATUS_DAYS)
 
 
 @api.get("/status", summary="The station's status from its twin: KPIs and communication windows")
-def status(request: Request) -> dict:
-    s = status_of(request)
+def status(request: Request, start: StartDay = None) -> dict:
+    s = status_of(request, start)
     return {k: s[k] for k in ("scenario", "start", "end", "step_s", "kpis", "dte_windows", "relay_windows")}
 
 
 @pages.get("/status", response_class=HTMLResponse)
-def status_page(request: Request, session: OptionalPageSession) -> HTMLResponse:
-    s = status_of(request)
+def status_page(request: Request, session: OptionalPageSession, start: StartDay = None) -> HTMLResponse:
+    s = status_of(request, start)
     return render(request, "status.html", session, s=s, figures=json.dumps(s["figures"]), title="Station status")
 
 
