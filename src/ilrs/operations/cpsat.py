@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ilrs.operations.greedy import FAIR_SCALE, alloc_slots, fair_numerators, first_fit, prefilter
+from ilrs.operations.greedy import FAIR_SCALE, alloc_slots, fair_numerators, first_fit, order_blocks, prefilter
 from ilrs.operations.problem import PlanState
 
 #: Candidate starts per block per window (evenly thinned, always keeping the hint's start).
@@ -97,8 +97,6 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     elig = np.flatnonzero((state.start < 0) & (pr.last >= pr.first) & (pr.first < hi) & (pr.last >= lo))
     others = np.array([b for b in elig if int(b) not in hint], dtype=np.int64)
     if others.size > MAX_NEW_BLOCKS:
-        from ilrs.operations.greedy import order_blocks
-
         keep = order_blocks(pr, others)[:MAX_NEW_BLOCKS]
         elig = np.concatenate([np.array(sorted(hint), dtype=np.int64), keep])
     in_window = {int(b) for b in elig}

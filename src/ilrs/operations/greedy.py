@@ -36,9 +36,8 @@ def fair_ok(prob: Problem, alloc_slots: np.ndarray, partner: int | None = None, 
 
 
 def alloc_slots(state: PlanState) -> np.ndarray:
-    pr = state.prob
-    placed = state.start >= 0
-    return np.bincount(pr.partner_of[placed], weights=pr.metric[placed], minlength=len(pr.partners)).astype(np.int64)
+    """Per partner, the fairness metric of its placed blocks (kept up to date by place/remove)."""
+    return state.alloc.copy()
 
 
 def order_blocks(prob: Problem, blocks=None) -> np.ndarray:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ilrs.core.runs import runs
+
 CONDITION_BITS = {"sun": 1, "dark": 2, "earth": 4, "relay": 8, "downlink": 16}
 #: Fraction of the reserve headroom the planner may use (the rest absorbs the linear model's approximations).
 ENERGY_MARGIN = 0.9
@@ -45,12 +47,6 @@ def condition_mask(conditions) -> int:
     for c in conditions:
         m |= CONDITION_BITS[c]
     return m
-
-
-def runs(mask: np.ndarray) -> np.ndarray:
-    """(n, 2) start/stop indices of the runs of True in a boolean array."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return edges.reshape(-1, 2)
 
 
 @dataclass

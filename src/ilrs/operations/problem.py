@@ -251,7 +251,7 @@ class PlanState:
         self.surplus_used = np.zeros(lim.deficit_budget_wh.size)  # E_k [Wh]
         self.data_used = np.zeros(lim.data_free_bits.size)  # partner data ending in each data cycle [bit]
         self._data_slack: np.ndarray | None = None
-        self.alloc = np.zeros(len(prob.partners))
+        self.alloc = np.zeros(len(prob.partners), dtype=np.int64)  # fairness metric placed per partner
         self.h = lim.step_s / 3600.0
 
     @property

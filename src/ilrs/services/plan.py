@@ -11,7 +11,7 @@ import numpy as np
 
 from ilrs.errors import IlrsError
 from ilrs.operations.limits import StationLimits, build_limits
-from ilrs.operations.requests import Block, RequestSet, expand, load_requests
+from ilrs.operations.requests import Block, RequestSet, load_requests
 from ilrs.scenario.schema import Scenario
 from ilrs.services.twin import TwinRun, engine_inputs, run_twin
 from ilrs.station.engine import EngineResult, run_engine
@@ -103,9 +103,6 @@ def twin_with_plan(base: Baseline, power_w: np.ndarray, data_bps: np.ndarray) ->
     rate[PLAN_PRIORITY - 1] += data_bps
     return run_engine(replace(inputs, load_w=load, data_rate_bps=rate))
 
-
-def plan_expand(rs: RequestSet, start: dt.datetime) -> list[Block]:
-    return expand(rs, start)
 
 
 @dataclass

@@ -115,9 +115,10 @@ def twin_product(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
 
 
 def _windows(mask: np.ndarray, utc: np.ndarray, step_s: float) -> list[tuple[str, str]]:
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    from ilrs.core.runs import runs
+
     end_of = lambda b: utc[b] if b < utc.size else utc[-1] + np.timedelta64(int(step_s), "s")  # noqa: E731
-    return [(str(utc[a]), str(end_of(b))) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+    return [(str(utc[a]), str(end_of(b))) for a, b in runs(mask)]
 
 
 def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:

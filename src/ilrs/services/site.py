@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ilrs.core.runs import longest_run
 from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius, topocentric_az_el
 from ilrs.ephem.time import utc_grid
@@ -58,15 +59,6 @@ class PointEnvironment:
         d.pop("series")
         d.pop("profile")
         return d
-
-
-def longest_run(mask: np.ndarray) -> int:
-    """Length of the longest run of True in a 1-D boolean array."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(m.astype(np.int8)))
-    if edges.size == 0:
-        return 0
-    return int((edges[1::2] - edges[0::2]).max())
 
 
 def cached_point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float,

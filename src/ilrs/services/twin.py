@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ilrs.core.runs import longest_run, runs
 from ilrs.scenario.schema import Scenario
-from ilrs.services.site import longest_run
 from ilrs.services.twin_inputs import TwinSeries, build_series
 from ilrs.station.engine import EngineInputs, EngineResult, run_engine
 
@@ -100,9 +100,8 @@ def shedding_events(run: TwinRun) -> list[SheddingEvent]:
     s, r = run.series, run.result
     h = s.step_s / 3600.0
     shed = r.shed_w.sum(axis=0) > 1e-6
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], shed.astype(np.int8), [0]])))
     events = []
-    for a, b in zip(edges[0::2], edges[1::2], strict=True):
+    for a, b in runs(shed):
         classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > 1e-6)
         end = s.utc[b] if b < s.utc.size else s.utc[-1] + np.timedelta64(int(s.step_s), "s")
         events.append(SheddingEvent(str(s.utc[a]) + "Z", str(end) + "Z", float((b - a) * h),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilrs.constants import AU_M
+from ilrs.core.runs import runs
 from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius, topocentric_az_el
 from ilrs.ephem.stations import dte_windows
@@ -79,10 +80,10 @@ def _dte_from(vis: dict, earth_visible: np.ndarray, et: np.ndarray, stations) ->
     station_visible = np.asarray(vis["station_visible"])
     any_station = station_visible.any(axis=0)
     dte = any_station & earth_visible
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], dte.astype(np.int8), [0]])))
+    r = runs(dte)
     step = et[1] - et[0] if et.size > 1 else 0.0
-    ends = np.where(edges[1::2] < et.size, et[np.minimum(edges[1::2], et.size - 1)], et[-1] + step)
-    windows = np.stack([et[edges[0::2]], ends], axis=1) if edges.size else np.empty((0, 2))
+    ends = np.where(r[:, 1] < et.size, et[np.minimum(r[:, 1], et.size - 1)], et[-1] + step)
+    windows = np.stack([et[r[:, 0]], ends], axis=1) if r.size else np.empty((0, 2))
     return {"et": et, "stations": tuple(stations), "range_m": np.asarray(vis["range_m"]),
             "station_visible": station_visible, "dte": dte, "windows": windows}
 
