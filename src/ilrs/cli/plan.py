@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -76,11 +77,11 @@ def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
                          "notes": rr.result.notes}
     rows = plan_rows(sp)
     if csv is not None:
-        from ilrs.iotools.atomic import atomic_write_text
+        from ilrs.iotools.tables import write_csv
 
         head = ["request", "occurrence", "partner", "payload", "start", "end", "power_w", "data_mbit", "resources"]
-        lines = [",".join(head)] + [",".join(_csv_cell(r[k]) for k in head) for r in rows]
-        atomic_write_text(csv, "\n".join(lines) + "\n")
+        write_csv(csv, {k: np.array([";".join(r[k]) if k == "resources" else r[k] for r in rows], dtype=object)
+                        for k in head}, float_format="%g")
     if gantt is not None:
         from ilrs.iotools.atomic import atomic_write_text
         from ilrs.reports.ops_section import gantt_html
@@ -123,11 +124,6 @@ def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
         console.print(f"re-plan after {r['event'].get('kind')}: {r['seconds']:.1f} s, kept {r['kept']}, "
                       f"moved or dropped {r['moved_or_dropped']}, added {r['added']}, twin check "
                       f"{'ok' if r['twin_check_ok'] else 'FAILED'}")
-
-
-def _csv_cell(v) -> str:
-    s = ";".join(v) if isinstance(v, list) else str(v)
-    return '"' + s.replace('"', '""') + '"' if ("," in s or '"' in s) else s
 
 
 def _gantt_page(sp, gantt_html) -> str:
