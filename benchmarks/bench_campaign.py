@@ -25,8 +25,11 @@ def run() -> dict:
 
     missions = default_roadmap()
     out: dict = {"runs": RUNS}
-    for label, kw in (("in_process_s", {"workers": 0}), ("one_worker_s", {"workers": 1}),
-                      ("two_workers_s", {"workers": 2})):
+    for label, kw in (
+        ("in_process_s", {"workers": 0}),
+        ("one_worker_s", {"workers": 1}),
+        ("two_workers_s", {"workers": 2}),
+    ):
         t = time.perf_counter()
         result = simulate(missions, RUNS, SEED, **kw)
         out[label] = time.perf_counter() - t
@@ -55,9 +58,11 @@ def main() -> None:
     print(f"  LocalCluster, 2 workers: {r['two_workers_s']:6.2f} s  (target <= 60 s)")
     print(f"  speed-up 1 -> 2 workers: {r['scaling_1_to_2']:.2f}x")
     print(r["table"])
-    print(f"  with failures (5 % dead on arrival, MTBF 6 yr): in process {r['failures_in_process_s']:6.2f} s "
-          f"({r['failures_in_process_s'] / r['in_process_s']:.2f}x the default roadmap), "
-          f"2 workers {r['failures_two_workers_s']:6.2f} s")
+    print(
+        f"  with failures (5 % dead on arrival, MTBF 6 yr): in process {r['failures_in_process_s']:6.2f} s "
+        f"({r['failures_in_process_s'] / r['in_process_s']:.2f}x the default roadmap), "
+        f"2 workers {r['failures_two_workers_s']:6.2f} s"
+    )
     print(r["failures_table"])
     print(f"  build-up timeline, {r['buildup_rows']} dates: {r['buildup_s']:.2f} s")
 

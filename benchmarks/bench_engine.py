@@ -36,7 +36,7 @@ def station_inputs(n: int = N_STEPS, seed: int = SEED) -> EngineInputs:
     # horizon, with random shadow episodes of a few hours to a few days.
     sunlit = np.sin(2 * np.pi * t_h / SYNODIC_H) > -0.7
     for start in rng.choice(n, size=400, replace=False):
-        sunlit[start:start + int(rng.uniform(20, 500))] = False
+        sunlit[start : start + int(rng.uniform(20, 500))] = False
     solar_per_w = sunlit * (0.85 + 0.15 * np.cos(2 * np.pi * t_h / 24.0))  # panel incidence over the day
 
     generation = np.zeros(n)
@@ -68,10 +68,22 @@ def station_inputs(n: int = N_STEPS, seed: int = SEED) -> EngineInputs:
             rate[p] += rng.uniform(0.0, 2e6) * on
     downlink = 20e6 * (np.sin(2 * np.pi * t_h / 24.0) > -0.3)  # DTE passes
     storage = np.full(n, 8e12)
-    return EngineInputs(step_s=STEP_S, generation_w=generation, load_w=load, data_rate_bps=rate,
-                        battery_capacity_wh=capacity, battery_added_wh=added, min_soc=0.2, charge_efficiency=0.95,
-                        discharge_efficiency=0.95, max_charge_w=0.5 * capacity, max_discharge_w=capacity,
-                        downlink_bps=downlink, storage_bits=storage, initial_energy_wh=0.0)
+    return EngineInputs(
+        step_s=STEP_S,
+        generation_w=generation,
+        load_w=load,
+        data_rate_bps=rate,
+        battery_capacity_wh=capacity,
+        battery_added_wh=added,
+        min_soc=0.2,
+        charge_efficiency=0.95,
+        discharge_efficiency=0.95,
+        max_charge_w=0.5 * capacity,
+        max_discharge_w=capacity,
+        downlink_bps=downlink,
+        storage_bits=storage,
+        initial_energy_wh=0.0,
+    )
 
 
 def _head(inputs: EngineInputs, n: int) -> EngineInputs:
@@ -114,12 +126,16 @@ def main() -> None:
     r = run()
     print(f"Engine, {r['steps']:,} steps (10 years at 10 min), 30 elements")
     print(f"  numba (after warm-up):        {r['numba_s']:8.3f} s   (target <= 5 s)")
-    print(f"  python per-step loop:         {r['python_extrapolated_s']:8.3f} s   "
-          f"(measured {r['python_sample_s']:.3f} s on the first {r['python_sample_steps']:,} steps, extrapolated)")
+    print(
+        f"  python per-step loop:         {r['python_extrapolated_s']:8.3f} s   "
+        f"(measured {r['python_sample_s']:.3f} s on the first {r['python_sample_steps']:,} steps, extrapolated)"
+    )
     print(f"  ratio python / numba:         {r['speedup']:8.0f} x")
     print(f"  max |stored| difference on the sample: {r['max_stored_diff_wh']:.2e} Wh")
-    print(f"  served {r['served_mwh']:.1f} MWh, shed {r['shed_mwh']:.1f} MWh, curtailed {r['curtailed_mwh']:.1f} MWh, "
-          f"data lost {r['data_lost_tbit']:.2f} Tbit")
+    print(
+        f"  served {r['served_mwh']:.1f} MWh, shed {r['shed_mwh']:.1f} MWh, curtailed {r['curtailed_mwh']:.1f} MWh, "
+        f"data lost {r['data_lost_tbit']:.2f} Tbit"
+    )
 
 
 if __name__ == "__main__":

@@ -80,15 +80,21 @@ def run() -> dict:
 def main() -> None:
     r = run()
     print(f"Sun + Earth, hourly over 18.6 years at {SITE}: {r['n_steps']:,} steps")
-    print(f"  fast path (empty node cache, UTC grid included): {r['fast_s']:.2f} s "
-          f"(grid {r['time_grid_s']:.3f} s; with warm node cache {r['fast_warm_cache_s']:.2f} s)")
-    print(f"  per-step spkcpo baseline: {r['baseline_sample_s']:.2f} s measured on "
-          f"{r['baseline_sample_steps']:,} steps, extrapolated to {r['baseline_extrapolated_s']:.1f} s "
-          "for all steps")
+    print(
+        f"  fast path (empty node cache, UTC grid included): {r['fast_s']:.2f} s "
+        f"(grid {r['time_grid_s']:.3f} s; with warm node cache {r['fast_warm_cache_s']:.2f} s)"
+    )
+    print(
+        f"  per-step spkcpo baseline: {r['baseline_sample_s']:.2f} s measured on "
+        f"{r['baseline_sample_steps']:,} steps, extrapolated to {r['baseline_extrapolated_s']:.1f} s "
+        "for all steps"
+    )
     print(f"  speed-up: {r['speedup']:.1f}x (target: fast <= 3 s)")
-    print(f"  max direction error vs spkcpo on the {r['baseline_sample_steps']:,} steps: "
-          f"Sun {r['max_error_sun_arcsec']:.1e} arcsec, Earth {r['max_error_earth_arcsec']:.1e} arcsec "
-          f"(nodes every {r['node_spacing_h']:g} h)")
+    print(
+        f"  max direction error vs spkcpo on the {r['baseline_sample_steps']:,} steps: "
+        f"Sun {r['max_error_sun_arcsec']:.1e} arcsec, Earth {r['max_error_earth_arcsec']:.1e} arcsec "
+        f"(nodes every {r['node_spacing_h']:g} h)"
+    )
 
 
 if __name__ == "__main__":

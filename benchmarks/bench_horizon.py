@@ -37,8 +37,9 @@ def _sweep(dem, n_az, height=2.0, cpu=False):
     betas = np.radians(np.arange(n_az) * 360.0 / n_az)
     t = time.perf_counter()
     c = time.process_time()
-    out = hz.horizon_sweep(dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy, betas, height,
-                           MOON_RADIUS_M, True)
+    out = hz.horizon_sweep(
+        dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy, betas, height, MOON_RADIUS_M, True
+    )
     if cpu:
         return out, time.perf_counter() - t, time.process_time() - c
     return out, time.perf_counter() - t
@@ -63,16 +64,26 @@ def _far_field(dem, stored, height=2.0) -> tuple[float, float]:
     oz = dem.heights_m[np.minimum(ri, rows - 1)][:, np.minimum(ci, cols - 1)] + height
     ox, oy = np.meshgrid(dem.x0 + ci * dem.dx, dem.y0 + ri * dem.dy)
     args = (ext_z, ex0, ey0, maps.FAR_STEP_M)
-    farfield.far_field_march(*args, ox[:2, :2], oy[:2, :2], oz[:2, :2], betas[:2], dem.bounds, 1e5,
-                             maps.FAR_STEP_M, MOON_RADIUS_M)
+    farfield.far_field_march(
+        *args, ox[:2, :2], oy[:2, :2], oz[:2, :2], betas[:2], dem.bounds, 1e5, maps.FAR_STEP_M, MOON_RADIUS_M
+    )
     t = time.perf_counter()
-    tan, dist = farfield.far_field_march(*args, ox, oy, oz, betas, dem.bounds, DEFAULT_MAX_DISTANCE_M,
-                                         maps.FAR_STEP_M, MOON_RADIUS_M)
+    tan, dist = farfield.far_field_march(
+        *args, ox, oy, oz, betas, dem.bounds, DEFAULT_MAX_DISTANCE_M, maps.FAR_STEP_M, MOON_RADIUS_M
+    )
     t_march = time.perf_counter() - t
     shape = (n_az, ri.size, ci.size)
     t = time.perf_counter()
-    farfield.merge_far_field(stored, dem.heights_m, height, tan.reshape(shape), dist.reshape(shape), oz, s,
-                             maps.FAR_TRUST_CELLS * s * abs(dem.dx))
+    farfield.merge_far_field(
+        stored,
+        dem.heights_m,
+        height,
+        tan.reshape(shape),
+        dist.reshape(shape),
+        oz,
+        s,
+        maps.FAR_TRUST_CELLS * s * abs(dem.dx),
+    )
     return t_march, time.perf_counter() - t
 
 
@@ -88,16 +99,22 @@ def _grass_horizon(dem, n_az) -> float | None:
         loc = Path(tmp) / "db" / "loc"
         subprocess.run(["grass", "-c", str(tif), str(loc), "-e"], check=True, capture_output=True)
         mapset = str(loc / "PERMANENT")
-        subprocess.run(["grass", mapset, "--exec", "r.in.gdal", f"input={tif}", "output=dem", "--quiet"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["grass", mapset, "--exec", "r.in.gdal", f"input={tif}", "output=dem", "--quiet"],
+            check=True,
+            capture_output=True,
+        )
         t = time.perf_counter()
         subprocess.run(["grass", mapset, "--exec", "g.region", "raster=dem"], check=True, capture_output=True)
         startup = time.perf_counter() - t
         step = 360.0 / n_az
         t = time.perf_counter()
-        subprocess.run(["grass", mapset, "--exec", "r.horizon", "-d", "elevation=dem", f"step={step:g}",
-                        "output=hor", "--quiet"], check=True, capture_output=True,
-                       env={**os.environ, "OMP_NUM_THREADS": "2"})
+        subprocess.run(
+            ["grass", mapset, "--exec", "r.horizon", "-d", "elevation=dem", f"step={step:g}", "output=hor", "--quiet"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "OMP_NUM_THREADS": "2"},
+        )
         return time.perf_counter() - t - startup
 
 
@@ -108,8 +125,9 @@ def run(full: bool = True) -> dict:
     # warm-up (compilation is cached on disk, but the first call still loads it)
     small = dem.crop(0, 32, 0, 32)
     _sweep(small, 4)
-    hz.horizon_ray_march(small.heights_m, 240.0, small.x0, small.y0, small.dx, small.dy, [5], [5], [0.0], 2.0,
-                         MOON_RADIUS_M, True)
+    hz.horizon_ray_march(
+        small.heights_m, 240.0, small.x0, small.y0, small.dx, small.dy, [5], [5], [0.0], 2.0, MOON_RADIUS_M, True
+    )
     target = dem if full else dem.crop(384, 1152, 384, 1152)
     stored, t_sweep, c_sweep = _sweep(target, 360, cpu=True)
     n_cells = target.heights_m.size
@@ -124,8 +142,20 @@ def run(full: bool = True) -> dict:
     ci = rng.integers(3, cols - 3, 150)
     betas = np.radians(np.arange(360.0))
     t = time.perf_counter()
-    ref = hz.horizon_ray_march(target.heights_m, abs(target.dx), target.x0, target.y0, target.dx, target.dy, ri,
-                               ci, betas, 2.0, MOON_RADIUS_M, True)
+    ref = hz.horizon_ray_march(
+        target.heights_m,
+        abs(target.dx),
+        target.x0,
+        target.y0,
+        target.dx,
+        target.dy,
+        ri,
+        ci,
+        betas,
+        2.0,
+        MOON_RADIUS_M,
+        True,
+    )
     t_bf = time.perf_counter() - t
     res["brute_cell_az_per_s"] = ri.size * 360 / t_bf
     res["brute_full_map_s_extrapolated"] = n_cells * t_bf / ri.size
@@ -153,21 +183,31 @@ def main(argv=None) -> None:
     ap.add_argument("--crop", action="store_true", help="768 x 768 instead of the whole DEM (quicker)")
     args = ap.parse_args(argv)
     r = run(full=not args.crop)
-    print(f"horizon map {r['grid']} x 360 azimuths, {r['threads']} threads: {r['sweep_s']:.1f} s "
-          f"({r['sweep_cell_az_per_s']:.3g} cell-azimuths/s; target <= 20 s for 1536x1536); CPU "
-          f"{r['sweep_cpu_ns_per_cell_az']:.1f} ns per cell-azimuth")
+    print(
+        f"horizon map {r['grid']} x 360 azimuths, {r['threads']} threads: {r['sweep_s']:.1f} s "
+        f"({r['sweep_cell_az_per_s']:.3g} cell-azimuths/s; target <= 20 s for 1536x1536); CPU "
+        f"{r['sweep_cpu_ns_per_cell_az']:.1f} ns per cell-azimuth"
+    )
     if "far_march_s" in r:
-        print(f"  far field of the product (compute_horizon_map): march {r['far_march_s']:.1f} s + merge "
-              f"{r['far_merge_s']:.1f} s")
-    print(f"  brute-force ray march: {r['brute_cell_az_per_s']:.3g} cell-az/s "
-          f"(whole map ~{r['brute_full_map_s_extrapolated'] / 3600:.1f} h, extrapolated from 150 cells x 360 az)"
-          f" -> sweep is {r['ratio_vs_brute']:.0f}x faster")
-    print(f"  accuracy vs brute force (150 interior cells x 360 az): p99 {r['err_p99_deg']:.4f} deg, "
-          f"max {r['err_max_deg']:.3f} deg (targets 0.05 / 0.2)")
+        print(
+            f"  far field of the product (compute_horizon_map): march {r['far_march_s']:.1f} s + merge "
+            f"{r['far_merge_s']:.1f} s"
+        )
+    print(
+        f"  brute-force ray march: {r['brute_cell_az_per_s']:.3g} cell-az/s "
+        f"(whole map ~{r['brute_full_map_s_extrapolated'] / 3600:.1f} h, extrapolated from 150 cells x 360 az)"
+        f" -> sweep is {r['ratio_vs_brute']:.0f}x faster"
+    )
+    print(
+        f"  accuracy vs brute force (150 interior cells x 360 az): p99 {r['err_p99_deg']:.4f} deg, "
+        f"max {r['err_max_deg']:.3f} deg (targets 0.05 / 0.2)"
+    )
     if "grass_crop_s" in r:
-        print(f"  GRASS r.horizon, 256x256 crop x 360 directions: {r['grass_crop_s']:.1f} s "
-              f"({r['grass_cell_az_per_s']:.3g} cell-az/s) vs sweep {r['sweep_crop_s']:.2f} s "
-              f"-> sweep is {r['ratio_vs_grass']:.0f}x faster")
+        print(
+            f"  GRASS r.horizon, 256x256 crop x 360 directions: {r['grass_crop_s']:.1f} s "
+            f"({r['grass_cell_az_per_s']:.3g} cell-az/s) vs sweep {r['sweep_crop_s']:.2f} s "
+            f"-> sweep is {r['ratio_vs_grass']:.0f}x faster"
+        )
     else:
         print("  GRASS r.horizon: not installed (apt-get install grass-core), skipped")
 

@@ -52,8 +52,12 @@ REPLAN_TIME_LIMIT_S = 7.0
 EVENT_AT = dt.datetime(2033, 7, 2, 12)
 EVENTS = {
     "ILRS-1 solar array fails": {"kind": "element_failure", "element": "ilrs1-array", "at": EVENT_AT},
-    "Earth link lost for 2 weeks": {"kind": "window_lost", "condition": "earth", "from": EVENT_AT,
-                                    "to": EVENT_AT + dt.timedelta(days=14)},
+    "Earth link lost for 2 weeks": {
+        "kind": "window_lost",
+        "condition": "earth",
+        "from": EVENT_AT,
+        "to": EVENT_AT + dt.timedelta(days=14),
+    },
 }
 #: astroplan comparison: (days, requests), from the week of 2033 where the Sun and the Earth are both most mixed.
 ASTROPLAN_SIZES = ((7, 50), (14, 100))
@@ -99,8 +103,14 @@ def _status(key: str) -> float:
 def _validate(res, rs, lim, fairness: bool = True) -> list:
     from ilrs.operations.validate import validate_plan
 
-    return validate_plan(res.activities(), rs, lim, check_fairness=fairness, eff_share=res.problem.eff_share,
-                         partners=res.problem.partners)
+    return validate_plan(
+        res.activities(),
+        rs,
+        lim,
+        check_fairness=fairness,
+        eff_share=res.problem.eff_share,
+        partners=res.problem.partners,
+    )
 
 
 def _windows(res) -> str:
@@ -128,14 +138,23 @@ def run_contended() -> dict:
     a, b, n = CONTENDED
     base = baseline(validated_scenario(None), a, b)
     rng = np.random.default_rng(1)
-    reqs = [r.model_copy(update={"resources": [["rover"], ["arm"], ["rover", "arm"]][int(rng.integers(3))]})
-            for r in synthetic_requests(n, a, b, seed=5).requests]
+    reqs = [
+        r.model_copy(update={"resources": [["rover"], ["arm"], ["rover", "arm"]][int(rng.integers(3))]})
+        for r in synthetic_requests(n, a, b, seed=5).requests
+    ]
     rs = RequestSet(requests=reqs, fairness_tolerance=0.02)
     t = time.perf_counter()
     res = plan(rs, base.limits, time_limit=CONTENDED_TIME_LIMIT_S)
-    return dict(n=n, blocks=res.problem.n_blocks, seconds=time.perf_counter() - t, greedy=res.greedy_value,
-                value=res.value, bound=res.bound, placed=len(res.activities()),
-                bad=_validate(res, rs, base.limits))
+    return dict(
+        n=n,
+        blocks=res.problem.n_blocks,
+        seconds=time.perf_counter() - t,
+        greedy=res.greedy_value,
+        value=res.value,
+        bound=res.bound,
+        placed=len(res.activities()),
+        bad=_validate(res, rs, base.limits),
+    )
 
 
 def run_year(time_limit: float | None) -> dict:
@@ -170,8 +189,7 @@ def run_year(time_limit: float | None) -> dict:
     out["greedy_bad"] = _validate(greedy, rs, lim)
     out["greedy_check"], out["greedy_removed"] = repair_with_twin(base, greedy)
 
-    tl = time_limit if time_limit is not None else min(MAX_TIME_LIMIT_S,
-                                                        TOTAL_TARGET_S - out["baseline_s"] - MARGIN_S)
+    tl = time_limit if time_limit is not None else min(MAX_TIME_LIMIT_S, TOTAL_TARGET_S - out["baseline_s"] - MARGIN_S)
     out["time_limit"] = tl
     with Peak() as pc:
         res = plan(rs, lim, method="cpsat", time_limit=tl)
@@ -211,13 +229,29 @@ def run_replans(sp) -> list[dict]:
         res = rr.result
         after = [a for a in res.activities() if a.start >= at]
         done = [a for a in res.activities() if a.start < at]
-        rows.append(dict(label=label, seconds=secs, cpu=cpu, limits_s=t_limits, replan_s=rr.seconds, twin_s=t_twin,
-                         kept=rr.kept, moved_or_dropped=rr.moved_or_dropped, added=rr.added, value_before=before,
-                         value_replanned=value_replanned, value_after=res.value, removed=removed, check=check,
-                         windows=_windows(res), notes=list(base2.notes) + list(res.notes),
-                         bad=_validate_acts(after, done, res, sp.requests, base2.limits),
-                         bad_fair=[v for v in _validate(res, sp.requests, base2.limits) if v.constraint == "fairness"],
-                         shed_kwh=(_shed_kwh(sp.base), _shed_kwh(base2))))
+        rows.append(
+            dict(
+                label=label,
+                seconds=secs,
+                cpu=cpu,
+                limits_s=t_limits,
+                replan_s=rr.seconds,
+                twin_s=t_twin,
+                kept=rr.kept,
+                moved_or_dropped=rr.moved_or_dropped,
+                added=rr.added,
+                value_before=before,
+                value_replanned=value_replanned,
+                value_after=res.value,
+                removed=removed,
+                check=check,
+                windows=_windows(res),
+                notes=list(base2.notes) + list(res.notes),
+                bad=_validate_acts(after, done, res, sp.requests, base2.limits),
+                bad_fair=[v for v in _validate(res, sp.requests, base2.limits) if v.constraint == "fairness"],
+                shed_kwh=(_shed_kwh(sp.base), _shed_kwh(base2)),
+            )
+        )
     return rows
 
 
@@ -225,14 +259,15 @@ def _validate_acts(acts, done, res, rs, lim):
     """The validator on the activities the re-plan decides (from the event on), without fairness."""
     from ilrs.operations.validate import validate_plan
 
-    return validate_plan(acts, rs, lim, check_fairness=False, eff_share=res.problem.eff_share,
-                         partners=res.problem.partners, done=done)
+    return validate_plan(
+        acts, rs, lim, check_fairness=False, eff_share=res.problem.eff_share, partners=res.problem.partners, done=done
+    )
 
 
 def _shed_kwh(base) -> float:
     """Load the baseline twin itself sheds over the planning horizon [kWh] (no partner activity)."""
     r, s = base.twin.result, base.twin.series
-    return float(r.shed_w[:, base.i0:base.i1].sum() * s.step_s / 3.6e6)
+    return float(r.shed_w[:, base.i0 : base.i1].sum() * s.step_s / 3.6e6)
 
 
 def _single_resource(start: dt.datetime, days: int, n: int):
@@ -240,8 +275,10 @@ def _single_resource(start: dt.datetime, days: int, n: int):
     from ilrs.operations.generate import synthetic_requests
 
     rs0 = synthetic_requests(n, start, start + dt.timedelta(days=days), seed=ASTROPLAN_SEED)
-    reqs = [r.model_copy(update={"resources": ["rover"], "power_w": 0.0, "data_mbit": 0.0, "after": []})
-            for r in rs0.requests]
+    reqs = [
+        r.model_copy(update={"resources": ["rover"], "power_w": 0.0, "data_mbit": 0.0, "after": []})
+        for r in rs0.requests
+    ]
     return rs0.model_copy(update={"requests": reqs, "fairness_tolerance": 1.0})
 
 
@@ -272,8 +309,12 @@ def _astroplan(blocks, prob, lim):
             ok[inside] = (lim.cond[k[inside]] & self.mask) == self.mask
             return ok
 
-    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
-          iers.conf.set_temp("iers_degraded_accuracy", "ignore"), warnings.catch_warnings()):
+    with (
+        iers.conf.set_temp("auto_download", False),
+        iers.conf.set_temp("auto_max_age", None),
+        iers.conf.set_temp("iers_degraded_accuracy", "ignore"),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")  # ERFA's "dubious year" for 2033 UTC (future leap seconds unknown)
         t0 = Time(lim.t0, scale="utc")
         step = lim.step_s * u.s
@@ -289,8 +330,9 @@ def _astroplan(blocks, prob, lim):
                 # slot k is usable if first <= k < last + d: half a slot either side of the grid times
                 window = TimeConstraint(t0 + (first - 0.5) * step, t0 + (last + d - 0.5) * step)
                 obs.append(ObservingBlock(target, d * step, b.priority, name=str(i), constraints=[window, conds[m]]))
-            scheduler = PriorityScheduler(constraints=[], observer=observer, transitioner=Transitioner(),
-                                          time_resolution=step)
+            scheduler = PriorityScheduler(
+                constraints=[], observer=observer, transitioner=Transitioner(), time_resolution=step
+            )
             schedule = Schedule(t0, t0 + lim.n * step)
             scheduler(obs, schedule)
         acts, value = [], 0.0
@@ -335,8 +377,11 @@ def _exact(blocks, prob, lim):
     for b, (p, s) in chosen.items():
         if solver.BooleanValue(p):
             k = solver.Value(s)
-            acts.append(PlannedActivity(blocks[b].request, blocks[b].occurrence, lim.time_of(k),
-                                        lim.time_of(k + int(prob.dur[b]))))
+            acts.append(
+                PlannedActivity(
+                    blocks[b].request, blocks[b].occurrence, lim.time_of(k), lim.time_of(k + int(prob.dur[b]))
+                )
+            )
     return acts, solver.ObjectiveValue() * h, solver.BestObjectiveBound() * h, solver.StatusName(status)
 
 
@@ -348,7 +393,7 @@ def comparison_start(lim) -> dt.datetime:
     earth = (lim.cond & 4) > 0
 
     def score(d: int) -> float:
-        return sum(abs(float(x[d * day:(d + n) * day].mean()) - 0.5) for x in (sun, earth) for n in (7, 14))
+        return sum(abs(float(x[d * day : (d + n) * day].mean()) - 0.5) for x in (sun, earth) for n in (7, 14))
 
     best = min(range(0, lim.n // day - 14, 7), key=score)
     return lim.time_of(best * day)
@@ -408,9 +453,11 @@ def run_astroplan() -> list[dict]:
 
 
 def _check(c) -> str:
-    return (f"extra shed {c.extra_shed_kwh:.3f} kWh in {c.extra_shed_steps} steps, extra data lost "
-            f"{c.extra_data_lost_gbit:.3f} Gbit, min SOC {c.min_soc_baseline:.3f} -> {c.min_soc_with_plan:.3f} "
-            f"({'ok' if c.ok else 'HARM'})")
+    return (
+        f"extra shed {c.extra_shed_kwh:.3f} kWh in {c.extra_shed_steps} steps, extra data lost "
+        f"{c.extra_data_lost_gbit:.3f} Gbit, min SOC {c.min_soc_baseline:.3f} -> {c.min_soc_with_plan:.3f} "
+        f"({'ok' if c.ok else 'HARM'})"
+    )
 
 
 def _bad(bad: list) -> str:
@@ -430,55 +477,84 @@ def main(argv: list[str] | None = None) -> None:
 
     r = run_year(args.time_limit)
     cp = r["cp"]
-    print(f"{r['requests']:,} requests -> {r['blocks']:,} blocks over {START:%Y-%m-%d} .. {END:%Y-%m-%d}, "
-          f"{r['slots']:,} slots of {r['step_min']:.0f} min; {len(cp.rejected):,} requests/occurrences rejected "
-          f"with a reason, {int((cp.problem.last >= cp.problem.first).sum()):,} blocks placeable")
-    print(f"  baseline twin (limits): {r['baseline_s']:6.2f} s (again: {r['baseline_again_s']:.2f} s); "
-          f"requests generated in {r['generate_s']:.2f} s")
-    print(f"  greedy (baseline)     : {r['greedy_s']:6.2f} s (CPU {r['greedy_cpu']:.1f} s, +{r['greedy_mb']:.0f} MB)  "
-          f"value {r['greedy_value']:10.1f}  {_bad(r['greedy_bad'])}")
+    print(
+        f"{r['requests']:,} requests -> {r['blocks']:,} blocks over {START:%Y-%m-%d} .. {END:%Y-%m-%d}, "
+        f"{r['slots']:,} slots of {r['step_min']:.0f} min; {len(cp.rejected):,} requests/occurrences rejected "
+        f"with a reason, {int((cp.problem.last >= cp.problem.first).sum()):,} blocks placeable"
+    )
+    print(
+        f"  baseline twin (limits): {r['baseline_s']:6.2f} s (again: {r['baseline_again_s']:.2f} s); "
+        f"requests generated in {r['generate_s']:.2f} s"
+    )
+    print(
+        f"  greedy (baseline)     : {r['greedy_s']:6.2f} s (CPU {r['greedy_cpu']:.1f} s, +{r['greedy_mb']:.0f} MB)  "
+        f"value {r['greedy_value']:10.1f}  {_bad(r['greedy_bad'])}"
+    )
     print(f"                          twin: {_check(r['greedy_check'])}; repair removed {r['greedy_removed']}")
-    print(f"  CP-SAT (limit {r['time_limit']:.1f} s): {r['cp_s']:6.2f} s (CPU {r['cp_cpu']:.1f} s, "
-          f"+{r['cp_mb']:.0f} MB)  value {cp.value:10.1f}  {len(cp.activities()):,} placed  "
-          f"(greedy inside: {cp.greedy_value:.1f} in {cp.greedy_seconds:.2f} s)")
+    print(
+        f"  CP-SAT (limit {r['time_limit']:.1f} s): {r['cp_s']:6.2f} s (CPU {r['cp_cpu']:.1f} s, "
+        f"+{r['cp_mb']:.0f} MB)  value {cp.value:10.1f}  {len(cp.activities()):,} placed  "
+        f"(greedy inside: {cp.greedy_value:.1f} in {cp.greedy_seconds:.2f} s)"
+    )
     trivial = trivial_bound(cp.problem)
-    print(f"    bound {cp.bound:.1f}, gap {100 * cp.gap:.2f} % (the smaller of the windows' bound "
-          f"{cp.stats.bound:.1f}, which holds for the windows' neighbourhoods, and every placeable block placed "
-          f"{trivial:.1f}: gap {100 * (trivial - cp.value) / trivial:.2f} %)")
+    print(
+        f"    bound {cp.bound:.1f}, gap {100 * cp.gap:.2f} % (the smaller of the windows' bound "
+        f"{cp.stats.bound:.1f}, which holds for the windows' neighbourhoods, and every placeable block placed "
+        f"{trivial:.1f}: gap {100 * (trivial - cp.value) / trivial:.2f} %)"
+    )
     print(f"    {_windows(cp)} (* = no better solution in its time: seed kept)")
     gv = r["greedy_value"]
-    print(f"    CP-SAT / greedy     : {cp.value / gv:.4f}x  (must be >= 1: "
-          f"{'ok' if cp.value >= gv - 1e-6 else 'WORSE'})")
+    print(
+        f"    CP-SAT / greedy     : {cp.value / gv:.4f}x  (must be >= 1: {'ok' if cp.value >= gv - 1e-6 else 'WORSE'})"
+    )
     print(f"    validator           : {_bad(r['bad'])} (in {r['validate_s']:.2f} s)")
-    print(f"    twin re-run         : {_check(r['check'])}; repair removed {r['removed']} "
-          f"(value before repair {r['cp_value_solver']:.1f}; {r['twin_s']:.2f} s)")
+    print(
+        f"    twin re-run         : {_check(r['check'])}; repair removed {r['removed']} "
+        f"(value before repair {r['cp_value_solver']:.1f}; {r['twin_s']:.2f} s)"
+    )
     shares = cp.shares()
-    print(f"    partner shares      : {min(shares.values()):.3f} .. {max(shares.values()):.3f} of allocated time "
-          f"(tolerance {cp.problem.tolerance:g} above each effective share)")
-    print(f"  total baseline + plan + twin + validation: {r['total_s']:6.2f} s (target <= {TOTAL_TARGET_S:.0f} s: "
-          f"{'ok' if r['total_s'] <= TOTAL_TARGET_S else 'OVER'})")
+    print(
+        f"    partner shares      : {min(shares.values()):.3f} .. {max(shares.values()):.3f} of allocated time "
+        f"(tolerance {cp.problem.tolerance:g} above each effective share)"
+    )
+    print(
+        f"  total baseline + plan + twin + validation: {r['total_s']:6.2f} s (target <= {TOTAL_TARGET_S:.0f} s: "
+        f"{'ok' if r['total_s'] <= TOTAL_TARGET_S else 'OVER'})"
+    )
 
     c = run_contended()
-    print(f"\nContended month {CONTENDED[0]:%Y-%m}: {c['n']:,} requests ({c['blocks']:,} occurrences), each holding "
-          f"the rover, the arm or both, fairness tolerance 0.02")
-    print(f"  greedy {c['greedy']:.1f}, CP-SAT {c['value']:.1f} ({c['value'] / c['greedy']:.4f}x) in "
-          f"{c['seconds']:.1f} s, bound {c['bound']:.1f} (gap {100 * (c['bound'] - c['value']) / c['bound']:.1f} %), "
-          f"{c['placed']} placed, validator {_bad(c['bad'])}")
+    print(
+        f"\nContended month {CONTENDED[0]:%Y-%m}: {c['n']:,} requests ({c['blocks']:,} occurrences), each holding "
+        f"the rover, the arm or both, fairness tolerance 0.02"
+    )
+    print(
+        f"  greedy {c['greedy']:.1f}, CP-SAT {c['value']:.1f} ({c['value'] / c['greedy']:.4f}x) in "
+        f"{c['seconds']:.1f} s, bound {c['bound']:.1f} (gap {100 * (c['bound'] - c['value']) / c['bound']:.1f} %), "
+        f"{c['placed']} placed, validator {_bad(c['bad'])}"
+    )
 
-    print(f"\nRe-planning from {EVENT_AT:%Y-%m-%d %H:%M} (new limits + re-plan with a {REPLAN_TIME_LIMIT_S:.0f} s "
-          f"limit + twin check; target <= {REPLAN_TARGET_S:.0f} s)")
+    print(
+        f"\nRe-planning from {EVENT_AT:%Y-%m-%d %H:%M} (new limits + re-plan with a {REPLAN_TIME_LIMIT_S:.0f} s "
+        f"limit + twin check; target <= {REPLAN_TARGET_S:.0f} s)"
+    )
     for row in run_replans(r["sp"]):
-        print(f"  {row['label']}: {row['seconds']:6.2f} s (CPU {row['cpu']:.1f} s) "
-              f"{'ok' if row['seconds'] <= REPLAN_TARGET_S else 'OVER'}: new limits (twin re-run) "
-              f"{row['limits_s']:.2f} s, re-plan {row['replan_s']:.2f} s ({row['windows']}), twin check and "
-              f"repair {row['twin_s']:.2f} s")
-        print(f"    kept {row['kept']:,}, moved or dropped {row['moved_or_dropped']:,}, added {row['added']:,}; "
-              f"value {row['value_before']:.1f} -> {row['value_replanned']:.1f} (re-plan) -> "
-              f"{row['value_after']:.1f} (after the twin repair removed {row['removed']})")
+        print(
+            f"  {row['label']}: {row['seconds']:6.2f} s (CPU {row['cpu']:.1f} s) "
+            f"{'ok' if row['seconds'] <= REPLAN_TARGET_S else 'OVER'}: new limits (twin re-run) "
+            f"{row['limits_s']:.2f} s, re-plan {row['replan_s']:.2f} s ({row['windows']}), twin check and "
+            f"repair {row['twin_s']:.2f} s"
+        )
+        print(
+            f"    kept {row['kept']:,}, moved or dropped {row['moved_or_dropped']:,}, added {row['added']:,}; "
+            f"value {row['value_before']:.1f} -> {row['value_replanned']:.1f} (re-plan) -> "
+            f"{row['value_after']:.1f} (after the twin repair removed {row['removed']})"
+        )
         print(f"    validator (activities from the event on) {_bad(row['bad'])}, fairness {_bad(row['bad_fair'])}")
-        print(f"    twin (reference: the new baseline with the activities done before the event): "
-              f"{_check(row['check'])}; the baseline twin alone sheds {row['shed_kwh'][0]:.0f} kWh in "
-              f"2033 before the event, {row['shed_kwh'][1]:.0f} kWh after it")
+        print(
+            f"    twin (reference: the new baseline with the activities done before the event): "
+            f"{_check(row['check'])}; the baseline twin alone sheds {row['shed_kwh'][0]:.0f} kWh in "
+            f"2033 before the event, {row['shed_kwh'][1]:.0f} kWh after it"
+        )
         for note in row["notes"]:
             print(f"    note: {note}")
 
@@ -488,26 +564,36 @@ def main(argv: list[str] | None = None) -> None:
     if not rows:
         print("\nastroplan not installed (pip install -e '.[bench]'): comparison skipped")
         return
-    print("\nastroplan PriorityScheduler vs ours, single exclusive resource (rover), no power/data/fairness "
-          "(baseline: astroplan)")
+    print(
+        "\nastroplan PriorityScheduler vs ours, single exclusive resource (rover), no power/data/fairness "
+        "(baseline: astroplan)"
+    )
     for row in rows:
         a = row["astroplan"]
-        print(f"  {row['days']} days from {row['start']:%Y-%m-%d}: {row['requests']} requests -> {row['blocks']} "
-              f"blocks ({row['placeable']} placeable)")
-        print(f"    astroplan : {a['s']:7.2f} s (CPU {a['cpu']:.1f} s)  peak +{a['mb']:6.1f} MB  value "
-              f"{a['value']:8.1f}  {a['placed']} placed  {_bad(a['bad'])}")
+        print(
+            f"  {row['days']} days from {row['start']:%Y-%m-%d}: {row['requests']} requests -> {row['blocks']} "
+            f"blocks ({row['placeable']} placeable)"
+        )
+        print(
+            f"    astroplan : {a['s']:7.2f} s (CPU {a['cpu']:.1f} s)  peak +{a['mb']:6.1f} MB  value "
+            f"{a['value']:8.1f}  {a['placed']} placed  {_bad(a['bad'])}"
+        )
         for m in ("greedy", "cpsat"):
             o = row[m]
             extra = f"  bound {o['bound']:.1f}, gap {100 * o['gap']:.2f} %, {o['windows']}" if m == "cpsat" else ""
-            print(f"    {'ours, ' + m:10s}: {o['s']:7.2f} s (CPU {o['cpu']:.1f} s)  peak +{o['mb']:6.1f} MB  value "
-                  f"{o['value']:8.1f}  {o['placed']} placed  {_bad(o['bad'])}; {o['value'] / a['value']:.4f}x "
-                  f"astroplan's value in {o['s'] / a['s']:.3f}x its time{extra}")
+            print(
+                f"    {'ours, ' + m:10s}: {o['s']:7.2f} s (CPU {o['cpu']:.1f} s)  peak +{o['mb']:6.1f} MB  value "
+                f"{o['value']:8.1f}  {o['placed']} placed  {_bad(o['bad'])}; {o['value'] / a['value']:.4f}x "
+                f"astroplan's value in {o['s'] / a['s']:.3f}x its time{extra}"
+            )
         x = row["exact"]
-        print(f"    reference : one full CP-SAT model (every start, NoOverlap), {EXACT_TIME_LIMIT_S:.0f} s: "
-              f"{x['status']}, value {x['value']:.1f}, bound {x['bound']:.1f} ({x['s']:.1f} s, "
-              f"{_bad(x['bad'])}): astroplan {100 * a['value'] / x['bound']:.1f} %, greedy "
-              f"{100 * row['greedy']['value'] / x['bound']:.1f} %, ours {100 * row['cpsat']['value'] / x['bound']:.1f} "
-              "% of that bound")
+        print(
+            f"    reference : one full CP-SAT model (every start, NoOverlap), {EXACT_TIME_LIMIT_S:.0f} s: "
+            f"{x['status']}, value {x['value']:.1f}, bound {x['bound']:.1f} ({x['s']:.1f} s, "
+            f"{_bad(x['bad'])}): astroplan {100 * a['value'] / x['bound']:.1f} %, greedy "
+            f"{100 * row['greedy']['value'] / x['bound']:.1f} %, ours {100 * row['cpsat']['value'] / x['bound']:.1f} "
+            "% of that bound"
+        )
 
 
 if __name__ == "__main__":

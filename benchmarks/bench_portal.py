@@ -140,29 +140,65 @@ def seed(url: str, tmp: Path, n_proposals: int) -> dict:
     with app.state.sessionmaker() as db:
         orgs = [crud.create_organisation(db, None, f"Bench partner {k}", "Bench") for k in range(5)]
         admin = crud.create_user(db, None, "admin@bench.invalid", "admin", "bench password", "admin", orgs[0].id)
-        pis = [crud.create_user(db, None, f"pi{k}@bench.invalid", f"pi {k}", "bench password", "pi", orgs[k].id)
-               for k in range(1, 5)]
-        offer = [OfferLine("rover_hours", "rover", "h", 1e6), OfferLine("energy_kwh", "energy", "kWh", 1e6),
-                 OfferLine("data_gbit", "data", "Gbit", 1e6), OfferLine("arm_hours", "arm", "h", 1e6)]
-        call = crud.create_call(db, crud.actor_of(admin), "Bench call", "ilrs-basic-2035", dt.datetime(2035, 6, 1),
-                                dt.datetime(2035, 7, 1), now + dt.timedelta(days=30), offer)
-        body = {"resources": {"rover_hours": 4, "energy_kwh": 2, "data_gbit": 1}, "activities": [{
-            "id": "r1", "partner": "", "payload": "camera", "duration": "2h", "earliest": "2035-06-02T00:00",
-            "deadline": "2035-06-09T00:00", "resources": ["rover"], "power_w": 100, "data_mbit": 100,
-            "repeat_every": "1d", "repeat_count": 2}]}
+        pis = [
+            crud.create_user(db, None, f"pi{k}@bench.invalid", f"pi {k}", "bench password", "pi", orgs[k].id)
+            for k in range(1, 5)
+        ]
+        offer = [
+            OfferLine("rover_hours", "rover", "h", 1e6),
+            OfferLine("energy_kwh", "energy", "kWh", 1e6),
+            OfferLine("data_gbit", "data", "Gbit", 1e6),
+            OfferLine("arm_hours", "arm", "h", 1e6),
+        ]
+        call = crud.create_call(
+            db,
+            crud.actor_of(admin),
+            "Bench call",
+            "ilrs-basic-2035",
+            dt.datetime(2035, 6, 1),
+            dt.datetime(2035, 7, 1),
+            now + dt.timedelta(days=30),
+            offer,
+        )
+        body = {
+            "resources": {"rover_hours": 4, "energy_kwh": 2, "data_gbit": 1},
+            "activities": [
+                {
+                    "id": "r1",
+                    "partner": "",
+                    "payload": "camera",
+                    "duration": "2h",
+                    "earliest": "2035-06-02T00:00",
+                    "deadline": "2035-06-09T00:00",
+                    "resources": ["rover"],
+                    "power_w": 100,
+                    "data_mbit": 100,
+                    "repeat_every": "1d",
+                    "repeat_count": 2,
+                }
+            ],
+        }
         pids = []
         for k in range(n_proposals):
             pi = pis[k % len(pis)]
             acts = [{**body["activities"][0], "partner": pi.organisation.name}]
-            p = crud.create_proposal(db, crud.actor_of(pi), call.id, {**body, "activities": acts,
-                                                                       "title": f"seed {k}"}, now)
+            p = crud.create_proposal(
+                db, crud.actor_of(pi), call.id, {**body, "activities": acts, "title": f"seed {k}"}, now
+            )
             crud.submit_proposal(db, crud.actor_of(pi), p.id, now)
             pids.append(p.id)
         tokens = {u.email: crud.issue_token(db, u, "api", 24)[0] for u in [admin, *pis]}
         org_names = {u.email: u.organisation.name for u in pis}
     app.state.engine.dispose()
-    return {"call": call.id, "proposals": pids, "tokens": tokens, "admin": "admin@bench.invalid",
-            "pis": [u.email for u in pis], "body": body, "org_names": org_names}
+    return {
+        "call": call.id,
+        "proposals": pids,
+        "tokens": tokens,
+        "admin": "admin@bench.invalid",
+        "pis": [u.email for u in pis],
+        "body": body,
+        "org_names": org_names,
+    }
 
 
 def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, int]:
@@ -170,11 +206,32 @@ def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, i
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = {**os.environ, "ILRS_DATABASE_URL": url, "ILRS_SECRET_KEY": "b" * 48, "ILRS_CACHE_DIR": str(tmp),
-           "ILRS_PORTAL_UPLOADS": str(tmp / "uploads")}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ilrs.portal.main:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                             "--log-level", "warning", "--no-access-log"], env=env)
+    env = {
+        **os.environ,
+        "ILRS_DATABASE_URL": url,
+        "ILRS_SECRET_KEY": "b" * 48,
+        "ILRS_CACHE_DIR": str(tmp),
+        "ILRS_PORTAL_UPLOADS": str(tmp / "uploads"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ilrs.portal.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -190,13 +247,20 @@ def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, i
 
 def figures(lat: list[float], seconds: float) -> dict:
     a = np.asarray(lat) * 1e3
-    return {"n": a.size, "rps": a.size / seconds, "p50": float(np.percentile(a, 50)),
-            "p95": float(np.percentile(a, 95)), "p99": float(np.percentile(a, 99))}
+    return {
+        "n": a.size,
+        "rps": a.size / seconds,
+        "p50": float(np.percentile(a, 50)),
+        "p95": float(np.percentile(a, 95)),
+        "p99": float(np.percentile(a, 99)),
+    }
 
 
 def line(name: str, f: dict) -> str:
-    return (f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
-            f"p99 {f['p99']:6.1f} ms")
+    return (
+        f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
+        f"p99 {f['p99']:6.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,11 +286,15 @@ def main(argv: list[str] | None = None) -> int:
             tmp = Path(tmpdir)
             t = time.perf_counter()
             s = seed(url, tmp, args.proposals)
-            print(f"seeded {args.proposals} submitted proposals in {time.perf_counter() - t:.1f} s; "
-                  f"server: uvicorn, {args.workers} workers, PostgreSQL 127.0.0.1:5432")
+            print(
+                f"seeded {args.proposals} submitted proposals in {time.perf_counter() - t:.1f} s; "
+                f"server: uvicorn, {args.workers} workers, PostgreSQL 127.0.0.1:5432"
+            )
             load = os.getloadavg()
-            print(f"load tool: {TOOL}; {os.cpu_count()} cores shared by server, generator and PostgreSQL; "
-                  f"load average before the run {load[0]:.1f} (other work on the machine lowers every figure)")
+            print(
+                f"load tool: {TOOL}; {os.cpu_count()} cores shared by server, generator and PostgreSQL; "
+                f"load average before the run {load[0]:.1f} (other work on the machine lowers every figure)"
+            )
             proc, port = start_server(url, tmp, args.workers)
             pi = s["pis"][0]
             tok = s["tokens"][pi]
@@ -235,8 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             reads = {
                 "GET /api/calls/{id}": [("GET", f"/api/calls/{s['call']}", tok)],
                 "GET /api/proposals/{id} (own, checked)": [("GET", f"/api/proposals/{p}", tok) for p in own],
-                "GET /api/calls/{id}/oversubscription": [("GET", f"/api/calls/{s['call']}/oversubscription",
-                                                          admin)],
+                "GET /api/calls/{id}/oversubscription": [("GET", f"/api/calls/{s['call']}/oversubscription", admin)],
             }
             mixed = [x for plan in reads.values() for x in plan[:5]]
             # warm-up at full concurrency on every endpoint: the workers' database pools open their connections
@@ -251,26 +318,34 @@ def main(argv: list[str] | None = None) -> int:
                 r = run_load("reads", port, plan, args.duration, args.concurrency)
                 f = figures(r["latencies"], r["seconds"])
                 results[label] = f
-                print(line(label, f) + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline)"
-                      + (f"  non-200: {r['bad']}" if r["bad"] else ""))
+                print(
+                    line(label, f)
+                    + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline)"
+                    + (f"  non-200: {r['bad']}" if r["bad"] else "")
+                )
             body = {**s["body"], "call_id": s["call"]}
             sub_tokens = [s["tokens"][e] for e in s["pis"]]
-            bodies = {e: {**body, "activities": [{**body["activities"][0], "partner": s["org_names"][e]}]}
-                      for e in s["pis"]}
+            bodies = {
+                e: {**body, "activities": [{**body["activities"][0], "partner": s["org_names"][e]}]} for e in s["pis"]
+            }
             # one body per PI: each worker uses its own PI's token and organisation name
             r = run_load("submissions", port, sub_tokens[:1], bodies[s["pis"][0]], args.duration, 8)
             fc, fs = figures(r["create"], r["seconds"]), figures(r["submit"], r["seconds"])
-            print(f"\nproposal submission (8 connections, {args.duration:.0f} s; draft with resources and "
-                  f"activity requests validated by the planner's parser, then submit)")
+            print(
+                f"\nproposal submission (8 connections, {args.duration:.0f} s; draft with resources and "
+                f"activity requests validated by the planner's parser, then submit)"
+            )
             print(line("POST /api/proposals (draft)", fc) + (f"  errors: {r['bad']}" if r["bad"] else ""))
             print(line("POST /api/proposals/{id}/submit", fs))
             m = results["mixed reads"]
             ok_reads = m["rps"] >= 500 and m["p95"] < 50
             ok_sub = fc["p95"] < 150 and fs["p95"] < 150
             print(f"load average after the run {os.getloadavg()[0]:.1f}")
-            print(f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
-                  f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms); submission p95 < 150 ms: "
-                  f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms)")
+            print(
+                f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
+                f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms); submission p95 < 150 ms: "
+                f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms)"
+            )
     finally:
         if proc is not None:
             proc.terminate()

@@ -41,22 +41,33 @@ def run() -> dict:
         i, j = divmod(k, N_TOF)
         direct_transfer(scan["depart_et"][i], tofs[j])
     baseline_s = (time.perf_counter() - t0) * cells / BASELINE_CELLS
-    return {"cells": cells, "scan_s": scan_s, "baseline_s": baseline_s, "best": scan["best"],
-            "total_dv_m_s": scan["total_dv_m_s"]}
+    return {
+        "cells": cells,
+        "scan_s": scan_s,
+        "baseline_s": baseline_s,
+        "best": scan["best"],
+        "total_dv_m_s": scan["total_dv_m_s"],
+    }
 
 
 def main() -> None:
     r = run()
     best = r["best"]
-    print(f"launch-window scan: {r['cells']} cells in {r['scan_s']:.2f} s ({r['cells'] / r['scan_s']:,.0f} cells/s; "
-          f"target <= 10 s)")
-    print(f"baseline direct_transfer per cell (extrapolated from {BASELINE_CELLS}): {r['baseline_s']:.2f} s; "
-          f"speed-up {r['baseline_s'] / r['scan_s']:.2f}x")
+    print(
+        f"launch-window scan: {r['cells']} cells in {r['scan_s']:.2f} s ({r['cells'] / r['scan_s']:,.0f} cells/s; "
+        f"target <= 10 s)"
+    )
+    print(
+        f"baseline direct_transfer per cell (extrapolated from {BASELINE_CELLS}): {r['baseline_s']:.2f} s; "
+        f"speed-up {r['baseline_s'] / r['scan_s']:.2f}x"
+    )
     with SPICE_LOCK:
         when = spiceypy.et2utc(best.depart_et, "ISOC", 0)
-    print(f"best: depart {when} UTC, tof {best.tof_s / 86400:.2f} d, TLI {best.tli_dv_m_s:.1f} m/s, "
-          f"LOI {best.loi_dv_m_s:.1f} m/s, total {best.total_dv_m_s:.1f} m/s "
-          f"(grid range {np.min(r['total_dv_m_s']):.1f}-{np.max(r['total_dv_m_s']):.1f})")
+    print(
+        f"best: depart {when} UTC, tof {best.tof_s / 86400:.2f} d, TLI {best.tli_dv_m_s:.1f} m/s, "
+        f"LOI {best.loi_dv_m_s:.1f} m/s, total {best.total_dv_m_s:.1f} m/s "
+        f"(grid range {np.min(r['total_dv_m_s']):.1f}-{np.max(r['total_dv_m_s']):.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -69,19 +69,34 @@ def run() -> dict:
         from dataclasses import replace
 
         m = 50_000
-        sub = replace(inputs, generation_w=inputs.generation_w[:m], load_w=inputs.load_w[:, :m],
-                      data_rate_bps=inputs.data_rate_bps[:, :m], battery_capacity_wh=inputs.battery_capacity_wh[:m],
-                      battery_added_wh=inputs.battery_added_wh[:m], max_charge_w=inputs.max_charge_w[:m],
-                      max_discharge_w=inputs.max_discharge_w[:m], downlink_bps=inputs.downlink_bps[:m],
-                      storage_bits=inputs.storage_bits[:m])
+        sub = replace(
+            inputs,
+            generation_w=inputs.generation_w[:m],
+            load_w=inputs.load_w[:, :m],
+            data_rate_bps=inputs.data_rate_bps[:, :m],
+            battery_capacity_wh=inputs.battery_capacity_wh[:m],
+            battery_added_wh=inputs.battery_added_wh[:m],
+            max_charge_w=inputs.max_charge_w[:m],
+            max_discharge_w=inputs.max_discharge_w[:m],
+            downlink_bps=inputs.downlink_bps[:m],
+            storage_bits=inputs.storage_bits[:m],
+        )
         t = time.perf_counter()
         run_engine(sub, method="python")
         t_python = (time.perf_counter() - t) * inputs.generation_w.size / m
         override_settings()
     baseline = t_python + (t_fast - t_engine)  # the same element series, then the per-step loop
-    return {"steps": int(series.et.size), "elements": len(s.elements), "first_run_s": t_first,
-            "cached_run_s": t_fast, "engine_s": t_engine, "python_loop_s": t_python, "baseline_s": baseline,
-            "ratio": baseline / t_fast, "loss_of_load_h": k.loss_of_load_hours}
+    return {
+        "steps": int(series.et.size),
+        "elements": len(s.elements),
+        "first_run_s": t_first,
+        "cached_run_s": t_fast,
+        "engine_s": t_engine,
+        "python_loop_s": t_python,
+        "baseline_s": baseline,
+        "ratio": baseline / t_fast,
+        "loss_of_load_h": k.loss_of_load_hours,
+    }
 
 
 def main() -> None:
@@ -89,8 +104,10 @@ def main() -> None:
     print(f"twin: {r['steps']:,} steps (10 years, 10 min) x {r['elements']} elements")
     print(f"  first run (computes and caches the environment): {r['first_run_s']:.1f} s")
     print(f"  environment cached: {r['cached_run_s']:.2f} s (target <= 5 s); engine alone {r['engine_s']:.3f} s")
-    print(f"  per-step Python loop of the same model: {r['python_loop_s']:.1f} s (measured on 50,000 steps, "
-          f"scaled) -> with the same element series {r['baseline_s']:.1f} s; ratio {r['ratio']:.1f}x")
+    print(
+        f"  per-step Python loop of the same model: {r['python_loop_s']:.1f} s (measured on 50,000 steps, "
+        f"scaled) -> with the same element series {r['baseline_s']:.1f} s; ratio {r['ratio']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

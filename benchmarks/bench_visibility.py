@@ -48,11 +48,29 @@ def horizon_map():
     az = np.arange(N_AZIMUTHS) * (2 * np.pi / N_AZIMUTHS)
 
     def compute():
-        return {"horizons": horizon_sweep(dem.heights_m, dem.cell_size_m, dem.x0, dem.y0, dem.dx, dem.dy, az,
-                                          OBSERVER_HEIGHT_M, MOON_RADIUS_M, True, DEFAULT_NEAR_STEPS)}
+        return {
+            "horizons": horizon_sweep(
+                dem.heights_m,
+                dem.cell_size_m,
+                dem.x0,
+                dem.y0,
+                dem.dx,
+                dem.dy,
+                az,
+                OBSERVER_HEIGHT_M,
+                MOON_RADIUS_M,
+                True,
+                DEFAULT_NEAR_STEPS,
+            )
+        }
 
-    key = DiskCache.key(dem=DEM_PATH, n_azimuths=N_AZIMUTHS, observer_height_m=OBSERVER_HEIGHT_M,
-                        near_steps=DEFAULT_NEAR_STEPS, code=Path(horizon_module.__file__))
+    key = DiskCache.key(
+        dem=DEM_PATH,
+        n_azimuths=N_AZIMUTHS,
+        observer_height_m=OBSERVER_HEIGHT_M,
+        near_steps=DEFAULT_NEAR_STEPS,
+        code=Path(horizon_module.__file__),
+    )
     return dem, DiskCache(CACHE_ROOT).get_or_compute("horizon_map", key, compute)["horizons"]
 
 
@@ -137,7 +155,10 @@ def run(with_earth: bool = True) -> dict:
     count_diff = np.abs(n_vis - np.rint(ref_vis * n_t))
 
     out = {
-        "rows": rows, "cols": cols, "n_azimuths": stored.shape[0], "n_steps": int(n_t),
+        "rows": rows,
+        "cols": cols,
+        "n_azimuths": stored.shape[0],
+        "n_steps": int(n_t),
         "numba_threads": numba.get_num_threads(),
         "horizon_map_load_or_compute_s": t_hmap,
         "to_cell_major_first_s": t_transpose[0],
@@ -150,8 +171,7 @@ def run(with_earth: bool = True) -> dict:
         "speedup": t_base / t_sun,
         "sample_cells_with_count_difference": int(np.count_nonzero(count_diff)),
         "sample_max_count_difference_steps": int(count_diff.max()),
-        "sample_max_mean_disk_fraction_difference": float(
-            np.abs(maps["mean_disk_fraction"][pick] - ref_frac).max()),
+        "sample_max_mean_disk_fraction_difference": float(np.abs(maps["mean_disk_fraction"][pick] - ref_frac).max()),
         "map_mean_sun_visible_fraction": float(maps["sun_visible_fraction"].mean()),
     }
     if with_earth:
@@ -167,26 +187,37 @@ def run(with_earth: bool = True) -> dict:
 def main() -> None:
     r = run()
     cells = r["rows"] * r["cols"]
-    print(f"{r['rows']} x {r['cols']} cells, {r['n_azimuths']} azimuths, {r['n_steps']:,} hourly steps "
-          f"({START} to {END}), numba threads: {r['numba_threads']}")
+    print(
+        f"{r['rows']} x {r['cols']} cells, {r['n_azimuths']} azimuths, {r['n_steps']:,} hourly steps "
+        f"({START} to {END}), numba threads: {r['numba_threads']}"
+    )
     print(f"  horizon map load (or compute): {r['horizon_map_load_or_compute_s']:.1f} s")
-    print(f"  to_cell_major: {r['to_cell_major_first_s']:.2f} s first call, "
-          f"{r['to_cell_major_best_of_3_s']:.2f} s best of 3")
-    print(f"  sun_visibility_map: {r['sun_visibility_map_s']:.1f} s, "
-          f"{r['sun_cell_steps_per_s'] / 1e9:.2f}e9 cell-steps/s ({cells * r['n_steps'] / 1e9:.1f}e9 in all; "
-          "target <= 60 s)")
-    print(f"  baseline (exact atan2 azimuth, interpolation and disk fraction at every pair): "
-          f"{r['baseline_sample_s']:.1f} s measured on {r['baseline_sample_rows']} evenly spread rows, "
-          f"extrapolated to {r['baseline_extrapolated_s']:.0f} s for all rows")
+    print(
+        f"  to_cell_major: {r['to_cell_major_first_s']:.2f} s first call, "
+        f"{r['to_cell_major_best_of_3_s']:.2f} s best of 3"
+    )
+    print(
+        f"  sun_visibility_map: {r['sun_visibility_map_s']:.1f} s, "
+        f"{r['sun_cell_steps_per_s'] / 1e9:.2f}e9 cell-steps/s ({cells * r['n_steps'] / 1e9:.1f}e9 in all; "
+        "target <= 60 s)"
+    )
+    print(
+        f"  baseline (exact atan2 azimuth, interpolation and disk fraction at every pair): "
+        f"{r['baseline_sample_s']:.1f} s measured on {r['baseline_sample_rows']} evenly spread rows, "
+        f"extrapolated to {r['baseline_extrapolated_s']:.0f} s for all rows"
+    )
     print(f"  speed-up: {r['speedup']:.1f}x")
-    print(f"  fast vs baseline on those rows: {r['sample_cells_with_count_difference']} cells differ in their "
-          f"count of lit steps (max {r['sample_max_count_difference_steps']} steps); mean disk fraction max "
-          f"difference {r['sample_max_mean_disk_fraction_difference']:.1e}")
+    print(
+        f"  fast vs baseline on those rows: {r['sample_cells_with_count_difference']} cells differ in their "
+        f"count of lit steps (max {r['sample_max_count_difference_steps']} steps); mean disk fraction max "
+        f"difference {r['sample_max_mean_disk_fraction_difference']:.1e}"
+    )
     if "earth_visibility_map_s" in r:
         print(f"  earth_visibility_map: {r['earth_visibility_map_s']:.1f} s")
-    print(f"  map means: Sun visible {r['map_mean_sun_visible_fraction']:.3f}"
-          + (f", Earth visible {r['map_mean_earth_visible_fraction']:.3f}" if "earth_visibility_map_s" in r
-             else ""))
+    print(
+        f"  map means: Sun visible {r['map_mean_sun_visible_fraction']:.3f}"
+        + (f", Earth visible {r['map_mean_earth_visible_fraction']:.3f}" if "earth_visibility_map_s" in r else "")
+    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,16 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["bench_ephem", "bench_horizon", "bench_visibility", "bench_engine", "bench_twin", "bench_transfer",
-              "bench_campaign", "bench_plan"]
+BENCHMARKS = [
+    "bench_ephem",
+    "bench_horizon",
+    "bench_visibility",
+    "bench_engine",
+    "bench_twin",
+    "bench_transfer",
+    "bench_campaign",
+    "bench_plan",
+]
 
 
 def main() -> int:

@@ -23,8 +23,9 @@ def _m(name, launch, **kw) -> Mission:
 
 
 def test_items_place_relays_and_orbiters_in_orbit():
-    items = {(i.name, i.location): i for i in buildup_items(default_roadmap(), [("ilrs1-array", "solar_array",
-                                                                                  "ILRS-1")])}
+    items = {
+        (i.name, i.location): i for i in buildup_items(default_roadmap(), [("ilrs1-array", "solar_array", "ILRS-1")])
+    }
     # Queqiao-2: launched 20 Mar 2024, entered its 200 x 16,000 km mission orbit on 2 Apr 2024 (ILRS-FACTS 1.8)
     assert items[("Queqiao-2", "orbit")].arrival == date(2024, 4, 2)
     assert ("Queqiao-2", "surface") not in items and ("Luna 26", "surface") not in items
@@ -63,8 +64,12 @@ def test_queqiao2_survival_in_the_default_roadmap():
 
 
 def test_cli_campaign_json_has_the_buildup():
-    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "300", "--workers", "0",
-                        "--json"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "300", "--workers", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     b = json.loads(r.stdout)["buildup"]
     loc = {(i["name"], i["location"]) for i in b["items"]}

@@ -35,24 +35,28 @@ def test_default_roadmap_is_consistent():
     # Angara-A5 and Soyuz-2.1b/Fregat publish no TLI figure (ILRS-FACTS 3.1): said, not silently passed
     assert any("Luna 27" in n and "not checked" in n for n in notes)
     names = {m.name for m in default_roadmap()}
-    assert {"Chang'e 7", "Chang'e 8", "Luna 26", "Luna 27", "Luna 28", "Queqiao-2"} | \
-        {f"ILRS-{k}" for k in range(1, 6)} == names
+    assert {"Chang'e 7", "Chang'e 8", "Luna 26", "Luna 27", "Luna 28", "Queqiao-2"} | {
+        f"ILRS-{k}" for k in range(1, 6)
+    } == names
     orbital = {o for m in default_roadmap() for o in m.orbital}
     assert orbital == {"Queqiao-2", "Chang'e 7 orbiter", "Luna 26"}
 
 
-@pytest.mark.parametrize(("missions", "field", "text"), [
-    ((_m("Heavy", mass_kg=9_000.0),), "mass_kg", "exceeds Long March 5 TLI capacity 8,350"),
-    ((_m("Nowhere", vehicle="saturn-v"),), "vehicle", "unknown launch vehicle 'saturn-v'"),
-    ((_m("Orphan", depends_on=("Ghost",)),), "depends_on", "unknown mission 'Ghost'"),
-    ((_m("A", depends_on=("B",)), _m("B", depends_on=("A",))), "depends_on", "dependency cycle"),
-    ((_m("Early", launch=date(2029, 1, 1), depends_on=("Late",)), _m("Late")), "launch", "before that of its"),
-    ((_m("Wide", slip=Slip.triangular(0, 10, -5)),), "slip", "negative width"),
-    ((_m("Mode", slip=Slip.triangular(0, 400, 300)),), "slip", "outside [min_days, max_days]"),
-    ((_m("Sigma", slip=Slip.lognormal(100, 0.0)),), "slip", "sigma 0.0 must be > 0"),
-    ((_m("Doa", p_failure_on_arrival=1.5),), "p_failure_on_arrival", "outside [0, 1]"),
-    ((_m("Mtbf", mtbf_years=-2.0),), "mtbf_years", "must be >= 0"),
-])
+@pytest.mark.parametrize(
+    ("missions", "field", "text"),
+    [
+        ((_m("Heavy", mass_kg=9_000.0),), "mass_kg", "exceeds Long March 5 TLI capacity 8,350"),
+        ((_m("Nowhere", vehicle="saturn-v"),), "vehicle", "unknown launch vehicle 'saturn-v'"),
+        ((_m("Orphan", depends_on=("Ghost",)),), "depends_on", "unknown mission 'Ghost'"),
+        ((_m("A", depends_on=("B",)), _m("B", depends_on=("A",))), "depends_on", "dependency cycle"),
+        ((_m("Early", launch=date(2029, 1, 1), depends_on=("Late",)), _m("Late")), "launch", "before that of its"),
+        ((_m("Wide", slip=Slip.triangular(0, 10, -5)),), "slip", "negative width"),
+        ((_m("Mode", slip=Slip.triangular(0, 400, 300)),), "slip", "outside [min_days, max_days]"),
+        ((_m("Sigma", slip=Slip.lognormal(100, 0.0)),), "slip", "sigma 0.0 must be > 0"),
+        ((_m("Doa", p_failure_on_arrival=1.5),), "p_failure_on_arrival", "outside [0, 1]"),
+        ((_m("Mtbf", mtbf_years=-2.0),), "mtbf_years", "must be >= 0"),
+    ],
+)
 def test_check_roadmap_names_mission_and_field(missions, field, text):
     bad = next(m for m in missions if m.name not in ("B", "Late"))
     with pytest.raises(IlrsError) as err:
@@ -147,8 +151,9 @@ def test_failures_leave_launches_and_landings_unchanged():
     assert np.isinf(c.failure_day[~np.isnan(c.landing_day)]).all()
     for cap in c.capabilities:  # without failures, "working on the date" is "delivered by the date"
         got = c.in_place[cap]
-        assert c.probability_by(cap, "2033-01-01") == float(np.mean(~np.isnat(got) & (got <= np.datetime64(
-            "2033-01-01"))))
+        assert c.probability_by(cap, "2033-01-01") == float(
+            np.mean(~np.isnat(got) & (got <= np.datetime64("2033-01-01")))
+        )
     assert b.probability_by("energy", "2040-01-01") < c.probability_by("energy", "2040-01-01")
 
 
@@ -157,8 +162,15 @@ def test_exponential_lifetime_against_the_analytic_survival():
     P(working t days later) = 0.9 x 0.8 x 0.9 x exp(-t / (5 x 365.25)) (constant hazard). 20,000 runs: the
     estimate is binomial with sd <= sqrt(0.25 / 20000) = 0.0035; 4 sd (false alarm 6e-5 per point) bounds it."""
     runs = 20_000
-    m = _m("Solo", launch=date(2030, 1, 1), capabilities=("energy",), p_launch=0.9, p_landing=0.8,
-           p_failure_on_arrival=0.1, mtbf_years=5.0)
+    m = _m(
+        "Solo",
+        launch=date(2030, 1, 1),
+        capabilities=("energy",),
+        p_launch=0.9,
+        p_landing=0.8,
+        p_failure_on_arrival=0.1,
+        mtbf_years=5.0,
+    )
     r = simulate((m,), runs=runs, seed=42, scheduler="local-sync")
     p0 = 0.9 * 0.8 * 0.9
     for years in (0.0, 1.0, 5.0, 12.0):
@@ -192,15 +204,20 @@ def test_cli_campaign_json():
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "500", "--workers", "0",
-                        "--json"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "500", "--workers", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     caps = {row["capability"] for row in out["summary"]}
     assert {"energy", "communications", "isru", "astronomy"} <= caps
     assert all(0.0 <= row["p_ever"] <= 1.0 for row in out["summary"])
-    bad = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "campaign", "--by", "soon"],
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "campaign", "--by", "soon"], capture_output=True, text=True, timeout=300
+    )
     assert bad.returncode == 2 and "--by" in bad.stderr and "Traceback" not in bad.stderr
 
 

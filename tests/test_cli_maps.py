@@ -23,15 +23,29 @@ def cache_dir(tmp_path_factory):
 
 
 def run_cli(*args, cache):
-    return subprocess.run(ILRS + [str(a) for a in args], capture_output=True, text=True, timeout=1500,
-                          env={**os.environ, "ILRS_CACHE_DIR": str(cache)})
+    return subprocess.run(
+        ILRS + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env={**os.environ, "ILRS_CACHE_DIR": str(cache)},
+    )
 
 
 def _write_dem(path, z, crs="IAU_2015:30135", x0=-20_000.0, y0=20_000.0, cell=240.0):
     from rasterio.transform import from_origin
 
-    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
-                       dtype="float32", crs=crs, transform=from_origin(x0, y0, cell, cell)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=from_origin(x0, y0, cell, cell),
+    ) as dst:
         dst.write(z.astype(np.float32), 1)
 
 
@@ -44,22 +58,26 @@ def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
 
     write_geotiff(src, crop)
     out = tmp_path / "h.nc"
-    r = run_cli("site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet",
-                cache=cache_dir)
+    r = run_cli(
+        "site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet", cache=cache_dir
+    )
     assert r.returncode == 0, r.stderr
     ds = xr.open_dataset(out, engine="h5netcdf")
     assert ds["horizon"].shape == (72, 64, 64)
     betas = np.radians(np.arange(72) * 5.0)
-    ref = hz.to_degrees(hz.horizon_sweep(crop.heights_m, 240.0, crop.x0, crop.y0, crop.dx, crop.dy, betas, 2.0,
-                                         MOON_RADIUS_M, True))
+    ref = hz.to_degrees(
+        hz.horizon_sweep(crop.heights_m, 240.0, crop.x0, crop.y0, crop.dx, crop.dy, betas, 2.0, MOON_RADIUS_M, True)
+    )
     got = ds["horizon"].values
     both = np.isfinite(ref) & np.isfinite(got)
     assert np.isfinite(got).sum() == np.isfinite(ref).sum()
     assert np.allclose(got[both], ref[both], atol=0.006)  # int16 hundredths of a degree in the file
 
 
-@pytest.mark.parametrize("kind, needle", [("nan", "no valid height"), ("earth", "not on the moon"),
-                                          ("holes", "no-data cells that no coarser dem covers")])
+@pytest.mark.parametrize(
+    "kind, needle",
+    [("nan", "no valid height"), ("earth", "not on the moon"), ("holes", "no-data cells that no coarser dem covers")],
+)
 def test_horizon_bad_dem(tmp_path, cache_dir, kind, needle):
     z = np.full((32, 32), 100.0)
     crs = "IAU_2015:30135"
@@ -93,8 +111,15 @@ def test_rank_and_map_end_to_end(tmp_path, cache_dir):
     out = tmp_path / "maps"
     r = run_cli("site", "map", *args, "--region-km", 40, "--out", out, "--quiet", cache=cache_dir)
     assert r.returncode == 0, r.stderr
-    for name in ("sun_visible_fraction", "mean_disk_fraction", "longest_dark_hours", "earth_visible_fraction",
-                 "slope_deg", "never_lit", "distance_to_shadow_km"):
+    for name in (
+        "sun_visible_fraction",
+        "mean_disk_fraction",
+        "longest_dark_hours",
+        "earth_visible_fraction",
+        "slope_deg",
+        "never_lit",
+        "distance_to_shadow_km",
+    ):
         assert (out / f"{name}.png").stat().st_size > 10_000
         with rasterio.open(out / f"{name}.tif") as ds:
             assert ds.crs is not None and ds.width == ds.height
@@ -119,7 +144,19 @@ def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
     src = tmp_path / "holed.tif"
     write_geotiff(src, holed)
     out = tmp_path / "h.nc"
-    r = run_cli("site", "horizon", "--dem", src, "--azimuths", 8, "--out", out, "--quiet",
-                "--far-dem", PACKAGE_DATA / "lola/south_pole_240m.tif", cache=cache_dir)
+    r = run_cli(
+        "site",
+        "horizon",
+        "--dem",
+        src,
+        "--azimuths",
+        8,
+        "--out",
+        out,
+        "--quiet",
+        "--far-dem",
+        PACKAGE_DATA / "lola/south_pole_240m.tif",
+        cache=cache_dir,
+    )
     assert r.returncode == 0, r.stderr
     assert out.exists()

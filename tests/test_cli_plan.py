@@ -17,8 +17,9 @@ pytestmark = pytest.mark.xdist_group("plan-cli")
 def cli(*args):
     # share the session's private cache so that the twin's environment series is computed once
     env = {**os.environ, "ILRS_CACHE_DIR": str(get_settings().cache_dir)}
-    return subprocess.run([sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 def test_plan_json_csv_gantt(tmp_path):
@@ -26,8 +27,18 @@ def test_plan_json_csv_gantt(tmp_path):
     r = cli("plan", "--json", "--time-limit", "4", "--csv", csv, "--gantt", gantt)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("value", "greedy_value", "bound", "gap", "shares", "twin_check", "violations", "activities",
-                "rejected_occurrences", "horizon"):
+    for key in (
+        "value",
+        "greedy_value",
+        "bound",
+        "gap",
+        "shares",
+        "twin_check",
+        "violations",
+        "activities",
+        "rejected_occurrences",
+        "horizon",
+    ):
         assert key in out
     assert out["violations"] == [] and out["twin_check"]["ok"]
     assert out["value"] >= out["greedy_value"] > 0 and out["bound"] >= out["value"]
@@ -44,8 +55,10 @@ def test_plan_json_csv_gantt(tmp_path):
 
 def test_plan_bad_requests_named(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[requests]]\nid = "x1"\npartner = "p"\npayload = "cam"\nduration = "two hours"\n'
-                   'earliest = 2033-01-01\ndeadline = 2033-02-01\n')
+    bad.write_text(
+        '[[requests]]\nid = "x1"\npartner = "p"\npayload = "cam"\nduration = "two hours"\n'
+        "earliest = 2033-01-01\ndeadline = 2033-02-01\n"
+    )
     r = cli("plan", "--requests", bad)
     assert r.returncode != 0
     assert "x1" in r.stderr and "duration" in r.stderr and "Traceback" not in r.stderr
@@ -62,7 +75,7 @@ def test_plan_bad_requests_named(tmp_path):
 
 def test_plan_unplannable_requests_reported_rest_planned(tmp_path):
     f = tmp_path / "r.toml"
-    f.write_text('''
+    f.write_text("""
 [[requests]]
 id = "ok"
 partner = "a"
@@ -106,7 +119,7 @@ duration = "1h"
 earliest = 2033-03-01T00:00:00
 deadline = 2033-03-08T00:00:00
 after = ["loop-a"]
-''')
+""")
     r = cli("plan", "--requests", f, "--json", "--time-limit", "2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

@@ -10,8 +10,9 @@ import pytest
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_transfer_json_and_oem(tmp_path):

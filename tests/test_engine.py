@@ -15,14 +15,21 @@ RNG_SEED = 20250301
 LUNAR_DAY_H = 708.73  # synodic month [h] (Meeus, "Astronomical Algorithms", 2nd ed., ch. 49: 29.530589 d)
 
 
-def random_inputs(rng: np.random.Generator, n: int, step_s: float = 600.0, day_h: float = LUNAR_DAY_H,
-                  storage_bits: float | None = None) -> EngineInputs:
+def random_inputs(
+    rng: np.random.Generator,
+    n: int,
+    step_s: float = 600.0,
+    day_h: float = LUNAR_DAY_H,
+    storage_bits: float | None = None,
+) -> EngineInputs:
     """Day/night generation, noisy stepped loads, random battery arrivals (some nearly empty, some overfull)."""
     t_h = np.arange(n) * step_s / 3600.0
     sun = np.clip(np.sin(2 * np.pi * t_h / day_h), 0.0, None) * (rng.random(n) > 0.05)  # 5 % shadowed steps
     generation = 4000.0 * sun + 300.0 * (t_h > t_h[-1] / 3)  # an RTG-like source arrives a third of the way in
-    level = rng.uniform(100.0, 800.0, size=(5, 1)) * np.repeat(rng.uniform(0.0, 1.5, size=(5, n // 500 + 1)),
-                                                               500, axis=1)[:, :n]
+    level = (
+        rng.uniform(100.0, 800.0, size=(5, 1))
+        * np.repeat(rng.uniform(0.0, 1.5, size=(5, n // 500 + 1)), 500, axis=1)[:, :n]
+    )
     load = level * rng.uniform(0.8, 1.2, size=(5, n)) * (rng.random((5, n)) > 0.02)
     arrivals = np.sort(rng.choice(n, size=8, replace=False))
     arrivals[0] = n // 50
@@ -34,11 +41,23 @@ def random_inputs(rng: np.random.Generator, n: int, step_s: float = 600.0, day_h
     rate = rng.uniform(0.0, 5e6, size=(5, 1)) * np.ones((5, n))
     downlink = rng.uniform(0.0, 8e6, size=n) * (np.sin(2 * np.pi * t_h / 24.0) > 0)  # Earth contact half the time
     storage = np.full(n, 2e12) if storage_bits is None else np.full(n, storage_bits)
-    storage[n // 2:] *= 2
-    return EngineInputs(step_s=step_s, generation_w=generation, load_w=load, data_rate_bps=rate,
-                        battery_capacity_wh=capacity, battery_added_wh=added, min_soc=0.2, charge_efficiency=0.95,
-                        discharge_efficiency=0.9, max_charge_w=0.5 * capacity, max_discharge_w=0.8 * capacity,
-                        downlink_bps=downlink, storage_bits=storage, initial_energy_wh=0.0)
+    storage[n // 2 :] *= 2
+    return EngineInputs(
+        step_s=step_s,
+        generation_w=generation,
+        load_w=load,
+        data_rate_bps=rate,
+        battery_capacity_wh=capacity,
+        battery_added_wh=added,
+        min_soc=0.2,
+        charge_efficiency=0.95,
+        discharge_efficiency=0.9,
+        max_charge_w=0.5 * capacity,
+        max_discharge_w=0.8 * capacity,
+        downlink_bps=downlink,
+        storage_bits=storage,
+        initial_energy_wh=0.0,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +118,21 @@ def test_shedding_order_ramp():
     n = 101
     gen = np.linspace(50.0, 0.0, n)
     zeros = np.zeros(n)
-    inputs = EngineInputs(step_s=60.0, generation_w=gen, load_w=np.full((5, n), 10.0), data_rate_bps=np.zeros((5, n)),
-                          battery_capacity_wh=zeros, battery_added_wh=zeros, min_soc=0.0, charge_efficiency=1.0,
-                          discharge_efficiency=1.0, max_charge_w=zeros, max_discharge_w=zeros, downlink_bps=zeros,
-                          storage_bits=zeros)
+    inputs = EngineInputs(
+        step_s=60.0,
+        generation_w=gen,
+        load_w=np.full((5, n), 10.0),
+        data_rate_bps=np.zeros((5, n)),
+        battery_capacity_wh=zeros,
+        battery_added_wh=zeros,
+        min_soc=0.0,
+        charge_efficiency=1.0,
+        discharge_efficiency=1.0,
+        max_charge_w=zeros,
+        max_discharge_w=zeros,
+        downlink_bps=zeros,
+        storage_bits=zeros,
+    )
     for method in ("numba", "python"):
         r = run_engine(inputs, method=method)
         expected = np.clip(gen[None, :] - 10.0 * np.arange(5)[:, None], 0.0, 10.0)
@@ -134,17 +164,29 @@ def test_no_data_lost_with_huge_storage():
     inputs = random_inputs(np.random.default_rng(RNG_SEED + 2), 20_000, storage_bits=1e300)
     r = run_engine(inputs)
     assert np.all(r.data_lost_bits == 0.0)
-    np.testing.assert_allclose(r.data_stored_bits[-1], r.data_generated_bits.sum() - r.data_downlinked_bits.sum(),
-                               rtol=1e-12)  # summation-order rounding over 20,000 terms
+    np.testing.assert_allclose(
+        r.data_stored_bits[-1], r.data_generated_bits.sum() - r.data_downlinked_bits.sum(), rtol=1e-12
+    )  # summation-order rounding over 20,000 terms
 
 
 def _hand_inputs(**overrides) -> EngineInputs:
     """One-hour steps; 10 W and 1 kbit/s per class; 100 Wh battery half full, eta_c 0.9, eta_d 0.8, 10 % reserve."""
-    base = dict(step_s=3600.0, generation_w=np.array([100.0, 0.0, 5.0, 200.0]), load_w=np.full((5, 4), 10.0),
-                data_rate_bps=np.full((5, 4), 1000.0), battery_capacity_wh=np.full(4, 100.0),
-                battery_added_wh=np.zeros(4), min_soc=0.1, charge_efficiency=0.9, discharge_efficiency=0.8,
-                max_charge_w=np.array([30.0, 1000.0, 1000.0, 1000.0]), max_discharge_w=np.full(4, 40.0),
-                downlink_bps=np.full(4, 1000.0), storage_bits=np.full(4, 2e7), initial_energy_wh=50.0)
+    base = dict(
+        step_s=3600.0,
+        generation_w=np.array([100.0, 0.0, 5.0, 200.0]),
+        load_w=np.full((5, 4), 10.0),
+        data_rate_bps=np.full((5, 4), 1000.0),
+        battery_capacity_wh=np.full(4, 100.0),
+        battery_added_wh=np.zeros(4),
+        min_soc=0.1,
+        charge_efficiency=0.9,
+        discharge_efficiency=0.8,
+        max_charge_w=np.array([30.0, 1000.0, 1000.0, 1000.0]),
+        max_discharge_w=np.full(4, 40.0),
+        downlink_bps=np.full(4, 1000.0),
+        storage_bits=np.full(4, 2e7),
+        initial_energy_wh=50.0,
+    )
     base.update(overrides)
     return EngineInputs(**base)
 
@@ -191,12 +233,21 @@ def test_hand_case_arrival_below_reserve(method):
     load[0] = 10.0
     rate = np.zeros((5, n))
     rate[0], rate[4] = 1000.0, 100.0
-    inputs = _hand_inputs(generation_w=np.array([0.0, 0.0, 30.0, 0.0]), load_w=load, data_rate_bps=rate,
-                          battery_capacity_wh=np.array([0.0, 100.0, 100.0, 100.0]),
-                          battery_added_wh=np.array([0.0, 5.0, 0.0, 50.0]), min_soc=0.2, charge_efficiency=1.0,
-                          discharge_efficiency=1.0, max_charge_w=np.full(n, 1000.0),
-                          max_discharge_w=np.full(n, 1000.0), downlink_bps=np.zeros(n),
-                          storage_bits=np.full(n, 1e12), initial_energy_wh=0.0)
+    inputs = _hand_inputs(
+        generation_w=np.array([0.0, 0.0, 30.0, 0.0]),
+        load_w=load,
+        data_rate_bps=rate,
+        battery_capacity_wh=np.array([0.0, 100.0, 100.0, 100.0]),
+        battery_added_wh=np.array([0.0, 5.0, 0.0, 50.0]),
+        min_soc=0.2,
+        charge_efficiency=1.0,
+        discharge_efficiency=1.0,
+        max_charge_w=np.full(n, 1000.0),
+        max_discharge_w=np.full(n, 1000.0),
+        downlink_bps=np.zeros(n),
+        storage_bits=np.full(n, 1e12),
+        initial_energy_wh=0.0,
+    )
     r = run_engine(inputs, method=method)
     assert r.stored_wh.tolist() == [0.0, 0.0, 5.0, 25.0, 65.0]  # integers in Wh: exact
     assert r.shed_w[0].tolist() == [10.0, 10.0, 0.0, 0.0]
@@ -211,9 +262,18 @@ def test_hand_case_overfull_arrival_counted_as_loss(method):
     """An arrival bringing 20 Wh into a 10 Wh battery holding 5 Wh: 15 Wh dropped, shown as 15 W of loss over
     the one-hour step, so energy still balances."""
     z = np.zeros(2)
-    inputs = _hand_inputs(generation_w=z, load_w=np.zeros((5, 2)), data_rate_bps=np.zeros((5, 2)),
-                          battery_capacity_wh=np.full(2, 10.0), battery_added_wh=np.array([0.0, 20.0]),
-                          max_charge_w=z, max_discharge_w=z, downlink_bps=z, storage_bits=z, initial_energy_wh=5.0)
+    inputs = _hand_inputs(
+        generation_w=z,
+        load_w=np.zeros((5, 2)),
+        data_rate_bps=np.zeros((5, 2)),
+        battery_capacity_wh=np.full(2, 10.0),
+        battery_added_wh=np.array([0.0, 20.0]),
+        max_charge_w=z,
+        max_discharge_w=z,
+        downlink_bps=z,
+        storage_bits=z,
+        initial_energy_wh=5.0,
+    )
     r = run_engine(inputs, method=method)
     assert r.stored_wh.tolist() == [5.0, 5.0, 10.0]
     assert r.loss_w.tolist() == [0.0, 15.0]

@@ -60,8 +60,7 @@ def spice_topocentric(body, et, lat_deg, lon_deg, height_m):
 def spice_az_el_unit(vectors, lat_deg, lon_deg):
     """Unit vectors in the local (east, north, up) frame, the frame built with SPICE routines [-]."""
     out = []
-    for v, lat, lon in zip(vectors, *np.broadcast_arrays(lat_deg, lon_deg, np.empty(len(vectors)))[:2],
-                           strict=True):
+    for v, lat, lon in zip(vectors, *np.broadcast_arrays(lat_deg, lon_deg, np.empty(len(vectors)))[:2], strict=True):
         up = spiceypy.latrec(1.0, np.radians(lon), np.radians(lat))
         east = spiceypy.ucrss([0.0, 0.0, 1.0], up)
         north = spiceypy.ucrss(up, east)
@@ -70,8 +69,9 @@ def spice_az_el_unit(vectors, lat_deg, lon_deg):
 
 
 def az_el_unit(azimuth, elevation):
-    return np.stack([np.cos(elevation) * np.sin(azimuth), np.cos(elevation) * np.cos(azimuth),
-                     np.sin(elevation)], axis=-1)
+    return np.stack(
+        [np.cos(elevation) * np.sin(azimuth), np.cos(elevation) * np.cos(azimuth), np.sin(elevation)], axis=-1
+    )
 
 
 # ---------------------------------------------------------------------------------------------- time
@@ -88,14 +88,17 @@ def test_to_et_matches_str2et(rng):
     assert np.abs(to_et(list(datetimes)) - reference[:200]).max() < 1e-6
 
 
-@pytest.mark.parametrize("text, spice_text", [
-    ("2030-07-01", "2030-07-01T00:00:00"),
-    ("2030-07-01T00:00:00Z", "2030-07-01T00:00:00"),
-    ("2030-07-01T03:30:00+03:30", "2030-07-01T00:00:00"),
-    ("2030-07-01 12:00:00.25", "2030-07-01T12:00:00.25"),
-    ("2016-12-31T23:59:60.5", "2016-12-31T23:59:60.5"),  # inside a leap second
-    ("1985-03-01T00:00:00", "1985-03-01T00:00:00"),
-])
+@pytest.mark.parametrize(
+    "text, spice_text",
+    [
+        ("2030-07-01", "2030-07-01T00:00:00"),
+        ("2030-07-01T00:00:00Z", "2030-07-01T00:00:00"),
+        ("2030-07-01T03:30:00+03:30", "2030-07-01T00:00:00"),
+        ("2030-07-01 12:00:00.25", "2030-07-01T12:00:00.25"),
+        ("2016-12-31T23:59:60.5", "2016-12-31T23:59:60.5"),  # inside a leap second
+        ("1985-03-01T00:00:00", "1985-03-01T00:00:00"),
+    ],
+)
 def test_to_et_string_forms(text, spice_text):
     # 1 us, as above.
     assert abs(to_et(text)[0] - spiceypy.str2et(spice_text)) < 1e-6
@@ -131,8 +134,13 @@ def test_et_to_utc_leap_second_clamps_to_next_day():
     start = spiceypy.str2et("2016-12-31T23:59:59.500")
     utc = et_to_utc(start + np.array([0.0, 0.75, 1.25, 1.75, 2.25]))
     # 23:59:60.25 and 23:59:60.75 have no datetime64 label: both clamp to the next 00:00:00.
-    expected = ["2016-12-31T23:59:59.500", "2017-01-01T00:00:00.000", "2017-01-01T00:00:00.000",
-                "2017-01-01T00:00:00.250", "2017-01-01T00:00:00.750"]
+    expected = [
+        "2016-12-31T23:59:59.500",
+        "2017-01-01T00:00:00.000",
+        "2017-01-01T00:00:00.000",
+        "2017-01-01T00:00:00.250",
+        "2017-01-01T00:00:00.750",
+    ]
     assert list(utc) == list(np.array(expected, dtype="datetime64[ms]"))
 
 
@@ -148,14 +156,17 @@ def test_utc_grid_regular_in_utc():
     assert [str(u) for u in utc] == ["2030-01-01T00:00:00", "2030-01-01T00:00:10", "2030-01-01T00:00:20"]
 
 
-@pytest.mark.parametrize("start, end, step, parameter", [
-    ("2030-01-02", "2030-01-01", 60, "end"),
-    ("2030-01-01", "2030-01-01", 60, "end"),
-    ("2030-01-01", "2030-01-02", 0, "step_s"),
-    ("2030-01-01", "2030-01-02", -5, "step_s"),
-    ("2030-01-01", "2030-01-02", 0.5, "step_s"),
-    ("2000-01-01", "2100-01-01", 60, "step_s"),  # 52.6 million steps
-])
+@pytest.mark.parametrize(
+    "start, end, step, parameter",
+    [
+        ("2030-01-02", "2030-01-01", 60, "end"),
+        ("2030-01-01", "2030-01-01", 60, "end"),
+        ("2030-01-01", "2030-01-02", 0, "step_s"),
+        ("2030-01-01", "2030-01-02", -5, "step_s"),
+        ("2030-01-01", "2030-01-02", 0.5, "step_s"),
+        ("2000-01-01", "2100-01-01", 60, "step_s"),  # 52.6 million steps
+    ],
+)
 def test_utc_grid_errors_name_the_parameter(start, end, step, parameter):
     with pytest.raises(IlrsError) as info:
         utc_grid(start, end, step)
@@ -164,10 +175,18 @@ def test_utc_grid_errors_name_the_parameter(start, end, step, parameter):
         assert f"{MAX_GRID_STEPS:,}" in str(info.value)
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("10m", 600.0), ("1h", 3600.0), ("30s", 30.0), ("1d", 86400.0), ("600", 600.0), (" 1.5h ", 5400.0),
-    (120, 120.0),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("10m", 600.0),
+        ("1h", 3600.0),
+        ("30s", 30.0),
+        ("1d", 86400.0),
+        ("600", 600.0),
+        (" 1.5h ", 5400.0),
+        (120, 120.0),
+    ],
+)
 def test_parse_step(text, seconds):
     assert parse_step(text) == seconds
 
@@ -236,8 +255,7 @@ def test_body_position_me_matches_spkezr(body, random_sites):
 def nodal_cycle():
     """Hourly epochs over 18.6 years (one lunar nodal cycle) and the fast-path Sun and Earth vectors."""
     et, _ = utc_grid("2025-01-01", "2043-08-13", 3600)
-    vectors = {body: directions.topocentric_vectors(body, et, *SITE, method="interp")
-               for body in ("SUN", "EARTH")}
+    vectors = {body: directions.topocentric_vectors(body, et, *SITE, method="interp") for body in ("SUN", "EARTH")}
     return et, vectors
 
 
@@ -273,12 +291,15 @@ def test_angular_radius():
         directions.angular_radius("SUN", 1.0)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: directions.topocentric_vectors("MARS", 0.0, -89.0, 0.0),
-    lambda: directions.body_position_me("moon", 0.0),
-    lambda: directions.angular_radius("JUPITER", 1e12),
-    lambda: api.topocentric("Venus", -89.0, 0.0, "2030-01-01"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: directions.topocentric_vectors("MARS", 0.0, -89.0, 0.0),
+        lambda: directions.body_position_me("moon", 0.0),
+        lambda: directions.angular_radius("JUPITER", 1e12),
+        lambda: api.topocentric("Venus", -89.0, 0.0, "2030-01-01"),
+    ],
+)
 def test_unknown_body_names_allowed_values(call):
     with pytest.raises(IlrsError, match="'SUN', 'EARTH'") as info:
         call()

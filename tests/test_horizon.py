@@ -36,8 +36,9 @@ def test_sweep_matches_brute_force_on_real_terrain(pole_dem):
         rng = np.random.default_rng(r0)
         ri = rng.integers(3, 320 - 3, 300)
         ci = rng.integers(3, 320 - 3, 300)
-        ref = np.degrees(hz.horizon_ray_march(d.heights_m, abs(d.dx), d.x0, d.y0, d.dx, d.dy, ri, ci, betas,
-                                              height, R, True))
+        ref = np.degrees(
+            hz.horizon_ray_march(d.heights_m, abs(d.dx), d.x0, d.y0, d.dx, d.dy, ri, ci, betas, height, R, True)
+        )
         got = hz.to_degrees(fast[:, ri, ci]).T
         both = np.isfinite(ref) & np.isfinite(got)
         assert both.mean() > 0.95
@@ -136,11 +137,11 @@ def test_far_field_merge_follows_its_formula():
                 r0, c0 = min(r // stride, n_obs - 2), min(c // stride, n_obs - 2)
                 fr, fc = r / stride - r0, c / stride - c0
                 w = np.array([[(1 - fr) * (1 - fc), (1 - fr) * fc], [fr * (1 - fc), fr * fc]])
-                t4, d4 = tan[k, r0:r0 + 2, c0:c0 + 2], dist[k, r0:r0 + 2, c0:c0 + 2]
+                t4, d4 = tan[k, r0 : r0 + 2, c0 : c0 + 2], dist[k, r0 : r0 + 2, c0 : c0 + 2]
                 if np.isnan(t4).any() or d4.min() < 2e4:
                     continue
                 d = (w * d4).sum()
-                t = (w * t4).sum() - (z[r, c] + 2.0 - (w * far_z[r0:r0 + 2, c0:c0 + 2]).sum()) / d
+                t = (w * t4).sum() - (z[r, c] + 2.0 - (w * far_z[r0 : r0 + 2, c0 : c0 + 2]).sum()) / d
                 want[k, r, c] = max(want[k, r, c], round(math.degrees(math.atan(t)) / hz.HORIZON_SCALE_DEG))
     assert np.abs(got.astype(int) - want).max() <= 1  # the kernel's arctan is good to 2e-8 rad
     assert (got != before).any() and (got == before).any()

@@ -61,8 +61,18 @@ def from_origin(west, north, dx, dy):
 def write_raster(path, z, crs, transform, nodata=None, dtype="float32"):
     """A test raster written with plain rasterio (independent of write_geotiff)."""
     z = np.asarray(z)
-    with rasterio.open(path, "w", driver="GTiff", width=z.shape[-1], height=z.shape[-2], count=1,
-                       dtype=dtype, crs=crs, transform=transform, nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[-1],
+        height=z.shape[-2],
+        count=1,
+        dtype=dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
         dst.write(z.astype(dtype), 1)
     return path
 
@@ -226,14 +236,16 @@ def test_polar_geotiff_with_another_true_scale_latitude_goes_through_pyproj(pola
     t = from_origin(x[0, 0] - dx / 2, y[0, 0] - dy / 2, dx, -dy)
     dem = read_geotiff(write_raster(tmp_path / "ts80.tif", z, crs, t))
     assert isinstance(dem.projection, PyprojProjection)
-    np.testing.assert_allclose(dem.sample_latlon(lat[1:-1, 1:-1], lon[1:-1, 1:-1]),
-                               z[1:-1, 1:-1].astype(np.float32), rtol=0, atol=1e-3)
+    np.testing.assert_allclose(
+        dem.sample_latlon(lat[1:-1, 1:-1], lon[1:-1, 1:-1]), z[1:-1, 1:-1].astype(np.float32), rtol=0, atol=1e-3
+    )
 
 
 def test_geotiff_scale_offset_and_nodata_are_applied(tmp_path):
     raw = np.array([[100, 200], [-32768, 400]], dtype=np.int16)
-    path = write_raster(tmp_path / "scaled.tif", raw, "IAU_2015:30135", from_origin(0, 0, 10, 10),
-                        nodata=-32768, dtype="int16")
+    path = write_raster(
+        tmp_path / "scaled.tif", raw, "IAU_2015:30135", from_origin(0, 0, 10, 10), nodata=-32768, dtype="int16"
+    )
     with rasterio.open(path, "r+") as dst:
         dst.scales, dst.offsets = (0.5,), (-10.0,)
     dem = read_geotiff(path)
@@ -306,7 +318,7 @@ def test_geotiff_with_an_unknown_crs_code(tmp_path):
     key = struct.pack("<4H", 3072, 0, 1, 3031)  # GeoKey ProjectedCSTypeGeoKey = 3031
     at = data.find(key)
     assert at > 0
-    data[at: at + 8] = struct.pack("<4H", 3072, 0, 1, 29999)
+    data[at : at + 8] = struct.pack("<4H", 3072, 0, 1, 29999)
     path.write_bytes(bytes(data))
     expect_error(read_geotiff, path, "unknown")
 
@@ -319,29 +331,35 @@ def test_malformed_crs_text(tmp_path):
 
 @pytest.mark.parametrize("fill, nodata", [(np.nan, None), (-9999.0, -9999.0)])
 def test_dem_without_any_valid_height(tmp_path, fill, nodata):
-    path = write_raster(tmp_path / "empty.tif", np.full((5, 5), fill), "IAU_2015:30135",
-                        from_origin(0, 0, 10, 10), nodata=nodata)
+    path = write_raster(
+        tmp_path / "empty.tif", np.full((5, 5), fill), "IAU_2015:30135", from_origin(0, 0, 10, 10), nodata=nodata
+    )
     expect_error(read_geotiff, path, "no valid height")
 
 
 def test_dem_of_radii_instead_of_heights(tmp_path):
-    path = write_raster(tmp_path / "radii.tif", np.full((5, 5), 1_737_400.0 + 1234.0), "IAU_2015:30135",
-                        from_origin(0, 0, 10, 10), dtype="float64")
+    path = write_raster(
+        tmp_path / "radii.tif",
+        np.full((5, 5), 1_737_400.0 + 1234.0),
+        "IAU_2015:30135",
+        from_origin(0, 0, 10, 10),
+        dtype="float64",
+    )
     expect_error(read_geotiff, path, "radii")
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
 def test_geotiff_with_a_crs_but_no_geotransform(tmp_path):
     path = tmp_path / "nogt.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
-                       crs="IAU_2015:30135") as dst:
+    with rasterio.open(
+        path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="IAU_2015:30135"
+    ) as dst:
         dst.write(np.ones((1, 4, 4), dtype=np.float32))
     expect_error(read_geotiff, path, "georeferencing")
 
 
 def test_bad_band_and_rotated_grid(tmp_path):
-    path = write_raster(tmp_path / "one.tif", np.ones((4, 4)), "IAU_2015:30135",
-                        from_origin(1000, 2000, 10, 10))
+    path = write_raster(tmp_path / "one.tif", np.ones((4, 4)), "IAU_2015:30135", from_origin(1000, 2000, 10, 10))
     with pytest.raises(IlrsError, match="band 2"):
         read_geotiff(path, band=2)
     rotated = rasterio.Affine(10.0, 2.0, 1000.0, 1.0, -10.0, 2000.0)
@@ -369,8 +387,9 @@ def test_write_geotiff_round_trip(polar, tmp_path):
 def test_write_geotiff_multiband_with_nodata(site01, tmp_path):
     stack = np.stack([site01.heights_m, site01.heights_m + 0.25, np.full(site01.shape, np.nan)])
     stack[0, 5, 7] = np.nan
-    path = write_geotiff(tmp_path / "stack.tif", stack, grid=site01, nodata=-32768.0,
-                         band_names=["h", "h_plus", "empty"])
+    path = write_geotiff(
+        tmp_path / "stack.tif", stack, grid=site01, nodata=-32768.0, band_names=["h", "h_plus", "empty"]
+    )
     with rasterio.open(path) as src:
         assert src.count == 3 and src.descriptions == ("h", "h_plus", "empty") and src.nodata == -32768.0
         assert src.read(1)[5, 7] == -32768.0
@@ -426,11 +445,14 @@ def test_parse_label_objects_units_and_multiline():
     assert nested == {"A": "(1, 2)", "D": "a (b", "G": {"B": "x"}}
 
 
-@pytest.mark.parametrize("pointer, prefix", [
-    ('("LDEM_4.IMG", 1)', b""),
-    ('("LDEM_4.IMG", 2)', b"\0" * 2880),  # in records of RECORD_BYTES = 2880
-    ('("LDEM_4.IMG", 101 <BYTES>)', b"\0" * 100),
-])
+@pytest.mark.parametrize(
+    "pointer, prefix",
+    [
+        ('("LDEM_4.IMG", 1)', b""),
+        ('("LDEM_4.IMG", 2)', b"\0" * 2880),  # in records of RECORD_BYTES = 2880
+        ('("LDEM_4.IMG", 101 <BYTES>)', b"\0" * 100),
+    ],
+)
 def test_pds3_image_pointer_with_offset(tmp_path, ldem4, pointer, prefix):
     data = prefix + (DATA / "LDEM_4.IMG").read_bytes()
     label = ldem4_copy(tmp_path, lambda t: t.replace('"LDEM_4.IMG"', pointer), image_bytes=data)
@@ -515,15 +537,20 @@ def test_pds3_attached_label_and_based_missing_constant(tmp_path):
     assert (dem.x0, dem.y0) == (178.5, 1.5)
 
 
-@pytest.mark.parametrize("edit, fragments", [
-    (lambda t: t.replace("  LINES                   = 720\n", ""), ["lacks LINES"]),
-    (lambda t: t.replace("LSB_INTEGER", "VAX_REAL"), ["SAMPLE_TYPE VAX_REAL"]),
-    (lambda t: t.replace('"SIMPLE CYLINDRICAL"', '"MERCATOR"'), ["MERCATOR", "supported"]),
-    (lambda t: t.replace("SCALING_FACTOR          = 0.5", "SCALING_FACTOR = half"), ["SCALING_FACTOR"]),
-    (lambda t: t.replace("TARGET_NAME               = MOON", "TARGET_NAME = MARS"), ["MARS"]),
-    (lambda t: t.replace("OBJECT                    = IMAGE_MAP_PROJECTION", "OBJECT = MAP"),
-     ["IMAGE_MAP_PROJECTION"]),
-])
+@pytest.mark.parametrize(
+    "edit, fragments",
+    [
+        (lambda t: t.replace("  LINES                   = 720\n", ""), ["lacks LINES"]),
+        (lambda t: t.replace("LSB_INTEGER", "VAX_REAL"), ["SAMPLE_TYPE VAX_REAL"]),
+        (lambda t: t.replace('"SIMPLE CYLINDRICAL"', '"MERCATOR"'), ["MERCATOR", "supported"]),
+        (lambda t: t.replace("SCALING_FACTOR          = 0.5", "SCALING_FACTOR = half"), ["SCALING_FACTOR"]),
+        (lambda t: t.replace("TARGET_NAME               = MOON", "TARGET_NAME = MARS"), ["MARS"]),
+        (
+            lambda t: t.replace("OBJECT                    = IMAGE_MAP_PROJECTION", "OBJECT = MAP"),
+            ["IMAGE_MAP_PROJECTION"],
+        ),
+    ],
+)
 def test_pds3_bad_labels(tmp_path, edit, fragments):
     label = ldem4_copy(tmp_path, edit)
     expect_error(read_pds3, label, *fragments)
@@ -642,10 +669,26 @@ def test_cache_key_is_stable_and_discriminating(tmp_path):
     assert key(a=1, b=2.5, c="x") == "efe1a8382bd0881c92ef933bde72eca7d5188f4a754181b327f10bc2c78edd64"
     a = np.arange(6, dtype=np.int32)
     variants = [
-        key(x=a), key(x=a.reshape(2, 3)), key(x=a.astype(np.int64)), key(x=a.view(np.float32)),
-        key(x=1), key(x=1.0), key(x="1"), key(x=True), key(x=None), key(x=[1]), key(x=(1, 2)), key(x=-0.0),
-        key(x=0.0), key(x=float("nan")), key(y=1), key(x=Colour.RED), key(x=Params(1.0, "a")),
-        key(x=Params(1.0, "b")), key(x=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)), key(x={"k": 1}),
+        key(x=a),
+        key(x=a.reshape(2, 3)),
+        key(x=a.astype(np.int64)),
+        key(x=a.view(np.float32)),
+        key(x=1),
+        key(x=1.0),
+        key(x="1"),
+        key(x=True),
+        key(x=None),
+        key(x=[1]),
+        key(x=(1, 2)),
+        key(x=-0.0),
+        key(x=0.0),
+        key(x=float("nan")),
+        key(y=1),
+        key(x=Colour.RED),
+        key(x=Params(1.0, "a")),
+        key(x=Params(1.0, "b")),
+        key(x=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)),
+        key(x={"k": 1}),
     ]
     assert len(set(variants)) == len(variants)
     assert key(x=np.float64(2.5)) == key(x=2.5) and key(x=np.int16(3)) == key(x=3)
@@ -690,8 +733,13 @@ def test_cache_miss_then_hit(tmp_path):
 
     def compute():
         calls.append(1)
-        return {"horizon": big, "az": np.arange(5.0), "f": np.asfortranarray(big[:3, :4]),
-                "empty": np.zeros((0, 3)), "flag": np.array(True)}
+        return {
+            "horizon": big,
+            "az": np.arange(5.0),
+            "f": np.asfortranarray(big[:3, :4]),
+            "empty": np.zeros((0, 3)),
+            "flag": np.array(True),
+        }
 
     key = cache.key(dem="x", step=1)
     first = cache.get_or_compute("horizons", key, compute)
@@ -722,7 +770,7 @@ def test_corrupt_cache_file_is_deleted_and_recomputed(tmp_path, damage, caplog):
         path.write_bytes(data[: len(data) // 2])
     elif damage == "flip":
         i = len(data) // 2  # inside the array's bytes
-        path.write_bytes(data[:i] + bytes([data[i] ^ 0x10]) + data[i + 1:])
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0x10]) + data[i + 1 :])
     elif damage == "garbage":
         path.write_bytes(os.urandom(len(data)))
     else:
@@ -782,8 +830,13 @@ def test_cache_clear(tmp_path):
 def test_write_csv_200k_rows_round_trips(tmp_path):
     n = 200_000
     rng = np.random.default_rng(3)
-    cols = {"t_s": np.arange(n) * 60.0, "lat_deg": rng.uniform(-90, -80, n), "h_m": rng.normal(0, 1e3, n),
-            "cell": np.arange(n, dtype=np.int64), "lit": rng.random(n) > 0.5}
+    cols = {
+        "t_s": np.arange(n) * 60.0,
+        "lat_deg": rng.uniform(-90, -80, n),
+        "h_m": rng.normal(0, 1e3, n),
+        "cell": np.arange(n, dtype=np.int64),
+        "lit": rng.random(n) > 0.5,
+    }
     path = write_csv(tmp_path / "big.csv", cols, float_format="%.17g")
     back = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(0, 1, 2, 3))
     for i, name in enumerate(["t_s", "lat_deg", "h_m", "cell"]):
@@ -797,10 +850,9 @@ def test_write_csv_200k_rows_round_trips(tmp_path):
 
 def test_write_csv_quoting_missing_values_and_times(tmp_path):
     cols = {
-        "name, quoted": np.array(['Shackleton, rim', 'say "hi"', "two\nlines", "plain"]),
+        "name, quoted": np.array(["Shackleton, rim", 'say "hi"', "two\nlines", "plain"]),
         "h_m": np.array([1.23456, np.nan, -0.5, 1e6]),
-        "when": np.array(["2030-01-01T00:00", "NaT", "2030-01-01T12:00", "2030-01-02"],
-                         dtype="datetime64[m]"),
+        "when": np.array(["2030-01-01T00:00", "NaT", "2030-01-01T12:00", "2030-01-02"], dtype="datetime64[m]"),
         "obj": np.array([None, dt.date(2030, 1, 2), 3, "x"], dtype=object),
     }
     path = write_csv(tmp_path / "t.csv", cols, float_format={"h_m": "%.2f"}, na_rep="")
@@ -820,19 +872,36 @@ def test_write_csv_quoting_missing_values_and_times(tmp_path):
 
 def test_write_json_numpy_datetimes_and_strictness(tmp_path):
     obj = {
-        "k": np.float32(1.5), "n": np.int64(7), "b": np.bool_(True),
+        "k": np.float32(1.5),
+        "n": np.int64(7),
+        "b": np.bool_(True),
         "arr": np.array([[1.0, np.nan], [np.inf, 2.0]]),
-        "when": dt.datetime(2030, 1, 1, 6, tzinfo=dt.UTC), "day": dt.date(2030, 1, 1),
-        "t64": np.datetime64("2030-01-01T06:00:00"), "dur": np.timedelta64(90, "s"),
-        "path": Path("/x/y.tif"), "colour": Colour.RED, "params": Params(60.0, "p"), 3: "int key",
+        "when": dt.datetime(2030, 1, 1, 6, tzinfo=dt.UTC),
+        "day": dt.date(2030, 1, 1),
+        "t64": np.datetime64("2030-01-01T06:00:00"),
+        "dur": np.timedelta64(90, "s"),
+        "path": Path("/x/y.tif"),
+        "colour": Colour.RED,
+        "params": Params(60.0, "p"),
+        3: "int key",
         "nested": [(1, 2), {np.int32(4): None}],
     }
     path = write_json(tmp_path / "r.json", obj)
     back = json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"non-standard {c}"))
     assert back == {
-        "k": 1.5, "n": 7, "b": True, "arr": [[1.0, None], [None, 2.0]], "when": "2030-01-01T06:00:00+00:00",
-        "day": "2030-01-01", "t64": "2030-01-01T06:00:00Z", "dur": 90.0, "path": "/x/y.tif", "colour": 1,
-        "params": {"step_s": 60.0, "name": "p"}, "3": "int key", "nested": [[1, 2], {"4": None}],
+        "k": 1.5,
+        "n": 7,
+        "b": True,
+        "arr": [[1.0, None], [None, 2.0]],
+        "when": "2030-01-01T06:00:00+00:00",
+        "day": "2030-01-01",
+        "t64": "2030-01-01T06:00:00Z",
+        "dur": 90.0,
+        "path": "/x/y.tif",
+        "colour": 1,
+        "params": {"step_s": 60.0, "name": "p"},
+        "3": "int key",
+        "nested": [[1, 2], {"4": None}],
     }
     with pytest.raises(TypeError, match=r"\$\.bad"):
         write_json(tmp_path / "bad.json", {"bad": object()})

@@ -100,24 +100,35 @@ def test_antenna_gain_scaling():
     # a perfect aperture: G = 4 pi A / lambda^2
     wavelength = 299_792_458.0 / 8.45e9
     assert links.parabolic_antenna_gain_dbi(70.0, 8.45e9, 1.0) == pytest.approx(
-        10 * np.log10(4 * np.pi * (np.pi * 35.0**2) / wavelength**2), abs=1e-9)
+        10 * np.log10(4 * np.pi * (np.pi * 35.0**2) / wavelength**2), abs=1e-9
+    )
     with pytest.raises(IlrsError, match="aperture_efficiency"):
         links.parabolic_antenna_gain_dbi(1.0, 8.45e9, 1.2)
 
 
 def test_link_budget_is_vectorised_and_capped():
-    link = links.LinkParameters(frequency_hz=8.45e9, tx_power_w=20.0, tx_antenna_diameter_m=1.0,
-                                tx_aperture_efficiency=0.55, rx_antenna_diameter_m=35.0,
-                                rx_aperture_efficiency=0.6, system_noise_temperature_k=40.0, required_ebn0_db=2.5,
-                                margin_db=3.0, other_losses_db=1.0, max_data_rate_bps=np.inf)
+    link = links.LinkParameters(
+        frequency_hz=8.45e9,
+        tx_power_w=20.0,
+        tx_antenna_diameter_m=1.0,
+        tx_aperture_efficiency=0.55,
+        rx_antenna_diameter_m=35.0,
+        rx_aperture_efficiency=0.6,
+        system_noise_temperature_k=40.0,
+        required_ebn0_db=2.5,
+        margin_db=3.0,
+        other_losses_db=1.0,
+        max_data_rate_bps=np.inf,
+    )
     distance = np.array([356_500e3, 384_400e3, 406_700e3])
     budget = links.link_budget(link, distance)
     assert budget.c_over_n0_dbhz.shape == (3,)
     # the rate falls as 1/d^2
     assert budget.data_rate_bps[0] / budget.data_rate_bps[2] == pytest.approx((406_700 / 356_500) ** 2)
     # the chain's pieces add up
-    assert budget.c_over_n0_dbhz == pytest.approx(budget.eirp_dbw - budget.path_loss_db - 1.0
-                                                  + budget.g_over_t_db_k - links.BOLTZMANN_DBW_PER_K_HZ)
+    assert budget.c_over_n0_dbhz == pytest.approx(
+        budget.eirp_dbw - budget.path_loss_db - 1.0 + budget.g_over_t_db_k - links.BOLTZMANN_DBW_PER_K_HZ
+    )
     capped = links.link_budget(replace(link, max_data_rate_bps=1e6), distance)
     assert (capped.data_rate_bps <= 1e6).all()
     assert capped.data_rate_bps[0] == 1e6
@@ -128,9 +139,16 @@ def test_link_budget_is_vectorised_and_capped():
 
 
 def test_dte_data_rates_pick_the_best_station_and_integrate_volumes():
-    link = links.LinkParameters(frequency_hz=8.45e9, tx_power_w=10.0, tx_antenna_diameter_m=0.5,
-                                tx_aperture_efficiency=0.55, rx_antenna_diameter_m=1.0,
-                                rx_aperture_efficiency=0.6, system_noise_temperature_k=50.0, required_ebn0_db=2.5)
+    link = links.LinkParameters(
+        frequency_hz=8.45e9,
+        tx_power_w=10.0,
+        tx_antenna_diameter_m=0.5,
+        tx_aperture_efficiency=0.55,
+        rx_antenna_diameter_m=1.0,
+        rx_aperture_efficiency=0.6,
+        system_noise_temperature_k=50.0,
+        required_ebn0_db=2.5,
+    )
     et = np.arange(6) * 60.0
     dte = {  # the layout dte_windows returns, for two stations and six one-minute steps
         "et": et,
@@ -141,10 +159,8 @@ def test_dte_data_rates_pick_the_best_station_and_integrate_volumes():
         "windows": np.array([[0.0, 180.0], [240.0, 300.0]]),
     }
     out = links.dte_data_rates(dte, link)
-    rate_35 = float(links.link_budget(replace(link, rx_antenna_diameter_m=35.0),
-                                      380_000e3).data_rate_bps)
-    rate_70 = float(links.link_budget(replace(link, rx_antenna_diameter_m=70.0),
-                                      380_000e3).data_rate_bps)
+    rate_35 = float(links.link_budget(replace(link, rx_antenna_diameter_m=35.0), 380_000e3).data_rate_bps)
+    rate_70 = float(links.link_budget(replace(link, rx_antenna_diameter_m=70.0), 380_000e3).data_rate_bps)
     assert rate_70 / rate_35 == pytest.approx(4.0)  # twice the dish, four times the rate
     np.testing.assert_allclose(out["rate_bps"], [rate_35, rate_70, rate_70, 0, rate_35, 0])
     np.testing.assert_array_equal(out["station"], [0, 1, 1, -1, 0, -1])

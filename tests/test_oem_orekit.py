@@ -68,14 +68,15 @@ def test_orekit_reads_metadata_and_every_state(orekit, transfer_oem):
     n = len(ours["epochs"])
     assert lines.size() == n == int(np.ceil(TOF_D * 86400.0 / STEP_S))
     utc = TimeScalesFactory.getUTC()
-    pos = np.array([[p.getPosition().getX(), p.getPosition().getY(), p.getPosition().getZ()]
-                    for p in lines])
+    pos = np.array([[p.getPosition().getX(), p.getPosition().getY(), p.getPosition().getZ()] for p in lines])
     vel = np.array([[p.getVelocity().getX(), p.getVelocity().getY(), p.getVelocity().getZ()] for p in lines])
     # Orekit works in SI: km -> m and km/s -> m/s exactly as the standard's units say
     assert np.abs(pos - ours["positions_km"] * 1e3).max() < 1e-6
     assert np.abs(vel - ours["velocities_km_s"] * 1e3).max() < 1e-9
-    assert [str(p.getDate().toString(utc))[:23] for p in (lines.get(0), lines.get(n - 1))] == \
-        [ours["epochs"][0], ours["epochs"][-1]]
+    assert [str(p.getDate().toString(utc))[:23] for p in (lines.get(0), lines.get(n - 1))] == [
+        ours["epochs"][0],
+        ours["epochs"][-1],
+    ]
 
 
 def test_orekit_states_match_an_independent_keplerian_flight(orekit, transfer_oem):
@@ -101,8 +102,15 @@ def test_orekit_states_match_an_independent_keplerian_flight(orekit, transfer_oe
     # the same instant from its TDB seconds past J2000 as a TDB calendar date, converted by Orekit's own TDB
     # model and leap-second table: SPICE and Orekit agree to 0.1 ms (their TDB - TT series differ by microseconds)
     tdb = datetime(2000, 1, 1, 12) + timedelta(seconds=t.depart_et)
-    d_tdb = AbsoluteDate(tdb.year, tdb.month, tdb.day, tdb.hour, tdb.minute,
-                         tdb.second + tdb.microsecond * 1e-6, TimeScalesFactory.getTDB())
+    d_tdb = AbsoluteDate(
+        tdb.year,
+        tdb.month,
+        tdb.day,
+        tdb.hour,
+        tdb.minute,
+        tdb.second + tdb.microsecond * 1e-6,
+        TimeScalesFactory.getTDB(),
+    )
     assert abs(d_tdb.durationFrom(d0)) < 1e-4
     pv0 = PVCoordinates(Vector3D(*map(float, t.r1)), Vector3D(*map(float, t.v1)))
     orbit = CartesianOrbit(pv0, FramesFactory.getEME2000(), d0, EARTH_GM_M3_S2)

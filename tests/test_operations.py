@@ -28,11 +28,16 @@ from ilrs.operations.validate import PlannedActivity, validate_plan
 T0 = dt.datetime(2033, 1, 1)
 STEP = 600.0
 SUN, DARK, EARTH, RELAY, DOWN = (CONDITION_BITS[c] for c in ("sun", "dark", "earth", "relay", "downlink"))
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+
 
 def at(slot: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=slot * STEP)
@@ -42,34 +47,52 @@ def req(rid: str, dur_slots: int, earliest: float, deadline: float, **kw) -> Act
     """A request with its window in slots of 10 minutes from T0."""
     kw.setdefault("partner", "p1")
     kw.setdefault("payload", "instrument")
-    return ActivityRequest(id=rid, duration=f"{dur_slots * 10}m", earliest=at(earliest), deadline=at(deadline),
-                           **kw)
+    return ActivityRequest(id=rid, duration=f"{dur_slots * 10}m", earliest=at(earliest), deadline=at(deadline), **kw)
 
 
-def hand_limits(n: int, *, cond=None, cap_w=1000.0, surplus=None, ecycle=None, budget=(1e9,), payback=(1e9,),
-                recharge=(1e9,), eta_c=1.0, eta_d=1.0, dcycle=None, data_cap=(1e15,)) -> StationLimits:
+def hand_limits(
+    n: int,
+    *,
+    cond=None,
+    cap_w=1000.0,
+    surplus=None,
+    ecycle=None,
+    budget=(1e9,),
+    payback=(1e9,),
+    recharge=(1e9,),
+    eta_c=1.0,
+    eta_d=1.0,
+    dcycle=None,
+    data_cap=(1e15,),
+) -> StationLimits:
     """Hand-made limits: everything generous unless given. ``data_cap`` per data cycle is both the free storage and
     the unused downlink of the cycle: then the backlog never carries over and each cycle takes at most its cap."""
     return StationLimits(
-        t0=T0, step_s=STEP,
+        t0=T0,
+        step_s=STEP,
         cond=np.full(n, SUN | EARTH | DOWN, np.uint8) if cond is None else np.asarray(cond, np.uint8),
         cap_w=np.broadcast_to(np.asarray(cap_w, float), (n,)).copy(),
         surplus=np.zeros(n, bool) if surplus is None else np.asarray(surplus, bool),
         ecycle=np.zeros(n, np.int64) if ecycle is None else np.asarray(ecycle, np.int64),
-        deficit_budget_wh=np.asarray(budget, float), payback_wh=np.asarray(payback, float),
-        recharge_wh=np.asarray(recharge, float), eta_c=eta_c, eta_d=eta_d,
+        deficit_budget_wh=np.asarray(budget, float),
+        payback_wh=np.asarray(payback, float),
+        recharge_wh=np.asarray(recharge, float),
+        eta_c=eta_c,
+        eta_d=eta_d,
         dcycle=np.zeros(n, np.int64) if dcycle is None else np.asarray(dcycle, np.int64),
-        data_unused_bits=np.asarray(data_cap, float), data_free_bits=np.asarray(data_cap, float))
+        data_unused_bits=np.asarray(data_cap, float),
+        data_free_bits=np.asarray(data_cap, float),
+    )
 
 
-def run_plan(rs: RequestSet, lim: StationLimits, method: str, *, time_limit: float = 2.0,
-             window_days: float = 30.0):
+def run_plan(rs: RequestSet, lim: StationLimits, method: str, *, time_limit: float = 2.0, window_days: float = 30.0):
     return plan(rs, lim, method=method, time_limit=time_limit, window_days=window_days, workers=1)
 
 
 def violations(res, rs: RequestSet, lim: StationLimits, **kw):
-    return validate_plan(res.activities(), rs, lim, eff_share=res.problem.eff_share,
-                         partners=res.problem.partners, **kw)
+    return validate_plan(
+        res.activities(), rs, lim, eff_share=res.problem.eff_share, partners=res.problem.partners, **kw
+    )
 
 
 def value_of(acts, rs: RequestSet) -> float:
@@ -125,10 +148,28 @@ def exhaustive_best(rs: RequestSet, lim: StationLimits, **vkw) -> tuple[float, l
 
 # --------------------------------------------------------------------- random, physically consistent limits
 
-def mini_twin(n: int, *, day_slots: int, phase: int, peak_w: float, load_w: float, cap_wh: float,
-              soc0: float, min_soc: float, max_c: float, max_d: float, eta_c: float, eta_d: float,
-              dte_on: list[tuple[int, int]], relay_on: list[tuple[int, int]], link_bps: float, rate_bps: float,
-              storage_bits: float, data0: float):
+
+def mini_twin(
+    n: int,
+    *,
+    day_slots: int,
+    phase: int,
+    peak_w: float,
+    load_w: float,
+    cap_wh: float,
+    soc0: float,
+    min_soc: float,
+    max_c: float,
+    max_d: float,
+    eta_c: float,
+    eta_d: float,
+    dte_on: list[tuple[int, int]],
+    relay_on: list[tuple[int, int]],
+    link_bps: float,
+    rate_bps: float,
+    storage_bits: float,
+    data0: float,
+):
     """The arrays a baseline twin run gives ``build_limits``, from a toy energy and data balance that follows
     the engine's rules (charge from surplus up to the battery's limits, curtailment when full, discharge down
     to the reserve, data stored until a link sends it)."""
@@ -138,8 +179,10 @@ def mini_twin(n: int, *, day_slots: int, phase: int, peak_w: float, load_w: floa
     sun = np.where(sun > 0.05, sun, 0.0)
     gen = peak_w * sun
     stored = cap_wh * soc0
-    out = {k: np.zeros(n) for k in ("curtailed_w", "charge_w", "discharge_w", "stored_wh", "downlinked_bits",
-                                    "data_stored_bits")}
+    out = {
+        k: np.zeros(n)
+        for k in ("curtailed_w", "charge_w", "discharge_w", "stored_wh", "downlinked_bits", "data_stored_bits")
+    }
     dte = np.zeros(n)
     relay = np.zeros(n)
     for a, b in dte_on:
@@ -165,9 +208,19 @@ def mini_twin(n: int, *, day_slots: int, phase: int, peak_w: float, load_w: floa
         data -= sent
         out["data_stored_bits"][i] = data
     full = np.ones(n)
-    return dict(sun_fraction=sun, dte_bps=dte, relay_bps=relay, capacity_wh=cap_wh * full, min_soc=min_soc,
-                max_charge_w=max_c * full, max_discharge_w=max_d * full, eta_c=eta_c, eta_d=eta_d,
-                storage_bits=storage_bits * full, **out)
+    return dict(
+        sun_fraction=sun,
+        dte_bps=dte,
+        relay_bps=relay,
+        capacity_wh=cap_wh * full,
+        min_soc=min_soc,
+        max_charge_w=max_c * full,
+        max_discharge_w=max_d * full,
+        eta_c=eta_c,
+        eta_d=eta_d,
+        storage_bits=storage_bits * full,
+        **out,
+    )
 
 
 @st.composite
@@ -184,15 +237,25 @@ def station_limits(draw) -> StationLimits:
     n = draw(st.integers(24, 72))
     cap_wh = draw(st.sampled_from([0.0, 2000.0, 8000.0, 8000.0]))
     arrays = mini_twin(
-        n, day_slots=draw(st.integers(12, 48)), phase=draw(st.integers(0, 47)),
-        peak_w=draw(st.sampled_from([2000.0, 6000.0, 12000.0])), load_w=draw(st.sampled_from([100.0, 600.0, 1500.0])),
-        cap_wh=cap_wh, soc0=draw(st.sampled_from([0.2, 0.5, 0.9, 1.0])), min_soc=0.2,
-        max_c=draw(st.sampled_from([1000.0, 5000.0])), max_d=draw(st.sampled_from([1000.0, 5000.0])),
-        eta_c=draw(st.sampled_from([0.9, 0.95, 1.0])), eta_d=draw(st.sampled_from([0.9, 0.95, 1.0])),
-        dte_on=draw(windows(n)), relay_on=draw(windows(n)) + [(n - 6, n)],
+        n,
+        day_slots=draw(st.integers(12, 48)),
+        phase=draw(st.integers(0, 47)),
+        peak_w=draw(st.sampled_from([2000.0, 6000.0, 12000.0])),
+        load_w=draw(st.sampled_from([100.0, 600.0, 1500.0])),
+        cap_wh=cap_wh,
+        soc0=draw(st.sampled_from([0.2, 0.5, 0.9, 1.0])),
+        min_soc=0.2,
+        max_c=draw(st.sampled_from([1000.0, 5000.0])),
+        max_d=draw(st.sampled_from([1000.0, 5000.0])),
+        eta_c=draw(st.sampled_from([0.9, 0.95, 1.0])),
+        eta_d=draw(st.sampled_from([0.9, 0.95, 1.0])),
+        dte_on=draw(windows(n)),
+        relay_on=draw(windows(n)) + [(n - 6, n)],
         link_bps=draw(st.sampled_from([1e6, 1e7, 1e8])),
-        rate_bps=draw(st.sampled_from([0.0, 1e4, 1e5])), storage_bits=draw(st.sampled_from([1e9, 1e10, 1e11])),
-        data0=draw(st.sampled_from([0.0, 5e8])))
+        rate_bps=draw(st.sampled_from([0.0, 1e4, 1e5])),
+        storage_bits=draw(st.sampled_from([1e9, 1e10, 1e11])),
+        data0=draw(st.sampled_from([0.0, 5e8])),
+    )
     return build_limits(T0, STEP, **arrays)
 
 
@@ -202,7 +265,7 @@ PARTNERS = ("cnsa", "roscosmos", "sansa")
 @st.composite
 def request_sets(draw, n: int) -> RequestSet:
     k = draw(st.integers(3, 8))
-    partners = PARTNERS[:draw(st.integers(1, 3))]
+    partners = PARTNERS[: draw(st.integers(1, 3))]
     reqs = []
     for i in range(k):
         dur_min = draw(st.sampled_from([10, 20, 30, 40, 60, 25, 45]))  # some off the 10-minute grid
@@ -213,23 +276,47 @@ def request_sets(draw, n: int) -> RequestSet:
         every = draw(st.integers(max(1, -(-dur_min // 10)), 16)) if repeat > 1 else None
         earlier = [r.id for r in reqs]
         after = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
-        reqs.append(ActivityRequest(
-            id=f"r{i}", partner=draw(st.sampled_from(partners)), payload="x", duration=f"{dur_min}m",
-            earliest=T0 + dt.timedelta(minutes=e_min), deadline=T0 + dt.timedelta(minutes=10 * min(n + 3, e + win)),
-            repeat_every=f"{every * 10}m" if every else None, repeat_count=repeat,
-            power_w=draw(st.sampled_from([0.0, 0.0, 50.0, 333.3, 800.0, 2500.0])),
-            data_mbit=draw(st.sampled_from([0.0, 0.0, 10.0, 200.0, 2000.0])),
-            conditions=draw(st.sampled_from([[], [], [], ["sun"], ["dark"], ["earth"], ["relay"], ["downlink"],
-                                             ["sun", "downlink"], ["sun", "dark"]])),
-            resources=draw(st.lists(st.sampled_from(["rover", "arm"]), max_size=2, unique=True)),
-            after=after, priority=draw(st.integers(1, 5))))
-    shares = draw(st.one_of(st.just({}), st.fixed_dictionaries({p: st.sampled_from([0.5, 1.0, 3.0])
-                                                                  for p in partners})))
-    return RequestSet(requests=reqs, shares=shares,
-                      fairness_tolerance=draw(st.sampled_from([0.0, 0.05, 0.2, 1.0])))
+        reqs.append(
+            ActivityRequest(
+                id=f"r{i}",
+                partner=draw(st.sampled_from(partners)),
+                payload="x",
+                duration=f"{dur_min}m",
+                earliest=T0 + dt.timedelta(minutes=e_min),
+                deadline=T0 + dt.timedelta(minutes=10 * min(n + 3, e + win)),
+                repeat_every=f"{every * 10}m" if every else None,
+                repeat_count=repeat,
+                power_w=draw(st.sampled_from([0.0, 0.0, 50.0, 333.3, 800.0, 2500.0])),
+                data_mbit=draw(st.sampled_from([0.0, 0.0, 10.0, 200.0, 2000.0])),
+                conditions=draw(
+                    st.sampled_from(
+                        [
+                            [],
+                            [],
+                            [],
+                            ["sun"],
+                            ["dark"],
+                            ["earth"],
+                            ["relay"],
+                            ["downlink"],
+                            ["sun", "downlink"],
+                            ["sun", "dark"],
+                        ]
+                    )
+                ),
+                resources=draw(st.lists(st.sampled_from(["rover", "arm"]), max_size=2, unique=True)),
+                after=after,
+                priority=draw(st.integers(1, 5)),
+            )
+        )
+    shares = draw(
+        st.one_of(st.just({}), st.fixed_dictionaries({p: st.sampled_from([0.5, 1.0, 3.0]) for p in partners}))
+    )
+    return RequestSet(requests=reqs, shares=shares, fairness_tolerance=draw(st.sampled_from([0.0, 0.05, 0.2, 1.0])))
 
 
 # ------------------------------------------------------------------------------------------ property-based
+
 
 def test_build_limits_on_a_hand_computed_day():
     """Two deficit/surplus cycles and one downlink window, checked against numbers worked out by hand."""
@@ -237,13 +324,25 @@ def test_build_limits_on_a_hand_computed_day():
     z = np.zeros(n)
     one = np.ones(n)
     lim = build_limits(
-        T0, STEP, sun_fraction=np.array([0, 0, 1, 1, 0, 0, 1, 1.0]), dte_bps=np.array([0, 0, 0, 1e3, 1e3, 0, 0, 0]),
-        relay_bps=z, curtailed_w=np.array([0, 0, 60, 60, 0, 0, 120, 0.0]),
-        charge_w=np.array([0, 0, 100, 100, 0, 0, 100, 30.0]), discharge_w=np.array([50, 50, 0, 0, 50, 50, 0, 0.0]),
-        stored_wh=np.array([900, 880, 900, 920, 910, 900, 920, 925.0]), capacity_wh=1000 * one, min_soc=0.5,
-        max_charge_w=100 * one, max_discharge_w=200 * one, eta_c=1.0, eta_d=1.0,
-        downlinked_bits=np.array([0, 0, 0, 2e5, 5e5, 0, 0, 0]), data_stored_bits=np.array([1, 2, 3, 4, 5, 6, 7, 8.0]),
-        storage_bits=10 * one)
+        T0,
+        STEP,
+        sun_fraction=np.array([0, 0, 1, 1, 0, 0, 1, 1.0]),
+        dte_bps=np.array([0, 0, 0, 1e3, 1e3, 0, 0, 0]),
+        relay_bps=z,
+        curtailed_w=np.array([0, 0, 60, 60, 0, 0, 120, 0.0]),
+        charge_w=np.array([0, 0, 100, 100, 0, 0, 100, 30.0]),
+        discharge_w=np.array([50, 50, 0, 0, 50, 50, 0, 0.0]),
+        stored_wh=np.array([900, 880, 900, 920, 910, 900, 920, 925.0]),
+        capacity_wh=1000 * one,
+        min_soc=0.5,
+        max_charge_w=100 * one,
+        max_discharge_w=200 * one,
+        eta_c=1.0,
+        eta_d=1.0,
+        downlinked_bits=np.array([0, 0, 0, 2e5, 5e5, 0, 0, 0]),
+        data_stored_bits=np.array([1, 2, 3, 4, 5, 6, 7, 8.0]),
+        storage_bits=10 * one,
+    )
     assert list(lim.cond & SUN) == [0, 0, 1, 1, 0, 0, 1, 1]
     assert list((lim.cond & (EARTH | DOWN)) > 0) == [False] * 3 + [True] * 2 + [False] * 3
     assert list(lim.ecycle) == [0, 0, 0, 0, 1, 1, 1, 2]
@@ -291,11 +390,19 @@ def test_random_requests_on_hand_made_tight_limits(data):
     surplus = np.array([False] * 10 + [True] * 8 + [False] * 10 + [True] * 8)
     ecycle = np.array([0] * 18 + [1] * 18)
     lim = hand_limits(
-        n, cond=np.array([SUN | EARTH | DOWN] * 12 + [DARK] * 12 + [SUN | RELAY | DOWN] * 12),
+        n,
+        cond=np.array([SUN | EARTH | DOWN] * 12 + [DARK] * 12 + [SUN | RELAY | DOWN] * 12),
         cap_w=np.array(data.draw(st.lists(st.sampled_from([0.0, 400.0, 900.0, 2000.0]), min_size=n, max_size=n))),
-        surplus=surplus, ecycle=ecycle, budget=data.draw(st.sampled_from([(100.0, 300.0), (500.0, 0.0)])),
-        payback=(400.0, 600.0), recharge=(350.0, 1e4), eta_c=0.9, eta_d=0.95, dcycle=[0] * 12 + [1] * 24,
-        data_cap=(2e9, 6e9))
+        surplus=surplus,
+        ecycle=ecycle,
+        budget=data.draw(st.sampled_from([(100.0, 300.0), (500.0, 0.0)])),
+        payback=(400.0, 600.0),
+        recharge=(350.0, 1e4),
+        eta_c=0.9,
+        eta_d=0.95,
+        dcycle=[0] * 12 + [1] * 24,
+        data_cap=(2e9, 6e9),
+    )
     rs = data.draw(request_sets(n))
     g = run_plan(rs, lim, "greedy")
     assert violations(g, rs, lim) == []
@@ -306,6 +413,7 @@ def test_random_requests_on_hand_made_tight_limits(data):
 
 
 # ------------------------------------------------------------------------- exhaustive search vs CP-SAT
+
 
 @pytest.fixture
 def all_candidates(monkeypatch):
@@ -318,8 +426,9 @@ def check_exact(rs: RequestSet, lim: StationLimits, fairness: bool = False) -> t
     Returns (greedy, CP-SAT, optimum)."""
     res = run_plan(rs, lim, "cpsat", time_limit=5.0, window_days=30.0)
     assert len(res.stats.windows) == 1 and res.stats.windows[0].status in ("OPTIMAL", "empty")
-    vkw = (dict(eff_share=res.problem.eff_share, partners=res.problem.partners) if fairness
-           else dict(check_fairness=False))
+    vkw = (
+        dict(eff_share=res.problem.eff_share, partners=res.problem.partners) if fairness else dict(check_fairness=False)
+    )
     best, best_plan, _ = exhaustive_best(rs, lim, **vkw)
     assert validate_plan(best_plan, rs, lim, **vkw) == []
     assert violations(res, rs, lim, check_fairness=fairness) == []
@@ -336,11 +445,14 @@ def test_exact_resource_conflict_greedy_loses(all_candidates):
     """The valuable survey takes the rover at the earliest start; the sampling run, which can only happen then,
     and its analysis after it are lost. The exact model moves the survey."""
     lim = hand_limits(24)
-    rs = RequestSet(requests=[
-        req("survey", 4, 0, 24, resources=["rover"], priority=1),
-        req("sampling", 4, 0, 6, resources=["rover", "arm"], priority=3),
-        req("analysis", 3, 0, 24, resources=["arm"], after=["sampling"], priority=3),
-    ], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[
+            req("survey", 4, 0, 24, resources=["rover"], priority=1),
+            req("sampling", 4, 0, 6, resources=["rover", "arm"], priority=3),
+            req("analysis", 3, 0, 24, resources=["arm"], after=["sampling"], priority=3),
+        ],
+        fairness_tolerance=1.0,
+    )
     g, c, best = check_exact(rs, lim)
     assert best == pytest.approx(16 * 4 / 6 + 4 * 4 / 6 + 4 * 3 / 6)  # all three fit
     assert g < best - 1.0
@@ -350,32 +462,37 @@ def test_exact_energy_budget_greedy_loses(all_candidates):
     """Slots 0-11 draw on the battery (budget 320 Wh), 12-23 are surplus. Greedy puts the most valuable run in
     the deficit run first, which leaves no budget for two runs that can only happen there."""
     n = 24
-    lim = hand_limits(n, surplus=[False] * 12 + [True] * 12, budget=(320.0,), payback=(800.0,),
-                      recharge=(1000.0,))
-    rs = RequestSet(requests=[
-        req("isru", 6, 0, 24, power_w=200.0, priority=2),  # 200 Wh
-        req("night-a", 3, 0, 12, power_w=300.0, priority=3),  # 150 Wh
-        req("night-b", 3, 0, 12, power_w=300.0, priority=3),  # 150 Wh
-        req("heater-test", 2, 4, 16, power_w=700.0, priority=4),  # 233 Wh; with a night run above 1000 W
-    ], fairness_tolerance=1.0)
+    lim = hand_limits(n, surplus=[False] * 12 + [True] * 12, budget=(320.0,), payback=(800.0,), recharge=(1000.0,))
+    rs = RequestSet(
+        requests=[
+            req("isru", 6, 0, 24, power_w=200.0, priority=2),  # 200 Wh
+            req("night-a", 3, 0, 12, power_w=300.0, priority=3),  # 150 Wh
+            req("night-b", 3, 0, 12, power_w=300.0, priority=3),  # 150 Wh
+            req("heater-test", 2, 4, 16, power_w=700.0, priority=4),  # 233 Wh; with a night run above 1000 W
+        ],
+        fairness_tolerance=1.0,
+    )
     g, c, best = check_exact(rs, lim)
     assert g == pytest.approx(8.0 + 2.0 * 2 / 6)  # isru in the deficit run leaves 120 Wh: no night run fits
     assert best == pytest.approx(8.0 + 2 * 4.0 * 0.5 + 2.0 * 2 / 6)  # isru in the surplus run: all four
 
 
-
 def test_exact_data_cycle_and_power_cap(all_candidates):
     """Two data cycles (cap 1 Gbit each), a power cap that halves in the middle and a precedence link."""
     n = 30
-    lim = hand_limits(n, cap_w=[1000.0] * 10 + [500.0] * 10 + [1000.0] * 10, dcycle=[0] * 15 + [1] * 15,
-                      data_cap=(1e9, 1e9))
-    rs = RequestSet(requests=[
-        req("imaging", 3, 4, 22, data_mbit=700.0, power_w=400.0, priority=1),
-        req("early-dump", 3, 0, 15, data_mbit=600.0, power_w=300.0, priority=2),
-        req("late-dump", 3, 12, 30, data_mbit=600.0, power_w=600.0, priority=2),
-        req("calibration", 2, 0, 20, power_w=700.0, after=["early-dump"], priority=3),
-        req("radar", 4, 8, 22, power_w=450.0, resources=["rover"], priority=4),
-    ], fairness_tolerance=1.0)
+    lim = hand_limits(
+        n, cap_w=[1000.0] * 10 + [500.0] * 10 + [1000.0] * 10, dcycle=[0] * 15 + [1] * 15, data_cap=(1e9, 1e9)
+    )
+    rs = RequestSet(
+        requests=[
+            req("imaging", 3, 4, 22, data_mbit=700.0, power_w=400.0, priority=1),
+            req("early-dump", 3, 0, 15, data_mbit=600.0, power_w=300.0, priority=2),
+            req("late-dump", 3, 12, 30, data_mbit=600.0, power_w=600.0, priority=2),
+            req("calibration", 2, 0, 20, power_w=700.0, after=["early-dump"], priority=3),
+            req("radar", 4, 8, 22, power_w=450.0, resources=["rover"], priority=4),
+        ],
+        fairness_tolerance=1.0,
+    )
     g, c, best = check_exact(rs, lim)
     assert g < best  # greedy 13.3, optimum 14.7
 
@@ -385,26 +502,44 @@ def test_exact_repeated_occurrences_and_conditions(all_candidates):
     n = 36
     cond = np.array([SUN | EARTH | DOWN] * 8 + [SUN] * 10 + [DARK] * 10 + [DARK | EARTH | DOWN] * 8, np.uint8)
     lim = hand_limits(n, cond=cond, cap_w=900.0)
-    rs = RequestSet(requests=[
-        ActivityRequest(id="ranging", partner="p1", payload="retroreflector", duration="30m", earliest=at(0),
-                        deadline=at(36), repeat_every="2h", repeat_count=3, power_w=300.0, conditions=["earth"],
-                        resources=["arm"], priority=2),
-        req("seismic", 6, 0, 36, power_w=600.0, conditions=["dark"], priority=3),
-        req("handling", 5, 4, 30, resources=["arm"], power_w=500.0, priority=3),
-    ], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[
+            ActivityRequest(
+                id="ranging",
+                partner="p1",
+                payload="retroreflector",
+                duration="30m",
+                earliest=at(0),
+                deadline=at(36),
+                repeat_every="2h",
+                repeat_count=3,
+                power_w=300.0,
+                conditions=["earth"],
+                resources=["arm"],
+                priority=2,
+            ),
+            req("seismic", 6, 0, 36, power_w=600.0, conditions=["dark"], priority=3),
+            req("handling", 5, 4, 30, resources=["arm"], power_w=500.0, priority=3),
+        ],
+        fairness_tolerance=1.0,
+    )
     check_exact(rs, lim)
 
 
 def test_exact_with_fairness(all_candidates):
     """Two partners, tolerance 5 %: the caps bind (one partner asks for far more than its share)."""
     lim = hand_limits(24, cap_w=800.0)
-    rs = RequestSet(requests=[
-        req("big-1", 6, 0, 24, partner="a", power_w=500.0, priority=1),
-        req("big-2", 6, 0, 24, partner="a", power_w=500.0, priority=1),
-        req("big-3", 4, 0, 24, partner="a", power_w=500.0, priority=2),
-        req("small-1", 3, 0, 12, partner="b", power_w=500.0, priority=4),
-        req("small-2", 2, 10, 24, partner="b", power_w=400.0, priority=5),
-    ], shares={"a": 1.0, "b": 1.0}, fairness_tolerance=0.05)
+    rs = RequestSet(
+        requests=[
+            req("big-1", 6, 0, 24, partner="a", power_w=500.0, priority=1),
+            req("big-2", 6, 0, 24, partner="a", power_w=500.0, priority=1),
+            req("big-3", 4, 0, 24, partner="a", power_w=500.0, priority=2),
+            req("small-1", 3, 0, 12, partner="b", power_w=500.0, priority=4),
+            req("small-2", 2, 10, 24, partner="b", power_w=400.0, priority=5),
+        ],
+        shares={"a": 1.0, "b": 1.0},
+        fairness_tolerance=0.05,
+    )
     g, c, best = check_exact(rs, lim, fairness=True)
     assert best > 0
 
@@ -416,11 +551,18 @@ def _random_instance(seed: int) -> tuple[RequestSet, StationLimits]:
     half = n // 2
     cond = np.where(np.arange(n) < half, SUN, DARK).astype(np.uint8)
     a = int(rng.integers(0, n - 10))
-    cond[a:a + 10] |= EARTH | DOWN
-    lim = hand_limits(n, cond=cond, cap_w=rng.choice([500.0, 1000.0], n), surplus=np.arange(n) >= half,
-                      budget=(float(rng.integers(150, 400)),), payback=(float(rng.integers(300, 600)),),
-                      recharge=(1e4,), dcycle=(np.arange(n) >= a + 10).astype(int),
-                      data_cap=(float(rng.integers(8, 15)) * 1e8, 1e9))
+    cond[a : a + 10] |= EARTH | DOWN
+    lim = hand_limits(
+        n,
+        cond=cond,
+        cap_w=rng.choice([500.0, 1000.0], n),
+        surplus=np.arange(n) >= half,
+        budget=(float(rng.integers(150, 400)),),
+        payback=(float(rng.integers(300, 600)),),
+        recharge=(1e4,),
+        dcycle=(np.arange(n) >= a + 10).astype(int),
+        data_cap=(float(rng.integers(8, 15)) * 1e8, 1e9),
+    )
     reqs = []
     for i in range(int(rng.integers(4, 6))):
         d = int(rng.integers(2, 6))
@@ -428,10 +570,20 @@ def _random_instance(seed: int) -> tuple[RequestSet, StationLimits]:
         w = int(rng.integers(d, min(n - e, d + 8) + 1))
         conds = [str(rng.choice(["sun", "dark", "earth"]))] if rng.random() < 0.3 else []
         res = [r for r, p in (("rover", 0.6), ("arm", 0.3)) if rng.random() < p]
-        reqs.append(req(f"r{i}", d, e, e + w, power_w=float(rng.choice([0, 300, 450, 600])),
-                        data_mbit=float(rng.choice([0, 400, 700])), conditions=conds, resources=res,
-                        after=[f"r{i - 1}"] if i and rng.random() < 0.25 else [],
-                        priority=int(rng.integers(1, 6))))
+        reqs.append(
+            req(
+                f"r{i}",
+                d,
+                e,
+                e + w,
+                power_w=float(rng.choice([0, 300, 450, 600])),
+                data_mbit=float(rng.choice([0, 400, 700])),
+                conditions=conds,
+                resources=res,
+                after=[f"r{i - 1}"] if i and rng.random() < 0.25 else [],
+                priority=int(rng.integers(1, 6)),
+            )
+        )
     return RequestSet(requests=reqs, fairness_tolerance=1.0), lim
 
 
@@ -451,22 +603,28 @@ def test_exact_on_random_small_instances(all_candidates):
 
 # ---------------------------------------------------------------------------------------------- bad input
 
+
 def test_bad_requests_are_reported_with_the_reason_and_the_rest_planned():
     n = 48
     lim = hand_limits(n, cond=np.array([SUN | EARTH | DOWN] * 24 + [DARK] * 24), cap_w=2000.0)
-    good = [req("good-1", 3, 0, 48, resources=["rover"], priority=2),
-            req("good-2", 2, 0, 48, power_w=500.0, conditions=["dark"], priority=3),
-            req("good-3", 2, 0, 48, after=["good-1"], priority=4)]
-    bad = [req("too-long", 10, 0, 6),
-           req("backwards", 2, 30, 10),
-           req("needs-crane", 2, 0, 48, resources=["crane"]),
-           req("cycle-a", 2, 0, 48, after=["cycle-b"]),
-           req("cycle-b", 2, 0, 48, after=["cycle-a"]),
-           req("after-ghost", 2, 0, 48, after=["ghost"]),
-           req("dup", 2, 0, 48), req("dup", 3, 0, 48),
-           req("sun-at-night", 3, 26, 48, conditions=["sun"]),
-           req("power-hog", 2, 0, 48, power_w=5000.0),
-           req("after-bad", 2, 0, 48, after=["too-long"])]
+    good = [
+        req("good-1", 3, 0, 48, resources=["rover"], priority=2),
+        req("good-2", 2, 0, 48, power_w=500.0, conditions=["dark"], priority=3),
+        req("good-3", 2, 0, 48, after=["good-1"], priority=4),
+    ]
+    bad = [
+        req("too-long", 10, 0, 6),
+        req("backwards", 2, 30, 10),
+        req("needs-crane", 2, 0, 48, resources=["crane"]),
+        req("cycle-a", 2, 0, 48, after=["cycle-b"]),
+        req("cycle-b", 2, 0, 48, after=["cycle-a"]),
+        req("after-ghost", 2, 0, 48, after=["ghost"]),
+        req("dup", 2, 0, 48),
+        req("dup", 3, 0, 48),
+        req("sun-at-night", 3, 26, 48, conditions=["sun"]),
+        req("power-hog", 2, 0, 48, power_w=5000.0),
+        req("after-bad", 2, 0, 48, after=["too-long"]),
+    ]
     rs = RequestSet(requests=good + bad, fairness_tolerance=1.0)
     for method in ("greedy", "cpsat"):
         res = run_plan(rs, lim, method, time_limit=1.0)
@@ -474,10 +632,18 @@ def test_bad_requests_are_reported_with_the_reason_and_the_rest_planned():
         for r in res.rejected:
             why.setdefault(r.request, []).append(r.reason)
         assert set(why) == {r.id for r in bad}
-        expect = {"too-long": "longer than the window", "backwards": "is not after earliest",
-                  "needs-crane": "unknown resource", "cycle-a": "cyclic precedence", "cycle-b": "cyclic precedence",
-                  "after-ghost": "unknown request", "dup": "more than once", "sun-at-night": "never hold",
-                  "power-hog": "more than the station ever has", "after-bad": "depends on rejected"}
+        expect = {
+            "too-long": "longer than the window",
+            "backwards": "is not after earliest",
+            "needs-crane": "unknown resource",
+            "cycle-a": "cyclic precedence",
+            "cycle-b": "cyclic precedence",
+            "after-ghost": "unknown request",
+            "dup": "more than once",
+            "sun-at-night": "never hold",
+            "power-hog": "more than the station ever has",
+            "after-bad": "depends on rejected",
+        }
         for rid, text in expect.items():
             assert any(text in w for w in why[rid]), (rid, why[rid])
         assert "crane" in why["needs-crane"][0] and "ghost" in why["after-ghost"][0]
@@ -488,9 +654,21 @@ def test_bad_requests_are_reported_with_the_reason_and_the_rest_planned():
 
 def test_occurrence_outside_the_horizon_is_rejected_alone():
     lim = hand_limits(24)
-    rs = RequestSet(requests=[
-        ActivityRequest(id="daily", partner="p", payload="x", duration="1h", earliest=at(0), deadline=at(200),
-                        repeat_every="2h", repeat_count=5)], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[
+            ActivityRequest(
+                id="daily",
+                partner="p",
+                payload="x",
+                duration="1h",
+                earliest=at(0),
+                deadline=at(200),
+                repeat_every="2h",
+                repeat_count=5,
+            )
+        ],
+        fairness_tolerance=1.0,
+    )
     res = run_plan(rs, lim, "cpsat", time_limit=1.0)
     assert {(a.request, a.occurrence) for a in res.activities()} == {("daily", 0), ("daily", 1)}
     assert {r.occurrence for r in res.rejected} == {2, 3, 4}
@@ -520,23 +698,38 @@ def test_load_requests_reports_file_errors(tmp_path):
     assert "syntax.toml" in str(exc.value) and "line" in str(exc.value)
 
     wrong = tmp_path / "wrong.toml"
-    wrong.write_text(GOOD_TOML + GOOD_TOML.replace('"ok"', '"hog"').replace('duration = "1h"',
-                                                                              'duration = "1h"\npower_w = "lots"'))
+    wrong.write_text(
+        GOOD_TOML + GOOD_TOML.replace('"ok"', '"hog"').replace('duration = "1h"', 'duration = "1h"\npower_w = "lots"')
+    )
     with pytest.raises(IlrsError) as exc:
         load_requests(wrong)
     assert "requests[1] (id 'hog').power_w" in str(exc.value)
 
     bad_step = tmp_path / "step.json"
-    bad_step.write_text('{"requests": [{"id": "slow", "partner": "p", "payload": "x", "duration": "forever",'
-                        ' "earliest": "2033-01-01T00:00:00", "deadline": "2033-01-02T00:00:00"}]}')
+    bad_step.write_text(
+        '{"requests": [{"id": "slow", "partner": "p", "payload": "x", "duration": "forever",'
+        ' "earliest": "2033-01-01T00:00:00", "deadline": "2033-01-02T00:00:00"}]}'
+    )
     with pytest.raises(IlrsError) as exc:
         load_requests(bad_step)
     assert "id 'slow').duration" in str(exc.value) and "forever" in str(exc.value)
 
     with pytest.raises(IlrsError, match="unknown_field|extra|not permitted"):
-        parse_requests({"requests": [{"id": "x", "partner": "p", "payload": "x", "duration": "1h",
-                                      "earliest": "2033-01-01T00:00:00", "deadline": "2033-01-02T00:00:00",
-                                      "colour": "red"}]})
+        parse_requests(
+            {
+                "requests": [
+                    {
+                        "id": "x",
+                        "partner": "p",
+                        "payload": "x",
+                        "duration": "1h",
+                        "earliest": "2033-01-01T00:00:00",
+                        "deadline": "2033-01-02T00:00:00",
+                        "colour": "red",
+                    }
+                ]
+            }
+        )
     with pytest.raises(IlrsError, match="must be positive"):
         parse_requests({"requests": [], "shares": {"cnsa": 0}})
     with pytest.raises(IlrsError, match="not found"):
@@ -545,18 +738,32 @@ def test_load_requests_reports_file_errors(tmp_path):
 
 # -------------------------------------------------------------------------------- precedence and fairness
 
+
 def test_after_chains_are_respected():
     """A chain traverse (x2) -> core -> analysis, against competition for the rover and the arm."""
     n = 60
     lim = hand_limits(n, cap_w=1500.0)
-    rs = RequestSet(requests=[
-        ActivityRequest(id="traverse", partner="p1", payload="rover", duration="40m", earliest=at(10),
-                        deadline=at(40), repeat_every="2h", repeat_count=2, resources=["rover"], power_w=600.0,
-                        priority=4),
-        req("core", 4, 0, 60, resources=["arm", "drill"], power_w=800.0, after=["traverse"], priority=3),
-        req("analysis", 3, 0, 60, resources=["arm"], after=["core"], priority=2),
-        req("rival", 10, 0, 60, resources=["rover", "arm"], power_w=100.0, priority=1),
-    ], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[
+            ActivityRequest(
+                id="traverse",
+                partner="p1",
+                payload="rover",
+                duration="40m",
+                earliest=at(10),
+                deadline=at(40),
+                repeat_every="2h",
+                repeat_count=2,
+                resources=["rover"],
+                power_w=600.0,
+                priority=4,
+            ),
+            req("core", 4, 0, 60, resources=["arm", "drill"], power_w=800.0, after=["traverse"], priority=3),
+            req("analysis", 3, 0, 60, resources=["arm"], after=["core"], priority=2),
+            req("rival", 10, 0, 60, resources=["rover", "arm"], power_w=100.0, priority=1),
+        ],
+        fairness_tolerance=1.0,
+    )
     for method in ("greedy", "cpsat"):
         res = run_plan(rs, lim, method, window_days=1 / 6)  # 24-slot windows: the chain crosses seams
         acts = res.activities()
@@ -576,11 +783,14 @@ def test_cpsat_window_does_not_place_a_successor_whose_predecessor_cannot_start_
     n = 60
     cond = np.array([SUN | EARTH | DOWN] * 30 + [DARK] * 30, np.uint8)
     lim = hand_limits(n, cond=cond)
-    rs = RequestSet(requests=[
-        req("rival", 30, 30, 60, resources=["rover"], priority=1),
-        req("dark-run", 4, 0, 60, resources=["rover"], conditions=["dark"], priority=3),
-        req("follow-up", 4, 0, 60, after=["dark-run"], priority=2),
-    ], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[
+            req("rival", 30, 30, 60, resources=["rover"], priority=1),
+            req("dark-run", 4, 0, 60, resources=["rover"], conditions=["dark"], priority=3),
+            req("follow-up", 4, 0, 60, after=["dark-run"], priority=2),
+        ],
+        fairness_tolerance=1.0,
+    )
     res = run_plan(rs, lim, "cpsat", window_days=30 * STEP / 86400.0)
     assert violations(res, rs, lim) == []
     assert "follow-up" not in {a.request for a in res.activities()}
@@ -646,17 +856,27 @@ def test_greedy_fairness_repair_with_a_successor_of_another_partner():
     (a at 80 % of the time, cap 55 %) went out invalid, and CP-SAT kept it as its seed. The only valid plan here
     is the empty one (each block alone gives its partner 100 %)."""
     lim = hand_limits(6)
-    rs = RequestSet(requests=[req("x", 4, 0, 6, partner="a", resources=["rover"], priority=1),
-                              req("w", 4, 0, 6, partner="b", resources=["rover"], priority=5),
-                              req("y", 1, 0, 6, partner="b", after=["x"], priority=5)], fairness_tolerance=0.05)
+    rs = RequestSet(
+        requests=[
+            req("x", 4, 0, 6, partner="a", resources=["rover"], priority=1),
+            req("w", 4, 0, 6, partner="b", resources=["rover"], priority=5),
+            req("y", 1, 0, 6, partner="b", after=["x"], priority=5),
+        ],
+        fairness_tolerance=0.05,
+    )
     for method in ("greedy", "cpsat"):
         res = run_plan(rs, lim, method, time_limit=1.0)
         assert violations(res, rs, lim) == []
         assert res.activities() == []
     # with b's block shortened, x, y and w can share the rover fairly: 4 + 1 + 2 of 7, a at 57 % < 55 + 5 %
-    rs2 = RequestSet(requests=[req("x", 4, 0, 7, partner="a", resources=["rover"], priority=1),
-                               req("w", 3, 0, 7, partner="b", resources=["rover"], priority=5),
-                               req("y", 1, 0, 7, partner="b", after=["x"], priority=5)], fairness_tolerance=0.1)
+    rs2 = RequestSet(
+        requests=[
+            req("x", 4, 0, 7, partner="a", resources=["rover"], priority=1),
+            req("w", 3, 0, 7, partner="b", resources=["rover"], priority=5),
+            req("y", 1, 0, 7, partner="b", after=["x"], priority=5),
+        ],
+        fairness_tolerance=0.1,
+    )
     g = run_plan(rs2, hand_limits(7), "greedy")
     assert violations(g, rs2, hand_limits(7)) == []
     assert {a.request for a in g.activities()} == {"x", "w", "y"}
@@ -686,10 +906,25 @@ def test_a_full_store_early_in_a_long_link_window_does_not_block_its_idle_end():
     stored = np.array([storage] * 4 + [0.0] * 8)  # the backlog drains in slots 2-4, then the store is empty
     down = np.array([0, 0, 6e8, 6e8, 6e8] + [0.0] * 7)
     lim = build_limits(
-        T0, STEP, sun_fraction=one, dte_bps=link, relay_bps=0 * one, curtailed_w=1000 * one, charge_w=0 * one,
-        discharge_w=0 * one, stored_wh=1000 * one, capacity_wh=1000 * one, min_soc=0.2,
-        max_charge_w=500 * one, max_discharge_w=500 * one, eta_c=1.0, eta_d=1.0, downlinked_bits=down,
-        data_stored_bits=stored, storage_bits=storage * one)
+        T0,
+        STEP,
+        sun_fraction=one,
+        dte_bps=link,
+        relay_bps=0 * one,
+        curtailed_w=1000 * one,
+        charge_w=0 * one,
+        discharge_w=0 * one,
+        stored_wh=1000 * one,
+        capacity_wh=1000 * one,
+        min_soc=0.2,
+        max_charge_w=500 * one,
+        max_discharge_w=500 * one,
+        eta_c=1.0,
+        eta_d=1.0,
+        downlinked_bits=down,
+        data_stored_bits=stored,
+        storage_bits=storage * one,
+    )
     rs = RequestSet(requests=[req("imaging", 2, 6, 12, data_mbit=1000.0, power_w=100.0)], fairness_tolerance=1.0)
     # slots 6-7: the store is empty and the link idle (6e8 bit per slot unused): 1 Gbit goes straight down
     assert lim.data_free_bits[lim.dcycle[7]] >= 1e9 and lim.data_unused_bits[lim.dcycle[7]] >= 1e9
@@ -706,8 +941,10 @@ def test_exact_data_backlog_carries_over_cycles(all_candidates):
     lim.data_unused_bits = np.array([0.5e9, 10e9, 10e9])
     lim.data_free_bits = np.array([2e9, 2e9, 2e9])
     both = [PlannedActivity("a", 0, at(0), at(3)), PlannedActivity("b", 0, at(6), at(9))]
-    rs = RequestSet(requests=[req("a", 3, 0, 6, data_mbit=1500.0, priority=2),
-                              req("b", 3, 6, 18, data_mbit=1500.0, priority=2)], fairness_tolerance=1.0)
+    rs = RequestSet(
+        requests=[req("a", 3, 0, 6, data_mbit=1500.0, priority=2), req("b", 3, 6, 18, data_mbit=1500.0, priority=2)],
+        fairness_tolerance=1.0,
+    )
     # the validator's own recursion: the two together overflow in cycle 1, each alone is fine
     assert [v.constraint for v in validate_plan(both, rs, lim, check_fairness=False)] == ["data"]
     assert validate_plan(both[:1], rs, lim, check_fairness=False) == []
@@ -715,8 +952,10 @@ def test_exact_data_backlog_carries_over_cycles(all_candidates):
     g, c, best = check_exact(rs, lim)
     assert best == pytest.approx(2 * 8.0 * 0.5)  # both planned, b in cycle 2
     res = run_plan(rs, lim, "greedy")
-    assert {a.request: lim.dcycle[int(round((a.end - T0).total_seconds() / STEP)) - 1]
-            for a in res.activities()} == {"a": 0, "b": 2}
+    assert {a.request: lim.dcycle[int(round((a.end - T0).total_seconds() / STEP)) - 1] for a in res.activities()} == {
+        "a": 0,
+        "b": 2,
+    }
 
 
 @pytest.mark.parametrize("metric", ["time", "energy"])

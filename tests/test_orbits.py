@@ -21,7 +21,7 @@ def test_period_is_keplers_and_queqiao2_is_a_day():
     """Kepler's third law; the 200 x 16,000 km orbit's period is the reported ~24 h (within 30 min: the
     altitudes are rounded to 100 km in the reports)."""
     orb = relay_orbit(EPOCH)
-    assert orb.period_s == pytest.approx(2 * np.pi * np.sqrt(orb.a_m ** 3 / MOON_GM_M3_S2), rel=1e-15)
+    assert orb.period_s == pytest.approx(2 * np.pi * np.sqrt(orb.a_m**3 / MOON_GM_M3_S2), rel=1e-15)
     assert abs(orb.period_s / 3600 - 24.0) < 0.5
     r0, _ = orb.state_epoch_frame(EPOCH)
     r1, _ = orb.state_epoch_frame(EPOCH + orb.period_s)
@@ -32,8 +32,16 @@ def test_propagation_matches_spice_conics():
     """SPICE ``conics`` propagates the same elements independently; agreement to 1 m over 30 days."""
     orb = relay_orbit(EPOCH, raan_deg=37.0, mean_anomaly_deg=123.0)
     rp = orb.a_m * (1 - orb.e)
-    elts = [rp / 1e3, orb.e, orb.inc_rad, orb.raan_rad, orb.argp_rad, orb.mean_anomaly_rad, orb.epoch_et,
-            orb.mu_m3_s2 / 1e9]
+    elts = [
+        rp / 1e3,
+        orb.e,
+        orb.inc_rad,
+        orb.raan_rad,
+        orb.argp_rad,
+        orb.mean_anomaly_rad,
+        orb.epoch_et,
+        orb.mu_m3_s2 / 1e9,
+    ]
     et = EPOCH + np.random.default_rng(1).uniform(0, 30 * 86400, 200)
     ours, vel = orb.state_epoch_frame(et)
     ref = np.array([spiceypy.conics(elts, t) for t in et]) * 1e3
@@ -55,8 +63,16 @@ def test_visibility_geometry_matches_per_step_spice():
     ensure_loaded()
     orb = relay_orbit(EPOCH, raan_deg=200.0)
     rp = orb.a_m * (1 - orb.e)
-    elts = [rp / 1e3, orb.e, orb.inc_rad, orb.raan_rad, orb.argp_rad, orb.mean_anomaly_rad, orb.epoch_et,
-            orb.mu_m3_s2 / 1e9]
+    elts = [
+        rp / 1e3,
+        orb.e,
+        orb.inc_rad,
+        orb.raan_rad,
+        orb.argp_rad,
+        orb.mean_anomaly_rad,
+        orb.epoch_et,
+        orb.mu_m3_s2 / 1e9,
+    ]
     et = EPOCH + np.sort(np.random.default_rng(2).uniform(0, 10 * 86400, 150))
     r0 = spiceypy.pxform("J2000", MOON_ME_FRAME, EPOCH)
     ref = []

@@ -60,8 +60,10 @@ def _default_scenario_plan_is_valid_and_harmless(sp, requests):
     acts = res.activities()
     assert sp.violations == []
     # the validator again, from scratch, with the shares the planner used
-    assert validate_plan(acts, requests, sp.base.limits, eff_share=res.problem.eff_share,
-                         partners=res.problem.partners) == []
+    assert (
+        validate_plan(acts, requests, sp.base.limits, eff_share=res.problem.eff_share, partners=res.problem.partners)
+        == []
+    )
     assert sp.check.ok
     assert sp.check.extra_shed_steps == 0 and sp.check.extra_shed_kwh == 0.0
     assert sp.check.extra_data_lost_gbit <= 1e-9
@@ -104,8 +106,9 @@ def _replan_after_the_ilrs1_array_fails(sp, requests):
     from ilrs.services.plan import replan_scenario
 
     old = sp.result.activities()
-    rr, check, base2 = replan_scenario(sp, {"kind": "element_failure", "element": "ilrs1-array",
-                                            "at": FAILURE_AT.isoformat()}, time_limit=4.0)
+    rr, check, base2 = replan_scenario(
+        sp, {"kind": "element_failure", "element": "ilrs1-array", "at": FAILURE_AT.isoformat()}, time_limit=4.0
+    )
     new = rr.result.activities()
     # the station has less to give after the failure, not before
     cut = int(base2.limits.slot_of(FAILURE_AT))
@@ -137,16 +140,17 @@ def _a_lost_earth_window_removes_earth_activities_from_it(sp, requests):
 
     old = sp.result.activities()
     assert sum(in_window(a) for a in old) >= 3  # the event hits something
-    rr, check, base2 = replan_scenario(sp, {"kind": "window_lost", "condition": "earth",
-                                            "from": LOST_FROM.isoformat(), "to": LOST_TO.isoformat()},
-                                       time_limit=4.0)
+    rr, check, base2 = replan_scenario(
+        sp,
+        {"kind": "window_lost", "condition": "earth", "from": LOST_FROM.isoformat(), "to": LOST_TO.isoformat()},
+        time_limit=4.0,
+    )
     new = rr.result.activities()
     assert [a for a in new if in_window(a)] == []
     before_old = {k: a for k, a in _by_key(old).items() if a.start < LOST_FROM}
     before_new = {k: a for k, a in _by_key(new).items() if a.start < LOST_FROM}
     assert before_new == before_old
-    assert validate_plan([a for a in new if a.start >= LOST_FROM], requests, base2.limits,
-                         check_fairness=False) == []
+    assert validate_plan([a for a in new if a.start >= LOST_FROM], requests, base2.limits, check_fairness=False) == []
     assert check.ok
     # what the window took is re-planned after it where the requests' windows allow
     assert rr.result.value > 0.5 * sp.result.value

@@ -12,7 +12,7 @@ from ilrs.station.power import heater_power_w, rtg_power_w, solar_array_power_w,
 def test_irradiance_inverse_square():
     """1361 W/m2 at 1 AU (Kopp & Lean 2011); at perihelion (0.9833 AU) 1407.6 W/m2 (inverse square law)."""
     assert solar_irradiance_w_m2(AU_M, AU_M) == pytest.approx(1361.0)
-    assert solar_irradiance_w_m2(0.98329 * AU_M, AU_M) == pytest.approx(1361.0 / 0.98329 ** 2, rel=1e-12)
+    assert solar_irradiance_w_m2(0.98329 * AU_M, AU_M) == pytest.approx(1361.0 / 0.98329**2, rel=1e-12)
 
 
 def test_tracking_vertical_array_by_hand():

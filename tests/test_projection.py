@@ -113,8 +113,11 @@ def test_global_lonlat_dem_interpolates_across_the_seam():
     heights = np.tile(np.cos(np.radians(lon_c)), (180, 1))
     dem = Dem(heights, 0.5, 89.5, 1.0, -1.0, LonLat(), "global")
     for lon in (0.0, 360.0, -360.0, 359.75, 0.2):
-        expected = np.interp(lon % 360.0, np.r_[-0.5, lon_c, 360.5],
-                             np.r_[np.cos(np.radians(359.5)), heights[0], np.cos(np.radians(0.5))])
+        expected = np.interp(
+            lon % 360.0,
+            np.r_[-0.5, lon_c, 360.5],
+            np.r_[np.cos(np.radians(359.5)), heights[0], np.cos(np.radians(0.5))],
+        )
         assert dem.sample_latlon(10.0, lon) == pytest.approx(expected, abs=1e-12)
 
 

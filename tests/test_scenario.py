@@ -32,19 +32,28 @@ def _write(tmp_path: Path, text: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize("old, new, needles", [
-    ("capacity_kwh = 120.0", "capacity_kwh = -5.0", ["line 67", "elements[4].capacity_kwh", "greater than 0",
-                                                       "-5.0"]),
-    ('kind = "fission"', 'kind = "warp_core"', ["elements[12]", "unknown element kind", "warp_core"]),
-    ("arrival = 2035-06-01", "arrival = 2040-06-01", ["ilrs5-radio-telescope", "outside the run"]),
-    ('step = "10m"', 'step = "fortnightly"', ["line 12", "field step", "fortnightly"]),
-    ("cell_efficiency = 0.30\nmast_height_m = 10.0", 'cell_efficiency = "high"\nmast_height_m = 10.0',
-     ["elements[3].cell_efficiency", "valid number", "high"]),
-    ("area_m2 = 8.0", "area_m2 = 8.0\ncolour = 3", ["elements[0].colour", "Extra inputs"]),
-    ("end = 2036-01-01", "end = 2027-01-01", ["not after start"]),
-    ("frequency_hz = 8.4e9", "frequency_hz = 30.0e9", ["elements[9]", "receiver frequency mismatch", "relay"]),
-    ("frequency_hz = 8.45e9", "frequency_hz = 5.0e9", ["elements[8]", "receiver frequency mismatch", "ground"]),
-])
+@pytest.mark.parametrize(
+    "old, new, needles",
+    [
+        (
+            "capacity_kwh = 120.0",
+            "capacity_kwh = -5.0",
+            ["line 67", "elements[4].capacity_kwh", "greater than 0", "-5.0"],
+        ),
+        ('kind = "fission"', 'kind = "warp_core"', ["elements[12]", "unknown element kind", "warp_core"]),
+        ("arrival = 2035-06-01", "arrival = 2040-06-01", ["ilrs5-radio-telescope", "outside the run"]),
+        ('step = "10m"', 'step = "fortnightly"', ["line 12", "field step", "fortnightly"]),
+        (
+            "cell_efficiency = 0.30\nmast_height_m = 10.0",
+            'cell_efficiency = "high"\nmast_height_m = 10.0',
+            ["elements[3].cell_efficiency", "valid number", "high"],
+        ),
+        ("area_m2 = 8.0", "area_m2 = 8.0\ncolour = 3", ["elements[0].colour", "Extra inputs"]),
+        ("end = 2036-01-01", "end = 2027-01-01", ["not after start"]),
+        ("frequency_hz = 8.4e9", "frequency_hz = 30.0e9", ["elements[9]", "receiver frequency mismatch", "relay"]),
+        ("frequency_hz = 8.45e9", "frequency_hz = 5.0e9", ["elements[8]", "receiver frequency mismatch", "ground"]),
+    ],
+)
 def test_bad_scenarios_name_line_field_and_value(tmp_path, old, new, needles):
     assert old in DEFAULT
     path = _write(tmp_path, DEFAULT.replace(old, new, 1))
@@ -69,19 +78,29 @@ def test_site_outside_every_dem(tmp_path):
 
 
 def test_unknown_ground_station(tmp_path):
-    path = _write(tmp_path, DEFAULT.replace('rx_system_noise_k = 30.0',
-                                            'rx_system_noise_k = 30.0\nstations = ["kashi", "goldstone"]'))
+    path = _write(
+        tmp_path,
+        DEFAULT.replace("rx_system_noise_k = 30.0", 'rx_system_noise_k = 30.0\nstations = ["kashi", "goldstone"]'),
+    )
     with pytest.raises(IlrsError, match="goldstone"):
         load_scenario(path)
 
 
 def test_cli_validate_and_show(tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", "ilrs-basic-2035"],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", "ilrs-basic-2035"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0 and "15 elements" in ok.stderr
     bad = _write(tmp_path, DEFAULT.replace("capacity_kwh = 120.0", "capacity_kwh = -1"))
-    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", str(bad)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and "capacity_kwh" in r.stderr
 
 
@@ -108,8 +127,10 @@ def test_roadmap_in_the_scenario(tmp_path):
     with pytest.raises(IlrsError, match="Chang'e 7"):
         validated_scenario(heavy)
     added = tmp_path / "added.toml"
-    added.write_text(DEFAULT.replace('vehicle = "cz-5"', 'vehicle = "big-one"', 1) + (
-        '\n[[vehicles]]\nkey = "big-one"\nname = "Big One"\ntli_capacity_kg = 20000.0\nsource = "test"\n'))
+    added.write_text(
+        DEFAULT.replace('vehicle = "cz-5"', 'vehicle = "big-one"', 1)
+        + ('\n[[vehicles]]\nkey = "big-one"\nname = "Big One"\ntli_capacity_kg = 20000.0\nsource = "test"\n')
+    )
     assert validated_scenario(added).vehicles[0].key == "big-one"
 
 

@@ -13,15 +13,41 @@ import pytest
 from ilrs.config import PACKAGE_DATA
 
 ILRS = [sys.executable, "-m", "ilrs.cli.main"]
-KEYS = {"lat_deg", "lon_deg", "height_m", "start", "end", "step_s", "ground_elevation_m", "slope_deg",
-        "sun_visible_fraction", "sun_mean_disk_fraction", "earth_visible_fraction", "longest_dark_hours"}
-SERIES = ["time_utc", "sun_azimuth_deg", "sun_elevation_deg", "sun_horizon_deg", "sun_disk_fraction",
-          "earth_azimuth_deg", "earth_elevation_deg", "earth_horizon_deg", "earth_visible"]
+KEYS = {
+    "lat_deg",
+    "lon_deg",
+    "height_m",
+    "start",
+    "end",
+    "step_s",
+    "ground_elevation_m",
+    "slope_deg",
+    "sun_visible_fraction",
+    "sun_mean_disk_fraction",
+    "earth_visible_fraction",
+    "longest_dark_hours",
+}
+SERIES = [
+    "time_utc",
+    "sun_azimuth_deg",
+    "sun_elevation_deg",
+    "sun_horizon_deg",
+    "sun_disk_fraction",
+    "earth_azimuth_deg",
+    "earth_elevation_deg",
+    "earth_horizon_deg",
+    "earth_visible",
+]
 
 
 def run_cli(*args, env_cache):
-    return subprocess.run(ILRS + list(args), capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "ILRS_CACHE_DIR": str(env_cache)})
+    return subprocess.run(
+        ILRS + list(args),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "ILRS_CACHE_DIR": str(env_cache)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +57,26 @@ def cache_dir(tmp_path_factory):
 
 def test_point_json_and_series(tmp_path, cache_dir):
     series = tmp_path / "s.csv"
-    r = run_cli("site", "point", "--lat", "-89.45", "--lon", "222.69", "--height", "10", "--start",
-                "2025-01-01", "--end", "2025-03-01", "--step", "1h", "--json", "--series", str(series),
-                env_cache=cache_dir)
+    r = run_cli(
+        "site",
+        "point",
+        "--lat",
+        "-89.45",
+        "--lon",
+        "222.69",
+        "--height",
+        "10",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-03-01",
+        "--step",
+        "1h",
+        "--json",
+        "--series",
+        str(series),
+        env_cache=cache_dir,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert KEYS <= out.keys()
@@ -48,13 +91,16 @@ def test_point_json_and_series(tmp_path, cache_dir):
     assert np.abs([float(r[2]) for r in rows[1:]]).max() < 2.2
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--lat", "-10", "--lon", "20", "--dem", str(PACKAGE_DATA / "lola/south_pole_240m.tif")], "outside every DEM"),
-    (["--lat", "-89.4", "--lon", "220", "--start", "1700-01-01", "--end", "1700-02-01"], "outside the ephemeris"),
-    (["--lat", "-89.4", "--lon", "220", "--step", "fast"], "step"),
-    (["--lat", "-95", "--lon", "220"], "--lat"),
-    (["--lat", "-89.4", "--lon", "220", "--end", "2024-01-01"], "end"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--lat", "-10", "--lon", "20", "--dem", str(PACKAGE_DATA / "lola/south_pole_240m.tif")], "outside every DEM"),
+        (["--lat", "-89.4", "--lon", "220", "--start", "1700-01-01", "--end", "1700-02-01"], "outside the ephemeris"),
+        (["--lat", "-89.4", "--lon", "220", "--step", "fast"], "step"),
+        (["--lat", "-95", "--lon", "220"], "--lat"),
+        (["--lat", "-89.4", "--lon", "220", "--end", "2024-01-01"], "end"),
+    ],
+)
 def test_point_bad_input_is_one_clear_line(tmp_path, cache_dir, args, needle):
     series = tmp_path / "never.csv"
     r = run_cli("site", "point", *args, "--series", str(series), env_cache=cache_dir)

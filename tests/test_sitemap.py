@@ -81,7 +81,7 @@ def test_ranking_is_distinct_gentle_and_lit(ridge_maps):
     assert all(r.slope_deg <= 12.0 for r in ranked)
     assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:], strict=False))
     for i, a in enumerate(ranked):
-        for b in ranked[i + 1:]:
+        for b in ranked[i + 1 :]:
             assert np.hypot(a.x_m - b.x_m, a.y_m - b.y_m) >= 5000.0
     # the best site of the region is one of the known illuminated ridges/rims
     assert ranked[0].nearest_named_km < 15.0

@@ -82,8 +82,9 @@ def test_nrho_perilune_and_llo_period_against_published():
 
 
 def test_orbit_nrho_json_has_both_chains():
-    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--json"], capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--json"], capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     arch = {a["architecture"]: a for a in out["architectures"]}
@@ -91,6 +92,10 @@ def test_orbit_nrho_json_has_both_chains():
     assert arch["gateway-staged"]["cz10_landed_kg"] < arch["surface-direct"]["cz10_landed_kg"]
     names = [leg["name"] for leg in arch["gateway-staged"]["legs"]]
     assert names[:3] == ["TLI", "coast Earth -> NRHO", "NRHO insertion"] and names[-1].startswith("descent")
-    bad = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--tof-days", "99"],
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--tof-days", "99"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "--tof-days" in bad.stderr and "Traceback" not in bad.stderr

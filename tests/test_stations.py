@@ -40,8 +40,12 @@ def rng():
 def azlcpo(station, et):
     """SPICE's apparent range [m], azimuth (north toward east) and elevation [rad] of the Moon, per epoch."""
     obs_km = st.station_position_itrf93(station) / 1000.0
-    out = np.array([spiceypy.azlcpo("ELLIPSOID", "MOON", t, "LT+S", False, True, obs_km, "EARTH", "ITRF93")[0][:3]
-                    for t in np.atleast_1d(et)])
+    out = np.array(
+        [
+            spiceypy.azlcpo("ELLIPSOID", "MOON", t, "LT+S", False, True, obs_km, "EARTH", "ITRF93")[0][:3]
+            for t in np.atleast_1d(et)
+        ]
+    )
     return out[:, 0] * 1000.0, out[:, 1], out[:, 2]
 
 
@@ -71,8 +75,9 @@ def test_station_lies_on_the_earths_surface(station):
     e2 = f * (2 - f)
     lat, lon, h = np.radians(station.lat_deg), np.radians(station.lon_deg), station.height_m
     n = a / np.sqrt(1 - e2 * np.sin(lat) ** 2)
-    expected = np.array([(n + h) * np.cos(lat) * np.cos(lon), (n + h) * np.cos(lat) * np.sin(lon),
-                         (n * (1 - e2) + h) * np.sin(lat)])
+    expected = np.array(
+        [(n + h) * np.cos(lat) * np.cos(lon), (n + h) * np.cos(lat) * np.sin(lon), (n * (1 - e2) + h) * np.sin(lat)]
+    )
     np.testing.assert_allclose(xyz, expected, atol=1e-3)  # 1 mm: float64 rounding of 6e6 m values
     lon_r, lat_r, alt_km = spiceypy.recgeo(xyz / 1000.0, a / 1000.0, f)
     assert np.degrees(lat_r) == pytest.approx(station.lat_deg, abs=1e-9)

@@ -119,9 +119,16 @@ def test_oem_round_trip_and_key_order(tmp_path):
 
 def test_oem_rejects_bad_input(tmp_path):
     with pytest.raises(IlrsError):
-        write_oem(tmp_path / "x.oem", ["2026-03-02T00:00:00", "2026-03-01T00:00:00"], np.zeros((2, 3)),
-                  np.zeros((2, 3)), object_name="A", object_id="B")
+        write_oem(
+            tmp_path / "x.oem",
+            ["2026-03-02T00:00:00", "2026-03-01T00:00:00"],
+            np.zeros((2, 3)),
+            np.zeros((2, 3)),
+            object_name="A",
+            object_id="B",
+        )
     with pytest.raises(IlrsError):
-        write_oem(tmp_path / "x.oem", ["2026-03-01"], np.zeros((1, 3)), np.zeros((1, 3)), object_name="A",
-                  object_id="B")
+        write_oem(
+            tmp_path / "x.oem", ["2026-03-01"], np.zeros((1, 3)), np.zeros((1, 3)), object_name="A", object_id="B"
+        )
     assert not (tmp_path / "x.oem").exists()

@@ -107,8 +107,12 @@ def test_cli_twin_json(tmp_path, short_scenario):
     text = blocks[0] + "".join("[[elements]]" + b for b in blocks[1:] if "2029-02-01" in b)
     src.write_text(text)
     nc = tmp_path / "twin.nc"
-    r = subprocess.run([sys.executable, "-m", "ilrs.cli.main", "twin", str(src), "--json", "--netcdf", str(nc)],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "ilrs.cli.main", "twin", str(src), "--json", "--netcdf", str(nc)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     k = json.loads(r.stdout)
     assert k["steps"] == 90 * 144 and nc.stat().st_size > 0
@@ -134,9 +138,15 @@ def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
     base = engine_inputs(build_series(scenario))
 
     def critical_shed(scale):
-        r = run_engine(replace(base, battery_capacity_wh=base.battery_capacity_wh * scale,
-                               battery_added_wh=base.battery_added_wh * scale,
-                               max_charge_w=base.max_charge_w * scale, max_discharge_w=base.max_discharge_w * scale))
+        r = run_engine(
+            replace(
+                base,
+                battery_capacity_wh=base.battery_capacity_wh * scale,
+                battery_added_wh=base.battery_added_wh * scale,
+                max_charge_w=base.max_charge_w * scale,
+                max_discharge_w=base.max_discharge_w * scale,
+            )
+        )
         return r.shed_w[:2].sum() > 1e-6
 
     assert not critical_shed(sizing.scale)

@@ -156,8 +156,7 @@ def test_grid_azimuth_matches_enu_plus_meridian_convergence():
     assert np.max(np.abs(el - el_ref[:, 0])) < 1e-12
     up, map_y, map_x = cell_frames(lat, lon)
     basis = np.stack([up, map_y, map_x], axis=-2)
-    np.testing.assert_allclose(basis @ np.swapaxes(basis, -1, -2), np.broadcast_to(np.eye(3), basis.shape),
-                               atol=1e-15)
+    np.testing.assert_allclose(basis @ np.swapaxes(basis, -1, -2), np.broadcast_to(np.eye(3), basis.shape), atol=1e-15)
     # at the pole the map's +y and +x axes point along MOON_ME +x and +y
     up, map_y, map_x = cell_frames(-np.pi / 2, 0.0)
     np.testing.assert_allclose([up, map_y, map_x], [[0, 0, -1], [1, 0, 0], [0, 1, 0]], atol=1e-15)
@@ -185,8 +184,11 @@ def test_pole_azimuth_offset_is_within_the_documented_bound():
 # ---------------------------------------------------------------------------------------------- Sun map
 
 
-@pytest.fixture(scope="module", params=[(240.0, 40), (9446.0, 40), (48000.0, 40)],
-                ids=["near-pole", "whole-240m-dem", "to-40-deg-from-pole"])
+@pytest.fixture(
+    scope="module",
+    params=[(240.0, 40), (9446.0, 40), (48000.0, 40)],
+    ids=["near-pole", "whole-240m-dem", "to-40-deg-from-pole"],
+)
 def sun_case(request):
     """40 x 40 cells, 500 steps: 240 m spacing around the pole; spread over the 240 m DEM (up to 8.6 deg from
     the pole, where the kernel takes the azimuth offset by its series); up to 40 deg (exact atan2 path)."""
@@ -275,15 +277,15 @@ def test_sun_map_hand_made_cases():
     lon = np.full((1, 1), np.radians(30.0))
     east, north, up = geometry.enu_basis(lat[0, 0], lon[0, 0])
     for az_geo, expect in ((np.radians(60.0), 0.0), (np.radians(150.0), 1.0)):
-        sun = np.cos(np.radians(3.0)) * (np.sin(az_geo) * east + np.cos(az_geo) * north) + np.sin(
-            np.radians(3.0)) * up
+        sun = np.cos(np.radians(3.0)) * (np.sin(az_geo) * east + np.cos(az_geo) * north) + np.sin(np.radians(3.0)) * up
         out = sun_visibility_map(wall, lat, lon, sun[None, :], r)
         assert float(out["mean_disk_fraction"][0, 0]) == expect
     # NO_HORIZON is -90 deg: a Sun 20 deg below the geometric horizon is visible where the map holds no terrain
     low = -np.cos(np.radians(20.0)) * east - np.sin(np.radians(20.0)) * up
     assert sun_visibility_map(wall, lat, lon, low[None, :], r)["mean_disk_fraction"][0, 0] == 1.0
-    never = sun_visibility_map(flat, np.full((1, 1), -np.pi / 2), np.zeros((1, 1)),
-                               np.repeat(sun_at(-r - eps), 7, axis=0), r)
+    never = sun_visibility_map(
+        flat, np.full((1, 1), -np.pi / 2), np.zeros((1, 1)), np.repeat(sun_at(-r - eps), 7, axis=0), r
+    )
     assert never["longest_dark_steps"][0, 0] == 7 and not never["ever_lit"][0, 0]
 
 
@@ -292,8 +294,9 @@ def test_sun_map_progress_is_reported_per_chunk():
     lat, lon = _polar_grid(10, 1000.0)
     hz = _random_profiles(rng, 10, 10, 72, 1.0)
     seen = []
-    sun_visibility_map(hz, lat, lon, _directions_near_equator(rng, 20, 1.5), SUN_RADIUS_RAD, seen.append,
-                       rows_per_chunk=4)
+    sun_visibility_map(
+        hz, lat, lon, _directions_near_equator(rng, 20, 1.5), SUN_RADIUS_RAD, seen.append, rows_per_chunk=4
+    )
     assert seen == [0.0, 0.4, 0.8, 1.0]
 
 

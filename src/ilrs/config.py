@@ -29,8 +29,10 @@ class Settings:
     #: The portal's signing secret; None is only allowed with the SQLite default (a per-install secret file)
     secret_key: str | None = field(default_factory=lambda: os.environ.get("ILRS_SECRET_KEY") or None, repr=False)
     portal_uploads: Path | None = field(
-        default_factory=lambda: Path(os.environ["ILRS_PORTAL_UPLOADS"]) if os.environ.get("ILRS_PORTAL_UPLOADS")
-        else None)
+        default_factory=lambda: (
+            Path(os.environ["ILRS_PORTAL_UPLOADS"]) if os.environ.get("ILRS_PORTAL_UPLOADS") else None
+        )
+    )
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("ILRS_SECURE_COOKIES", "") not in ("", "0"))
     dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("ILRS_DASK_SCHEDULER") or None)
     no_cache: bool = field(default_factory=lambda: os.environ.get("ILRS_NO_CACHE", "") not in ("", "0"))

@@ -71,17 +71,39 @@ def make_app(url: str, tmp_path: Path, **changes):
 
 # ---- a populated world --------------------------------------------------------------------------------------------
 
-OFFER = [("arm_hours", "robotic arm time", "h", 40.0), ("drill_hours", "drill time", "h", 30.0),
-         ("rover_hours", "rover time", "h", 50.0), ("antenna_hours", "antenna time", "h", 20.0),
-         ("energy_kwh", "energy", "kWh", 500.0), ("data_gbit", "data", "Gbit", 100.0),
-         ("payload_mass_kg:ILRS-5", "payload mass on ILRS-5", "kg", 500.0)]
+OFFER = [
+    ("arm_hours", "robotic arm time", "h", 40.0),
+    ("drill_hours", "drill time", "h", 30.0),
+    ("rover_hours", "rover time", "h", 50.0),
+    ("antenna_hours", "antenna time", "h", 20.0),
+    ("energy_kwh", "energy", "kWh", 500.0),
+    ("data_gbit", "data", "Gbit", 100.0),
+    ("payload_mass_kg:ILRS-5", "payload mass on ILRS-5", "kg", 500.0),
+]
 CYCLE = (dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1))
 
 
-def activity(rid: str, partner: str, resources=("arm",), duration="2h", power_w=100.0, data_mbit=10.0,
-             earliest="2035-06-02T00:00", deadline="2035-06-10T00:00") -> dict:
-    return {"id": rid, "partner": partner, "payload": "geophone", "duration": duration, "earliest": earliest,
-            "deadline": deadline, "resources": list(resources), "power_w": power_w, "data_mbit": data_mbit}
+def activity(
+    rid: str,
+    partner: str,
+    resources=("arm",),
+    duration="2h",
+    power_w=100.0,
+    data_mbit=10.0,
+    earliest="2035-06-02T00:00",
+    deadline="2035-06-10T00:00",
+) -> dict:
+    return {
+        "id": rid,
+        "partner": partner,
+        "payload": "geophone",
+        "duration": duration,
+        "earliest": earliest,
+        "deadline": deadline,
+        "resources": list(resources),
+        "power_w": power_w,
+        "data_mbit": data_mbit,
+    }
 
 
 @dataclass
@@ -111,37 +133,79 @@ def build_world(app, tmp_path: Path) -> World:
 
     w = World(app)
     with w.db() as db:
-        for key, name, country in (("A", "Lunar Geophysics Institute", "Pakistan"),
-                                   ("B", "Regolith Science Centre", "Egypt"),
-                                   ("C", "Polar Radio Observatory", "South Africa"),
-                                   ("R", "Review Panel Institute", "Venezuela"),
-                                   ("S", "ILRS Station Office", "China")):
+        for key, name, country in (
+            ("A", "Lunar Geophysics Institute", "Pakistan"),
+            ("B", "Regolith Science Centre", "Egypt"),
+            ("C", "Polar Radio Observatory", "South Africa"),
+            ("R", "Review Panel Institute", "Venezuela"),
+            ("S", "ILRS Station Office", "China"),
+        ):
             w.orgs[key] = crud.create_organisation(db, None, name, country)
-        for who, role, org in (("admin", "admin", "S"), ("operator", "operator", "S"), ("pi_a", "pi", "A"),
-                               ("member_a", "member", "A"), ("pi_b", "pi", "B"), ("pi_c", "pi", "C"),
-                               ("member_c", "member", "C"), ("reviewer", "reviewer", "R"),
-                               ("reviewer_b", "reviewer", "B")):
-            w.users[who] = crud.create_user(db, None, f"{who}@example.org", f"{who} user", PASSWORD, role,
-                                            w.orgs[org].id)
-        call = crud.create_call(db, w.actor("admin"), "Cycle 2035-A", "ilrs-basic-2035", *CYCLE,
-                                NOW + dt.timedelta(days=30), [OfferLine(*o) for o in OFFER])
+        for who, role, org in (
+            ("admin", "admin", "S"),
+            ("operator", "operator", "S"),
+            ("pi_a", "pi", "A"),
+            ("member_a", "member", "A"),
+            ("pi_b", "pi", "B"),
+            ("pi_c", "pi", "C"),
+            ("member_c", "member", "C"),
+            ("reviewer", "reviewer", "R"),
+            ("reviewer_b", "reviewer", "B"),
+        ):
+            w.users[who] = crud.create_user(
+                db, None, f"{who}@example.org", f"{who} user", PASSWORD, role, w.orgs[org].id
+            )
+        call = crud.create_call(
+            db,
+            w.actor("admin"),
+            "Cycle 2035-A",
+            "ilrs-basic-2035",
+            *CYCLE,
+            NOW + dt.timedelta(days=30),
+            [OfferLine(*o) for o in OFFER],
+        )
         w.ids["call"] = call.id
         a_name, c_name = w.orgs["A"].name, w.orgs["C"].name
-        draft = crud.create_proposal(db, w.actor("pi_a"), call.id, {
-            "title": "A's secret draft", "resources": {"arm_hours": 2}}, NOW)
-        sub = crud.create_proposal(db, w.actor("pi_a"), call.id, {
-            "title": "A's seismic network", "abstract": "geophones", "coinvestigators": ["pi_b@example.org"],
-            "resources": {"arm_hours": 10, "energy_kwh": 5, "data_gbit": 1},
-            "activities": [activity("a-1", a_name)]}, NOW)
+        draft = crud.create_proposal(
+            db, w.actor("pi_a"), call.id, {"title": "A's secret draft", "resources": {"arm_hours": 2}}, NOW
+        )
+        sub = crud.create_proposal(
+            db,
+            w.actor("pi_a"),
+            call.id,
+            {
+                "title": "A's seismic network",
+                "abstract": "geophones",
+                "coinvestigators": ["pi_b@example.org"],
+                "resources": {"arm_hours": 10, "energy_kwh": 5, "data_gbit": 1},
+                "activities": [activity("a-1", a_name)],
+            },
+            NOW,
+        )
         crud.submit_proposal(db, w.actor("pi_a"), sub.id, NOW)
-        c_draft = crud.create_proposal(db, w.actor("pi_c"), call.id, {
-            "title": "C's draft", "resources": {"rover_hours": 5, "energy_kwh": 1, "data_gbit": 1},
-            "activities": [activity("c-1", c_name, resources=("rover",))]}, NOW)
+        c_draft = crud.create_proposal(
+            db,
+            w.actor("pi_c"),
+            call.id,
+            {
+                "title": "C's draft",
+                "resources": {"rover_hours": 5, "energy_kwh": 1, "data_gbit": 1},
+                "activities": [activity("c-1", c_name, resources=("rover",))],
+            },
+            NOW,
+        )
         rev = crud.assign_reviewer(db, w.actor("admin"), sub.id, w.users["reviewer"].id)
         crud.submit_review(db, w.actor("reviewer"), rev.id, 4, "sound plan")
         crud.allocate(db, w.actor("admin"), sub.id, "arm_hours", 8)
-        dp = crud.add_data_product(db, w.actor("pi_a"), sub.id, "seismic.csv", b"t,v\n0,1\n",
-                                   app.state.settings.upload_dir, app.state.settings.max_upload_bytes)
+        dp = crud.add_data_product(
+            db,
+            w.actor("pi_a"),
+            sub.id,
+            "seismic.csv",
+            b"t,v\n0,1\n",
+            app.state.settings.upload_dir,
+            app.state.settings.max_upload_bytes,
+        )
         w.ids.update(draft=draft.id, submitted=sub.id, c_draft=c_draft.id, review=rev.id, data=dp.id)
     return w
 

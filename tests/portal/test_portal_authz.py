@@ -24,50 +24,108 @@ def api_matrix(ids, reviewers):
     """(method, route template, concrete path, json body, {role: status}). Actions reserved to a role answer
     403 to every other role whatever the id (so they reveal nothing); hidden things answer 404."""
     call, draft, sub, cd, rev, data = (ids[k] for k in ("call", "draft", "submitted", "c_draft", "review", "data"))
-    new_call = {"title": "t", "cycle_start": "2035-09-01T00:00", "cycle_end": "2035-10-01T00:00",
-                "deadline": "2035-08-01T00:00", "resources": [{"key": "energy_kwh", "quantity": 1}]}
+    new_call = {
+        "title": "t",
+        "cycle_start": "2035-09-01T00:00",
+        "cycle_end": "2035-10-01T00:00",
+        "deadline": "2035-08-01T00:00",
+        "resources": [{"key": "energy_kwh", "quantity": 1}],
+    }
     proposal = {"call_id": call, "title": "p", "resources": {"rover_hours": 1}}
     return [
         ("GET", "/api/me", "/api/me", None, expect(set(SIGNED), 200)),
         ("GET", "/api/organisations", "/api/organisations", None, expect(set(SIGNED), 200)),
-        ("POST", "/api/organisations", "/api/organisations", {"name": "N", "country": "X"},
-         expect({"admin"}, 201, 403)),
+        (
+            "POST",
+            "/api/organisations",
+            "/api/organisations",
+            {"name": "N", "country": "X"},
+            expect({"admin"}, 201, 403),
+        ),
         ("GET", "/api/reviewers", "/api/reviewers", None, expect({"admin"}, 200, 403)),
-        ("POST", "/api/invitations", "/api/invitations", {"email": "z@example.org", "role": "pi",
-                                                          "organisation_id": 1}, expect({"admin"}, 201, 403)),
+        (
+            "POST",
+            "/api/invitations",
+            "/api/invitations",
+            {"email": "z@example.org", "role": "pi", "organisation_id": 1},
+            expect({"admin"}, 201, 403),
+        ),
         ("GET", "/api/calls", "/api/calls", None, expect(set(SIGNED), 200)),
         ("POST", "/api/calls", "/api/calls", new_call, expect({"admin"}, 201, 403)),
         ("GET", "/api/calls/{call_id}", f"/api/calls/{call}", None, expect(set(SIGNED), 200)),
-        ("GET", "/api/calls/{call_id}/oversubscription", f"/api/calls/{call}/oversubscription", None,
-         expect(set(SIGNED), 200)),
+        (
+            "GET",
+            "/api/calls/{call_id}/oversubscription",
+            f"/api/calls/{call}/oversubscription",
+            None,
+            expect(set(SIGNED), 200),
+        ),
         ("GET", "/api/calls/{call_id}/ranking", f"/api/calls/{call}/ranking", None, expect({"admin"}, 200, 403)),
         ("GET", "/api/calls/{call_id}/schedule", f"/api/calls/{call}/schedule", None, expect(set(SIGNED), 200)),
         ("GET", "/api/proposals", "/api/proposals", None, expect(set(SIGNED), 200)),
-        ("POST", "/api/proposals", "/api/proposals", proposal,
-         expect({"pi_a", "pi_b", "pi_c"}, 201, 403)),
+        ("POST", "/api/proposals", "/api/proposals", proposal, expect({"pi_a", "pi_b", "pi_c"}, 201, 403)),
         ("GET", "/api/proposals/{proposal_id}", f"/api/proposals/{draft}", None, expect(A_SIDE, 200)),
         ("GET", "/api/proposals/{proposal_id}", f"/api/proposals/{sub}", None, expect(A_VIEW, 200)),
         ("GET", "/api/proposals/{proposal_id}", f"/api/proposals/{cd}", None, expect({"pi_c", "member_c"}, 200)),
-        ("PUT", "/api/proposals/{proposal_id}", f"/api/proposals/{draft}", {"title": "edited",
-                                                                            "resources": {"arm_hours": 1}},
-         {**expect({"pi_a"}, 200), "member_a": 403}),
-        ("POST", "/api/proposals/{proposal_id}/submit", f"/api/proposals/{cd}/submit", None,
-         {**expect({"pi_c"}, 200), "member_c": 403}),
-        ("POST", "/api/proposals/{proposal_id}/reviewers", f"/api/proposals/{sub}/reviewers",
-         {"reviewer_id": reviewers["reviewer"]}, {**expect(set(), 0, 403), "admin": 409}),
+        (
+            "PUT",
+            "/api/proposals/{proposal_id}",
+            f"/api/proposals/{draft}",
+            {"title": "edited", "resources": {"arm_hours": 1}},
+            {**expect({"pi_a"}, 200), "member_a": 403},
+        ),
+        (
+            "POST",
+            "/api/proposals/{proposal_id}/submit",
+            f"/api/proposals/{cd}/submit",
+            None,
+            {**expect({"pi_c"}, 200), "member_c": 403},
+        ),
+        (
+            "POST",
+            "/api/proposals/{proposal_id}/reviewers",
+            f"/api/proposals/{sub}/reviewers",
+            {"reviewer_id": reviewers["reviewer"]},
+            {**expect(set(), 0, 403), "admin": 409},
+        ),
         ("GET", "/api/proposals/{proposal_id}/reviews", f"/api/proposals/{sub}/reviews", None, expect(A_VIEW, 200)),
-        ("POST", "/api/proposals/{proposal_id}/allocations", f"/api/proposals/{sub}/allocations",
-         {"key": "arm_hours", "amount": 1}, {**expect(set(), 0, 403), "admin": 201}),
-        ("GET", "/api/proposals/{proposal_id}/allocations", f"/api/proposals/{sub}/allocations", None,
-         expect(A_VIEW, 200)),
-        ("POST", "/api/proposals/{proposal_id}/reject", f"/api/proposals/{sub}/reject", None,
-         {**expect(set(), 0, 403), "admin": 409}),
-        ("POST", "/api/proposals/{proposal_id}/data", f"/api/proposals/{sub}/data", "FILE",
-         {**expect(A_DATA, 201), "reviewer": 403}),
+        (
+            "POST",
+            "/api/proposals/{proposal_id}/allocations",
+            f"/api/proposals/{sub}/allocations",
+            {"key": "arm_hours", "amount": 1},
+            {**expect(set(), 0, 403), "admin": 201},
+        ),
+        (
+            "GET",
+            "/api/proposals/{proposal_id}/allocations",
+            f"/api/proposals/{sub}/allocations",
+            None,
+            expect(A_VIEW, 200),
+        ),
+        (
+            "POST",
+            "/api/proposals/{proposal_id}/reject",
+            f"/api/proposals/{sub}/reject",
+            None,
+            {**expect(set(), 0, 403), "admin": 409},
+        ),
+        (
+            "POST",
+            "/api/proposals/{proposal_id}/data",
+            f"/api/proposals/{sub}/data",
+            "FILE",
+            {**expect(A_DATA, 201), "reviewer": 403},
+        ),
         ("GET", "/api/reviews", "/api/reviews", None, expect(set(SIGNED), 200)),
         ("GET", "/api/reviews/{review_id}", f"/api/reviews/{rev}", None, expect({"reviewer", "admin"}, 200)),
-        ("PUT", "/api/reviews/{review_id}", f"/api/reviews/{rev}", {"score": 3},
-         {**expect(set(), 404), "reviewer": 409, "admin": 403}),
+        (
+            "PUT",
+            "/api/reviews/{review_id}",
+            f"/api/reviews/{rev}",
+            {"score": 3},
+            {**expect(set(), 404), "reviewer": 409, "admin": 403},
+        ),
         ("GET", "/api/data", "/api/data", None, expect(set(SIGNED), 200)),
         ("GET", "/api/data/{product_id}", f"/api/data/{data}", None, expect(A_DATA, 200)),
         ("GET", "/api/audit", "/api/audit", None, expect({"admin"}, 200, 403)),
@@ -76,9 +134,14 @@ def api_matrix(ids, reviewers):
 
 #: Covered elsewhere: public sign-in/registration, token and password changes (test_portal_flow), the twin-backed
 #: status and the twin data product (test_portal_status).
-API_ELSEWHERE = {("POST", "/api/proposals/{proposal_id}/data/twin"),
-                 ("POST", "/api/auth/token"), ("DELETE", "/api/auth/token"), ("POST", "/api/me/password"),
-                 ("POST", "/api/register"), ("GET", "/api/status")}
+API_ELSEWHERE = {
+    ("POST", "/api/proposals/{proposal_id}/data/twin"),
+    ("POST", "/api/auth/token"),
+    ("DELETE", "/api/auth/token"),
+    ("POST", "/api/me/password"),
+    ("POST", "/api/register"),
+    ("GET", "/api/status"),
+}
 
 
 def page_matrix(ids):
@@ -94,8 +157,12 @@ def page_matrix(ids):
         ("GET", "/proposals/{proposal_id}", f"/proposals/{draft}", expect(A_SIDE, 200, anon=303)),
         ("GET", "/proposals/{proposal_id}", f"/proposals/{sub}", expect(A_VIEW, 200, anon=303)),
         ("GET", "/proposals/{proposal_id}", f"/proposals/{cd}", expect({"pi_c", "member_c"}, 200, anon=303)),
-        ("GET", "/proposals/{proposal_id}/edit", f"/proposals/{draft}/edit",
-         {**expect({"pi_a"}, 200, anon=303), "member_a": 403}),
+        (
+            "GET",
+            "/proposals/{proposal_id}/edit",
+            f"/proposals/{draft}/edit",
+            {**expect({"pi_a"}, 200, anon=303), "member_a": 403},
+        ),
         ("GET", "/reviews", "/reviews", signed),
         ("GET", "/reviews/{review_id}", f"/reviews/{rev}", expect({"reviewer", "admin"}, 200, anon=303)),
         ("GET", "/data", "/data", signed),
@@ -108,14 +175,28 @@ def page_matrix(ids):
 
 #: Form posts are checked in test_page_posts below and in test_portal_flow / test_portal_hostile; public pages and
 #: the plotly.js asset need no sign-in.
-PAGE_ELSEWHERE = {("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"),
-                  ("POST", "/logout"), ("POST", "/account/password"), ("GET", "/status"),
-                  ("GET", "/static/plotly.min.js"), ("POST", "/admin/organisations"), ("POST", "/admin/invitations"),
-                  ("POST", "/admin/calls"), ("POST", "/proposals"), ("POST", "/proposals/{proposal_id}/edit"),
-                  ("POST", "/proposals/{proposal_id}/submit"), ("POST", "/proposals/{proposal_id}/reviewers"),
-                  ("POST", "/proposals/{proposal_id}/allocations"), ("POST", "/proposals/{proposal_id}/reject"),
-                  ("POST", "/proposals/{proposal_id}/data"), ("POST", "/reviews/{review_id}"),
-                  ("POST", "/proposals/{proposal_id}/data/twin")}
+PAGE_ELSEWHERE = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/register"),
+    ("POST", "/register"),
+    ("POST", "/logout"),
+    ("POST", "/account/password"),
+    ("GET", "/status"),
+    ("GET", "/static/plotly.min.js"),
+    ("POST", "/admin/organisations"),
+    ("POST", "/admin/invitations"),
+    ("POST", "/admin/calls"),
+    ("POST", "/proposals"),
+    ("POST", "/proposals/{proposal_id}/edit"),
+    ("POST", "/proposals/{proposal_id}/submit"),
+    ("POST", "/proposals/{proposal_id}/reviewers"),
+    ("POST", "/proposals/{proposal_id}/allocations"),
+    ("POST", "/proposals/{proposal_id}/reject"),
+    ("POST", "/proposals/{proposal_id}/data"),
+    ("POST", "/reviews/{review_id}"),
+    ("POST", "/proposals/{proposal_id}/data/twin"),
+}
 
 
 def routes_of(app) -> set[tuple[str, str]]:
@@ -164,8 +245,11 @@ def test_lists_are_filtered(world):
     for role in SIGNED:
         c = api_client(app, emails(role))
         seen = {p["id"] for p in c.get("/api/proposals").json()}
-        allowed = {pid for pid, who in ((ids["draft"], A_SIDE), (ids["submitted"], A_VIEW),
-                                        (ids["c_draft"], {"pi_c", "member_c"})) if role in who}
+        allowed = {
+            pid
+            for pid, who in ((ids["draft"], A_SIDE), (ids["submitted"], A_VIEW), (ids["c_draft"], {"pi_c", "member_c"}))
+            if role in who
+        }
         assert seen == allowed, role
         reviews = {r["id"] for r in c.get("/api/reviews").json()}
         assert reviews == ({ids["review"]} if role in ("reviewer", "admin") else set()), role
@@ -199,12 +283,17 @@ def test_page_posts(world):
     app, ids = world.app, world.ids
     sub, draft, rev = ids["submitted"], ids["draft"], ids["review"]
     posts = [
-        (f"/proposals/{draft}/submit", {}, {"pi_c": 404, "member_a": 403, "reviewer": 404, "admin": 404,
-                                            "pi_a": 303}),
-        (f"/proposals/{sub}/allocations", {"key": "arm_hours", "amount": "1"},
-         {"pi_a": 403, "pi_c": 403, "operator": 403, "admin": 303}),
-        (f"/proposals/{sub}/reviewers", {"reviewer_id": str(world.users["reviewer_b"].id)},
-         {"pi_a": 403, "pi_c": 403, "admin": 409}),
+        (f"/proposals/{draft}/submit", {}, {"pi_c": 404, "member_a": 403, "reviewer": 404, "admin": 404, "pi_a": 303}),
+        (
+            f"/proposals/{sub}/allocations",
+            {"key": "arm_hours", "amount": "1"},
+            {"pi_a": 403, "pi_c": 403, "operator": 403, "admin": 303},
+        ),
+        (
+            f"/proposals/{sub}/reviewers",
+            {"reviewer_id": str(world.users["reviewer_b"].id)},
+            {"pi_a": 403, "pi_c": 403, "admin": 409},
+        ),
         (f"/reviews/{rev}", {"score": "3"}, {"pi_a": 404, "reviewer_b": 404, "admin": 403, "reviewer": 409}),
         ("/admin/organisations", {"name": "Q", "country": "Z"}, {"pi_a": 403, "operator": 403, "admin": 303}),
         (f"/proposals/{sub}/data", "FILE", {"pi_c": 404, "reviewer": 403, "pi_b": 303}),
@@ -225,11 +314,17 @@ def test_guessed_urls_reveal_nothing(world, role):
     """Walking ids 1..12 (the world holds fewer of each): what is hidden answers exactly like what is missing."""
     api = api_client(world.app, emails(role))
     page = page_client(world.app, emails(role))
-    visible = {"pi_c": {("p", world.ids["c_draft"])}, "member_c": {("p", world.ids["c_draft"])},
-               "reviewer_b": set()}[role]
+    visible = {"pi_c": {("p", world.ids["c_draft"])}, "member_c": {("p", world.ids["c_draft"])}, "reviewer_b": set()}[
+        role
+    ]
     for i in range(1, 13):
-        for kind, url in (("p", f"/api/proposals/{i}"), ("r", f"/api/reviews/{i}"), ("d", f"/api/data/{i}"),
-                          ("p", f"/api/proposals/{i}/allocations"), ("p", f"/api/proposals/{i}/reviews")):
+        for kind, url in (
+            ("p", f"/api/proposals/{i}"),
+            ("r", f"/api/reviews/{i}"),
+            ("d", f"/api/data/{i}"),
+            ("p", f"/api/proposals/{i}/allocations"),
+            ("p", f"/api/proposals/{i}/reviews"),
+        ):
             r = api.get(url)
             if (kind, i) in visible:
                 assert r.status_code == 200

@@ -15,8 +15,16 @@ from portal_helpers import PASSWORD, LiveServer, build_world, make_app
 pytestmark = [pytest.mark.portal, pytest.mark.xdist_group("portal-live")]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
-ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -88,10 +96,26 @@ def test_partner_journey(browser, tmp_path):
         pi.fill("textarea[name=abstract]", "Dipoles unrolled by the rover.")
         pi.fill("textarea[name=payload]", "Four dipole antennas, 3 kg")
         pi.fill("textarea[name=resources]", "rover_hours = 6\nenergy_kwh = 2\ndata_gbit = 1")
-        pi.fill("textarea[name=activities]", json.dumps([{
-            "id": "dipoles", "partner": org_c.name, "payload": "dipoles", "duration": "3h", "repeat_every": "1d",
-            "repeat_count": 2, "earliest": "2035-06-12T00:00", "deadline": "2035-06-15T00:00",
-            "resources": ["rover"], "power_w": 200, "data_mbit": 100}]))
+        pi.fill(
+            "textarea[name=activities]",
+            json.dumps(
+                [
+                    {
+                        "id": "dipoles",
+                        "partner": org_c.name,
+                        "payload": "dipoles",
+                        "duration": "3h",
+                        "repeat_every": "1d",
+                        "repeat_count": 2,
+                        "earliest": "2035-06-12T00:00",
+                        "deadline": "2035-06-15T00:00",
+                        "resources": ["rover"],
+                        "power_w": 200,
+                        "data_mbit": 100,
+                    }
+                ]
+            ),
+        )
         pi.select_option("select[name=proprietary_months]", "6")
         pi.click("text=Save draft")
         pi.wait_for_url("**/proposals/*")

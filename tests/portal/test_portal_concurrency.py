@@ -22,8 +22,13 @@ def test_fifty_simultaneous_allocations(app, tmp_path):
     pids = []
     with w.db() as db:
         for k in range(N_PROPOSALS):
-            p = crud.create_proposal(db, w.actor("pi_c"), w.ids["call"], {
-                "title": f"rover campaign {k}", "resources": {"rover_hours": 15}}, NOW)
+            p = crud.create_proposal(
+                db,
+                w.actor("pi_c"),
+                w.ids["call"],
+                {"title": f"rover campaign {k}", "resources": {"rover_hours": 15}},
+                NOW,
+            )
             crud.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
             pids.append(p.id)
     token = api_client(app, "admin@example.org").headers["Authorization"]
@@ -32,11 +37,15 @@ def test_fifty_simultaneous_allocations(app, tmp_path):
     start = threading.Barrier(N_REQUESTS)
 
     with LiveServer(app) as server:
+
         def one(i: int) -> None:
             with httpx.Client(base_url=server.url, timeout=60) as c:
                 start.wait()
-                r = c.post(f"/api/proposals/{pids[i % N_PROPOSALS]}/allocations",
-                           json={"key": "rover_hours", "amount": AMOUNT}, headers={"Authorization": token})
+                r = c.post(
+                    f"/api/proposals/{pids[i % N_PROPOSALS]}/allocations",
+                    json={"key": "rover_hours", "amount": AMOUNT},
+                    headers={"Authorization": token},
+                )
             with lock:
                 statuses.append(r.status_code)
 
@@ -51,12 +60,16 @@ def test_fifty_simultaneous_allocations(app, tmp_path):
     granted = statuses.count(201)
     assert granted == int(OFFERED // AMOUNT)  # 16 x 3 h fit in 50 h: exactly as many as fit, no fewer
     with w.db() as db:
-        res = db.scalar(select(CallResource).where(CallResource.call_id == w.ids["call"],
-                                                   CallResource.key == "rover_hours"))
+        res = db.scalar(
+            select(CallResource).where(CallResource.call_id == w.ids["call"], CallResource.key == "rover_hours")
+        )
         total = db.scalar(select(func.sum(Allocation.amount)).where(Allocation.resource_id == res.id))
         rows = db.scalar(select(func.count()).select_from(Allocation).where(Allocation.resource_id == res.id))
-        audits = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "allocate",
-                                                                              AuditEvent.detail.is_not(None)))
+        audits = db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "allocate", AuditEvent.detail.is_not(None))
+        )
     assert res.allocated == pytest.approx(granted * AMOUNT) == pytest.approx(total)  # no lost write
     assert res.allocated <= res.quantity
     assert rows == granted

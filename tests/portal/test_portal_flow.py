@@ -17,12 +17,12 @@ def test_api_flow(world):
     # invitation -> registration -> login
     orgs = admin.get("/api/organisations").json()
     org_c = next(o for o in orgs if o["name"] == world.orgs["C"].name)
-    inv = admin.post("/api/invitations", json={"email": "new.pi@example.org", "role": "pi",
-                                               "organisation_id": org_c["id"]})
+    inv = admin.post(
+        "/api/invitations", json={"email": "new.pi@example.org", "role": "pi", "organisation_id": org_c["id"]}
+    )
     assert inv.status_code == 201, inv.text
     anon = api_client(app)
-    r = anon.post("/api/register", json={"token": inv.json()["token"], "display_name": "New PI",
-                                         "password": PASSWORD})
+    r = anon.post("/api/register", json={"token": inv.json()["token"], "display_name": "New PI", "password": PASSWORD})
     assert r.status_code == 201 and r.json()["role"] == "pi"
     again = anon.post("/api/register", json={"token": inv.json()["token"], "display_name": "x", "password": PASSWORD})
     assert again.status_code == 422 and "not valid" in again.json()["detail"]
@@ -30,10 +30,15 @@ def test_api_flow(world):
     assert pi.get("/api/me").json()["organisation"]["name"] == world.orgs["C"].name
 
     # a draft, edits, validation against the offer, submission
-    body = {"call_id": ids["call"], "title": "Radio quiet survey", "abstract": "dipoles",
-            "resources": {"rover_hours": 4, "energy_kwh": 1, "data_gbit": 1},
-            "activities": [activity("r-1", world.orgs["C"].name, resources=("rover",), duration="4h")],
-            "coinvestigators": ["pi_b@example.org"], "proprietary_months": 6}
+    body = {
+        "call_id": ids["call"],
+        "title": "Radio quiet survey",
+        "abstract": "dipoles",
+        "resources": {"rover_hours": 4, "energy_kwh": 1, "data_gbit": 1},
+        "activities": [activity("r-1", world.orgs["C"].name, resources=("rover",), duration="4h")],
+        "coinvestigators": ["pi_b@example.org"],
+        "proprietary_months": 6,
+    }
     bad = pi.post("/api/proposals", json={**body, "resources": {"rover_hours": 1}})
     assert bad.status_code == 422 and "rover_hours" in bad.json()["detail"]
     too_much = pi.post("/api/proposals", json={**body, "resources": {"rover_hours": 51}})
@@ -84,8 +89,10 @@ def test_api_flow(world):
     r = pi.post(f"/api/proposals/{pid}/data", files={"file": ("spectrum.json", b'{"f": [1, 2]}', "application/json")})
     assert r.status_code == 201, r.text
     did = r.json()["id"]
-    assert r.json()["public_after"][:7] == (dt.datetime.now(dt.UTC) + dt.timedelta(days=182)).strftime("%Y-%m")[:7] \
+    assert (
+        r.json()["public_after"][:7] == (dt.datetime.now(dt.UTC) + dt.timedelta(days=182)).strftime("%Y-%m")[:7]
         or r.json()["public_after"] > r.json()["created_at"]
+    )
     assert pi.get(f"/api/data/{did}").content == b'{"f": [1, 2]}'
     assert api_client(app, "pi_b@example.org").get(f"/api/data/{did}").status_code == 200  # co-investigator
     assert api_client(app, "pi_a@example.org").get(f"/api/data/{did}").status_code == 404
@@ -106,10 +113,21 @@ def test_api_flow(world):
 
     # every change is in the audit log
     actions = {(e["action"], e["entity"]) for e in admin.get("/api/audit?limit=1000").json()}
-    for needed in [("invite", "invitation"), ("register", "user"), ("create", "proposal"), ("update", "proposal"),
-                   ("submit", "proposal"), ("assign", "review"), ("review", "review"), ("allocate", "allocation"),
-                   ("upload", "data_product"), ("change_password", "user"), ("logout", "user"),
-                   ("download", "data_product"), ("login", "user")]:
+    for needed in [
+        ("invite", "invitation"),
+        ("register", "user"),
+        ("create", "proposal"),
+        ("update", "proposal"),
+        ("submit", "proposal"),
+        ("assign", "review"),
+        ("review", "review"),
+        ("allocate", "allocation"),
+        ("upload", "data_product"),
+        ("change_password", "user"),
+        ("logout", "user"),
+        ("download", "data_product"),
+        ("login", "user"),
+    ]:
         assert needed in actions
 
 
@@ -119,13 +137,32 @@ def test_pages_flow(world):
     pi = page_client(app, "pi_c@example.org")
     form = pi.get(f"/proposals/new?call_id={ids['call']}")
     assert form.status_code == 200
-    r = pi.post("/proposals", data={
-        "csrf_token": csrf_of(form.text), "call_id": ids["call"], "title": "Page proposal", "abstract": "x",
-        "payload": "y", "resources": "rover_hours = 3\nenergy_kwh = 1\ndata_gbit = 1",
-        "activities": json.dumps([{"id": "p-1", "partner": world.orgs["C"].name, "payload": "ant", "duration": "1h",
-                                   "earliest": "2035-06-03T00:00", "deadline": "2035-06-04T00:00",
-                                   "resources": ["rover"]}]),
-        "coinvestigators": "", "proprietary_months": "3"})
+    r = pi.post(
+        "/proposals",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "call_id": ids["call"],
+            "title": "Page proposal",
+            "abstract": "x",
+            "payload": "y",
+            "resources": "rover_hours = 3\nenergy_kwh = 1\ndata_gbit = 1",
+            "activities": json.dumps(
+                [
+                    {
+                        "id": "p-1",
+                        "partner": world.orgs["C"].name,
+                        "payload": "ant",
+                        "duration": "1h",
+                        "earliest": "2035-06-03T00:00",
+                        "deadline": "2035-06-04T00:00",
+                        "resources": ["rover"],
+                    }
+                ]
+            ),
+            "coinvestigators": "",
+            "proprietary_months": "3",
+        },
+    )
     assert r.status_code == 303, r.text
     url = r.headers["location"]
     page = pi.get(url)
@@ -156,12 +193,16 @@ def test_proprietary_period_on_request(app, tmp_path, months):
 
     w = build_world(app, tmp_path)
     with w.db() as db:
-        p = crud.create_proposal(db, w.actor("pi_c"), w.ids["call"], {
-            "title": "t", "resources": {"rover_hours": 1}, "proprietary_months": months}, NOW)
+        p = crud.create_proposal(
+            db,
+            w.actor("pi_c"),
+            w.ids["call"],
+            {"title": "t", "resources": {"rover_hours": 1}, "proprietary_months": months},
+            NOW,
+        )
         crud.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
         crud.allocate(db, w.actor("admin"), p.id, "rover_hours", 1)
-        dp = crud.add_data_product(db, w.actor("pi_c"), p.id, "x.txt", b"hello", app.state.settings.upload_dir,
-                                   1000)
+        dp = crud.add_data_product(db, w.actor("pi_c"), p.id, "x.txt", b"hello", app.state.settings.upload_dir, 1000)
     stranger = api_client(app, "pi_a@example.org")
     code = stranger.get(f"/api/data/{dp.id}").status_code
     assert code == (200 if months == 0 else 404)

@@ -32,8 +32,9 @@ def test_oversized_uploads(small_world):
     assert r.status_code == 413
 
     def chunks():  # a well-formed multipart stream that never ends, with no length announced
-        yield (b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
-               b"Content-Type: text/csv\r\n\r\n")
+        yield (
+            b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        )
         for _ in range(40):
             yield b"y" * 16384
 
@@ -42,14 +43,17 @@ def test_oversized_uploads(small_world):
     assert pi.post(url, files={"file": ("ok.csv", b"a,b\n", "text/csv")}).status_code == 201
 
 
-@pytest.mark.parametrize(("name", "content", "ctype"), [
-    ("payload.exe", b"MZ\x90\x00", "application/octet-stream"),
-    ("page.html", b"<html><script>alert(1)</script>", "text/html"),
-    ("fake.png", b"<svg onload=alert(1)>", "image/png"),
-    ("fake.pdf", b"<html>", "application/pdf"),
-    ("binary.csv", b"\x00\xff\xfe\xfd" * 100, "text/csv"),
-    ("", b"abc", "text/plain"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "ctype"),
+    [
+        ("payload.exe", b"MZ\x90\x00", "application/octet-stream"),
+        ("page.html", b"<html><script>alert(1)</script>", "text/html"),
+        ("fake.png", b"<svg onload=alert(1)>", "image/png"),
+        ("fake.pdf", b"<html>", "application/pdf"),
+        ("binary.csv", b"\x00\xff\xfe\xfd" * 100, "text/csv"),
+        ("", b"abc", "text/plain"),
+    ],
+)
 def test_wrongly_typed_uploads(world, name, content, ctype):
     pi = api_client(world.app, "pi_a@example.org")
     r = pi.post(f"/api/proposals/{world.ids['submitted']}/data", files={"file": (name, content, ctype)})
@@ -58,8 +62,9 @@ def test_wrongly_typed_uploads(world, name, content, ctype):
 
 def test_downloads_are_attachments_with_declared_type(world):
     pi = api_client(world.app, "pi_a@example.org")
-    r = pi.post(f"/api/proposals/{world.ids['submitted']}/data",
-                files={"file": ("../../x<y>.txt", b"plain text", "text/html")})
+    r = pi.post(
+        f"/api/proposals/{world.ids['submitted']}/data", files={"file": ("../../x<y>.txt", b"plain text", "text/html")}
+    )
     assert r.status_code == 201 and r.json()["filename"] == "x_y_.txt"
     d = pi.get(f"/api/data/{r.json()['id']}")
     assert d.headers["content-type"].startswith("text/plain")
@@ -70,8 +75,16 @@ def test_downloads_are_attachments_with_declared_type(world):
 def test_script_injection_is_escaped(world):
     app, ids = world.app, world.ids
     pi = api_client(app, "pi_c@example.org")
-    r = pi.post("/api/proposals", json={"call_id": ids["call"], "title": SCRIPT, "abstract": ATTR,
-                                        "payload": SCRIPT, "resources": {"rover_hours": 1}})
+    r = pi.post(
+        "/api/proposals",
+        json={
+            "call_id": ids["call"],
+            "title": SCRIPT,
+            "abstract": ATTR,
+            "payload": SCRIPT,
+            "resources": {"rover_hours": 1},
+        },
+    )
     assert r.status_code == 201
     pid = r.json()["id"]
     assert r.json()["title"] == SCRIPT  # stored verbatim, JSON is not HTML
@@ -81,9 +94,11 @@ def test_script_injection_is_escaped(world):
     api_client(app, "reviewer@example.org").put(f"/api/reviews/{rv['id']}", json={"score": 2, "comment": SCRIPT})
     org = admin.post("/api/organisations", json={"name": SCRIPT, "country": ATTR})
     assert org.status_code == 201
-    pages = {"pi_c": [f"/proposals/{pid}", "/proposals", f"/calls/{ids['call']}", "/"],
-             "admin": [f"/proposals/{pid}", f"/calls/{ids['call']}", "/admin", "/audit"],
-             "reviewer": [f"/reviews/{rv['id']}", "/reviews"]}
+    pages = {
+        "pi_c": [f"/proposals/{pid}", "/proposals", f"/calls/{ids['call']}", "/"],
+        "admin": [f"/proposals/{pid}", f"/calls/{ids['call']}", "/admin", "/audit"],
+        "reviewer": [f"/reviews/{rv['id']}", "/reviews"],
+    }
     for who, urls in pages.items():
         c = page_client(app, f"{who}@example.org")
         for url in urls:
@@ -97,33 +112,60 @@ def test_script_injection_is_escaped(world):
 def test_sql_like_strings_are_data(world):
     app, ids = world.app, world.ids
     pi = api_client(app, "pi_c@example.org")
-    r = pi.post("/api/proposals", json={"call_id": ids["call"], "title": SQL, "abstract": "1' OR '1'='1",
-                                        "resources": {"rover_hours": 1}, "coinvestigators": []})
+    r = pi.post(
+        "/api/proposals",
+        json={
+            "call_id": ids["call"],
+            "title": SQL,
+            "abstract": "1' OR '1'='1",
+            "resources": {"rover_hours": 1},
+            "coinvestigators": [],
+        },
+    )
     assert r.status_code == 201
     assert pi.get(f"/api/proposals/{r.json()['id']}").json()["title"] == SQL
-    bad = pi.post("/api/proposals", json={"call_id": ids["call"], "title": "t",
-                                          "resources": {"rover_hours' OR 1=1 --": 1}})
+    bad = pi.post(
+        "/api/proposals", json={"call_id": ids["call"], "title": "t", "resources": {"rover_hours' OR 1=1 --": 1}}
+    )
     assert bad.status_code == 422
-    assert pi.post("/api/proposals", json={"call_id": ids["call"], "title": "t", "resources": {"rover_hours": 1},
-                                           "coinvestigators": ["x' OR '1'='1"]}).status_code == 422
+    assert (
+        pi.post(
+            "/api/proposals",
+            json={
+                "call_id": ids["call"],
+                "title": "t",
+                "resources": {"rover_hours": 1},
+                "coinvestigators": ["x' OR '1'='1"],
+            },
+        ).status_code
+        == 422
+    )
     anon = api_client(app)
     r = anon.post("/api/auth/token", json={"email": "admin@example.org' --", "password": "' OR '1'='1"})
     assert r.status_code == 422
     assert len(pi.get("/api/proposals").json()) == 2  # C's draft and this one: the table is there
 
 
-@pytest.mark.parametrize("body", [
-    {"call_id": 1, "title": "nul\x00byte", "resources": {"rover_hours": 1}},
-    {"call_id": 2**40, "title": "t"},
-    {"call_id": 1, "title": "t", "resources": {"rover_hours": "lots"}},
-    '{"call_id": 1, "title": "t", "resources": {"rover_hours": 1e309}}',
-    '{"call_id": 1, "title": "t", "resources": {"rover_hours": NaN}}',
-    {"call_id": 1, "title": "t", "activities": "not a list"},
-    {"call_id": 1, "title": "t", "activities": [{"id": "x", "partner": "y", "payload": "z", "duration": "-1h",
-                                                  "earliest": "yesterday", "deadline": 5}]},
-    {"call_id": 1, "title": "t", "proprietary_months": 7, "resources": {"rover_hours": 1}},
-    {"call_id": 1, "title": "t", "unexpected": True},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"call_id": 1, "title": "nul\x00byte", "resources": {"rover_hours": 1}},
+        {"call_id": 2**40, "title": "t"},
+        {"call_id": 1, "title": "t", "resources": {"rover_hours": "lots"}},
+        '{"call_id": 1, "title": "t", "resources": {"rover_hours": 1e309}}',
+        '{"call_id": 1, "title": "t", "resources": {"rover_hours": NaN}}',
+        {"call_id": 1, "title": "t", "activities": "not a list"},
+        {
+            "call_id": 1,
+            "title": "t",
+            "activities": [
+                {"id": "x", "partner": "y", "payload": "z", "duration": "-1h", "earliest": "yesterday", "deadline": 5}
+            ],
+        },
+        {"call_id": 1, "title": "t", "proprietary_months": 7, "resources": {"rover_hours": 1}},
+        {"call_id": 1, "title": "t", "unexpected": True},
+    ],
+)
 def test_malformed_bodies_refused_not_crashing(world, body):
     c = api_client(world.app, "pi_c@example.org")
     if isinstance(body, str):  # JSON that Python's encoder would not write
@@ -135,8 +177,9 @@ def test_malformed_bodies_refused_not_crashing(world, body):
 
 def test_malformed_requests(world):
     c = api_client(world.app, "pi_c@example.org")
-    assert c.post("/api/proposals", content=b"{not json", headers={"content-type": "application/json"}
-                  ).status_code == 422
+    assert (
+        c.post("/api/proposals", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    )
     assert c.get(f"/api/proposals/{2**63}").status_code == 422
     assert c.get("/api/proposals/-1").status_code == 422
     assert c.get("/api/proposals/abc").status_code == 422
@@ -146,20 +189,25 @@ def test_malformed_requests(world):
 def test_brute_force_logins_rate_limited(world):
     anon = api_client(world.app)
     for _ in range(5):
-        assert anon.post("/api/auth/token", json={"email": "pi_a@example.org", "password": "guess-" * 3}
-                         ).status_code == 422
+        assert (
+            anon.post("/api/auth/token", json={"email": "pi_a@example.org", "password": "guess-" * 3}).status_code
+            == 422
+        )
     # the right password no longer helps for this e-mail within the window
     r = anon.post("/api/auth/token", json={"email": "pi_a@example.org", "password": PASSWORD})
     assert r.status_code == 429
     # spraying many e-mails from one address is limited too
-    codes = [anon.post("/api/auth/token", json={"email": f"u{i}@example.org", "password": "x" * 12}).status_code
-             for i in range(20)]
+    codes = [
+        anon.post("/api/auth/token", json={"email": f"u{i}@example.org", "password": "x" * 12}).status_code
+        for i in range(20)
+    ]
     assert codes[-1] == 429 and 429 in codes[:20]
     # the login page applies the same limit
     c = page_client(world.app)
     tok = csrf_of(c.get("/login").text)
-    assert c.post("/login", data={"email": "pi_a@example.org", "password": PASSWORD, "csrf_token": tok}
-                  ).status_code == 429
+    assert (
+        c.post("/login", data={"email": "pi_a@example.org", "password": PASSWORD, "csrf_token": tok}).status_code == 429
+    )
 
 
 def test_forged_cookies_and_forms(world):
@@ -188,6 +236,7 @@ def test_forged_cookies_and_forms(world):
     # open redirects after login are not followed
     t2 = TestClient(app, follow_redirects=False)
     tok = csrf_of(t2.get("/login").text)
-    r = t2.post("/login", data={"email": "pi_b@example.org", "password": PASSWORD, "csrf_token": tok,
-                                "next": "//evil.example/"})
+    r = t2.post(
+        "/login", data={"email": "pi_b@example.org", "password": PASSWORD, "csrf_token": tok, "next": "//evil.example/"}
+    )
     assert r.headers["location"] == "/"

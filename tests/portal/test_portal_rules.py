@@ -15,15 +15,31 @@ from ilrs.services import portal_rules as rules
 from ilrs.services.portal_rules import OfferLine, ProposalAccess
 
 pytestmark = pytest.mark.portal
-OFFER = {o.key: o for o in (OfferLine("arm_hours", "arm", "h", 10), OfferLine("energy_kwh", "e", "kWh", 50),
-                            OfferLine("data_gbit", "d", "Gbit", 5))}
+OFFER = {
+    o.key: o
+    for o in (
+        OfferLine("arm_hours", "arm", "h", 10),
+        OfferLine("energy_kwh", "e", "kWh", 50),
+        OfferLine("data_gbit", "d", "Gbit", 5),
+    )
+}
 START, END = dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1)
 
 
 def act(**kw):
-    base = {"id": "x1", "partner": "Org A", "payload": "cam", "duration": "2h", "earliest": "2035-06-02T00:00",
-            "deadline": "2035-06-05T00:00", "resources": ["arm"], "power_w": 500.0, "data_mbit": 1000.0,
-            "repeat_every": "1d", "repeat_count": 3}
+    base = {
+        "id": "x1",
+        "partner": "Org A",
+        "payload": "cam",
+        "duration": "2h",
+        "earliest": "2035-06-02T00:00",
+        "deadline": "2035-06-05T00:00",
+        "resources": ["arm"],
+        "power_w": 500.0,
+        "data_mbit": 1000.0,
+        "repeat_every": "1d",
+        "repeat_count": 3,
+    }
     base.update(kw)
     return base
 
@@ -35,23 +51,27 @@ def test_activity_usage_matches_hand_count():
 
 
 def test_validate_proposal_accepts_consistent_request():
-    rs = rules.validate_proposal(OFFER, {"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act()], "Org A",
-                                 START, END, 12)
+    rs = rules.validate_proposal(
+        OFFER, {"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act()], "Org A", START, END, 12
+    )
     assert rs is not None and rs.requests[0].id == "x1"
 
 
-@pytest.mark.parametrize(("requested", "activities", "months", "needle"), [
-    ({"rover_hours": 1}, None, 12, "does not offer 'rover_hours'"),
-    ({"arm_hours": 11}, None, 12, "offers 10"),
-    ({"arm_hours": -1}, None, 12, "positive"),
-    ({"arm_hours": 1}, None, 9, "proprietary period"),
-    ({"arm_hours": 5, "energy_kwh": 3, "data_gbit": 3}, [act()], 12, "use 6 of arm_hours"),
-    ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(partner="Org B")], 12, "name another partner"),
-    ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(earliest="2035-05-30T00:00")], 12, "outside"),
-    ({"arm_hours": 6}, [act(duration="forever")], 12, "positive duration"),
-    ({"arm_hours": 6}, [{"id": "x"}], 12, "Field required"),
-    ({"arm_hours": 6}, {"requests": []}, 12, "JSON list"),
-])
+@pytest.mark.parametrize(
+    ("requested", "activities", "months", "needle"),
+    [
+        ({"rover_hours": 1}, None, 12, "does not offer 'rover_hours'"),
+        ({"arm_hours": 11}, None, 12, "offers 10"),
+        ({"arm_hours": -1}, None, 12, "positive"),
+        ({"arm_hours": 1}, None, 9, "proprietary period"),
+        ({"arm_hours": 5, "energy_kwh": 3, "data_gbit": 3}, [act()], 12, "use 6 of arm_hours"),
+        ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(partner="Org B")], 12, "name another partner"),
+        ({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act(earliest="2035-05-30T00:00")], 12, "outside"),
+        ({"arm_hours": 6}, [act(duration="forever")], 12, "positive duration"),
+        ({"arm_hours": 6}, [{"id": "x"}], 12, "Field required"),
+        ({"arm_hours": 6}, {"requests": []}, 12, "JSON list"),
+    ],
+)
 def test_validate_proposal_refuses(requested, activities, months, needle):
     with pytest.raises(rules.Invalid, match=needle):
         rules.validate_proposal(OFFER, requested, activities, "Org A", START, END, months)
@@ -98,14 +118,17 @@ def test_allocation_limits():
     assert over[0].factor == 2.5
 
 
-@pytest.mark.parametrize(("name", "head", "size", "needle"), [
-    ("run.exe", b"MZ", 10, "not accepted"),
-    ("image.png", b"GIF89a", 10, "not PNG"),
-    ("big.csv", b"a,b", rules.MAX_UPLOAD_BYTES + 1, "limit"),
-    ("empty.csv", b"", 0, "empty"),
-    ("bin.csv", b"\xff\xfe\x00\x01" * 10, 40, "UTF-8"),
-    ("noext", b"abc", 3, "not accepted"),
-])
+@pytest.mark.parametrize(
+    ("name", "head", "size", "needle"),
+    [
+        ("run.exe", b"MZ", 10, "not accepted"),
+        ("image.png", b"GIF89a", 10, "not PNG"),
+        ("big.csv", b"a,b", rules.MAX_UPLOAD_BYTES + 1, "limit"),
+        ("empty.csv", b"", 0, "empty"),
+        ("bin.csv", b"\xff\xfe\x00\x01" * 10, 40, "UTF-8"),
+        ("noext", b"abc", 3, "not accepted"),
+    ],
+)
 def test_upload_refused(name, head, size, needle):
     with pytest.raises(rules.Invalid, match=needle):
         rules.check_upload(name, head, size)

@@ -22,8 +22,11 @@ def test_no_server_errors(tmp_path, monkeypatch):
     import ilrs.services.portal_station as station
     from ilrs.services.portal_rules import OfferLine
 
-    monkeypatch.setattr(station, "offer_from_scenario",
-                        lambda name, a, b, policy=None: [OfferLine("energy_kwh", "energy", "kWh", 100.0)])
+    monkeypatch.setattr(
+        station,
+        "offer_from_scenario",
+        lambda name, a, b, policy=None: [OfferLine("energy_kwh", "energy", "kWh", 100.0)],
+    )
     app = make_app(f"sqlite:///{tmp_path / 'fuzz.db'}", tmp_path)
     build_world(app, tmp_path)
     tokens = [api_client(app, f"{who}@example.org").headers["Authorization"] for who in ("admin", "pi_a")]
@@ -41,15 +44,22 @@ def test_no_server_errors(tmp_path, monkeypatch):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=op.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                      derandomize=True, database=None)
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                derandomize=True,
+                database=None,
+            )
             def run(case):
                 for token in tokens:
                     response = case.call(headers={"Authorization": token})
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                     if response.status_code >= 500:
-                        failures.append(f"{case.operation.label}: {response.status_code} path={case.path_parameters}"
-                                        f" query={case.query} body={case.body!r:.300}")
+                        failures.append(
+                            f"{case.operation.label}: {response.status_code} path={case.path_parameters}"
+                            f" query={case.query} body={case.body!r:.300}"
+                        )
 
             try:
                 run()

@@ -33,8 +33,9 @@ def test_offer_from_scenario_matches_twin_and_roadmap():
     later = [m for m in missions if m.launch >= start.date()]
     assert {k.split(":", 1)[1] for k in lines if k.startswith("payload_mass_kg:")} == {m.name for m in later}
     for m in later:
-        assert lines[f"payload_mass_kg:{m.name}"].quantity == pytest.approx(m.mass_kg * policy.payload_mass_share,
-                                                                            abs=0.1)
+        assert lines[f"payload_mass_kg:{m.name}"].quantity == pytest.approx(
+            m.mass_kg * policy.payload_mass_share, abs=0.1
+        )
 
 
 def test_status_page_and_api(tmp_path):
@@ -48,8 +49,10 @@ def test_status_page_and_api(tmp_path):
     body = r.json()
     run = short_twin("ilrs-basic-2035", STATUS_START, STATUS_START + dt.timedelta(days=STATUS_DAYS), "1h")
     dte = run.series.dte_bps > 0
-    hours = sum((dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 3600
-                for a, b in body["dte_windows"])
+    hours = sum(
+        (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 3600
+        for a, b in body["dte_windows"]
+    )
     assert hours == pytest.approx(float(dte.sum()))
     assert body["kpis"]["min_state_of_charge"] == pytest.approx(run.kpis.min_state_of_charge)
     page = c.get("/status")  # public: no sign-in
@@ -100,16 +103,47 @@ def test_schedule_planned_by_the_operations_planner(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path)
     w = build_world(app, tmp_path)
     # equal rover time (6 h each): the planner's default equal shares can then give both all they ask
-    reqs = {"pi_a": [{**activity("a-rover", w.orgs["A"].name, resources=("rover",), duration="3h", data_mbit=0,
-                                 earliest="2035-06-03T00:00", deadline="2035-06-08T00:00"),
-                      "repeat_every": "1d", "repeat_count": 2}],
-            "pi_c": [{**activity("c-rover", w.orgs["C"].name, resources=("rover",), duration="2h", data_mbit=0,
-                                 earliest="2035-06-03T00:00", deadline="2035-06-08T00:00"),
-                      "repeat_every": "1d", "repeat_count": 3}]}
+    reqs = {
+        "pi_a": [
+            {
+                **activity(
+                    "a-rover",
+                    w.orgs["A"].name,
+                    resources=("rover",),
+                    duration="3h",
+                    data_mbit=0,
+                    earliest="2035-06-03T00:00",
+                    deadline="2035-06-08T00:00",
+                ),
+                "repeat_every": "1d",
+                "repeat_count": 2,
+            }
+        ],
+        "pi_c": [
+            {
+                **activity(
+                    "c-rover",
+                    w.orgs["C"].name,
+                    resources=("rover",),
+                    duration="2h",
+                    data_mbit=0,
+                    earliest="2035-06-03T00:00",
+                    deadline="2035-06-08T00:00",
+                ),
+                "repeat_every": "1d",
+                "repeat_count": 3,
+            }
+        ],
+    }
     with w.db() as db:
         for who, acts in reqs.items():
-            p = crud.create_proposal(db, w.actor(who), w.ids["call"], {
-                "title": who, "resources": {"rover_hours": 8, "energy_kwh": 2}, "activities": acts}, NOW)
+            p = crud.create_proposal(
+                db,
+                w.actor(who),
+                w.ids["call"],
+                {"title": who, "resources": {"rover_hours": 8, "energy_kwh": 2}, "activities": acts},
+                NOW,
+            )
             crud.submit_proposal(db, w.actor(who), p.id, NOW)
             crud.allocate(db, w.actor("admin"), p.id, "rover_hours", 8)
         call = crud.get_call(db, w.ids["call"])
@@ -143,8 +177,9 @@ def test_status_for_a_chosen_fortnight(tmp_path):
     out = r.json()
     assert out["start"].startswith("2033-03-01") and out["end"].startswith("2033-03-14")
     s = validated_scenario("ilrs-basic-2035")
-    run = run_twin(s.model_copy(update={"start": dt.datetime(2033, 3, 1), "end": dt.datetime(2033, 3, 15),
-                                        "step": "1h"}))
+    run = run_twin(
+        s.model_copy(update={"start": dt.datetime(2033, 3, 1), "end": dt.datetime(2033, 3, 15), "step": "1h"})
+    )
     assert out["kpis"]["min_state_of_charge"] == pytest.approx(run.kpis.min_state_of_charge, abs=1e-9)
     assert out["kpis"]["loss_of_load_hours"] == pytest.approx(run.kpis.loss_of_load_hours, abs=1e-9)
     bad = client.get("/api/status", params={"start": "2040-01-01"})

@@ -40,8 +40,9 @@ class BuildupRow:
     capabilities: dict[str, float] = field(default_factory=dict)
 
 
-def buildup_items(missions: Iterable[Mission], elements: Sequence[tuple[str, str, str | None]] = ()
-                  ) -> list[BuildupItem]:
+def buildup_items(
+    missions: Iterable[Mission], elements: Sequence[tuple[str, str, str | None]] = ()
+) -> list[BuildupItem]:
     """Items of the roadmap in planned-arrival order.
 
     Parameters
@@ -60,13 +61,15 @@ def buildup_items(missions: Iterable[Mission], elements: Sequence[tuple[str, str
         for o in m.orbital:
             items.append(BuildupItem(o, m.name, "orbit", arrival, m.capabilities))
         if m.lands:
-            items.append(BuildupItem(m.name, m.name, "surface", arrival, m.capabilities,
-                                     tuple(carried.get(m.name, ()))))
+            items.append(
+                BuildupItem(m.name, m.name, "surface", arrival, m.capabilities, tuple(carried.get(m.name, ())))
+            )
     return sorted(items, key=lambda i: (i.arrival, i.location, i.name))
 
 
-def buildup_timeline(items: Sequence[BuildupItem], mc: CampaignResult, dates: Iterable[date],
-                     min_p: float = 0.005) -> list[BuildupRow]:
+def buildup_timeline(
+    items: Sequence[BuildupItem], mc: CampaignResult, dates: Iterable[date], min_p: float = 0.005
+) -> list[BuildupRow]:
     """For each date, the items in orbit and on the surface with P(working) from ``mc``.
 
     An item is listed when its planned arrival is on or before the date (``planned`` True) or, slipped or early,

@@ -49,8 +49,10 @@ def _plan(missions: tuple[Mission, ...]) -> _Plan:
     return _Plan(
         planned=np.array([(m.launch - _EPOCH).days for m in missions], dtype=float),
         kind=np.array([_SLIP_CODE[m.slip.kind] for m in missions]),
-        slip_params=np.array([[m.slip.min_days, m.slip.mode_days, m.slip.max_days, m.slip.median_days,
-                               m.slip.sigma] for m in missions], dtype=float).reshape(len(missions), 5),
+        slip_params=np.array(
+            [[m.slip.min_days, m.slip.mode_days, m.slip.max_days, m.slip.median_days, m.slip.sigma] for m in missions],
+            dtype=float,
+        ).reshape(len(missions), 5),
         p_launch=np.array([m.p_launch for m in missions], dtype=float),
         p_landing=np.array([m.p_landing for m in missions], dtype=float),
         transit=np.array([m.transit_days for m in missions], dtype=float),
@@ -145,15 +147,19 @@ class CampaignResult:
         """Fraction of runs with ``capability`` in place on ``by``: delivered on or before it and still working
         (without failures, the same as delivered by then)."""
         if capability not in self.in_place:
-            raise IlrsError(f"unknown capability {capability!r}", source="probability_by",
-                            hint="known: " + ", ".join(self.capabilities))
+            raise IlrsError(
+                f"unknown capability {capability!r}",
+                source="probability_by",
+                hint="known: " + ", ".join(self.capabilities),
+            )
         return float(np.mean(self._working(self.providers[capability], by)))
 
     def mission_working(self, mission: str, by: date | str | np.datetime64) -> float:
         """Fraction of runs in which what ``mission`` delivers has arrived by ``by`` and still works on it."""
         if mission not in self.missions:
-            raise IlrsError(f"unknown mission {mission!r}", source="mission_working",
-                            hint="known: " + ", ".join(self.missions))
+            raise IlrsError(
+                f"unknown mission {mission!r}", source="mission_working", hint="known: " + ", ".join(self.missions)
+            )
         return float(np.mean(self._working((self.missions.index(mission),), by)))
 
     def summary(self, by: date = date(2035, 12, 31)) -> list[dict]:
@@ -163,22 +169,35 @@ class CampaignResult:
         for c in self.capabilities:
             d = self.in_place[c]
             got = np.sort(d[~np.isnat(d)])
-            rows.append({"capability": c, f"p_by_{by.isoformat()}": self.probability_by(c, by),
-                         "p_ever": len(got) / self.runs,
-                         "median": str(got[len(got) // 2]) if len(got) else None})
+            rows.append(
+                {
+                    "capability": c,
+                    f"p_by_{by.isoformat()}": self.probability_by(c, by),
+                    "p_ever": len(got) / self.runs,
+                    "median": str(got[len(got) // 2]) if len(got) else None,
+                }
+            )
         return rows
 
     def table(self, by: date = date(2035, 12, 31)) -> str:
         """The summary as fixed-width text."""
         lines = [f"{'capability':<16} {'P(by ' + by.isoformat() + ')':>18} {'P(ever)':>8}  median (if ever)"]
         for r in self.summary(by):
-            lines.append(f"{r['capability']:<16} {r[f'p_by_{by.isoformat()}']:>18.3f} {r['p_ever']:>8.3f}  "
-                         f"{r['median'] or '-'}")
+            lines.append(
+                f"{r['capability']:<16} {r[f'p_by_{by.isoformat()}']:>18.3f} {r['p_ever']:>8.3f}  {r['median'] or '-'}"
+            )
         return "\n".join(lines)
 
 
-def simulate(missions: tuple[Mission, ...] | list[Mission], runs: int, seed: int, *,
-             scheduler: str | None = None, workers: int = 2, chunk: int | None = None) -> CampaignResult:
+def simulate(
+    missions: tuple[Mission, ...] | list[Mission],
+    runs: int,
+    seed: int,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    chunk: int | None = None,
+) -> CampaignResult:
     """Monte Carlo of ``runs`` campaigns.
 
     Parameters
@@ -223,12 +242,23 @@ def simulate(missions: tuple[Mission, ...] | list[Mission], runs: int, seed: int
         sub = np.where(failure[:, cols] > landing[:, cols], landing[:, cols], np.inf)
         earliest = sub.min(axis=1)
         in_place[c] = _to_dates(np.where(np.isinf(earliest), np.nan, earliest))
-    return CampaignResult(tuple(m.name for m in order), caps, in_place, _to_dates(launch), _to_dates(landing),
-                          runs, int(seed), providers, landing, failure)
+    return CampaignResult(
+        tuple(m.name for m in order),
+        caps,
+        in_place,
+        _to_dates(launch),
+        _to_dates(landing),
+        runs,
+        int(seed),
+        providers,
+        landing,
+        failure,
+    )
 
 
-def _run_distributed(plan: _Plan, seed: int, bounds: list[tuple[int, int]], scheduler: str | None,
-                     workers: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _run_distributed(
+    plan: _Plan, seed: int, bounds: list[tuple[int, int]], scheduler: str | None, workers: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     from distributed import Client, LocalCluster
 
     if scheduler is None:
@@ -236,14 +266,18 @@ def _run_distributed(plan: _Plan, seed: int, bounds: list[tuple[int, int]], sche
             with Client(cl) as client:
                 return _submit(client, plan, seed, bounds)
     if not scheduler.startswith("tcp://"):
-        raise IlrsError(f"unknown scheduler {scheduler!r}", source="simulate.scheduler",
-                        hint="None, 'local-sync' or 'tcp://host:port'")
+        raise IlrsError(
+            f"unknown scheduler {scheduler!r}",
+            source="simulate.scheduler",
+            hint="None, 'local-sync' or 'tcp://host:port'",
+        )
     with Client(scheduler) as client:
         return _submit(client, plan, seed, bounds)
 
 
-def _submit(client, plan: _Plan, seed: int,
-            bounds: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _submit(
+    client, plan: _Plan, seed: int, bounds: list[tuple[int, int]]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     plan_f = client.scatter(plan, broadcast=True)
     futures = [client.submit(simulate_chunk, plan_f, seed, a, b, pure=False) for a, b in bounds]
     return client.gather(futures)

@@ -10,13 +10,15 @@ from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 
 
 @handle_errors
-def campaign(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file (its missions) or a built-in."),
-             runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
-             seed: int = typer.Option(2035, help="Random seed (results are identical for any number of workers)."),
-             scheduler: str = typer.Option(None, help="tcp://HOST:PORT of a Dask scheduler (default: a LocalCluster)."),
-             workers: int = typer.Option(2, min=0, help="LocalCluster workers (0: in-process, no cluster)."),
-             by: str = typer.Option("2035-12-31", help="Date for the probabilities."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def campaign(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file (its missions) or a built-in."),
+    runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
+    seed: int = typer.Option(2035, help="Random seed (results are identical for any number of workers)."),
+    scheduler: str = typer.Option(None, help="tcp://HOST:PORT of a Dask scheduler (default: a LocalCluster)."),
+    workers: int = typer.Option(2, min=0, help="LocalCluster workers (0: in-process, no cluster)."),
+    by: str = typer.Option("2035-12-31", help="Date for the probabilities."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Monte Carlo of the ILRS roadmap: launch and landing failures and schedule slips -> capability dates."""
     from ilrs.campaign.montecarlo import simulate
     from ilrs.campaign.roadmap import check_roadmap
@@ -36,15 +38,24 @@ def campaign(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario 
         update(1.0)
     items, rows = buildup_of(missions, result, sc, by=by_date)
     if as_json:
-        print_json({"runs": runs, "seed": seed, "by": by, "notes": notes, "summary": result.summary(by_date),
-                    "buildup": buildup_json(items, rows)})
+        print_json(
+            {
+                "runs": runs,
+                "seed": seed,
+                "by": by,
+                "notes": notes,
+                "summary": result.summary(by_date),
+                "buildup": buildup_json(items, rows),
+            }
+        )
         return
     for n in notes:
         console.print(f"[yellow]note:[/] {n}")
     console.print(result.table(by_date), highlight=False)
     console.print("\nBuild-up (P working on the date; * = not yet arrived by plan):", highlight=False)
     for r in rows:
+
         def fmt(entries):
             return ", ".join(f"{e['name']}{'' if e['planned'] else '*'} {e['p_working']:.2f}" for e in entries) or "-"
-        console.print(f"{r.date}  orbit: {fmt(r.in_orbit)}\n            surface: {fmt(r.on_surface)}",
-                      highlight=False)
+
+        console.print(f"{r.date}  orbit: {fmt(r.in_orbit)}\n            surface: {fmt(r.on_surface)}", highlight=False)

@@ -41,8 +41,15 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[fl
     if quiet:
         yield lambda f: None
         return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as prog:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as prog:
         task = prog.add_task(description, total=1.0)
         yield lambda f: prog.update(task, completed=max(0.0, min(1.0, float(f))))
         prog.update(task, completed=1.0)

@@ -11,8 +11,13 @@ from ilrs.cli.serve import serve
 from ilrs.cli.transport import orbit_app, transfer
 from ilrs.cli.twin import size_app, twin
 
-app = typer.Typer(name="ilrs", help="The International Lunar Research Station in software.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="ilrs",
+    help="The International Lunar Research Station in software.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(site.app, name="site")
 app.add_typer(scenario.app, name="scenario")
 app.command("twin")(twin)
@@ -25,9 +30,11 @@ app.command("serve")(serve)
 
 
 @app.command()
-def run(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
-        out: str = typer.Option("out", help="Directory for the report and its products."),
-        quiet: bool = typer.Option(False, help="No progress bars.")) -> None:
+def run(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
+    out: str = typer.Option("out", help="Directory for the report and its products."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
     """The main job: south-pole site analysis, then the scenario's station twin, in one HTML report."""
     from ilrs.cli.report import run_default
 

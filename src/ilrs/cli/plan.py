@@ -21,27 +21,32 @@ def _event(text: str | None) -> dict | None:
         raw = p.read_text(encoding="utf-8") if p.suffix == ".json" and p.is_file() else text
         ev = json.loads(raw)
     except (OSError, json.JSONDecodeError) as exc:
-        raise IlrsError(f"cannot read the event: {exc}", source="--event",
-                        hint='JSON such as {"kind": "element_failure", "element": "ilrs1-array", '
-                             '"at": "2033-07-01"} or a .json file') from None
+        raise IlrsError(
+            f"cannot read the event: {exc}",
+            source="--event",
+            hint='JSON such as {"kind": "element_failure", "element": "ilrs1-array", '
+            '"at": "2033-07-01"} or a .json file',
+        ) from None
     if not isinstance(ev, dict):
         raise IlrsError("the event must be a JSON object", source="--event")
     return ev
 
 
 @handle_errors
-def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
-         requests: Path = typer.Option(None, help="Activity requests (TOML or JSON); default: the scenario's own."),
-         start: str = typer.Option(None, help="Start of the planning horizon (UTC); default: first request."),
-         end: str = typer.Option(None, help="End of the planning horizon (UTC); default: last deadline."),
-         time_limit: float = typer.Option(30.0, min=0.5, help="Solver time limit for the whole plan [s]."),
-         method: str = typer.Option("cpsat", help="cpsat (exact windows seeded with greedy) or greedy."),
-         window_days: float = typer.Option(7.0, min=0.5, help="Length of the solver's rolling windows [d]."),
-         event: str = typer.Option(None, help="Re-plan after this event (JSON object or .json file)."),
-         csv: Path = typer.Option(None, help="Write the planned activities to this CSV file."),
-         gantt: Path = typer.Option(None, help="Write Gantt charts (per resource, per partner) to this HTML file."),
-         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
-         quiet: bool = typer.Option(False, help="No progress bar.")) -> None:
+def plan(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
+    requests: Path = typer.Option(None, help="Activity requests (TOML or JSON); default: the scenario's own."),
+    start: str = typer.Option(None, help="Start of the planning horizon (UTC); default: first request."),
+    end: str = typer.Option(None, help="End of the planning horizon (UTC); default: last deadline."),
+    time_limit: float = typer.Option(30.0, min=0.5, help="Solver time limit for the whole plan [s]."),
+    method: str = typer.Option("cpsat", help="cpsat (exact windows seeded with greedy) or greedy."),
+    window_days: float = typer.Option(7.0, min=0.5, help="Length of the solver's rolling windows [d]."),
+    event: str = typer.Option(None, help="Re-plan after this event (JSON object or .json file)."),
+    csv: Path = typer.Option(None, help="Write the planned activities to this CSV file."),
+    gantt: Path = typer.Option(None, help="Write Gantt charts (per resource, per partner) to this HTML file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
     """Plan partner activity requests with CP-SAT against the twin's power, data, resources and conditions."""
     import datetime as dt
 
@@ -64,47 +69,76 @@ def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
     sc = validated_scenario(scenario)
     rs = requests_for(sc, requests)
     with progress_bar(f"planning {len(rs.requests)} requests on {sc.name}", quiet or as_json) as update:
-        sp = plan_scenario(sc, rs, start=when(start, "--start"), end=when(end, "--end"), method=method,
-                           time_limit=time_limit, window_days=window_days,
-                           progress=lambda i, n: update(0.05 + 0.9 * i / n))
+        sp = plan_scenario(
+            sc,
+            rs,
+            start=when(start, "--start"),
+            end=when(end, "--end"),
+            method=method,
+            time_limit=time_limit,
+            window_days=window_days,
+            progress=lambda i, n: update(0.05 + 0.9 * i / n),
+        )
         update(1.0)
     out = summary(sp)
     if ev is not None:
         rr, check, _ = replan_scenario(sp, ev, time_limit=min(time_limit, 7.0))
         sp.result, sp.check = rr.result, check
-        out["replan"] = {"event": ev, "seconds": rr.seconds, "kept": rr.kept, "moved_or_dropped": rr.moved_or_dropped,
-                         "added": rr.added, "value": rr.result.value, "twin_check_ok": check.ok,
-                         "notes": rr.result.notes}
+        out["replan"] = {
+            "event": ev,
+            "seconds": rr.seconds,
+            "kept": rr.kept,
+            "moved_or_dropped": rr.moved_or_dropped,
+            "added": rr.added,
+            "value": rr.result.value,
+            "twin_check_ok": check.ok,
+            "notes": rr.result.notes,
+        }
     rows = plan_rows(sp)
     if csv is not None:
         from ilrs.iotools.tables import write_csv
 
         head = ["request", "occurrence", "partner", "payload", "start", "end", "power_w", "data_mbit", "resources"]
-        write_csv(csv, {k: np.array([";".join(r[k]) if k == "resources" else r[k] for r in rows], dtype=object)
-                        for k in head}, float_format="%g")
+        write_csv(
+            csv,
+            {k: np.array([";".join(r[k]) if k == "resources" else r[k] for r in rows], dtype=object) for k in head},
+            float_format="%g",
+        )
     if gantt is not None:
         from ilrs.iotools.atomic import atomic_write_text
         from ilrs.reports.ops_section import gantt_html
 
         atomic_write_text(gantt, _gantt_page(sp, gantt_html))
     if as_json:
-        print_json({**out, "activities": rows, "rejected_occurrences": [
-            {"request": x.request, "occurrence": x.occurrence, "reason": x.reason} for x in sp.result.rejected]})
+        print_json(
+            {
+                **out,
+                "activities": rows,
+                "rejected_occurrences": [
+                    {"request": x.request, "occurrence": x.occurrence, "reason": x.reason} for x in sp.result.rejected
+                ],
+            }
+        )
         return
     t = Table(title=f"Plan {out['horizon'][0][:10]} .. {out['horizon'][1][:10]} on {sc.name}", title_justify="left")
     t.add_column("")
     t.add_column("value", justify="right")
-    for label, v in (("requests / occurrences", f"{out['requests']:,} / {out['blocks']:,}"),
-                     ("planned", f"{out['planned']:,}"), ("never plannable", f"{out['rejected']:,}"),
-                     ("did not fit", f"{out['unplanned']:,}"),
-                     ("value (priority weight x h)", f"{out['value']:,.1f}"),
-                     ("greedy baseline", f"{out['greedy_value']:,.1f}"),
-                     ("bound of the windows searched / gap", f"{out['bound']:,.1f} / {100 * out['gap']:.1f} %"),
-                     ("upper bound (each occurrence alone)", f"{out['trivial_bound']:,.1f}"),
-                     ("time", f"{out['seconds']:.1f} s ({out['windows']} windows)"),
-                     ("twin: extra shed steps / data lost", f"{sp.check.extra_shed_steps} / "
-                                                            f"{sp.check.extra_data_lost_gbit:.3f} Gbit"),
-                     ("validator violations", str(len(sp.violations)))):
+    for label, v in (
+        ("requests / occurrences", f"{out['requests']:,} / {out['blocks']:,}"),
+        ("planned", f"{out['planned']:,}"),
+        ("never plannable", f"{out['rejected']:,}"),
+        ("did not fit", f"{out['unplanned']:,}"),
+        ("value (priority weight x h)", f"{out['value']:,.1f}"),
+        ("greedy baseline", f"{out['greedy_value']:,.1f}"),
+        ("bound of the windows searched / gap", f"{out['bound']:,.1f} / {100 * out['gap']:.1f} %"),
+        ("upper bound (each occurrence alone)", f"{out['trivial_bound']:,.1f}"),
+        ("time", f"{out['seconds']:.1f} s ({out['windows']} windows)"),
+        (
+            "twin: extra shed steps / data lost",
+            f"{sp.check.extra_shed_steps} / {sp.check.extra_data_lost_gbit:.3f} Gbit",
+        ),
+        ("validator violations", str(len(sp.violations))),
+    ):
         t.add_row(label, v)
     console.print(t)
     s = Table(title="Allocated time per partner", title_justify="left")
@@ -121,14 +155,18 @@ def plan(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
         console.print(f"[yellow]not planned[/]: {rid}: {occ}: {xs[0].reason}")
     if "replan" in out:
         r = out["replan"]
-        console.print(f"re-plan after {r['event'].get('kind')}: {r['seconds']:.1f} s, kept {r['kept']}, "
-                      f"moved or dropped {r['moved_or_dropped']}, added {r['added']}, twin check "
-                      f"{'ok' if r['twin_check_ok'] else 'FAILED'}")
+        console.print(
+            f"re-plan after {r['event'].get('kind')}: {r['seconds']:.1f} s, kept {r['kept']}, "
+            f"moved or dropped {r['moved_or_dropped']}, added {r['added']}, twin check "
+            f"{'ok' if r['twin_check_ok'] else 'FAILED'}"
+        )
 
 
 def _gantt_page(sp, gantt_html) -> str:
     import plotly.offline
 
     js = plotly.offline.get_plotlyjs()
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{sp.scenario.name} plan</title>"
-            f"<script>{js}</script></head><body>{gantt_html(sp, 'resource')}{gantt_html(sp, 'partner')}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{sp.scenario.name} plan</title>"
+        f"<script>{js}</script></head><body>{gantt_html(sp, 'resource')}{gantt_html(sp, 'partner')}</body></html>"
+    )

@@ -56,15 +56,23 @@ def _operations(scenario, twin, out_dir: Path, quiet: bool):
 
     rs = requests_for(scenario, None)
     with progress_bar(f"operations plan ({len(rs.requests)} partner requests, CP-SAT)", quiet) as upd:
-        sp = plan_scenario(scenario, rs, time_limit=PLAN_TIME_LIMIT_S, twin=twin,
-                           progress=lambda i, n: upd(0.9 * i / n))
+        sp = plan_scenario(
+            scenario, rs, time_limit=PLAN_TIME_LIMIT_S, twin=twin, progress=lambda i, n: upd(0.9 * i / n)
+        )
         replans = []
         names = {e.name for e in scenario.elements}
         if REPLAN_EVENT["element"] in names:
             rr, check, _ = replan_scenario(sp, REPLAN_EVENT, time_limit=7.0)
-            replans.append({"event": f"{REPLAN_EVENT['element']} failure on {REPLAN_EVENT['at'][:10]}",
-                            "seconds": rr.seconds, "kept": rr.kept, "moved": rr.moved_or_dropped, "added": rr.added,
-                            "ok": check.ok})
+            replans.append(
+                {
+                    "event": f"{REPLAN_EVENT['element']} failure on {REPLAN_EVENT['at'][:10]}",
+                    "seconds": rr.seconds,
+                    "kept": rr.kept,
+                    "moved": rr.moved_or_dropped,
+                    "added": rr.added,
+                    "ok": check.ok,
+                }
+            )
         upd(1.0)
     atomic_write_text(out_dir / "plan.json", json.dumps(plan_rows(sp), indent=1))
     return sp, replans
@@ -98,8 +106,9 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
         upd(1.0)
     timings["ranking and best-site year"] = time.perf_counter() - t1
     t3 = time.perf_counter()
-    with progress_bar(f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})",
-                      quiet) as upd:
+    with progress_bar(
+        f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})", quiet
+    ) as upd:
         twin = run_twin(scenario)
         save_netcdf(twin, out_dir / "twin.nc")
         upd(1.0)
@@ -117,32 +126,49 @@ def run_default(out: str, quiet: bool = False, scenario_name: str = "ilrs-basic-
         ops = _operations(scenario, twin, out_dir, quiet)
     timings["operations plan and re-plan"] = time.perf_counter() - t5
     t2 = time.perf_counter()
-    report = render_site_report(out_dir / "report.html", maps, ranked, env, timings, twin=twin, campaign=campaign,
-                                ops=ops)
+    report = render_site_report(
+        out_dir / "report.html", maps, ranked, env, timings, twin=twin, campaign=campaign, ops=ops
+    )
     timings["report"] = time.perf_counter() - t2
     t = Table(title=f"Top sites, {DEFAULT_START} .. {DEFAULT_END}, observer {MAP_HEIGHT_M:g} m", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
         t.add_column(c, justify="right")
     for r in ranked[:10]:
-        t.add_row(str(r.rank), f"{r.lat_deg:.4f}", f"{r.lon_deg:.2f}", f"{100 * r.sun_visible_fraction:.1f}",
-                  f"{r.longest_dark_hours:.0f}", f"{100 * r.earth_visible_fraction:.1f}", f"{r.slope_deg:.1f}",
-                  f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)")
+        t.add_row(
+            str(r.rank),
+            f"{r.lat_deg:.4f}",
+            f"{r.lon_deg:.2f}",
+            f"{100 * r.sun_visible_fraction:.1f}",
+            f"{r.longest_dark_hours:.0f}",
+            f"{100 * r.earth_visible_fraction:.1f}",
+            f"{r.slope_deg:.1f}",
+            f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)",
+        )
     console.print(t)
-    console.print(f"Best site with a {MAST_HEIGHT_M:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "
-                  f"year, longest night {env.longest_dark_hours:.0f} h, "
-                  f"Earth in view {100 * env.earth_visible_fraction:.1f} %")
-    console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {scenario.name}, {scenario.start:%Y-%m-%d} .. "
-                                                  f"{scenario.end:%Y-%m-%d}"))
+    console.print(
+        f"Best site with a {MAST_HEIGHT_M:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "
+        f"year, longest night {env.longest_dark_hours:.0f} h, "
+        f"Earth in view {100 * env.earth_visible_fraction:.1f} %"
+    )
+    console.print(
+        kpi_table(
+            twin.kpis.as_dict(), f"Station twin {scenario.name}, {scenario.start:%Y-%m-%d} .. {scenario.end:%Y-%m-%d}"
+        )
+    )
     energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")
     b = campaign.windows["best"]
-    console.print(f"Campaign ({campaign.monte_carlo.runs:,} runs): energy + communications in place by 2035 with "
-                  f"P = {energy['p_by_2035-12-31']:.2f}; best launch window from {campaign.window_start}: "
-                  f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
-                  f"{campaign.nrho.period_days:.2f} d")
+    console.print(
+        f"Campaign ({campaign.monte_carlo.runs:,} runs): energy + communications in place by 2035 with "
+        f"P = {energy['p_by_2035-12-31']:.2f}; best launch window from {campaign.window_start}: "
+        f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
+        f"{campaign.nrho.period_days:.2f} d"
+    )
     if ops is not None:
         sp = ops[0]
-        console.print(f"Operations {sp.result.problem.limits.t0:%Y}: {len(sp.result.activities()):,} partner "
-                      f"activities planned (value {sp.result.value:,.0f}, greedy {sp.result.greedy_value:,.0f}, "
-                      f"gap {100 * sp.result.gap:.1f} %), validator {len(sp.violations)} violations, twin check "
-                      f"{'ok' if sp.check.ok else 'FAILED'}; re-plan after a failure {ops[1][0]['seconds']:.1f} s")
+        console.print(
+            f"Operations {sp.result.problem.limits.t0:%Y}: {len(sp.result.activities()):,} partner "
+            f"activities planned (value {sp.result.value:,.0f}, greedy {sp.result.greedy_value:,.0f}, "
+            f"gap {100 * sp.result.gap:.1f} %), validator {len(sp.violations)} violations, twin check "
+            f"{'ok' if sp.check.ok else 'FAILED'}; re-plan after a failure {ops[1][0]['seconds']:.1f} s"
+        )
     console.print(f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(timings.values()):.0f} s)")

@@ -8,10 +8,16 @@ from ilrs.cli.common import console, handle_errors, print_json
 
 #: The figures `show` lists for each element kind (the rest are in --json and docs/scenario.md).
 KEY_FIGURES = {
-    "solar_array": ("area_m2", "mast_height_m"), "battery": ("capacity_kwh", "max_discharge_kw"),
-    "regenerative_fuel_cell": ("capacity_kwh",), "fission": ("power_kw",), "rtg": ("power_w",),
-    "load": ("power_kw", "priority"), "heater": ("power_dark_kw",), "payload": ("power_kw", "data_rate_mbps"),
-    "storage": ("capacity_gbit",), "dte": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
+    "solar_array": ("area_m2", "mast_height_m"),
+    "battery": ("capacity_kwh", "max_discharge_kw"),
+    "regenerative_fuel_cell": ("capacity_kwh",),
+    "fission": ("power_kw",),
+    "rtg": ("power_w",),
+    "load": ("power_kw", "priority"),
+    "heater": ("power_dark_kw",),
+    "payload": ("power_kw", "data_rate_mbps"),
+    "storage": ("capacity_gbit",),
+    "dte": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
     "relay": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
 }
 
@@ -30,8 +36,10 @@ def validate(scenario: str = typer.Argument(..., help="A TOML file or a built-in
 
 @app.command("show")
 @handle_errors
-def show(scenario: str = typer.Argument("ilrs-basic-2035", help="A TOML file or a built-in name."),
-         as_json: bool = typer.Option(False, "--json", help="Print the validated scenario as JSON.")) -> None:
+def show(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A TOML file or a built-in name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the validated scenario as JSON."),
+) -> None:
     """The scenario's site and its elements in order of arrival."""
     from rich.table import Table
 

@@ -9,11 +9,14 @@ from ilrs.cli.common import console, handle_errors
 
 
 @handle_errors
-def serve(demo: bool = typer.Option(False, "--demo", help="Seed demo organisations, a call and proposals "
-                                                          "(an empty database only)."),
-          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-          port: int = typer.Option(8000, min=1, max=65535, help="Port."),
-          workers: int = typer.Option(1, min=1, max=64, help="Uvicorn worker processes.")) -> None:
+def serve(
+    demo: bool = typer.Option(
+        False, "--demo", help="Seed demo organisations, a call and proposals (an empty database only)."
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port."),
+    workers: int = typer.Option(1, min=1, max=64, help="Uvicorn worker processes."),
+) -> None:
     """Run the open-access partner portal: calls, proposals, review, allocation, schedules and data."""
     import uvicorn
 
@@ -39,5 +42,6 @@ def serve(demo: bool = typer.Option(False, "--demo", help="Seed demo organisatio
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     else:
-        uvicorn.run("ilrs.portal.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run(
+            "ilrs.portal.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        )

@@ -8,8 +8,9 @@ import typer
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 
-app = typer.Typer(help="Sunlight, Earth visibility, horizons and site rankings at the south pole.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sunlight, Earth visibility, horizons and site rankings at the south pole.", no_args_is_help=True
+)
 
 
 @app.command("point")
@@ -24,8 +25,9 @@ def point(
     step: str = typer.Option("1h", help="Time step: 10m, 1h, 1d or seconds."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     series: Path = typer.Option(None, help="Also write one CSV row per time step to this file."),
-    dem: list[str] = typer.Option(None, help="DEM files (GeoTIFF or PDS3 .LBL), finest first; default: the "
-                                             "embedded 10 m / 240 m / LDEM_4 mosaic."),
+    dem: list[str] = typer.Option(
+        None, help="DEM files (GeoTIFF or PDS3 .LBL), finest first; default: the embedded 10 m / 240 m / LDEM_4 mosaic."
+    ),
 ) -> None:
     """Sun and Earth visibility above the real terrain horizon at one point over a time span."""
     from ilrs.ephem.time import parse_step
@@ -177,8 +179,16 @@ def site_rank(
     for c in ("#", "lat", "lon E", "Sun %", "disk %", "dark h", "Earth %", "slope", "to shadow km", "near"):
         t.add_column(c, justify="right")
     for r in ranked:
-        t.add_row(str(r.rank), f"{r.lat_deg:.4f}", f"{r.lon_deg:.2f}", f"{100 * r.sun_visible_fraction:.1f}",
-                  f"{100 * r.mean_disk_fraction:.1f}", f"{r.longest_dark_hours:.0f}",
-                  f"{100 * r.earth_visible_fraction:.1f}", f"{r.slope_deg:.1f}", f"{r.distance_to_shadow_km:.1f}",
-                  f"{r.nearest_named_site} ({r.nearest_named_km:.0f} km)")
+        t.add_row(
+            str(r.rank),
+            f"{r.lat_deg:.4f}",
+            f"{r.lon_deg:.2f}",
+            f"{100 * r.sun_visible_fraction:.1f}",
+            f"{100 * r.mean_disk_fraction:.1f}",
+            f"{r.longest_dark_hours:.0f}",
+            f"{100 * r.earth_visible_fraction:.1f}",
+            f"{r.slope_deg:.1f}",
+            f"{r.distance_to_shadow_km:.1f}",
+            f"{r.nearest_named_site} ({r.nearest_named_km:.0f} km)",
+        )
     console.print(t)

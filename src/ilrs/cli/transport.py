@@ -8,17 +8,20 @@ import typer
 
 from ilrs.cli.common import console, handle_errors, print_json
 
-orbit_app = typer.Typer(help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
-                        no_args_is_help=True)
+orbit_app = typer.Typer(
+    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.", no_args_is_help=True
+)
 
 
 @handle_errors
-def transfer(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
-             tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
-             parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
-             llo_alt_km: float = typer.Option(100.0, help="Low lunar orbit altitude [km]."),
-             oem: Path = typer.Option(None, help="Write the transfer arc as a CCSDS OEM file."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def transfer(
+    depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
+    tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
+    parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
+    llo_alt_km: float = typer.Option(100.0, help="Low lunar orbit altitude [km]."),
+    oem: Path = typer.Option(None, help="Write the transfer arc as a CCSDS OEM file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """A patched-conic Earth-Moon transfer with real ephemerides: TLI and LOI delta-v, C3, arrival v-infinity."""
     from ilrs.services.campaign import transfer_summary
 
@@ -32,9 +35,11 @@ def transfer(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC
 
 @orbit_app.command("nrho")
 @handle_errors
-def nrho(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch of the transfer compared, UTC."),
-         tof_days: float = typer.Option(4.75, help="Its time of flight [days]."),
-         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def nrho(
+    depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch of the transfer compared, UTC."),
+    tof_days: float = typer.Option(4.75, help="Its time of flight [days]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's), in the Earth-Moon CR3BP, and the
     surface-direct vs Gateway-staged chains to the south pole (delta-v and time per leg)."""
     from ilrs.errors import IlrsError
@@ -44,43 +49,59 @@ def nrho(depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch of the t
     if not 0.5 <= tof_days <= 30.0:
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
     o = nrho_9_2()
-    out = {"period_days": o.period_days, "perilune_radius_km": o.perilune_radius_km,
-           "apolune_radius_km": o.apolune_radius_km, "jacobi": o.jacobi, "state0_nondim": list(o.state0),
-           "south_pole_visible_fraction": south_pole_visibility(o),
-           "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days)}
+    out = {
+        "period_days": o.period_days,
+        "perilune_radius_km": o.perilune_radius_km,
+        "apolune_radius_km": o.apolune_radius_km,
+        "jacobi": o.jacobi,
+        "state0_nondim": list(o.state0),
+        "south_pole_visible_fraction": south_pole_visibility(o),
+        "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days),
+    }
     if as_json:
         print_json(out)
         return
-    console.print(f"9:2 NRHO: period {o.period_days:.4f} d, perilune radius {o.perilune_radius_km:,.0f} km, "
-                  f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}, above 10 deg from the "
-                  f"south pole {100 * out['south_pole_visible_fraction']:.0f} % of the period")
+    console.print(
+        f"9:2 NRHO: period {o.period_days:.4f} d, perilune radius {o.perilune_radius_km:,.0f} km, "
+        f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}, above 10 deg from the "
+        f"south pole {100 * out['south_pole_visible_fraction']:.0f} % of the period"
+    )
     for a in out["architectures"]:
-        console.print(f"\n{a['architecture']}: {a['delta_v_after_tli_m_s']:,.0f} m/s after TLI, "
-                      f"{a['tli_to_surface_days']:.2f} d TLI to touchdown, CZ-10 lands {a['cz10_landed_kg']:,.0f} kg; "
-                      f"{a['south_pole_access']}", highlight=False)
+        console.print(
+            f"\n{a['architecture']}: {a['delta_v_after_tli_m_s']:,.0f} m/s after TLI, "
+            f"{a['tli_to_surface_days']:.2f} d TLI to touchdown, CZ-10 lands {a['cz10_landed_kg']:,.0f} kg; "
+            f"{a['south_pole_access']}",
+            highlight=False,
+        )
         for leg in a["legs"]:
             model = f"  (model {leg['model_m_s']:,.0f} m/s, {leg['model_kind']})" if leg["model_m_s"] else ""
-            console.print(f"  {leg['name']:<52} {leg['delta_v_m_s']:7,.0f} m/s {leg['days']:6.2f} d{model}",
-                          highlight=False)
+            console.print(
+                f"  {leg['name']:<52} {leg['delta_v_m_s']:7,.0f} m/s {leg['days']:6.2f} d{model}", highlight=False
+            )
 
 
 @orbit_app.command("halo")
 @handle_errors
-def halo(l_point: int = typer.Option(2, min=1, max=2, help="Libration point (1 or 2)."),
-         n: int = typer.Option(12, min=2, max=200, help="Family members."),
-         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def halo(
+    l_point: int = typer.Option(2, min=1, max=2, help="Libration point (1 or 2)."),
+    n: int = typer.Option(12, min=2, max=200, help="Family members."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """The southern halo family about L1 or L2 by continuation: periods, Jacobi constants, perilune radii."""
     from ilrs.transport.halo import halo_family
 
     f = halo_family(l_point, n)
-    rows = [{"period_days": float(p), "jacobi": float(j), "perilune_radius_km": float(r)}
-            for p, j, r in zip(f.periods_days, f.jacobi, f.perilune_radius_km, strict=True)]
+    rows = [
+        {"period_days": float(p), "jacobi": float(j), "perilune_radius_km": float(r)}
+        for p, j, r in zip(f.periods_days, f.jacobi, f.perilune_radius_km, strict=True)
+    ]
     if as_json:
         print_json(rows)
         return
     for r in rows:
-        console.print(f"period {r['period_days']:7.3f} d  Jacobi {r['jacobi']:.5f}  "
-                      f"perilune {r['perilune_radius_km']:9,.0f} km")
+        console.print(
+            f"period {r['period_days']:7.3f} d  Jacobi {r['jacobi']:.5f}  perilune {r['perilune_radius_km']:9,.0f} km"
+        )
 
 
 @orbit_app.command("relay")

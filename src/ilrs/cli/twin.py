@@ -21,10 +21,12 @@ def kpi_table(kpis: dict, title: str) -> Table:
 
 
 @handle_errors
-def twin(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
-         netcdf: Path = typer.Option(None, help="Also write the time series as NetCDF to this file."),
-         as_json: bool = typer.Option(False, "--json", help="Print the KPIs as JSON."),
-         quiet: bool = typer.Option(False, help="No progress bar.")) -> None:
+def twin(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
+    netcdf: Path = typer.Option(None, help="Also write the time series as NetCDF to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the KPIs as JSON."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
     """Run the station digital twin over the scenario's period and print its KPIs."""
     from ilrs.services.scenarios import validated_scenario
     from ilrs.services.twin import run_twin, save_netcdf, shedding_events
@@ -42,9 +44,11 @@ def twin(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML
     events = shedding_events(run)
     if events:
         worst = max(events, key=lambda e: e.energy_kwh)
-        console.print(f"load shedding: {len(events)} events; the largest {worst.start_utc} .. {worst.end_utc} "
-                      f"({worst.hours:.0f} h, {worst.energy_kwh:.0f} kWh, "
-                      f"down to priority {worst.lowest_priority_shed})")
+        console.print(
+            f"load shedding: {len(events)} events; the largest {worst.start_utc} .. {worst.end_utc} "
+            f"({worst.hours:.0f} h, {worst.energy_kwh:.0f} kWh, "
+            f"down to priority {worst.lowest_priority_shed})"
+        )
 
 
 size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True)
@@ -52,9 +56,11 @@ size_app = typer.Typer(help="Size station elements by running the twin.", no_arg
 
 @size_app.command("battery")
 @handle_errors
-def size_battery_cmd(scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
-                     protect: int = typer.Option(2, min=1, max=5, help="Never shed priorities 1..N (5: no load)."),
-                     as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def size_battery_cmd(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
+    protect: int = typer.Option(2, min=1, max=5, help="Never shed priorities 1..N (5: no load)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """The smallest battery (a factor on the scenario's batteries) that keeps the protected loads powered."""
     from dataclasses import asdict
 
@@ -68,7 +74,9 @@ def size_battery_cmd(scenario: str = typer.Argument("ilrs-basic-2035", help="A s
     if as_json:
         print_json(asdict(result))
         return
-    console.print(f"{s.name}: the batteries need x{result.scale:.2f} of their capacity: "
-                  f"{result.capacity_kwh:,.0f} kWh installed at the end "
-                  f"(scenario: {result.base_capacity_kwh:,.0f} kWh), minimum state of charge "
-                  f"{result.min_state_of_charge:.1%}, {result.iterations} engine runs")
+    console.print(
+        f"{s.name}: the batteries need x{result.scale:.2f} of their capacity: "
+        f"{result.capacity_kwh:,.0f} kWh installed at the end "
+        f"(scenario: {result.base_capacity_kwh:,.0f} kWh), minimum state of charge "
+        f"{result.min_state_of_charge:.1%}, {result.iterations} engine runs"
+    )

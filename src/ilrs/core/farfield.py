@@ -29,8 +29,26 @@ def _bilinear_inv(g, x0, y0, inv_step, x, y):
 
 
 @jit(parallel=True)
-def _far_field(ext_z, ex0, ey0, estep, obs_x, obs_y, obs_z, betas, xmin, xmax, ymin, ymax, max_dist, step,
-               radius, polar, out_tan, out_dist):
+def _far_field(
+    ext_z,
+    ex0,
+    ey0,
+    estep,
+    obs_x,
+    obs_y,
+    obs_z,
+    betas,
+    xmin,
+    xmax,
+    ymin,
+    ymax,
+    max_dist,
+    step,
+    radius,
+    polar,
+    out_tan,
+    out_dist,
+):
     n_obs = obs_x.shape[0]
     inv2r = 1.0 / (2.0 * radius)
     inv_step = 1.0 / estep
@@ -63,8 +81,11 @@ def _far_field(ext_z, ex0, ey0, estep, obs_x, obs_y, obs_z, betas, xmin, xmax, y
                 yt = oy + s * uy
                 zt = _bilinear_inv(ext_z, ex0, ey0, inv_step, xt, yt)
                 if zt > -1e300:
-                    kin = (kin_o + 4.0 * _inv_scale_xy(ox + 0.5 * s * ux, oy + 0.5 * s * uy, radius, polar)
-                           + _inv_scale_xy(xt, yt, radius, polar)) / 6.0
+                    kin = (
+                        kin_o
+                        + 4.0 * _inv_scale_xy(ox + 0.5 * s * ux, oy + 0.5 * s * uy, radius, polar)
+                        + _inv_scale_xy(xt, yt, radius, polar)
+                    ) / 6.0
                     d = s * kin
                     num = zt - zo - d * d * inv2r
                     if not found or num * best_d > best_num * d:
@@ -81,8 +102,21 @@ def _far_field(ext_z, ex0, ey0, estep, obs_x, obs_y, obs_z, betas, xmin, xmax, y
                 out_dist[k, p] = np.nan
 
 
-def far_field_march(ext_z, ext_x0, ext_y0, ext_step, obs_x, obs_y, obs_z, grid_azimuths_rad, inner_box,
-                    max_distance_m, step_m, radius_m, polar=True):
+def far_field_march(
+    ext_z,
+    ext_x0,
+    ext_y0,
+    ext_step,
+    obs_x,
+    obs_y,
+    obs_z,
+    grid_azimuths_rad,
+    inner_box,
+    max_distance_m,
+    step_m,
+    radius_m,
+    polar=True,
+):
     """Far-field horizons of observers, from terrain outside ``inner_box`` only.
 
     ``ext_z`` is a coarse grid of heights [m] (north-up, square cells of ``ext_step`` [m], cell (0, 0) centred
@@ -98,9 +132,26 @@ def far_field_march(ext_z, ext_x0, ext_y0, ext_step, obs_x, obs_y, obs_z, grid_a
     out_tan = np.empty((betas.size, obs_x.size))
     out_dist = np.empty((betas.size, obs_x.size))
     xmin, xmax, ymin, ymax = (float(v) for v in inner_box)
-    _far_field(np.ascontiguousarray(ext_z, dtype=np.float64), float(ext_x0), float(ext_y0), float(ext_step),
-               obs_x, obs_y, obs_z, betas, xmin, xmax, ymin, ymax, float(max_distance_m), float(step_m),
-               float(radius_m), bool(polar), out_tan, out_dist)
+    _far_field(
+        np.ascontiguousarray(ext_z, dtype=np.float64),
+        float(ext_x0),
+        float(ext_y0),
+        float(ext_step),
+        obs_x,
+        obs_y,
+        obs_z,
+        betas,
+        xmin,
+        xmax,
+        ymin,
+        ymax,
+        float(max_distance_m),
+        float(step_m),
+        float(radius_m),
+        bool(polar),
+        out_tan,
+        out_dist,
+    )
     return out_tan, out_dist
 
 
@@ -146,8 +197,19 @@ def _merge_far(hmap, z, obs_h, far_tan, far_dist, far_z, stride, min_dist):
                 while c_end < cols and c_lo[c_end] == j:
                     c_end += 1
                 if ok_col[j] and ok_col[j + 1]:
-                    _merge_segment(hrow[c:c_end], zrow[c:c_end], w_c[c:c_end], t_row[j], t_row[j + 1], d_row[j],
-                                   d_row[j + 1], z_row[j], z_row[j + 1], obs_h, scale)
+                    _merge_segment(
+                        hrow[c:c_end],
+                        zrow[c:c_end],
+                        w_c[c:c_end],
+                        t_row[j],
+                        t_row[j + 1],
+                        d_row[j],
+                        d_row[j + 1],
+                        z_row[j],
+                        z_row[j + 1],
+                        obs_h,
+                        scale,
+                    )
                 c = c_end
 
 
@@ -173,7 +235,14 @@ def merge_far_field(hmap, z, observer_height_m, far_tan, far_dist, far_z, stride
     corrected to first order for the cell's own height. Far terrain nearer than ``min_distance_m`` (only
     possible close to the DEM's edge) is left out: interpolating it between observers would be unreliable.
     """
-    _merge_far(hmap, np.ascontiguousarray(z, dtype=np.float64), float(observer_height_m),
-               np.ascontiguousarray(far_tan), np.ascontiguousarray(far_dist), np.ascontiguousarray(far_z),
-               int(stride), float(min_distance_m))
+    _merge_far(
+        hmap,
+        np.ascontiguousarray(z, dtype=np.float64),
+        float(observer_height_m),
+        np.ascontiguousarray(far_tan),
+        np.ascontiguousarray(far_dist),
+        np.ascontiguousarray(far_z),
+        int(stride),
+        float(min_distance_m),
+    )
     return hmap

@@ -91,8 +91,14 @@ def _fast_atan(x):
     if big:
         ax = (ax - t8) / (1.0 + ax * t8)
     x2 = ax * ax
-    r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
-        0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
+    r = ax * (
+        1.0
+        + x2
+        * (
+            -0.33333333333287
+            + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))
+        )
+    )
     if big:
         r += 0.39269908169872414
     if inv:
@@ -109,8 +115,14 @@ def _atan_select(x):
     big = ax > 0.41421356237309503
     ax = (ax - 0.41421356237309503) / (1.0 + ax * 0.41421356237309503) if big else ax
     x2 = ax * ax
-    r = ax * (1.0 + x2 * (-0.33333333333287 + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (
-        0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))))
+    r = ax * (
+        1.0
+        + x2
+        * (
+            -0.33333333333287
+            + x2 * (0.19999999958 + x2 * (-0.142857049 + x2 * (0.11110863 + x2 * (-0.0908470 + x2 * 0.0727))))
+        )
+    )
     r = r + 0.39269908169872414 if big else r
     r = 1.5707963267948966 - r if inv else r
     return -r if x < 0.0 else r
@@ -184,8 +196,31 @@ def _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c,
 
 
 @jit(fastmath=FAST_MATH)
-def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near, tang, bmax, qrow, frow, noff,
-                 foff, zobs, kinv, best, res, out):
+def _sweep_plane(
+    z,
+    zt_,
+    obs_h,
+    cell_m,
+    x0,
+    y0,
+    dx,
+    dy,
+    beta,
+    radius,
+    polar,
+    near,
+    tang,
+    bmax,
+    qrow,
+    frow,
+    noff,
+    foff,
+    zobs,
+    kinv,
+    best,
+    res,
+    out,
+):
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
     Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
@@ -321,8 +356,8 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             c_lo = max(0, -n_off)
             c_hi = min(n_minor, n_minor - n_off - 1)
             # contiguous slices let LLVM vectorise this loop (4 cells per instruction)
-            r0 = zz[mjs, c_lo + n_off:c_hi + n_off]
-            r1 = zz[mjs, c_lo + n_off + 1:c_hi + n_off + 1]
+            r0 = zz[mjs, c_lo + n_off : c_hi + n_off]
+            r1 = zz[mjs, c_lo + n_off + 1 : c_hi + n_off + 1]
             zo = zobs[c_lo:c_hi]
             kv = kinv[c_lo:c_hi]
             bb = best[c_lo:c_hi]
@@ -367,12 +402,14 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
             # at the first tangent step and at the second (the same step again if the lines agree: cheaper than
             # a branch that the processor cannot predict)
             s1 = i - ic_lo
-            num, den, zt = _candidate(zz, ic_lo, s1, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
-                                      inv_r)
+            num, den, zt = _candidate(
+                zz, ic_lo, s1, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r, inv_r
+            )
             ic2 = min(e, ic_hi)
             s2 = i - ic2
-            num2, den2, zt2 = _candidate(zz, ic2, s2, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r,
-                                         inv_r)
+            num2, den2, zt2 = _candidate(
+                zz, ic2, s2, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r, inv_r
+            )
             ok1 = den > 0.0
             ok2 = den2 > 0.0
             second = ok2 & ((not ok1) | (num2 * den > num * den2))
@@ -412,8 +449,9 @@ def _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, nea
                         continue
                     for ic in range(lo_b, hi_b + 1):
                         s = i - ic
-                        num, den, zt = _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c,
-                                                  inv2r, inv_r)
+                        num, den, zt = _candidate(
+                            zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r, inv_r
+                        )
                         if den > 0.0 and (s_far < 0 or num * bd > bn * den):
                             bn = num
                             bd = den
@@ -465,15 +503,36 @@ def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near
             beta = betas[k]
             along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
             n_major, n_minor = (rows, cols) if along_rows else (cols, rows)
-            _sweep_plane(z, zt_, obs_h, cell_m, x0, y0, dx, dy, beta, radius, polar, near,
-                         tang[:n_major * n_minor].reshape((n_major, n_minor)),
-                         bmax.reshape((rows + cols + 3, (big >> BLOCK_SHIFT) + 1)), iv[0], v[0], iv[1], v[1],
-                         v[2, :n_minor], v[3, :n_minor], v[4, :n_minor],
-                         res[:n_major * n_minor].reshape((n_major, n_minor)), out[k])
+            _sweep_plane(
+                z,
+                zt_,
+                obs_h,
+                cell_m,
+                x0,
+                y0,
+                dx,
+                dy,
+                beta,
+                radius,
+                polar,
+                near,
+                tang[: n_major * n_minor].reshape((n_major, n_minor)),
+                bmax.reshape((rows + cols + 3, (big >> BLOCK_SHIFT) + 1)),
+                iv[0],
+                v[0],
+                iv[1],
+                v[1],
+                v[2, :n_minor],
+                v[3, :n_minor],
+                v[4, :n_minor],
+                res[: n_major * n_minor].reshape((n_major, n_minor)),
+                out[k],
+            )
 
 
-def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar,
-                  near_steps=DEFAULT_NEAR_STEPS):
+def horizon_sweep(
+    z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar, near_steps=DEFAULT_NEAR_STEPS
+):
     """Horizon map by convex-hull sweeps: int16 [0.01 deg], shape (n_azimuths, rows, cols).
 
     Parameters
@@ -500,8 +559,22 @@ def horizon_sweep(z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_
     big = max(z.shape)
     n_workers = max(1, min(threads(), betas.size))
     tangs = np.empty((n_workers, big * big), dtype=np.int16 if big < 32000 else np.int32)
-    _sweep_all(z32, np.ascontiguousarray(z32.T), float(observer_height_m), float(cell_m), float(x0), float(y0),
-               float(dx), float(dy), betas, float(radius_m), bool(polar), int(near_steps), tangs, out)
+    _sweep_all(
+        z32,
+        np.ascontiguousarray(z32.T),
+        float(observer_height_m),
+        float(cell_m),
+        float(x0),
+        float(y0),
+        float(dx),
+        float(dy),
+        betas,
+        float(radius_m),
+        bool(polar),
+        int(near_steps),
+        tangs,
+        out,
+    )
     return out
 
 
@@ -537,8 +610,9 @@ def _ray_march(z, obs_h, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, betas, radi
             out[p, k] = best if found else np.nan
 
 
-def horizon_ray_march(z, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, grid_azimuths_rad, observer_height_m,
-                      radius_m, polar):
+def horizon_ray_march(
+    z, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, grid_azimuths_rad, observer_height_m, radius_m, polar
+):
     """Brute-force horizons [rad] at selected cells: every ray marched from the cell centre to the grid edge.
 
     The reference for :func:`horizon_sweep`. Terrain is sampled where the ray crosses each row (or column,
@@ -551,8 +625,21 @@ def horizon_ray_march(z, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, grid_azimut
     ci = np.ascontiguousarray(cols_idx, dtype=np.int64)
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
     out = np.empty((ri.size, betas.size))
-    _ray_march(z, float(observer_height_m), float(cell_m), float(x0), float(y0), float(dx), float(dy), ri, ci,
-               betas, float(radius_m), bool(polar), out)
+    _ray_march(
+        z,
+        float(observer_height_m),
+        float(cell_m),
+        float(x0),
+        float(y0),
+        float(dx),
+        float(dy),
+        ri,
+        ci,
+        betas,
+        float(radius_m),
+        bool(polar),
+        out,
+    )
     return out
 
 

@@ -30,8 +30,9 @@ def _bilinear(grid, r, c, wrap, out):
             c1 = c0 + 1 if c0 + 1 < cols else 0
         else:
             c1 = c0 + 1 if c0 + 1 < cols else c0
-        out[k] = ((grid[r0, c0] * (1.0 - fc) + grid[r0, c1] * fc) * (1.0 - fr)
-                  + (grid[r1, c0] * (1.0 - fc) + grid[r1, c1] * fc) * fr)
+        out[k] = (grid[r0, c0] * (1.0 - fc) + grid[r0, c1] * fc) * (1.0 - fr) + (
+            grid[r1, c0] * (1.0 - fc) + grid[r1, c1] * fc
+        ) * fr
 
 
 def bilinear(grid: np.ndarray, r, c, wrap_columns: bool = False) -> np.ndarray:

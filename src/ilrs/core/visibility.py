@@ -94,8 +94,7 @@ def disk_fraction(elev_rad, horizon_rad, radius_rad) -> np.ndarray:
     numpy.ndarray
         Visible fraction [-] in [0, 1], float64, the broadcast shape of the inputs.
     """
-    e, h, r = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64)
-                                    for a in (elev_rad, horizon_rad, radius_rad)))
+    e, h, r = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (elev_rad, horizon_rad, radius_rad)))
     d = e - h
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(r > 0.0, d / np.where(r > 0.0, r, 1.0), np.where(d > 0.0, 1.0, -1.0))
@@ -295,16 +294,14 @@ def _cell_delta_bound(ux, uy, uz, tan_eps_max):
 
 
 @jit(inline="always")
-def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, rad, inv_step,
-              series):
+def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, rad, inv_step, series):
     """(any part visible, visible disk fraction) of one step at one cell; ``se`` = sin(elevation)."""
     if se >= work[n_az + k, 0]:
         return True, 1.0
     if se <= work[n_az + k, 1]:
         return False, 0.0
     # between the sector's bounds: bracket the cell's own azimuth, bound again, then compute
-    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step,
-                         n_az)
+    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step, n_az)
     if se >= max(work[i0, 0], work[i1, 0]):
         return True, 1.0
     if se <= min(work[i0, 1], work[i1, 1]):
@@ -318,8 +315,29 @@ def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, 
 
 
 @jit(parallel=True)
-def _sun_kernel(hz, lat, lon, r0, r1, sx, sy, sz, cb0, sb0, b0, rad, sec, n_sec, tan_eps_max, hi_lut, lo_lut,
-                out_vis, out_frac, out_dark, out_lit):
+def _sun_kernel(
+    hz,
+    lat,
+    lon,
+    r0,
+    r1,
+    sx,
+    sy,
+    sz,
+    cb0,
+    sb0,
+    b0,
+    rad,
+    sec,
+    n_sec,
+    tan_eps_max,
+    hi_lut,
+    lo_lut,
+    out_vis,
+    out_frac,
+    out_dark,
+    out_lit,
+):
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
     inv_step = n_az / _TWO_PI
@@ -339,8 +357,28 @@ def _sun_kernel(hz, lat, lon, r0, r1, sx, sy, sz, cb0, sb0, b0, rad, sec, n_sec,
         longest = 0
         for t in range(n_t):
             se = sx[t] * ux + sy[t] * uy + sz[t] * uz
-            visible, fr = _sun_step(prof, work, n_az, sec[t], se, gx, gy, gz, ex, ey, ez, sx[t], sy[t], sz[t],
-                                    cb0[t], sb0[t], b0[t], rad[t], inv_step, series)
+            visible, fr = _sun_step(
+                prof,
+                work,
+                n_az,
+                sec[t],
+                se,
+                gx,
+                gy,
+                gz,
+                ex,
+                ey,
+                ez,
+                sx[t],
+                sy[t],
+                sz[t],
+                cb0[t],
+                sb0[t],
+                b0[t],
+                rad[t],
+                inv_step,
+                series,
+            )
             if visible:
                 n_vis += 1
                 f_sum += fr
@@ -410,10 +448,17 @@ def _chunks(rows, rows_per_chunk, progress):
             progress(r1 / rows)
 
 
-def sun_visibility_map(horizons_cell_major, lat_rad, lon_rad, sun_dir_me, sun_angular_radius_rad,
-                       progress: Callable[[float], object] | None = None, *,
-                       rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
-                       n_sectors: int | None = None) -> dict[str, np.ndarray]:
+def sun_visibility_map(
+    horizons_cell_major,
+    lat_rad,
+    lon_rad,
+    sun_dir_me,
+    sun_angular_radius_rad,
+    progress: Callable[[float], object] | None = None,
+    *,
+    rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
+    n_sectors: int | None = None,
+) -> dict[str, np.ndarray]:
     """Sunlight statistics of every map cell over a time series of Sun directions.
 
     Parameters
@@ -458,10 +503,35 @@ def sun_visibility_map(horizons_cell_major, lat_rad, lon_rad, sun_dir_me, sun_an
     out_dark = np.empty((rows, cols), dtype=np.int32)
     out_lit = np.empty((rows, cols), dtype=np.bool_)
     for r0, r1 in _chunks(rows, rows_per_chunk, progress):
-        _sun_kernel(hz, lat, lon, r0, r1, sx, sy, sz, cb0, sb0, b0, rad, sec, n_sec, tan_eps_max, hi_lut,
-                    lo_lut, out_vis, out_frac, out_dark, out_lit)
-    return {"sun_visible_fraction": out_vis, "mean_disk_fraction": out_frac, "longest_dark_steps": out_dark,
-            "ever_lit": out_lit}
+        _sun_kernel(
+            hz,
+            lat,
+            lon,
+            r0,
+            r1,
+            sx,
+            sy,
+            sz,
+            cb0,
+            sb0,
+            b0,
+            rad,
+            sec,
+            n_sec,
+            tan_eps_max,
+            hi_lut,
+            lo_lut,
+            out_vis,
+            out_frac,
+            out_dark,
+            out_lit,
+        )
+    return {
+        "sun_visible_fraction": out_vis,
+        "mean_disk_fraction": out_frac,
+        "longest_dark_steps": out_dark,
+        "ever_lit": out_lit,
+    }
 
 
 # --------------------------------------------------------------------------------------------- Earth
@@ -478,8 +548,7 @@ def _earth_step(prof, work, n_az, k, su, a, gx, gy, gz, ex, ey, ez, sx, sy, sz, 
         return True
     if su <= work[n_az + k, 1]:
         return False
-    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step,
-                         n_az)
+    i0, i1, f = _bracket(_cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series), inv_step, n_az)
     if su > max(work[i0, 0], work[i1, 0]):
         return True
     if su <= min(work[i0, 1], work[i1, 1]):
@@ -489,8 +558,9 @@ def _earth_step(prof, work, n_az, k, su, a, gx, gy, gz, ex, ey, ez, sx, sy, sz, 
 
 
 @jit(parallel=True)
-def _earth_kernel(hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, dist, sec, n_sec, tan_eps_max,
-                  hi_lut, lo_lut, out_vis):
+def _earth_kernel(
+    hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, dist, sec, n_sec, tan_eps_max, hi_lut, lo_lut, out_vis
+):
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
     inv_step = n_az / _TWO_PI
@@ -510,16 +580,45 @@ def _earth_kernel(hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, dist, 
         n_vis = 0
         for t in range(n_t):
             su = sx[t] * ux + sy[t] * uy + sz[t] * uz
-            if _earth_step(prof, work, n_az, sec[t], su, rc / dist[t], gx, gy, gz, ex, ey, ez, sx[t], sy[t],
-                           sz[t], cb0[t], sb0[t], b0[t], inv_step, series):
+            if _earth_step(
+                prof,
+                work,
+                n_az,
+                sec[t],
+                su,
+                rc / dist[t],
+                gx,
+                gy,
+                gz,
+                ex,
+                ey,
+                ez,
+                sx[t],
+                sy[t],
+                sz[t],
+                cb0[t],
+                sb0[t],
+                b0[t],
+                inv_step,
+                series,
+            ):
                 n_vis += 1
         out_vis[r, c] = n_vis / n_t
 
 
-def earth_visibility_map(horizons_cell_major, lat_rad, lon_rad, heights_m, observer_height_m, earth_pos_me,
-                         progress: Callable[[float], object] | None = None, *, radius_m: float = MOON_RADIUS_M,
-                         rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
-                         n_sectors: int | None = None) -> dict[str, np.ndarray]:
+def earth_visibility_map(
+    horizons_cell_major,
+    lat_rad,
+    lon_rad,
+    heights_m,
+    observer_height_m,
+    earth_pos_me,
+    progress: Callable[[float], object] | None = None,
+    *,
+    radius_m: float = MOON_RADIUS_M,
+    rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
+    n_sectors: int | None = None,
+) -> dict[str, np.ndarray]:
     """Fraction of time the Earth's centre is above the terrain horizon, for every map cell.
 
     Parameters
@@ -568,8 +667,27 @@ def earth_visibility_map(horizons_cell_major, lat_rad, lon_rad, heights_m, obser
     lo_lut = np.sin(np.minimum(h + np.arcsin(a_min * np.cos(h)), _HALF_PI))
     out_vis = np.empty((rows, cols), dtype=np.float32)
     for r0, r1 in _chunks(rows, rows_per_chunk, progress):
-        _earth_kernel(hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, np.ascontiguousarray(dist), sec,
-                      n_sec, tan_eps_max, hi_lut, lo_lut, out_vis)
+        _earth_kernel(
+            hz,
+            lat,
+            lon,
+            rc_map,
+            r0,
+            r1,
+            sx,
+            sy,
+            sz,
+            cb0,
+            sb0,
+            b0,
+            np.ascontiguousarray(dist),
+            sec,
+            n_sec,
+            tan_eps_max,
+            hi_lut,
+            lo_lut,
+            out_vis,
+        )
     return {"earth_visible_fraction": out_vis}
 
 
@@ -609,4 +727,3 @@ def point_series(horizon_profile_deg, az_geo_rad, elev_rad, radius_rad) -> tuple
     p0 = prof[i0]
     h_deg = p0 + f * (prof[(i0 + 1) % n_az] - p0)
     return h_deg, disk_fraction(elev_rad, np.radians(h_deg), radius_rad)
-

@@ -69,8 +69,9 @@ _spice_lock = SPICE_LOCK
 def _body_name(body: str) -> str:
     name = str(body).strip().upper()
     if name not in BODIES:
-        raise IlrsError(f"unknown body {body!r}", source="body",
-                        hint="allowed values: " + ", ".join(repr(b) for b in BODIES))
+        raise IlrsError(
+            f"unknown body {body!r}", source="body", hint="allowed values: " + ", ".join(repr(b) for b in BODIES)
+        )
     return name
 
 
@@ -96,8 +97,9 @@ def _site_vectors_me(lat_deg, lon_deg, height_m, n: int) -> np.ndarray:
     try:
         lat, lon, height = np.broadcast_arrays(lat, lon, height, np.empty(n))[:3]
     except ValueError:
-        raise IlrsError(f"lat_deg, lon_deg and height_m must be scalars or have {n} values (one per epoch)",
-                        source="lat_deg") from None
+        raise IlrsError(
+            f"lat_deg, lon_deg and height_m must be scalars or have {n} values (one per epoch)", source="lat_deg"
+        ) from None
     return (MOON_RADIUS_M + height)[:, None] * unit_vector(np.radians(lat), np.radians(lon))
 
 
@@ -110,8 +112,9 @@ def _spkcpo(body: str, et: np.ndarray, site_me: np.ndarray) -> np.ndarray:
     site_km = site_me / 1000.0
     with _spice_lock:
         for i in range(et.size):
-            state, _ = spiceypy.spkcpo(body, et[i], MOON_ME_FRAME, "OBSERVER", "LT+S", site_km[i], "MOON",
-                                       MOON_ME_FRAME)
+            state, _ = spiceypy.spkcpo(
+                body, et[i], MOON_ME_FRAME, "OBSERVER", "LT+S", site_km[i], "MOON", MOON_ME_FRAME
+            )
             out[i] = state[:3]
     return out * 1000.0
 
@@ -175,8 +178,8 @@ def _interp(bodies: tuple[str, ...], et: np.ndarray, site_me: np.ndarray) -> dic
     out = {}
     for body in bodies:
         col = 0 if body == "SUN" else 3
-        geometric = value[:, col:col + 3] - site_j2000
-        body_velocity = rate[:, col:col + 3] + moon_velocity  # barycentric
+        geometric = value[:, col : col + 3] - site_j2000
+        body_velocity = rate[:, col : col + 3] + moon_velocity  # barycentric
         # SPICE 'LT': one light-time iteration, target at et - |geometric| / c. Over that interval
         # (500 s for the Sun, 1.3 s for the Earth) the body's barycentric velocity is constant to < 1 cm.
         light_time = np.linalg.norm(geometric, axis=1, keepdims=True) / SPEED_OF_LIGHT_M_S
@@ -261,8 +264,9 @@ def body_position_me(body: str, et, *, method: str = "auto") -> np.ndarray:
     return _directions((name,), et, method, None)[name]
 
 
-def topocentric_az_el(body: str, et, lat_deg, lon_deg, height_m=0.0, *,
-                      method: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def topocentric_az_el(
+    body: str, et, lat_deg, lon_deg, height_m=0.0, *, method: str = "auto"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Azimuth, elevation and distance of the Sun or the Earth from a point on the lunar sphere.
 
     Parameters
@@ -280,8 +284,9 @@ def topocentric_az_el(body: str, et, lat_deg, lon_deg, height_m=0.0, *,
         Observer-to-body distance, apparent [m].
     """
     vectors = topocentric_vectors(body, et, lat_deg, lon_deg, height_m, method=method)
-    east, north, up = enu_basis(np.radians(np.asarray(lat_deg, dtype=float)),
-                                np.radians(np.asarray(lon_deg, dtype=float)))
+    east, north, up = enu_basis(
+        np.radians(np.asarray(lat_deg, dtype=float)), np.radians(np.asarray(lon_deg, dtype=float))
+    )
     e = np.sum(vectors * east, axis=-1)
     n = np.sum(vectors * north, axis=-1)
     u = np.sum(vectors * up, axis=-1)

@@ -58,11 +58,11 @@ GROUND_STATIONS: tuple[GroundStation, ...] = (
         height_m=1250.0,
         dish_diameter_m=35.0,
         source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=38.4214 long=76.7144 "
-               "(current revision as diffed at https://talk.dob.jp/enwiki/w/index.php?diff=cur&oldid=1022193174"
-               "&title=Chinese_Deep_Space_Network); "
-               "35 m: ILRS-FACTS 1.8. VLBI positions to 2 cm exist (Xu et al. 2016, Adv. Space Res. 58(9), "
-               "'First geodetic VLBI sessions with the Chinese Deep Space Stations Jiamusi and Kashi') but "
-               "their values were not accessible here",
+        "(current revision as diffed at https://talk.dob.jp/enwiki/w/index.php?diff=cur&oldid=1022193174"
+        "&title=Chinese_Deep_Space_Network); "
+        "35 m: ILRS-FACTS 1.8. VLBI positions to 2 cm exist (Xu et al. 2016, Adv. Space Res. 58(9), "
+        "'First geodetic VLBI sessions with the Chinese Deep Space Stations Jiamusi and Kashi') but "
+        "their values were not accessible here",
     ),
     GroundStation(
         key="jiamusi",
@@ -74,8 +74,8 @@ GROUND_STATIONS: tuple[GroundStation, ...] = (
         height_m=200.0,
         dish_diameter_m=64.0,
         source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=46.4939 "
-               "long=130.7706 (same revision as Kashi); 64 m: ILRS-FACTS 1.8 citing that article (other "
-               "reports give 66 m; not verified here)",
+        "long=130.7706 (same revision as Kashi); 64 m: ILRS-FACTS 1.8 citing that article (other "
+        "reports give 66 m; not verified here)",
     ),
     GroundStation(
         key="neuquen",
@@ -88,8 +88,8 @@ GROUND_STATIONS: tuple[GroundStation, ...] = (
         height_m=1000.0,
         dish_diameter_m=35.0,
         source="English Wikipedia 'Espacio Lejano Station' (https://en.wikipedia.org/wiki/"
-               "Espacio_Lejano_Station): 38 deg 11'29\" S 70 deg 08'58\" W = -38.1914, -70.1495; 35 m: "
-               "ILRS-FACTS 1.8",
+        "Espacio_Lejano_Station): 38 deg 11'29\" S 70 deg 08'58\" W = -38.1914, -70.1495; 35 m: "
+        "ILRS-FACTS 1.8",
     ),
     GroundStation(
         key="bear_lakes",
@@ -101,8 +101,8 @@ GROUND_STATIONS: tuple[GroundStation, ...] = (
         height_m=200.0,
         dish_diameter_m=64.0,
         source="Russian Wikipedia 'Medvezhi Ozyora (space communications centre)' in the de.wiki7.org "
-               "translation: 55 deg 52'05\" N 37 deg 57'07\" E, height 200 m; RT-64 (TNA-1500), D = 64 m, from "
-               "the same article",
+        "translation: 55 deg 52'05\" N 37 deg 57'07\" E, height 200 m; RT-64 (TNA-1500), D = 64 m, from "
+        "the same article",
     ),
     GroundStation(
         key="ussuriysk",
@@ -115,9 +115,9 @@ GROUND_STATIONS: tuple[GroundStation, ...] = (
         height_m=200.0,
         dish_diameter_m=70.0,
         source="Italian Wikipedia 'RT-70' (mirror it.teknopedia.teknokrat.ac.id/wiki/RT-70): "
-               "44 deg 00'57.9\" N 131 deg 45'25.13\" E; the same point (to "
-               "1e-5 deg) is the direction of USSURIYSK_XYZ in vlbistns_itrf93_topo_russia_131122.tf (PhSRM "
-               "SPICE kernels, copy in github.com/gpikkio/Makekey3); height ~200 m: aroundus.com 'Galenki RT-70'",
+        "44 deg 00'57.9\" N 131 deg 45'25.13\" E; the same point (to "
+        "1e-5 deg) is the direction of USSURIYSK_XYZ in vlbistns_itrf93_topo_russia_131122.tf (PhSRM "
+        "SPICE kernels, copy in github.com/gpikkio/Makekey3); height ~200 m: aroundus.com 'Galenki RT-70'",
     ),
 )
 
@@ -130,6 +130,9 @@ def get_station(station: GroundStation | str) -> GroundStation:
         return station
     key = str(station).strip().lower()
     if key not in _BY_KEY:
-        raise IlrsError(f"unknown ground station {station!r}", source="station",
-                        hint="known stations: " + ", ".join(sorted(_BY_KEY)))
+        raise IlrsError(
+            f"unknown ground station {station!r}",
+            source="station",
+            hint="known stations: " + ", ".join(sorted(_BY_KEY)),
+        )
     return _BY_KEY[key]

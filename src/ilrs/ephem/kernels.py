@@ -42,8 +42,10 @@ def _package_file(package: str, relative: str) -> Path:
     try:
         path = Path(str(resources.files(package).joinpath(relative)))
     except ModuleNotFoundError as exc:
-        raise IlrsError(f"SPICE kernel package {package!r} is not installed",
-                        hint="run 'make run' or 'pip install -e .' to install the project's dependencies") from exc
+        raise IlrsError(
+            f"SPICE kernel package {package!r} is not installed",
+            hint="run 'make run' or 'pip install -e .' to install the project's dependencies",
+        ) from exc
     if not path.exists():
         raise IlrsError(f"kernel {relative} missing from package {package!r}", hint="reinstall the package")
     return path
@@ -75,8 +77,7 @@ def ensure_loaded() -> KernelSet:
     ks = kernel_set()
     with _lock:
         if not _loaded:
-            for path in (ks.leapseconds, ks.planets, ks.moon_pck, ks.moon_frames, ks.earth_frames,
-                         *ks.earth_pcks):
+            for path in (ks.leapseconds, ks.planets, ks.moon_pck, ks.moon_frames, ks.earth_frames, *ks.earth_pcks):
                 spiceypy.furnsh(str(path))
             _loaded = True
     return ks

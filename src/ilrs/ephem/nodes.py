@@ -32,8 +32,13 @@ class HermiteNodes:
     costs less than calling SPICE per epoch (:meth:`cheaper_than`).
     """
 
-    def __init__(self, spacing_s: float, evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-                 cost_node_s: float, cache_size: int = 4):
+    def __init__(
+        self,
+        spacing_s: float,
+        evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+        cost_node_s: float,
+        cache_size: int = 4,
+    ):
         self.spacing_s = float(spacing_s)
         self._evaluate = evaluate
         self.cost_node_s = cost_node_s

@@ -96,8 +96,14 @@ def _station_geometry(station: GroundStation) -> tuple[np.ndarray, np.ndarray]:
         raise IlrsError(f"station {station.key!r} has invalid coordinates", source="station")
     lat, lon = np.radians(station.lat_deg), np.radians(station.lon_deg)
     with spice_lock:
-        position = np.array(spiceypy.georec(lon, lat, station.height_m / 1000.0,
-                                            WGS84_EQUATORIAL_RADIUS_M / 1000.0, WGS84_FLATTENING)) * 1000.0
+        position = (
+            np.array(
+                spiceypy.georec(
+                    lon, lat, station.height_m / 1000.0, WGS84_EQUATORIAL_RADIUS_M / 1000.0, WGS84_FLATTENING
+                )
+            )
+            * 1000.0
+        )
     east, north, up = enu_basis(lat, lon)
     return position, np.stack([east, north, up])
 
@@ -126,8 +132,11 @@ def eop_coverage() -> tuple[float, float]:
             window = spiceypy.wnunid(window, piece)
         intervals = [spiceypy.wnfetd(window, i) for i in range(spiceypy.wncard(window))]
     if len(intervals) != 1:
-        raise IlrsError(f"the Earth orientation kernels leave {len(intervals) - 1} gap(s) in their coverage",
-                        source="kernels", hint="reinstall the naif-eop-* packages pinned in pyproject.toml")
+        raise IlrsError(
+            f"the Earth orientation kernels leave {len(intervals) - 1} gap(s) in their coverage",
+            source="kernels",
+            hint="reinstall the naif-eop-* packages pinned in pyproject.toml",
+        )
     lo, hi = intervals[0]
     ephem_lo, ephem_hi = coverage()
     return max(lo + NODE_SPACING_S, ephem_lo), min(hi - NODE_SPACING_S, ephem_hi)
@@ -146,8 +155,13 @@ def check_eop_coverage(et) -> None:
         return
     check_coverage(et)  # finite, and inside the planetary ephemeris
     lo, hi = eop_coverage()
-    check_span(et, lo, hi, "Earth orientation coverage that ground-station geometry needs (NAIF historical, "
-               "high-precision and predicted EOP kernels)")
+    check_span(
+        et,
+        lo,
+        hi,
+        "Earth orientation coverage that ground-station geometry needs (NAIF historical, "
+        "high-precision and predicted EOP kernels)",
+    )
 
 
 def _epochs(et) -> np.ndarray:
@@ -167,8 +181,9 @@ def _spkcpo(et: np.ndarray, station_m: np.ndarray) -> np.ndarray:
     obs_km = station_m / 1000.0
     with spice_lock:
         for i in range(et.size):
-            state, _ = spiceypy.spkcpo("MOON", et[i], EARTH_FIXED_FRAME, "OBSERVER", "LT+S", obs_km, "EARTH",
-                                       EARTH_FIXED_FRAME)
+            state, _ = spiceypy.spkcpo(
+                "MOON", et[i], EARTH_FIXED_FRAME, "OBSERVER", "LT+S", obs_km, "EARTH", EARTH_FIXED_FRAME
+            )
             out[i] = state[:3]
     return out * 1000.0
 
@@ -187,8 +202,7 @@ def _rz_rate(theta: np.ndarray) -> np.ndarray:
     """d/dt of :func:`_rz` for theta increasing at the ERA rate, shape (n, 3, 3) [1/s]."""
     c, s = np.cos(theta), np.sin(theta)
     z = np.zeros_like(c)
-    return _ERA_RATE * np.stack([np.stack([-s, c, z], -1), np.stack([-c, -s, z], -1), np.stack([z, z, z], -1)],
-                                -2)
+    return _ERA_RATE * np.stack([np.stack([-s, c, z], -1), np.stack([-c, -s, z], -1), np.stack([z, z, z], -1)], -2)
 
 
 def _theta(et: np.ndarray) -> np.ndarray:
@@ -313,8 +327,7 @@ def moon_topocentric_itrf93(station: GroundStation | str, et, *, method: str = "
     return _vectors([station], et, method)[1][0]
 
 
-def moon_az_el(station: GroundStation | str, et, *,
-               method: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def moon_az_el(station: GroundStation | str, et, *, method: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The Moon's apparent azimuth, elevation and distance at a ground station.
 
     Parameters
@@ -336,8 +349,9 @@ def moon_az_el(station: GroundStation | str, et, *,
     return _az_el_range(station, vectors)
 
 
-def moon_visible(station: GroundStation | str, et, min_elevation_deg: float = 10.0, *,
-                 method: str = "auto") -> np.ndarray:
+def moon_visible(
+    station: GroundStation | str, et, min_elevation_deg: float = 10.0, *, method: str = "auto"
+) -> np.ndarray:
     """Whether the Moon's centre is at least ``min_elevation_deg`` above a station's horizon.
 
     Parameters
@@ -357,8 +371,9 @@ def moon_visible(station: GroundStation | str, et, min_elevation_deg: float = 10
 def _mask(min_elevation_deg: float) -> float:
     value = float(min_elevation_deg)
     if not -90.0 <= value <= 90.0:
-        raise IlrsError(f"min_elevation_deg must lie in [-90, 90], got {min_elevation_deg!r}",
-                        source="min_elevation_deg")
+        raise IlrsError(
+            f"min_elevation_deg must lie in [-90, 90], got {min_elevation_deg!r}", source="min_elevation_deg"
+        )
     return value
 
 
@@ -374,8 +389,9 @@ def _runs(flags: np.ndarray, et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return windows, windows[:, 1] - windows[:, 0]
 
 
-def dte_windows(earth_visible_at_site, et, stations=GROUND_STATIONS, min_elevation_deg: float = 10.0, *,
-                method: str = "auto") -> dict:
+def dte_windows(
+    earth_visible_at_site, et, stations=GROUND_STATIONS, min_elevation_deg: float = 10.0, *, method: str = "auto"
+) -> dict:
     """Direct-to-Earth windows: the site sees the Earth and at least one ground station sees the Moon.
 
     Parameters
@@ -412,11 +428,15 @@ def dte_windows(earth_visible_at_site, et, stations=GROUND_STATIONS, min_elevati
     earth = np.atleast_1d(np.asarray(earth_visible_at_site))
     et = np.atleast_1d(np.asarray(et, dtype=float))
     if earth.dtype != bool:
-        raise IlrsError(f"earth_visible_at_site must be boolean, got dtype {earth.dtype}",
-                        source="earth_visible_at_site")
+        raise IlrsError(
+            f"earth_visible_at_site must be boolean, got dtype {earth.dtype}", source="earth_visible_at_site"
+        )
     if earth.shape != et.shape:
-        raise IlrsError(f"earth_visible_at_site has shape {earth.shape} but et has {et.shape}",
-                        source="earth_visible_at_site", hint="give one flag per epoch")
+        raise IlrsError(
+            f"earth_visible_at_site has shape {earth.shape} but et has {et.shape}",
+            source="earth_visible_at_site",
+            hint="give one flag per epoch",
+        )
     if et.size > 1 and not (np.diff(et) > 0).all():
         raise IlrsError("et must be strictly increasing", source="et")
     mask = np.radians(_mask(min_elevation_deg))
@@ -427,8 +447,11 @@ def dte_windows(earth_visible_at_site, et, stations=GROUND_STATIONS, min_elevati
         _, elevation[i], distance[i] = _az_el_range(station, v)
     visible = elevation >= mask
     any_station = visible.any(axis=0)
-    best = np.where(any_station, np.argmax(np.where(visible, elevation, -np.inf), axis=0), -1) \
-        if et.size else np.empty(0, dtype=np.int64)
+    best = (
+        np.where(any_station, np.argmax(np.where(visible, elevation, -np.inf), axis=0), -1)
+        if et.size
+        else np.empty(0, dtype=np.int64)
+    )
     dte = any_station & earth
     windows, durations = _runs(dte, et)
     return {

@@ -152,15 +152,24 @@ def _as_utc_labels(times) -> tuple[np.ndarray, np.ndarray]:
                 one_label, one_extra = _parse_strings(np.asarray([value]))
                 labels[i], extra[i] = one_label[0], one_extra[0]
             else:
-                raise IlrsError(f"cannot read {value!r} (type {type(value).__name__}) as a UTC time",
-                                source="times", hint="give ISO strings, datetimes or numpy datetime64")
+                raise IlrsError(
+                    f"cannot read {value!r} (type {type(value).__name__}) as a UTC time",
+                    source="times",
+                    hint="give ISO strings, datetimes or numpy datetime64",
+                )
         labels, extra = labels.reshape(arr.shape), extra.reshape(arr.shape)
     else:
-        raise IlrsError(f"cannot read values of dtype {arr.dtype} as UTC times", source="times",
-                        hint="give ISO strings, datetimes or numpy datetime64 (not numbers: use ET directly)")
+        raise IlrsError(
+            f"cannot read values of dtype {arr.dtype} as UTC times",
+            source="times",
+            hint="give ISO strings, datetimes or numpy datetime64 (not numbers: use ET directly)",
+        )
     if np.isnat(labels).any():
-        raise IlrsError("times contain NaT or an empty string, which is not a UTC time", source="times",
-                        hint="remove or fill missing epochs")
+        raise IlrsError(
+            "times contain NaT or an empty string, which is not a UTC time",
+            source="times",
+            hint="remove or fill missing epochs",
+        )
     return labels, extra
 
 
@@ -252,9 +261,12 @@ def parse_step(text) -> float:
     else:
         match = _STEP_RE.match(str(text))
         if not match:
-            raise IlrsError(f"cannot read time step {text!r}", source="step",
-                            hint="write a positive number with an optional unit s, m, h or d, e.g. '30s', "
-                                 "'10m', '1h', '1d', or plain seconds such as '600'")
+            raise IlrsError(
+                f"cannot read time step {text!r}",
+                source="step",
+                hint="write a positive number with an optional unit s, m, h or d, e.g. '30s', "
+                "'10m', '1h', '1d', or plain seconds such as '600'",
+            )
         value = float(match.group(1)) * _STEP_UNITS_S[match.group(2)]
     if not np.isfinite(value) or value <= 0:
         raise IlrsError(f"time step {text!r} must be positive", source="step", hint="e.g. '10m' or '1h'")
@@ -290,16 +302,18 @@ def utc_grid(start, end, step_s: float) -> tuple[np.ndarray, np.ndarray]:
         if label.size != 1:
             raise IlrsError(f"{name} must be a single time, got {label.size}", source=name)
         if extra[0] or label[0] != label[0].astype("datetime64[s]"):
-            raise IlrsError(f"{name} must be a whole second (not a leap second), got {value!r}",
-                            source=name)
+            raise IlrsError(f"{name} must be a whole second (not a leap second), got {value!r}", source=name)
         bounds.append(label[0].astype("datetime64[s]"))
     span = int((bounds[1] - bounds[0]).astype(np.int64))
     if span <= 0:
         raise IlrsError(f"end ({bounds[1]}) must be after start ({bounds[0]})", source="end")
     n = -(-span // int(step))
     if n > MAX_GRID_STEPS:
-        raise IlrsError(f"the grid would have {n:,} steps, more than {MAX_GRID_STEPS:,}", source="step_s",
-                        hint="use a larger step or a shorter period")
+        raise IlrsError(
+            f"the grid would have {n:,} steps, more than {MAX_GRID_STEPS:,}",
+            source="step_s",
+            hint="use a larger step or a shorter period",
+        )
     utc = bounds[0] + np.arange(n, dtype=np.int64).astype("timedelta64[s]") * int(step)
     return to_et(utc), utc
 
@@ -357,5 +371,6 @@ def check_coverage(et) -> None:
     if not np.isfinite(et).all():
         raise IlrsError("epochs contain NaN or infinite values", source="et")
     lo, hi = coverage()
-    check_span(et, lo, hi, "ephemeris coverage of DE440s and the DE440 lunar orientation kernel (less one day "
-               "at each end)")
+    check_span(
+        et, lo, hi, "ephemeris coverage of DE440s and the DE440 lunar orientation kernel (less one day at each end)"
+    )

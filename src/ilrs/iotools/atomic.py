@@ -50,8 +50,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     path = Path(path)
     directory = path.parent
     if not directory.is_dir():
-        raise IlrsError("the directory to write into does not exist", source=str(directory),
-                        hint=f"create it before writing {path.name}")
+        raise IlrsError(
+            "the directory to write into does not exist",
+            source=str(directory),
+            hint=f"create it before writing {path.name}",
+        )
     if path.is_dir():
         raise IlrsError("cannot write a file over a directory", source=str(path), hint="choose a file name")
     while True:
@@ -61,8 +64,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         except FileExistsError:  # pragma: no cover - 64 random bits
             continue
         except OSError as exc:
-            raise IlrsError(f"cannot create a file here ({exc.strerror})", source=str(directory),
-                            hint="check that the directory is writable") from exc
+            raise IlrsError(
+                f"cannot create a file here ({exc.strerror})",
+                source=str(directory),
+                hint="check that the directory is writable",
+            ) from exc
         os.close(fd)
         break
     try:

@@ -54,11 +54,13 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        raise IlrsError("input file not found while computing a cache key", source=str(path),
-                        hint="check the path") from exc
+        raise IlrsError(
+            "input file not found while computing a cache key", source=str(path), hint="check the path"
+        ) from exc
     if not path.is_file():
-        raise IlrsError("a cache key can hash files only, not directories", source=str(path),
-                        hint="pass the files themselves")
+        raise IlrsError(
+            "a cache key can hash files only, not directories", source=str(path), hint="pass the files themselves"
+        )
     memo_key = (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     with _file_hash_lock:
         digest = _file_hash_memo.get(memo_key)
@@ -90,8 +92,13 @@ def _canonical(value: Any, where: str) -> Any:
         if value.dtype.hasobject:
             raise TypeError(f"cache key part {where}: object arrays cannot be hashed")
         data = np.ascontiguousarray(value)
-        return {"array": {"dtype": value.dtype.str, "shape": list(value.shape),
-                          "sha256": hashlib.sha256(data.view(np.uint8).reshape(-1)).hexdigest()}}
+        return {
+            "array": {
+                "dtype": value.dtype.str,
+                "shape": list(value.shape),
+                "sha256": hashlib.sha256(data.view(np.uint8).reshape(-1)).hexdigest(),
+            }
+        }
     if isinstance(value, PurePath):
         return {"file": file_sha256(value)}
     if isinstance(value, list | tuple):
@@ -109,17 +116,19 @@ def _canonical(value: Any, where: str) -> Any:
     if isinstance(value, PyprojProjection):
         return {"PyprojProjection": value.crs.to_wkt()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _canonical(getattr(value, f.name), f"{where}.{f.name}")
-                  for f in dataclasses.fields(value)}
+        fields = {f.name: _canonical(getattr(value, f.name), f"{where}.{f.name}") for f in dataclasses.fields(value)}
         return {"dataclass": f"{type(value).__module__}.{type(value).__qualname__}", "fields": fields}
-    raise TypeError(f"cache key part {where}: cannot hash a {type(value).__qualname__}; pass numbers, "
-                    "strings, arrays, paths, dataclasses or sequences and mappings of them")
+    raise TypeError(
+        f"cache key part {where}: cannot hash a {type(value).__qualname__}; pass numbers, "
+        "strings, arrays, paths, dataclasses or sequences and mappings of them"
+    )
 
 
 def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise ValueError(f"cache {what} {name!r} must be 1-200 characters of [A-Za-z0-9_.-], "
-                         "not starting with '.' or '-'")
+        raise ValueError(
+            f"cache {what} {name!r} must be 1-200 characters of [A-Za-z0-9_.-], not starting with '.' or '-'"
+        )
 
 
 def _validated(result: Any) -> dict[str, np.ndarray]:

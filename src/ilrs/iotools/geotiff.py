@@ -39,8 +39,11 @@ def check_lunar_heights(z: np.ndarray, source: str) -> None:
     """Raise an :class:`IlrsError` unless ``z`` holds some finite heights, all plausible for the Moon [m]."""
     finite = np.isfinite(z)
     if not finite.any():
-        raise IlrsError("DEM holds no valid height (every cell is no-data or NaN)", source=source,
-                        hint="check the file and its no-data value")
+        raise IlrsError(
+            "DEM holds no valid height (every cell is no-data or NaN)",
+            source=source,
+            hint="check the file and its no-data value",
+        )
     lo = float(np.min(z, where=finite, initial=np.inf))
     hi = float(np.max(z, where=finite, initial=-np.inf))
     if lo < -LUNAR_HEIGHT_LIMIT_M or hi > LUNAR_HEIGHT_LIMIT_M:
@@ -48,8 +51,11 @@ def check_lunar_heights(z: np.ndarray, source: str) -> None:
             hint = f"the values look like radii: subtract the reference radius ({MOON_RADIUS_M:.0f} m)"
         else:
             hint = "expected metres above the 1737.4 km sphere; check the unit and declare the no-data value"
-        raise IlrsError(f"heights range from {lo:.6g} to {hi:.6g} m, beyond +-{LUNAR_HEIGHT_LIMIT_M:.0f} m",
-                        source=source, hint=hint)
+        raise IlrsError(
+            f"heights range from {lo:.6g} to {hi:.6g} m, beyond +-{LUNAR_HEIGHT_LIMIT_M:.0f} m",
+            source=source,
+            hint=hint,
+        )
 
 
 def _is_south_polar_sphere(crs) -> bool:
@@ -92,35 +98,55 @@ def _projection_from_crs(crs_wkt: str, path: Path, x_west_edge: float) -> tuple[
     try:
         crs = CRS.from_wkt(crs_wkt)
     except CRSError as exc:
-        raise IlrsError(f"unknown or malformed CRS ({exc})", source=str(path),
-                        hint="use a GeoTIFF whose CRS pyproj can read, e.g. IAU_2015:30135") from exc
+        raise IlrsError(
+            f"unknown or malformed CRS ({exc})",
+            source=str(path),
+            hint="use a GeoTIFF whose CRS pyproj can read, e.g. IAU_2015:30135",
+        ) from exc
     if crs.ellipsoid is None or crs.geodetic_crs is None:
-        raise IlrsError(f"CRS {crs.name!r} is unknown or incomplete (no datum), so not placeable on the Moon",
-                        source=str(path),
-                        hint="assign the lunar CRS the data are in, e.g. gdal_edit.py -a_srs IAU_2015:30135")
+        raise IlrsError(
+            f"CRS {crs.name!r} is unknown or incomplete (no datum), so not placeable on the Moon",
+            source=str(path),
+            hint="assign the lunar CRS the data are in, e.g. gdal_edit.py -a_srs IAU_2015:30135",
+        )
     radius = crs.ellipsoid.semi_major_metre
     if not (_LUNAR_RADIUS_RANGE_M[0] <= radius <= _LUNAR_RADIUS_RANGE_M[1]):
         body = " (an Earth CRS)" if 6.3e6 < radius < 6.4e6 else ""
-        raise IlrsError(f"CRS {crs.name!r} is not on the Moon{body}: semi-major axis {radius:.0f} m",
-                        source=str(path), hint=_HINT_LUNAR)
+        raise IlrsError(
+            f"CRS {crs.name!r} is not on the Moon{body}: semi-major axis {radius:.0f} m",
+            source=str(path),
+            hint=_HINT_LUNAR,
+        )
     if _is_south_polar_sphere(crs):
         return SouthPolarStereographic(radius_m=radius), 1.0
     if crs.is_geographic:
         lon_axis = [a for a in crs.axis_info if a.direction in ("east", "west")]
-        if len(crs.axis_info) != 2 or not lon_axis or lon_axis[0].direction != "east" or (
-                abs(crs.axis_info[0].unit_conversion_factor - math.pi / 180.0) > 1e-12):
-            raise IlrsError(f"geographic CRS {crs.name!r} is not in degrees of east longitude",
-                            source=str(path),
-                            hint="reproject to IAU_2015:30100 or IAU_2015:30135")
+        if (
+            len(crs.axis_info) != 2
+            or not lon_axis
+            or lon_axis[0].direction != "east"
+            or (abs(crs.axis_info[0].unit_conversion_factor - math.pi / 180.0) > 1e-12)
+        ):
+            raise IlrsError(
+                f"geographic CRS {crs.name!r} is not in degrees of east longitude",
+                source=str(path),
+                hint="reproject to IAU_2015:30100 or IAU_2015:30135",
+            )
         return LonLat(lon_origin_deg=x_west_edge), math.radians(1.0) * radius
     if not crs.is_projected:
-        raise IlrsError(f"CRS {crs.name!r} is neither projected nor geographic", source=str(path),
-                        hint="reproject to IAU_2015:30135 (south polar stereographic)")
+        raise IlrsError(
+            f"CRS {crs.name!r} is neither projected nor geographic",
+            source=str(path),
+            hint="reproject to IAU_2015:30135 (south polar stereographic)",
+        )
     geo = crs.geodetic_crs
     lon_dirs = [a.direction for a in geo.axis_info if a.direction in ("east", "west")]
     if lon_dirs != ["east"]:
-        raise IlrsError(f"CRS {crs.name!r} counts longitude {lon_dirs[0] if lon_dirs else '?'}ward",
-                        source=str(path), hint="use an east-positive lunar CRS such as IAU_2015:30135")
+        raise IlrsError(
+            f"CRS {crs.name!r} counts longitude {lon_dirs[0] if lon_dirs else '?'}ward",
+            source=str(path),
+            hint="use an east-positive lunar CRS such as IAU_2015:30135",
+        )
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return PyprojProjection(crs, geo), float(unit)
 
@@ -158,29 +184,45 @@ def read_geotiff(path: str | Path, name: str | None = None, band: int = 1) -> De
         with open(path, "rb") as f:
             magic = f.read(4)
     except OSError as exc:
-        raise IlrsError(f"cannot open the file ({exc.strerror})", source=str(path),
-                        hint="check the file's permissions") from exc
+        raise IlrsError(
+            f"cannot open the file ({exc.strerror})", source=str(path), hint="check the file's permissions"
+        ) from exc
     if magic not in _TIFF_MAGIC:
-        raise IlrsError(f"not a TIFF file (it starts with {magic!r})", source=str(path),
-                        hint="give a GeoTIFF; PDS3 IMG/LBL products are read with read_pds3")
+        raise IlrsError(
+            f"not a TIFF file (it starts with {magic!r})",
+            source=str(path),
+            hint="give a GeoTIFF; PDS3 IMG/LBL products are read with read_pds3",
+        )
     try:
         # a missing geotransform is reported below as an IlrsError, not as a warning
-        with warnings.catch_warnings(action="ignore", category=NotGeoreferencedWarning), \
-                rasterio.open(path, driver="GTiff") as src:
+        with (
+            warnings.catch_warnings(action="ignore", category=NotGeoreferencedWarning),
+            rasterio.open(path, driver="GTiff") as src,
+        ):
             if src.crs is None:
-                raise IlrsError("GeoTIFF has no CRS", source=str(path),
-                                hint="assign one, e.g. gdal_edit.py -a_srs IAU_2015:30135")
+                raise IlrsError(
+                    "GeoTIFF has no CRS", source=str(path), hint="assign one, e.g. gdal_edit.py -a_srs IAU_2015:30135"
+                )
             if not 1 <= band <= src.count:
-                raise IlrsError(f"band {band} requested, the file has {src.count}", source=str(path),
-                                hint=f"choose a band in 1..{src.count}")
+                raise IlrsError(
+                    f"band {band} requested, the file has {src.count}",
+                    source=str(path),
+                    hint=f"choose a band in 1..{src.count}",
+                )
             t = src.transform
             if t.b != 0.0 or t.d != 0.0:
-                raise IlrsError("rotated or sheared grids are not supported", source=str(path),
-                                hint="warp to a north-up grid (gdalwarp)")
+                raise IlrsError(
+                    "rotated or sheared grids are not supported",
+                    source=str(path),
+                    hint="warp to a north-up grid (gdalwarp)",
+                )
             finite = all(math.isfinite(v) for v in (t.a, t.c, t.e, t.f))
             if t.is_identity or t.a == 0.0 or t.e == 0.0 or not finite:
-                raise IlrsError("the GeoTIFF has no usable georeferencing (geotransform)", source=str(path),
-                                hint="georeference it, e.g. gdal_translate -a_ullr ... -a_srs IAU_2015:30135")
+                raise IlrsError(
+                    "the GeoTIFF has no usable georeferencing (geotransform)",
+                    source=str(path),
+                    hint="georeference it, e.g. gdal_translate -a_ullr ... -a_srs IAU_2015:30135",
+                )
             if np.dtype(src.dtypes[band - 1]).kind == "c":
                 raise IlrsError("complex-valued raster", source=str(path), hint="a DEM holds real heights")
             masked = src.read(band, masked=True)
@@ -190,23 +232,37 @@ def read_geotiff(path: str | Path, name: str | None = None, band: int = 1) -> De
     except IlrsError:
         raise
     except (RasterioError, CPLE_BaseError, OSError, ValueError) as exc:
-        raise IlrsError(f"cannot read the raster: {_describe(exc)}", source=str(path),
-                        hint="the file is truncated or corrupt; copy or download it again") from exc
+        raise IlrsError(
+            f"cannot read the raster: {_describe(exc)}",
+            source=str(path),
+            hint="the file is truncated or corrupt; copy or download it again",
+        ) from exc
     rows, cols = masked.shape
     projection, unit_m = _projection_from_crs(crs_wkt, path, x_west_edge=min(t.c, t.c + t.a * cols))
     if isinstance(projection, LonLat):
         south, north = sorted((t.f, t.f + t.e * rows))
         if south < -90.0 - 1e-6 or north > 90.0 + 1e-6 or abs(t.a) * cols > 360.0 + 1e-6:
             span = abs(t.a) * cols
-            raise IlrsError(f"lon/lat grid spans latitudes {south:g}..{north:g} and {span:g} deg longitude",
-                            source=str(path),
-                            hint="the geotransform is wrong for a lon/lat grid (at most -90..90 and 360 deg)")
+            raise IlrsError(
+                f"lon/lat grid spans latitudes {south:g}..{north:g} and {span:g} deg longitude",
+                source=str(path),
+                hint="the geotransform is wrong for a lon/lat grid (at most -90..90 and 360 deg)",
+            )
     z = np.ma.filled(masked.astype(np.float64), np.nan)
     if scale != 1.0 or offset != 0.0:
         z = z * scale + offset
     check_lunar_heights(z, str(path))
-    return Dem(z, t.c + t.a / 2, t.f + t.e / 2, t.a, t.e, projection, name or path.stem, str(path),
-               cell_size_m=abs(t.a) * unit_m)
+    return Dem(
+        z,
+        t.c + t.a / 2,
+        t.f + t.e / 2,
+        t.a,
+        t.e,
+        projection,
+        name or path.stem,
+        str(path),
+        cell_size_m=abs(t.a) * unit_m,
+    )
 
 
 def crs_of(projection: Projection):
@@ -216,8 +272,9 @@ def crs_of(projection: Projection):
     if isinstance(projection, SouthPolarStereographic):
         if projection.radius_m == MOON_RADIUS_M:
             return CRS.from_user_input(DEFAULT_POLAR_CRS)
-        return CRS.from_proj4(f"+proj=stere +lat_0=-90 +lon_0=0 +k=1 +x_0=0 +y_0=0 +R={projection.radius_m!r}"
-                              " +units=m +no_defs")
+        return CRS.from_proj4(
+            f"+proj=stere +lat_0=-90 +lon_0=0 +k=1 +x_0=0 +y_0=0 +R={projection.radius_m!r} +units=m +no_defs"
+        )
     if isinstance(projection, LonLat):
         return CRS.from_user_input(DEFAULT_GEOGRAPHIC_CRS)
     if isinstance(projection, PyprojProjection):
@@ -267,8 +324,10 @@ def write_geotiff(
     if array.ndim == 2:
         array = array[np.newaxis]
     if array.ndim != 3 or array.shape[1:] != grid.shape:
-        raise ValueError(f"array shape {np.shape(data)} does not match the grid {grid.shape} "
-                         "(expected (rows, cols) or (bands, rows, cols))")
+        raise ValueError(
+            f"array shape {np.shape(data)} does not match the grid {grid.shape} "
+            "(expected (rows, cols) or (bands, rows, cols))"
+        )
     if array.dtype.kind not in "fiub":
         raise TypeError(f"cannot write a {array.dtype} array as float32 heights")
     with np.errstate(over="ignore", invalid="ignore"):
@@ -284,9 +343,20 @@ def write_geotiff(
     rasterio_crs = CRS.from_user_input(crs) if crs is not None else crs_of(grid.projection)
     bands, rows, cols = out.shape
     transform = Affine(grid.dx, 0.0, grid.x0 - grid.dx / 2, 0.0, grid.dy, grid.y0 - grid.dy / 2)
-    profile = dict(driver="GTiff", width=cols, height=rows, count=bands, dtype="float32", crs=rasterio_crs,
-                   transform=transform, nodata=nodata, compress="deflate", predictor=3, interleave="band",
-                   BIGTIFF="IF_SAFER")
+    profile = dict(
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=bands,
+        dtype="float32",
+        crs=rasterio_crs,
+        transform=transform,
+        nodata=nodata,
+        compress="deflate",
+        predictor=3,
+        interleave="band",
+        BIGTIFF="IF_SAFER",
+    )
     if rows >= 256 and cols >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
     with atomic_path(path) as tmp:

@@ -38,9 +38,19 @@ def _check_epochs(epochs: list[str]) -> None:
         raise IlrsError("OEM epochs must increase strictly", hint="sort the states and drop duplicates")
 
 
-def write_oem(path: str | os.PathLike[str], epochs_utc_iso, positions_km, velocities_km_s, *, object_name: str,
-              object_id: str, center_name: str = "EARTH", ref_frame: str = "EME2000", time_system: str = "UTC",
-              originator: str = "ILRS") -> Path:
+def write_oem(
+    path: str | os.PathLike[str],
+    epochs_utc_iso,
+    positions_km,
+    velocities_km_s,
+    *,
+    object_name: str,
+    object_id: str,
+    center_name: str = "EARTH",
+    ref_frame: str = "EME2000",
+    time_system: str = "UTC",
+    originator: str = "ILRS",
+) -> Path:
     """Write one OEM segment atomically.
 
     Parameters
@@ -65,21 +75,41 @@ def write_oem(path: str | os.PathLike[str], epochs_utc_iso, positions_km, veloci
     vel = np.asarray(velocities_km_s, dtype=float)
     n = len(epochs)
     if n == 0 or pos.shape != (n, 3) or vel.shape != (n, 3):
-        raise IlrsError("OEM needs n >= 1 epochs with (n, 3) positions and velocities",
-                        hint=f"got {n} epochs, positions {pos.shape}, velocities {vel.shape}")
+        raise IlrsError(
+            "OEM needs n >= 1 epochs with (n, 3) positions and velocities",
+            hint=f"got {n} epochs, positions {pos.shape}, velocities {vel.shape}",
+        )
     if not (np.isfinite(pos).all() and np.isfinite(vel).all()):
         raise IlrsError("OEM states must be finite", hint="drop or fix NaN/inf states before writing")
     _check_epochs(epochs)
-    for name, value in (("object_name", object_name), ("object_id", object_id), ("center_name", center_name),
-                        ("ref_frame", ref_frame), ("time_system", time_system), ("originator", originator)):
+    for name, value in (
+        ("object_name", object_name),
+        ("object_id", object_id),
+        ("center_name", center_name),
+        ("ref_frame", ref_frame),
+        ("time_system", time_system),
+        ("originator", originator),
+    ):
         if not value or "\n" in value or "=" in value:
             raise IlrsError(f"OEM {name} must be a non-empty single-line value without '='", hint=repr(value))
 
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    lines = [f"CCSDS_OEM_VERS = {OEM_VERSION}", f"CREATION_DATE = {created}", f"ORIGINATOR = {originator}", "",
-             "META_START", f"OBJECT_NAME = {object_name}", f"OBJECT_ID = {object_id}",
-             f"CENTER_NAME = {center_name}", f"REF_FRAME = {ref_frame}", f"TIME_SYSTEM = {time_system}",
-             f"START_TIME = {epochs[0]}", f"STOP_TIME = {epochs[-1]}", "META_STOP", ""]
+    lines = [
+        f"CCSDS_OEM_VERS = {OEM_VERSION}",
+        f"CREATION_DATE = {created}",
+        f"ORIGINATOR = {originator}",
+        "",
+        "META_START",
+        f"OBJECT_NAME = {object_name}",
+        f"OBJECT_ID = {object_id}",
+        f"CENTER_NAME = {center_name}",
+        f"REF_FRAME = {ref_frame}",
+        f"TIME_SYSTEM = {time_system}",
+        f"START_TIME = {epochs[0]}",
+        f"STOP_TIME = {epochs[-1]}",
+        "META_STOP",
+        "",
+    ]
     pf, vf = f"{{:.{POSITION_DECIMALS}f}}", f"{{:.{VELOCITY_DECIMALS}f}}"
     for e, p, v in zip(epochs, pos, vel, strict=True):
         lines.append(" ".join([e, *(pf.format(x) for x in p), *(vf.format(x) for x in v)]))
@@ -130,8 +160,9 @@ def read_oem(path: str | os.PathLike[str]) -> dict:
             continue
         tokens = s.split()
         if len(tokens) not in (7, 10):  # 10: with optional accelerations, which are not returned
-            raise IlrsError(f"data line needs epoch and 6 (or 9) numbers, got {len(tokens)} fields",
-                            source=f"{path}:{lineno}")
+            raise IlrsError(
+                f"data line needs epoch and 6 (or 9) numbers, got {len(tokens)} fields", source=f"{path}:{lineno}"
+            )
         try:
             states.append([float(t) for t in tokens[1:7]])
         except ValueError as exc:
@@ -140,5 +171,10 @@ def read_oem(path: str | os.PathLike[str]) -> dict:
     if header.get("CCSDS_OEM_VERS") is None or not metadata:
         raise IlrsError("not a CCSDS OEM: header or metadata missing", source=str(path))
     arr = np.array(states, dtype=float).reshape(-1, 6)
-    return {"header": header, "metadata": metadata, "epochs": epochs, "positions_km": arr[:, :3],
-            "velocities_km_s": arr[:, 3:]}
+    return {
+        "header": header,
+        "metadata": metadata,
+        "epochs": epochs,
+        "positions_km": arr[:, :3],
+        "velocities_km_s": arr[:, 3:],
+    }

@@ -14,17 +14,33 @@ from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat, SouthPolarStereographic
 
 _DTYPES = {
-    ("LSB_INTEGER", 16): "<i2", ("MSB_INTEGER", 16): ">i2", ("LSB_INTEGER", 32): "<i4",
-    ("MSB_INTEGER", 32): ">i4", ("LSB_UNSIGNED_INTEGER", 16): "<u2", ("MSB_UNSIGNED_INTEGER", 16): ">u2",
-    ("PC_REAL", 32): "<f4", ("IEEE_REAL", 32): ">f4", ("PC_REAL", 64): "<f8", ("IEEE_REAL", 64): ">f8",
-    ("UNSIGNED_INTEGER", 8): "u1", ("MSB_UNSIGNED_INTEGER", 8): "u1", ("LSB_UNSIGNED_INTEGER", 8): "u1",
+    ("LSB_INTEGER", 16): "<i2",
+    ("MSB_INTEGER", 16): ">i2",
+    ("LSB_INTEGER", 32): "<i4",
+    ("MSB_INTEGER", 32): ">i4",
+    ("LSB_UNSIGNED_INTEGER", 16): "<u2",
+    ("MSB_UNSIGNED_INTEGER", 16): ">u2",
+    ("PC_REAL", 32): "<f4",
+    ("IEEE_REAL", 32): ">f4",
+    ("PC_REAL", 64): "<f8",
+    ("IEEE_REAL", 64): ">f8",
+    ("UNSIGNED_INTEGER", 8): "u1",
+    ("MSB_UNSIGNED_INTEGER", 8): "u1",
+    ("LSB_UNSIGNED_INTEGER", 8): "u1",
 }
 # PDS3 synonyms (PDS Standards Reference, appendix C)
 for _alias, _name in (
-    ("INTEGER", "MSB_INTEGER"), ("MAC_INTEGER", "MSB_INTEGER"), ("SUN_INTEGER", "MSB_INTEGER"),
-    ("PC_INTEGER", "LSB_INTEGER"), ("VAX_INTEGER", "LSB_INTEGER"),
-    ("UNSIGNED_INTEGER", "MSB_UNSIGNED_INTEGER"), ("PC_UNSIGNED_INTEGER", "LSB_UNSIGNED_INTEGER"),
-    ("FLOAT", "IEEE_REAL"), ("REAL", "IEEE_REAL"), ("MAC_REAL", "IEEE_REAL"), ("SUN_REAL", "IEEE_REAL"),
+    ("INTEGER", "MSB_INTEGER"),
+    ("MAC_INTEGER", "MSB_INTEGER"),
+    ("SUN_INTEGER", "MSB_INTEGER"),
+    ("PC_INTEGER", "LSB_INTEGER"),
+    ("VAX_INTEGER", "LSB_INTEGER"),
+    ("UNSIGNED_INTEGER", "MSB_UNSIGNED_INTEGER"),
+    ("PC_UNSIGNED_INTEGER", "LSB_UNSIGNED_INTEGER"),
+    ("FLOAT", "IEEE_REAL"),
+    ("REAL", "IEEE_REAL"),
+    ("MAC_REAL", "IEEE_REAL"),
+    ("SUN_REAL", "IEEE_REAL"),
 ):
     for _bits in (8, 16, 32, 64):
         if (_name, _bits) in _DTYPES and (_alias, _bits) not in _DTYPES:
@@ -97,8 +113,9 @@ def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float
     except KeyError as exc:
         raise IlrsError(f"label lacks {key}", source=str(path), hint="add it to the PDS3 label") from exc
     except (TypeError, ValueError) as exc:
-        raise IlrsError(f"label value {key} = {obj[key]!r} is not a number", source=str(path),
-                        hint="fix the value in the label") from exc
+        raise IlrsError(
+            f"label value {key} = {obj[key]!r} is not a number", source=str(path), hint="fix the value in the label"
+        ) from exc
 
 
 def _pds_integer(text: str) -> int | None:
@@ -120,12 +137,16 @@ def _read_label_text(path: Path) -> str:
         with open(path, "rb") as f:
             head = f.read(_MAX_LABEL_BYTES)
     except OSError as exc:
-        raise IlrsError(f"cannot read the label ({exc.strerror})", source=str(path),
-                        hint="check the file's permissions") from exc
+        raise IlrsError(
+            f"cannot read the label ({exc.strerror})", source=str(path), hint="check the file's permissions"
+        ) from exc
     m = re.search(rb"(^|[\r\n])END[ \t]*(\r?\n|$)", head)
     if m is None or b"=" not in head[: m.start() + 1]:
-        raise IlrsError("not a PDS3 label (no 'KEY = VALUE' lines ending in END)", source=str(path),
-                        hint="pass the detached .LBL file (or an IMG with an attached label)")
+        raise IlrsError(
+            "not a PDS3 label (no 'KEY = VALUE' lines ending in END)",
+            source=str(path),
+            hint="pass the detached .LBL file (or an IMG with an attached label)",
+        )
     return head[: m.end()].decode("latin-1")
 
 
@@ -139,14 +160,20 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
         is_bytes = bool(re.search(r"<\s*BYTES?\s*>", spec, flags=re.I))
         n = _pds_integer(re.sub(r"<[^>]*>", "", spec))
         if n is None or n < 1:
-            raise IlrsError(f"^IMAGE offset {spec!r} is not a positive integer", source=str(label_path),
-                            hint="fix the ^IMAGE pointer")
+            raise IlrsError(
+                f"^IMAGE offset {spec!r} is not a positive integer",
+                source=str(label_path),
+                hint="fix the ^IMAGE pointer",
+            )
         if is_bytes:
             return n - 1
         rb = _pds_integer(record_bytes) if isinstance(record_bytes, str) else None
         if not rb:
-            raise IlrsError("^IMAGE counts records but RECORD_BYTES is missing", source=str(label_path),
-                            hint="add RECORD_BYTES to the label")
+            raise IlrsError(
+                "^IMAGE counts records but RECORD_BYTES is missing",
+                source=str(label_path),
+                hint="add RECORD_BYTES to the label",
+            )
         return (n - 1) * rb
 
     m = re.fullmatch(r'\(\s*"?([^",]+?)"?\s*,\s*(.+?)\s*\)', pointer)
@@ -160,8 +187,11 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
     if not img_path.exists():
         alt = [p for p in label_path.parent.iterdir() if p.name.lower() == name.lower()]
         if not alt:
-            raise IlrsError(f"image file {name} named by ^IMAGE not found next to the label",
-                            source=str(label_path), hint=f"put {name} in {label_path.parent}")
+            raise IlrsError(
+                f"image file {name} named by ^IMAGE not found next to the label",
+                source=str(label_path),
+                hint=f"put {name} in {label_path.parent}",
+            )
         img_path = alt[0]
     return img_path, offset
 
@@ -184,11 +214,20 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     image = label.get("IMAGE")
     proj = label.get("IMAGE_MAP_PROJECTION")
     if not isinstance(image, dict) or not isinstance(proj, dict) or not label.get("^IMAGE"):
-        missing = [k for k, ok in (("OBJECT = IMAGE", isinstance(image, dict)),
-                                   ("OBJECT = IMAGE_MAP_PROJECTION", isinstance(proj, dict)),
-                                   ("^IMAGE", bool(label.get("^IMAGE")))) if not ok]
-        raise IlrsError(f"label lacks {', '.join(missing)}", source=src,
-                        hint="a PDS3 DEM label needs IMAGE, IMAGE_MAP_PROJECTION and an ^IMAGE pointer")
+        missing = [
+            k
+            for k, ok in (
+                ("OBJECT = IMAGE", isinstance(image, dict)),
+                ("OBJECT = IMAGE_MAP_PROJECTION", isinstance(proj, dict)),
+                ("^IMAGE", bool(label.get("^IMAGE"))),
+            )
+            if not ok
+        ]
+        raise IlrsError(
+            f"label lacks {', '.join(missing)}",
+            source=src,
+            hint="a PDS3 DEM label needs IMAGE, IMAGE_MAP_PROJECTION and an ^IMAGE pointer",
+        )
     target = label.get("TARGET_NAME", "MOON").strip('"').upper()
     if target != "MOON":
         raise IlrsError(f"TARGET_NAME is {target}, not MOON", source=src, hint="ilrs needs lunar DEMs")
@@ -198,17 +237,22 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     samples = _num(image, "LINE_SAMPLES", label_path)
     bits = _num(image, "SAMPLE_BITS", label_path)
     if lines < 1 or samples < 1 or lines != int(lines) or samples != int(samples):
-        raise IlrsError(f"LINES = {image['LINES']}, LINE_SAMPLES = {image['LINE_SAMPLES']}: not a grid",
-                        source=src, hint="both must be positive integers")
+        raise IlrsError(
+            f"LINES = {image['LINES']}, LINE_SAMPLES = {image['LINE_SAMPLES']}: not a grid",
+            source=src,
+            hint="both must be positive integers",
+        )
     if int(_num(image, "BANDS", label_path, 1.0)) != 1:
         raise IlrsError(f"BANDS = {image['BANDS']}: only single-band DEM images are supported", source=src)
     lines, samples = int(lines), int(samples)
     stype = image.get("SAMPLE_TYPE", "").strip('"').upper()
     dtype = _DTYPES.get((stype, int(bits)))
     if dtype is None:
-        raise IlrsError(f"unsupported SAMPLE_TYPE {stype or '(missing)'} with SAMPLE_BITS {bits:g}",
-                        source=src,
-                        hint=f"supported types: {', '.join(sorted({k[0] for k in _DTYPES}))}")
+        raise IlrsError(
+            f"unsupported SAMPLE_TYPE {stype or '(missing)'} with SAMPLE_BITS {bits:g}",
+            source=src,
+            hint=f"supported types: {', '.join(sorted({k[0] for k in _DTYPES}))}",
+        )
     scale = _num(image, "SCALING_FACTOR", label_path, 1.0)
     offset = _num(image, "OFFSET", label_path, 0.0)
     prefix = int(_num(image, "LINE_PREFIX_BYTES", label_path, 0.0))
@@ -218,13 +262,15 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     nbytes = lines * record
     size = img_path.stat().st_size
     if size < start + nbytes:
-        raise IlrsError(f"image is truncated: {size} bytes, the label needs {start + nbytes}",
-                        source=str(img_path),
-                        hint="copy or download the product again")
+        raise IlrsError(
+            f"image is truncated: {size} bytes, the label needs {start + nbytes}",
+            source=str(img_path),
+            hint="copy or download the product again",
+        )
     with open(img_path, "rb") as f:
         f.seek(start)
         buf = np.frombuffer(f.read(nbytes), dtype=np.uint8).reshape(lines, record)
-    raw = np.ascontiguousarray(buf[:, prefix:prefix + samples * item]).view(dtype).reshape(lines, samples)
+    raw = np.ascontiguousarray(buf[:, prefix : prefix + samples * item]).view(dtype).reshape(lines, samples)
     z = raw.astype(np.float64)
     missing = image.get("MISSING_CONSTANT", image.get("MISSING"))
     if missing is not None:
@@ -240,8 +286,9 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     z = z * scale + offset
     radius_m = _num(proj, "A_AXIS_RADIUS", label_path, MOON_RADIUS_M / 1000.0) * 1000.0
     if not (1_730_000.0 <= radius_m <= 1_745_000.0):
-        raise IlrsError(f"A_AXIS_RADIUS {radius_m / 1000:g} km is not the Moon's", source=src,
-                        hint="ilrs needs lunar DEMs")
+        raise IlrsError(
+            f"A_AXIS_RADIUS {radius_m / 1000:g} km is not the Moon's", source=src, hint="ilrs needs lunar DEMs"
+        )
     if offset > 1.0e6:  # values are radii; LOLA labels put the sphere radius in OFFSET
         z -= radius_m
     check_lunar_heights(z, str(img_path))
@@ -252,25 +299,41 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     clat = _num(proj, "CENTER_LATITUDE", label_path)
     clon = _num(proj, "CENTER_LONGITUDE", label_path)
     if _num(proj, "MAP_PROJECTION_ROTATION", label_path, 0.0) != 0.0:
-        raise IlrsError(f"MAP_PROJECTION_ROTATION = {proj['MAP_PROJECTION_ROTATION']}", source=src,
-                        hint="rotated maps are not supported; reproject to a north-up map")
+        raise IlrsError(
+            f"MAP_PROJECTION_ROTATION = {proj['MAP_PROJECTION_ROTATION']}",
+            source=src,
+            hint="rotated maps are not supported; reproject to a north-up map",
+        )
     direction = proj.get("POSITIVE_LONGITUDE_DIRECTION", "EAST").strip('"').upper()
     if ptype in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR") and clat == 0.0:
         if direction != "EAST":
-            raise IlrsError(f"POSITIVE_LONGITUDE_DIRECTION = {direction}", source=src,
-                            hint="only east-positive longitudes are supported")
+            raise IlrsError(
+                f"POSITIVE_LONGITUDE_DIRECTION = {direction}",
+                source=src,
+                hint="only east-positive longitudes are supported",
+            )
         res = _num(proj, "MAP_RESOLUTION", label_path)  # pixels per degree
         if res <= 0:
             raise IlrsError(f"MAP_RESOLUTION = {res:g} is not positive", source=src)
         # PDS3: lon = CENTER_LONGITUDE + (sample - SAMPLE_PROJECTION_OFFSET - 1) / MAP_RESOLUTION (1-based)
         x0 = clon + (1 - samp_off - 1) / res
         y0 = clat - (1 - line_off - 1) / res
-        return Dem(z, x0, y0, 1.0 / res, -1.0 / res, LonLat(lon_origin_deg=x0 - 0.5 / res),
-                   name or label_path.stem, src)
+        return Dem(
+            z, x0, y0, 1.0 / res, -1.0 / res, LonLat(lon_origin_deg=x0 - 0.5 / res), name or label_path.stem, src
+        )
     if ptype == "POLAR STEREOGRAPHIC" and clat == -90.0 and clon == 0.0:
         unit = _unit_of(text, "MAP_SCALE")
-        per_pixel_m = {"": 1000.0, "KM/PIX": 1000.0, "KM/PIXEL": 1000.0, "KM": 1000.0, "M/PIX": 1.0,
-                       "M/PIXEL": 1.0, "METERS/PIXEL": 1.0, "METERS/PIX": 1.0, "M": 1.0}.get(unit)
+        per_pixel_m = {
+            "": 1000.0,
+            "KM/PIX": 1000.0,
+            "KM/PIXEL": 1000.0,
+            "KM": 1000.0,
+            "M/PIX": 1.0,
+            "M/PIXEL": 1.0,
+            "METERS/PIXEL": 1.0,
+            "METERS/PIX": 1.0,
+            "M": 1.0,
+        }.get(unit)
         if per_pixel_m is None:
             raise IlrsError(f"MAP_SCALE unit <{unit}> not understood", source=src, hint="use <KM/PIXEL>")
         scale_m = _num(proj, "MAP_SCALE", label_path) * per_pixel_m
@@ -279,7 +342,9 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
         # LOLA polar labels: x = (sample - S0 - 1) * scale, y = (1 - line + L0) * scale
         x0 = (1 - samp_off - 1) * scale_m
         y0 = (1 - 1 + line_off) * scale_m
-        return Dem(z, x0, y0, scale_m, -scale_m, SouthPolarStereographic(radius_m), name or label_path.stem,
-                   src)
-    raise IlrsError(f"unsupported map projection {ptype or '(missing)'!r} (CENTER_LATITUDE {clat:g}, "
-                    f"CENTER_LONGITUDE {clon:g})", source=src, hint=_HINT_PROJ)
+        return Dem(z, x0, y0, scale_m, -scale_m, SouthPolarStereographic(radius_m), name or label_path.stem, src)
+    raise IlrsError(
+        f"unsupported map projection {ptype or '(missing)'!r} (CENTER_LATITUDE {clat:g}, CENTER_LONGITUDE {clon:g})",
+        source=src,
+        hint=_HINT_PROJ,
+    )

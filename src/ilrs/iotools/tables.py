@@ -162,15 +162,11 @@ def to_jsonable(obj: Any, where: str = "$") -> Any:
     if isinstance(obj, enum.Enum):
         return to_jsonable(obj.value, where)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name), f"{where}.{f.name}")
-                for f in dataclasses.fields(obj)}
+        return {f.name: to_jsonable(getattr(obj, f.name), f"{where}.{f.name}") for f in dataclasses.fields(obj)}
     raise TypeError(f"write_json: cannot write a {type(obj).__qualname__} at {where}")
 
 
-def write_json(
-    path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2, sort_keys: bool = False
-) -> Path:
+def write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2, sort_keys: bool = False) -> Path:
     """Write ``obj`` as strict UTF-8 JSON, atomically; return the path. See :func:`to_jsonable`."""
-    text = json.dumps(to_jsonable(obj), indent=indent, sort_keys=sort_keys, ensure_ascii=False,
-                      allow_nan=False)
+    text = json.dumps(to_jsonable(obj), indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
     return atomic_write_text(path, text + "\n")

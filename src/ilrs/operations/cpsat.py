@@ -79,8 +79,9 @@ def _candidates(state: PlanState, b: int, lo: int, hi: int, hint: int | None, in
     return _thin(st[ok], hint, MAX_CANDIDATES)
 
 
-def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers: int = 2,
-                 free: np.ndarray | None = None) -> WindowStat:
+def solve_window(
+    state: PlanState, lo: int, hi: int, time_limit: float, workers: int = 2, free: np.ndarray | None = None
+) -> WindowStat:
     """Re-plan the blocks that start in [lo, hi) exactly, everything else fixed; ``state`` is updated."""
     t_start = time.perf_counter()
     pr = state.prob
@@ -132,8 +133,11 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
         pres[b] = sum(lits)
     # exclusive resources
     for r in range(len(pr.resources)):
-        ivs = [m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"r{r}_{b}_{s}")
-               for (b, s) in x if r in pr.res_of[b]]
+        ivs = [
+            m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"r{r}_{b}_{s}")
+            for (b, s) in x
+            if r in pr.res_of[b]
+        ]
         if len(ivs) > 1:
             m.AddNoOverlap(ivs)
     # power: Cumulative against the residual, as blockers where the residual is below the window's maximum
@@ -166,8 +170,10 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
         if any(dk > 0 for _, dk, _ in lst):
             dsum = sum(int(np.ceil(dk * E_SCALE)) * v for v, dk, _ in lst if dk > 0)
             m.Add(dsum <= int(np.floor(min(d_left, r_left) * E_SCALE)))
-        m.Add(sum(int(np.ceil((dk / lim.eta_c + ek) * E_SCALE)) * v for v, dk, ek in lst)
-              <= int(np.floor(p_left * E_SCALE)))
+        m.Add(
+            sum(int(np.ceil((dk / lim.eta_c + ek) * E_SCALE)) * v for v, dk, ek in lst)
+            <= int(np.floor(p_left * E_SCALE))
+        )
     # data: Lindley's backlog over the data cycles the window's candidates end in, everything else fixed
     dterms: dict[int, list] = {}
     for (b, s), v in x.items():
@@ -176,11 +182,12 @@ def solve_window(state: PlanState, lo: int, hi: int, time_limit: float, workers:
     if dterms:
         a_c, b_c = min(dterms), max(dterms)
         b_in, t_out = state.data_window(a_c, b_c)
-        big = int(np.ceil((float(lim.data_free_bits[a_c:b_c + 1].max()) + b_in) * D_SCALE)) + 1
+        big = int(np.ceil((float(lim.data_free_bits[a_c : b_c + 1].max()) + b_in) * D_SCALE)) + 1
         prev: cp_model.LinearExprT = int(np.ceil(b_in * D_SCALE))
         for j in range(a_c, b_c + 1):
             load = int(np.ceil(state.data_used[j] * D_SCALE)) + sum(
-                int(np.ceil(bits * D_SCALE)) * v for v, bits in dterms.get(j, []))
+                int(np.ceil(bits * D_SCALE)) * v for v, bits in dterms.get(j, [])
+            )
             m.Add(prev + load <= int(np.floor(lim.data_free_bits[j] * D_SCALE)))
             backlog = m.NewIntVar(0, max(big, 0), f"B{j}")
             m.Add(backlog >= prev + load - int(np.floor(lim.data_unused_bits[j] * D_SCALE)))
@@ -248,8 +255,9 @@ MAX_NEW_BLOCKS = 80
 MAX_WINDOW_BLOCKS = 250
 
 
-def split_windows(state: PlanState, lo: int, hi: int, window_slots: int,
-                  with_counts: bool = False) -> list[tuple[int, int]] | list[tuple[int, int, int]]:
+def split_windows(
+    state: PlanState, lo: int, hi: int, window_slots: int, with_counts: bool = False
+) -> list[tuple[int, int]] | list[tuple[int, int, int]]:
     """Windows of ``window_slots`` over [lo, hi), halved while they hold too many blocks (``with_counts``: each
     window with the number of blocks that may start in it)."""
     pr = state.prob
@@ -268,8 +276,15 @@ def split_windows(state: PlanState, lo: int, hi: int, window_slots: int,
     return out
 
 
-def improve(state: PlanState, window_slots: int, time_limit: float, workers: int = 2,
-            lo: int = 0, hi: int | None = None, progress: Callable[[int, int], None] | None = None) -> SolveStats:
+def improve(
+    state: PlanState,
+    window_slots: int,
+    time_limit: float,
+    workers: int = 2,
+    lo: int = 0,
+    hi: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SolveStats:
     """One sweep of exact windows over [lo, hi) within ``time_limit`` seconds in all."""
     t0 = time.perf_counter()
     hi = state.prob.limits.n if hi is None else hi

@@ -31,8 +31,16 @@ KINDS: dict[str, tuple] = {
 }
 
 
-def synthetic_requests(n: int, start: dt.datetime, end: dt.datetime, seed: int = 0, partners=PARTNERS,
-                       repeat_fraction: float = 0.15, max_repeats: int = 8, chains: float = 0.03) -> RequestSet:
+def synthetic_requests(
+    n: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    seed: int = 0,
+    partners=PARTNERS,
+    repeat_fraction: float = 0.15,
+    max_repeats: int = 8,
+    chains: float = 0.03,
+) -> RequestSet:
     """``n`` requests spread over [start, end): most one-off with a window of 1 to 21 days, a share repeating
     every period of their kind a few times, a few chained by precedence (e.g. a drill core after a traverse)."""
     rng = np.random.default_rng(seed)
@@ -56,11 +64,22 @@ def synthetic_requests(n: int, start: dt.datetime, end: dt.datetime, seed: int =
             prev = reqs[-1]
             if prev.repeat_count == 1 and prev.earliest < earliest:
                 after = [prev.id]
-        reqs.append(ActivityRequest(
-            id=f"{partner}-{kind}-{i:05d}", partner=partner, payload=f"{partner}-{kind.split('-')[0]}",
-            duration=f"{dur_m}m", earliest=earliest, deadline=deadline,
-            repeat_every=f"{period_d}d" if repeats > 1 else None, repeat_count=repeats,
-            power_w=float(round(rng.uniform(p0, p1))), data_mbit=float(round(rng.uniform(m0, m1))),
-            conditions=list(conds[int(rng.integers(len(conds)))]), resources=list(res), after=after,
-            priority=int(rng.choice([1, 2, 3, 3, 4, 4, 5]))))
+        reqs.append(
+            ActivityRequest(
+                id=f"{partner}-{kind}-{i:05d}",
+                partner=partner,
+                payload=f"{partner}-{kind.split('-')[0]}",
+                duration=f"{dur_m}m",
+                earliest=earliest,
+                deadline=deadline,
+                repeat_every=f"{period_d}d" if repeats > 1 else None,
+                repeat_count=repeats,
+                power_w=float(round(rng.uniform(p0, p1))),
+                data_mbit=float(round(rng.uniform(m0, m1))),
+                conditions=list(conds[int(rng.integers(len(conds)))]),
+                resources=list(res),
+                after=after,
+                priority=int(rng.choice([1, 2, 3, 3, 4, 4, 5])),
+            )
+        )
     return RequestSet(requests=reqs, resources=dict(DEFAULT_RESOURCES))

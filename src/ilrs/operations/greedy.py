@@ -78,8 +78,9 @@ def prefilter(state: PlanState, b: int, st: np.ndarray) -> np.ndarray:
     return ok
 
 
-def first_fit(state: PlanState, b: int, lo: int | None = None, hi: int | None = None,
-              fairness: bool = False) -> int | None:
+def first_fit(
+    state: PlanState, b: int, lo: int | None = None, hi: int | None = None, fairness: bool = False
+) -> int | None:
     """The earliest start of block ``b`` in [lo, hi] that satisfies every limit, or None."""
     pr = state.prob
     if pr.last[b] < pr.first[b]:
@@ -178,8 +179,13 @@ def _repair_fairness(state: PlanState) -> None:
                 state.remove(q)
                 dropped.add(q)
                 todo += [int(x) for x in state._succ().get(q, ())]
-        near = np.flatnonzero((state.start < 0) & (pr.partner_of != p) & (pr.last >= pr.first)
-                              & (pr.first < s + d) & (pr.last + pr.dur > s))
+        near = np.flatnonzero(
+            (state.start < 0)
+            & (pr.partner_of != p)
+            & (pr.last >= pr.first)
+            & (pr.first < s + d)
+            & (pr.last + pr.dur > s)
+        )
         for q in order_blocks(pr, np.array([q for q in near if int(q) not in dropped], dtype=np.int64)):
             t = first_fit(state, int(q), fairness=True)
             if t is not None:

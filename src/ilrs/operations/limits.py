@@ -79,11 +79,27 @@ class StationLimits:
         return self.t0 + dt.timedelta(seconds=float(slot) * self.step_s)
 
 
-def build_limits(t0: dt.datetime, step_s: float, *, sun_fraction: np.ndarray, dte_bps: np.ndarray,
-                 relay_bps: np.ndarray, curtailed_w: np.ndarray, charge_w: np.ndarray, discharge_w: np.ndarray,
-                 stored_wh: np.ndarray, capacity_wh: np.ndarray, min_soc: float, max_charge_w: np.ndarray,
-                 max_discharge_w: np.ndarray, eta_c: float, eta_d: float, downlinked_bits: np.ndarray,
-                 data_stored_bits: np.ndarray, storage_bits: np.ndarray) -> StationLimits:
+def build_limits(
+    t0: dt.datetime,
+    step_s: float,
+    *,
+    sun_fraction: np.ndarray,
+    dte_bps: np.ndarray,
+    relay_bps: np.ndarray,
+    curtailed_w: np.ndarray,
+    charge_w: np.ndarray,
+    discharge_w: np.ndarray,
+    stored_wh: np.ndarray,
+    capacity_wh: np.ndarray,
+    min_soc: float,
+    max_charge_w: np.ndarray,
+    max_discharge_w: np.ndarray,
+    eta_c: float,
+    eta_d: float,
+    downlinked_bits: np.ndarray,
+    data_stored_bits: np.ndarray,
+    storage_bits: np.ndarray,
+) -> StationLimits:
     """Limits from a baseline run's per-step arrays over the horizon (all (T,); ``stored_wh`` and
     ``data_stored_bits`` are the stored amounts after each step)."""
     n = sun_fraction.size
@@ -125,10 +141,22 @@ def build_limits(t0: dt.datetime, step_s: float, *, sun_fraction: np.ndarray, dt
     new[ends[ends < n]] = True
     dcycle = np.cumsum(new) - 1
     j = int(dcycle[-1]) + 1
-    unused = np.bincount(dcycle, weights=np.maximum((dte_bps + relay_bps) * step_s - downlinked_bits, 0.0),
-                         minlength=j)
+    unused = np.bincount(dcycle, weights=np.maximum((dte_bps + relay_bps) * step_s - downlinked_bits, 0.0), minlength=j)
     free = np.full(j, np.inf)
     np.minimum.at(free, dcycle, np.maximum(storage_bits - data_stored_bits, 0.0))
-    return StationLimits(t0=t0, step_s=float(step_s), cond=cond, cap_w=cap, surplus=surplus, ecycle=ecycle,
-                         deficit_budget_wh=budget, payback_wh=payback, recharge_wh=recharge, eta_c=float(eta_c),
-                         eta_d=float(eta_d), dcycle=dcycle, data_unused_bits=unused, data_free_bits=free)
+    return StationLimits(
+        t0=t0,
+        step_s=float(step_s),
+        cond=cond,
+        cap_w=cap,
+        surplus=surplus,
+        ecycle=ecycle,
+        deficit_budget_wh=budget,
+        payback_wh=payback,
+        recharge_wh=recharge,
+        eta_c=float(eta_c),
+        eta_d=float(eta_d),
+        dcycle=dcycle,
+        data_unused_bits=unused,
+        data_free_bits=free,
+    )

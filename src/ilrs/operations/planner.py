@@ -52,8 +52,10 @@ class PlanResult:
 
     def unplanned(self) -> list[tuple[str, int]]:
         pr = self.problem
-        return [(pr.blocks[b].request, pr.blocks[b].occurrence)
-                for b in np.flatnonzero((self.state.start < 0) & (pr.last >= pr.first))]
+        return [
+            (pr.blocks[b].request, pr.blocks[b].occurrence)
+            for b in np.flatnonzero((self.state.start < 0) & (pr.last >= pr.first))
+        ]
 
     def shares(self) -> dict[str, float]:
         a = alloc_slots(self.state)
@@ -66,9 +68,16 @@ def trivial_bound(prob: Problem) -> float:
     return float(prob.value[prob.last >= prob.first].sum())
 
 
-def plan(rs: RequestSet, limits: StationLimits, *, method: str = "cpsat", time_limit: float = 30.0,
-         window_days: float = 7.0, workers: int = 2,
-         progress: Callable[[int, int], None] | None = None) -> PlanResult:
+def plan(
+    rs: RequestSet,
+    limits: StationLimits,
+    *,
+    method: str = "cpsat",
+    time_limit: float = 30.0,
+    window_days: float = 7.0,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanResult:
     """Plan ``rs`` on the slot grid of ``limits``: the greedy baseline, then (``method="cpsat"``) exact windows
     seeded with it within ``time_limit`` seconds."""
     t0 = time.perf_counter()
@@ -84,8 +93,17 @@ def plan(rs: RequestSet, limits: StationLimits, *, method: str = "cpsat", time_l
         bound = min(bound, stats.bound)
     elif method != "greedy":
         raise ValueError(f"unknown planning method {method!r} (cpsat or greedy)")
-    return PlanResult(prob, state, method, state.total_value(), gval, max(bound, state.total_value()),
-                      time.perf_counter() - t0, tg, stats)
+    return PlanResult(
+        prob,
+        state,
+        method,
+        state.total_value(),
+        gval,
+        max(bound, state.total_value()),
+        time.perf_counter() - t0,
+        tg,
+        stats,
+    )
 
 
 @dataclass
@@ -97,8 +115,15 @@ class ReplanResult:
     seconds: float
 
 
-def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, time_limit: float = 7.0,
-           window_days: float = 7.0, workers: int = 2) -> ReplanResult:
+def replan(
+    old: PlanResult,
+    limits: StationLimits,
+    from_time: dt.datetime,
+    *,
+    time_limit: float = 7.0,
+    window_days: float = 7.0,
+    workers: int = 2,
+) -> ReplanResult:
     """Re-plan from ``from_time`` on new limits (after an event): what started before stays as it was, what is
     still valid afterwards is kept, the rest is re-planned (greedy, then exact windows near the event)."""
     t0 = time.perf_counter()
@@ -138,16 +163,31 @@ def replan(old: PlanResult, limits: StationLimits, from_time: dt.datetime, *, ti
     if left > 0.5:
         hi = min(limits.n, cut + 4 * slots)
         stats = improve(state, slots, left, workers=workers, lo=cut, hi=hi)
-    res = PlanResult(prob, state, "replan", state.total_value(), old.greedy_value, trivial_bound(prob),
-                     time.perf_counter() - t0, 0.0, stats)
+    res = PlanResult(
+        prob,
+        state,
+        "replan",
+        state.total_value(),
+        old.greedy_value,
+        trivial_bound(prob),
+        time.perf_counter() - t0,
+        0.0,
+        stats,
+    )
     if res_note:
         res.notes.append(res_note)
     # the validator judges what the re-plan decides: activities from the event on (the twin check, with the past
     # in its reference run, judges their effect on top of what was already done)
     acts = res.activities()
-    bad = validate_plan([a for a in acts if a.start >= from_time], _requests_of(old), limits,
-                        eff_share=prob.eff_share, partners=prob.partners, check_fairness=False,
-                        done=[a for a in acts if a.start < from_time])
+    bad = validate_plan(
+        [a for a in acts if a.start >= from_time],
+        _requests_of(old),
+        limits,
+        eff_share=prob.eff_share,
+        partners=prob.partners,
+        check_fairness=False,
+        done=[a for a in acts if a.start < from_time],
+    )
     res.notes += [f"{v.constraint}: {v.detail}" for v in bad if v.request == "*"]
     added = int(((state.start >= cut) & (old_start < 0)).sum())
     moved = int(((state.start != old_start) & (old_start >= cut)).sum())

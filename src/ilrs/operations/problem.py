@@ -74,7 +74,7 @@ class Problem:
         z = self.last[b] if hi is None else min(self.last[b], hi)
         if z < a:
             return np.empty(0, dtype=np.int64)
-        run = self.okrun(int(self.cmask[b]))[a:z + 1]
+        run = self.okrun(int(self.cmask[b]))[a : z + 1]
         return a + np.flatnonzero(run >= self.dur[b])
 
 
@@ -110,8 +110,9 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
     if rs.shares:
         for r in rs.requests:
             if r.partner not in rs.shares and r.id not in bad_request:
-                bad_request[r.id] = (f"partner {r.partner!r} has no share in [shares] "
-                                     f"(partners with a share: {sorted(rs.shares)})")
+                bad_request[r.id] = (
+                    f"partner {r.partner!r} has no share in [shares] (partners with a share: {sorted(rs.shares)})"
+                )
     ids = [r.id for r in rs.requests]
     dupes = {i for i in ids if ids.count(i) > 1}
     for d in dupes:
@@ -156,31 +157,58 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
     for i, b in enumerate(blocks):
         by_request[b.request].append(i)
     preds = [[j for p in after.get(b.request, []) for j in by_request.get(p, [])] for b in blocks]
-    prob = Problem(limits=limits, blocks=blocks, first=first, last=last, dur=dur, power=power, data=data,
-                   value=value, metric=fair_metric(rs.fairness_metric, dur, power, step),
-                   cmask=cmask, resources=known, res_of=res_of, preds=preds,
-                   partners=partners, partner_of=partner_of,
-                   shares=raw / raw.sum() if len(partners) else raw, tolerance=rs.fairness_tolerance,
-                   rejected=rejected, request_set=rs)
+    prob = Problem(
+        limits=limits,
+        blocks=blocks,
+        first=first,
+        last=last,
+        dur=dur,
+        power=power,
+        data=data,
+        value=value,
+        metric=fair_metric(rs.fairness_metric, dur, power, step),
+        cmask=cmask,
+        resources=known,
+        res_of=res_of,
+        preds=preds,
+        partners=partners,
+        partner_of=partner_of,
+        shares=raw / raw.sum() if len(partners) else raw,
+        tolerance=rs.fairness_tolerance,
+        rejected=rejected,
+        request_set=rs,
+    )
     # occurrences that can never fit their own window (conditions never hold long enough)
     for i, b in enumerate(blocks):
         if b.request in bad_request:
             continue
         if last[i] < first[i]:
             outside = b.window_end_s <= 0 or b.window_start_s >= n * step
-            why = ("its window lies outside the planning horizon" if outside
-                   else "its window inside the planning horizon is shorter than its duration")
+            why = (
+                "its window lies outside the planning horizon"
+                if outside
+                else "its window inside the planning horizon is shorter than its duration"
+            )
             rejected.append(Rejected(b.request, b.occurrence, why))
             continue
         if prob.starts(i).size == 0:
-            rejected.append(Rejected(b.request, b.occurrence,
-                                     f"conditions {list(b.conditions)} never hold for {b.duration_s / 3600:g} h "
-                                     "in a row inside its window"))
+            rejected.append(
+                Rejected(
+                    b.request,
+                    b.occurrence,
+                    f"conditions {list(b.conditions)} never hold for {b.duration_s / 3600:g} h "
+                    "in a row inside its window",
+                )
+            )
             last[i] = first[i] - 1
         elif power[i] > limits.cap_w.max() + EPS:
-            rejected.append(Rejected(b.request, b.occurrence,
-                                     f"draws {b.power_w:g} W, more than the station ever has spare "
-                                     f"({limits.cap_w.max():.0f} W)"))
+            rejected.append(
+                Rejected(
+                    b.request,
+                    b.occurrence,
+                    f"draws {b.power_w:g} W, more than the station ever has spare ({limits.cap_w.max():.0f} W)",
+                )
+            )
             last[i] = first[i] - 1
     return prob
 
@@ -279,9 +307,11 @@ class PlanState:
         lim = self.prob.limits
         dn = self.deficit[ks] + d
         en = self.surplus_used[ks] + e
-        return bool(np.all(dn <= lim.deficit_budget_wh[ks] + 1e-6)
-                    and np.all(dn / lim.eta_c + en <= lim.payback_wh[ks] + 1e-6)
-                    and np.all(dn <= lim.recharge_wh[ks] + 1e-6))
+        return bool(
+            np.all(dn <= lim.deficit_budget_wh[ks] + 1e-6)
+            and np.all(dn / lim.eta_c + en <= lim.payback_wh[ks] + 1e-6)
+            and np.all(dn <= lim.recharge_wh[ks] + 1e-6)
+        )
 
     def data_slack(self) -> np.ndarray:
         """Per data cycle ``c``, how many more bits may end there with the store never overflowing.

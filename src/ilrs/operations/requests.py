@@ -56,8 +56,9 @@ class ActivityRequest(_Model):
     data_mbit: float = Field(0.0, ge=0.0, le=1e7, description="Data produced per occurrence [Mbit].")
     conditions: list[Condition] = Field(default_factory=list, description="Conditions needed at every step.")
     resources: list[str] = Field(default_factory=list, description="Exclusive resources held while running.")
-    after: list[str] = Field(default_factory=list,
-                             description="Requests whose every occurrence must end before this one starts.")
+    after: list[str] = Field(
+        default_factory=list, description="Requests whose every occurrence must end before this one starts."
+    )
     priority: int = Field(3, ge=1, le=5, description="1 = most important ... 5 = least.")
 
     @field_validator("duration", "repeat_every")
@@ -88,14 +89,18 @@ class RequestSet(_Model):
     """A file of requests, the exclusive resources on offer and the partners' shares."""
 
     requests: list[ActivityRequest]
-    resources: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RESOURCES),
-                                      description="Exclusive resources: key -> description.")
-    shares: dict[str, float] = Field(default_factory=dict,
-                                     description="Partner -> allocated share (normalised; default equal shares).")
-    fairness_tolerance: float = Field(0.05, ge=0.0, le=1.0,
-                                      description="How far above its share a partner's allocation may go.")
+    resources: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_RESOURCES), description="Exclusive resources: key -> description."
+    )
+    shares: dict[str, float] = Field(
+        default_factory=dict, description="Partner -> allocated share (normalised; default equal shares)."
+    )
+    fairness_tolerance: float = Field(
+        0.05, ge=0.0, le=1.0, description="How far above its share a partner's allocation may go."
+    )
     fairness_metric: Literal["time", "energy"] = Field(
-        "time", description="What the shares divide: activity time, or the energy activities draw.")
+        "time", description="What the shares divide: activity time, or the energy activities draw."
+    )
 
     @field_validator("shares")
     @classmethod
@@ -144,8 +149,23 @@ def expand(rs: RequestSet, t0: dt.datetime) -> list[Block]:
         for k in range(r.repeat_count):
             a = start + (k * every if every else 0.0)
             b = min(end, a + every) if every else end
-            blocks.append(Block(len(blocks), r.id, k, r.partner, r.payload, a, b, r.duration_s, r.power_w,
-                                r.data_mbit * 1e6, tuple(r.conditions), tuple(r.resources), r.priority))
+            blocks.append(
+                Block(
+                    len(blocks),
+                    r.id,
+                    k,
+                    r.partner,
+                    r.payload,
+                    a,
+                    b,
+                    r.duration_s,
+                    r.power_w,
+                    r.data_mbit * 1e6,
+                    tuple(r.conditions),
+                    tuple(r.resources),
+                    r.priority,
+                )
+            )
     return blocks
 
 
@@ -165,8 +185,11 @@ def parse_requests(raw: dict, source: str = "requests") -> RequestSet:
         return RequestSet.model_validate(raw)
     except ValidationError as exc:
         lines = [f"{_where(tuple(e['loc']), raw)}: {e['msg']}" for e in exc.errors()[:20]]
-        raise IlrsError("invalid activity requests:\n  " + "\n  ".join(lines), source=source,
-                        hint="see docs/operations.md for the request format") from None
+        raise IlrsError(
+            "invalid activity requests:\n  " + "\n  ".join(lines),
+            source=source,
+            hint="see docs/operations.md for the request format",
+        ) from None
 
 
 def load_requests(path: str | Path) -> RequestSet:
@@ -180,6 +203,7 @@ def load_requests(path: str | Path) -> RequestSet:
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise IlrsError(f"cannot parse the request file: {exc}", source=str(path),
-                        hint="check the syntax at the position given") from None
+        raise IlrsError(
+            f"cannot parse the request file: {exc}", source=str(path), hint="check the syntax at the position given"
+        ) from None
     return parse_requests(raw, source=str(path))

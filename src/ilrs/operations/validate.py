@@ -36,9 +36,15 @@ class Violation:
     detail: str
 
 
-def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimits,
-                  check_fairness: bool = True, eff_share: np.ndarray | None = None,
-                  partners: list[str] | None = None, done: list[PlannedActivity] = ()) -> list[Violation]:
+def validate_plan(
+    plan: list[PlannedActivity],
+    rs: RequestSet,
+    lim: StationLimits,
+    check_fairness: bool = True,
+    eff_share: np.ndarray | None = None,
+    partners: list[str] | None = None,
+    done: list[PlannedActivity] = (),
+) -> list[Violation]:
     """All violations of ``plan`` (empty: valid). ``done``: activities already carried out (before a re-plan),
     which count only as predecessors."""
     out: list[Violation] = []
@@ -72,8 +78,11 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
         if a.start < w0 or a.end > w1:
             out.append(Violation(a.request, a.occurrence, "window", f"{a.start}..{a.end} outside {w0}..{w1}"))
         if (a.end - a.start).total_seconds() + 1e-6 < r.duration_s:
-            out.append(Violation(a.request, a.occurrence, "duration",
-                                 f"{(a.end - a.start).total_seconds()} s < {r.duration_s} s"))
+            out.append(
+                Violation(
+                    a.request, a.occurrence, "duration", f"{(a.end - a.start).total_seconds()} s < {r.duration_s} s"
+                )
+            )
         s0 = (a.start - lim.t0).total_seconds() / step
         s1 = (a.end - lim.t0).total_seconds() / step
         if abs(s0 - round(s0)) > 1e-6 or abs(s1 - round(s1)) > 1e-6 or s0 < 0 or s1 > n:
@@ -84,8 +93,9 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
             bit = CONDITION_BITS[c]
             bad = np.flatnonzero((lim.cond[i0:i1] & bit) == 0)
             if bad.size:
-                out.append(Violation(a.request, a.occurrence, f"condition:{c}",
-                                     f"not met at {lim.time_of(i0 + int(bad[0]))}"))
+                out.append(
+                    Violation(a.request, a.occurrence, f"condition:{c}", f"not met at {lim.time_of(i0 + int(bad[0]))}")
+                )
         power[i0:i1] += math.ceil(r.power_w - 1e-9)
         for res in r.resources:
             if res not in rs.resources:
@@ -95,8 +105,9 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
             data_by_cycle[lim.dcycle[i1 - 1]] += r.data_mbit * 1e6
         ends.setdefault(a.request, []).append(i1)
         starts.setdefault(a.request, []).append(i0)
-        amount = (i1 - i0) if rs.fairness_metric == "time" else math.ceil(
-            math.ceil(r.power_w - 1e-9) * (i1 - i0) * h - 1e-9)
+        amount = (
+            (i1 - i0) if rs.fairness_metric == "time" else math.ceil(math.ceil(r.power_w - 1e-9) * (i1 - i0) * h - 1e-9)
+        )
         slots_by_partner[r.partner] = slots_by_partner.get(r.partner, 0) + amount
     # exclusive resources: sorted sweep
     for res, ivs in busy.items():
@@ -110,28 +121,55 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
     # power per slot
     over = np.flatnonzero(power > np.floor(lim.cap_w + 1e-9) + 1e-6)
     if over.size:
-        out.append(Violation("*", None, "power", f"{over.size} slots above the spare power, first at "
-                                                 f"{lim.time_of(int(over[0]))}: {power[over[0]]:.0f} W > "
-                                                 f"{lim.cap_w[over[0]]:.0f} W"))
+        out.append(
+            Violation(
+                "*",
+                None,
+                "power",
+                f"{over.size} slots above the spare power, first at "
+                f"{lim.time_of(int(over[0]))}: {power[over[0]]:.0f} W > "
+                f"{lim.cap_w[over[0]]:.0f} W",
+            )
+        )
     # energy cycles, from the per-slot power
     k = lim.deficit_budget_wh.size
     deficit = np.bincount(lim.ecycle, weights=np.where(~lim.surplus, power * h / lim.eta_d, 0.0), minlength=k)
     used = np.bincount(lim.ecycle, weights=np.where(lim.surplus, power * h, 0.0), minlength=k)
     tol = 1e-3 + 1e-6 * np.maximum(lim.payback_wh, 1.0)
     for c in np.flatnonzero(deficit > np.minimum(lim.deficit_budget_wh, lim.recharge_wh) + tol):
-        out.append(Violation("*", None, "energy:reserve",
-                             f"cycle {c}: {deficit[c]:.1f} Wh drawn from the battery, "
-                             f"{min(lim.deficit_budget_wh[c], lim.recharge_wh[c]):.1f} Wh allowed"))
+        out.append(
+            Violation(
+                "*",
+                None,
+                "energy:reserve",
+                f"cycle {c}: {deficit[c]:.1f} Wh drawn from the battery, "
+                f"{min(lim.deficit_budget_wh[c], lim.recharge_wh[c]):.1f} Wh allowed",
+            )
+        )
     for c in np.flatnonzero(deficit / lim.eta_c + used > lim.payback_wh + tol):
-        out.append(Violation("*", None, "energy:payback", f"cycle {c}: {deficit[c] / lim.eta_c + used[c]:.1f} Wh "
-                                                          f"> {lim.payback_wh[c]:.1f} Wh of curtailed energy"))
+        out.append(
+            Violation(
+                "*",
+                None,
+                "energy:payback",
+                f"cycle {c}: {deficit[c] / lim.eta_c + used[c]:.1f} Wh "
+                f"> {lim.payback_wh[c]:.1f} Wh of curtailed energy",
+            )
+        )
     # data: the backlog of partner data, cycle by cycle (Lindley's recursion), never above the free storage
     backlog = 0.0
     for j in range(data_by_cycle.size):
         held = backlog + data_by_cycle[j]
         if held > lim.data_free_bits[j] + 1e-3 * max(lim.data_free_bits[j], 1.0) + 1.0:
-            out.append(Violation("*", None, "data", f"data cycle {j}: {held / 1e9:.3f} Gbit of partner data waiting, "
-                                                    f"{lim.data_free_bits[j] / 1e9:.3f} Gbit of storage free"))
+            out.append(
+                Violation(
+                    "*",
+                    None,
+                    "data",
+                    f"data cycle {j}: {held / 1e9:.3f} Gbit of partner data waiting, "
+                    f"{lim.data_free_bits[j] / 1e9:.3f} Gbit of storage free",
+                )
+            )
         backlog = max(0.0, held - lim.data_unused_bits[j])
     for a in done:
         if a.request in req:
@@ -154,7 +192,13 @@ def validate_plan(plan: list[PlannedActivity], rs: RequestSet, lim: StationLimit
         for p, s in zip(names, eff_share, strict=True):
             num = math.floor((s + rs.fairness_tolerance) * 1000 + 1e-9)
             if num < 1000 and slots_by_partner.get(p, 0) * 1000 > num * total:
-                out.append(Violation("*", None, "fairness",
-                                     f"{p}: {slots_by_partner[p] / total:.3f} of the allocated "
-                                     f"{rs.fairness_metric} > share {s:.3f} + tolerance"))
+                out.append(
+                    Violation(
+                        "*",
+                        None,
+                        "fairness",
+                        f"{p}: {slots_by_partner[p] / total:.3f} of the allocated "
+                        f"{rs.fairness_metric} > share {s:.3f} + tolerance",
+                    )
+                )
     return out

@@ -35,11 +35,30 @@ PEOPLE = [  # e-mail local part, display name, role, organisation index
 DOMAIN = "demo.ilrs.invalid"
 
 
-def _activity(rid: str, partner: str, payload: str, start: dt.datetime, days: int, duration: str,
-              resources: list[str], power_w: float, data_mbit: float, conditions: list[str]) -> dict:
-    return {"id": rid, "partner": partner, "payload": payload, "duration": duration,
-            "earliest": start.isoformat(), "deadline": (start + dt.timedelta(days=days)).isoformat(),
-            "resources": resources, "power_w": power_w, "data_mbit": data_mbit, "conditions": conditions}
+def _activity(
+    rid: str,
+    partner: str,
+    payload: str,
+    start: dt.datetime,
+    days: int,
+    duration: str,
+    resources: list[str],
+    power_w: float,
+    data_mbit: float,
+    conditions: list[str],
+) -> dict:
+    return {
+        "id": rid,
+        "partner": partner,
+        "payload": payload,
+        "duration": duration,
+        "earliest": start.isoformat(),
+        "deadline": (start + dt.timedelta(days=days)).isoformat(),
+        "resources": resources,
+        "power_w": power_w,
+        "data_mbit": data_mbit,
+        "conditions": conditions,
+    }
 
 
 def seed(db: Session, now: dt.datetime, offer=None) -> dict:
@@ -56,28 +75,76 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         from ilrs.services.portal_station import offer_from_scenario
 
         offer = offer_from_scenario("ilrs-basic-2035", cycle_start, cycle_end)
-    call = crud.create_call(db, admin, "Cycle 2035-A: surface science at the Connecting Ridge", "ilrs-basic-2035",
-                            cycle_start, cycle_end, now + dt.timedelta(days=30), offer,
-                            "Payload places on the 2035 missions and station time in June 2035.")
+    call = crud.create_call(
+        db,
+        admin,
+        "Cycle 2035-A: surface science at the Connecting Ridge",
+        "ilrs-basic-2035",
+        cycle_start,
+        cycle_end,
+        now + dt.timedelta(days=30),
+        offer,
+        "Payload places on the 2035 missions and station time in June 2035.",
+    )
     lsi, rsc, pro = (crud.actor_of(users[k]) for k in ("pi.lsi", "pi.rsc", "pi.pro"))
-    seismo = crud.create_proposal(db, lsi, call.id, {
-        "title": "Seismic network at the Connecting Ridge", "abstract": "Three geophones placed by the arm.",
-        "payload": "Broadband seismometer, 4 kg", "proprietary_months": 12,
-        "coinvestigators": [f"pi.rsc@{DOMAIN}"],
-        "resources": {"arm_hours": 6, "energy_kwh": 5, "data_gbit": 2},
-        "activities": [_activity("seis-deploy", orgs[1].name, "seismometer", cycle_start, 10, "2h", ["arm"], 300, 50,
-                                 ["sun"])]}, now)
+    seismo = crud.create_proposal(
+        db,
+        lsi,
+        call.id,
+        {
+            "title": "Seismic network at the Connecting Ridge",
+            "abstract": "Three geophones placed by the arm.",
+            "payload": "Broadband seismometer, 4 kg",
+            "proprietary_months": 12,
+            "coinvestigators": [f"pi.rsc@{DOMAIN}"],
+            "resources": {"arm_hours": 6, "energy_kwh": 5, "data_gbit": 2},
+            "activities": [
+                _activity("seis-deploy", orgs[1].name, "seismometer", cycle_start, 10, "2h", ["arm"], 300, 50, ["sun"])
+            ],
+        },
+        now,
+    )
     crud.submit_proposal(db, lsi, seismo.id, now)
-    regolith = crud.create_proposal(db, rsc, call.id, {
-        "title": "Regolith volatiles by drill", "abstract": "Drill cores to 1 m for water-ice analysis.",
-        "payload": "Mass spectrometer, 7 kg", "proprietary_months": 6,
-        "resources": {"drill_hours": 12, "energy_kwh": 20, "data_gbit": 1},
-        "activities": [_activity("drill-1", orgs[2].name, "volatiles", cycle_start + dt.timedelta(days=5), 20, "3h",
-                                 ["drill"], 600, 20, [])]}, now)
+    regolith = crud.create_proposal(
+        db,
+        rsc,
+        call.id,
+        {
+            "title": "Regolith volatiles by drill",
+            "abstract": "Drill cores to 1 m for water-ice analysis.",
+            "payload": "Mass spectrometer, 7 kg",
+            "proprietary_months": 6,
+            "resources": {"drill_hours": 12, "energy_kwh": 20, "data_gbit": 1},
+            "activities": [
+                _activity(
+                    "drill-1",
+                    orgs[2].name,
+                    "volatiles",
+                    cycle_start + dt.timedelta(days=5),
+                    20,
+                    "3h",
+                    ["drill"],
+                    600,
+                    20,
+                    [],
+                )
+            ],
+        },
+        now,
+    )
     crud.submit_proposal(db, rsc, regolith.id, now)
-    crud.create_proposal(db, pro, call.id, {
-        "title": "Low-frequency radio array (draft)", "abstract": "Far-side-like quiet at the pole.",
-        "payload": "Dipole antennas", "resources": {"rover_hours": 10}}, now)
+    crud.create_proposal(
+        db,
+        pro,
+        call.id,
+        {
+            "title": "Low-frequency radio array (draft)",
+            "abstract": "Far-side-like quiet at the pole.",
+            "payload": "Dipole antennas",
+            "resources": {"rover_hours": 10},
+        },
+        now,
+    )
     for p in (seismo, regolith):
         crud.assign_reviewer(db, admin, p.id, users["reviewer.asl"].id)
         crud.assign_reviewer(db, admin, p.id, users["reviewer.sib"].id)

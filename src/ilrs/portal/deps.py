@@ -133,8 +133,9 @@ def check_csrf(request: Request, session: tuple[User, AuthToken, str] | None, su
         pre = request.cookies.get(PRE_COOKIE, "")
         expected = pre_csrf(request, pre) if pre else ""
     if not expected or not hmac.compare_digest(expected, submitted or ""):
-        raise PortalError("the form has expired or did not come from this site; reload the page and try again",
-                          source="csrf_token")
+        raise PortalError(
+            "the form has expired or did not come from this site; reload the page and try again", source="csrf_token"
+        )
 
 
 def page_form_csrf(request: Request, session: PageSession, csrf_token: Annotated[str, Form()] = "") -> None:

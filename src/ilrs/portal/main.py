@@ -20,16 +20,17 @@ from ilrs.portal.routes import auth, calls, data, organisations, proposals, revi
 from ilrs.portal.settings import PortalSettings
 from ilrs.services.portal_rules import PortalError
 
-STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429,
-          "unauthorised": 401}
+STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429, "unauthorised": 401}
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-     b"frame-ancestors 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        b"frame-ancestors 'none'; form-action 'self'",
+    ),
 ]
 
 
@@ -79,8 +80,13 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send: Send) -> None:
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json")] + SECURITY_HEADERS})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")] + SECURITY_HEADERS,
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"detail":"the request body is too large"}'})
 
 
@@ -92,17 +98,23 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
-def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None,
-               migrate: bool = True) -> FastAPI:
+def create_app(
+    settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None, migrate: bool = True
+) -> FastAPI:
     settings = settings or PortalSettings.from_environment()
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    app = FastAPI(title="ILRS partner portal", version="1",
-                  description="Calls for proposals, review, allocation, schedules and data of the International "
-                              "Lunar Research Station. Sign in with POST /api/auth/token and send the token as "
-                              "'Authorization: Bearer <token>'.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="ILRS partner portal",
+        version="1",
+        description="Calls for proposals, review, allocation, schedules and data of the International "
+        "Lunar Research Station. Sign in with POST /api/auth/token and send the token as "
+        "'Authorization: Bearer <token>'.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
@@ -118,16 +130,18 @@ def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.da
         code = STATUS.get(exc.kind, 400)
         if _wants_json(request):
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code)
-        return deps.templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": code,
-                                                                       "title": "Refused"}, status_code=code)
+        return deps.templates.TemplateResponse(
+            request, "error.html", {"message": str(exc), "code": code, "title": "Refused"}, status_code=code
+        )
 
     @app.exception_handler(IlrsError)
     async def user_error(request: Request, exc: IlrsError):
         # any other user-correctable error from the layers below (a scenario, a request file): 422
         if _wants_json(request):
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=422)
-        return deps.templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": 422,
-                                                                       "title": "Refused"}, status_code=422)
+        return deps.templates.TemplateResponse(
+            request, "error.html", {"message": str(exc), "code": 422, "title": "Refused"}, status_code=422
+        )
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, exc: deps.NotSignedIn):
@@ -139,8 +153,10 @@ def create_app(settings: PortalSettings | None = None, clock: Callable[[], dt.da
         if _wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         text = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
-        return HTMLResponse(deps.templates.get_template("error.html").render(
-            message=text, code=422, title="Refused", request=request), status_code=422)
+        return HTMLResponse(
+            deps.templates.get_template("error.html").render(message=text, code=422, title="Refused", request=request),
+            status_code=422,
+        )
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
     return app

@@ -101,7 +101,8 @@ class CallIn(In):
     cycle_end: dt.datetime
     deadline: dt.datetime
     resources: list[ResourceLineIn] | None = Field(
-        None, max_length=200, description="What is on offer; omitted: derived from the scenario and its twin.")
+        None, max_length=200, description="What is on offer; omitted: derived from the scenario and its twin."
+    )
 
 
 class CallResourceOut(Out):
@@ -129,8 +130,9 @@ class ProposalIn(In):
     abstract: Annotated[Text, Field(max_length=20000)] = ""
     payload: Annotated[Text, Field(max_length=20000)] = Field("", description="Payload description.")
     resources: dict[Annotated[Text, Field(max_length=120)], Amount] = Field(default_factory=dict, max_length=100)
-    activities: list[dict[str, Any]] | None = Field(None, max_length=500,
-                                                    description="Activity requests in the planner's format.")
+    activities: list[dict[str, Any]] | None = Field(
+        None, max_length=500, description="Activity requests in the planner's format."
+    )
     coinvestigators: list[Annotated[Text, Field(max_length=254)]] = Field(default_factory=list, max_length=50)
     proprietary_months: int = Field(12, description="0, 3, 6 or 12 (default).")
 
@@ -249,9 +251,22 @@ class ErrorOut(BaseModel):
 
 def proposal_out(p) -> ProposalOut:
     return ProposalOut(
-        id=p.id, call_id=p.call_id, organisation=OrganisationOut.model_validate(p.organisation), pi_id=p.pi_id,
-        title=p.title, abstract=p.abstract, payload=p.payload, status=p.status,
-        resources={r.key: r.amount for r in p.requests}, activities=p.activities,
-        coinvestigators=[CoInvestigatorOut(user_id=c.user_id, display_name=c.user.display_name,
-                                           organisation=c.user.organisation.name) for c in p.coinvestigators],
-        proprietary_months=p.proprietary_months, submitted_at=p.submitted_at)
+        id=p.id,
+        call_id=p.call_id,
+        organisation=OrganisationOut.model_validate(p.organisation),
+        pi_id=p.pi_id,
+        title=p.title,
+        abstract=p.abstract,
+        payload=p.payload,
+        status=p.status,
+        resources={r.key: r.amount for r in p.requests},
+        activities=p.activities,
+        coinvestigators=[
+            CoInvestigatorOut(
+                user_id=c.user_id, display_name=c.user.display_name, organisation=c.user.organisation.name
+            )
+            for c in p.coinvestigators
+        ],
+        proprietary_months=p.proprietary_months,
+        submitted_at=p.submitted_at,
+    )

@@ -31,13 +31,19 @@ def _secret_for(url: str, home: Path) -> str:
     key = get_settings().secret_key or ""
     if key:
         if len(key) < 32:
-            raise IlrsError("ILRS_SECRET_KEY is too short", source="ILRS_SECRET_KEY",
-                            hint="use at least 32 random characters, e.g. python -c 'import secrets; "
-                                 "print(secrets.token_urlsafe(48))'")
+            raise IlrsError(
+                "ILRS_SECRET_KEY is too short",
+                source="ILRS_SECRET_KEY",
+                hint="use at least 32 random characters, e.g. python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'",
+            )
         return key
     if not url.startswith("sqlite"):
-        raise IlrsError("a database server needs ILRS_SECRET_KEY: the portal signs sessions with it",
-                        source="ILRS_SECRET_KEY", hint="set ILRS_SECRET_KEY to at least 32 random characters")
+        raise IlrsError(
+            "a database server needs ILRS_SECRET_KEY: the portal signs sessions with it",
+            source="ILRS_SECRET_KEY",
+            hint="set ILRS_SECRET_KEY to at least 32 random characters",
+        )
     path = home / "secret_key"
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
@@ -69,7 +75,11 @@ class PortalSettings:
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         upload = get_settings().portal_uploads or home / "uploads"
         secure = get_settings().secure_cookies
-        kw = {"database_url": url, "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
-              "upload_dir": upload, "secure_cookies": secure}
+        kw = {
+            "database_url": url,
+            "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
+            "upload_dir": upload,
+            "secure_cookies": secure,
+        }
         kw.update(changes)
         return cls(**kw)

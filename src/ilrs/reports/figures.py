@@ -10,9 +10,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-CMAPS = {"sun_visible_fraction": "inferno", "mean_disk_fraction": "inferno", "longest_dark_hours": "viridis_r",
-         "earth_visible_fraction": "cividis", "slope_deg": "magma_r", "never_lit": "Blues",
-         "distance_to_shadow_km": "PuBu_r"}
+CMAPS = {
+    "sun_visible_fraction": "inferno",
+    "mean_disk_fraction": "inferno",
+    "longest_dark_hours": "viridis_r",
+    "earth_visible_fraction": "cividis",
+    "slope_deg": "magma_r",
+    "never_lit": "Blues",
+    "distance_to_shadow_km": "PuBu_r",
+}
 
 
 def _png(fig) -> bytes:
@@ -34,14 +40,22 @@ def map_png(values: np.ndarray, extent_km, title: str, unit: str, name: str, mar
         lo = max(1.0, float(np.nanmin(data)))
         norm = LogNorm(vmin=lo, vmax=float(np.nanmax(data)))
         data = np.maximum(data, lo)
-    im = ax.imshow(data, extent=extent_km, origin="upper", cmap=CMAPS.get(name, "viridis"), norm=norm,
-                   interpolation="nearest")
+    im = ax.imshow(
+        data, extent=extent_km, origin="upper", cmap=CMAPS.get(name, "viridis"), norm=norm, interpolation="nearest"
+    )
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.set_label(unit)
     for m in marks:
         ax.plot(m[0], m[1], marker="^", color="cyan", markersize=6, markeredgecolor="black")
-        ax.annotate(m[2], (m[0], m[1]), xytext=(3, 3), textcoords="offset points", fontsize=7, color="white",
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0})
+        ax.annotate(
+            m[2],
+            (m[0], m[1]),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0},
+        )
     for r in ranked:
         ax.plot(r[0], r[1], marker="o", color="lime", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
         ax.annotate(str(r[2]), (r[0], r[1]), xytext=(4, -9), textcoords="offset points", fontsize=7, color="lime")

@@ -20,6 +20,7 @@ def write_map_files(out: str | Path, maps: SiteMaps) -> list[Path]:
     written = []
     for name, (title, unit) in LAYERS.items():
         written.append(write_geotiff(out / f"{name}.tif", maps.layers[name], grid=maps.dem, band_names=[name]))
-        written.append(atomic_write_bytes(out / f"{name}.png",
-                                          map_png(maps.layers[name], extent, title, unit, name, marks)))
+        written.append(
+            atomic_write_bytes(out / f"{name}.png", map_png(maps.layers[name], extent, title, unit, name, marks))
+        )
     return written

@@ -17,11 +17,21 @@ def plan_rows(sp: ScenarioPlan) -> list[dict]:
     rows = []
     for a in sp.result.activities():
         r = req[a.request]
-        rows.append({"request": a.request, "occurrence": a.occurrence, "partner": r.partner, "payload": r.payload,
-                     "start": a.start.isoformat(timespec="minutes") + "Z",
-                     "end": a.end.isoformat(timespec="minutes") + "Z", "power_w": r.power_w,
-                     "data_mbit": r.data_mbit, "resources": list(r.resources), "conditions": list(r.conditions),
-                     "priority": r.priority})
+        rows.append(
+            {
+                "request": a.request,
+                "occurrence": a.occurrence,
+                "partner": r.partner,
+                "payload": r.payload,
+                "start": a.start.isoformat(timespec="minutes") + "Z",
+                "end": a.end.isoformat(timespec="minutes") + "Z",
+                "power_w": r.power_w,
+                "data_mbit": r.data_mbit,
+                "resources": list(r.resources),
+                "conditions": list(r.conditions),
+                "priority": r.priority,
+            }
+        )
     return rows
 
 
@@ -50,8 +60,9 @@ def summary(sp: ScenarioPlan) -> dict:
         "greedy_seconds": res.greedy_seconds,
         "windows": len(res.stats.windows) if res.stats else 0,
         "shares": res.shares(),
-        "share_targets": dict(zip(pr.partners, map(float, pr.eff_share if pr.eff_share is not None
-                                                    else pr.shares), strict=True)),
+        "share_targets": dict(
+            zip(pr.partners, map(float, pr.eff_share if pr.eff_share is not None else pr.shares), strict=True)
+        ),
         "twin_check": {**sp.check.__dict__, "ok": sp.check.ok},
         "repaired": sp.repaired,
         "violations": [v.__dict__ for v in sp.violations],
@@ -88,19 +99,34 @@ def gantt_html(sp: ScenarioPlan, by: str = "resource", height: int | None = None
                 ys.append(lane)
                 text.append(f"{r['request']}#{r['occurrence']} ({r['payload']}), {r['power_w']:.0f} W")
         if xs:
-            fig.add_trace(go.Bar(x=xs, y=ys, base=bases, orientation="h", name=str(g) if key == "partner"
-                                 else f"priority {g}", hovertext=text, hoverinfo="text+name"))
+            fig.add_trace(
+                go.Bar(
+                    x=xs,
+                    y=ys,
+                    base=bases,
+                    orientation="h",
+                    name=str(g) if key == "partner" else f"priority {g}",
+                    hovertext=text,
+                    hoverinfo="text+name",
+                )
+            )
     lim = sp.result.problem.limits
     first = np.datetime64(lim.t0, "s")
     fig.update_traces(marker_line_width=0, opacity=0.9)
-    fig.update_layout(barmode="overlay", height=height or 200 + 36 * len(lanes),
-                      title=f"Plan {'per resource' if by == 'resource' else 'per partner'} "
-                            f"({len(rows)} activities; the first 4 weeks shown, drag the slider for the rest)",
-                      xaxis={"type": "date", "range": [str(first), str(first + np.timedelta64(28, "D"))],
-                             "rangeslider": {"visible": True, "thickness": 0.08}},
-                      yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
-                      margin={"l": 40, "r": 10, "t": 90, "b": 30},
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"})
+    fig.update_layout(
+        barmode="overlay",
+        height=height or 200 + 36 * len(lanes),
+        title=f"Plan {'per resource' if by == 'resource' else 'per partner'} "
+        f"({len(rows)} activities; the first 4 weeks shown, drag the slider for the rest)",
+        xaxis={
+            "type": "date",
+            "range": [str(first), str(first + np.timedelta64(28, "D"))],
+            "rangeslider": {"visible": True, "thickness": 0.08},
+        },
+        yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
+        margin={"l": 40, "r": 10, "t": 90, "b": 30},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"},
+    )
     fig.update_layout(title={"y": 0.99, "yanchor": "top"})
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
@@ -117,7 +143,7 @@ def usage_html(sp: ScenarioPlan) -> str:
     st = sp.result.state.start
     for b in np.flatnonzero(st >= 0):
         s, d = int(st[b]), int(pr.dur[b])
-        used[s:s + d] += pr.power[b]
+        used[s : s + d] += pr.power[b]
         data[s + d - 1] += pr.data[b]
     day = (np.arange(lim.n) * lim.step_s // 86400).astype(np.int64)
     days = np.datetime64(lim.t0, "D") + np.arange(day.max() + 1)
@@ -126,15 +152,22 @@ def usage_html(sp: ScenarioPlan) -> str:
     mean_used = np.bincount(day, weights=used) / cnt / 1e3
     peak_used = np.zeros(days.size)
     np.maximum.at(peak_used, day, used / 1e3)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("Spare power for partners and what the plan draws (daily) [kW]",
-                                        "Data the plan produces [Gbit/day]"))
-    fig.add_trace(go.Scatter(x=days.astype(str), y=spare, name="spare power (mean)", line={"color": "#2ca02c"}),
-                  1, 1)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=(
+            "Spare power for partners and what the plan draws (daily) [kW]",
+            "Data the plan produces [Gbit/day]",
+        ),
+    )
+    fig.add_trace(go.Scatter(x=days.astype(str), y=spare, name="spare power (mean)", line={"color": "#2ca02c"}), 1, 1)
     fig.add_trace(go.Scatter(x=days.astype(str), y=peak_used, name="plan (peak)", line={"color": "#d62728"}), 1, 1)
     fig.add_trace(go.Scatter(x=days.astype(str), y=mean_used, name="plan (mean)", line={"color": "#ff7f0e"}), 1, 1)
-    fig.add_trace(go.Bar(x=days.astype(str), y=np.bincount(day, weights=data) / 1e9, name="data",
-                         marker_color="#1f77b4"), 2, 1)
+    fig.add_trace(
+        go.Bar(x=days.astype(str), y=np.bincount(day, weights=data) / 1e9, name="data", marker_color="#1f77b4"), 2, 1
+    )
     fig.update_layout(height=480, margin={"l": 40, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h"})
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
@@ -146,9 +179,15 @@ def ops_context(sp: ScenarioPlan, replans: list[dict] | None = None) -> dict:
         "gantt_resource_html": gantt_html(sp, "resource"),
         "gantt_partner_html": gantt_html(sp, "partner"),
         "usage_html": usage_html(sp),
-        "share_rows": [{"partner": p, "share": s["shares"].get(p, 0.0), "target": s["share_targets"][p],
-                        "nominal": float(sp.result.problem.shares[i])}
-                       for i, p in enumerate(sp.result.problem.partners)],
+        "share_rows": [
+            {
+                "partner": p,
+                "share": s["shares"].get(p, 0.0),
+                "target": s["share_targets"][p],
+                "nominal": float(sp.result.problem.shares[i]),
+            }
+            for i, p in enumerate(sp.result.problem.partners)
+        ],
         "replans": replans or [],
         "tolerance": sp.requests.fairness_tolerance,
     }

@@ -32,12 +32,19 @@ def _series_figure(env: PointEnvironment) -> str:
     sun = np.bincount(inv, weights=s["sun_disk_fraction"]) / np.bincount(inv)
     earth = np.bincount(inv, weights=s["earth_visible"].astype(float)) / np.bincount(inv)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=days.astype(str), y=100 * sun, name="Sun: mean visible disk [%]",
-                             line={"color": "orange"}))
-    fig.add_trace(go.Scatter(x=days.astype(str), y=100 * earth, name="Earth in view [% of day]",
-                             line={"color": "royalblue"}))
-    fig.update_layout(height=330, margin={"l": 40, "r": 10, "t": 30, "b": 30}, yaxis_title="%",
-                      title="Daily Sun and Earth visibility at the best site", legend={"orientation": "h"})
+    fig.add_trace(
+        go.Scatter(x=days.astype(str), y=100 * sun, name="Sun: mean visible disk [%]", line={"color": "orange"})
+    )
+    fig.add_trace(
+        go.Scatter(x=days.astype(str), y=100 * earth, name="Earth in view [% of day]", line={"color": "royalblue"})
+    )
+    fig.update_layout(
+        height=330,
+        margin={"l": 40, "r": 10, "t": 30, "b": 30},
+        yaxis_title="%",
+        title="Daily Sun and Earth visibility at the best site",
+        legend={"orientation": "h"},
+    )
     return fig.to_html(full_html=False, include_plotlyjs="inline")
 
 
@@ -71,16 +78,29 @@ def _twin_context(twin) -> dict | None:
     from ilrs.services.twin import shedding_events
 
     k = twin.kpis.as_dict()
-    return {"name": twin.scenario.name, "description": twin.scenario.description,
-            "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
-            "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],
-            "build_up": build_up_rows(twin), "figures": twin_figures_html(twin),
-            "gantt": build_up_figure_html(twin), "shedding": shedding_events(twin),
-            "inventory": inventory_rows(twin)}
+    return {
+        "name": twin.scenario.name,
+        "description": twin.scenario.description,
+        "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
+        "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],
+        "build_up": build_up_rows(twin),
+        "figures": twin_figures_html(twin),
+        "gantt": build_up_figure_html(twin),
+        "shedding": shedding_events(twin),
+        "inventory": inventory_rows(twin),
+    }
 
 
-def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite], best: PointEnvironment,
-                       timings: dict[str, float] | None = None, twin=None, campaign=None, ops=None) -> Path:
+def render_site_report(
+    path: str | Path,
+    maps: SiteMaps,
+    ranked: list[RankedSite],
+    best: PointEnvironment,
+    timings: dict[str, float] | None = None,
+    twin=None,
+    campaign=None,
+    ops=None,
+) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
     extent = extent_km(dem)
@@ -90,19 +110,42 @@ def render_site_report(path: str | Path, maps: SiteMaps, ranked: list[RankedSite
     for name, (title, unit) in LAYERS.items():
         if name == "never_lit":
             continue
-        figures.append({"name": name, "title": title, "unit": unit,
-                        "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks))})
+        figures.append(
+            {
+                "name": name,
+                "title": title,
+                "unit": unit,
+                "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks)),
+            }
+        )
     s = best.series
-    hz = horizon_png(best.profile.azimuth_deg, best.profile.elevation_deg, s["sun_azimuth_deg"],
-                     s["sun_elevation_deg"], s["earth_azimuth_deg"], s["earth_elevation_deg"],
-                     f"Horizon at the best site ({best.lat_deg:.4f}, {best.lon_deg:.3f} E), "
-                     f"{best.height_m:g} m above ground")
+    hz = horizon_png(
+        best.profile.azimuth_deg,
+        best.profile.elevation_deg,
+        s["sun_azimuth_deg"],
+        s["sun_elevation_deg"],
+        s["earth_azimuth_deg"],
+        s["earth_elevation_deg"],
+        f"Horizon at the best site ({best.lat_deg:.4f}, {best.lon_deg:.3f} E), {best.height_m:g} m above ground",
+    )
     never = maps.layers["never_lit"]
     env = Environment(loader=PackageLoader("ilrs.reports", "templates"), autoescape=select_autoescape())
     html = env.get_template("site_report.html.j2").render(
-        version=__version__, generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        maps=maps, ranked=ranked, best=best, figures=figures, horizon_png=_b64(hz),
-        series_html=_series_figure(best), sites=SITES, timings=timings or {},
-        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2, shape=dem.shape, cell_m=abs(dem.dx),
-        twin=_twin_context(twin), campaign=_campaign_context(campaign), ops=_ops_context(ops))
+        version=__version__,
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        maps=maps,
+        ranked=ranked,
+        best=best,
+        figures=figures,
+        horizon_png=_b64(hz),
+        series_html=_series_figure(best),
+        sites=SITES,
+        timings=timings or {},
+        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2,
+        shape=dem.shape,
+        cell_m=abs(dem.dx),
+        twin=_twin_context(twin),
+        campaign=_campaign_context(campaign),
+        ops=_ops_context(ops),
+    )
     return atomic_write_text(path, html)

@@ -56,9 +56,18 @@ def twin_figures_html(run: TwinRun) -> str:
     _, stored = _daily(s.utc, r.data_stored_bits[1:] / 1e9)
     _, lost = _daily(s.utc, r.data_lost_bits / 1e9, "sum")
     x = days.astype(str)
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=("Power, daily mean [kW]", "Battery state of charge, daily minimum",
-                                        "Contact hours per day", "Data in storage, daily mean [Gbit]"))
+    fig = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=(
+            "Power, daily mean [kW]",
+            "Battery state of charge, daily minimum",
+            "Contact hours per day",
+            "Data in storage, daily mean [Gbit]",
+        ),
+    )
     fig.add_trace(go.Scatter(x=x, y=gen, name="generation", line={"color": "orange"}), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=solar, name="solar", line={"color": "gold", "dash": "dot"}), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=demand, name="demand", line={"color": "gray"}), 1, 1)
@@ -73,8 +82,16 @@ def twin_figures_html(run: TwinRun) -> str:
 
 
 def build_up_rows(run: TwinRun) -> list[dict]:
-    return [{"arrival": f"{e.arrival:%Y-%m-%d}", "mission": e.mission or "", "name": e.name, "kind": e.kind,
-             "source": e.source or ""} for e in sorted(run.scenario.elements, key=lambda e: e.arrival)]
+    return [
+        {
+            "arrival": f"{e.arrival:%Y-%m-%d}",
+            "mission": e.mission or "",
+            "name": e.name,
+            "kind": e.kind,
+            "source": e.source or "",
+        }
+        for e in sorted(run.scenario.elements, key=lambda e: e.arrival)
+    ]
 
 
 def build_up_figure_html(run: TwinRun) -> str:
@@ -88,15 +105,29 @@ def build_up_figure_html(run: TwinRun) -> str:
     fig = go.Figure()
     for i, mission in enumerate(missions):
         mine = [e for e in elements if (e.mission or "-") == mission]
-        fig.add_trace(go.Bar(
-            y=[f"{e.name} ({e.kind})" for e in mine],
-            x=[(np.datetime64(end) - np.datetime64(f"{e.arrival:%Y-%m-%d}")).astype("timedelta64[ms]").astype(float)
-               for e in mine],
-            base=[f"{e.arrival:%Y-%m-%d}" for e in mine], orientation="h", name=mission,
-            marker={"color": palette[i % len(palette)]}))
-    fig.update_layout(barmode="overlay", height=28 * len(elements) + 120, xaxis={"type": "date"},
-                      margin={"l": 10, "r": 10, "t": 30, "b": 30}, title="Build-up: elements in service",
-                      legend={"orientation": "h"})
+        fig.add_trace(
+            go.Bar(
+                y=[f"{e.name} ({e.kind})" for e in mine],
+                x=[
+                    (np.datetime64(end) - np.datetime64(f"{e.arrival:%Y-%m-%d}"))
+                    .astype("timedelta64[ms]")
+                    .astype(float)
+                    for e in mine
+                ],
+                base=[f"{e.arrival:%Y-%m-%d}" for e in mine],
+                orientation="h",
+                name=mission,
+                marker={"color": palette[i % len(palette)]},
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        height=28 * len(elements) + 120,
+        xaxis={"type": "date"},
+        margin={"l": 10, "r": 10, "t": 30, "b": 30},
+        title="Build-up: elements in service",
+        legend={"orientation": "h"},
+    )
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
 
@@ -110,15 +141,17 @@ def inventory_rows(run: TwinRun) -> list[dict]:
         def total(kind, attr, here=here):
             return sum(getattr(e, attr) for e in here if e.kind == kind)
 
-        rows.append({
-            "date": f"{date:%Y-%m-%d}",
-            "missions": ", ".join(sorted({e.mission or "-" for e in elements if e.arrival == date})),
-            "elements": len(here),
-            "solar_m2": total("solar_array", "area_m2"),
-            "fission_kw": total("fission", "power_kw"),
-            "battery_kwh": total("battery", "capacity_kwh") + total("regenerative_fuel_cell", "capacity_kwh"),
-            "storage_gbit": total("storage", "capacity_gbit"),
-            "links": ", ".join(e.kind for e in here if e.kind in ("dte", "relay")) or "-",
-            "payload_kw": total("payload", "power_kw"),
-        })
+        rows.append(
+            {
+                "date": f"{date:%Y-%m-%d}",
+                "missions": ", ".join(sorted({e.mission or "-" for e in elements if e.arrival == date})),
+                "elements": len(here),
+                "solar_m2": total("solar_array", "area_m2"),
+                "fission_kw": total("fission", "power_kw"),
+                "battery_kwh": total("battery", "capacity_kwh") + total("regenerative_fuel_cell", "capacity_kwh"),
+                "storage_gbit": total("storage", "capacity_gbit"),
+                "links": ", ".join(e.kind for e in here if e.kind in ("dte", "relay")) or "-",
+                "payload_kw": total("payload", "power_kw"),
+            }
+        )
     return rows

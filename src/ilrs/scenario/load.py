@@ -30,8 +30,11 @@ def resolve(name_or_path: str | Path | None) -> Path:
     builtin = BUILTIN_DIR / f"{name_or_path}.toml"
     if builtin.exists():
         return builtin
-    raise IlrsError(f"no scenario file or built-in scenario named {str(name_or_path)!r}", source="scenario",
-                    hint="built-in scenarios: " + ", ".join(builtin_scenarios()))
+    raise IlrsError(
+        f"no scenario file or built-in scenario named {str(name_or_path)!r}",
+        source="scenario",
+        hint="built-in scenarios: " + ", ".join(builtin_scenarios()),
+    )
 
 
 def _line_of(text: str, loc: tuple) -> int | None:
@@ -101,15 +104,21 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise IlrsError(f"not valid TOML: {exc}", source=str(path),
-                        hint="fix the syntax at that line (strings in quotes, one key = value per line)") from exc
+        raise IlrsError(
+            f"not valid TOML: {exc}",
+            source=str(path),
+            hint="fix the syntax at that line (strings in quotes, one key = value per line)",
+        ) from exc
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e, text) for e in exc.errors()]
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise IlrsError(f"{len(problems)} problem(s): {shown}", source=str(path),
-                        hint="see docs/scenario.md for every field, its unit and range") from exc
+        raise IlrsError(
+            f"{len(problems)} problem(s): {shown}",
+            source=str(path),
+            hint="see docs/scenario.md for every field, its unit and range",
+        ) from exc
     _check_references(scenario, text, path)
     return scenario
 

@@ -48,28 +48,44 @@ def _table(model: type[BaseModel]) -> list[str]:
             default = repr(f.default_factory()) if name != "orbit" else "Queqiao-2-like"
         else:
             default = repr(f.default)
-        rows.append(f"| `{name}` | {_type_name(f.annotation)} | {default} | {_constraints(f)} | "
-                    f"{(f.description or '').replace('|', '/')} |")
+        rows.append(
+            f"| `{name}` | {_type_name(f.annotation)} | {default} | {_constraints(f)} | "
+            f"{(f.description or '').replace('|', '/')} |"
+        )
     return rows
 
 
 def reference_markdown() -> str:
-    out = ["# Scenario files", "",
-           "A scenario is a TOML file (see `src/ilrs/data/scenarios/ilrs-basic-2035.toml`). Units are in the",
-           "field names. `ilrs scenario validate FILE` checks everything before any simulation and names the",
-           "file, line, field, bad value and the expected form. Dates are UTC (`2031-06-01` or",
-           "`2031-06-01T12:00:00`). Every element needs `kind`, `name` and `arrival` (within the run); an element",
-           "that names a `[[missions]]` entry and gives no `arrival` arrives when that mission lands.", "",
-           "This file is generated from the schema: `python -m ilrs.scenario.reference > docs/scenario.md`.", "",
-           "## Top level", ""]
+    out = [
+        "# Scenario files",
+        "",
+        "A scenario is a TOML file (see `src/ilrs/data/scenarios/ilrs-basic-2035.toml`). Units are in the",
+        "field names. `ilrs scenario validate FILE` checks everything before any simulation and names the",
+        "file, line, field, bad value and the expected form. Dates are UTC (`2031-06-01` or",
+        "`2031-06-01T12:00:00`). Every element needs `kind`, `name` and `arrival` (within the run); an element",
+        "that names a `[[missions]]` entry and gives no `arrival` arrives when that mission lands.",
+        "",
+        "This file is generated from the schema: `python -m ilrs.scenario.reference > docs/scenario.md`.",
+        "",
+        "## Top level",
+        "",
+    ]
     out += _table(schema.Scenario)
     out += ["", "## `[site]`", ""] + _table(schema.Site)
-    for kind, model in (("solar_array", schema.SolarArray), ("battery", schema.Battery),
-                        ("regenerative_fuel_cell", schema.RegenerativeFuelCell), ("fission", schema.FissionUnit),
-                        ("rtg", schema.Rtg), ("load", schema.Load), ("heater", schema.SurvivalHeater),
-                        ("payload", schema.Payload), ("storage", schema.DataStorage), ("dte", schema.DteTerminal),
-                        ("relay", schema.RelayTerminal)):
-        out += ["", f"## `[[elements]]` with `kind = \"{kind}\"`", "", (model.__doc__ or "").strip(), ""]
+    for kind, model in (
+        ("solar_array", schema.SolarArray),
+        ("battery", schema.Battery),
+        ("regenerative_fuel_cell", schema.RegenerativeFuelCell),
+        ("fission", schema.FissionUnit),
+        ("rtg", schema.Rtg),
+        ("load", schema.Load),
+        ("heater", schema.SurvivalHeater),
+        ("payload", schema.Payload),
+        ("storage", schema.DataStorage),
+        ("dte", schema.DteTerminal),
+        ("relay", schema.RelayTerminal),
+    ):
+        out += ["", f'## `[[elements]]` with `kind = "{kind}"`', "", (model.__doc__ or "").strip(), ""]
         out += _table(model)
     out += ["", "## `[elements.orbit]` (of a relay)", ""] + _table(schema.RelayOrbit)
     out += ["", "## `[[missions]]`", "", (schema.MissionSpec.__doc__ or "").strip(), ""] + _table(schema.MissionSpec)

@@ -60,7 +60,8 @@ class SolarArray(_Element):
     cell_efficiency: float = Field(gt=0.0, le=0.5, description="Cell efficiency at beginning of life [-].")
     mast_height_m: float = Field(ge=0.0, le=200.0, description="Height of the array's centre above ground [m].")
     tracking: Literal["vertical_single_axis", "fixed"] = Field(
-        "vertical_single_axis", description="Vertical panel turning about a vertical axis to face the Sun, or fixed.")
+        "vertical_single_axis", description="Vertical panel turning about a vertical axis to face the Sun, or fixed."
+    )
     azimuth_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Facing azimuth of a fixed array [deg].")
     degradation_per_year: float = Field(0.01, ge=0.0, le=0.2, description="Power loss per year (dust, radiation).")
 
@@ -152,8 +153,10 @@ class DteTerminal(_Element, _Link):
 
     kind: Literal["dte"]
     antenna_height_m: float = Field(ge=0.0, le=200.0, description="Antenna height above ground [m].")
-    stations: list[str] = Field(default_factory=lambda: ["kashi", "jiamusi", "neuquen", "bear_lakes", "ussuriysk"],
-                                description="Ground station keys (see ilrs.ephem.groundstations).")
+    stations: list[str] = Field(
+        default_factory=lambda: ["kashi", "jiamusi", "neuquen", "bear_lakes", "ussuriysk"],
+        description="Ground station keys (see ilrs.ephem.groundstations).",
+    )
     min_elevation_deg: float = Field(10.0, ge=0.0, le=60.0, description="Moon elevation mask at the stations [deg].")
     rx_system_noise_k: float = Field(gt=0.0, description="Ground receiver system noise temperature [K].")
 
@@ -163,8 +166,9 @@ class DteTerminal(_Element, _Link):
 
         if not any(lo <= self.frequency_hz <= hi for lo, hi in STATION_RX_BANDS_HZ):
             bands = ", ".join(f"{lo / 1e9:g}-{hi / 1e9:g} GHz" for lo, hi in STATION_RX_BANDS_HZ)
-            raise ValueError(f"receiver frequency mismatch: the ground stations receive {bands}, "
-                             f"not {self.frequency_hz / 1e9:g} GHz")
+            raise ValueError(
+                f"receiver frequency mismatch: the ground stations receive {bands}, not {self.frequency_hz / 1e9:g} GHz"
+            )
         return self
 
 
@@ -187,22 +191,34 @@ class RelayTerminal(_Element, _Link):
     relay_antenna_diameter_m: float = Field(gt=0.0, description="Relay's antenna toward the surface [m].")
     relay_rx_bands_hz: list[tuple[float, float]] = Field(
         default_factory=lambda: [(390e6, 450e6), (7.0e9, 8.5e9)],
-        description="Bands the relay receives from the surface [Hz] (Queqiao-2: UHF and X).")
+        description="Bands the relay receives from the surface [Hz] (Queqiao-2: UHF and X).",
+    )
 
     @model_validator(mode="after")
     def _relay_receives_it(self):
         if not any(lo <= self.frequency_hz <= hi for lo, hi in self.relay_rx_bands_hz):
             bands = ", ".join(f"{lo / 1e9:g}-{hi / 1e9:g} GHz" for lo, hi in self.relay_rx_bands_hz)
-            raise ValueError(f"receiver frequency mismatch: the relay receives {bands}, "
-                             f"not {self.frequency_hz / 1e9:g} GHz")
+            raise ValueError(
+                f"receiver frequency mismatch: the relay receives {bands}, not {self.frequency_hz / 1e9:g} GHz"
+            )
         return self
 
 
 Element = Annotated[
-    SolarArray | Battery | RegenerativeFuelCell | FissionUnit | Rtg | Load | SurvivalHeater | Payload
-    | DataStorage | DteTerminal | RelayTerminal,
+    SolarArray
+    | Battery
+    | RegenerativeFuelCell
+    | FissionUnit
+    | Rtg
+    | Load
+    | SurvivalHeater
+    | Payload
+    | DataStorage
+    | DteTerminal
+    | RelayTerminal,
     Field(discriminator="kind"),
 ]
+
 
 class SlipSpec(_Model):
     """Schedule slip of a launch [days]: none, triangular (min/mode/max) or lognormal (median, sigma)."""
@@ -230,14 +246,20 @@ class MissionSpec(_Model):
     slip: SlipSpec = Field(default_factory=SlipSpec, description="Schedule slip distribution.")
     transit_days: float = Field(0.0, ge=0.0, description="Launch to landing [d].")
     source: str = Field("", description="Source of the figures.")
-    lands: bool = Field(True, description="False: stays in lunar orbit (orbiter, relay); p_landing is then the "
-                                          "orbit-insertion success.")
-    in_orbit: list[str] = Field(default_factory=list, description="Spacecraft it leaves in lunar orbit (e.g. "
-                                                                  "a lander mission's orbiter).")
-    p_failure_on_arrival: float = Field(0.0, ge=0.0, le=1.0, description="Probability that what it delivers is "
-                                                                          "dead on arrival [-].")
-    mtbf_years: float = Field(0.0, ge=0.0, description="Mean time between failures of what it delivers, "
-                                                       "exponential lifetime [yr]; 0 = never fails.")
+    lands: bool = Field(
+        True, description="False: stays in lunar orbit (orbiter, relay); p_landing is then the orbit-insertion success."
+    )
+    in_orbit: list[str] = Field(
+        default_factory=list, description="Spacecraft it leaves in lunar orbit (e.g. a lander mission's orbiter)."
+    )
+    p_failure_on_arrival: float = Field(
+        0.0, ge=0.0, le=1.0, description="Probability that what it delivers is dead on arrival [-]."
+    )
+    mtbf_years: float = Field(
+        0.0,
+        ge=0.0,
+        description="Mean time between failures of what it delivers, exponential lifetime [yr]; 0 = never fails.",
+    )
 
 
 class VehicleSpec(_Model):
@@ -251,8 +273,19 @@ class VehicleSpec(_Model):
     source: str = Field("", description="Source of the figures.")
 
 
-ELEMENT_KINDS = ("solar_array", "battery", "regenerative_fuel_cell", "fission", "rtg", "load", "heater",
-                 "payload", "storage", "dte", "relay")
+ELEMENT_KINDS = (
+    "solar_array",
+    "battery",
+    "regenerative_fuel_cell",
+    "fission",
+    "rtg",
+    "load",
+    "heater",
+    "payload",
+    "storage",
+    "dte",
+    "relay",
+)
 
 
 class Scenario(_Model):
@@ -287,8 +320,10 @@ class Scenario(_Model):
             data = dict(data)
             data["elements"] = [
                 {**e, "arrival": landings[e["mission"]]}
-                if isinstance(e, dict) and "arrival" not in e and e.get("mission") in landings else e
-                for e in elements]
+                if isinstance(e, dict) and "arrival" not in e and e.get("mission") in landings
+                else e
+                for e in elements
+            ]
         return data
 
     @model_validator(mode="after")
@@ -301,8 +336,10 @@ class Scenario(_Model):
             raise ValueError(f"element names must be unique; repeated: {', '.join(dup)}")
         for e in self.elements:
             if not self.start <= e.arrival < self.end:
-                raise ValueError(f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, outside the run "
-                                 f"{self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}")
+                raise ValueError(
+                    f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, outside the run "
+                    f"{self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}"
+                )
         missions = {m.name: m for m in self.missions}
         if missions:
             for e in self.elements:
@@ -312,6 +349,8 @@ class Scenario(_Model):
                 if m is not None:
                     landed = dt.datetime.combine(m.launch, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=m.transit_days)
                     if e.arrival < landed:
-                        raise ValueError(f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, before its mission "
-                                         f"{m.name!r} lands ({landed:%Y-%m-%d}: launch + {m.transit_days:g} d)")
+                        raise ValueError(
+                            f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, before its mission "
+                            f"{m.name!r} lands ({landed:%Y-%m-%d}: launch + {m.transit_days:g} d)"
+                        )
         return self

@@ -27,10 +27,17 @@ def scenario_roadmap(scenario):
     missions, vehicles = roadmap_of(scenario)
     specs = {m.name: m for m in scenario.missions}
     missions = tuple(
-        dataclasses.replace(m, lands=specs[m.name].lands, in_orbit=tuple(specs[m.name].in_orbit),
-                            p_failure_on_arrival=specs[m.name].p_failure_on_arrival,
-                            mtbf_years=specs[m.name].mtbf_years) if m.name in specs else m
-        for m in missions)
+        dataclasses.replace(
+            m,
+            lands=specs[m.name].lands,
+            in_orbit=tuple(specs[m.name].in_orbit),
+            p_failure_on_arrival=specs[m.name].p_failure_on_arrival,
+            mtbf_years=specs[m.name].mtbf_years,
+        )
+        if m.name in specs
+        else m
+        for m in missions
+    )
     return missions, vehicles
 
 
@@ -49,8 +56,9 @@ class CampaignOverview:
     buildup: list[BuildupRow]  # on 1 January of each year and on ``by``
 
 
-def buildup_of(missions, mc: CampaignResult, scenario=None, first: date = date(2024, 1, 1),
-               by: date = date(2035, 12, 31)) -> tuple[list[BuildupItem], list[BuildupRow]]:
+def buildup_of(
+    missions, mc: CampaignResult, scenario=None, first: date = date(2024, 1, 1), by: date = date(2035, 12, 31)
+) -> tuple[list[BuildupItem], list[BuildupRow]]:
     """What is in orbit and on the surface each 1 January from ``first`` to ``by`` (and on ``by``), with the
     scenario's elements listed under the mission that lands them."""
     elements = [(e.name, e.kind, e.mission) for e in scenario.elements] if scenario is not None else []
@@ -60,15 +68,36 @@ def buildup_of(missions, mc: CampaignResult, scenario=None, first: date = date(2
 
 def buildup_json(items: list[BuildupItem], rows: list[BuildupRow]) -> dict:
     """The build-up as JSON-ready dicts: the items (planned arrivals) and one row per date."""
-    return {"items": [{"name": i.name, "mission": i.mission, "location": i.location,
-                       "planned_arrival": i.arrival.isoformat(), "capabilities": list(i.capabilities),
-                       "contents": list(i.contents)} for i in items],
-            "timeline": [{"date": r.date.isoformat(), "in_orbit": r.in_orbit, "on_surface": r.on_surface,
-                          "capabilities": r.capabilities} for r in rows]}
+    return {
+        "items": [
+            {
+                "name": i.name,
+                "mission": i.mission,
+                "location": i.location,
+                "planned_arrival": i.arrival.isoformat(),
+                "capabilities": list(i.capabilities),
+                "contents": list(i.contents),
+            }
+            for i in items
+        ],
+        "timeline": [
+            {
+                "date": r.date.isoformat(),
+                "in_orbit": r.in_orbit,
+                "on_surface": r.on_surface,
+                "capabilities": r.capabilities,
+            }
+            for r in rows
+        ],
+    }
 
 
-def architecture_chains(transfer: Transfer | None = None, nrho: HaloOrbit | None = None,
-                        depart: str = "2030-06-20T09:00", tof_days: float = 4.75) -> list[dict]:
+def architecture_chains(
+    transfer: Transfer | None = None,
+    nrho: HaloOrbit | None = None,
+    depart: str = "2030-06-20T09:00",
+    tof_days: float = 4.75,
+) -> list[dict]:
     """Surface-direct vs Gateway-staged, leg by leg, with the CZ-10 landed mass of each (JSON-ready)."""
     if transfer is None:
         transfer = direct_transfer(float(to_et(depart)[0]), tof_days * 86400.0)
@@ -80,8 +109,9 @@ def architecture_chains(transfer: Transfer | None = None, nrho: HaloOrbit | None
     return out
 
 
-def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, workers: int = 0,
-                      window_start: str = "2030-06-01") -> CampaignOverview:
+def campaign_overview(
+    scenario=None, runs: int = 10_000, seed: int = 2035, workers: int = 0, window_start: str = "2030-06-01"
+) -> CampaignOverview:
     """The roadmap's Monte Carlo (the scenario's missions, or the built-in roadmap), a month of Earth-Moon launch
     windows, and the CZ-10 landed mass by the surface-direct and the Gateway-staged (9:2 NRHO) architectures."""
     if scenario is not None:
@@ -96,8 +126,19 @@ def campaign_overview(scenario=None, runs: int = 10_000, seed: int = 2035, worke
     arch = [landed_mass(tli, a) for a in ("surface-direct", "gateway-staged")]
     nrho = nrho_9_2()
     items, rows = buildup_of(missions, mc, scenario)
-    return CampaignOverview(missions, notes, mc, windows, window_start, nrho, south_pole_visibility(nrho), arch,
-                            compare(windows["best"], nrho), items, rows)
+    return CampaignOverview(
+        missions,
+        notes,
+        mc,
+        windows,
+        window_start,
+        nrho,
+        south_pole_visibility(nrho),
+        arch,
+        compare(windows["best"], nrho),
+        items,
+        rows,
+    )
 
 
 def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "2040-01-01"):
@@ -106,8 +147,14 @@ def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "20
     return months, {c: np.array([mc.probability_by(c, m) for m in months]) for c in mc.capabilities}
 
 
-def transfer_summary(depart: str, tof_days: float, parking_alt_km: float = 200.0, llo_alt_km: float = 100.0,
-                     oem_path=None, oem_step_s: float = 600.0) -> dict:
+def transfer_summary(
+    depart: str,
+    tof_days: float,
+    parking_alt_km: float = 200.0,
+    llo_alt_km: float = 100.0,
+    oem_path=None,
+    oem_step_s: float = 600.0,
+) -> dict:
     """One Earth-Moon transfer (patched conics, DE440s), optionally exported as a CCSDS OEM (two-body arc)."""
     import spiceypy
 
@@ -119,9 +166,16 @@ def transfer_summary(depart: str, tof_days: float, parking_alt_km: float = 200.0
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
     et0 = float(to_et(depart)[0])
     t = direct_transfer(et0, tof_days * 86400.0, parking_alt_km, llo_alt_km)
-    out = {"depart_utc": str(et_to_utc(t.depart_et)[0]), "arrive_utc": str(et_to_utc(t.arrive_et)[0]),
-           "tof_days": t.tof_s / 86400.0, "tli_dv_m_s": t.tli_dv_m_s, "loi_dv_m_s": t.loi_dv_m_s,
-           "total_dv_m_s": t.total_dv_m_s, "v_inf_arrival_m_s": t.v_inf_arrival_m_s, "c3_km2_s2": t.c3_km2_s2}
+    out = {
+        "depart_utc": str(et_to_utc(t.depart_et)[0]),
+        "arrive_utc": str(et_to_utc(t.arrive_et)[0]),
+        "tof_days": t.tof_s / 86400.0,
+        "tli_dv_m_s": t.tli_dv_m_s,
+        "loi_dv_m_s": t.loi_dv_m_s,
+        "total_dv_m_s": t.total_dv_m_s,
+        "v_inf_arrival_m_s": t.v_inf_arrival_m_s,
+        "c3_km2_s2": t.c3_km2_s2,
+    }
     if oem_path is not None:
         from ilrs.iotools.oem import write_oem
         from ilrs.transport.transfer import EARTH_GM_M3_S2
@@ -130,7 +184,15 @@ def transfer_summary(depart: str, tof_days: float, parking_alt_km: float = 200.0
         state0 = np.concatenate([t.r1, t.v1]) / 1000.0
         states = np.array([spiceypy.prop2b(EARTH_GM_M3_S2 / 1e9, state0, float(e - t.depart_et)) for e in ets])
         epochs = [str(x) for x in et_to_utc(ets).astype("datetime64[ms]")]
-        write_oem(oem_path, epochs, states[:, :3], states[:, 3:], object_name="ILRS-TRANSFER", object_id="ILRS-1",
-                  center_name="EARTH", ref_frame="EME2000")
+        write_oem(
+            oem_path,
+            epochs,
+            states[:, :3],
+            states[:, 3:],
+            object_name="ILRS-TRANSFER",
+            object_id="ILRS-1",
+            center_name="EARTH",
+            ref_frame="EME2000",
+        )
         out["oem"] = str(oem_path)
     return out

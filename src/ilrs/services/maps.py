@@ -45,8 +45,11 @@ class HorizonMap:
 
 def _check_polar(dem: Dem) -> None:
     if not dem.projection.polar_stereographic_south:
-        raise IlrsError("horizon maps need a south polar stereographic DEM", source=dem.source or dem.name,
-                        hint="reproject to IAU_2015:30135")
+        raise IlrsError(
+            "horizon maps need a south polar stereographic DEM",
+            source=dem.source or dem.name,
+            hint="reproject to IAU_2015:30135",
+        )
     if abs(abs(dem.dx) - abs(dem.dy)) > 1e-6 * abs(dem.dx):
         raise IlrsError("horizon maps need square cells", source=dem.source)
 
@@ -67,9 +70,11 @@ def fill_holes(dem: Dem, far_dem: Dem | None) -> tuple[Dem, int]:
         filled[holes] = far_dem.sample_latlon(lat, lon)
     if not np.isfinite(filled).all():
         left = int((~np.isfinite(filled)).sum())
-        raise IlrsError(f"the DEM has {left} no-data cells that no coarser DEM covers; horizon maps need a "
-                        "complete grid", source=dem.source or dem.name,
-                        hint="give --far-dem with a DEM that covers the holes, or crop to a complete region")
+        raise IlrsError(
+            f"the DEM has {left} no-data cells that no coarser DEM covers; horizon maps need a complete grid",
+            source=dem.source or dem.name,
+            hint="give --far-dem with a DEM that covers the holes, or crop to a complete region",
+        )
     return Dem(filled, dem.x0, dem.y0, dem.dx, dem.dy, dem.projection, dem.name, dem.source), n
 
 
@@ -87,8 +92,13 @@ def _far_field_grid(far_dem: Dem, half_extent_m: float, step_m: float):
     return far_dem.sample_latlon(lat, lon), x0, y0
 
 
-def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem | None = None,
-                        progress: Callable[[float], None] | None = None) -> np.ndarray:
+def compute_horizon_map(
+    dem: Dem,
+    height_m: float,
+    n_azimuths: int = 360,
+    far_dem: Dem | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
     """Horizon map (int16, 0.01 deg, shape (n_az, rows, cols)) with the far field from ``far_dem``."""
     _check_polar(dem)
     dem, _ = fill_holes(dem, far_dem)
@@ -99,8 +109,18 @@ def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_de
     workers = threads()
     chunk = workers * max(1, round(n_azimuths / (24 * workers)))
     for a0 in range(0, n_azimuths, chunk):
-        stored[a0:a0 + chunk] = hz.horizon_sweep(dem.heights_m, abs(dem.dx), dem.x0, dem.y0, dem.dx, dem.dy,
-                                                 betas[a0:a0 + chunk], height_m, MOON_RADIUS_M, True)
+        stored[a0 : a0 + chunk] = hz.horizon_sweep(
+            dem.heights_m,
+            abs(dem.dx),
+            dem.x0,
+            dem.y0,
+            dem.dx,
+            dem.dy,
+            betas[a0 : a0 + chunk],
+            height_m,
+            MOON_RADIUS_M,
+            True,
+        )
         if progress:
             progress(0.85 * min(1.0, (a0 + chunk) / n_azimuths))
     if far_dem is not None:
@@ -114,31 +134,64 @@ def compute_horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_de
         ci = np.arange(cc) * FAR_STRIDE
         oz = dem.heights_m[np.minimum(ri, rows - 1)][:, np.minimum(ci, cols - 1)] + height_m
         ox, oy = np.meshgrid(dem.x0 + ci * dem.dx, dem.y0 + ri * dem.dy)
-        tan, dist = farfield.far_field_march(ext_z, ex0, ey0, FAR_STEP_M, ox, oy, oz, betas, dem.bounds,
-                                       DEFAULT_MAX_DISTANCE_M, FAR_STEP_M, MOON_RADIUS_M)
+        tan, dist = farfield.far_field_march(
+            ext_z,
+            ex0,
+            ey0,
+            FAR_STEP_M,
+            ox,
+            oy,
+            oz,
+            betas,
+            dem.bounds,
+            DEFAULT_MAX_DISTANCE_M,
+            FAR_STEP_M,
+            MOON_RADIUS_M,
+        )
         if progress:
             progress(0.95)
-        farfield.merge_far_field(stored, dem.heights_m, height_m, tan.reshape(n_azimuths, cr, cc),
-                           dist.reshape(n_azimuths, cr, cc), oz, FAR_STRIDE,
-                           FAR_TRUST_CELLS * FAR_STRIDE * abs(dem.dx))
+        farfield.merge_far_field(
+            stored,
+            dem.heights_m,
+            height_m,
+            tan.reshape(n_azimuths, cr, cc),
+            dist.reshape(n_azimuths, cr, cc),
+            oz,
+            FAR_STRIDE,
+            FAR_TRUST_CELLS * FAR_STRIDE * abs(dem.dx),
+        )
     if progress:
         progress(1.0)
     return stored
 
 
-def horizon_map(dem: Dem, height_m: float, n_azimuths: int = 360, far_dem: Dem | None = None,
-                progress: Callable[[float], None] | None = None) -> HorizonMap:
+def horizon_map(
+    dem: Dem,
+    height_m: float,
+    n_azimuths: int = 360,
+    far_dem: Dem | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> HorizonMap:
     """:func:`compute_horizon_map`, cached on disk by the DEM files' contents and the parameters."""
     cache = product_cache()
     # the kernel's own source is part of the key: any change to the algorithm recomputes cached maps
-    key = cache.key(kind="horizon_map", v=HORIZON_ALGORITHM_VERSION,
-                    code=[file_sha256(m.__file__) for m in (hz, farfield)], dem=dem_key(dem), name=dem.name,
-                    shape=list(dem.shape), x0=float(dem.x0), y0=float(dem.y0), height=float(height_m),
-                    n=int(n_azimuths), far=dem_key(far_dem) if far_dem is not None else None,
-                    near=hz.DEFAULT_NEAR_STEPS)
+    key = cache.key(
+        kind="horizon_map",
+        v=HORIZON_ALGORITHM_VERSION,
+        code=[file_sha256(m.__file__) for m in (hz, farfield)],
+        dem=dem_key(dem),
+        name=dem.name,
+        shape=list(dem.shape),
+        x0=float(dem.x0),
+        y0=float(dem.y0),
+        height=float(height_m),
+        n=int(n_azimuths),
+        far=dem_key(far_dem) if far_dem is not None else None,
+        near=hz.DEFAULT_NEAR_STEPS,
+    )
     arrays = cache.get_or_compute(
-        "horizon_map", key,
-        lambda: {"stored": compute_horizon_map(dem, height_m, n_azimuths, far_dem, progress)})
+        "horizon_map", key, lambda: {"stored": compute_horizon_map(dem, height_m, n_azimuths, far_dem, progress)}
+    )
     if progress:
         progress(1.0)
     return HorizonMap(dem, float(height_m), arrays["stored"])
@@ -150,6 +203,13 @@ def save_horizon_map(hmap: HorizonMap, path) -> None:
     from ilrs.iotools.netcdf import write_horizon_netcdf
 
     d = hmap.dem
-    write_horizon_netcdf(path, np.asarray(hmap.stored), d.x_coords(), d.y_coords(),
-                         np.arange(hmap.n_azimuths) * 360.0 / hmap.n_azimuths, hmap.height_m,
-                         crs_of(d.projection).to_wkt(), d.source)
+    write_horizon_netcdf(
+        path,
+        np.asarray(hmap.stored),
+        d.x_coords(),
+        d.y_coords(),
+        np.arange(hmap.n_azimuths) * 360.0 / hmap.n_azimuths,
+        hmap.height_m,
+        crs_of(d.projection).to_wkt(),
+        d.source,
+    )

@@ -29,8 +29,11 @@ def requests_for(scenario: Scenario, path: str | Path | None) -> RequestSet:
     if path is None:
         p = default_requests_path(scenario)
         if not p.is_file():
-            raise IlrsError("no activity requests given and the scenario ships none", source=scenario.name,
-                            hint="pass --requests FILE (TOML or JSON; see docs/operations.md)")
+            raise IlrsError(
+                "no activity requests given and the scenario ships none",
+                source=scenario.name,
+                hint="pass --requests FILE (TOML or JSON; see docs/operations.md)",
+            )
         path = p
     return load_requests(path)
 
@@ -43,8 +46,11 @@ def horizon_of(rs: RequestSet, scenario: Scenario, start=None, end=None) -> tupl
     b = end or max((r.deadline for r in rs.requests), default=s1)
     a, b = max(a, s0), min(b, s1)
     if b <= a:
-        raise IlrsError(f"planning horizon {a} .. {b} is empty inside the scenario's run {s0} .. {s1}",
-                        source="requests", hint="move the requests' dates into the scenario's run")
+        raise IlrsError(
+            f"planning horizon {a} .. {b} is empty inside the scenario's run {s0} .. {s1}",
+            source="requests",
+            hint="move the requests' dates into the scenario's run",
+        )
     return a, b
 
 
@@ -70,12 +76,25 @@ def baseline(scenario: Scenario, start: dt.datetime, end: dt.datetime, twin: Twi
     sl = slice(i0, i1)
     t0 = utc[i0].astype(dt.datetime)
     lim = build_limits(
-        t0, s.step_s, sun_fraction=s.sun_fraction_deck[sl], dte_bps=s.dte_bps[sl], relay_bps=s.relay_bps[sl],
-        curtailed_w=r.curtailed_w[sl], charge_w=r.charge_w[sl], discharge_w=r.discharge_w[sl],
-        stored_wh=r.stored_wh[1:][sl], capacity_wh=s.battery_capacity_wh[sl], min_soc=s.min_soc,
-        max_charge_w=s.max_charge_w[sl], max_discharge_w=s.max_discharge_w[sl], eta_c=s.charge_efficiency,
-        eta_d=s.discharge_efficiency, downlinked_bits=r.data_downlinked_bits[sl],
-        data_stored_bits=r.data_stored_bits[1:][sl], storage_bits=s.storage_bits[sl])
+        t0,
+        s.step_s,
+        sun_fraction=s.sun_fraction_deck[sl],
+        dte_bps=s.dte_bps[sl],
+        relay_bps=s.relay_bps[sl],
+        curtailed_w=r.curtailed_w[sl],
+        charge_w=r.charge_w[sl],
+        discharge_w=r.discharge_w[sl],
+        stored_wh=r.stored_wh[1:][sl],
+        capacity_wh=s.battery_capacity_wh[sl],
+        min_soc=s.min_soc,
+        max_charge_w=s.max_charge_w[sl],
+        max_discharge_w=s.max_discharge_w[sl],
+        eta_c=s.charge_efficiency,
+        eta_d=s.discharge_efficiency,
+        downlinked_bits=r.data_downlinked_bits[sl],
+        data_stored_bits=r.data_stored_bits[1:][sl],
+        storage_bits=s.storage_bits[sl],
+    )
     return Baseline(twin, i0, i1, lim)
 
 
@@ -89,7 +108,7 @@ def plan_loads(base: Baseline, blocks: list[Block], starts: np.ndarray, duration
         if s < 0:
             continue
         a = base.i0 + int(s)
-        p[a:a + int(k)] += b.power_w
+        p[a : a + int(k)] += b.power_w
         d[a + int(k) - 1] += b.data_bits / base.twin.series.step_s
     return p, d
 
@@ -102,7 +121,6 @@ def twin_with_plan(base: Baseline, power_w: np.ndarray, data_bps: np.ndarray) ->
     load[PLAN_PRIORITY - 1] += power_w
     rate[PLAN_PRIORITY - 1] += data_bps
     return run_engine(replace(inputs, load_w=load, data_rate_bps=rate))
-
 
 
 @dataclass
@@ -131,8 +149,9 @@ def _reference(base: Baseline, res, before: int | None) -> EngineResult:
     return twin_with_plan(base, *plan_loads(base, pr.blocks, past, pr.dur))
 
 
-def twin_check(base: Baseline, res, before: int | None = None,
-               reference: EngineResult | None = None) -> tuple[TwinCheck, np.ndarray]:
+def twin_check(
+    base: Baseline, res, before: int | None = None, reference: EngineResult | None = None
+) -> tuple[TwinCheck, np.ndarray]:
     """Re-run the twin with ``res``'s activities; also returns, per step, the load shed the plan caused [W].
 
     ``before`` (a slot of the horizon): activities that started before it are history, and the reference run
@@ -152,8 +171,15 @@ def twin_check(base: Baseline, res, before: int | None = None,
     has = s.battery_capacity_wh > 0
     soc0 = float((r0.stored_wh[1:][has] / cap[has]).min()) if has.any() else float("nan")
     soc1 = float((r1.stored_wh[1:][has] / cap[has]).min()) if has.any() else float("nan")
-    return TwinCheck(float(extra.sum() * h / 1e3), extra_steps, max(lost, 0.0), soc0, soc1,
-                     float(power.sum() * h / 1e3), float(rate.sum() * s.step_s / 1e9)), extra
+    return TwinCheck(
+        float(extra.sum() * h / 1e3),
+        extra_steps,
+        max(lost, 0.0),
+        soc0,
+        soc1,
+        float(power.sum() * h / 1e3),
+        float(rate.sum() * s.step_s / 1e9),
+    ), extra
 
 
 def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | None = None) -> tuple[TwinCheck, int]:
@@ -173,25 +199,28 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | No
             t = int(np.flatnonzero(extra > 1e-6)[0]) - base.i0
             k = pr.limits.ecycle[min(max(t, 0), pr.limits.n - 1)]
             # activities drawing power in that cycle or the one before, up to the failing step
-            cands = [b for b in placed if pr.power[b] > 0 and st.start[b] <= t
-                     and pr.limits.ecycle[st.start[b]] in (k, k - 1)]
+            cands = [
+                b
+                for b in placed
+                if pr.power[b] > 0 and st.start[b] <= t and pr.limits.ecycle[st.start[b]] in (k, k - 1)
+            ]
         else:
             # data lost: the activities whose data is still in storage, beyond the baseline's, when it overflows
             r0 = ref
             r1 = twin_with_plan(base, *plan_loads(base, pr.blocks, st.start, pr.dur))
             more = r1.data_lost_bits - r0.data_lost_bits
             t = int(np.flatnonzero(more > 1e-3)[0]) if (more > 1e-3).any() else int(np.argmax(more))
-            calm = np.flatnonzero(r1.data_stored_bits[1:t + 1] - r0.data_stored_bits[1:t + 1] <= 1e-3)
+            calm = np.flatnonzero(r1.data_stored_bits[1 : t + 1] - r0.data_stored_bits[1 : t + 1] <= 1e-3)
             a = (int(calm[-1]) + 1 if calm.size else 0) - base.i0
             t -= base.i0
             cands = [b for b in placed if pr.data[b] > 0 and st.start[b] <= t and st.start[b] + pr.dur[b] > a]
             # enough of the least valuable of them at once to cover the first overflow (one twin run per round)
-            episode = more[t + base.i0:]
+            episode = more[t + base.i0 :]
             stop = np.flatnonzero(episode <= 1e-3)
             need = float(episode[: stop[0] if stop.size else episode.size].sum())
             cands.sort(key=lambda q: (pr.value[q] / pr.dur[q], -st.start[q]))
             take = np.searchsorted(np.cumsum([pr.data[q] for q in cands]), need) + 1
-            cands = cands[:max(int(take), 1)]
+            cands = cands[: max(int(take), 1)]
         if not cands:
             break
         if extra.any():
@@ -214,9 +243,18 @@ class ScenarioPlan:
     violations: list
 
 
-def plan_scenario(scenario: Scenario, rs: RequestSet, *, start=None, end=None, method: str = "cpsat",
-                  time_limit: float = 30.0, window_days: float = 7.0, twin: TwinRun | None = None,
-                  progress=None) -> ScenarioPlan:
+def plan_scenario(
+    scenario: Scenario,
+    rs: RequestSet,
+    *,
+    start=None,
+    end=None,
+    method: str = "cpsat",
+    time_limit: float = 30.0,
+    window_days: float = 7.0,
+    twin: TwinRun | None = None,
+    progress=None,
+) -> ScenarioPlan:
     """Plan a request set on a scenario's station: limits from the baseline twin, the plan, the twin re-run
     (with repair if it shows any harm), and the independent validator's verdict."""
     from ilrs.operations.planner import plan
@@ -226,8 +264,9 @@ def plan_scenario(scenario: Scenario, rs: RequestSet, *, start=None, end=None, m
     base = baseline(scenario, a, b, twin)
     res = plan(rs, base.limits, method=method, time_limit=time_limit, window_days=window_days, progress=progress)
     check, repaired = repair_with_twin(base, res)
-    bad = validate_plan(res.activities(), rs, base.limits, eff_share=res.problem.eff_share,
-                        partners=res.problem.partners)
+    bad = validate_plan(
+        res.activities(), rs, base.limits, eff_share=res.problem.eff_share, partners=res.problem.partners
+    )
     return ScenarioPlan(scenario, rs, base, res, check, repaired, bad)
 
 
@@ -253,8 +292,9 @@ def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
         at = _as_dt(event.get("at"), "at")
         names = [e.name for e in sc.elements]
         if name not in names:
-            raise IlrsError(f"no element {name!r} in the scenario", source="event.element",
-                            hint=f"one of: {', '.join(names)}")
+            raise IlrsError(
+                f"no element {name!r} in the scenario", source="event.element", hint=f"one of: {', '.join(names)}"
+            )
         from ilrs.services.twin_inputs import build_series
 
         s_wo = build_series(sc.model_copy(update={"elements": [e for e in sc.elements if e.name != name]}))
@@ -268,8 +308,9 @@ def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
     if kind == "window_lost":
         cond = event.get("condition")
         if cond not in LINKS:
-            raise IlrsError(f"unknown link condition {cond!r}", source="event.condition",
-                            hint=f"one of: {', '.join(LINKS)}")
+            raise IlrsError(
+                f"unknown link condition {cond!r}", source="event.condition", hint=f"one of: {', '.join(LINKS)}"
+            )
         a = _as_dt(event.get("from"), "from")
         b = _as_dt(event.get("to"), "to")
         if b <= a:
@@ -291,12 +332,24 @@ def _as_dt(v, name: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(v).replace("Z", "")).replace(tzinfo=None)
     except ValueError:
-        raise IlrsError(f"cannot read the time {v!r}", source=f"event.{name}",
-                        hint="an ISO date-time such as 2033-03-01T12:00") from None
+        raise IlrsError(
+            f"cannot read the time {v!r}", source=f"event.{name}", hint="an ISO date-time such as 2033-03-01T12:00"
+        ) from None
 
 
-_CHANGED = ("generation_w", "solar_w", "nuclear_w", "load_w", "data_rate_bps", "battery_capacity_wh", "max_charge_w",
-            "max_discharge_w", "storage_bits", "dte_bps", "relay_bps")
+_CHANGED = (
+    "generation_w",
+    "solar_w",
+    "nuclear_w",
+    "load_w",
+    "data_rate_bps",
+    "battery_capacity_wh",
+    "max_charge_w",
+    "max_discharge_w",
+    "storage_bits",
+    "dte_bps",
+    "relay_bps",
+)
 
 
 def _rebaseline(sp: ScenarioPlan, change, note: str) -> Baseline:

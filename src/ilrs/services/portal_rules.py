@@ -127,8 +127,7 @@ def conflict_of_interest(reviewer_org: int, p: ProposalAccess, reviewer_id: int)
 # ---- what a call offers and what a proposal asks ------------------------------------------------------------------
 
 #: Activity resources of the planner's format and the call resource that pays for their time.
-ACTIVITY_RESOURCE_HOURS = {"rover": "rover_hours", "arm": "arm_hours", "drill": "drill_hours",
-                           "hga": "antenna_hours"}
+ACTIVITY_RESOURCE_HOURS = {"rover": "rover_hours", "arm": "arm_hours", "drill": "drill_hours", "hga": "antenna_hours"}
 RESOURCE_KEY = re.compile(r"^[a-z_]+(:[A-Za-z0-9' ._-]+)?$")
 PROPRIETARY_MONTHS = (0, 3, 6, 12)
 DEFAULT_PROPRIETARY_MONTHS = 12
@@ -174,41 +173,62 @@ def parse_activities(activities: list | None, partner: str) -> RequestSet | None
         raise Invalid(str(exc)) from None
     wrong = [r.id for r in rs.requests if r.partner != partner]
     if wrong:
-        raise Invalid(f"requests {', '.join(wrong)} name another partner", source="activities",
-                      hint=f"set partner = {partner!r} (your organisation)")
+        raise Invalid(
+            f"requests {', '.join(wrong)} name another partner",
+            source="activities",
+            hint=f"set partner = {partner!r} (your organisation)",
+        )
     return rs
 
 
-def validate_proposal(offer: Mapping[str, OfferLine], requested: Mapping[str, float], activities: list | None,
-                      partner: str, cycle_start: dt.datetime, cycle_end: dt.datetime,
-                      proprietary_months: int) -> RequestSet | None:
+def validate_proposal(
+    offer: Mapping[str, OfferLine],
+    requested: Mapping[str, float],
+    activities: list | None,
+    partner: str,
+    cycle_start: dt.datetime,
+    cycle_end: dt.datetime,
+    proprietary_months: int,
+) -> RequestSet | None:
     """Check a proposal against what its call offers; raises :class:`Invalid` naming the field and the fix."""
     if proprietary_months not in PROPRIETARY_MONTHS:
-        raise Invalid(f"proprietary period {proprietary_months} months is not offered", source="proprietary_months",
-                      hint="choose 0, 3, 6 or 12")
+        raise Invalid(
+            f"proprietary period {proprietary_months} months is not offered",
+            source="proprietary_months",
+            hint="choose 0, 3, 6 or 12",
+        )
     for key, amount in requested.items():
         if key not in offer:
-            raise Invalid(f"the call does not offer {key!r}", source="resources",
-                          hint="request only: " + ", ".join(sorted(offer)))
+            raise Invalid(
+                f"the call does not offer {key!r}", source="resources", hint="request only: " + ", ".join(sorted(offer))
+            )
         if not amount > 0:
             raise Invalid(f"{key}: the amount must be positive", source="resources")
         if amount > offer[key].quantity:
-            raise Invalid(f"{key}: {amount:g} {offer[key].unit} asked, the call offers {offer[key].quantity:g}",
-                          source="resources", hint="ask for at most what is on offer")
+            raise Invalid(
+                f"{key}: {amount:g} {offer[key].unit} asked, the call offers {offer[key].quantity:g}",
+                source="resources",
+                hint="ask for at most what is on offer",
+            )
     rs = parse_activities(activities, partner)
     if rs is None:
         return None
     for r in rs.requests:
         if r.earliest < cycle_start or r.deadline > cycle_end:
-            raise Invalid(f"request {r.id!r}: {r.earliest:%Y-%m-%d %H:%M} .. {r.deadline:%Y-%m-%d %H:%M} lies outside "
-                          f"the call's cycle {cycle_start:%Y-%m-%d} .. {cycle_end:%Y-%m-%d}", source="activities")
+            raise Invalid(
+                f"request {r.id!r}: {r.earliest:%Y-%m-%d %H:%M} .. {r.deadline:%Y-%m-%d %H:%M} lies outside "
+                f"the call's cycle {cycle_start:%Y-%m-%d} .. {cycle_end:%Y-%m-%d}",
+                source="activities",
+            )
         if r.deadline <= r.earliest:
             raise Invalid(f"request {r.id!r}: the deadline is not after the earliest start", source="activities")
     for key, used in activity_usage(rs).items():
         if used > requested.get(key, 0.0) + 1e-9:
-            raise Invalid(f"the activities use {used:.3g} of {key} but the proposal requests "
-                          f"{requested.get(key, 0.0):g}", source="resources",
-                          hint=f"request at least {used:.3g} {key}")
+            raise Invalid(
+                f"the activities use {used:.3g} of {key} but the proposal requests {requested.get(key, 0.0):g}",
+                source="resources",
+                hint=f"request at least {used:.3g} {key}",
+            )
     return rs
 
 
@@ -226,6 +246,7 @@ class Ranked:
 
 def rank_proposals(scores: Mapping[int, Sequence[float]], titles: Mapping[int, str]) -> list[Ranked]:
     """Proposals by mean review score (5 = best), unreviewed last; ties by proposal id (first submitted first)."""
+
     def key(pid: int):
         s = scores.get(pid) or []
         return (0 if s else 1, -(sum(s) / len(s)) if s else 0.0, pid)
@@ -251,10 +272,12 @@ class Oversubscription:
         return self.requested / self.offered if self.offered > 0 else float("inf")
 
 
-def oversubscription(offer: Iterable[OfferLine], requested: Mapping[str, float],
-                     allocated: Mapping[str, float]) -> list[Oversubscription]:
-    return [Oversubscription(o.key, o.unit, o.quantity, requested.get(o.key, 0.0), allocated.get(o.key, 0.0))
-            for o in offer]
+def oversubscription(
+    offer: Iterable[OfferLine], requested: Mapping[str, float], allocated: Mapping[str, float]
+) -> list[Oversubscription]:
+    return [
+        Oversubscription(o.key, o.unit, o.quantity, requested.get(o.key, 0.0), allocated.get(o.key, 0.0)) for o in offer
+    ]
 
 
 def check_allocation(offered: float, allocated: float, amount: float, requested: float) -> None:
@@ -264,20 +287,34 @@ def check_allocation(offered: float, allocated: float, amount: float, requested:
     if amount > requested + 1e-9:
         raise Invalid(f"{amount:g} is more than the proposal requested ({requested:g})", source="amount")
     if allocated + amount > offered + 1e-9:
-        raise Conflict(f"only {offered - allocated:g} remains on offer ({allocated:g} of {offered:g} allocated)",
-                       source="amount")
+        raise Conflict(
+            f"only {offered - allocated:g} remains on offer ({allocated:g} of {offered:g} allocated)", source="amount"
+        )
 
 
 # ---- data products ------------------------------------------------------------------------------------------------
 
 #: Types a data product may have (by its declared type and its name's suffix); anything else is refused.
 ALLOWED_TYPES = {
-    ".csv": "text/csv", ".txt": "text/plain", ".json": "application/json", ".nc": "application/x-netcdf",
-    ".fits": "application/fits", ".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf",
-    ".zip": "application/zip", ".parquet": "application/vnd.apache.parquet",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".json": "application/json",
+    ".nc": "application/x-netcdf",
+    ".fits": "application/fits",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+    ".parquet": "application/vnd.apache.parquet",
 }
-MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF", ".zip": b"PK\x03\x04", ".nc": b"\x89HDF",
-         ".jpg": b"\xff\xd8\xff", ".parquet": b"PAR1"}
+MAGIC = {
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".pdf": b"%PDF",
+    ".zip": b"PK\x03\x04",
+    ".nc": b"\x89HDF",
+    ".jpg": b"\xff\xd8\xff",
+    ".parquet": b"PAR1",
+}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -287,8 +324,11 @@ def check_upload(filename: str, head: bytes, size: int, max_bytes: int = MAX_UPL
     name = SAFE_NAME.sub("_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip("._") or "data"
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in ALLOWED_TYPES:
-        raise Invalid(f"files of type {suffix or '(none)'!r} are not accepted", source="file",
-                      hint="accepted: " + ", ".join(sorted(ALLOWED_TYPES)))
+        raise Invalid(
+            f"files of type {suffix or '(none)'!r} are not accepted",
+            source="file",
+            hint="accepted: " + ", ".join(sorted(ALLOWED_TYPES)),
+        )
     if size > max_bytes:
         raise Invalid(f"the file is {size:,} bytes, the limit is {max_bytes:,}", source="file")
     if size == 0:
@@ -311,8 +351,20 @@ def check_upload(filename: str, head: bytes, size: int, max_bytes: int = MAX_UPL
 def add_months(t: dt.datetime, months: int) -> dt.datetime:
     y, m = divmod(t.month - 1 + months, 12)
     year, month = t.year + y, m + 1
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
-            31, 30, 31][month - 1]
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return t.replace(year=year, month=month, day=min(t.day, days))
 
 

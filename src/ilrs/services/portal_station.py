@@ -44,13 +44,19 @@ def check_call_window(name: str, cycle_start: dt.datetime, cycle_end: dt.datetim
     from ilrs.services.portal_rules import Invalid
 
     if name not in builtin_scenarios():
-        raise Invalid(f"unknown scenario {name!r}", source="scenario",
-                      hint="built-in scenarios: " + ", ".join(builtin_scenarios()))
+        raise Invalid(
+            f"unknown scenario {name!r}",
+            source="scenario",
+            hint="built-in scenarios: " + ", ".join(builtin_scenarios()),
+        )
     s = load_scenario(name)
     start, end = s.start.replace(tzinfo=None), s.end.replace(tzinfo=None)
     if not (start <= cycle_start < cycle_end <= end) or cycle_end - cycle_start > MAX_CYCLE:
-        raise Invalid(f"the cycle must lie within the scenario's period {start:%Y-%m-%d} .. {end:%Y-%m-%d} and "
-                      f"last at most {MAX_CYCLE.days} days", source="cycle_start")
+        raise Invalid(
+            f"the cycle must lie within the scenario's period {start:%Y-%m-%d} .. {end:%Y-%m-%d} and "
+            f"last at most {MAX_CYCLE.days} days",
+            source="cycle_start",
+        )
 
 
 def _short_scenario(name: str, start: dt.datetime, end: dt.datetime, step: str):
@@ -68,8 +74,9 @@ def short_twin(name: str, start: dt.datetime, end: dt.datetime, step: str = "1h"
     return run_twin(_short_scenario(name, start, end, step))
 
 
-def offer_from_scenario(name: str, cycle_start: dt.datetime, cycle_end: dt.datetime,
-                        policy: CallPolicy = CallPolicy()) -> list[OfferLine]:
+def offer_from_scenario(
+    name: str, cycle_start: dt.datetime, cycle_end: dt.datetime, policy: CallPolicy = CallPolicy()
+) -> list[OfferLine]:
     """The resources on offer in a cycle: payload mass and volume on the scenario's missions that launch after the
     cycle starts, and energy, data volume, robot and antenna time from the twin over the cycle."""
     from ilrs.services.scenarios import roadmap_of, validated_scenario
@@ -80,17 +87,25 @@ def offer_from_scenario(name: str, cycle_start: dt.datetime, cycle_end: dt.datet
         if m.launch >= cycle_start.date():
             mass = round(m.mass_kg * policy.payload_mass_share, 1)
             lines.append(OfferLine(f"payload_mass_kg:{m.name}", f"payload mass on {m.name}", "kg", mass))
-            lines.append(OfferLine(f"payload_volume_l:{m.name}", f"payload volume on {m.name}", "L",
-                                   round(mass / policy.payload_density_kg_per_l, 1)))
+            lines.append(
+                OfferLine(
+                    f"payload_volume_l:{m.name}",
+                    f"payload volume on {m.name}",
+                    "L",
+                    round(mass / policy.payload_density_kg_per_l, 1),
+                )
+            )
     run = short_twin(name, cycle_start, cycle_end, "1h")
     h = run.series.step_s / 3600.0
     hours = run.series.et.size * h
-    lines.append(OfferLine("energy_kwh", "energy for partner activities", "kWh",
-                           round(run.kpis.curtailed_kwh * policy.energy_share, 1)))
+    lines.append(
+        OfferLine(
+            "energy_kwh", "energy for partner activities", "kWh", round(run.kpis.curtailed_kwh * policy.energy_share, 1)
+        )
+    )
     capacity_gbit = float(run.series.downlink_bps.sum() * run.series.step_s / 1e9)
     lines.append(OfferLine("data_gbit", "downlinked data volume", "Gbit", round(capacity_gbit * policy.data_share, 1)))
-    for key, label in (("rover_hours", "rover time"), ("arm_hours", "robotic arm time"),
-                       ("drill_hours", "drill time")):
+    for key, label in (("rover_hours", "rover time"), ("arm_hours", "robotic arm time"), ("drill_hours", "drill time")):
         lines.append(OfferLine(key, label, "h", round(hours * policy.robot_share, 1)))
     dte_hours = float((run.series.dte_bps > 0).sum() * h)
     lines.append(OfferLine("antenna_hours", "high-gain antenna time", "h", round(dte_hours * policy.antenna_share, 1)))
@@ -137,23 +152,31 @@ def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:
     power = go.Figure()
     power.add_scatter(x=t, y=(s.generation_w / 1e3).round(3).tolist(), name="generation [kW]")
     power.add_scatter(x=t, y=(served / 1e3).round(3).tolist(), name="load served [kW]")
-    power.add_scatter(x=t, y=(s.load_w.sum(axis=0) / 1e3).round(3).tolist(), name="load demanded [kW]",
-                      line={"dash": "dot"})
+    power.add_scatter(
+        x=t, y=(s.load_w.sum(axis=0) / 1e3).round(3).tolist(), name="load demanded [kW]", line={"dash": "dot"}
+    )
     power.update_layout(title="Power", yaxis_title="kW", height=320, margin={"t": 40, "b": 30})
     charge = go.Figure(go.Scatter(x=t, y=np.round(soc * 100, 2).tolist(), name="state of charge [%]"))
-    charge.update_layout(title="Battery state of charge", yaxis_title="%", yaxis_range=[0, 100], height=280,
-                         margin={"t": 40, "b": 30})
+    charge.update_layout(
+        title="Battery state of charge", yaxis_title="%", yaxis_range=[0, 100], height=280, margin={"t": 40, "b": 30}
+    )
     links = make_subplots(rows=1, cols=1)
     links.add_scatter(x=t, y=(s.dte_bps / 1e6).round(3).tolist(), name="direct-to-Earth [Mbit/s]", fill="tozeroy")
     links.add_scatter(x=t, y=(s.relay_bps / 1e6).round(3).tolist(), name="relay [Mbit/s]", fill="tozeroy")
     links.update_layout(title="Communication windows", yaxis_title="Mbit/s", height=280, margin={"t": 40, "b": 30})
     return {
-        "scenario": name, "start": t[0], "end": t[-1], "step_s": s.step_s,
+        "scenario": name,
+        "start": t[0],
+        "end": t[-1],
+        "step_s": s.step_s,
         "kpis": {k: float(v) for k, v in run.kpis.as_dict().items()},
         "dte_windows": _windows(s.dte_bps > 0, s.utc, s.step_s),
         "relay_windows": _windows(s.relay_bps > 0, s.utc, s.step_s),
-        "figures": {"power": power.to_plotly_json(), "charge": charge.to_plotly_json(),
-                    "links": links.to_plotly_json()},
+        "figures": {
+            "power": power.to_plotly_json(),
+            "charge": charge.to_plotly_json(),
+            "links": links.to_plotly_json(),
+        },
     }
 
 
@@ -191,9 +214,14 @@ def _key(pid: int, rid: str) -> str:
     return f"{pid}:{rid}"[:80]
 
 
-def schedule_for_call(scenario: str, accepted: dict[int, RequestSet], cycle_start: dt.datetime,
-                      cycle_end: dt.datetime, shares: dict[str, float] | None = None,
-                      fairness_metric: str = "time") -> Schedule:
+def schedule_for_call(
+    scenario: str,
+    accepted: dict[int, RequestSet],
+    cycle_start: dt.datetime,
+    cycle_end: dt.datetime,
+    shares: dict[str, float] | None = None,
+    fairness_metric: str = "time",
+) -> Schedule:
     """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests), planned together
     by the operations planner (:func:`ilrs.services.plan.plan_scenario`, CP-SAT against the scenario's twin) over
     the call's cycle. ``shares``: each partner's allocation from the review (in energy or in robot and antenna
@@ -202,9 +230,14 @@ def schedule_for_call(scenario: str, accepted: dict[int, RequestSet], cycle_star
     requested window. Plans are kept in memory by their inputs."""
     if not accepted:
         return Schedule([], "no accepted activities")
-    payload = json.dumps({"sets": {str(pid): rs.model_dump(mode="json") for pid, rs in sorted(accepted.items())},
-                          "shares": {k: v for k, v in sorted((shares or {}).items()) if v > 0},
-                          "metric": fairness_metric}, sort_keys=True)
+    payload = json.dumps(
+        {
+            "sets": {str(pid): rs.model_dump(mode="json") for pid, rs in sorted(accepted.items())},
+            "shares": {k: v for k, v in sorted((shares or {}).items()) if v > 0},
+            "metric": fairness_metric,
+        },
+        sort_keys=True,
+    )
     return _planned(scenario, cycle_start, cycle_end, payload)
 
 
@@ -225,8 +258,9 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
             merged.append(r.model_copy(update={"id": key, "after": [_key(pid, a) for a in r.after]}))
     try:
         rs_all = RequestSet(requests=merged, shares=doc["shares"], fairness_metric=doc["metric"])
-        sp = plan_scenario(validated_scenario(scenario), rs_all, start=cycle_start, end=cycle_end, method="cpsat",
-                           time_limit=10.0)
+        sp = plan_scenario(
+            validated_scenario(scenario), rs_all, start=cycle_start, end=cycle_end, method="cpsat", time_limit=10.0
+        )
     except IlrsError as exc:
         rows = [_unplanned(pid, r, "requested (unplanned)") for pid, r in owner.values()]
         return Schedule(sorted(rows, key=_order), f"the planner could not plan these requests: {exc}")
@@ -235,14 +269,31 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
     for a in sp.result.activities():
         pid, r = owner[a.request]
         placed[a.request] = placed.get(a.request, 0) + 1
-        rows.append(ScheduledActivity(pid, r.id, r.partner, r.payload, a.start, a.end, r.duration, r.repeat_every,
-                                      r.repeat_count, tuple(r.resources), True, a.occurrence, "planned"))
+        rows.append(
+            ScheduledActivity(
+                pid,
+                r.id,
+                r.partner,
+                r.payload,
+                a.start,
+                a.end,
+                r.duration,
+                r.repeat_every,
+                r.repeat_count,
+                tuple(r.resources),
+                True,
+                a.occurrence,
+                "planned",
+            )
+        )
     for key, (pid, r) in owner.items():
         missing = r.repeat_count - placed.get(key, 0)
         if missing:
             rows.append(_unplanned(pid, r, f"{missing} of {r.repeat_count} occurrences not placed"))
-    note = (f"planned by the operations planner (CP-SAT against the {scenario} twin): "
-            f"{len(sp.result.activities())} occurrences placed")
+    note = (
+        f"planned by the operations planner (CP-SAT against the {scenario} twin): "
+        f"{len(sp.result.activities())} occurrences placed"
+    )
     return Schedule(sorted(rows, key=_order), note)
 
 
@@ -251,5 +302,17 @@ def _order(a: ScheduledActivity):
 
 
 def _unplanned(pid: int, r: ActivityRequest, state: str) -> ScheduledActivity:
-    return ScheduledActivity(pid, r.id, r.partner, r.payload, r.earliest, r.deadline, r.duration, r.repeat_every,
-                             r.repeat_count, tuple(r.resources), planned=False, state=state)
+    return ScheduledActivity(
+        pid,
+        r.id,
+        r.partner,
+        r.payload,
+        r.earliest,
+        r.deadline,
+        r.duration,
+        r.repeat_every,
+        r.repeat_count,
+        tuple(r.resources),
+        planned=False,
+        state=state,
+    )

@@ -31,10 +31,12 @@ def validated_scenario(name_or_path: str | Path | None = None) -> Scenario:
     mosaic = default_mosaic()
     layer = int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])
     if layer < 0 or mosaic.layers[layer].cell_size_m > MAX_SITE_CELL_M:
-        raise IlrsError(f"site ({lat:.4f}, {lon:.4f}) lies outside every embedded south-pole DEM (10 m, 240 m); "
-                        "only the 7.6 km global LDEM_4 covers it, too coarse for a station's horizon",
-                        source=f"{scenario.name}: site",
-                        hint="choose a site south of about 84 S, or a named site (ilrs site list)")
+        raise IlrsError(
+            f"site ({lat:.4f}, {lon:.4f}) lies outside every embedded south-pole DEM (10 m, 240 m); "
+            "only the 7.6 km global LDEM_4 covers it, too coarse for a station's horizon",
+            source=f"{scenario.name}: site",
+            hint="choose a site south of about 84 S, or a named site (ilrs site list)",
+        )
     if scenario.missions:
         from ilrs.campaign.roadmap import check_roadmap
 
@@ -52,15 +54,31 @@ def roadmap_of(scenario: Scenario):
     from ilrs.campaign.roadmap import ROADMAP_VEHICLES, Mission, Slip, default_roadmap
     from ilrs.transport.vehicles import VEHICLES, LaunchVehicle
 
-    vehicles = VEHICLES + ROADMAP_VEHICLES + tuple(
-        LaunchVehicle(v.key, v.name, v.country, v.tli_capacity_kg, v.leo_capacity_kg, v.source)
-        for v in scenario.vehicles)
+    vehicles = (
+        VEHICLES
+        + ROADMAP_VEHICLES
+        + tuple(
+            LaunchVehicle(v.key, v.name, v.country, v.tli_capacity_kg, v.leo_capacity_kg, v.source)
+            for v in scenario.vehicles
+        )
+    )
     if not scenario.missions:
         return default_roadmap(), vehicles
     missions = tuple(
-        Mission(name=m.name, agency=m.agency, vehicle=m.vehicle, launch=m.launch, mass_kg=m.mass_kg,
-                capabilities=tuple(m.capabilities), depends_on=tuple(m.depends_on), p_launch=m.p_launch,
-                p_landing=m.p_landing, slip=Slip(**m.slip.model_dump()), transit_days=m.transit_days,
-                source=m.source)
-        for m in scenario.missions)
+        Mission(
+            name=m.name,
+            agency=m.agency,
+            vehicle=m.vehicle,
+            launch=m.launch,
+            mass_kg=m.mass_kg,
+            capabilities=tuple(m.capabilities),
+            depends_on=tuple(m.depends_on),
+            p_launch=m.p_launch,
+            p_landing=m.p_landing,
+            slip=Slip(**m.slip.model_dump()),
+            transit_days=m.transit_days,
+            source=m.source,
+        )
+        for m in scenario.missions
+    )
     return missions, vehicles

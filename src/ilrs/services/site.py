@@ -61,21 +61,33 @@ class PointEnvironment:
         return d
 
 
-def cached_point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float,
-                         n_azimuths: int = PROFILE_AZIMUTHS) -> HorizonProfile:
+def cached_point_horizon(
+    mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float, n_azimuths: int = PROFILE_AZIMUTHS
+) -> HorizonProfile:
     """:func:`point_horizon`, cached on disk by its inputs (the DEM files by content)."""
     cache = product_cache()
-    key = cache.key(kind="point_horizon", dems=[dem_key(layer) for layer in mosaic.layers], lat=float(lat_deg),
-                    lon=float(lon_deg),
-                    height=float(height_m), n=int(n_azimuths))
+    key = cache.key(
+        kind="point_horizon",
+        dems=[dem_key(layer) for layer in mosaic.layers],
+        lat=float(lat_deg),
+        lon=float(lon_deg),
+        height=float(height_m),
+        n=int(n_azimuths),
+    )
 
     def compute():
         p = point_horizon(mosaic, lat_deg, lon_deg, height_m, n_azimuths)
         return {"elevation_deg": p.elevation_deg, "distance_m": p.distance_m, "ground_m": np.array(p.ground_m)}
 
     a = cache.get_or_compute("point_horizon", key, compute)
-    return HorizonProfile(float(lat_deg), float(lon_deg), float(height_m), float(a["ground_m"]),
-                          np.asarray(a["elevation_deg"]), np.asarray(a["distance_m"]))
+    return HorizonProfile(
+        float(lat_deg),
+        float(lon_deg),
+        float(height_m),
+        float(a["ground_m"]),
+        np.asarray(a["elevation_deg"]),
+        np.asarray(a["distance_m"]),
+    )
 
 
 def _check_point(lat_deg: float, lon_deg: float, height_m: float) -> None:
@@ -84,12 +96,16 @@ def _check_point(lat_deg: float, lon_deg: float, height_m: float) -> None:
     if not np.isfinite(lon_deg):
         raise IlrsError(f"longitude {lon_deg} is not a number", source="--lon")
     if not 0.0 <= height_m <= 10_000.0:
-        raise IlrsError(f"height {height_m} m is outside [0, 10000] m", source="--height",
-                        hint="give the observer's height above the ground in metres")
+        raise IlrsError(
+            f"height {height_m} m is outside [0, 10000] m",
+            source="--height",
+            hint="give the observer's height above the ground in metres",
+        )
 
 
-def point_environment(lat_deg: float, lon_deg: float, start, end, step_s: float, height_m: float = 0.0,
-                      dems: list[str] | None = None) -> PointEnvironment:
+def point_environment(
+    lat_deg: float, lon_deg: float, start, end, step_s: float, height_m: float = 0.0, dems: list[str] | None = None
+) -> PointEnvironment:
     """Sun and Earth visibility at a point from ``start`` to ``end`` every ``step_s`` seconds.
 
     The horizon comes from the nested mosaic (the embedded one unless ``dems`` lists DEM files, finest
@@ -126,9 +142,16 @@ def point_environment(lat_deg: float, lon_deg: float, start, end, step_s: float,
         "earth_visible": earth_vis,
     }
     return PointEnvironment(
-        lat_deg=float(lat_deg), lon_deg=lon_deg, height_m=float(height_m),
-        start=str(utc[0]) + "Z", end=str(utc[-1] + np.timedelta64(int(step_s), "s")) + "Z", step_s=float(step_s),
-        n_steps=int(et.size), ground_elevation_m=profile.ground_m, slope_deg=slope, dem_layer=layer.name,
+        lat_deg=float(lat_deg),
+        lon_deg=lon_deg,
+        height_m=float(height_m),
+        start=str(utc[0]) + "Z",
+        end=str(utc[-1] + np.timedelta64(int(step_s), "s")) + "Z",
+        step_s=float(step_s),
+        n_steps=int(et.size),
+        ground_elevation_m=profile.ground_m,
+        slope_deg=slope,
+        dem_layer=layer.name,
         dem_cell_m=layer.cell_size_m,
         sun_visible_fraction=float(np.mean(frac > 0.0)),
         sun_mean_disk_fraction=float(np.mean(frac)),
@@ -137,7 +160,8 @@ def point_environment(lat_deg: float, lon_deg: float, start, end, step_s: float,
         longest_earth_gap_hours=longest_run(~earth_vis) * step_h,
         horizon_max_deg=float(profile.elevation_deg.max()),
         horizon_mean_deg=float(profile.elevation_deg.mean()),
-        series=series, profile=profile,
+        series=series,
+        profile=profile,
     )
 
 

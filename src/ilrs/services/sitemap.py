@@ -88,8 +88,9 @@ def _sun_and_earth(start, end, step_s):
     return et, utc, sun / dist[:, None], angular_radius("SUN", dist), earth
 
 
-def compute_site_maps(hmap: HorizonMap, window, start, end, step_s,
-                      progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+def compute_site_maps(
+    hmap: HorizonMap, window, start, end, step_s, progress: Callable[[float], None] | None = None
+) -> dict[str, np.ndarray]:
     r0, r1, c0, c1 = window
     dem = hmap.dem.crop(r0, r1, c0, c1)
     et, utc, sun_dir, sun_r, earth = _sun_and_earth(start, end, step_s)
@@ -126,9 +127,14 @@ def compute_site_maps(hmap: HorizonMap, window, start, end, step_s,
     return out
 
 
-def site_maps(start="2025-01-01", end="2026-01-01", step_s: float = 3600.0, height_m: float = 2.0,
-              region_half_m: float | None = DEFAULT_REGION_HALF_M,
-              progress: Callable[[str, float], None] | None = None) -> SiteMaps:
+def site_maps(
+    start="2025-01-01",
+    end="2026-01-01",
+    step_s: float = 3600.0,
+    height_m: float = 2.0,
+    region_half_m: float | None = DEFAULT_REGION_HALF_M,
+    progress: Callable[[str, float], None] | None = None,
+) -> SiteMaps:
     """Maps of the south-pole region over a period (cached on disk by their inputs)."""
     if step_s <= 0:
         raise IlrsError("the step must be positive", source="--step")
@@ -141,15 +147,27 @@ def site_maps(start="2025-01-01", end="2026-01-01", step_s: float = 3600.0, heig
     window = region_window(full, region_half_m)
     et, _ = utc_grid(start, end, step_s)
     cache = product_cache()
-    key = cache.key(kind="site_maps", v=2, code=[file_sha256(m.__file__) for m in (vis, hz)], dem=dem_key(full),
-                    height=float(height_m), window=list(window),
-                    et0=float(et[0]), n=int(et.size), step=float(step_s), far=dem_key(global_dem()))
+    key = cache.key(
+        kind="site_maps",
+        v=2,
+        code=[file_sha256(m.__file__) for m in (vis, hz)],
+        dem=dem_key(full),
+        height=float(height_m),
+        window=list(window),
+        et0=float(et[0]),
+        n=int(et.size),
+        step=float(step_s),
+        far=dem_key(global_dem()),
+    )
     layers = cache.get_or_compute(
-        "site_maps", key,
-        lambda: compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0)))
+        "site_maps",
+        key,
+        lambda: compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0)),
+    )
     r0, r1, c0, c1 = window
-    return SiteMaps(full.crop(r0, r1, c0, c1), float(height_m), str(start), str(end), float(step_s), int(et.size),
-                    dict(layers))
+    return SiteMaps(
+        full.crop(r0, r1, c0, c1), float(height_m), str(start), str(end), float(step_s), int(et.size), dict(layers)
+    )
 
 
 def _nearest_named(lat, lon) -> tuple[NamedSite, float]:
@@ -158,15 +176,23 @@ def _nearest_named(lat, lon) -> tuple[NamedSite, float]:
 
     best, best_km = SITES[0], np.inf
     for s in SITES:
-        km = float(central_angle(np.radians(lat), np.radians(lon), np.radians(s.lat_deg),
-                                 np.radians(s.lon_deg))) * MOON_RADIUS_M / 1000.0
+        km = (
+            float(central_angle(np.radians(lat), np.radians(lon), np.radians(s.lat_deg), np.radians(s.lon_deg)))
+            * MOON_RADIUS_M
+            / 1000.0
+        )
         if km < best_km:
             best, best_km = s, km
     return best, best_km
 
 
-def rank_sites(maps: SiteMaps, top: int = 10, max_slope_deg: float = 15.0, min_separation_km: float = 5.0,
-               weights: dict[str, float] | None = None) -> list[RankedSite]:
+def rank_sites(
+    maps: SiteMaps,
+    top: int = 10,
+    max_slope_deg: float = 15.0,
+    min_separation_km: float = 5.0,
+    weights: dict[str, float] | None = None,
+) -> list[RankedSite]:
     """The best station sites: high sunlight and Earth visibility, short darkness, gentle slope, near shadow.
 
     Score (each term scaled to about [0, 1]): ``w_sun * sun_visible + w_disk * mean_disk - w_dark *
@@ -177,10 +203,13 @@ def rank_sites(maps: SiteMaps, top: int = 10, max_slope_deg: float = 15.0, min_s
     w = {"sun": 1.0, "disk": 0.5, "dark": 1.0, "earth": 0.5, "psr": 0.25}
     w.update(weights or {})
     L = maps.layers
-    score = (w["sun"] * L["sun_visible_fraction"] + w["disk"] * L["mean_disk_fraction"]
-             - w["dark"] * np.minimum(L["longest_dark_hours"], 360.0) / 360.0
-             + w["earth"] * L["earth_visible_fraction"]
-             - w["psr"] * np.minimum(L["distance_to_shadow_km"], 20.0) / 20.0).astype(np.float64)
+    score = (
+        w["sun"] * L["sun_visible_fraction"]
+        + w["disk"] * L["mean_disk_fraction"]
+        - w["dark"] * np.minimum(L["longest_dark_hours"], 360.0) / 360.0
+        + w["earth"] * L["earth_visible_fraction"]
+        - w["psr"] * np.minimum(L["distance_to_shadow_km"], 20.0) / 20.0
+    ).astype(np.float64)
     ok = (L["slope_deg"] <= max_slope_deg) & (L["never_lit"] < 0.5) & np.isfinite(score)
     score = np.where(ok, score, -np.inf)
     dem = maps.dem
@@ -198,13 +227,23 @@ def rank_sites(maps: SiteMaps, top: int = 10, max_slope_deg: float = 15.0, min_s
         lat, lon = dem.projection.inverse(x, y)
         lat, lon = float(lat), float(lon)
         named, km = _nearest_named(lat, lon)
-        picked.append(RankedSite(
-            rank=len(picked) + 1, lat_deg=lat, lon_deg=lon, x_m=x, y_m=y, score=float(score[r, c]),
-            ground_elevation_m=float(dem.heights_m[r, c]), slope_deg=float(L["slope_deg"][r, c]),
-            sun_visible_fraction=float(L["sun_visible_fraction"][r, c]),
-            mean_disk_fraction=float(L["mean_disk_fraction"][r, c]),
-            longest_dark_hours=float(L["longest_dark_hours"][r, c]),
-            earth_visible_fraction=float(L["earth_visible_fraction"][r, c]),
-            distance_to_shadow_km=float(L["distance_to_shadow_km"][r, c]),
-            nearest_named_site=named.name, nearest_named_km=km))
+        picked.append(
+            RankedSite(
+                rank=len(picked) + 1,
+                lat_deg=lat,
+                lon_deg=lon,
+                x_m=x,
+                y_m=y,
+                score=float(score[r, c]),
+                ground_elevation_m=float(dem.heights_m[r, c]),
+                slope_deg=float(L["slope_deg"][r, c]),
+                sun_visible_fraction=float(L["sun_visible_fraction"][r, c]),
+                mean_disk_fraction=float(L["mean_disk_fraction"][r, c]),
+                longest_dark_hours=float(L["longest_dark_hours"][r, c]),
+                earth_visible_fraction=float(L["earth_visible_fraction"][r, c]),
+                distance_to_shadow_km=float(L["distance_to_shadow_km"][r, c]),
+                nearest_named_site=named.name,
+                nearest_named_km=km,
+            )
+        )
     return picked

@@ -48,12 +48,20 @@ class TwinRun:
 
 def engine_inputs(series: TwinSeries) -> EngineInputs:
     return EngineInputs(
-        step_s=series.step_s, generation_w=series.generation_w, load_w=series.load_w,
-        data_rate_bps=series.data_rate_bps, battery_capacity_wh=series.battery_capacity_wh,
-        battery_added_wh=series.battery_added_wh, min_soc=series.min_soc,
-        charge_efficiency=series.charge_efficiency, discharge_efficiency=series.discharge_efficiency,
-        max_charge_w=series.max_charge_w, max_discharge_w=series.max_discharge_w,
-        downlink_bps=series.downlink_bps, storage_bits=series.storage_bits)
+        step_s=series.step_s,
+        generation_w=series.generation_w,
+        load_w=series.load_w,
+        data_rate_bps=series.data_rate_bps,
+        battery_capacity_wh=series.battery_capacity_wh,
+        battery_added_wh=series.battery_added_wh,
+        min_soc=series.min_soc,
+        charge_efficiency=series.charge_efficiency,
+        discharge_efficiency=series.discharge_efficiency,
+        max_charge_w=series.max_charge_w,
+        max_discharge_w=series.max_discharge_w,
+        downlink_bps=series.downlink_bps,
+        storage_bits=series.storage_bits,
+    )
 
 
 def kpis(series: TwinSeries, r: EngineResult) -> TwinKpis:
@@ -68,12 +76,15 @@ def kpis(series: TwinSeries, r: EngineResult) -> TwinKpis:
     dark = (series.solar_w <= 0) & (series.battery_capacity_wh > 0)
     survived = dark & (shed <= 1e-9)
     return TwinKpis(
-        steps=int(series.et.size), years=float(series.et.size * series.step_s / (365.25 * 86400)),
+        steps=int(series.et.size),
+        years=float(series.et.size * series.step_s / (365.25 * 86400)),
         loss_of_load_hours=float((shed > 1e-6).sum() * h),
         loss_of_critical_load_hours=float((r.shed_w[:2].sum(axis=0) > 1e-6).sum() * h),
         min_state_of_charge=float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan"),
         energy_margin=float(generated / demanded - 1.0) if demanded > 0 else float("inf"),
-        generated_kwh=generated, demanded_kwh=demanded, shed_kwh=float(shed.sum() * h / 1e3),
+        generated_kwh=generated,
+        demanded_kwh=demanded,
+        shed_kwh=float(shed.sum() * h / 1e3),
         curtailed_kwh=float(r.curtailed_w.sum() * h / 1e3),
         earth_contact_hours_per_day=float((series.dte_bps > 0).sum() * h / days),
         relay_hours_per_day=float((series.relay_bps > 0).sum() * h / days),
@@ -104,8 +115,15 @@ def shedding_events(run: TwinRun) -> list[SheddingEvent]:
     for a, b in runs(shed):
         classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > 1e-6)
         end = s.utc[b] if b < s.utc.size else s.utc[-1] + np.timedelta64(int(s.step_s), "s")
-        events.append(SheddingEvent(str(s.utc[a]) + "Z", str(end) + "Z", float((b - a) * h),
-                                    int(classes.min()) + 1, float(r.shed_w[:, a:b].sum() * h / 1e3)))
+        events.append(
+            SheddingEvent(
+                str(s.utc[a]) + "Z",
+                str(end) + "Z",
+                float((b - a) * h),
+                int(classes.min()) + 1,
+                float(r.shed_w[:, a:b].sum() * h / 1e3),
+            )
+        )
     return events
 
 
@@ -142,8 +160,13 @@ def to_dataset(run: TwinRun):
             "sun_fraction_ground": ("time", s.sun_fraction_ground, {"units": "1"}),
         },
         coords={"time": s.utc.astype("datetime64[ns]"), "priority": prio},
-        attrs={"scenario": run.scenario.name, "site_lat_deg": s.lat_deg, "site_lon_deg": s.lon_deg,
-               "step_s": s.step_s, **{f"kpi_{k}": v for k, v in run.kpis.as_dict().items()}},
+        attrs={
+            "scenario": run.scenario.name,
+            "site_lat_deg": s.lat_deg,
+            "site_lon_deg": s.lon_deg,
+            "step_s": s.step_s,
+            **{f"kpi_{k}": v for k, v in run.kpis.as_dict().items()},
+        },
     )
     return ds
 
@@ -166,8 +189,7 @@ class BatterySizing:
     iterations: int
 
 
-def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0,
-                 protect: int = 2) -> BatterySizing:
+def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0, protect: int = 2) -> BatterySizing:
     """The smallest battery, as a factor on every battery of the scenario (capacity and power limits), that
     keeps the state of charge above the reserve with no load shed in priorities 1..``protect`` through the whole
     run (``protect=5``: no load shed at all).
@@ -179,16 +201,25 @@ def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.
 
     series = build_series(scenario)
     if not (series.battery_capacity_wh > 0).any():
-        raise IlrsError("the scenario has no battery to size", source=f"{scenario.name}: elements",
-                        hint="add a [[elements]] with kind = \"battery\"")
+        raise IlrsError(
+            "the scenario has no battery to size",
+            source=f"{scenario.name}: elements",
+            hint='add a [[elements]] with kind = "battery"',
+        )
     base = engine_inputs(series)
 
     def ok(scale: float) -> tuple[bool, float]:
         from dataclasses import replace
 
-        r = run_engine(replace(base, battery_capacity_wh=base.battery_capacity_wh * scale,
-                               battery_added_wh=base.battery_added_wh * scale,
-                               max_charge_w=base.max_charge_w * scale, max_discharge_w=base.max_discharge_w * scale))
+        r = run_engine(
+            replace(
+                base,
+                battery_capacity_wh=base.battery_capacity_wh * scale,
+                battery_added_wh=base.battery_added_wh * scale,
+                max_charge_w=base.max_charge_w * scale,
+                max_discharge_w=base.max_discharge_w * scale,
+            )
+        )
         critical_shed = r.shed_w[:protect].sum() > 1e-6
         with np.errstate(invalid="ignore", divide="ignore"):
             soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
@@ -200,8 +231,11 @@ def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.
         lo, hi = hi, hi * 2.0
         n += 1
         if hi > max_scale:
-            raise IlrsError(f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
-                            source=f"{scenario.name}", hint="add generation (arrays, fission) or reduce the loads")
+            raise IlrsError(
+                f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
+                source=f"{scenario.name}",
+                hint="add generation (arrays, fission) or reduce the loads",
+            )
     while hi - lo > tol * hi:
         mid = 0.5 * (lo + hi)
         if ok(mid)[0]:
@@ -210,5 +244,6 @@ def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.
             lo = mid
         n += 1
     base_kwh = float(series.battery_capacity_wh.max() / 1e3)
-    return BatterySizing(scale=hi, capacity_kwh=hi * base_kwh, base_capacity_kwh=base_kwh,
-                         min_state_of_charge=ok(hi)[1], iterations=n)
+    return BatterySizing(
+        scale=hi, capacity_kwh=hi * base_kwh, base_capacity_kwh=base_kwh, min_state_of_charge=ok(hi)[1], iterations=n
+    )

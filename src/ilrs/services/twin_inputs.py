@@ -84,8 +84,14 @@ def _dte_from(vis: dict, earth_visible: np.ndarray, et: np.ndarray, stations) ->
     step = et[1] - et[0] if et.size > 1 else 0.0
     ends = np.where(r[:, 1] < et.size, et[np.minimum(r[:, 1], et.size - 1)], et[-1] + step)
     windows = np.stack([et[r[:, 0]], ends], axis=1) if r.size else np.empty((0, 2))
-    return {"et": et, "stations": tuple(stations), "range_m": np.asarray(vis["range_m"]),
-            "station_visible": station_visible, "dte": dte, "windows": windows}
+    return {
+        "et": et,
+        "stations": tuple(stations),
+        "range_m": np.asarray(vis["range_m"]),
+        "station_visible": station_visible,
+        "dte": dte,
+        "windows": windows,
+    }
 
 
 def build_series(scenario: sc.Scenario) -> TwinSeries:
@@ -139,8 +145,18 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         years = np.where(on, (et - et[np.argmax(on)]) / YEAR_S, 0.0)
         if isinstance(e, sc.SolarArray):
             _, frac = point_series(horizon(e.mast_height_m), sun_az, sun_el, sun_r)
-            p = solar_array_power_w(e.area_m2, e.cell_efficiency, irradiance, frac, sun_el, sun_az, e.tracking,
-                                    np.radians(e.azimuth_deg), e.degradation_per_year, years)
+            p = solar_array_power_w(
+                e.area_m2,
+                e.cell_efficiency,
+                irradiance,
+                frac,
+                sun_el,
+                sun_az,
+                e.tracking,
+                np.radians(e.azimuth_deg),
+                e.degradation_per_year,
+                years,
+            )
             solar += np.where(on, p, 0.0)
         elif isinstance(e, sc.FissionUnit):
             nuclear += np.where(on, e.power_kw * 1e3, 0.0)
@@ -161,8 +177,9 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         elif isinstance(e, sc.Load):
             load[e.priority - 1] += np.where(on, e.power_kw * 1e3, 0.0)
         elif isinstance(e, sc.SurvivalHeater):
-            load[e.priority - 1] += np.where(on, heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3,
-                                                                ground_frac > 0), 0.0)
+            load[e.priority - 1] += np.where(
+                on, heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3, ground_frac > 0), 0.0
+            )
         elif isinstance(e, sc.Payload):
             load[e.priority - 1] += np.where(on, e.power_kw * e.duty_cycle * 1e3, 0.0)
             data[e.priority - 1] += np.where(on, e.data_rate_mbps * e.duty_cycle * 1e6, 0.0)
@@ -171,32 +188,62 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
         elif isinstance(e, sc.DteTerminal):
             hz, _ = point_series(horizon(e.antenna_height_m), earth_az, earth_el, 0.0)
             earth_vis = np.degrees(earth_el) > hz
-            stations_key = cache.key(kind="stations", v=1, stations=list(e.stations), mask=e.min_elevation_deg,
-                                     **grid_key)
+            stations_key = cache.key(
+                kind="stations", v=1, stations=list(e.stations), mask=e.min_elevation_deg, **grid_key
+            )
             vis = cache.get_or_compute("twin_stations", stations_key, lambda e=e: _station_visibility(e, et))
             dte = _dte_from(vis, earth_vis & on, et, e.stations)
-            link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
-                                  1.0, 0.6, e.rx_system_noise_k, e.required_ebn0_db, e.margin_db,
-                                  max_data_rate_bps=e.max_rate_mbps * 1e6)
+            link = LinkParameters(
+                e.frequency_hz,
+                e.tx_power_w,
+                e.antenna_diameter_m,
+                e.aperture_efficiency,
+                1.0,
+                0.6,
+                e.rx_system_noise_k,
+                e.required_ebn0_db,
+                e.margin_db,
+                max_data_rate_bps=e.max_rate_mbps * 1e6,
+            )
             rate = dte_data_rates(dte, link)["rate_bps"]
             dte_bps += rate
             earth_vis_any |= earth_vis & on
             terminals.append((e, rate > 0))
         elif isinstance(e, sc.RelayTerminal):
             orbit = relay_orbit(float(et[np.argmax(on)]), **e.orbit.model_dump())
-            relay_key = cache.key(kind="relay", v=1, orbit=e.orbit.model_dump(), epoch=float(orbit.epoch_et),
-                                  height=float(e.antenna_height_m), **grid_key)
-            geo = cache.get_or_compute("twin_relay", relay_key, lambda orbit=orbit, e=e: dict(zip(
-                ("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, e.antenna_height_m), strict=True)))
+            relay_key = cache.key(
+                kind="relay",
+                v=1,
+                orbit=e.orbit.model_dump(),
+                epoch=float(orbit.epoch_et),
+                height=float(e.antenna_height_m),
+                **grid_key,
+            )
+            geo = cache.get_or_compute(
+                "twin_relay",
+                relay_key,
+                lambda orbit=orbit, e=e: dict(
+                    zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, e.antenna_height_m), strict=True)
+                ),
+            )
             rel_hz, _ = point_series(horizon(e.antenna_height_m), np.asarray(geo["az"]), np.asarray(geo["el"]), 0.0)
             el_deg = np.degrees(np.asarray(geo["el"]))
             vis = (el_deg > rel_hz) & (el_deg >= e.min_elevation_deg) & on
             rate = np.zeros(n)
             if vis.any():
                 rng = np.asarray(geo["range"])[vis]
-                link = LinkParameters(e.frequency_hz, e.tx_power_w, e.antenna_diameter_m, e.aperture_efficiency,
-                                      e.relay_antenna_diameter_m, 0.55, e.rx_system_noise_k, e.required_ebn0_db,
-                                      e.margin_db, max_data_rate_bps=e.max_rate_mbps * 1e6)
+                link = LinkParameters(
+                    e.frequency_hz,
+                    e.tx_power_w,
+                    e.antenna_diameter_m,
+                    e.aperture_efficiency,
+                    e.relay_antenna_diameter_m,
+                    0.55,
+                    e.rx_system_noise_k,
+                    e.required_ebn0_db,
+                    e.margin_db,
+                    max_data_rate_bps=e.max_rate_mbps * 1e6,
+                )
                 rate[vis] = link_budget(link, rng).data_rate_bps
             relay_bps += rate
             relay_vis_any |= vis
@@ -211,10 +258,29 @@ def build_series(scenario: sc.Scenario) -> TwinSeries:
     else:
         eta_c = eta_d = 1.0
         min_soc = 0.0
-    return TwinSeries(et=et, utc=utc, step_s=step_s, lat_deg=lat, lon_deg=lon, generation_w=solar + nuclear,
-                      solar_w=solar, nuclear_w=nuclear, load_w=load, data_rate_bps=data, battery_capacity_wh=cap,
-                      battery_added_wh=added, min_soc=min_soc, charge_efficiency=eta_c, discharge_efficiency=eta_d,
-                      max_charge_w=max_c, max_discharge_w=max_d, storage_bits=storage, dte_bps=dte_bps,
-                      relay_bps=relay_bps, sun_fraction_ground=ground_frac, sun_fraction_deck=deck_frac,
-                      earth_visible=earth_vis_any,
-                      relay_visible=relay_vis_any)
+    return TwinSeries(
+        et=et,
+        utc=utc,
+        step_s=step_s,
+        lat_deg=lat,
+        lon_deg=lon,
+        generation_w=solar + nuclear,
+        solar_w=solar,
+        nuclear_w=nuclear,
+        load_w=load,
+        data_rate_bps=data,
+        battery_capacity_wh=cap,
+        battery_added_wh=added,
+        min_soc=min_soc,
+        charge_efficiency=eta_c,
+        discharge_efficiency=eta_d,
+        max_charge_w=max_c,
+        max_discharge_w=max_d,
+        storage_bits=storage,
+        dte_bps=dte_bps,
+        relay_bps=relay_bps,
+        sun_fraction_ground=ground_frac,
+        sun_fraction_deck=deck_frac,
+        earth_visible=earth_vis_any,
+        relay_visible=relay_vis_any,
+    )

@@ -129,15 +129,17 @@ def _validated(inputs: EngineInputs) -> dict:
     out["step_s"] = step_s
     energy = float(inputs.initial_energy_wh)
     if not (np.isfinite(energy) and energy >= 0.0):
-        raise IlrsError(f"must be a finite non-negative energy, got {inputs.initial_energy_wh!r}",
-                        source="initial_energy_wh")
+        raise IlrsError(
+            f"must be a finite non-negative energy, got {inputs.initial_energy_wh!r}", source="initial_energy_wh"
+        )
     out["initial_energy_wh"] = energy
     return out
 
 
 @jit
-def _engine_kernel(step_s, gen, load, rate, cap, added, min_soc, eta_c, eta_d, max_chg, max_dis, downlink,
-                   storage, stored0):
+def _engine_kernel(
+    step_s, gen, load, rate, cap, added, min_soc, eta_c, eta_d, max_chg, max_dis, downlink, storage, stored0
+):
     """The model of the module docstring as one compiled loop over the steps."""
     n = gen.size
     dt = step_s / 3600.0
@@ -220,8 +222,10 @@ def _engine_python(v: dict) -> tuple:
     storage = v["storage_bits"].tolist()
     loads = v["load_w"].T.tolist()  # one list of 5 class loads per step
     rates = v["data_rate_bps"].T.tolist()
-    out: dict[str, list] = {k: [] for k in ("stored", "charge", "discharge", "served", "shed", "curtailed", "loss",
-                                            "gen", "down", "lost", "fill")}
+    out: dict[str, list] = {
+        k: []
+        for k in ("stored", "charge", "discharge", "served", "shed", "curtailed", "loss", "gen", "down", "lost", "fill")
+    }
     energy = v["initial_energy_wh"]
     fill = 0.0
     for t in range(len(gen)):
@@ -272,8 +276,19 @@ def _engine_python(v: dict) -> tuple:
     out["stored"].append(energy)
     out["fill"].append(fill)
     a = {k: np.array(x, dtype=float) for k, x in out.items()}
-    return (a["stored"], a["charge"], a["discharge"], a["served"].T.copy(), a["shed"].T.copy(), a["curtailed"],
-            a["loss"], a["gen"], a["down"], a["lost"], a["fill"])
+    return (
+        a["stored"],
+        a["charge"],
+        a["discharge"],
+        a["served"].T.copy(),
+        a["shed"].T.copy(),
+        a["curtailed"],
+        a["loss"],
+        a["gen"],
+        a["down"],
+        a["lost"],
+        a["fill"],
+    )
 
 
 def run_engine(inputs: EngineInputs, *, method: str = "numba") -> EngineResult:
@@ -298,10 +313,22 @@ def run_engine(inputs: EngineInputs, *, method: str = "numba") -> EngineResult:
     """
     v = _validated(inputs)
     if method == "numba":
-        arrays = _engine_kernel(v["step_s"], v["generation_w"], v["load_w"], v["data_rate_bps"],
-                                v["battery_capacity_wh"], v["battery_added_wh"], v["min_soc"],
-                                v["charge_efficiency"], v["discharge_efficiency"], v["max_charge_w"],
-                                v["max_discharge_w"], v["downlink_bps"], v["storage_bits"], v["initial_energy_wh"])
+        arrays = _engine_kernel(
+            v["step_s"],
+            v["generation_w"],
+            v["load_w"],
+            v["data_rate_bps"],
+            v["battery_capacity_wh"],
+            v["battery_added_wh"],
+            v["min_soc"],
+            v["charge_efficiency"],
+            v["discharge_efficiency"],
+            v["max_charge_w"],
+            v["max_discharge_w"],
+            v["downlink_bps"],
+            v["storage_bits"],
+            v["initial_energy_wh"],
+        )
     elif method == "python":
         arrays = _engine_python(v)
     else:

@@ -86,14 +86,18 @@ def parabolic_antenna_gain_dbi(diameter_m, frequency_hz, aperture_efficiency) ->
 
 def eirp_dbw(tx_power_w, tx_gain_dbi, tx_losses_db=0.0) -> np.ndarray:
     """Effective isotropic radiated power 10 log10(P_t) + G_t - L_t [dBW] (P_t [W], G_t [dBi], L_t [dB])."""
-    return 10.0 * np.log10(_positive("tx_power_w", tx_power_w)) + np.asarray(tx_gain_dbi, dtype=float) \
+    return (
+        10.0 * np.log10(_positive("tx_power_w", tx_power_w))
+        + np.asarray(tx_gain_dbi, dtype=float)
         - np.asarray(tx_losses_db, dtype=float)
+    )
 
 
 def g_over_t_db_k(rx_gain_dbi, system_noise_temperature_k) -> np.ndarray:
     """Receiver figure of merit G/T = G_r - 10 log10(T_sys) [dB/K] (G_r [dBi], T_sys [K])."""
-    return np.asarray(rx_gain_dbi, dtype=float) \
-        - 10.0 * np.log10(_positive("system_noise_temperature_k", system_noise_temperature_k))
+    return np.asarray(rx_gain_dbi, dtype=float) - 10.0 * np.log10(
+        _positive("system_noise_temperature_k", system_noise_temperature_k)
+    )
 
 
 def c_over_n0_dbhz(eirp, path_loss_db, g_over_t, other_losses_db=0.0) -> np.ndarray:
@@ -110,9 +114,13 @@ def c_over_n0_dbhz(eirp, path_loss_db, g_over_t, other_losses_db=0.0) -> np.ndar
     other_losses_db : float or array_like
         Pointing, polarisation, atmospheric and other losses [dB], positive.
     """
-    return (np.asarray(eirp, dtype=float) - np.asarray(path_loss_db, dtype=float)
-            - np.asarray(other_losses_db, dtype=float) + np.asarray(g_over_t, dtype=float)
-            - BOLTZMANN_DBW_PER_K_HZ)
+    return (
+        np.asarray(eirp, dtype=float)
+        - np.asarray(path_loss_db, dtype=float)
+        - np.asarray(other_losses_db, dtype=float)
+        + np.asarray(g_over_t, dtype=float)
+        - BOLTZMANN_DBW_PER_K_HZ
+    )
 
 
 def combined_c_over_n0_dbhz(*c_over_n0) -> np.ndarray:
@@ -196,8 +204,14 @@ class LinkParameters:
     max_data_rate_bps: float = math.inf
 
     def __post_init__(self):
-        for name in ("frequency_hz", "tx_power_w", "tx_antenna_diameter_m", "rx_antenna_diameter_m",
-                     "system_noise_temperature_k", "max_data_rate_bps"):
+        for name in (
+            "frequency_hz",
+            "tx_power_w",
+            "tx_antenna_diameter_m",
+            "rx_antenna_diameter_m",
+            "system_noise_temperature_k",
+            "max_data_rate_bps",
+        ):
             value = getattr(self, name)
             if not (value > 0) or math.isnan(value) or (math.isinf(value) and name != "max_data_rate_bps"):
                 raise IlrsError(f"{name} must be positive, got {value!r}", source=name)
@@ -231,17 +245,27 @@ class LinkBudget:
 def link_budget(link: LinkParameters, range_m) -> LinkBudget:
     """Evaluate ``link`` at the transmitter-receiver distance(s) ``range_m`` [m]."""
     distance = _positive("range_m", range_m)
-    tx_gain = float(parabolic_antenna_gain_dbi(link.tx_antenna_diameter_m, link.frequency_hz,
-                                               link.tx_aperture_efficiency))
-    rx_gain = float(parabolic_antenna_gain_dbi(link.rx_antenna_diameter_m, link.frequency_hz,
-                                               link.rx_aperture_efficiency))
+    tx_gain = float(
+        parabolic_antenna_gain_dbi(link.tx_antenna_diameter_m, link.frequency_hz, link.tx_aperture_efficiency)
+    )
+    rx_gain = float(
+        parabolic_antenna_gain_dbi(link.rx_antenna_diameter_m, link.frequency_hz, link.rx_aperture_efficiency)
+    )
     eirp = float(eirp_dbw(link.tx_power_w, tx_gain, link.tx_losses_db))
     gt = float(g_over_t_db_k(rx_gain, link.system_noise_temperature_k))
     loss = free_space_path_loss_db(distance, link.frequency_hz)
     cn0 = c_over_n0_dbhz(eirp, loss, gt, link.other_losses_db)
     rate = achievable_data_rate_bps(cn0, link.required_ebn0_db, link.margin_db, link.max_data_rate_bps)
-    return LinkBudget(range_m=distance, path_loss_db=loss, tx_gain_dbi=tx_gain, rx_gain_dbi=rx_gain,
-                      eirp_dbw=eirp, g_over_t_db_k=gt, c_over_n0_dbhz=cn0, data_rate_bps=rate)
+    return LinkBudget(
+        range_m=distance,
+        path_loss_db=loss,
+        tx_gain_dbi=tx_gain,
+        rx_gain_dbi=rx_gain,
+        eirp_dbw=eirp,
+        g_over_t_db_k=gt,
+        c_over_n0_dbhz=cn0,
+        data_rate_bps=rate,
+    )
 
 
 def dte_data_rates(dte: dict, link: LinkParameters) -> dict:
@@ -281,5 +305,4 @@ def dte_data_rates(dte: dict, link: LinkParameters) -> dict:
     first = np.searchsorted(et, windows[:, 0])
     last = np.searchsorted(et, windows[:, 1], side="left")  # window end = start of the next (False) step
     window_bits = cumulative[last] - cumulative[first]
-    return {"rate_bps": rate, "station": station, "window_bits": window_bits,
-            "total_bits": float(bits_per_step.sum())}
+    return {"rate_bps": rate, "station": station, "window_bits": window_bits, "total_bits": float(bits_per_step.sum())}

@@ -19,9 +19,18 @@ def solar_irradiance_w_m2(sun_distance_m, au_m: float) -> np.ndarray:
     return SOLAR_CONSTANT_W_M2 * (au_m / np.asarray(sun_distance_m, dtype=float)) ** 2
 
 
-def solar_array_power_w(area_m2: float, cell_efficiency: float, irradiance_w_m2, disk_fraction, sun_elevation_rad,
-                        sun_azimuth_rad=None, tracking: str = "vertical_single_axis", facing_azimuth_rad: float = 0.0,
-                        degradation_per_year: float = 0.0, age_years=0.0) -> np.ndarray:
+def solar_array_power_w(
+    area_m2: float,
+    cell_efficiency: float,
+    irradiance_w_m2,
+    disk_fraction,
+    sun_elevation_rad,
+    sun_azimuth_rad=None,
+    tracking: str = "vertical_single_axis",
+    facing_azimuth_rad: float = 0.0,
+    degradation_per_year: float = 0.0,
+    age_years=0.0,
+) -> np.ndarray:
     """Electric power of a vertical photovoltaic array [W].
 
     A vertical panel turned about a vertical axis to face the Sun sees it at incidence equal to the Sun's

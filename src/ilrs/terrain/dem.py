@@ -108,8 +108,9 @@ class Mosaic:
             need = np.isnan(out)
             if not need.any():
                 break
-            out[need] = layer.sample_latlon(np.broadcast_to(lat, out.shape)[need],
-                                            np.broadcast_to(lon, out.shape)[need])
+            out[need] = layer.sample_latlon(
+                np.broadcast_to(lat, out.shape)[need], np.broadcast_to(lon, out.shape)[need]
+            )
         return out
 
     def layer_index_latlon(self, lat_deg, lon_deg) -> np.ndarray:
@@ -121,8 +122,9 @@ class Mosaic:
             need = idx < 0
             if not need.any():
                 break
-            ok = np.isfinite(layer.sample_latlon(np.broadcast_to(lat, idx.shape)[need],
-                                                 np.broadcast_to(lon, idx.shape)[need]))
+            ok = np.isfinite(
+                layer.sample_latlon(np.broadcast_to(lat, idx.shape)[need], np.broadcast_to(lon, idx.shape)[need])
+            )
             sub = idx[need]
             sub[ok] = i
             idx[need] = sub

@@ -57,9 +57,15 @@ def march_distances(first_m: float, max_m: float, growth: float = 0.002, max_ste
     return np.asarray(d)
 
 
-def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float = 0.0,
-                  n_azimuths: int = 3600, max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
-                  chunk: int = 240) -> HorizonProfile:
+def point_horizon(
+    mosaic: Mosaic,
+    lat_deg: float,
+    lon_deg: float,
+    height_m: float = 0.0,
+    n_azimuths: int = 3600,
+    max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
+    chunk: int = 240,
+) -> HorizonProfile:
     """Horizon profile at a point: every ray marched through the mosaic with exact spherical geometry.
 
     Each ray follows a great circle from the point; terrain is sampled bilinearly from the finest layer that
@@ -70,8 +76,11 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
     lon0 = np.radians(lon_deg)
     ground = float(mosaic.sample_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
     if not np.isfinite(ground):
-        raise IlrsError(f"point ({lat_deg:.4f}, {lon_deg:.4f}) lies outside every DEM of the mosaic",
-                        source="--lat/--lon", hint=describe_coverage(mosaic))
+        raise IlrsError(
+            f"point ({lat_deg:.4f}, {lon_deg:.4f}) lies outside every DEM of the mosaic",
+            source="--lat/--lon",
+            hint=describe_coverage(mosaic),
+        )
     cell = float(mosaic.cell_size_at(np.array([lat_deg]), np.array([lon_deg]))[0])
     dist = march_distances(max(cell / 2.0, 1.0), max_distance_m)
     gamma = dist / MOON_RADIUS_M
@@ -85,7 +94,7 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
     bands = np.flatnonzero(np.diff(first_layer)) + 1
     bounds = [0, *bands.tolist(), dist.size]
     for a0 in range(0, n_azimuths, chunk):
-        a = az[a0:a0 + chunk, None]
+        a = az[a0 : a0 + chunk, None]
         lat, lon = geometry.destination(lat0, lon0, a, gamma[None, :])
         lat_d, lon_d = np.degrees(lat), np.degrees(lon)
         z = np.full(lat.shape, np.nan)
@@ -96,8 +105,8 @@ def point_horizon(mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: floa
         e = geometry.elevation_angle_sphere(r_obs, MOON_RADIUS_M + z, gamma[None, :])
         e = np.where(np.isfinite(e), e, -np.inf)
         k = np.argmax(e, axis=1)
-        elev[a0:a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
-        where[a0:a0 + chunk] = dist[k]
+        elev[a0 : a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
+        where[a0 : a0 + chunk] = dist[k]
     return HorizonProfile(float(lat_deg), float(lon_deg), float(height_m), ground, elev, where)
 
 

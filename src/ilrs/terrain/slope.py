@@ -35,7 +35,7 @@ def point_slope_deg(dem: Dem, lat_deg: float, lon_deg: float) -> float:
     rows, cols = dem.shape
     ri = min(max(ri, 1), rows - 2)
     ci = min(max(ci, 1), cols - 2)
-    w = dem.heights_m[ri - 1:ri + 2, ci - 1:ci + 2]
+    w = dem.heights_m[ri - 1 : ri + 2, ci - 1 : ci + 2]
     step_x, step_y = abs(dem.dx), abs(dem.dy)
     if isinstance(dem.projection, LonLat):  # degrees -> metres on the sphere at this latitude
         step_y = np.radians(step_y) * MOON_RADIUS_M

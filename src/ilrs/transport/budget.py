@@ -50,8 +50,11 @@ def path_delta_v(path: tuple[str, ...]) -> float:
     total = 0.0
     for a, b in zip(path[:-1], path[1:], strict=True):
         if (a, b) not in DELTA_V_M_S:
-            raise IlrsError(f"no delta-v for the leg {a} -> {b}", source="path",
-                            hint="legs: " + ", ".join(f"{x}->{y}" for x, y in DELTA_V_M_S))
+            raise IlrsError(
+                f"no delta-v for the leg {a} -> {b}",
+                source="path",
+                hint="legs: " + ", ".join(f"{x}->{y}" for x, y in DELTA_V_M_S),
+            )
         total += DELTA_V_M_S[(a, b)]
     return total
 
@@ -67,8 +70,9 @@ class LandingBudget:
     feasible: bool
 
 
-def landed_mass(mass_at_tli_kg: float, architecture: str = "surface-direct", isp_s: float = 320.0,
-                stage_dry_fraction: float = 0.10) -> LandingBudget:
+def landed_mass(
+    mass_at_tli_kg: float, architecture: str = "surface-direct", isp_s: float = 320.0, stage_dry_fraction: float = 0.10
+) -> LandingBudget:
     """What reaches the surface from a mass injected to TLI, one lander stage doing every burn after TLI.
 
     ``landed_kg`` is the final mass (lander dry mass + payload); the lander's dry structure and engines are
@@ -76,8 +80,9 @@ def landed_mass(mass_at_tli_kg: float, architecture: str = "surface-direct", isp
     the landed mass is payload.
     """
     if architecture not in ARCHITECTURES:
-        raise IlrsError(f"unknown architecture {architecture!r}", source="architecture",
-                        hint="known: " + ", ".join(ARCHITECTURES))
+        raise IlrsError(
+            f"unknown architecture {architecture!r}", source="architecture", hint="known: " + ", ".join(ARCHITECTURES)
+        )
     dv = path_delta_v(ARCHITECTURES[architecture])
     final = mass_at_tli_kg / mass_ratio(dv, isp_s)
     prop = mass_at_tli_kg - final

@@ -276,8 +276,9 @@ def nrho_9_2(system: EarthMoonSystem = EARTH_MOON) -> HaloOrbit:
     return _orbit(2, state0, period, system)
 
 
-def south_pole_visibility(orbit: HaloOrbit, min_elevation_deg: float = 10.0, n: int = 2000,
-                          system: EarthMoonSystem = EARTH_MOON) -> float:
+def south_pole_visibility(
+    orbit: HaloOrbit, min_elevation_deg: float = 10.0, n: int = 2000, system: EarthMoonSystem = EARTH_MOON
+) -> float:
     """Fraction of one period that the orbit is above ``min_elevation_deg`` from the lunar south pole.
 
     In the rotating frame the Moon's spin axis is taken along +z (the lunar equator's 1.5 deg tilt to the

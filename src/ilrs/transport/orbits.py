@@ -55,43 +55,65 @@ class KeplerOrbit:
         if not (0.0 <= self.e < 1.0):
             raise IlrsError(f"eccentricity {self.e} is outside [0, 1)", source=f"orbit {self.name!r}: e")
         if self.a_m * (1.0 - self.e) <= MOON_RADIUS_M:
-            raise IlrsError(f"periapsis radius {self.a_m * (1 - self.e) / 1e3:.1f} km is inside the Moon",
-                            source=f"orbit {self.name!r}", hint="raise the periapsis altitude above 0 km")
+            raise IlrsError(
+                f"periapsis radius {self.a_m * (1 - self.e) / 1e3:.1f} km is inside the Moon",
+                source=f"orbit {self.name!r}",
+                hint="raise the periapsis altitude above 0 km",
+            )
 
     @classmethod
-    def from_altitudes(cls, periapsis_alt_km: float, apoapsis_alt_km: float, inc_deg: float, raan_deg: float,
-                       argp_deg: float, mean_anomaly_deg: float, epoch_et: float, name: str = "orbit"):
+    def from_altitudes(
+        cls,
+        periapsis_alt_km: float,
+        apoapsis_alt_km: float,
+        inc_deg: float,
+        raan_deg: float,
+        argp_deg: float,
+        mean_anomaly_deg: float,
+        epoch_et: float,
+        name: str = "orbit",
+    ):
         """From periapsis and apoapsis altitudes above the 1737.4 km sphere [km] and angles [deg]."""
         if apoapsis_alt_km < periapsis_alt_km:
             raise IlrsError("apoapsis altitude is below the periapsis altitude", source=f"orbit {name!r}")
         rp = MOON_RADIUS_M + periapsis_alt_km * 1e3
         ra = MOON_RADIUS_M + apoapsis_alt_km * 1e3
-        return cls((rp + ra) / 2, (ra - rp) / (ra + rp), np.radians(inc_deg), np.radians(raan_deg),
-                   np.radians(argp_deg), np.radians(mean_anomaly_deg), float(epoch_et), name=name)
+        return cls(
+            (rp + ra) / 2,
+            (ra - rp) / (ra + rp),
+            np.radians(inc_deg),
+            np.radians(raan_deg),
+            np.radians(argp_deg),
+            np.radians(mean_anomaly_deg),
+            float(epoch_et),
+            name=name,
+        )
 
     @property
     def period_s(self) -> float:
         """Keplerian period 2 pi sqrt(a^3 / mu) [s]."""
-        return 2 * np.pi * np.sqrt(self.a_m ** 3 / self.mu_m3_s2)
+        return 2 * np.pi * np.sqrt(self.a_m**3 / self.mu_m3_s2)
 
     def _perifocal_to_frame(self) -> np.ndarray:
         """Rotation perifocal (P, Q, W) -> the epoch's equatorial frame: R3(-raan) R1(-i) R3(-argp)."""
         co, so = np.cos(self.raan_rad), np.sin(self.raan_rad)
         ci, si = np.cos(self.inc_rad), np.sin(self.inc_rad)
         cw, sw = np.cos(self.argp_rad), np.sin(self.argp_rad)
-        return np.array([
-            [co * cw - so * sw * ci, -co * sw - so * cw * ci, so * si],
-            [so * cw + co * sw * ci, -so * sw + co * cw * ci, -co * si],
-            [sw * si, cw * si, ci],
-        ])
+        return np.array(
+            [
+                [co * cw - so * sw * ci, -co * sw - so * cw * ci, so * si],
+                [so * cw + co * sw * ci, -so * sw + co * cw * ci, -co * si],
+                [sw * si, cw * si, ci],
+            ]
+        )
 
     def state_epoch_frame(self, et) -> tuple[np.ndarray, np.ndarray]:
         """Position [m] and velocity [m/s] in the epoch's MOON_ME-fixed frame, each (n, 3)."""
         et = np.atleast_1d(np.asarray(et, dtype=float))
-        n = np.sqrt(self.mu_m3_s2 / self.a_m ** 3)
+        n = np.sqrt(self.mu_m3_s2 / self.a_m**3)
         ea = solve_kepler(self.mean_anomaly_rad + n * (et - self.epoch_et), self.e)
         ce, se = np.cos(ea), np.sin(ea)
-        b = self.a_m * np.sqrt(1 - self.e ** 2)
+        b = self.a_m * np.sqrt(1 - self.e**2)
         r = self.a_m * (1 - self.e * ce)
         pq = np.stack([self.a_m * (ce - self.e), b * se, np.zeros_like(ce)], axis=1)
         vq = np.stack([-self.a_m * n * se * self.a_m / r, b * n * ce * self.a_m / r, np.zeros_like(ce)], axis=1)
@@ -102,8 +124,9 @@ class KeplerOrbit:
 #: Queqiao-2's mission orbit as reported: 200 km x 16,000 km, 62.4 deg, 24 h frozen elliptical orbit, entered
 #: 2 April 2024 (ILRS-FACTS 1.8; CNSA reports). Apolune over the south (periapsis argument 90 deg puts the
 #: periapsis at +62.4 deg latitude) so the relay lingers above the south-pole region. The node is not published.
-QUEQIAO2_ORBIT = dict(periapsis_alt_km=200.0, apoapsis_alt_km=16_000.0, inc_deg=62.4, raan_deg=0.0,
-                      argp_deg=90.0, mean_anomaly_deg=0.0)
+QUEQIAO2_ORBIT = dict(
+    periapsis_alt_km=200.0, apoapsis_alt_km=16_000.0, inc_deg=62.4, raan_deg=0.0, argp_deg=90.0, mean_anomaly_deg=0.0
+)
 
 
 def relay_orbit(epoch_et: float, **overrides) -> KeplerOrbit:

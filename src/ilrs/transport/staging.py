@@ -82,9 +82,13 @@ class Architecture:
         return sum(leg.days for leg in self.legs)
 
     def as_dict(self) -> dict:
-        return {"architecture": self.name, "delta_v_after_tli_m_s": self.delta_v_after_tli_m_s,
-                "tli_to_surface_days": self.days, "south_pole_access": self.pole_access,
-                "legs": [leg.__dict__ for leg in self.legs]}
+        return {
+            "architecture": self.name,
+            "delta_v_after_tli_m_s": self.delta_v_after_tli_m_s,
+            "tli_to_surface_days": self.days,
+            "south_pole_access": self.pole_access,
+            "legs": [leg.__dict__ for leg in self.legs],
+        }
 
 
 def circular_period_s(radius_m: float, mu_m3_s2: float = MOON_GM_M3_S2) -> float:
@@ -100,11 +104,11 @@ def nrho_perilune(orbit: HaloOrbit, system: EarthMoonSystem = EARTH_MOON, n: int
     k = int(np.argmin(np.linalg.norm(r, axis=1)))
     v_in = y[3:6, k] + np.cross([0.0, 0.0, 1.0], r[k])
     return float(np.linalg.norm(r[k]) * system.lunit_km * 1e3), float(
-        np.linalg.norm(v_in) * system.lunit_km / system.tunit_s * 1e3)
+        np.linalg.norm(v_in) * system.lunit_km / system.tunit_s * 1e3
+    )
 
 
-def nrho_to_llo_dv(rp_m: float, vp_m_s: float, llo_radius_m: float, mu: float = MOON_GM_M3_S2
-                   ) -> tuple[float, float]:
+def nrho_to_llo_dv(rp_m: float, vp_m_s: float, llo_radius_m: float, mu: float = MOON_GM_M3_S2) -> tuple[float, float]:
     """Two impulses from the NRHO's perilune down to a circular LLO along a half ellipse [m/s], and its
     duration [s]: (vp - v_apo) + (v_peri - v_circ)."""
     a = 0.5 * (rp_m + llo_radius_m)
@@ -118,8 +122,9 @@ def nrho_insertion_lower_bound(v_inf_m_s: float, rp_m: float, vp_m_s: float, mu:
     return math.sqrt(v_inf_m_s**2 + 2.0 * mu / rp_m) - vp_m_s
 
 
-def compare(transfer: Transfer, nrho: HaloOrbit, llo_alt_km: float = 100.0,
-            system: EarthMoonSystem = EARTH_MOON) -> tuple[Architecture, Architecture]:
+def compare(
+    transfer: Transfer, nrho: HaloOrbit, llo_alt_km: float = 100.0, system: EarthMoonSystem = EARTH_MOON
+) -> tuple[Architecture, Architecture]:
     """Surface-direct and Gateway-staged chains from one Earth-Moon transfer and the 9:2 NRHO.
 
     Parameters
@@ -136,27 +141,65 @@ def compare(transfer: Transfer, nrho: HaloOrbit, llo_alt_km: float = 100.0,
     coast_d = transfer.tof_s / 86400.0
     vis = south_pole_visibility(nrho, system=system)
     tli = Leg("TLI", DELTA_V_M_S[("LEO", "TLI")], 0.0, transfer.tli_dv_m_s, "estimate (200 km LEO)", _ACTA)
-    descent = Leg("descent LLO -> surface", DELTA_V_M_S[("LLO", "surface")], DESCENT_DAYS, None, "",
-                  _ACTA + "; minutes (Chang'e 3 ~12 min)")
-    direct = Architecture("surface-direct", (
-        tli,
-        Leg("coast Earth -> Moon", 0.0, coast_d, None, "", "patched conics, DE440s"),
-        Leg(f"LOI into {llo_alt_km:g} km polar LLO", DELTA_V_M_S[("TLI", "LLO")], 0.0, transfer.loi_dv_m_s,
-            "estimate", _ACTA),
-        Leg("wait in LLO for the pole (mean half a revolution)", 0.0, 0.5 * llo_h / 24.0, None, "",
-            f"polar LLO period {llo_h:.2f} h (Kepler)"),
-        descent,
-    ), f"polar LLO overflies the south pole every revolution ({llo_h:.2f} h); direct-to-Earth or relay links")
+    descent = Leg(
+        "descent LLO -> surface",
+        DELTA_V_M_S[("LLO", "surface")],
+        DESCENT_DAYS,
+        None,
+        "",
+        _ACTA + "; minutes (Chang'e 3 ~12 min)",
+    )
+    direct = Architecture(
+        "surface-direct",
+        (
+            tli,
+            Leg("coast Earth -> Moon", 0.0, coast_d, None, "", "patched conics, DE440s"),
+            Leg(
+                f"LOI into {llo_alt_km:g} km polar LLO",
+                DELTA_V_M_S[("TLI", "LLO")],
+                0.0,
+                transfer.loi_dv_m_s,
+                "estimate",
+                _ACTA,
+            ),
+            Leg(
+                "wait in LLO for the pole (mean half a revolution)",
+                0.0,
+                0.5 * llo_h / 24.0,
+                None,
+                "",
+                f"polar LLO period {llo_h:.2f} h (Kepler)",
+            ),
+            descent,
+        ),
+        f"polar LLO overflies the south pole every revolution ({llo_h:.2f} h); direct-to-Earth or relay links",
+    )
     period_d = nrho.period_days
-    staged = Architecture("gateway-staged", (
-        tli,
-        Leg("coast Earth -> NRHO", 0.0, EARTH_TO_NRHO_DAYS, None, "", _WM + "; ESA 2019: about five days"),
-        Leg("NRHO insertion", DELTA_V_M_S[("TLI", "NRHO")], 0.0, nri, "lower bound", _ACTA),
-        Leg("wait in the NRHO for the departure (mean half a period)", 0.0, 0.5 * period_d, None, "",
-            f"9:2 NRHO period {period_d:.3f} d (CR3BP)"),
-        Leg(f"NRHO -> {llo_alt_km:g} km LLO", DELTA_V_M_S[("NRHO", "LLO")], NRHO_TO_LLO_DAYS, to_llo,
-            f"upper bound (perilune half-ellipse, {to_llo_s / 3600.0:.1f} h)", _ACTA + f"; {_WM}: ~730 m/s, ~0.5 d"),
-        descent,
-    ), f"one departure per NRHO revolution ({period_d:.2f} d); the NRHO sees the south pole above 10 deg "
-       f"{100 * vis:.0f} % of the time")
+    staged = Architecture(
+        "gateway-staged",
+        (
+            tli,
+            Leg("coast Earth -> NRHO", 0.0, EARTH_TO_NRHO_DAYS, None, "", _WM + "; ESA 2019: about five days"),
+            Leg("NRHO insertion", DELTA_V_M_S[("TLI", "NRHO")], 0.0, nri, "lower bound", _ACTA),
+            Leg(
+                "wait in the NRHO for the departure (mean half a period)",
+                0.0,
+                0.5 * period_d,
+                None,
+                "",
+                f"9:2 NRHO period {period_d:.3f} d (CR3BP)",
+            ),
+            Leg(
+                f"NRHO -> {llo_alt_km:g} km LLO",
+                DELTA_V_M_S[("NRHO", "LLO")],
+                NRHO_TO_LLO_DAYS,
+                to_llo,
+                f"upper bound (perilune half-ellipse, {to_llo_s / 3600.0:.1f} h)",
+                _ACTA + f"; {_WM}: ~730 m/s, ~0.5 d",
+            ),
+            descent,
+        ),
+        f"one departure per NRHO revolution ({period_d:.2f} d); the NRHO sees the south pole above 10 deg "
+        f"{100 * vis:.0f} % of the time",
+    )
     return direct, staged

@@ -98,8 +98,14 @@ def _departure_position(moon_state: np.ndarray, parking_radius_m: float, angle_r
     return parking_radius_m * (math.cos(angle_rad) * u - math.sin(angle_rad) * w)
 
 
-def _transfer_from_moon_state(depart_et: float, tof_s: float, moon_state: np.ndarray, parking_alt_km: float,
-                              llo_alt_km: float, transfer_angle_deg: float) -> Transfer:
+def _transfer_from_moon_state(
+    depart_et: float,
+    tof_s: float,
+    moon_state: np.ndarray,
+    parking_alt_km: float,
+    llo_alt_km: float,
+    transfer_angle_deg: float,
+) -> Transfer:
     rp_earth = EARTH_RADIUS_M + parking_alt_km * 1e3
     r1 = _departure_position(moon_state, rp_earth, math.radians(transfer_angle_deg))
     r2 = moon_state[:3]
@@ -110,10 +116,15 @@ def _transfer_from_moon_state(depart_et: float, tof_s: float, moon_state: np.nda
     v_inf = float(np.linalg.norm(v2 - moon_state[3:]))
     c3 = float(v1 @ v1 - 2.0 * EARTH_GM_M3_S2 / rp_earth) * 1e-6
     return Transfer(
-        depart_et=float(depart_et), arrive_et=float(depart_et + tof_s), tof_s=float(tof_s),
+        depart_et=float(depart_et),
+        arrive_et=float(depart_et + tof_s),
+        tof_s=float(tof_s),
         tli_dv_m_s=float(np.linalg.norm(v1 - v_circ)),
         loi_dv_m_s=float(loi_dv(v_inf, MOON_RADIUS_M + llo_alt_km * 1e3)),
-        v_inf_arrival_m_s=v_inf, c3_km2_s2=c3, r1=r1, v1=v1,
+        v_inf_arrival_m_s=v_inf,
+        c3_km2_s2=c3,
+        r1=r1,
+        v1=v1,
     )
 
 
@@ -121,15 +132,22 @@ def _check(tof_s: float, parking_alt_km: float, llo_alt_km: float, transfer_angl
     if not tof_s > 0:
         raise IlrsError(f"time of flight must be positive, got {tof_s} s", hint="Earth-Moon transfers take 3-6 days")
     if parking_alt_km < 0 or llo_alt_km < 0:
-        raise IlrsError("orbit altitudes must be >= 0 km",
-                        hint=f"got parking {parking_alt_km} km, LLO {llo_alt_km} km")
+        raise IlrsError("orbit altitudes must be >= 0 km", hint=f"got parking {parking_alt_km} km, LLO {llo_alt_km} km")
     if not 0.0 < transfer_angle_deg < 360.0 or abs(transfer_angle_deg - 180.0) < 0.01:
-        raise IlrsError(f"transfer angle must lie in (0, 360) deg and not at 180 deg, got {transfer_angle_deg}",
-                        hint="a 180 deg transfer leaves the Lambert plane undefined; use e.g. 176")
+        raise IlrsError(
+            f"transfer angle must lie in (0, 360) deg and not at 180 deg, got {transfer_angle_deg}",
+            hint="a 180 deg transfer leaves the Lambert plane undefined; use e.g. 176",
+        )
 
 
-def direct_transfer(depart_et: float, tof_s: float, parking_alt_km: float = 200.0, llo_alt_km: float = 100.0,
-                    *, transfer_angle_deg: float = DEFAULT_TRANSFER_ANGLE_DEG) -> Transfer:
+def direct_transfer(
+    depart_et: float,
+    tof_s: float,
+    parking_alt_km: float = 200.0,
+    llo_alt_km: float = 100.0,
+    *,
+    transfer_angle_deg: float = DEFAULT_TRANSFER_ANGLE_DEG,
+) -> Transfer:
     """Patched-conic transfer from a circular Earth parking orbit to a circular low lunar orbit.
 
     Parameters
@@ -154,9 +172,17 @@ def direct_transfer(depart_et: float, tof_s: float, parking_alt_km: float = 200.
     return _transfer_from_moon_state(depart_et, tof_s, moon, parking_alt_km, llo_alt_km, transfer_angle_deg)
 
 
-def launch_windows(start_et: float, days: float = 30, step_s: float = 3600, tof_days: tuple[float, float] = (3.0, 6.0),
-                   n_tof: int = 13, *, parking_alt_km: float = 200.0, llo_alt_km: float = 100.0,
-                   transfer_angle_deg: float = DEFAULT_TRANSFER_ANGLE_DEG) -> dict:
+def launch_windows(
+    start_et: float,
+    days: float = 30,
+    step_s: float = 3600,
+    tof_days: tuple[float, float] = (3.0, 6.0),
+    n_tof: int = 13,
+    *,
+    parking_alt_km: float = 200.0,
+    llo_alt_km: float = 100.0,
+    transfer_angle_deg: float = DEFAULT_TRANSFER_ANGLE_DEG,
+) -> dict:
     """Porkchop grid of total delta-v (TLI + LOI) over departure epoch x time of flight.
 
     The Moon's states are fetched once per distinct arrival epoch (on the hourly grid most arrivals repeat);
@@ -170,8 +196,10 @@ def launch_windows(start_et: float, days: float = 30, step_s: float = 3600, tof_
     """
     n_dep = int(round(days * _DAY_S / step_s))
     if n_dep < 1 or n_tof < 1:
-        raise IlrsError("the window scan needs at least one departure and one time of flight",
-                        hint=f"got days={days}, step_s={step_s}, n_tof={n_tof}")
+        raise IlrsError(
+            "the window scan needs at least one departure and one time of flight",
+            hint=f"got days={days}, step_s={step_s}, n_tof={n_tof}",
+        )
     depart = start_et + step_s * np.arange(n_dep)
     tofs = np.linspace(tof_days[0], tof_days[1], n_tof) * _DAY_S
     _check(float(tofs.min()), parking_alt_km, llo_alt_km, transfer_angle_deg)
@@ -184,13 +212,20 @@ def launch_windows(start_et: float, days: float = 30, step_s: float = 3600, tof_
     best: Transfer | None = None
     for i in range(n_dep):
         for j in range(n_tof):
-            t = _transfer_from_moon_state(depart[i], tofs[j], moon[i, j], parking_alt_km, llo_alt_km,
-                                          transfer_angle_deg)
+            t = _transfer_from_moon_state(
+                depart[i], tofs[j], moon[i, j], parking_alt_km, llo_alt_km, transfer_angle_deg
+            )
             tli[i, j], loi[i, j] = t.tli_dv_m_s, t.loi_dv_m_s
             if best is None or t.total_dv_m_s < best.total_dv_m_s:
                 best = t
-    return {"depart_et": depart, "tof_s": tofs, "tli_dv_m_s": tli, "loi_dv_m_s": loi, "total_dv_m_s": tli + loi,
-            "best": best}
+    return {
+        "depart_et": depart,
+        "tof_s": tofs,
+        "tli_dv_m_s": tli,
+        "loi_dv_m_s": loi,
+        "total_dv_m_s": tli + loi,
+        "best": best,
+    }
 
 
 def _body_splines(t0: float, t1: float, step_s: float = 3600.0) -> list[tuple[float, CubicHermiteSpline]]:

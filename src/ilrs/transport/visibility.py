@@ -30,8 +30,15 @@ def orbiter_az_el(orbit: KeplerOrbit, et, lat_deg: float, lon_deg: float, height
     return az, el, np.linalg.norm(d, axis=1)
 
 
-def orbiter_visible(orbit: KeplerOrbit, et, lat_deg: float, lon_deg: float, horizon_profile_deg,
-                    height_m: float = 0.0, min_elevation_deg: float = 5.0) -> np.ndarray:
+def orbiter_visible(
+    orbit: KeplerOrbit,
+    et,
+    lat_deg: float,
+    lon_deg: float,
+    horizon_profile_deg,
+    height_m: float = 0.0,
+    min_elevation_deg: float = 5.0,
+) -> np.ndarray:
     """True where the orbiter is above both the terrain horizon (geographic-azimuth profile) and a mask."""
     from ilrs.core.visibility import point_series
 

@@ -49,15 +49,24 @@ def actor_of(user: User) -> Actor:
 
 
 def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id: int | None, **detail) -> None:
-    db.add(AuditEvent(user_id=actor.user_id if actor else None, action=action, entity=entity, entity_id=entity_id,
-                      detail=detail, at=utcnow()))
+    db.add(
+        AuditEvent(
+            user_id=actor.user_id if actor else None,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=detail,
+            at=utcnow(),
+        )
+    )
 
 
 # ---- organisations, invitations, users ----------------------------------------------------------------------------
 
 
-def create_organisation(db: Session, actor: Actor | None, name: str, country: str,
-                        kind: str = "institution") -> Organisation:
+def create_organisation(
+    db: Session, actor: Actor | None, name: str, country: str, kind: str = "institution"
+) -> Organisation:
     if actor is not None:
         rules.require_role(actor.role, ADMIN)
     name, country = name.strip(), country.strip()
@@ -77,8 +86,9 @@ def list_organisations(db: Session) -> list[Organisation]:
     return list(db.scalars(select(Organisation).order_by(Organisation.name)))
 
 
-def create_user(db: Session, actor: Actor | None, email: str, display_name: str, password: str, role: str,
-                organisation_id: int) -> User:
+def create_user(
+    db: Session, actor: Actor | None, email: str, display_name: str, password: str, role: str, organisation_id: int
+) -> User:
     """Direct creation (set-up, demo, tests); people normally join by invitation."""
     if role not in rules.ROLES:
         raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
@@ -87,8 +97,13 @@ def create_user(db: Session, actor: Actor | None, email: str, display_name: str,
         raise Conflict("a user with this e-mail exists", source="email")
     if db.get(Organisation, organisation_id) is None:
         raise Invalid("no such organisation", source="organisation_id")
-    user = User(email=email, display_name=display_name.strip()[:120], password_hash=rules.hash_password(password),
-                role=role, organisation_id=organisation_id)
+    user = User(
+        email=email,
+        display_name=display_name.strip()[:120],
+        password_hash=rules.hash_password(password),
+        role=role,
+        organisation_id=organisation_id,
+    )
     db.add(user)
     db.flush()
     audit(db, actor, "create", "user", user.id, email=email, role=role, organisation_id=organisation_id)
@@ -96,8 +111,9 @@ def create_user(db: Session, actor: Actor | None, email: str, display_name: str,
     return user
 
 
-def invite(db: Session, actor: Actor, email: str, role: str, organisation_id: int, days: int = 14) -> tuple[str,
-                                                                                                            Invitation]:
+def invite(
+    db: Session, actor: Actor, email: str, role: str, organisation_id: int, days: int = 14
+) -> tuple[str, Invitation]:
     """An invitation for one e-mail address; returns the one-time token (only its digest is stored)."""
     rules.require_role(actor.role, ADMIN)
     if role not in rules.ROLES:
@@ -108,8 +124,14 @@ def invite(db: Session, actor: Actor, email: str, role: str, organisation_id: in
     if "@" not in email or len(email) > 254:
         raise Invalid("not an e-mail address", source="email")
     token = rules.new_token()
-    inv = Invitation(token_digest=rules.token_digest(token), email=email, role=role, organisation_id=organisation_id,
-                     created_by=actor.user_id, expires_at=utcnow() + dt.timedelta(days=days))
+    inv = Invitation(
+        token_digest=rules.token_digest(token),
+        email=email,
+        role=role,
+        organisation_id=organisation_id,
+        created_by=actor.user_id,
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
     db.add(inv)
     db.flush()
     audit(db, actor, "invite", "invitation", inv.id, email=email, role=role, organisation_id=organisation_id)
@@ -120,15 +142,23 @@ def invite(db: Session, actor: Actor, email: str, role: str, organisation_id: in
 def register(db: Session, token: str, display_name: str, password: str) -> User:
     inv = db.scalar(select(Invitation).where(Invitation.token_digest == rules.token_digest(token or "")))
     if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
-        raise Invalid("this invitation is not valid (unknown, used or expired)", source="token",
-                      hint="ask an administrator for a new invitation")
+        raise Invalid(
+            "this invitation is not valid (unknown, used or expired)",
+            source="token",
+            hint="ask an administrator for a new invitation",
+        )
     if not display_name.strip():
         raise Invalid("a display name is needed", source="display_name")
     rules.check_password_strength(password)
     if db.scalar(select(User).where(User.email == inv.email)):
         raise Conflict("a user with this e-mail exists", source="email")
-    user = User(email=inv.email, display_name=display_name.strip()[:120],
-                password_hash=rules.hash_password(password), role=inv.role, organisation_id=inv.organisation_id)
+    user = User(
+        email=inv.email,
+        display_name=display_name.strip()[:120],
+        password_hash=rules.hash_password(password),
+        role=inv.role,
+        organisation_id=inv.organisation_id,
+    )
     db.add(user)
     inv.used_at = utcnow()
     db.flush()
@@ -160,9 +190,13 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
 
 def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, AuthToken]:
     token = rules.new_token()
-    row = AuthToken(digest=rules.token_digest(token), kind=kind, user_id=user.id,
-                    csrf=rules.new_token() if kind == "session" else "",
-                    expires_at=utcnow() + dt.timedelta(hours=hours))
+    row = AuthToken(
+        digest=rules.token_digest(token),
+        kind=kind,
+        user_id=user.id,
+        csrf=rules.new_token() if kind == "session" else "",
+        expires_at=utcnow() + dt.timedelta(hours=hours),
+    )
     db.add(row)
     db.commit()
     return token, row
@@ -170,9 +204,16 @@ def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, 
 
 def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
     """The token's user (one query, checked on every request: a revoked token stops at once)."""
-    found = db.execute(select(User, AuthToken).join(AuthToken, AuthToken.user_id == User.id)
-                       .where(AuthToken.digest == rules.token_digest(token), AuthToken.kind == kind,
-                              AuthToken.expires_at > utcnow(), User.is_active.is_(True))).first()
+    found = db.execute(
+        select(User, AuthToken)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.digest == rules.token_digest(token),
+            AuthToken.kind == kind,
+            AuthToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    ).first()
     return (found[0], found[1]) if found else None
 
 
@@ -199,8 +240,17 @@ def change_password(db: Session, user: User, current: str, new: str, keep_digest
 # ---- calls --------------------------------------------------------------------------------------------------------
 
 
-def create_call(db: Session, actor: Actor, title: str, scenario: str, cycle_start: dt.datetime,
-                cycle_end: dt.datetime, deadline: dt.datetime, offer: list[OfferLine], description: str = "") -> Call:
+def create_call(
+    db: Session,
+    actor: Actor,
+    title: str,
+    scenario: str,
+    cycle_start: dt.datetime,
+    cycle_end: dt.datetime,
+    deadline: dt.datetime,
+    offer: list[OfferLine],
+    description: str = "",
+) -> Call:
     rules.require_role(actor.role, ADMIN)
     if not title.strip():
         raise Invalid("a call needs a title", source="title")
@@ -213,15 +263,31 @@ def create_call(db: Session, actor: Actor, title: str, scenario: str, cycle_star
         raise Invalid("a call offers at least one resource, each key once", source="resources")
     for o in offer:
         if not rules.RESOURCE_KEY.match(o.key) or not o.quantity >= 0:
-            raise Invalid(f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity",
-                          source="resources")
-    call = Call(title=title.strip(), description=description, scenario=scenario, cycle_start=cycle_start,
-                cycle_end=cycle_end, deadline=deadline, created_by=actor.user_id)
+            raise Invalid(
+                f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity", source="resources"
+            )
+    call = Call(
+        title=title.strip(),
+        description=description,
+        scenario=scenario,
+        cycle_start=cycle_start,
+        cycle_end=cycle_end,
+        deadline=deadline,
+        created_by=actor.user_id,
+    )
     call.resources = [CallResource(key=o.key, label=o.label, unit=o.unit, quantity=o.quantity) for o in offer]
     db.add(call)
     db.flush()
-    audit(db, actor, "create", "call", call.id, title=call.title, deadline=deadline.isoformat(),
-          resources={o.key: o.quantity for o in offer})
+    audit(
+        db,
+        actor,
+        "create",
+        "call",
+        call.id,
+        title=call.title,
+        deadline=deadline.isoformat(),
+        resources={o.key: o.quantity for o in offer},
+    )
     db.commit()
     return call
 
@@ -242,10 +308,12 @@ def offer_of(call: Call) -> dict[str, OfferLine]:
 
 
 def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscription]:
-    rows = db.execute(select(ResourceRequest.key, func.sum(ResourceRequest.amount))
-                      .join(Proposal, Proposal.id == ResourceRequest.proposal_id)
-                      .where(Proposal.call_id == call.id, Proposal.status != "draft")
-                      .group_by(ResourceRequest.key)).all()
+    rows = db.execute(
+        select(ResourceRequest.key, func.sum(ResourceRequest.amount))
+        .join(Proposal, Proposal.id == ResourceRequest.proposal_id)
+        .where(Proposal.call_id == call.id, Proposal.status != "draft")
+        .group_by(ResourceRequest.key)
+    ).all()
     requested = {k: float(v or 0.0) for k, v in rows}
     return rules.oversubscription(offer_of(call).values(), requested, {r.key: r.allocated for r in call.resources})
 
@@ -256,17 +324,28 @@ def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscriptio
 def access_of(db: Session, p: Proposal, actor: Actor | None = None) -> ProposalAccess:
     """What the rules need of a proposal; its reviewers are looked up only when the actor is a reviewer."""
     coi = [(c.user_id, c.user.organisation_id) for c in p.coinvestigators]
-    reviewers = () if actor is not None and actor.role != REVIEWER else \
-        db.scalars(select(Review.reviewer_id).where(Review.proposal_id == p.id)).all()
-    return ProposalAccess(p.organisation_id, p.status, frozenset(u for u, _ in coi), frozenset(o for _, o in coi),
-                          frozenset(reviewers))
+    reviewers = (
+        ()
+        if actor is not None and actor.role != REVIEWER
+        else db.scalars(select(Review.reviewer_id).where(Review.proposal_id == p.id)).all()
+    )
+    return ProposalAccess(
+        p.organisation_id, p.status, frozenset(u for u, _ in coi), frozenset(o for _, o in coi), frozenset(reviewers)
+    )
 
 
 def get_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
     """The proposal if the actor may see it; otherwise the same NotFound as for a missing one (no probing)."""
-    p = db.scalars(select(Proposal).where(Proposal.id == proposal_id)
-                   .options(joinedload(Proposal.requests), joinedload(Proposal.coinvestigators))
-                   .execution_options(populate_existing=True)).unique().first()
+    p = (
+        db.scalars(
+            select(Proposal)
+            .where(Proposal.id == proposal_id)
+            .options(joinedload(Proposal.requests), joinedload(Proposal.coinvestigators))
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .first()
+    )
     if p is None or not rules.can_view_proposal(actor, access_of(db, p, actor)):
         raise NotFound("no such proposal", source=f"proposal {proposal_id}")
     return p
@@ -295,8 +374,10 @@ def _coinvestigators(db: Session, emails: list[str], pi_org: int) -> list[User]:
         if u is None or u.role not in (PI, rules.MEMBER):
             raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
         if u.organisation_id == pi_org:
-            raise Invalid(f"{e} belongs to the proposing organisation; co-investigators come from other "
-                          "organisations", source="coinvestigators")
+            raise Invalid(
+                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
+                source="coinvestigators",
+            )
         users.append(u)
     return users
 
@@ -305,8 +386,15 @@ def _set_content(db: Session, p: Proposal, call: Call, data: dict) -> None:
     requested = {str(k): float(v) for k, v in (data.get("resources") or {}).items()}
     months = int(data.get("proprietary_months", rules.DEFAULT_PROPRIETARY_MONTHS))
     activities = data.get("activities")
-    rules.validate_proposal(offer_of(call), requested, activities, p.organisation.name if p.organisation else
-                            db.get(Organisation, p.organisation_id).name, call.cycle_start, call.cycle_end, months)
+    rules.validate_proposal(
+        offer_of(call),
+        requested,
+        activities,
+        p.organisation.name if p.organisation else db.get(Organisation, p.organisation_id).name,
+        call.cycle_start,
+        call.cycle_end,
+        months,
+    )
     title = (data.get("title") or "").strip()
     if not title:
         raise Invalid("a proposal needs a title", source="title")
@@ -364,8 +452,15 @@ def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetim
     _open(call, now)
     if not p.requests:
         raise Invalid("a proposal asks for at least one resource before it is submitted", source="resources")
-    rules.validate_proposal(offer_of(call), {r.key: r.amount for r in p.requests}, p.activities,
-                            p.organisation.name, call.cycle_start, call.cycle_end, p.proprietary_months)
+    rules.validate_proposal(
+        offer_of(call),
+        {r.key: r.amount for r in p.requests},
+        p.activities,
+        p.organisation.name,
+        call.cycle_start,
+        call.cycle_end,
+        p.proprietary_months,
+    )
     p.status, p.submitted_at = "submitted", now
     audit(db, actor, "submit", "proposal", p.id)
     db.commit()
@@ -434,8 +529,11 @@ def ranking(db: Session, actor: Actor, call_id: int) -> list[rules.Ranked]:
     call = get_call(db, call_id)
     props = db.scalars(select(Proposal).where(Proposal.call_id == call.id, Proposal.status != "draft")).all()
     scores: dict[int, list[float]] = defaultdict(list)
-    for pid, s in db.execute(select(Review.proposal_id, Review.score)
-                             .where(Review.proposal_id.in_([p.id for p in props]), Review.score.is_not(None))):
+    for pid, s in db.execute(
+        select(Review.proposal_id, Review.score).where(
+            Review.proposal_id.in_([p.id for p in props]), Review.score.is_not(None)
+        )
+    ):
         scores[pid].append(float(s))
     return rules.rank_proposals(scores, {p.id: p.title for p in props})
 
@@ -453,10 +551,17 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     if db.get_bind().dialect.name == "sqlite":
         # SQLite locks the whole database for writing; taking that lock first (a no-op write) queues concurrent
         # allocations as PostgreSQL's row lock does, instead of failing one of them at commit
-        db.execute(update(CallResource).where(CallResource.call_id == p.call_id, CallResource.key == key)
-                   .values(allocated=CallResource.allocated))
-    res = db.scalar(select(CallResource).where(CallResource.call_id == p.call_id, CallResource.key == key)
-                    .with_for_update().execution_options(populate_existing=True))
+        db.execute(
+            update(CallResource)
+            .where(CallResource.call_id == p.call_id, CallResource.key == key)
+            .values(allocated=CallResource.allocated)
+        )
+    res = db.scalar(
+        select(CallResource)
+        .where(CallResource.call_id == p.call_id, CallResource.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if res is None:
         db.rollback()
         raise Invalid(f"the call does not offer {key!r}", source="key")
@@ -465,12 +570,19 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
         db.rollback()
         raise Conflict("only submitted proposals receive allocations", source="proposal")
     requested = next((r.amount for r in p.requests if r.key == key), 0.0)
-    already = float(db.scalar(select(func.coalesce(func.sum(Allocation.amount), 0.0))
-                              .where(Allocation.proposal_id == p.id, Allocation.resource_id == res.id)))
+    already = float(
+        db.scalar(
+            select(func.coalesce(func.sum(Allocation.amount), 0.0)).where(
+                Allocation.proposal_id == p.id, Allocation.resource_id == res.id
+            )
+        )
+    )
     rules.check_allocation(res.quantity, res.allocated, amount, requested - already)
-    done = db.execute(update(CallResource).where(CallResource.id == res.id,
-                                                 CallResource.allocated + amount <= CallResource.quantity + 1e-9)
-                      .values(allocated=CallResource.allocated + amount))
+    done = db.execute(
+        update(CallResource)
+        .where(CallResource.id == res.id, CallResource.allocated + amount <= CallResource.quantity + 1e-9)
+        .values(allocated=CallResource.allocated + amount)
+    )
     if done.rowcount != 1:
         db.rollback()
         raise Conflict("the resource was allocated meanwhile; not enough remains", source="amount")
@@ -499,9 +611,12 @@ def allocations_of(db: Session, proposal_id: int) -> list[Allocation]:
 
 
 def accepted_requests(db: Session, call_id: int) -> dict[int, Proposal]:
-    return {p.id: p for p in db.scalars(select(Proposal).where(Proposal.call_id == call_id,
-                                                               Proposal.status == "accepted")
-                                        .order_by(Proposal.id))}
+    return {
+        p.id: p
+        for p in db.scalars(
+            select(Proposal).where(Proposal.call_id == call_id, Proposal.status == "accepted").order_by(Proposal.id)
+        )
+    }
 
 
 # ---- data products ------------------------------------------------------------------------------------------------
@@ -514,8 +629,9 @@ def require_data_rights(db: Session, actor: Actor, p: Proposal) -> None:
         raise Conflict("data products belong to accepted proposals", source="proposal")
 
 
-def add_data_product(db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path,
-                     max_bytes: int) -> DataProduct:
+def add_data_product(
+    db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path, max_bytes: int
+) -> DataProduct:
     p = get_proposal(db, actor, proposal_id)
     require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
@@ -526,9 +642,17 @@ def add_data_product(db: Session, actor: Actor, proposal_id: int, filename: str,
     with atomic_path(upload_dir / key) as tmp:
         tmp.write_bytes(content)
     now = utcnow()
-    dp = DataProduct(proposal_id=p.id, filename=name, content_type=ctype, size=len(content),
-                     sha256=hashlib.sha256(content).hexdigest(), storage_key=key, uploaded_by=actor.user_id,
-                     created_at=now, public_after=rules.public_after(now, p.proprietary_months))
+    dp = DataProduct(
+        proposal_id=p.id,
+        filename=name,
+        content_type=ctype,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        storage_key=key,
+        uploaded_by=actor.user_id,
+        created_at=now,
+        public_after=rules.public_after(now, p.proprietary_months),
+    )
     db.add(dp)
     db.flush()
     audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
@@ -567,8 +691,9 @@ def get_data_product(db: Session, actor: Actor, product_id: int) -> DataProduct:
 
 def audit_log(db: Session, actor: Actor, limit: int = 200, offset: int = 0) -> list[AuditEvent]:
     rules.require_role(actor.role, ADMIN)
-    return list(db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, 1000))
-                           .offset(max(offset, 0))))
+    return list(
+        db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, 1000)).offset(max(offset, 0)))
+    )
 
 
 def reviewers(db: Session) -> list[User]:
@@ -598,6 +723,7 @@ def schedule(db: Session, actor: Actor, call: Call):
     # the planner's fairness follows the review's allocation: energy if any was allocated, else robot and antenna
     # time, else equal shares
     shares, metric = (energy, "energy") if any(v > 0 for v in energy.values()) else (hours, "time")
-    plan = schedule_for_call(call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares,
-                             fairness_metric=metric)
+    plan = schedule_for_call(
+        call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares, fairness_metric=metric
+    )
     return Schedule([r for r in plan.rows if r.proposal_id in visible], plan.note)

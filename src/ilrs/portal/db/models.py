@@ -117,8 +117,9 @@ class Proposal(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
-    requests: Mapped[list[ResourceRequest]] = relationship(order_by="ResourceRequest.id", lazy="selectin",
-                                                           cascade="all, delete-orphan")
+    requests: Mapped[list[ResourceRequest]] = relationship(
+        order_by="ResourceRequest.id", lazy="selectin", cascade="all, delete-orphan"
+    )
     coinvestigators: Mapped[list[CoInvestigator]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
 

@@ -10,7 +10,7 @@ def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here (SQLAlchemy's bare default would be psycopg2)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -40,8 +40,9 @@ def me(user: ApiUser) -> UserOut:
 
 
 @api.post("/me/password", status_code=204, summary="Change the password (ends every other session and token)")
-def password_api(body: PasswordIn, user: ApiUser, db: SessionDep,
-                 token: Annotated[str, deps.Depends(deps.api_token)]) -> Response:
+def password_api(
+    body: PasswordIn, user: ApiUser, db: SessionDep, token: Annotated[str, deps.Depends(deps.api_token)]
+) -> Response:
     crud.change_password(db, user, body.current_password, body.new_password, keep_digest=token_digest(token))
     return Response(status_code=204)
 
@@ -66,8 +67,9 @@ def render(request: Request, name: str, session=None, status_code: int = 200, **
     ctx.setdefault("title", name.removesuffix(".html").replace("_", " "))
     resp = deps.templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if pre and request.cookies.get(deps.PRE_COOKIE) != pre:
-        resp.set_cookie(deps.PRE_COOKIE, pre, httponly=True, samesite="lax",
-                        secure=request.app.state.settings.secure_cookies)
+        resp.set_cookie(
+            deps.PRE_COOKIE, pre, httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies
+        )
     return resp
 
 
@@ -81,16 +83,28 @@ def login_page(request: Request, session: OptionalPageSession, next: str = "/") 
 
 
 @pages.post("/login")
-def login_post(request: Request, db: SessionDep, settings: SettingsDep, email: Annotated[str, Form()] = "",
-               password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-               next: Annotated[str, Form()] = "/"):
+def login_post(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):
     deps.check_csrf(request, None, csrf_token)
     user = crud.authenticate(db, email, password, client_address(request))
     token, _ = crud.issue_token(db, user, "session", settings.session_hours)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     resp = redirect(target)
-    resp.set_cookie(deps.SESSION_COOKIE, deps.signer(settings).dumps(token), httponly=True, samesite="lax",
-                    secure=settings.secure_cookies, max_age=int(settings.session_hours * 3600))
+    resp.set_cookie(
+        deps.SESSION_COOKIE,
+        deps.signer(settings).dumps(token),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=int(settings.session_hours * 3600),
+    )
     return resp
 
 
@@ -108,9 +122,14 @@ def register_page(request: Request, token: str = "") -> HTMLResponse:
 
 
 @pages.post("/register")
-def register_post(request: Request, db: SessionDep, token: Annotated[str, Form()] = "",
-                  display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-                  csrf_token: Annotated[str, Form()] = ""):
+def register_post(
+    request: Request,
+    db: SessionDep,
+    token: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
     deps.check_csrf(request, None, csrf_token)
     crud.register(db, token.replace("\x00", ""), display_name.replace("\x00", ""), password)
     return redirect("/login?registered=1")
@@ -122,9 +141,13 @@ def account_page(request: Request, session: PageSession, changed: int = 0) -> HT
 
 
 @pages.post("/account/password")
-def password_post(request: Request, db: SessionDep, session: PageSession, _: deps.CsrfChecked,
-                  current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = ""):
+def password_post(
+    request: Request,
+    db: SessionDep,
+    session: PageSession,
+    _: deps.CsrfChecked,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+):
     crud.change_password(db, session[0], current_password, new_password, keep_digest=session[1].digest)
     return redirect("/account?changed=1")
-
-

@@ -25,8 +25,17 @@ def _naive(t: dt.datetime) -> dt.datetime:
     return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
-def make_call(db, user, title: str, scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime,
-              deadline: dt.datetime, resources: list[OfferLine] | None, description: str = ""):
+def make_call(
+    db,
+    user,
+    title: str,
+    scenario: str,
+    cycle_start: dt.datetime,
+    cycle_end: dt.datetime,
+    deadline: dt.datetime,
+    resources: list[OfferLine] | None,
+    description: str = "",
+):
     require_role(user.role, ADMIN)  # before the costly offer
     cycle_start, cycle_end, deadline = _naive(cycle_start), _naive(cycle_end), _naive(deadline)
     from ilrs.services.portal_station import check_call_window, offer_from_scenario
@@ -34,8 +43,9 @@ def make_call(db, user, title: str, scenario: str, cycle_start: dt.datetime, cyc
     check_call_window(scenario, cycle_start, cycle_end)
     if resources is None:
         resources = offer_from_scenario(scenario, cycle_start, cycle_end)
-    return crud.create_call(db, deps.actor(user), title, scenario, cycle_start, cycle_end, deadline, resources,
-                            description)
+    return crud.create_call(
+        db, deps.actor(user), title, scenario, cycle_start, cycle_end, deadline, resources, description
+    )
 
 
 @api.get("", response_model=list[CallOut])
@@ -43,13 +53,31 @@ def calls(user: ApiUser, db: SessionDep) -> list[CallOut]:
     return [CallOut.model_validate(c) for c in crud.list_calls(db)]
 
 
-@api.post("", response_model=CallOut, status_code=201,
-          summary="Open a call (administrators); without resources, the offer comes from the scenario's twin")
+@api.post(
+    "",
+    response_model=CallOut,
+    status_code=201,
+    summary="Open a call (administrators); without resources, the offer comes from the scenario's twin",
+)
 def create_call(body: CallIn, user: ApiUser, db: SessionDep) -> CallOut:
-    lines = None if body.resources is None else [OfferLine(r.key, r.label or r.key, r.unit, r.quantity)
-                                                 for r in body.resources]
-    return CallOut.model_validate(make_call(db, user, body.title, body.scenario, body.cycle_start, body.cycle_end,
-                                            body.deadline, lines, body.description))
+    lines = (
+        None
+        if body.resources is None
+        else [OfferLine(r.key, r.label or r.key, r.unit, r.quantity) for r in body.resources]
+    )
+    return CallOut.model_validate(
+        make_call(
+            db,
+            user,
+            body.title,
+            body.scenario,
+            body.cycle_start,
+            body.cycle_end,
+            body.deadline,
+            lines,
+            body.description,
+        )
+    )
 
 
 @api.get("/{call_id}", response_model=CallOut)
@@ -68,8 +96,11 @@ def ranking(call_id: CallId, user: ApiUser, db: SessionDep) -> list[RankedOut]:
     return [RankedOut(**asdict(r)) for r in crud.ranking(db, deps.actor(user), call_id)]
 
 
-@api.get("/{call_id}/schedule", response_model=list[ScheduledOut],
-         summary="Accepted activities: all for staff, a partner's own for partners")
+@api.get(
+    "/{call_id}/schedule",
+    response_model=list[ScheduledOut],
+    summary="Accepted activities: all for staff, a partner's own for partners",
+)
 def schedule(call_id: CallId, user: ApiUser, db: SessionDep) -> list[ScheduledOut]:
     plan = crud.schedule(db, deps.actor(user), crud.get_call(db, call_id))
     return [ScheduledOut(**{**asdict(a), "resources": list(a.resources)}) for a in plan.rows]
@@ -88,25 +119,48 @@ def call_page(request: Request, call_id: CallId, session: PageSession, db: Sessi
     c = crud.get_call(db, call_id)
     a = deps.actor(session[0])
     ranked = crud.ranking(db, a, call_id) if a.role == ADMIN else None
-    return render(request, "call.html", session, call=c, now=now, over=crud.call_oversubscription(db, c),
-                  proposals=crud.visible_proposals(db, a, call_id), ranked=ranked,
-                  reviewers=crud.reviewers(db) if a.role == ADMIN else [], title=c.title)
+    return render(
+        request,
+        "call.html",
+        session,
+        call=c,
+        now=now,
+        over=crud.call_oversubscription(db, c),
+        proposals=crud.visible_proposals(db, a, call_id),
+        ranked=ranked,
+        reviewers=crud.reviewers(db) if a.role == ADMIN else [],
+        title=c.title,
+    )
 
 
 @pages.get("/calls/{call_id}/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, call_id: CallId, session: PageSession, db: SessionDep) -> HTMLResponse:
     c = crud.get_call(db, call_id)
     plan = crud.schedule(db, deps.actor(session[0]), c)
-    return render(request, "schedule.html", session, call=c, rows=plan.rows, note=plan.note,
-                  title=f"Schedule: {c.title}")
+    return render(
+        request, "schedule.html", session, call=c, rows=plan.rows, note=plan.note, title=f"Schedule: {c.title}"
+    )
 
 
 @pages.post("/admin/calls")
-def call_post(request: Request, session: PageSession, db: SessionDep, _: deps.CsrfChecked,
-              title: Annotated[str, Form(max_length=200)] = "",
-              cycle_start: Annotated[dt.datetime, Form()] = dt.datetime(2035, 6, 1),
-              cycle_end: Annotated[dt.datetime, Form()] = dt.datetime(2035, 7, 1),
-              deadline: Annotated[dt.datetime, Form()] = dt.datetime(2035, 3, 1)):
-    c = make_call(db, session[0], title.replace("\x00", ""), request.app.state.settings.scenario, cycle_start,
-                  cycle_end, deadline, None)
+def call_post(
+    request: Request,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    title: Annotated[str, Form(max_length=200)] = "",
+    cycle_start: Annotated[dt.datetime, Form()] = dt.datetime(2035, 6, 1),
+    cycle_end: Annotated[dt.datetime, Form()] = dt.datetime(2035, 7, 1),
+    deadline: Annotated[dt.datetime, Form()] = dt.datetime(2035, 3, 1),
+):
+    c = make_call(
+        db,
+        session[0],
+        title.replace("\x00", ""),
+        request.app.state.settings.scenario,
+        cycle_start,
+        cycle_end,
+        deadline,
+        None,
+    )
     return redirect(f"/calls/{c.id}")

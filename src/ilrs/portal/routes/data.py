@@ -28,14 +28,24 @@ def read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 def _upload(db, user, proposal_id: int, file: UploadFile, settings):
-    return crud.add_data_product(db, deps.actor(user), proposal_id, file.filename or "",
-                                 read_limited(file, settings.max_upload_bytes), settings.upload_dir,
-                                 settings.max_upload_bytes)
+    return crud.add_data_product(
+        db,
+        deps.actor(user),
+        proposal_id,
+        file.filename or "",
+        read_limited(file, settings.max_upload_bytes),
+        settings.upload_dir,
+        settings.max_upload_bytes,
+    )
 
 
 def _file(dp, settings) -> FileResponse:
-    return FileResponse(settings.upload_dir / dp.storage_key, media_type=dp.content_type, filename=dp.filename,
-                        headers={"Cache-Control": "private, no-store"})
+    return FileResponse(
+        settings.upload_dir / dp.storage_key,
+        media_type=dp.content_type,
+        filename=dp.filename,
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @api.get("/data", response_model=list[DataProductOut], summary="Data products you may download")
@@ -43,10 +53,15 @@ def products(user: ApiUser, db: SessionDep) -> list[DataProductOut]:
     return [DataProductOut.model_validate(d) for d in crud.data_products(db, deps.actor(user))]
 
 
-@api.post("/proposals/{proposal_id}/data", response_model=DataProductOut, status_code=201,
-          summary="Attach a data product to an accepted proposal")
-def upload(proposal_id: Id, file: Annotated[UploadFile, File()], user: ApiUser, db: SessionDep,
-           settings: SettingsDep) -> DataProductOut:
+@api.post(
+    "/proposals/{proposal_id}/data",
+    response_model=DataProductOut,
+    status_code=201,
+    summary="Attach a data product to an accepted proposal",
+)
+def upload(
+    proposal_id: Id, file: Annotated[UploadFile, File()], user: ApiUser, db: SessionDep, settings: SettingsDep
+) -> DataProductOut:
     return DataProductOut.model_validate(_upload(db, user, proposal_id, file, settings))
 
 
@@ -61,34 +76,50 @@ def _twin(db, user, proposal_id: int, settings):
     return crud.add_data_product(db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes)
 
 
-@api.post("/proposals/{proposal_id}/data/twin", response_model=DataProductOut, status_code=201,
-          summary="Attach the station twin's run over the call's cycle (NetCDF) as a data product")
+@api.post(
+    "/proposals/{proposal_id}/data/twin",
+    response_model=DataProductOut,
+    status_code=201,
+    summary="Attach the station twin's run over the call's cycle (NetCDF) as a data product",
+)
 def twin_data(proposal_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep) -> DataProductOut:
     return DataProductOut.model_validate(_twin(db, user, proposal_id, settings))
 
 
-@api.get("/data/{product_id}", summary="Download (checked against the proprietary period on every request)",
-         response_class=FileResponse)
+@api.get(
+    "/data/{product_id}",
+    summary="Download (checked against the proprietary period on every request)",
+    response_class=FileResponse,
+)
 def download(product_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep):
     return _file(crud.get_data_product(db, deps.actor(user), product_id), settings)
 
 
 @pages.get("/data", response_class=HTMLResponse)
 def data_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    return render(request, "data.html", session, products=crud.data_products(db, deps.actor(session[0])),
-                  title="Data products")
+    return render(
+        request, "data.html", session, products=crud.data_products(db, deps.actor(session[0])), title="Data products"
+    )
 
 
 @pages.post("/proposals/{proposal_id}/data")
-def upload_post(request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep,
-                _: deps.CsrfChecked, file: Annotated[UploadFile, File()]):
+def upload_post(
+    request: Request,
+    proposal_id: Id,
+    session: PageSession,
+    db: SessionDep,
+    settings: SettingsDep,
+    _: deps.CsrfChecked,
+    file: Annotated[UploadFile, File()],
+):
     _upload(db, session[0], proposal_id, file, settings)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/data/twin")
-def twin_post(request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep,
-              _: deps.CsrfChecked):
+def twin_post(
+    request: Request, proposal_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep, _: deps.CsrfChecked
+):
     _twin(db, session[0], proposal_id, settings)
     return redirect(f"/proposals/{proposal_id}")
 

@@ -27,7 +27,8 @@ def organisations(user: ApiUser, db: SessionDep) -> list[OrganisationOut]:
 @api.post("/organisations", response_model=OrganisationOut, status_code=201)
 def create_organisation(body: OrganisationIn, user: ApiUser, db: SessionDep) -> OrganisationOut:
     return OrganisationOut.model_validate(
-        crud.create_organisation(db, deps.actor(user), body.name, body.country, body.kind))
+        crud.create_organisation(db, deps.actor(user), body.name, body.country, body.kind)
+    )
 
 
 @api.get("/reviewers", response_model=list[UserOut], summary="Reviewers (administrators)")
@@ -39,30 +40,53 @@ def reviewers(user: ApiUser, db: SessionDep) -> list[UserOut]:
 @api.post("/invitations", response_model=InvitationOut, status_code=201)
 def invite(body: InvitationIn, request: Request, user: ApiUser, db: SessionDep) -> InvitationOut:
     token, inv = crud.invite(db, deps.actor(user), body.email, body.role, body.organisation_id)
-    return InvitationOut(id=inv.id, email=inv.email, role=inv.role, organisation_id=inv.organisation_id,
-                         expires_at=inv.expires_at, token=token,
-                         register_url=str(request.url_for("register_page").include_query_params(token=token)))
+    return InvitationOut(
+        id=inv.id,
+        email=inv.email,
+        role=inv.role,
+        organisation_id=inv.organisation_id,
+        expires_at=inv.expires_at,
+        token=token,
+        register_url=str(request.url_for("register_page").include_query_params(token=token)),
+    )
 
 
 @pages.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, session: PageSession, db: SessionDep, invited: str = "") -> HTMLResponse:
     require_role(session[0].role, ADMIN)
-    return render(request, "admin.html", session, organisations=crud.list_organisations(db), invited=invited[:400],
-                  calls=crud.list_calls(db))
+    return render(
+        request,
+        "admin.html",
+        session,
+        organisations=crud.list_organisations(db),
+        invited=invited[:400],
+        calls=crud.list_calls(db),
+    )
 
 
 @pages.post("/admin/organisations")
-def organisation_post(request: Request, session: PageSession, db: SessionDep, _: deps.CsrfChecked,
-                      name: Annotated[str, Form(max_length=80)] = "",
-                      country: Annotated[str, Form(max_length=80)] = ""):
+def organisation_post(
+    request: Request,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    name: Annotated[str, Form(max_length=80)] = "",
+    country: Annotated[str, Form(max_length=80)] = "",
+):
     crud.create_organisation(db, deps.actor(session[0]), name.replace("\x00", ""), country.replace("\x00", ""))
     return redirect("/admin")
 
 
 @pages.post("/admin/invitations")
-def invitation_post(request: Request, session: PageSession, db: SessionDep, _: deps.CsrfChecked,
-                    email: Annotated[str, Form(max_length=254)] = "", role: Annotated[str, Form()] = "member",
-                    organisation_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 1):
+def invitation_post(
+    request: Request,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    email: Annotated[str, Form(max_length=254)] = "",
+    role: Annotated[str, Form()] = "member",
+    organisation_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 1,
+):
     token, _inv = crud.invite(db, deps.actor(session[0]), email.replace("\x00", ""), role, organisation_id)
     url = str(request.url_for("register_page").include_query_params(token=token))
     return redirect("/admin?" + urlencode({"invited": url}))

@@ -29,13 +29,15 @@ ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def allocation_out(a) -> AllocationOut:
-    return AllocationOut(id=a.id, proposal_id=a.proposal_id, key=a.resource.key, amount=a.amount,
-                         created_at=a.created_at)
+    return AllocationOut(
+        id=a.id, proposal_id=a.proposal_id, key=a.resource.key, amount=a.amount, created_at=a.created_at
+    )
 
 
 @api.get("", response_model=list[ProposalOut], summary="The proposals you may see")
-def proposals(user: ApiUser, db: SessionDep, call_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
-              ) -> list[ProposalOut]:
+def proposals(
+    user: ApiUser, db: SessionDep, call_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> list[ProposalOut]:
     return [proposal_out(p) for p in crud.visible_proposals(db, deps.actor(user), call_id)]
 
 
@@ -61,21 +63,32 @@ def submit(proposal_id: ProposalId, user: ApiUser, db: SessionDep, now: NowDep) 
     return proposal_out(crud.submit_proposal(db, deps.actor(user), proposal_id, now))
 
 
-@api.post("/{proposal_id}/reviewers", response_model=ReviewOut, status_code=201,
-          summary="Assign a reviewer without conflict of interest (administrators)")
+@api.post(
+    "/{proposal_id}/reviewers",
+    response_model=ReviewOut,
+    status_code=201,
+    summary="Assign a reviewer without conflict of interest (administrators)",
+)
 def assign(proposal_id: ProposalId, body: AssignIn, user: ApiUser, db: SessionDep) -> ReviewOut:
     return ReviewOut.model_validate(crud.assign_reviewer(db, deps.actor(user), proposal_id, body.reviewer_id))
 
 
-@api.get("/{proposal_id}/reviews", response_model=list[ReviewOut],
-         summary="Reviews of a proposal (administrators: all; a reviewer: their own)")
+@api.get(
+    "/{proposal_id}/reviews",
+    response_model=list[ReviewOut],
+    summary="Reviews of a proposal (administrators: all; a reviewer: their own)",
+)
 def reviews(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> list[ReviewOut]:
     crud.get_proposal(db, deps.actor(user), proposal_id)
     return [ReviewOut.model_validate(r) for r in crud.visible_reviews(db, deps.actor(user), proposal_id)]
 
 
-@api.post("/{proposal_id}/allocations", response_model=AllocationOut, status_code=201,
-          summary="Allocate a resource (administrators); never beyond what the call offers")
+@api.post(
+    "/{proposal_id}/allocations",
+    response_model=AllocationOut,
+    status_code=201,
+    summary="Allocate a resource (administrators); never beyond what the call offers",
+)
 def allocate(proposal_id: ProposalId, body: AllocationIn, user: ApiUser, db: SessionDep) -> AllocationOut:
     return allocation_out(crud.allocate(db, deps.actor(user), proposal_id, body.key, body.amount))
 
@@ -94,8 +107,15 @@ def reject(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> ProposalOu
 # ---- pages --------------------------------------------------------------------------------------------------------
 
 
-def form_data(title: str, abstract: str, payload: str, resources: str, activities: str, coinvestigators: str,
-              proprietary_months: str) -> dict:
+def form_data(
+    title: str,
+    abstract: str,
+    payload: str,
+    resources: str,
+    activities: str,
+    coinvestigators: str,
+    proprietary_months: str,
+) -> dict:
     """The proposal form's fields as the API's body: resources one 'key = amount' per line, activities JSON."""
     req: dict[str, float] = {}
     for n, line in enumerate(resources.splitlines(), start=1):
@@ -122,9 +142,15 @@ def form_data(title: str, abstract: str, payload: str, resources: str, activitie
     except ValueError:
         raise Invalid("choose 0, 3, 6 or 12 months", source="proprietary_months") from None
     clean = lambda s: s.replace("\x00", "")  # noqa: E731
-    return {"title": clean(title), "abstract": clean(abstract), "payload": clean(payload), "resources": req,
-            "activities": acts, "proprietary_months": months,
-            "coinvestigators": [e for e in clean(coinvestigators).replace(";", ",").split(",") if e.strip()]}
+    return {
+        "title": clean(title),
+        "abstract": clean(abstract),
+        "payload": clean(payload),
+        "resources": req,
+        "activities": acts,
+        "proprietary_months": months,
+        "coinvestigators": [e for e in clean(coinvestigators).replace(";", ",").split(",") if e.strip()],
+    }
 
 
 Field_ = Annotated[str, Form(max_length=20000)]
@@ -132,38 +158,65 @@ Field_ = Annotated[str, Form(max_length=20000)]
 
 @pages.get("/proposals", response_class=HTMLResponse)
 def proposals_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    return render(request, "proposals.html", session, proposals=crud.visible_proposals(db, deps.actor(session[0])),
-                  title="Proposals")
+    return render(
+        request,
+        "proposals.html",
+        session,
+        proposals=crud.visible_proposals(db, deps.actor(session[0])),
+        title="Proposals",
+    )
 
 
 @pages.get("/proposals/new", response_class=HTMLResponse)
-def new_page(request: Request, session: PageSession, db: SessionDep,
-             call_id: Annotated[int, Query(ge=1, le=2**31 - 1)]) -> HTMLResponse:
-    return render(request, "proposal_form.html", session, call=crud.get_call(db, call_id), p=None,
-                  title="New proposal")
+def new_page(
+    request: Request, session: PageSession, db: SessionDep, call_id: Annotated[int, Query(ge=1, le=2**31 - 1)]
+) -> HTMLResponse:
+    return render(request, "proposal_form.html", session, call=crud.get_call(db, call_id), p=None, title="New proposal")
 
 
 @pages.post("/proposals")
-def create_post(request: Request, session: PageSession, db: SessionDep, now: NowDep, _: deps.CsrfChecked,
-                call_id: Annotated[int, Form(ge=1, le=2**31 - 1)], title: Field_ = "", abstract: Field_ = "",
-                payload: Field_ = "", resources: Field_ = "", activities: Annotated[str, Form(max_length=200000)] = "",
-                coinvestigators: Field_ = "", proprietary_months: Annotated[str, Form(max_length=4)] = "12"):
+def create_post(
+    request: Request,
+    session: PageSession,
+    db: SessionDep,
+    now: NowDep,
+    _: deps.CsrfChecked,
+    call_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    title: Field_ = "",
+    abstract: Field_ = "",
+    payload: Field_ = "",
+    resources: Field_ = "",
+    activities: Annotated[str, Form(max_length=200000)] = "",
+    coinvestigators: Field_ = "",
+    proprietary_months: Annotated[str, Form(max_length=4)] = "12",
+):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
     p = crud.create_proposal(db, deps.actor(session[0]), call_id, data, now)
     return redirect(f"/proposals/{p.id}")
 
 
 @pages.get("/proposals/{proposal_id}", response_class=HTMLResponse)
-def proposal_page(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep,
-                  now: NowDep) -> HTMLResponse:
+def proposal_page(
+    request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep
+) -> HTMLResponse:
     a = deps.actor(session[0])
     p = crud.get_proposal(db, a, proposal_id)
     access = crud.access_of(db, p)
-    return render(request, "proposal.html", session, p=p, call=crud.get_call(db, p.call_id), now=now,
-                  can_edit=can_edit_proposal(a, access, p.pi_id), reviews=crud.visible_reviews(db, a, p.id),
-                  allocations=crud.allocations_of(db, p.id), products=crud.data_products(db, a, p.id),
-                  reviewers=crud.reviewers(db) if a.role == ADMIN else [],
-                  activities_json=json.dumps(p.activities, indent=2) if p.activities else "", title=p.title)
+    return render(
+        request,
+        "proposal.html",
+        session,
+        p=p,
+        call=crud.get_call(db, p.call_id),
+        now=now,
+        can_edit=can_edit_proposal(a, access, p.pi_id),
+        reviews=crud.visible_reviews(db, a, p.id),
+        allocations=crud.allocations_of(db, p.id),
+        products=crud.data_products(db, a, p.id),
+        reviewers=crud.reviewers(db) if a.role == ADMIN else [],
+        activities_json=json.dumps(p.activities, indent=2) if p.activities else "",
+        title=p.title,
+    )
 
 
 @pages.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
@@ -172,45 +225,75 @@ def edit_page(request: Request, proposal_id: ProposalId, session: PageSession, d
     p = crud.get_proposal(db, a, proposal_id)
     if not can_edit_proposal(a, crud.access_of(db, p), p.pi_id):
         raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
-    return render(request, "proposal_form.html", session, call=crud.get_call(db, p.call_id), p=p,
-                  activities_json=json.dumps(p.activities, indent=2) if p.activities else "", title="Edit proposal")
+    return render(
+        request,
+        "proposal_form.html",
+        session,
+        call=crud.get_call(db, p.call_id),
+        p=p,
+        activities_json=json.dumps(p.activities, indent=2) if p.activities else "",
+        title="Edit proposal",
+    )
 
 
 @pages.post("/proposals/{proposal_id}/edit")
-def edit_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep,
-              _: deps.CsrfChecked, title: Field_ = "", abstract: Field_ = "", payload: Field_ = "",
-              resources: Field_ = "", activities: Annotated[str, Form(max_length=200000)] = "",
-              coinvestigators: Field_ = "", proprietary_months: Annotated[str, Form(max_length=4)] = "12"):
+def edit_post(
+    request: Request,
+    proposal_id: ProposalId,
+    session: PageSession,
+    db: SessionDep,
+    now: NowDep,
+    _: deps.CsrfChecked,
+    title: Field_ = "",
+    abstract: Field_ = "",
+    payload: Field_ = "",
+    resources: Field_ = "",
+    activities: Annotated[str, Form(max_length=200000)] = "",
+    coinvestigators: Field_ = "",
+    proprietary_months: Annotated[str, Form(max_length=4)] = "12",
+):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
     crud.update_proposal(db, deps.actor(session[0]), proposal_id, data, now)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/submit")
-def submit_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep,
-                _: deps.CsrfChecked):
+def submit_post(
+    request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep, _: deps.CsrfChecked
+):
     crud.submit_proposal(db, deps.actor(session[0]), proposal_id, now)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/reviewers")
-def assign_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep,
-                _: deps.CsrfChecked, reviewer_id: Annotated[int, Form(ge=1, le=2**31 - 1)]):
+def assign_post(
+    request: Request,
+    proposal_id: ProposalId,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    reviewer_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+):
     crud.assign_reviewer(db, deps.actor(session[0]), proposal_id, reviewer_id)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/allocations")
-def allocate_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep,
-                  _: deps.CsrfChecked, key: Annotated[str, Form(max_length=120)],
-                  amount: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)]):
+def allocate_post(
+    request: Request,
+    proposal_id: ProposalId,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    key: Annotated[str, Form(max_length=120)],
+    amount: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)],
+):
     crud.allocate(db, deps.actor(session[0]), proposal_id, key, amount)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/reject")
-def reject_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep,
-                _: deps.CsrfChecked):
+def reject_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, _: deps.CsrfChecked):
     require_role(session[0].role, ADMIN)
     crud.reject_proposal(db, deps.actor(session[0]), proposal_id)
     return redirect(f"/proposals/{proposal_id}")

@@ -49,7 +49,14 @@ def review_page(request: Request, review_id: ReviewId, session: PageSession, db:
 
 
 @pages.post("/reviews/{review_id}")
-def review_post(request: Request, review_id: ReviewId, session: PageSession, db: SessionDep, _: deps.CsrfChecked,
-                score: Annotated[int, Form(ge=1, le=5)], comment: Annotated[str, Form(max_length=20000)] = ""):
+def review_post(
+    request: Request,
+    review_id: ReviewId,
+    session: PageSession,
+    db: SessionDep,
+    _: deps.CsrfChecked,
+    score: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=20000)] = "",
+):
     crud.submit_review(db, deps.actor(session[0]), review_id, score, comment.replace("\x00", ""))
     return redirect(f"/reviews/{review_id}")

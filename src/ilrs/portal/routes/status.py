@@ -35,8 +35,12 @@ def status_of(request: Request, start: dt.date | None = None) -> dict:
     sc = validated_scenario(name)
     lo, hi = sc.start.replace(tzinfo=None), sc.end.replace(tzinfo=None) - dt.timedelta(days=STATUS_DAYS)
     if not lo <= first <= hi:
-        raise IlrsError(f"the twin of {name} runs {lo:%Y-%m-%d} .. {sc.end:%Y-%m-%d}; two weeks from {first:%Y-%m-%d} "
-                        "fall outside it", source="start", hint=f"pick a day from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
+        raise IlrsError(
+            f"the twin of {name} runs {lo:%Y-%m-%d} .. {sc.end:%Y-%m-%d}; two weeks from {first:%Y-%m-%d} "
+            "fall outside it",
+            source="start",
+            hint=f"pick a day from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}",
+        )
     return station_status(name, first, STATUS_DAYS)
 
 
@@ -62,8 +66,9 @@ def _plotly_js() -> str:
 @pages.get("/static/plotly.min.js")
 def plotly_js() -> Response:
     """plotly.js from the plotly package itself: no network, no front-end build."""
-    return Response(_plotly_js(), media_type="application/javascript",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        _plotly_js(), media_type="application/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -71,8 +76,16 @@ def home(request: Request, session: OptionalPageSession, db: SessionDep, now: No
     if session is None:
         return redirect("/login")
     a = deps.actor(session[0])
-    return render(request, "home.html", session, calls=crud.list_calls(db), now=now,
-                  proposals=crud.visible_proposals(db, a), reviews=crud.visible_reviews(db, a), title="Home")
+    return render(
+        request,
+        "home.html",
+        session,
+        calls=crud.list_calls(db),
+        now=now,
+        proposals=crud.visible_proposals(db, a),
+        reviews=crud.visible_reviews(db, a),
+        title="Home",
+    )
 
 
 @api.get("/audit", summary="The audit log (administrators)")
@@ -81,11 +94,13 @@ def audit(user: ApiUser, db: SessionDep, limit: int = 200, offset: int = 0) -> l
 
     limit = max(1, min(limit, 1000))
     offset = max(0, min(offset, 2**31 - 1))
-    return [AuditOut.model_validate(e).model_dump(mode="json")
-            for e in crud.audit_log(db, deps.actor(user), limit, offset)]
+    return [
+        AuditOut.model_validate(e).model_dump(mode="json") for e in crud.audit_log(db, deps.actor(user), limit, offset)
+    ]
 
 
 @pages.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    return render(request, "audit.html", session, events=crud.audit_log(db, deps.actor(session[0]), 500),
-                  title="Audit log")
+    return render(
+        request, "audit.html", session, events=crud.audit_log(db, deps.actor(session[0]), 500), title="Audit log"
+    )
