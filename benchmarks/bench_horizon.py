@@ -5,7 +5,7 @@ the baselines measured in the same run, and the sweep's accuracy against the bru
 
 * The sweep: the whole 1536 x 1536 240 m DEM at 360 azimuths (issue 2 target: <= 20 s), wall time and the CPU
   time per cell-azimuth (process time / cell-azimuths: on a machine shared with other work, wall time varies).
-* The product (``services.maps.compute_horizon_map``) adds the far field from the embedded LDEM_4: its march
+* The product (``services.horizon_maps.compute_horizon_map``) adds the far field from the embedded LDEM_4: its march
   (observers every 16 cells) and its merge into every cell, timed here on their own.
 * Brute force: every ray of sampled cells marched to the grid's edge (``horizon_ray_march``), extrapolated to
   the whole map from the sample (it is O(N) per ray, so the per-ray cost is what matters).

@@ -96,7 +96,7 @@ def test_report_campaign_section_shows_buildup_and_chains():
     ctx = campaign_context(ov)
     assert "Queqiao-2 (orbit)" in ctx["buildup_html"] and "on the surface" in ctx["buildup_html"]
     assert "NRHO insertion" in ctx["chains_html"] and "LOI into 100 km polar LLO" in ctx["chains_html"]
-    text = resources.files("ilrs.reports").joinpath("templates/site_report.html.j2").read_text()
+    text = resources.files("ilrs.reports").joinpath("templates/run_report.html.j2").read_text()
     # the campaign block has no nested {% if %}: it ends at the first {% endif %} on a line of its own
     block = re.search(r"{% if campaign %}(.*?)\n{% endif %}", text, re.S).group(1)
     html = Environment(autoescape=True).from_string(block).render(campaign=ctx)

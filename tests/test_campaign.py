@@ -224,7 +224,7 @@ def test_cli_campaign_json():
 def test_default_scenario_carries_the_builtin_roadmap_with_orbits_and_failures():
     """The TOML roadmap (what `ilrs campaign` reads) equals the built-in one field by field, orbit and failure
     fields included, so the scenario's failures reach the Monte Carlo."""
-    from ilrs.services.campaign import scenario_roadmap
+    from ilrs.campaign.roadmap import scenario_roadmap
     from ilrs.services.scenarios import validated_scenario
 
     missions, _ = scenario_roadmap(validated_scenario("ilrs-basic-2035"))

@@ -131,7 +131,7 @@ def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
     """A DEM with a hole plus --far-dem: the hole takes the coarser DEM's heights, and the run succeeds."""
     from ilrs.config import PACKAGE_DATA
     from ilrs.iotools.geotiff import write_geotiff
-    from ilrs.services.maps import fill_holes
+    from ilrs.services.horizon_maps import fill_holes
     from ilrs.terrain.dem import Dem
 
     crop = pole_dem.crop(700, 748, 700, 748)

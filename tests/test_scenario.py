@@ -114,7 +114,7 @@ def test_roadmap_in_the_scenario(tmp_path):
     """The default scenario's [[missions]] become the campaign's roadmap; an element cannot arrive before its
     mission lands; a mission heavier than its launcher is refused naming the mission and field; a user-added
     vehicle is accepted."""
-    from ilrs.services.scenarios import roadmap_of
+    from ilrs.campaign.roadmap import scenario_roadmap as roadmap_of
 
     s = validated_scenario(None)
     missions, _ = roadmap_of(s)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ilrs.services.data import pole_dem
-from ilrs.services.maps import HorizonMap, compute_horizon_map
-from ilrs.services.sitemap import SiteMaps, compute_site_maps, rank_sites
+from ilrs.services.horizon_maps import HorizonMap, compute_horizon_map
+from ilrs.services.site_maps import SiteMaps, compute_site_maps, rank_sites
 from ilrs.terrain.dem import Mosaic
 
 

@@ -1,4 +1,4 @@
-"""ilrs.ephem.stations: ground-station catalogue, the Moon's direction from the stations, DTE windows.
+"""ilrs.ephem.ground_stations: ground-station catalogue, the Moon's direction from the stations, DTE windows.
 
 References outside the code under test: SPICE ``azlcpo`` (its own topocentric frame and az/el from the WGS84
 ellipsoid's normal) and ``spkcpo`` per epoch, the closed-form geodetic-to-Cartesian formula, a second
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import spiceypy
 
-from ilrs.ephem import stations as st
+from ilrs.ephem import ground_stations as st
 from ilrs.ephem.kernels import ensure_loaded
 from ilrs.ephem.time import to_et, utc_grid
 from ilrs.errors import IlrsError

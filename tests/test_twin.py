@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ilrs.ephem.directions import topocentric_az_el
-from ilrs.ephem.stations import moon_visible
+from ilrs.ephem.ground_stations import moon_visible
 from ilrs.scenario.load import BUILTIN_DIR
 from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import validated_scenario

@@ -12,7 +12,7 @@ from ilrs.ephem.time import et_to_utc, parse_step, to_et, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.services.data import default_mosaic, load_dem
 from ilrs.services.site import PointEnvironment, cached_point_horizon, point_environment
-from ilrs.services.sitemap import RankedSite, SiteMaps, rank_sites, site_maps
+from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, site_maps
 from ilrs.terrain.sites import SITES, site_by_key
 
 __all__ = [

@@ -25,6 +25,10 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 #: Seconds per day [s].
 DAY_S = 86_400.0
 
+#: Julian year [d] and [s] (365.25 d; IAU 1976 / IERS Conventions 2010, ch. 1): ages, lifetimes and run lengths.
+JULIAN_YEAR_D = 365.25
+JULIAN_YEAR_S = JULIAN_YEAR_D * DAY_S
+
 #: Mean synodic month [s] (29.530589 d). Meeus, Astronomical Algorithms, 2nd ed., ch. 49.
 SYNODIC_MONTH_S = 29.530589 * DAY_S
 

@@ -21,11 +21,10 @@ from datetime import date
 import numpy as np
 
 from ilrs.campaign.roadmap import CAPABILITIES, Mission, check_roadmap, topological_order
+from ilrs.constants import JULIAN_YEAR_D
 from ilrs.errors import IlrsError
 
 _EPOCH = date(1970, 1, 1)
-#: Julian year [d] (IAU), for MTBF in years.
-_YEAR_D = 365.25
 _SLIP_CODE = {"none": 0, "triangular": 1, "lognormal": 2}
 
 
@@ -58,7 +57,7 @@ def _plan(missions: tuple[Mission, ...]) -> _Plan:
         transit=np.array([m.transit_days for m in missions], dtype=float),
         deps=tuple(tuple(index[d] for d in m.depends_on) for m in missions),
         p_doa=np.array([m.p_failure_on_arrival for m in missions], dtype=float),
-        mtbf=np.array([m.mtbf_years * _YEAR_D for m in missions], dtype=float),
+        mtbf=np.array([m.mtbf_years * JULIAN_YEAR_D for m in missions], dtype=float),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ilrs.errors import IlrsError
+from ilrs.scenario.schema import Scenario
 from ilrs.transport.vehicles import VEHICLES, LaunchVehicle
 
 CAPABILITIES: tuple[str, ...] = (
@@ -360,3 +361,40 @@ def check_roadmap(
                     source=f"mission {m.name!r}.launch",
                 )
     return notes
+
+
+def scenario_roadmap(scenario: Scenario) -> tuple[tuple[Mission, ...], tuple[LaunchVehicle, ...]]:
+    """The scenario's missions as :class:`Mission` objects with every field (the built-in roadmap when it lists
+    none), and the vehicle catalogue extended by its ``[[vehicles]]``: the one roadmap builder of ilrs."""
+    vehicles = (
+        VEHICLES
+        + ROADMAP_VEHICLES
+        + tuple(
+            LaunchVehicle(v.key, v.name, v.country, v.tli_capacity_kg, v.leo_capacity_kg, v.source)
+            for v in scenario.vehicles
+        )
+    )
+    if not scenario.missions:
+        return default_roadmap(), vehicles
+    missions = tuple(
+        Mission(
+            name=m.name,
+            agency=m.agency,
+            vehicle=m.vehicle,
+            launch=m.launch,
+            mass_kg=m.mass_kg,
+            capabilities=tuple(m.capabilities),
+            depends_on=tuple(m.depends_on),
+            p_launch=m.p_launch,
+            p_landing=m.p_landing,
+            slip=Slip(**m.slip.model_dump()),
+            transit_days=m.transit_days,
+            source=m.source,
+            lands=m.lands,
+            in_orbit=tuple(m.in_orbit),
+            p_failure_on_arrival=m.p_failure_on_arrival,
+            mtbf_years=m.mtbf_years,
+        )
+        for m in scenario.missions
+    )
+    return missions, vehicles

@@ -21,9 +21,9 @@ def campaign(
 ) -> None:
     """Monte Carlo of the ILRS roadmap: launch and landing failures and schedule slips -> capability dates."""
     from ilrs.campaign.montecarlo import simulate
-    from ilrs.campaign.roadmap import check_roadmap
+    from ilrs.campaign.roadmap import check_roadmap, scenario_roadmap
     from ilrs.errors import IlrsError
-    from ilrs.services.campaign import buildup_json, buildup_of, scenario_roadmap
+    from ilrs.services.campaign import buildup_json, buildup_of
     from ilrs.services.scenarios import validated_scenario
 
     try:

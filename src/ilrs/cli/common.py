@@ -55,5 +55,28 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[fl
         prog.update(task, completed=1.0)
 
 
+def staged_progress(quiet: bool) -> tuple[Callable[[str, float], None], Callable[[], None]]:
+    """A callback ``(stage, fraction)`` that shows one progress bar per stage, and its ``close()``."""
+    state: dict = {}
+
+    def update(stage: str, fraction: float) -> None:
+        if quiet:
+            return
+        if state.get("stage") != stage:
+            if "ctx" in state:
+                state["ctx"].__exit__(None, None, None)
+            state["stage"] = stage
+            state["ctx"] = progress_bar(stage)
+            state["update"] = state["ctx"].__enter__()
+        state["update"](fraction)
+
+    def close() -> None:
+        if "ctx" in state:
+            state["ctx"].__exit__(None, None, None)
+            state.clear()
+
+    return update, close
+
+
 def print_json(obj) -> None:
     sys.stdout.write(json.dumps(to_jsonable(obj), indent=2) + "\n")

@@ -7,6 +7,7 @@ import typer
 from ilrs.cli import scenario, site
 from ilrs.cli.campaign import campaign
 from ilrs.cli.plan import plan
+from ilrs.cli.run import run
 from ilrs.cli.serve import serve
 from ilrs.cli.transport import orbit_app, transfer
 from ilrs.cli.twin import size_app, twin
@@ -27,18 +28,7 @@ app.command("transfer")(transfer)
 app.add_typer(orbit_app, name="orbit")
 app.command("plan")(plan)
 app.command("serve")(serve)
-
-
-@app.command()
-def run(
-    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
-    out: str = typer.Option("out", help="Directory for the report and its products."),
-    quiet: bool = typer.Option(False, help="No progress bars."),
-) -> None:
-    """The main job: south-pole site analysis, then the scenario's station twin, in one HTML report."""
-    from ilrs.cli.report import run_default
-
-    run_default(out, quiet, scenario)
+app.command("run")(run)
 
 
 @app.callback()

@@ -11,14 +11,20 @@ from rich.table import Table
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 from ilrs.errors import IlrsError
+from ilrs.scenario.schema import Event
 
 
-def _event(text: str | None) -> dict | None:
+def _event(text: str | None) -> Event | None:
+    """The ``--event`` option: a JSON object, or a .json file holding one, checked as a scenario event."""
+    from ilrs.services.plan import parse_event
+
     if text is None:
         return None
     p = Path(text)
+    if p.suffix == ".json" and not p.is_file():
+        raise IlrsError(f"no event file {text!r}", source="--event", hint="give an existing .json file or JSON text")
     try:
-        raw = p.read_text(encoding="utf-8") if p.suffix == ".json" and p.is_file() else text
+        raw = p.read_text(encoding="utf-8") if p.suffix == ".json" else text
         ev = json.loads(raw)
     except (OSError, json.JSONDecodeError) as exc:
         raise IlrsError(
@@ -29,7 +35,7 @@ def _event(text: str | None) -> dict | None:
         ) from None
     if not isinstance(ev, dict):
         raise IlrsError("the event must be a JSON object", source="--event")
-    return ev
+    return parse_event(ev, "--event")
 
 
 @handle_errors
@@ -50,8 +56,7 @@ def plan(
     """Plan partner activity requests with CP-SAT against the twin's power, data, resources and conditions."""
     import datetime as dt
 
-    from ilrs.reports.ops_section import plan_rows, summary
-    from ilrs.services.plan import plan_scenario, replan_scenario, requests_for
+    from ilrs.services.plan import plan_rows, plan_scenario, plan_summary, replan_scenario, requests_for
     from ilrs.services.scenarios import validated_scenario
 
     if method not in ("cpsat", "greedy"):
@@ -80,12 +85,12 @@ def plan(
             progress=lambda i, n: update(0.05 + 0.9 * i / n),
         )
         update(1.0)
-    out = summary(sp)
+    out = plan_summary(sp)
     if ev is not None:
         rr, check, _ = replan_scenario(sp, ev, time_limit=min(time_limit, 7.0))
         sp.result, sp.check = rr.result, check
         out["replan"] = {
-            "event": ev,
+            "event": ev.model_dump(mode="json", by_alias=True),
             "seconds": rr.seconds,
             "kept": rr.kept,
             "moved_or_dropped": rr.moved_or_dropped,

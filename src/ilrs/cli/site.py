@@ -102,7 +102,7 @@ def horizon(
     """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree)."""
     from ilrs.errors import IlrsError
     from ilrs.services.data import load_dem
-    from ilrs.services.maps import horizon_map, save_horizon_map
+    from ilrs.services.horizon_maps import horizon_map, save_horizon_map
 
     if not 4 <= azimuths <= 3600:
         raise IlrsError(f"{azimuths} azimuths is outside [4, 3600]", source="--azimuths")
@@ -128,10 +128,10 @@ def site_map(
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
-    from ilrs.cli.report import staged_progress
+    from ilrs.cli.common import staged_progress
     from ilrs.ephem.time import parse_step
     from ilrs.reports.map_files import write_map_files
-    from ilrs.services.sitemap import site_maps
+    from ilrs.services.site_maps import site_maps
 
     update, close = staged_progress(quiet)
     try:
@@ -157,10 +157,10 @@ def site_rank(
     """The best station sites of the region, by sunlight, darkness, Earth visibility, slope and shadow."""
     from dataclasses import asdict
 
-    from ilrs.cli.report import staged_progress
+    from ilrs.cli.common import staged_progress
     from ilrs.ephem.time import parse_step
     from ilrs.errors import IlrsError
-    from ilrs.services.sitemap import rank_sites, site_maps
+    from ilrs.services.site_maps import rank_sites, site_maps
 
     if top < 1:
         raise IlrsError("--top must be at least 1", source="--top")

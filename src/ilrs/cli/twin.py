@@ -29,7 +29,8 @@ def twin(
 ) -> None:
     """Run the station digital twin over the scenario's period and print its KPIs."""
     from ilrs.services.scenarios import validated_scenario
-    from ilrs.services.twin import run_twin, save_netcdf, shedding_events
+    from ilrs.services.twin import run_twin, save_netcdf
+    from ilrs.station.twin import shedding_events
 
     s = validated_scenario(scenario)
     with progress_bar(f"twin {s.name}", quiet or as_json) as update:

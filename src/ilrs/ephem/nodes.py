@@ -1,6 +1,6 @@
 """SPICE quantities sampled on a fixed time grid, cached, and interpolated by cubic Hermite polynomials.
 
-The fast paths of :mod:`ilrs.ephem.directions` and :mod:`ilrs.ephem.stations` share this: SPICE is called
+The fast paths of :mod:`ilrs.ephem.directions` and :mod:`ilrs.ephem.ground_stations` share this: SPICE is called
 only at the nodes ``k * spacing`` (with the values' time derivatives), and any epoch between two nodes is
 interpolated. Nodes lie on a fixed grid, so a result never depends on the other epochs of a request.
 """

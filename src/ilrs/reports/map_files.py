@@ -7,7 +7,7 @@ from pathlib import Path
 from ilrs.iotools.atomic import atomic_write_bytes
 from ilrs.iotools.geotiff import write_geotiff
 from ilrs.reports.figures import extent_km, map_png, site_marks
-from ilrs.services.sitemap import LAYERS, SiteMaps
+from ilrs.services.site_maps import LAYERS, SiteMaps
 from ilrs.terrain.sites import SITES
 
 

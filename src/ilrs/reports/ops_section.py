@@ -3,71 +3,9 @@ the station, fairness, the twin check and a re-planning example."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
-from ilrs.operations.planner import trivial_bound
-from ilrs.services.plan import ScenarioPlan
-
-
-def plan_rows(sp: ScenarioPlan) -> list[dict]:
-    """One row per planned activity, with what it needs (the JSON output and the charts use these)."""
-    req = {r.id: r for r in sp.requests.requests}
-    rows = []
-    for a in sp.result.activities():
-        r = req[a.request]
-        rows.append(
-            {
-                "request": a.request,
-                "occurrence": a.occurrence,
-                "partner": r.partner,
-                "payload": r.payload,
-                "start": a.start.isoformat(timespec="minutes") + "Z",
-                "end": a.end.isoformat(timespec="minutes") + "Z",
-                "power_w": r.power_w,
-                "data_mbit": r.data_mbit,
-                "resources": list(r.resources),
-                "conditions": list(r.conditions),
-                "priority": r.priority,
-            }
-        )
-    return rows
-
-
-def summary(sp: ScenarioPlan) -> dict:
-    res = sp.result
-    pr = res.problem
-    reasons = Counter(x.reason for x in res.rejected)
-    lim = pr.limits
-    return {
-        "scenario": sp.scenario.name,
-        "horizon": [lim.t0.isoformat() + "Z", lim.time_of(lim.n).isoformat() + "Z"],
-        "step_s": lim.step_s,
-        "requests": len(sp.requests.requests),
-        "blocks": pr.n_blocks,
-        "planned": int((res.state.start >= 0).sum()),
-        "rejected": len(res.rejected),
-        "unplanned": len(res.unplanned()),
-        "method": res.method,
-        "value": res.value,
-        "greedy_value": res.greedy_value,
-        "bound": res.bound,
-        "gap": res.gap,
-        "bound_kind": "windows" if res.stats else "trivial",
-        "trivial_bound": trivial_bound(pr),
-        "seconds": res.seconds,
-        "greedy_seconds": res.greedy_seconds,
-        "windows": len(res.stats.windows) if res.stats else 0,
-        "shares": res.shares(),
-        "share_targets": dict(
-            zip(pr.partners, map(float, pr.eff_share if pr.eff_share is not None else pr.shares), strict=True)
-        ),
-        "twin_check": {**sp.check.__dict__, "ok": sp.check.ok},
-        "repaired": sp.repaired,
-        "violations": [v.__dict__ for v in sp.violations],
-        "rejected_reasons": [{"reason": k, "count": v} for k, v in reasons.most_common()],
-    }
+from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_summary
 
 
 def gantt_html(sp: ScenarioPlan, by: str = "resource", height: int | None = None) -> str:
@@ -172,8 +110,8 @@ def usage_html(sp: ScenarioPlan) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
 
-def ops_context(sp: ScenarioPlan, replans: list[dict] | None = None) -> dict:
-    s = summary(sp)
+def ops_context(sp: ScenarioPlan, replans: list[Replan] | None = None) -> dict:
+    s = plan_summary(sp)
     return {
         **s,
         "gantt_resource_html": gantt_html(sp, "resource"),

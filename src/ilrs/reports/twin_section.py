@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ilrs.services.twin import TwinRun
+from ilrs.station.twin import TwinRun
 
 #: KPI display: label and format, in the order shown (CLI table and report).
 KPI_LABELS = {

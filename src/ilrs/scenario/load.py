@@ -120,12 +120,20 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             hint="see docs/scenario.md for every field, its unit and range",
         ) from exc
     _check_references(scenario, text, path)
+    scenario._path = path.resolve()
+    requests = scenario.requests_path()
+    if requests is not None and not requests.is_file():
+        raise IlrsError(
+            f"field requests: no file {str(requests)!r}",
+            source=str(path),
+            hint="give the requests file's path relative to the scenario file",
+        )
     return scenario
 
 
 def _check_references(scenario: Scenario, text: str, path: Path) -> None:
     """What the schema alone cannot know: the step's syntax, ground-station and site names."""
-    from ilrs.ephem.groundstations import get_station
+    from ilrs.ephem.ground_stations import get_station
     from ilrs.ephem.time import parse_step
     from ilrs.terrain.sites import site_by_key
 
@@ -141,6 +149,10 @@ def _check_references(scenario: Scenario, text: str, path: Path) -> None:
         fail(("step",), str(exc))
     if step > (scenario.end - scenario.start).total_seconds():
         fail(("step",), f"step {scenario.step!r} is longer than the run")
+    try:
+        parse_step(scenario.analysis.step)
+    except IlrsError as exc:
+        fail(("analysis", "step"), str(exc))
     if scenario.site.name is not None:
         try:
             site_by_key(scenario.site.name)

@@ -22,6 +22,8 @@ def _type_name(annotation) -> str:
     for model in ("MissionSpec", "VehicleSpec"):
         if model in text:
             return f"array of tables `[[{'missions' if model == 'MissionSpec' else 'vehicles'}]]`"
+    if "ElementFailure" in text:
+        return "array of tables `[[events]]`"
     if "ilrs.scenario.schema" in text:
         return "array of tables `[[elements]]`"
     return text.replace(" | ", " or ")
@@ -45,11 +47,11 @@ def _table(model: type[BaseModel]) -> list[str]:
         if f.is_required():
             default = "required"
         elif f.default_factory is not None:
-            default = repr(f.default_factory()) if name != "orbit" else "Queqiao-2-like"
+            default = {"orbit": "Queqiao-2-like", "analysis": "(see below)"}.get(name) or repr(f.default_factory())
         else:
             default = repr(f.default)
         rows.append(
-            f"| `{name}` | {_type_name(f.annotation)} | {default} | {_constraints(f)} | "
+            f"| `{f.alias or name}` | {_type_name(f.annotation)} | {default} | {_constraints(f)} | "
             f"{(f.description or '').replace('|', '/')} |"
         )
     return rows
@@ -72,6 +74,9 @@ def reference_markdown() -> str:
     ]
     out += _table(schema.Scenario)
     out += ["", "## `[site]`", ""] + _table(schema.Site)
+    out += ["", "## `[analysis]`", ""] + _table(schema.Analysis)
+    out += ["", '## `[[events]]`: `kind = "element_failure"`', ""] + _table(schema.ElementFailure)
+    out += ["", '## `[[events]]`: `kind = "window_lost"`', ""] + _table(schema.WindowLost)
     for kind, model in (
         ("solar_array", schema.SolarArray),
         ("battery", schema.Battery),

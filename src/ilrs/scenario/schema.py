@@ -7,9 +7,10 @@ before any computation: types, ranges, arrival dates inside the run, unique elem
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -41,6 +42,23 @@ class Site(_Model):
         if self.name is None and (self.lat_deg is None or self.lon_deg is None):
             raise ValueError("give either name or both lat_deg and lon_deg")
         return self
+
+
+class Analysis(_Model):
+    """The site analysis `ilrs run` makes around the station: maps and ranking of the region, and the year at the
+    best site. Every field defaults from the scenario itself."""
+
+    start: dt.datetime | None = Field(None, description="Start of the analysis (UTC); default: the run's start.")
+    end: dt.datetime | None = Field(None, description="End of the analysis (UTC); default: the run's end.")
+    step: str = Field("1h", description="Time step of the maps: '1h', '30m', or seconds.")
+    map_height_m: float | None = Field(
+        None, ge=0.0, le=200.0, description="Observer height of the maps [m]; default: the lowest array's mast."
+    )
+    mast_height_m: float | None = Field(
+        None, ge=0.0, le=200.0, description="Observer height of the best site's year [m]; default: the highest mast."
+    )
+
+    _span_utc = field_validator("start", "end", mode="before")(_utc)
 
 
 class _Element(_Model):
@@ -155,14 +173,14 @@ class DteTerminal(_Element, _Link):
     antenna_height_m: float = Field(ge=0.0, le=200.0, description="Antenna height above ground [m].")
     stations: list[str] = Field(
         default_factory=lambda: ["kashi", "jiamusi", "neuquen", "bear_lakes", "ussuriysk"],
-        description="Ground station keys (see ilrs.ephem.groundstations).",
+        description="Ground station keys (see ilrs.ephem.ground_stations).",
     )
     min_elevation_deg: float = Field(10.0, ge=0.0, le=60.0, description="Moon elevation mask at the stations [deg].")
     rx_system_noise_k: float = Field(gt=0.0, description="Ground receiver system noise temperature [K].")
 
     @model_validator(mode="after")
     def _stations_receive_it(self):
-        from ilrs.ephem.groundstations import STATION_RX_BANDS_HZ
+        from ilrs.ephem.ground_stations import STATION_RX_BANDS_HZ
 
         if not any(lo <= self.frequency_hz <= hi for lo, hi in STATION_RX_BANDS_HZ):
             bands = ", ".join(f"{lo / 1e9:g}-{hi / 1e9:g} GHz" for lo, hi in STATION_RX_BANDS_HZ)
@@ -273,6 +291,48 @@ class VehicleSpec(_Model):
     source: str = Field("", description="Source of the figures.")
 
 
+class ElementFailure(_Model):
+    """An element stops working at a time: its power, storage, loads or link are gone from then on."""
+
+    kind: Literal["element_failure"]
+    element: str = Field(description="Name of the element that fails.")
+    at: dt.datetime = Field(description="When it fails (UTC).")
+
+    _at_utc = field_validator("at", mode="before")(_utc)
+
+    def describe(self) -> str:
+        return f"{self.element} failure on {self.at:%Y-%m-%d}"
+
+
+class WindowLost(_Model):
+    """A link is out of service over a span (a ground station or the relay): ``from`` .. ``to``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["window_lost"]
+    condition: Literal["earth", "relay", "downlink"] = Field(
+        description="Which link: earth (direct to Earth), relay, or downlink (both)."
+    )
+    start: dt.datetime = Field(alias="from", description="Start of the outage (UTC).")
+    end: dt.datetime = Field(alias="to", description="End of the outage (UTC, exclusive).")
+
+    _span_utc = field_validator("start", "end", mode="before")(_utc)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError(f"'to' ({self.end:%Y-%m-%dT%H:%M}) is not after 'from' ({self.start:%Y-%m-%dT%H:%M})")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.condition} link lost {self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}"
+
+
+#: An event the operations planner re-plans after (``[[events]]`` in a scenario, ``ilrs plan --event``).
+Event = Annotated[ElementFailure | WindowLost, Field(discriminator="kind")]
+EVENT_ADAPTER: TypeAdapter[ElementFailure | WindowLost] = TypeAdapter(Event)
+
+
 ELEMENT_KINDS = (
     "solar_array",
     "battery",
@@ -300,6 +360,46 @@ class Scenario(_Model):
     elements: list[Element] = Field(default_factory=list, description="The station's elements.")
     missions: list[MissionSpec] = Field(default_factory=list, description="The roadmap (for `ilrs campaign`).")
     vehicles: list[VehicleSpec] = Field(default_factory=list, description="Launch vehicles added to the catalogue.")
+    analysis: Analysis = Field(default_factory=Analysis, description="The site analysis of `ilrs run`.")
+    requests: str | None = Field(
+        None,
+        description="Partner activity requests (TOML or JSON) for `ilrs plan` and `ilrs run`, a path relative to "
+        "this file.",
+    )
+    events: list[Event] = Field(
+        default_factory=list,
+        description="Events `ilrs run` re-plans after: `[[events]]` with kind element_failure (element, at) or "
+        "window_lost (condition, from, to).",
+    )
+
+    #: The file the scenario was read from (None when built in code); relative paths resolve against it.
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def analysis_period(self) -> tuple[dt.datetime, dt.datetime, str]:
+        """(start, end, step) of the site analysis."""
+        a = self.analysis
+        return (a.start or self.start, a.end or self.end, a.step)
+
+    def array_heights_m(self) -> tuple[float, float]:
+        """(map, mast) observer heights of the site analysis [m]: given, else the lowest and highest array masts
+        (2 m, a lander deck, without arrays)."""
+        masts = [e.mast_height_m for e in self.elements if isinstance(e, SolarArray)] or [2.0]
+        a = self.analysis
+        return (
+            a.map_height_m if a.map_height_m is not None else min(masts),
+            a.mast_height_m if a.mast_height_m is not None else max(masts),
+        )
+
+    def requests_path(self) -> Path | None:
+        """The requests file, resolved against the scenario's folder (None when the scenario names none)."""
+        if self.requests is None:
+            return None
+        p = Path(self.requests)
+        return p if p.is_absolute() or self._path is None else self._path.parent / p
 
     _start_utc = field_validator("start", "end", mode="before")(_utc)
 
@@ -353,4 +453,16 @@ class Scenario(_Model):
                             f"element {e.name!r} arrives {e.arrival:%Y-%m-%d}, before its mission "
                             f"{m.name!r} lands ({landed:%Y-%m-%d}: launch + {m.transit_days:g} d)"
                         )
+        a0, a1, _ = self.analysis_period()
+        if a1 <= a0:
+            raise ValueError(f"analysis end {a1:%Y-%m-%d} is not after its start {a0:%Y-%m-%d}")
+        for ev in self.events:
+            when = ev.at if isinstance(ev, ElementFailure) else ev.start
+            if isinstance(ev, ElementFailure) and ev.element not in names:
+                raise ValueError(f"event names element {ev.element!r}, which is not in [[elements]]")
+            if not self.start <= when < self.end:
+                raise ValueError(
+                    f"event {ev.describe()!r} starts {when:%Y-%m-%d}, outside the run "
+                    f"{self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}"
+                )
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,35 +9,13 @@ import numpy as np
 
 from ilrs.campaign.buildup import BuildupItem, BuildupRow, buildup_items, buildup_timeline, yearly_dates
 from ilrs.campaign.montecarlo import CampaignResult, simulate
-from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap
+from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap, scenario_roadmap
 from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
 from ilrs.transport.staging import Architecture, compare
 from ilrs.transport.transfer import Transfer, direct_transfer, launch_windows
 from ilrs.transport.vehicles import vehicle_by_key
-
-
-def scenario_roadmap(scenario):
-    """The scenario's missions (the built-in roadmap when it lists none) with their orbit and failure fields, and
-    the vehicle catalogue extended by its ``[[vehicles]]``."""
-    from ilrs.services.scenarios import roadmap_of
-
-    missions, vehicles = roadmap_of(scenario)
-    specs = {m.name: m for m in scenario.missions}
-    missions = tuple(
-        dataclasses.replace(
-            m,
-            lands=specs[m.name].lands,
-            in_orbit=tuple(specs[m.name].in_orbit),
-            p_failure_on_arrival=specs[m.name].p_failure_on_arrival,
-            mtbf_years=specs[m.name].mtbf_years,
-        )
-        if m.name in specs
-        else m
-        for m in missions
-    )
-    return missions, vehicles
 
 
 @dataclass(frozen=True)

@@ -4,37 +4,40 @@ the twin re-runs with the plan to show it causes no loss of load, and events tri
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ilrs.errors import IlrsError
 from ilrs.operations.limits import StationLimits, build_limits
+from ilrs.operations.planner import PlanResult, ReplanResult, trivial_bound
 from ilrs.operations.requests import Block, RequestSet, load_requests
-from ilrs.scenario.schema import Scenario
-from ilrs.services.twin import TwinRun, engine_inputs, run_twin
+from ilrs.operations.validate import Violation
+from ilrs.scenario.schema import EVENT_ADAPTER, ElementFailure, Event, Scenario
+from ilrs.services.twin import run_twin, site_environment
 from ilrs.station.engine import EngineResult, run_engine
+from ilrs.station.environment import SiteEnvironment
+from ilrs.station.twin import TwinRun, build_inputs, run_inputs
 
 #: The engine class partner activities are charged to (3: science operations; base payloads are 4 and 5).
 PLAN_PRIORITY = 3
-REQUESTS_DIR = Path(__file__).resolve().parents[1] / "data" / "scenarios"
-
-
-def default_requests_path(scenario: Scenario) -> Path:
-    return REQUESTS_DIR / f"{scenario.name}-requests.toml"
 
 
 def requests_for(scenario: Scenario, path: str | Path | None) -> RequestSet:
+    """The activity requests in ``path``, else those the scenario declares (its ``requests`` field)."""
     if path is None:
-        p = default_requests_path(scenario)
-        if not p.is_file():
+        path = scenario.requests_path()
+        if path is None:
             raise IlrsError(
-                "no activity requests given and the scenario ships none",
-                source=scenario.name,
-                hint="pass --requests FILE (TOML or JSON; see docs/operations.md)",
+                "no activity requests given and the scenario declares none",
+                source=str(scenario.path or scenario.name),
+                hint="pass --requests FILE (TOML or JSON; see docs/operations.md) or set requests = FILE in the "
+                "scenario",
             )
-        path = p
     return load_requests(path)
 
 
@@ -115,7 +118,7 @@ def plan_loads(base: Baseline, blocks: list[Block], starts: np.ndarray, duration
 
 def twin_with_plan(base: Baseline, power_w: np.ndarray, data_bps: np.ndarray) -> EngineResult:
     """The engine re-run with the plan's activities added to the science-operations class."""
-    inputs = engine_inputs(base.twin.series)
+    inputs = base.twin.series
     load = inputs.load_w.copy()
     rate = inputs.data_rate_bps.copy()
     load[PLAN_PRIORITY - 1] += power_w
@@ -234,13 +237,22 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | No
 
 @dataclass
 class ScenarioPlan:
+    """A plan on a scenario's station: the baseline it was made against, the planner's result, the twin's check
+    of it (after any repair) and the independent validator's violations (none when all is well)."""
+
     scenario: Scenario
     requests: RequestSet
     base: Baseline
-    result: object  # ilrs.operations.planner.PlanResult
+    result: PlanResult
     check: TwinCheck
     repaired: int
-    violations: list
+    violations: list[Violation]
+    env: SiteEnvironment | None = field(default=None, repr=False)
+
+    @cached_property
+    def environment(self) -> SiteEnvironment:
+        """The site environment the baseline twin ran in (for re-running it after an event)."""
+        return self.env if self.env is not None else site_environment(self.scenario)
 
 
 def plan_scenario(
@@ -253,6 +265,7 @@ def plan_scenario(
     time_limit: float = 30.0,
     window_days: float = 7.0,
     twin: TwinRun | None = None,
+    env: SiteEnvironment | None = None,
     progress=None,
 ) -> ScenarioPlan:
     """Plan a request set on a scenario's station: limits from the baseline twin, the plan, the twin re-run
@@ -261,43 +274,130 @@ def plan_scenario(
     from ilrs.operations.validate import validate_plan
 
     a, b = horizon_of(rs, scenario, start, end)
+    if twin is None:
+        env = env if env is not None else site_environment(scenario)
+        twin = run_twin(scenario, env)
     base = baseline(scenario, a, b, twin)
     res = plan(rs, base.limits, method=method, time_limit=time_limit, window_days=window_days, progress=progress)
     check, repaired = repair_with_twin(base, res)
     bad = validate_plan(
         res.activities(), rs, base.limits, eff_share=res.problem.eff_share, partners=res.problem.partners
     )
-    return ScenarioPlan(scenario, rs, base, res, check, repaired, bad)
+    return ScenarioPlan(scenario, rs, base, res, check, repaired, bad, env)
+
+
+def plan_rows(sp: ScenarioPlan) -> list[dict]:
+    """One row per planned activity, with what it needs (the JSON output and the charts use these)."""
+    req = {r.id: r for r in sp.requests.requests}
+    rows = []
+    for a in sp.result.activities():
+        r = req[a.request]
+        rows.append(
+            {
+                "request": a.request,
+                "occurrence": a.occurrence,
+                "partner": r.partner,
+                "payload": r.payload,
+                "start": a.start.isoformat(timespec="minutes") + "Z",
+                "end": a.end.isoformat(timespec="minutes") + "Z",
+                "power_w": r.power_w,
+                "data_mbit": r.data_mbit,
+                "resources": list(r.resources),
+                "conditions": list(r.conditions),
+                "priority": r.priority,
+            }
+        )
+    return rows
+
+
+def plan_summary(sp: ScenarioPlan) -> dict:
+    """The plan's figures: sizes, value and bounds, shares, the twin check, the validator, rejections."""
+    res = sp.result
+    pr = res.problem
+    reasons = Counter(x.reason for x in res.rejected)
+    lim = pr.limits
+    return {
+        "scenario": sp.scenario.name,
+        "horizon": [lim.t0.isoformat() + "Z", lim.time_of(lim.n).isoformat() + "Z"],
+        "step_s": lim.step_s,
+        "requests": len(sp.requests.requests),
+        "blocks": pr.n_blocks,
+        "planned": int((res.state.start >= 0).sum()),
+        "rejected": len(res.rejected),
+        "unplanned": len(res.unplanned()),
+        "method": res.method,
+        "value": res.value,
+        "greedy_value": res.greedy_value,
+        "bound": res.bound,
+        "gap": res.gap,
+        "bound_kind": "windows" if res.stats else "trivial",
+        "trivial_bound": trivial_bound(pr),
+        "seconds": res.seconds,
+        "greedy_seconds": res.greedy_seconds,
+        "windows": len(res.stats.windows) if res.stats else 0,
+        "shares": res.shares(),
+        "share_targets": dict(
+            zip(pr.partners, map(float, pr.eff_share if pr.eff_share is not None else pr.shares), strict=True)
+        ),
+        "twin_check": {**sp.check.__dict__, "ok": sp.check.ok},
+        "repaired": sp.repaired,
+        "violations": [v.__dict__ for v in sp.violations],
+        "rejected_reasons": [{"reason": k, "count": v} for k, v in reasons.most_common()],
+    }
+
+
+@dataclass(frozen=True)
+class Replan:
+    """A re-plan after an event: how long it took, what it kept, moved and added, the value before and after."""
+
+    event: str
+    seconds: float
+    kept: int
+    moved: int
+    added: int
+    value_before: float
+    value_after: float
+    ok: bool  #: the twin shows no load shed or data lost caused by the new plan
+
+
+def replan_for(sp: ScenarioPlan, event: Event, time_limit: float = 7.0) -> Replan:
+    """:func:`replan_scenario` summarised (the plan ``sp`` itself is left as it was)."""
+    rr, check, _ = replan_scenario(sp, event, time_limit=time_limit)
+    return Replan(
+        event=event.describe(),
+        seconds=rr.seconds,
+        kept=rr.kept,
+        moved=rr.moved_or_dropped,
+        added=rr.added,
+        value_before=float(sp.result.value),
+        value_after=float(rr.result.value),
+        ok=check.ok,
+    )
 
 
 LINKS = {"earth": ("dte_bps",), "relay": ("relay_bps",), "downlink": ("dte_bps", "relay_bps")}
 
 
-def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
-    """The baseline after an event, and when it happens. Events:
-
-    * ``{"kind": "element_failure", "element": NAME, "at": TIME}``: the element stops working at that time (its
-      power, storage, loads or link are gone from then on);
-    * ``{"kind": "window_lost", "condition": "earth"|"relay"|"downlink", "from": TIME, "to": TIME}``: a link is
-      unavailable over that span (a ground station or the relay out of service).
+def event_limits(sp: ScenarioPlan, event: Event) -> tuple[Baseline, dt.datetime]:
+    """The baseline after an event, and when it happens: an element failure (the element stops working at that
+    time: its power, storage, loads or link are gone from then on) or a lost link (unavailable over a span).
 
     Either way the twin is re-run on the changed series, so that power, energy cycles, conditions and data cycles
     all follow."""
-    kind = event.get("kind")
     sc = sp.scenario
     s_all = sp.base.twin.series
     utc = s_all.utc.astype("datetime64[s]")
-    if kind == "element_failure":
-        name = event.get("element")
-        at = _as_dt(event.get("at"), "at")
+    if isinstance(event, ElementFailure):
+        name = event.element
+        at = event.at.replace(tzinfo=None)
         names = [e.name for e in sc.elements]
         if name not in names:
             raise IlrsError(
                 f"no element {name!r} in the scenario", source="event.element", hint=f"one of: {', '.join(names)}"
             )
-        from ilrs.services.twin_inputs import build_series
-
-        s_wo = build_series(sc.model_copy(update={"elements": [e for e in sc.elements if e.name != name]}))
+        _inside(sp, at, "event.at")
+        without = sc.model_copy(update={"elements": [e for e in sc.elements if e.name != name]})
+        s_wo = build_inputs(without, sp.environment)
         cut = int(np.searchsorted(utc, np.datetime64(at, "s")))
 
         def change(f: str, arr: np.ndarray) -> None:
@@ -305,35 +405,44 @@ def event_limits(sp: ScenarioPlan, event: dict) -> tuple[Baseline, dt.datetime]:
 
         failed = next(e for e in sc.elements if e.name == name)
         return _rebaseline(sp, change, f"{failed.kind} {name!r} failed at {at}"), at
-    if kind == "window_lost":
-        cond = event.get("condition")
-        if cond not in LINKS:
-            raise IlrsError(
-                f"unknown link condition {cond!r}", source="event.condition", hint=f"one of: {', '.join(LINKS)}"
-            )
-        a = _as_dt(event.get("from"), "from")
-        b = _as_dt(event.get("to"), "to")
-        if b <= a:
-            raise IlrsError(f"'to' ({b}) is not after 'from' ({a})", source="event.to")
-        i0 = int(np.searchsorted(utc, np.datetime64(a, "s")))
-        i1 = int(np.searchsorted(utc, np.datetime64(b, "s")))
+    a, b = event.start.replace(tzinfo=None), event.end.replace(tzinfo=None)
+    _inside(sp, a, "event.from")
+    i0 = int(np.searchsorted(utc, np.datetime64(a, "s")))
+    i1 = int(np.searchsorted(utc, np.datetime64(b, "s")))
+    fields = LINKS[event.condition]
 
-        def change(f: str, arr: np.ndarray) -> None:
-            if f in LINKS[cond]:
-                arr[i0:i1] = 0.0
+    def cut_link(f: str, arr: np.ndarray) -> None:
+        if f in fields:
+            arr[i0:i1] = 0.0
 
-        return _rebaseline(sp, change, f"{cond} link lost {a} .. {b}"), a
-    raise IlrsError(f"unknown event kind {kind!r}", source="event.kind", hint="element_failure or window_lost")
+    return _rebaseline(sp, cut_link, f"{event.condition} link lost {a} .. {b}"), a
 
 
-def _as_dt(v, name: str) -> dt.datetime:
-    if isinstance(v, dt.datetime):
-        return v.replace(tzinfo=None)
-    try:
-        return dt.datetime.fromisoformat(str(v).replace("Z", "")).replace(tzinfo=None)
-    except ValueError:
+def _inside(sp: ScenarioPlan, at: dt.datetime, where: str) -> None:
+    """An event must fall inside the plan's horizon: before it nothing is planned yet, after it nothing is left."""
+    lim = sp.base.limits
+    t0, t1 = lim.t0, lim.time_of(lim.n)
+    if not t0 <= at < t1:
         raise IlrsError(
-            f"cannot read the time {v!r}", source=f"event.{name}", hint="an ISO date-time such as 2033-03-01T12:00"
+            f"the event at {at:%Y-%m-%dT%H:%M} lies outside the plan's horizon {t0:%Y-%m-%d} .. {t1:%Y-%m-%d}",
+            source=where,
+            hint="give a time inside the planning horizon (--start/--end or the requests' dates)",
+        )
+
+
+def parse_event(value: object, source: str = "event") -> Event:
+    """An event from a mapping (JSON or TOML), checked by the scenario schema's event types."""
+    from pydantic import ValidationError
+
+    try:
+        return EVENT_ADAPTER.validate_python(value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'kind'}: {e['msg']}" for e in exc.errors())
+        raise IlrsError(
+            f"invalid event: {problems}",
+            source=source,
+            hint='e.g. {"kind": "element_failure", "element": "ilrs1-array", "at": "2033-09-01"} or '
+            '{"kind": "window_lost", "condition": "earth", "from": "2033-03-01", "to": "2033-03-15"}',
         ) from None
 
 
@@ -352,26 +461,25 @@ _CHANGED = (
 )
 
 
-def _rebaseline(sp: ScenarioPlan, change, note: str) -> Baseline:
+def _rebaseline(sp: ScenarioPlan, change: Callable[[str, np.ndarray], None], note: str) -> Baseline:
     """The baseline twin re-run on a copy of the series changed by ``change(field, array)``, same horizon (a lost
     link keeps its transmitter's load: conservative for the power left to partners)."""
-    from ilrs.services.twin import kpis
-
     s_all = sp.base.twin.series
-    mixed = replace(s_all)
+    changed = {}
     for f in _CHANGED:
         arr = getattr(s_all, f).copy()
         change(f, arr)
-        setattr(mixed, f, arr)
-    result = run_engine(engine_inputs(mixed))
-    twin = TwinRun(sp.scenario, mixed, result, kpis(mixed, result))
+        changed[f] = arr
+    twin = run_inputs(sp.scenario, s_all.with_series(**changed))
     lim = sp.base.limits
     b = baseline(sp.scenario, lim.t0, lim.time_of(lim.n), twin)
     b.notes.append(note)
     return b
 
 
-def replan_scenario(sp: ScenarioPlan, event: dict, time_limit: float = 7.0):
+def replan_scenario(
+    sp: ScenarioPlan, event: Event, time_limit: float = 7.0
+) -> tuple[ReplanResult, TwinCheck, Baseline]:
     """Re-plan after an event; returns (ReplanResult, TwinCheck on the new baseline, new Baseline)."""
     from ilrs.operations.planner import replan
 

@@ -38,47 +38,11 @@ def validated_scenario(name_or_path: str | Path | None = None) -> Scenario:
             hint="choose a site south of about 84 S, or a named site (ilrs site list)",
         )
     if scenario.missions:
-        from ilrs.campaign.roadmap import check_roadmap
+        from ilrs.campaign.roadmap import check_roadmap, scenario_roadmap
 
-        missions, vehicles = roadmap_of(scenario)
+        missions, vehicles = scenario_roadmap(scenario)
         try:
             check_roadmap(missions, vehicles)
         except IlrsError as exc:
             raise IlrsError(str(exc), source=f"{scenario.name}: [[missions]]") from exc
     return scenario
-
-
-def roadmap_of(scenario: Scenario):
-    """The scenario's missions as campaign ``Mission`` objects (the built-in roadmap when it lists none), and
-    the vehicle catalogue extended by its ``[[vehicles]]``."""
-    from ilrs.campaign.roadmap import ROADMAP_VEHICLES, Mission, Slip, default_roadmap
-    from ilrs.transport.vehicles import VEHICLES, LaunchVehicle
-
-    vehicles = (
-        VEHICLES
-        + ROADMAP_VEHICLES
-        + tuple(
-            LaunchVehicle(v.key, v.name, v.country, v.tli_capacity_kg, v.leo_capacity_kg, v.source)
-            for v in scenario.vehicles
-        )
-    )
-    if not scenario.missions:
-        return default_roadmap(), vehicles
-    missions = tuple(
-        Mission(
-            name=m.name,
-            agency=m.agency,
-            vehicle=m.vehicle,
-            launch=m.launch,
-            mass_kg=m.mass_kg,
-            capabilities=tuple(m.capabilities),
-            depends_on=tuple(m.depends_on),
-            p_launch=m.p_launch,
-            p_landing=m.p_landing,
-            slip=Slip(**m.slip.model_dump()),
-            transit_days=m.transit_days,
-            source=m.source,
-        )
-        for m in scenario.missions
-    )
-    return missions, vehicles

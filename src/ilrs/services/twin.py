@@ -1,249 +1,141 @@
-"""The station digital twin: a scenario's series through the engine, into results (xarray) and KPIs."""
+"""The station twin as a use case: a scenario's site environment loaded and cached, then the twin of
+:mod:`ilrs.station.twin` run on it; NetCDF output.
+
+Only data loading and caching live here: SPICE directions of the Sun and the Earth over the run, the terrain
+horizon at each height the elements need, the ground stations' and the relay's geometry. The physics is in
+:mod:`ilrs.station`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ilrs.core.runs import longest_run, runs
-from ilrs.scenario.schema import Scenario
-from ilrs.services.twin_inputs import TwinSeries, build_series
-from ilrs.station.engine import EngineInputs, EngineResult, run_engine
+from ilrs.ephem.directions import topocentric_az_el
+from ilrs.ephem.ground_stations import DteWindows, dte_windows
+from ilrs.ephem.time import parse_step, utc_grid
+from ilrs.scenario import schema as sc
+from ilrs.services.cache import product_cache
+from ilrs.services.data import default_mosaic
+from ilrs.services.scenarios import site_latlon
+from ilrs.services.site import cached_point_horizon
+from ilrs.station import twin as station_twin
+from ilrs.station.environment import RelayGeometry, SiteEnvironment
+from ilrs.station.twin import BatterySizing, TwinRun
+from ilrs.transport.orbits import relay_orbit
+from ilrs.transport.visibility import orbiter_az_el
 
 
-@dataclass(frozen=True)
-class TwinKpis:
-    """Key figures of a run (hours are simulated hours; energies in kWh, data in Gbit)."""
+def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
+    """The scenario's site environment on its run's grid, every costly part cached on disk by its inputs."""
+    step_s = parse_step(scenario.step)
+    et, utc = utc_grid(scenario.start.replace(tzinfo=None), scenario.end.replace(tzinfo=None), step_s)
+    lat, lon = site_latlon(scenario)
+    mosaic = default_mosaic()
+    cache = product_cache()
+    grid_key = {"lat": float(lat), "lon": float(lon), "et0": float(et[0]), "n": int(et.size), "step": float(step_s)}
 
-    steps: int
-    years: float
-    loss_of_load_hours: float
-    loss_of_critical_load_hours: float
-    min_state_of_charge: float
-    energy_margin: float
-    generated_kwh: float
-    demanded_kwh: float
-    shed_kwh: float
-    curtailed_kwh: float
-    earth_contact_hours_per_day: float
-    relay_hours_per_day: float
-    data_generated_gbit: float
-    data_downlinked_gbit: float
-    data_lost_gbit: float
-    longest_dark_hours_survived: float
+    def sky() -> dict[str, np.ndarray]:
+        sa, se, sd = topocentric_az_el("SUN", et, lat, lon, 0.0)
+        ea, ee, _ = topocentric_az_el("EARTH", et, lat, lon, 0.0)
+        return {"sun_az": sa, "sun_el": se, "sun_d": sd, "earth_az": ea, "earth_el": ee}
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class TwinRun:
-    scenario: Scenario
-    series: TwinSeries
-    result: EngineResult
-    kpis: TwinKpis
-
-
-def engine_inputs(series: TwinSeries) -> EngineInputs:
-    return EngineInputs(
-        step_s=series.step_s,
-        generation_w=series.generation_w,
-        load_w=series.load_w,
-        data_rate_bps=series.data_rate_bps,
-        battery_capacity_wh=series.battery_capacity_wh,
-        battery_added_wh=series.battery_added_wh,
-        min_soc=series.min_soc,
-        charge_efficiency=series.charge_efficiency,
-        discharge_efficiency=series.discharge_efficiency,
-        max_charge_w=series.max_charge_w,
-        max_discharge_w=series.max_discharge_w,
-        downlink_bps=series.downlink_bps,
-        storage_bits=series.storage_bits,
+    directions = cache.get_or_compute("twin_sky", cache.key(kind="sky", v=1, **grid_key), sky)
+    horizons = {
+        h: cached_point_horizon(mosaic, lat, lon, h).elevation_deg for h in station_twin.environment_heights(scenario)
+    }
+    stations: dict[str, DteWindows] = {}
+    relays: dict[str, RelayGeometry] = {}
+    for e in scenario.elements:
+        if isinstance(e, sc.DteTerminal):
+            stations[e.name] = _station_view(e, et, grid_key)
+        elif isinstance(e, sc.RelayTerminal):
+            relays[e.name] = _relay_view(e, et, utc, lat, lon, grid_key)
+    return SiteEnvironment(
+        et=et,
+        utc=utc,
+        step_s=step_s,
+        lat_deg=lat,
+        lon_deg=lon,
+        sun_az_rad=np.asarray(directions["sun_az"]),
+        sun_el_rad=np.asarray(directions["sun_el"]),
+        sun_distance_m=np.asarray(directions["sun_d"]),
+        earth_az_rad=np.asarray(directions["earth_az"]),
+        earth_el_rad=np.asarray(directions["earth_el"]),
+        horizons_deg=horizons,
+        stations=stations,
+        relays=relays,
     )
 
 
-def kpis(series: TwinSeries, r: EngineResult) -> TwinKpis:
-    h = series.step_s / 3600.0
-    shed = r.shed_w.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        soc = np.where(series.battery_capacity_wh > 0, r.stored_wh[1:] / series.battery_capacity_wh, np.nan)
-    days = series.et.size * h / 24.0
-    demanded = series.load_w.sum() * h / 1e3
-    generated = series.generation_w.sum() * h / 1e3
-    # darkness survived: the longest stretch without solar power during which no load was shed
-    dark = (series.solar_w <= 0) & (series.battery_capacity_wh > 0)
-    survived = dark & (shed <= 1e-9)
-    return TwinKpis(
-        steps=int(series.et.size),
-        years=float(series.et.size * series.step_s / (365.25 * 86400)),
-        loss_of_load_hours=float((shed > 1e-6).sum() * h),
-        loss_of_critical_load_hours=float((r.shed_w[:2].sum(axis=0) > 1e-6).sum() * h),
-        min_state_of_charge=float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan"),
-        energy_margin=float(generated / demanded - 1.0) if demanded > 0 else float("inf"),
-        generated_kwh=generated,
-        demanded_kwh=demanded,
-        shed_kwh=float(shed.sum() * h / 1e3),
-        curtailed_kwh=float(r.curtailed_w.sum() * h / 1e3),
-        earth_contact_hours_per_day=float((series.dte_bps > 0).sum() * h / days),
-        relay_hours_per_day=float((series.relay_bps > 0).sum() * h / days),
-        data_generated_gbit=float(r.data_generated_bits.sum() / 1e9),
-        data_downlinked_gbit=float(r.data_downlinked_bits.sum() / 1e9),
-        data_lost_gbit=float(r.data_lost_bits.sum() / 1e9),
-        longest_dark_hours_survived=float(longest_run(survived) * h),
+def _station_view(e: sc.DteTerminal, et: np.ndarray, grid_key: dict[str, Any]) -> DteWindows:
+    """Which of the terminal's ground stations see the Moon above their mask, at every step (cached)."""
+    cache = product_cache()
+    key = cache.key(kind="stations", v=2, stations=list(e.stations), mask=e.min_elevation_deg, **grid_key)
+
+    def compute() -> dict[str, np.ndarray]:
+        full = dte_windows(np.ones(et.size, dtype=bool), et, e.stations, e.min_elevation_deg)
+        return {"station_visible": full.station_visible, "range_m": full.range_m, "elevation_rad": full.elevation_rad}
+
+    vis = cache.get_or_compute("twin_stations", key, compute)
+    visible = np.asarray(vis["station_visible"])
+    elevation = np.asarray(vis["elevation_rad"])
+    any_station = visible.any(axis=0)
+    best = np.where(any_station, np.argmax(np.where(visible, elevation, -np.inf), axis=0), -1)
+    return DteWindows(
+        et=et,
+        stations=tuple(e.stations),
+        elevation_rad=elevation,
+        range_m=np.asarray(vis["range_m"]),
+        station_visible=visible,
+        best_station=best,
+        any_station=any_station,
+        dte=any_station,
+        windows=np.empty((0, 2)),
+    ).seen_from(np.ones(et.size, dtype=bool))
+
+
+def _relay_view(
+    e: sc.RelayTerminal, et: np.ndarray, utc: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]
+) -> RelayGeometry:
+    """The relay seen from the terminal's antenna, from the terminal's arrival on (cached)."""
+    arrival = np.datetime64(e.arrival.replace(tzinfo=None), "us")
+    first = int(np.argmax(utc.astype("datetime64[us]") >= arrival))
+    orbit = relay_orbit(float(et[first]), **e.orbit.model_dump())
+    cache = product_cache()
+    key = cache.key(
+        kind="relay",
+        v=1,
+        orbit=e.orbit.model_dump(),
+        epoch=float(orbit.epoch_et),
+        height=float(e.antenna_height_m),
+        **grid_key,
     )
-
-
-@dataclass(frozen=True)
-class SheddingEvent:
-    """A stretch of consecutive steps with load shed: when, which classes, how much energy."""
-
-    start_utc: str
-    end_utc: str
-    hours: float
-    lowest_priority_shed: int
-    energy_kwh: float
-
-
-def shedding_events(run: TwinRun) -> list[SheddingEvent]:
-    """The load-shedding log: one event per run of consecutive steps with any load shed."""
-    s, r = run.series, run.result
-    h = s.step_s / 3600.0
-    shed = r.shed_w.sum(axis=0) > 1e-6
-    events = []
-    for a, b in runs(shed):
-        classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > 1e-6)
-        end = s.utc[b] if b < s.utc.size else s.utc[-1] + np.timedelta64(int(s.step_s), "s")
-        events.append(
-            SheddingEvent(
-                str(s.utc[a]) + "Z",
-                str(end) + "Z",
-                float((b - a) * h),
-                int(classes.min()) + 1,
-                float(r.shed_w[:, a:b].sum() * h / 1e3),
-            )
-        )
-    return events
-
-
-def run_twin(scenario: Scenario) -> TwinRun:
-    series = build_series(scenario)
-    result = run_engine(engine_inputs(series))
-    return TwinRun(scenario, series, result, kpis(series, result))
-
-
-def to_dataset(run: TwinRun):
-    """The run as an xarray Dataset with units in the attributes (NetCDF-ready)."""
-    import xarray as xr
-
-    s, r = run.series, run.result
-    prio = np.arange(1, 6)
-    ds = xr.Dataset(
-        {
-            "generation": ("time", s.generation_w, {"units": "W", "long_name": "power available from all sources"}),
-            "solar": ("time", s.solar_w, {"units": "W"}),
-            "nuclear": ("time", s.nuclear_w, {"units": "W", "long_name": "fission and RTG"}),
-            "load_demand": (("priority", "time"), s.load_w, {"units": "W"}),
-            "load_served": (("priority", "time"), r.served_w, {"units": "W"}),
-            "load_shed": (("priority", "time"), r.shed_w, {"units": "W"}),
-            "battery_energy": ("time", r.stored_wh[1:], {"units": "Wh", "long_name": "stored energy after step"}),
-            "battery_capacity": ("time", s.battery_capacity_wh, {"units": "Wh"}),
-            "charge": ("time", r.charge_w, {"units": "W"}),
-            "discharge": ("time", r.discharge_w, {"units": "W"}),
-            "curtailed": ("time", r.curtailed_w, {"units": "W"}),
-            "battery_loss": ("time", r.loss_w, {"units": "W"}),
-            "dte_rate": ("time", s.dte_bps, {"units": "bit/s", "long_name": "direct-to-Earth data rate"}),
-            "relay_rate": ("time", s.relay_bps, {"units": "bit/s"}),
-            "data_stored": ("time", r.data_stored_bits[1:], {"units": "bit"}),
-            "data_lost": ("time", r.data_lost_bits, {"units": "bit"}),
-            "sun_fraction_ground": ("time", s.sun_fraction_ground, {"units": "1"}),
-        },
-        coords={"time": s.utc.astype("datetime64[ns]"), "priority": prio},
-        attrs={
-            "scenario": run.scenario.name,
-            "site_lat_deg": s.lat_deg,
-            "site_lon_deg": s.lon_deg,
-            "step_s": s.step_s,
-            **{f"kpi_{k}": v for k, v in run.kpis.as_dict().items()},
-        },
+    geo = cache.get_or_compute(
+        "twin_relay",
+        key,
+        lambda: dict(zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, e.antenna_height_m), strict=True)),
     )
-    return ds
+    return RelayGeometry(np.asarray(geo["az"]), np.asarray(geo["el"]), np.asarray(geo["range"]))
+
+
+def run_twin(scenario: sc.Scenario, env: SiteEnvironment | None = None) -> TwinRun:
+    """The scenario's twin in its (cached) site environment."""
+    return station_twin.run_twin(scenario, env if env is not None else site_environment(scenario))
+
+
+def size_battery(scenario: sc.Scenario, **options: Any) -> BatterySizing:
+    """:func:`ilrs.station.twin.size_battery` in the scenario's site environment."""
+    return station_twin.size_battery(scenario, site_environment(scenario), **options)
 
 
 def save_netcdf(run: TwinRun, path: str | Path) -> Path:
+    """The run's time series as NetCDF (atomic write)."""
     from ilrs.iotools.atomic import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        to_dataset(run).to_netcdf(tmp, engine="h5netcdf")
+        station_twin.to_dataset(run).to_netcdf(tmp, engine="h5netcdf")
     return path
-
-
-@dataclass(frozen=True)
-class BatterySizing:
-    scale: float
-    capacity_kwh: float
-    base_capacity_kwh: float
-    min_state_of_charge: float
-    iterations: int
-
-
-def size_battery(scenario: Scenario, tol: float = 0.01, max_scale: float = 1000.0, protect: int = 2) -> BatterySizing:
-    """The smallest battery, as a factor on every battery of the scenario (capacity and power limits), that
-    keeps the state of charge above the reserve with no load shed in priorities 1..``protect`` through the whole
-    run (``protect=5``: no load shed at all).
-
-    Found by bisection on the factor, re-running the engine on the same environment series each time (the
-    outcome is monotone in the factor: more capacity never sheds more).
-    """
-    from ilrs.errors import IlrsError
-
-    series = build_series(scenario)
-    if not (series.battery_capacity_wh > 0).any():
-        raise IlrsError(
-            "the scenario has no battery to size",
-            source=f"{scenario.name}: elements",
-            hint='add a [[elements]] with kind = "battery"',
-        )
-    base = engine_inputs(series)
-
-    def ok(scale: float) -> tuple[bool, float]:
-        from dataclasses import replace
-
-        r = run_engine(
-            replace(
-                base,
-                battery_capacity_wh=base.battery_capacity_wh * scale,
-                battery_added_wh=base.battery_added_wh * scale,
-                max_charge_w=base.max_charge_w * scale,
-                max_discharge_w=base.max_discharge_w * scale,
-            )
-        )
-        critical_shed = r.shed_w[:protect].sum() > 1e-6
-        with np.errstate(invalid="ignore", divide="ignore"):
-            soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
-        return (not critical_shed), float(np.nanmin(soc))
-
-    lo, hi = 0.0, 1.0
-    n = 0
-    while not ok(hi)[0]:
-        lo, hi = hi, hi * 2.0
-        n += 1
-        if hi > max_scale:
-            raise IlrsError(
-                f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
-                source=f"{scenario.name}",
-                hint="add generation (arrays, fission) or reduce the loads",
-            )
-    while hi - lo > tol * hi:
-        mid = 0.5 * (lo + hi)
-        if ok(mid)[0]:
-            hi = mid
-        else:
-            lo = mid
-        n += 1
-    base_kwh = float(series.battery_capacity_wh.max() / 1e3)
-    return BatterySizing(
-        scale=hi, capacity_kwh=hi * base_kwh, base_capacity_kwh=base_kwh, min_state_of_charge=ok(hi)[1], iterations=n
-    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ilrs.constants import SPEED_OF_LIGHT_M_S
-from ilrs.ephem.stations import get_station
+from ilrs.ephem.ground_stations import DteWindows, get_station
 from ilrs.errors import IlrsError
 
 __all__ = [
@@ -268,7 +268,17 @@ def link_budget(link: LinkParameters, range_m) -> LinkBudget:
     )
 
 
-def dte_data_rates(dte: dict, link: LinkParameters) -> dict:
+@dataclass(frozen=True)
+class DteRates:
+    """Direct-to-Earth data rates of a terminal through the ground stations of a :class:`DteWindows`."""
+
+    rate_bps: np.ndarray  #: (n,) achievable rate, 0 outside DTE windows [bit/s]
+    station: np.ndarray  #: (n,) index of the station used, -1 when none
+    window_bits: np.ndarray  #: (k,) volume per DTE window [bit]
+    total_bits: float  #: volume over the grid [bit]
+
+
+def dte_data_rates(dte: DteWindows, link: LinkParameters) -> DteRates:
     """Direct-to-Earth data rate per step and data volume per window.
 
     Each station receives with its own dish (``link`` with ``rx_antenna_diameter_m`` replaced by the
@@ -276,33 +286,26 @@ def dte_data_rates(dte: dict, link: LinkParameters) -> dict:
 
     Parameters
     ----------
-    dte : dict
-        Direct-to-Earth visibility: the result of :func:`ilrs.ephem.stations.dte_windows` (its ``et``,
-        ``stations``, ``range_m``, ``station_visible``, ``dte`` and ``windows``).
+    dte : DteWindows
+        Direct-to-Earth visibility (:func:`ilrs.ephem.ground_stations.dte_windows`).
     link : LinkParameters
         The site-to-Earth link; its receiving dish diameter is ignored.
-
-    Returns
-    -------
-    dict
-        ``rate_bps`` ((n,) achievable rate, 0 outside DTE windows [bit/s]), ``station`` ((n,) index of the
-        station used, -1 when none), ``window_bits`` ((k,) volume per window [bit]) and ``total_bits``.
     """
-    et = np.asarray(dte["et"], dtype=float)
-    rates = np.zeros((len(dte["stations"]), et.size))
-    for i, key in enumerate(dte["stations"]):
+    et = np.asarray(dte.et, dtype=float)
+    rates = np.zeros((len(dte.stations), et.size))
+    for i, key in enumerate(dte.stations):
         station_link = replace(link, rx_antenna_diameter_m=get_station(key).dish_diameter_m)
-        usable = dte["station_visible"][i] & dte["dte"]
+        usable = dte.station_visible[i] & dte.dte
         if usable.any():
-            rates[i, usable] = link_budget(station_link, dte["range_m"][i, usable]).data_rate_bps
+            rates[i, usable] = link_budget(station_link, dte.range_m[i, usable]).data_rate_bps
     best = np.argmax(rates, axis=0) if et.size else np.empty(0, dtype=np.int64)
     rate = rates.max(axis=0) if et.size else np.empty(0)
     station = np.where(rate > 0, best, -1)
     step = np.diff(et, append=et[-1] + (et[-1] - et[-2] if et.size > 1 else 0.0)) if et.size else et
     bits_per_step = rate * step
     cumulative = np.concatenate([[0.0], np.cumsum(bits_per_step)])
-    windows = np.asarray(dte["windows"], dtype=float).reshape(-1, 2)
+    windows = np.asarray(dte.windows, dtype=float).reshape(-1, 2)
     first = np.searchsorted(et, windows[:, 0])
     last = np.searchsorted(et, windows[:, 1], side="left")  # window end = start of the next (False) step
     window_bits = cumulative[last] - cumulative[first]
-    return {"rate_bps": rate, "station": station, "window_bits": window_bits, "total_bits": float(bits_per_step.sum())}
+    return DteRates(rate, station, window_bits, float(bits_per_step.sum()))

@@ -10,8 +10,6 @@ import numpy as np
 
 #: Total solar irradiance at 1 AU [W/m2] (Kopp & Lean 2011, GRL 38, L01706).
 SOLAR_CONSTANT_W_M2 = 1361.0
-#: Julian year [s].
-YEAR_S = 365.25 * 86400.0
 
 
 def solar_irradiance_w_m2(sun_distance_m, au_m: float) -> np.ndarray:

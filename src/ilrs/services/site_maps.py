@@ -15,7 +15,7 @@ from ilrs.errors import IlrsError
 from ilrs.iotools.cache import file_sha256
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import global_dem, pole_dem
-from ilrs.services.maps import HorizonMap, horizon_map
+from ilrs.services.horizon_maps import HorizonMap, horizon_map
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.sites import SITES, NamedSite
 from ilrs.terrain.slope import slope_map_deg

@@ -1,4 +1,5 @@
-"""The site-analysis HTML report: one self-contained file (figures embedded, Plotly inline)."""
+"""The report of ``ilrs run``: one self-contained HTML file (figures embedded, Plotly inline) with the site
+analysis, the station twin, the campaign and the operations plan."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ilrs import __version__
 from ilrs.iotools.atomic import atomic_write_text
 from ilrs.reports.figures import extent_km, horizon_png, map_png, site_marks
+from ilrs.services.pipeline import RunProducts
 from ilrs.services.site import PointEnvironment
-from ilrs.services.sitemap import LAYERS, RankedSite, SiteMaps
+from ilrs.services.site_maps import LAYERS, RankedSite, SiteMaps
 from ilrs.terrain.sites import SITES
 
 
@@ -75,7 +77,7 @@ def _twin_context(twin) -> dict | None:
         inventory_rows,
         twin_figures_html,
     )
-    from ilrs.services.twin import shedding_events
+    from ilrs.station.twin import shedding_events
 
     k = twin.kpis.as_dict()
     return {
@@ -91,7 +93,24 @@ def _twin_context(twin) -> dict | None:
     }
 
 
-def render_site_report(
+def render_run_report(path: str | Path, products: RunProducts, timings: dict[str, float] | None = None) -> Path:
+    """The report of a run (:func:`ilrs.services.pipeline.run_scenario` with the site stage): one HTML file."""
+    if products.maps is None or products.best is None:
+        raise ValueError("the run report needs the site stage's maps and best-site year")
+    ops = (products.plan, products.replans) if products.plan is not None else None
+    return _render(
+        path,
+        products.maps,
+        products.ranked,
+        products.best,
+        timings if timings is not None else products.timings,
+        products.twin,
+        products.campaign,
+        ops,
+    )
+
+
+def _render(
     path: str | Path,
     maps: SiteMaps,
     ranked: list[RankedSite],
@@ -130,7 +149,7 @@ def render_site_report(
     )
     never = maps.layers["never_lit"]
     env = Environment(loader=PackageLoader("ilrs.reports", "templates"), autoescape=select_autoescape())
-    html = env.get_template("site_report.html.j2").render(
+    html = env.get_template("run_report.html.j2").render(
         version=__version__,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         maps=maps,

@@ -1,4 +1,6 @@
-"""Ground stations on Earth and the Moon's apparent direction from them, vectorised over time.
+"""Ground stations on Earth (the partners' deep-space antennas, with their sources) and the Moon's apparent
+direction from them, vectorised over time; direct-to-Earth windows of a lunar site. (The lunar station itself is
+:mod:`ilrs.station`.)
 
 The Moon's position is the one SPICE returns for an observer fixed in the Earth's ITRF93 frame,
 ``spkcpo('MOON', et, 'ITRF93', 'OBSERVER', 'LT+S', station, 'EARTH', 'ITRF93')``: one-iteration light time and
@@ -31,14 +33,15 @@ Moon's curved orbit), see ``tests/test_stations.py``.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, replace
 
 import numpy as np
 import spiceypy
 
 from ilrs.constants import NAIF_EARTH, NAIF_MOON, SPEED_OF_LIGHT_M_S
 from ilrs.core.geometry import azimuth_elevation, enu_basis
+from ilrs.core.runs import run_spans
 from ilrs.ephem.directions import stellar_aberration
-from ilrs.ephem.groundstations import GROUND_STATIONS, GroundStation, get_station
 from ilrs.ephem.kernels import SPICE_LOCK as spice_lock
 from ilrs.ephem.kernels import ensure_loaded
 from ilrs.ephem.nodes import HermiteNodes, NodeSet
@@ -54,6 +57,7 @@ __all__ = [
     "WGS84_FLATTENING",
     "check_eop_coverage",
     "clear_node_cache",
+    "DteWindows",
     "dte_windows",
     "eop_coverage",
     "get_station",
@@ -62,6 +66,138 @@ __all__ = [
     "moon_visible",
     "station_position_itrf93",
 ]
+
+#: Space-to-Earth bands the deep-space stations receive [Hz]: S 2.200-2.300, X 8.400-8.500, Ka 25.5-27.0 and
+#: 31.8-32.3 GHz (ITU Radio Regulations space research allocations, as used by SFCG for lunar missions).
+STATION_RX_BANDS_HZ = ((2.200e9, 2.300e9), (8.400e9, 8.500e9), (25.5e9, 27.0e9), (31.8e9, 32.3e9))
+
+# ---------------------------------------------------------------------------------------------- catalogue
+
+
+@dataclass(frozen=True)
+class GroundStation:
+    """A deep-space antenna on Earth.
+
+    Attributes
+    ----------
+    key : str
+        Short identifier, e.g. 'kashi'.
+    name, agency : str
+        Display name and operator.
+    lat_deg, lon_deg : float
+        Geodetic (WGS84) latitude and east longitude [deg].
+    height_m : float
+        Height above the WGS84 ellipsoid [m]. The sources give heights above sea level or none; the
+        difference (the geoid's undulation, tens of metres) moves the Moon's direction by < 0.03 arcsec.
+    dish_diameter_m : float
+        Main reflector diameter [m].
+    source : str
+        Where the coordinates and the diameter come from, with their uncertainty.
+    """
+
+    key: str
+    name: str
+    agency: str
+    lat_deg: float
+    lon_deg: float
+    height_m: float
+    dish_diameter_m: float
+    source: str
+
+
+#: Deep-space stations that can serve the ILRS (ILRS-FACTS section 1.8). Coordinates are from public
+#: sources to +-0.01 deg or better (1 km on the ground, 0.5 arcsec in the Moon's direction); the heights are
+#: approximate where a source gives none (stated per station), which matters even less (< 0.1 arcsec).
+GROUND_STATIONS: tuple[GroundStation, ...] = (
+    GroundStation(
+        key="kashi",
+        name="Kashi (Kashgar) deep space station",
+        agency="CLTC (Xi'an Satellite Control Center)",
+        # +-0.01 deg assumed (a Wikipedia map marker). Height: the Tarim plain there (1200-1300 m), no source.
+        lat_deg=38.4214,
+        lon_deg=76.7144,
+        height_m=1250.0,
+        dish_diameter_m=35.0,
+        source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=38.4214 long=76.7144 "
+        "(current revision as diffed at https://talk.dob.jp/enwiki/w/index.php?diff=cur&oldid=1022193174"
+        "&title=Chinese_Deep_Space_Network); "
+        "35 m: ILRS-FACTS 1.8. VLBI positions to 2 cm exist (Xu et al. 2016, Adv. Space Res. 58(9), "
+        "'First geodetic VLBI sessions with the Chinese Deep Space Stations Jiamusi and Kashi') but "
+        "their values were not accessible here",
+    ),
+    GroundStation(
+        key="jiamusi",
+        name="Jiamusi deep space station",
+        agency="CLTC",
+        # +-0.01 deg assumed (a Wikipedia map marker). Height: hills near Jiamusi (100-300 m), no source.
+        lat_deg=46.4939,
+        lon_deg=130.7706,
+        height_m=200.0,
+        dish_diameter_m=64.0,
+        source="English Wikipedia 'Chinese Deep Space Network', location-map marker lat=46.4939 "
+        "long=130.7706 (same revision as Kashi); 64 m: ILRS-FACTS 1.8 citing that article (other "
+        "reports give 66 m; not verified here)",
+    ),
+    GroundStation(
+        key="neuquen",
+        name="Espacio Lejano Station (CLTC-CONAE-Neuquen)",
+        agency="CLTC / CONAE",
+        # +-0.005 deg (coordinates to 1 arcsec of a 200 ha site). Height: the Pampa de Pilmatue plateau, no
+        # source found (+-300 m).
+        lat_deg=-38.1914,
+        lon_deg=-70.1495,
+        height_m=1000.0,
+        dish_diameter_m=35.0,
+        source="English Wikipedia 'Espacio Lejano Station' (https://en.wikipedia.org/wiki/"
+        "Espacio_Lejano_Station): 38 deg 11'29\" S 70 deg 08'58\" W = -38.1914, -70.1495; 35 m: "
+        "ILRS-FACTS 1.8",
+    ),
+    GroundStation(
+        key="bear_lakes",
+        name="Bear Lakes (Medvezhi Ozera) RT-64",
+        agency="OKB MEI",
+        # +-0.005 deg (coordinates to 1 arcsec of the 67 ha centre); height 200 m above sea level, same article.
+        lat_deg=55.0 + 52.0 / 60.0 + 5.0 / 3600.0,
+        lon_deg=37.0 + 57.0 / 60.0 + 7.0 / 3600.0,
+        height_m=200.0,
+        dish_diameter_m=64.0,
+        source="Russian Wikipedia 'Medvezhi Ozyora (space communications centre)' in the de.wiki7.org "
+        "translation: 55 deg 52'05\" N 37 deg 57'07\" E, height 200 m; RT-64 (TNA-1500), D = 64 m, from "
+        "the same article",
+    ),
+    GroundStation(
+        key="ussuriysk",
+        name="Ussuriysk (Galenki) RT-70",
+        agency="East Center for Deep Space Communications (Russia)",
+        # +-0.001 deg (the telescope's own coordinates); height about 200 m above sea level (a travel guide,
+        # +-100 m).
+        lat_deg=44.0 + 0.0 / 60.0 + 57.9 / 3600.0,
+        lon_deg=131.0 + 45.0 / 60.0 + 25.13 / 3600.0,
+        height_m=200.0,
+        dish_diameter_m=70.0,
+        source="Italian Wikipedia 'RT-70' (mirror it.teknopedia.teknokrat.ac.id/wiki/RT-70): "
+        "44 deg 00'57.9\" N 131 deg 45'25.13\" E; the same point (to "
+        "1e-5 deg) is the direction of USSURIYSK_XYZ in vlbistns_itrf93_topo_russia_131122.tf (PhSRM "
+        "SPICE kernels, copy in github.com/gpikkio/Makekey3); height ~200 m: aroundus.com 'Galenki RT-70'",
+    ),
+)
+
+_BY_KEY = {s.key: s for s in GROUND_STATIONS}
+
+
+def get_station(station: GroundStation | str) -> GroundStation:
+    """A :class:`GroundStation` itself, or the catalogue entry with that key."""
+    if isinstance(station, GroundStation):
+        return station
+    key = str(station).strip().lower()
+    if key not in _BY_KEY:
+        raise IlrsError(
+            f"unknown ground station {station!r}",
+            source="station",
+            hint="known stations: " + ", ".join(sorted(_BY_KEY)),
+        )
+    return _BY_KEY[key]
+
 
 #: The Earth-fixed frame of the stations' coordinates (realised by the NAIF Earth orientation kernels).
 EARTH_FIXED_FRAME = "ITRF93"
@@ -377,21 +513,40 @@ def _mask(min_elevation_deg: float) -> float:
     return value
 
 
-def _runs(flags: np.ndarray, et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Windows [start, end) of runs of True in a step-held series: (k, 2) ET pairs [s], durations [s]."""
-    if et.size == 0:
-        return np.empty((0, 2)), np.empty(0)
-    step_end = np.append(et[1:], et[-1] + (et[-1] - et[-2] if et.size > 1 else 0.0))
-    edges = np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1  # last True index of each run
-    windows = np.column_stack([et[starts], step_end[ends]])
-    return windows, windows[:, 1] - windows[:, 0]
+@dataclass(frozen=True)
+class DteWindows:
+    """Direct-to-Earth visibility of a lunar site from a set of ground stations, per step of a grid.
+
+    ``elevation_rad`` and ``range_m`` are (n_stations, n): the Moon's elevation [rad] and distance [m] at each
+    station (the distance from the site differs from the distance to the Moon's centre by less than one lunar
+    radius, 0.5 %). Each step holds until the next one; the last lasts as long as the one before it.
+    """
+
+    et: np.ndarray  #: (n,) epochs [s TDB past J2000]
+    stations: tuple[str, ...]  #: station keys, in row order
+    elevation_rad: np.ndarray  #: (n_stations, n) the Moon's elevation at each station [rad]
+    range_m: np.ndarray  #: (n_stations, n) the Moon's distance from each station [m]
+    station_visible: np.ndarray  #: (n_stations, n) bool: the Moon above the station's mask
+    best_station: np.ndarray  #: (n,) index of the station seeing the Moon highest, -1 if none
+    any_station: np.ndarray  #: (n,) bool: at least one station sees the Moon
+    dte: np.ndarray  #: (n,) bool: a station sees the Moon and the site sees the Earth
+    windows: np.ndarray  #: (k, 2) start and end of each DTE window [s TDB]
+
+    @property
+    def total_hours(self) -> float:
+        """Time in DTE windows [h]."""
+        return float((self.windows[:, 1] - self.windows[:, 0]).sum() / 3600.0)
+
+    def seen_from(self, earth_visible_at_site: np.ndarray) -> DteWindows:
+        """The same stations' visibility combined with another site Earth visibility (e.g. at another antenna
+        height, or only while a terminal works): ``dte`` and ``windows`` recomputed."""
+        dte = self.any_station & np.asarray(earth_visible_at_site, dtype=bool)
+        return replace(self, dte=dte, windows=run_spans(dte, self.et))
 
 
 def dte_windows(
     earth_visible_at_site, et, stations=GROUND_STATIONS, min_elevation_deg: float = 10.0, *, method: str = "auto"
-) -> dict:
+) -> DteWindows:
     """Direct-to-Earth windows: the site sees the Earth and at least one ground station sees the Moon.
 
     Parameters
@@ -410,14 +565,8 @@ def dte_windows(
 
     Returns
     -------
-    dict
-        ``et`` (the epochs [s]), ``stations`` (tuple of keys), ``elevation_rad`` and ``range_m`` (arrays
-        (n_stations, n): the Moon's elevation [rad] and distance [m] at each station; the distance from the
-        site differs from the distance to the Moon's centre by less than one lunar radius, 0.5 %),
-        ``station_visible`` (bool (n_stations, n)), ``best_station`` (int (n,): index of the station seeing the
-        Moon highest, -1 if none), ``any_station`` (bool (n,)), ``dte`` (bool (n,): ``any_station`` and the
-        site sees the Earth), ``windows`` ((k, 2) ET start/end of each DTE window [s]) and ``total_hours``
-        (DTE time [h]).
+    DteWindows
+        Per-station elevation, range and visibility, the DTE flag per step and the windows.
     """
     chosen = [get_station(s) for s in stations]
     if not chosen:
@@ -453,16 +602,4 @@ def dte_windows(
         else np.empty(0, dtype=np.int64)
     )
     dte = any_station & earth
-    windows, durations = _runs(dte, et)
-    return {
-        "et": et,
-        "stations": keys,
-        "elevation_rad": elevation,
-        "range_m": distance,
-        "station_visible": visible,
-        "best_station": best,
-        "any_station": any_station,
-        "dte": dte,
-        "windows": windows,
-        "total_hours": float(durations.sum() / 3600.0),
-    }
+    return DteWindows(et, keys, elevation, distance, visible, best, any_station, dte, run_spans(dte, et))

@@ -1,0 +1,94 @@
+"""``ilrs run``: the main job, one scenario end to end (:func:`ilrs.services.pipeline.run_scenario`), ending in
+one HTML report and a one-screen summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ilrs.cli.common import console, handle_errors, staged_progress
+from ilrs.cli.twin import kpi_table
+
+
+@handle_errors
+def run(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
+    out: str = typer.Option("out", help="Directory for the report and its products."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """The main job: site analysis, the station twin, campaign and transport, the operations plan and its
+    re-plans, in one HTML report."""
+    from ilrs.reports.run_report import render_run_report
+    from ilrs.services.pipeline import run_scenario, save_products
+    from ilrs.services.scenarios import validated_scenario
+
+    sc = validated_scenario(scenario)  # a bad scenario fails before any long computation
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    update, close = staged_progress(quiet)
+    try:
+        products = run_scenario(sc, progress=update)
+    finally:
+        close()
+    t = time.perf_counter()
+    save_products(products, out_dir)
+    products.timings["products"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = render_run_report(out_dir / "report.html", products)
+    products.timings["report"] = time.perf_counter() - t
+    _summary(products, report, out_dir)
+
+
+def _summary(products, report: Path, out_dir: Path) -> None:
+    start, end, _, map_h, mast_h = products.analysis
+    sc = products.scenario
+    t = Table(title=f"Top sites, {start} .. {end}, observer {map_h:g} m", title_justify="left")
+    for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
+        t.add_column(c, justify="right")
+    for r in products.ranked[:10]:
+        t.add_row(
+            str(r.rank),
+            f"{r.lat_deg:.4f}",
+            f"{r.lon_deg:.2f}",
+            f"{100 * r.sun_visible_fraction:.1f}",
+            f"{r.longest_dark_hours:.0f}",
+            f"{100 * r.earth_visible_fraction:.1f}",
+            f"{r.slope_deg:.1f}",
+            f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)",
+        )
+    console.print(t)
+    env = products.best
+    console.print(
+        f"Best site with a {mast_h:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "
+        f"year, longest night {env.longest_dark_hours:.0f} h, "
+        f"Earth in view {100 * env.earth_visible_fraction:.1f} %"
+    )
+    twin = products.twin
+    console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {sc.name}, {sc.start:%Y-%m-%d} .. {sc.end:%Y-%m-%d}"))
+    campaign = products.campaign
+    energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")
+    b = campaign.windows["best"]
+    console.print(
+        f"Campaign ({campaign.monte_carlo.runs:,} runs): energy + communications in place by 2035 with "
+        f"P = {energy['p_by_2035-12-31']:.2f}; best launch window from {campaign.window_start}: "
+        f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
+        f"{campaign.nrho.period_days:.2f} d"
+    )
+    sp = products.plan
+    if sp is not None:
+        replans = "; ".join(
+            f"re-plan after {r.event} {r.seconds:.1f} s (value {r.value_before:,.0f} -> {r.value_after:,.0f})"
+            for r in products.replans
+        )
+        console.print(
+            f"Operations {sp.result.problem.limits.t0:%Y}: {len(sp.result.activities()):,} partner "
+            f"activities planned (value {sp.result.value:,.0f}, greedy {sp.result.greedy_value:,.0f}, "
+            f"gap {100 * sp.result.gap:.1f} %), validator {len(sp.violations)} violations, twin check "
+            f"{'ok' if sp.check.ok else 'FAILED'}" + (f"; {replans}" if replans else "")
+        )
+    console.print(
+        f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(products.timings.values()):.0f} s)"
+    )

@@ -1,0 +1,132 @@
+"""The one end-to-end use case: a scenario -> site analysis, station twin, campaign, operations plan, re-plans.
+
+``ilrs run`` and its report, and the portal, all call :func:`run_scenario`. The scenario drives every stage: its
+``[analysis]`` (period, step, observer heights; by default its own period and array masts), its site and
+elements, its roadmap, the requests file and the ``[[events]]`` it declares.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ilrs.ephem.time import parse_step
+from ilrs.scenario.schema import Scenario
+from ilrs.services.campaign import CampaignOverview, campaign_overview
+from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_scenario, replan_for, requests_for
+from ilrs.services.site import PointEnvironment, point_environment
+from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, site_maps
+from ilrs.services.twin import run_twin, save_netcdf, site_environment
+from ilrs.station.environment import SiteEnvironment
+from ilrs.station.twin import TwinRun
+
+#: The stages of a run, in order.
+STAGES = ("site", "twin", "campaign", "plan")
+#: Solver time limits of the run's plan and of each re-plan [s].
+PLAN_TIME_LIMIT_S = 15.0
+REPLAN_TIME_LIMIT_S = 7.0
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class RunProducts:
+    """What a run produced, stage by stage (None for a stage not run or not applicable)."""
+
+    scenario: Scenario
+    maps: SiteMaps | None = None
+    ranked: list[RankedSite] = field(default_factory=list)
+    best: PointEnvironment | None = None  #: the year at the best-ranked site, at the highest mast
+    environment: SiteEnvironment | None = None
+    twin: TwinRun | None = None
+    campaign: CampaignOverview | None = None
+    plan: ScenarioPlan | None = None
+    replans: list[Replan] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  #: wall time per stage [s]
+
+    @property
+    def analysis(self) -> tuple[str, str, float, float, float]:
+        """(start, end, step [s], map height [m], mast height [m]) of the site analysis."""
+        a, b, step = self.scenario.analysis_period()
+        map_h, mast_h = self.scenario.array_heights_m()
+        return f"{a:%Y-%m-%d}", f"{b:%Y-%m-%d}", parse_step(step), map_h, mast_h
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    stages: Collection[str] = STAGES,
+    progress: Progress | None = None,
+    plan_time_limit_s: float = PLAN_TIME_LIMIT_S,
+    replan_time_limit_s: float = REPLAN_TIME_LIMIT_S,
+) -> RunProducts:
+    """Run the scenario's stages (``STAGES``, in that order); ``progress(stage, fraction)`` reports each."""
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        from ilrs.errors import IlrsError
+
+        raise IlrsError(f"unknown stage(s) {sorted(unknown)}", source="stages", hint=f"any of {', '.join(STAGES)}")
+    products = RunProducts(scenario)
+
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
+    if "site" in stages:
+        t = time.perf_counter()
+        start, end, step_s, map_h, mast_h = products.analysis
+        products.maps = site_maps(start, end, step_s, map_h, progress=progress)
+        products.ranked = rank_sites(products.maps, top=10)
+        best = products.ranked[0]
+        report(f"a year at the best site ({mast_h:g} m mast)", 0.0)
+        products.best = point_environment(best.lat_deg, best.lon_deg, start, end, step_s, mast_h)
+        report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
+        products.timings["site analysis"] = time.perf_counter() - t
+    if "twin" in stages or "plan" in stages:
+        t = time.perf_counter()
+        label = f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})"
+        report(label, 0.0)
+        products.environment = site_environment(scenario)
+        products.twin = run_twin(scenario, products.environment)
+        report(label, 1.0)
+        products.timings["station twin"] = time.perf_counter() - t
+    if "campaign" in stages:
+        t = time.perf_counter()
+        report("campaign Monte Carlo, launch windows, NRHO", 0.0)
+        products.campaign = campaign_overview(scenario)
+        report("campaign Monte Carlo, launch windows, NRHO", 1.0)
+        products.timings["campaign and transport"] = time.perf_counter() - t
+    if "plan" in stages and scenario.requests_path() is not None:
+        t = time.perf_counter()
+        rs = requests_for(scenario, None)
+        label = f"operations plan ({len(rs.requests)} partner requests, CP-SAT)"
+        products.plan = plan_scenario(
+            scenario,
+            rs,
+            time_limit=plan_time_limit_s,
+            twin=products.twin,
+            env=products.environment,
+            progress=lambda i, n: report(label, 0.9 * i / n),
+        )
+        products.replans = [replan_for(products.plan, ev, replan_time_limit_s) for ev in scenario.events]
+        report(label, 1.0)
+        products.timings["operations plan and re-plan"] = time.perf_counter() - t
+    return products
+
+
+def save_products(products: RunProducts, out_dir: str | Path) -> dict[str, Path]:
+    """The run's data products in ``out_dir`` (atomic writes): the twin's time series (NetCDF) and the plan
+    (JSON, one row per activity)."""
+    from ilrs.iotools.atomic import atomic_write_text
+
+    out = Path(out_dir)
+    paths: dict[str, Path] = {}
+    if products.twin is not None:
+        paths["twin"] = save_netcdf(products.twin, out / "twin.nc")
+    if products.plan is not None:
+        paths["plan"] = out / "plan.json"
+        atomic_write_text(paths["plan"], json.dumps(plan_rows(products.plan), indent=1))
+    return paths

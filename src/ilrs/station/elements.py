@@ -1,0 +1,257 @@
+"""Element models: one pure function per element kind, registered by its scenario schema class.
+
+Each model takes the element's record (:mod:`ilrs.scenario.schema`) and an :class:`ElementContext` (the site
+environment on the run's grid, when the element works, its age) and returns its :class:`Contribution`: power
+generated, loads by priority, storage, data and link rates. :func:`ilrs.station.twin.build_inputs` adds the
+contributions up, in the scenario's order, into the engine's inputs. A new kind of element is one schema class,
+one function here and its ``@element_model`` registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ilrs.core.visibility import point_series
+from ilrs.errors import IlrsError
+from ilrs.scenario import schema as sc
+from ilrs.station.environment import FloatArray, RelayGeometry, SiteEnvironment
+from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
+from ilrs.station.power import heater_power_w, rtg_power_w, solar_array_power_w
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ElementContext:
+    """What an element model sees: the environment, when the element works, and derived sky quantities."""
+
+    env: SiteEnvironment
+    on: BoolArray  #: (T,) the element is there and working
+    years: FloatArray  #: (T,) age since arrival [yr], 0 before
+    sun_radius_rad: FloatArray  #: (T,) the Sun's apparent angular radius [rad]
+    irradiance_w_m2: FloatArray  #: (T,) solar irradiance at the Moon [W/m2]
+    sun_fraction_ground: FloatArray  #: (T,) visible fraction of the Sun's disk at ground level [-]
+
+    def sun_fraction(self, height_m: float) -> FloatArray:
+        """Visible fraction of the Sun's disk above the terrain at an observer height [-]."""
+        e = self.env
+        return point_series(e.horizon_deg(height_m), e.sun_az_rad, e.sun_el_rad, self.sun_radius_rad)[1]
+
+    def gate(self, value: Any) -> FloatArray:
+        """``value`` while the element works, 0 otherwise."""
+        return np.where(self.on, value, 0.0)
+
+
+@dataclass(frozen=True)
+class BatteryShare:
+    """A storage element's part of the station battery (capacity-weighted efficiencies and reserve)."""
+
+    capacity_wh: FloatArray  #: (T,) usable capacity [Wh]
+    added_wh: FloatArray  #: (T,) charge brought on arrival [Wh]
+    max_charge_w: FloatArray  #: (T,) [W]
+    max_discharge_w: FloatArray  #: (T,) [W]
+    capacity_kwh: float  #: nameplate, the weight of the efficiencies [kWh]
+    charge_efficiency: float
+    discharge_efficiency: float
+    min_soc: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One element's contribution to the station, per step (None: none of that kind)."""
+
+    solar_w: FloatArray | None = None
+    nuclear_w: FloatArray | None = None
+    load_w: tuple[int, FloatArray] | None = None  #: (priority, draw [W])
+    data_bps: tuple[int, FloatArray] | None = None  #: (priority, data generated when powered [bit/s])
+    battery: BatteryShare | None = None
+    storage_bits: FloatArray | None = None
+    dte_bps: FloatArray | None = None
+    relay_bps: FloatArray | None = None
+    earth_visible: BoolArray | None = None
+    relay_visible: BoolArray | None = None
+    #: a radio's draw while it can send [W], charged to priority 2 (communications) after all elements
+    transmitter_w: FloatArray | None = None
+
+
+E = TypeVar("E", bound=sc._Element)
+ElementModel = Callable[[Any, ElementContext], Contribution]
+_MODELS: dict[type, ElementModel] = {}
+
+
+def element_model(kind: type[E]) -> Callable[[Callable[[E, ElementContext], Contribution]], ElementModel]:
+    """Register the model of one element kind (its schema class)."""
+
+    def register(fn: Callable[[E, ElementContext], Contribution]) -> ElementModel:
+        _MODELS[kind] = fn
+        return fn
+
+    return register
+
+
+def model_for(element: sc._Element) -> ElementModel:
+    """The registered model of an element's kind."""
+    for cls in type(element).__mro__:
+        if cls in _MODELS:
+            return _MODELS[cls]
+    raise IlrsError(
+        f"no model for element kind {getattr(element, 'kind', type(element).__name__)!r}",
+        source=f"elements.{element.name}",
+        hint="register one with @ilrs.station.elements.element_model",
+    )
+
+
+def registered_kinds() -> tuple[type, ...]:
+    return tuple(_MODELS)
+
+
+@element_model(sc.SolarArray)
+def solar_array(e: sc.SolarArray, ctx: ElementContext) -> Contribution:
+    env = ctx.env
+    p = solar_array_power_w(
+        e.area_m2,
+        e.cell_efficiency,
+        ctx.irradiance_w_m2,
+        ctx.sun_fraction(e.mast_height_m),
+        env.sun_el_rad,
+        env.sun_az_rad,
+        e.tracking,
+        np.radians(e.azimuth_deg),
+        e.degradation_per_year,
+        ctx.years,
+    )
+    return Contribution(solar_w=ctx.gate(p))
+
+
+@element_model(sc.FissionUnit)
+def fission_unit(e: sc.FissionUnit, ctx: ElementContext) -> Contribution:
+    return Contribution(nuclear_w=ctx.gate(e.power_kw * 1e3))
+
+
+@element_model(sc.Rtg)
+def rtg(e: sc.Rtg, ctx: ElementContext) -> Contribution:
+    return Contribution(nuclear_w=ctx.gate(rtg_power_w(e.power_w, ctx.years, e.half_life_years)))
+
+
+def _storage(
+    ctx: ElementContext,
+    capacity_kwh: float,
+    soc0: float,
+    charge_kw: float,
+    discharge_kw: float,
+    eta_c: float,
+    eta_d: float,
+    reserve: float,
+) -> Contribution:
+    added = np.zeros(ctx.on.size)
+    added[np.argmax(ctx.on)] = soc0 * capacity_kwh * 1e3
+    share = BatteryShare(
+        capacity_wh=ctx.gate(capacity_kwh * 1e3),
+        added_wh=added,
+        max_charge_w=ctx.gate(charge_kw * 1e3),
+        max_discharge_w=ctx.gate(discharge_kw * 1e3),
+        capacity_kwh=capacity_kwh,
+        charge_efficiency=eta_c,
+        discharge_efficiency=eta_d,
+        min_soc=reserve,
+    )
+    return Contribution(battery=share)
+
+
+@element_model(sc.Battery)
+def battery(e: sc.Battery, ctx: ElementContext) -> Contribution:
+    return _storage(
+        ctx,
+        e.capacity_kwh,
+        e.initial_soc,
+        e.max_charge_kw,
+        e.max_discharge_kw,
+        e.charge_efficiency,
+        e.discharge_efficiency,
+        e.min_soc,
+    )
+
+
+@element_model(sc.RegenerativeFuelCell)
+def regenerative_fuel_cell(e: sc.RegenerativeFuelCell, ctx: ElementContext) -> Contribution:
+    eta = float(np.sqrt(e.round_trip_efficiency))  # the round trip split evenly between charge and discharge
+    return _storage(ctx, e.capacity_kwh, 0.5, e.max_power_kw, e.max_power_kw, eta, eta, 0.0)
+
+
+@element_model(sc.Load)
+def load(e: sc.Load, ctx: ElementContext) -> Contribution:
+    return Contribution(load_w=(e.priority, ctx.gate(e.power_kw * 1e3)))
+
+
+@element_model(sc.SurvivalHeater)
+def survival_heater(e: sc.SurvivalHeater, ctx: ElementContext) -> Contribution:
+    draw = heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3, ctx.sun_fraction_ground > 0)
+    return Contribution(load_w=(e.priority, ctx.gate(draw)))
+
+
+@element_model(sc.Payload)
+def payload(e: sc.Payload, ctx: ElementContext) -> Contribution:
+    return Contribution(
+        load_w=(e.priority, ctx.gate(e.power_kw * e.duty_cycle * 1e3)),
+        data_bps=(e.priority, ctx.gate(e.data_rate_mbps * e.duty_cycle * 1e6)),
+    )
+
+
+@element_model(sc.DataStorage)
+def data_storage(e: sc.DataStorage, ctx: ElementContext) -> Contribution:
+    return Contribution(storage_bits=ctx.gate(e.capacity_gbit * 1e9))
+
+
+@element_model(sc.DteTerminal)
+def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
+    env = ctx.env
+    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), env.earth_az_rad, env.earth_el_rad, 0.0)
+    earth_visible = (np.degrees(env.earth_el_rad) > horizon) & ctx.on
+    windows = env.link("dte", e.name).seen_from(earth_visible)  # type: ignore[attr-defined]
+    link = LinkParameters(
+        e.frequency_hz,
+        e.tx_power_w,
+        e.antenna_diameter_m,
+        e.aperture_efficiency,
+        1.0,  # the receiving dish is each ground station's own (dte_data_rates)
+        0.6,
+        e.rx_system_noise_k,
+        e.required_ebn0_db,
+        e.margin_db,
+        max_data_rate_bps=e.max_rate_mbps * 1e6,
+    )
+    rate = dte_data_rates(windows, link).rate_bps
+    return Contribution(
+        dte_bps=rate, earth_visible=earth_visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0)
+    )
+
+
+@element_model(sc.RelayTerminal)
+def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
+    env = ctx.env
+    geo = env.link("relay", e.name)
+    assert isinstance(geo, RelayGeometry)
+    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), geo.az_rad, geo.el_rad, 0.0)
+    el_deg = np.degrees(geo.el_rad)
+    visible = (el_deg > horizon) & (el_deg >= e.min_elevation_deg) & ctx.on
+    rate = np.zeros(ctx.on.size)
+    if visible.any():
+        link = LinkParameters(
+            e.frequency_hz,
+            e.tx_power_w,
+            e.antenna_diameter_m,
+            e.aperture_efficiency,
+            e.relay_antenna_diameter_m,
+            0.55,
+            e.rx_system_noise_k,
+            e.required_ebn0_db,
+            e.margin_db,
+            max_data_rate_bps=e.max_rate_mbps * 1e6,
+        )
+        rate[visible] = link_budget(link, geo.range_m[visible]).data_rate_bps
+    return Contribution(relay_bps=rate, relay_visible=visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0))

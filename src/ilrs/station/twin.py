@@ -1,0 +1,391 @@
+"""The station digital twin: a scenario and its site environment -> engine inputs -> run, KPIs, dataset, sizing.
+
+:func:`build_inputs` adds up the element models (:mod:`ilrs.station.elements`) on the environment's grid,
+:func:`run_twin` steps the engine (:mod:`ilrs.station.engine`) through them and computes the KPIs; everything
+here is pure (the environment comes in as arrays from :mod:`ilrs.services.twin`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ilrs.constants import AU_M, JULIAN_YEAR_S
+from ilrs.core.runs import longest_run, run_spans, runs
+from ilrs.core.visibility import point_series
+from ilrs.ephem.directions import angular_radius
+from ilrs.errors import IlrsError
+from ilrs.scenario.schema import Scenario
+from ilrs.station.elements import Contribution, ElementContext, model_for
+from ilrs.station.engine import N_PRIORITIES, EngineInputs, EngineResult, run_engine
+from ilrs.station.environment import DECK_HEIGHT_M, FloatArray, SiteEnvironment
+from ilrs.station.power import solar_irradiance_w_m2
+
+__all__ = [
+    "BatterySizing",
+    "SheddingEvent",
+    "TwinInputs",
+    "TwinKpis",
+    "TwinRun",
+    "build_inputs",
+    "environment_heights",
+    "kpis",
+    "run_twin",
+    "shedding_events",
+    "size_battery",
+    "to_dataset",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwinInputs(EngineInputs):
+    """The engine's inputs for a scenario, with the series behind them that the KPIs and reports use."""
+
+    et: FloatArray  #: (T,) [s TDB past J2000]
+    utc: npt.NDArray[np.datetime64]  #: (T,)
+    lat_deg: float
+    lon_deg: float
+    solar_w: FloatArray  #: (T,) [W]
+    nuclear_w: FloatArray  #: (T,) fission and RTG [W]
+    dte_bps: FloatArray  #: (T,) direct-to-Earth rate [bit/s]
+    relay_bps: FloatArray  #: (T,) relay rate [bit/s]
+    sun_fraction_ground: FloatArray  #: (T,) Sun disk fraction above the horizon at 0 m [-]
+    sun_fraction_deck: FloatArray  #: (T,) the same at a lander deck (DECK_HEIGHT_M) [-]
+    earth_visible: npt.NDArray[np.bool_]  #: (T,) a DTE antenna sees the Earth
+    relay_visible: npt.NDArray[np.bool_]  #: (T,) a relay antenna sees its relay
+    notes: list[str] = field(default_factory=list)
+
+    def with_series(self, **changes: Any) -> TwinInputs:
+        """A copy with some series replaced; the total downlink follows the DTE and relay rates."""
+        out = replace(self, **changes)
+        return replace(out, downlink_bps=out.dte_bps + out.relay_bps)
+
+
+def environment_heights(scenario: Scenario) -> tuple[float, ...]:
+    """Observer heights [m] whose terrain horizon the scenario's elements need (ground, deck, masts, antennas)."""
+    heights = {0.0, DECK_HEIGHT_M}
+    for e in scenario.elements:
+        for name in ("mast_height_m", "antenna_height_m"):
+            if hasattr(e, name):
+                heights.add(float(getattr(e, name)))
+    return tuple(sorted(heights))
+
+
+def _working(env: SiteEnvironment, arrival: Any) -> npt.NDArray[np.bool_]:
+    """The steps at or after an element's arrival (UTC labels of the grid)."""
+    t = np.datetime64(arrival.replace(tzinfo=None), "us")
+    return np.asarray(env.utc.astype("datetime64[us]") >= t)
+
+
+def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
+    """Every element's contribution at every step of the scenario's run, added up in the scenario's order."""
+    n = env.et.size
+    et = env.et
+    sun_r = angular_radius("SUN", env.sun_distance_m)
+    irradiance = solar_irradiance_w_m2(env.sun_distance_m, AU_M)
+    _, ground = point_fraction(env, 0.0, sun_r)
+    _, deck = point_fraction(env, DECK_HEIGHT_M, sun_r)
+    solar, nuclear = np.zeros(n), np.zeros(n)
+    load, data = np.zeros((N_PRIORITIES, n)), np.zeros((N_PRIORITIES, n))
+    cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    dte_bps, relay_bps = np.zeros(n), np.zeros(n)
+    earth_visible, relay_visible = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    shares = []
+    transmitters: list[FloatArray] = []
+    for e in scenario.elements:
+        on = _working(env, e.arrival)
+        if not on.any():
+            continue
+        years = np.where(on, (et - et[np.argmax(on)]) / JULIAN_YEAR_S, 0.0)
+        ctx = ElementContext(env, on, years, sun_r, irradiance, ground)
+        c: Contribution = model_for(e)(e, ctx)
+        if c.solar_w is not None:
+            solar += c.solar_w
+        if c.nuclear_w is not None:
+            nuclear += c.nuclear_w
+        if c.load_w is not None:
+            load[c.load_w[0] - 1] += c.load_w[1]
+        if c.data_bps is not None:
+            data[c.data_bps[0] - 1] += c.data_bps[1]
+        if c.battery is not None:
+            b = c.battery
+            cap += b.capacity_wh
+            added += b.added_wh
+            max_c += b.max_charge_w
+            max_d += b.max_discharge_w
+            shares.append(b)
+        if c.storage_bits is not None:
+            storage += c.storage_bits
+        if c.dte_bps is not None:
+            dte_bps += c.dte_bps
+        if c.relay_bps is not None:
+            relay_bps += c.relay_bps
+        if c.earth_visible is not None:
+            earth_visible |= c.earth_visible
+        if c.relay_visible is not None:
+            relay_visible |= c.relay_visible
+        if c.transmitter_w is not None:
+            transmitters.append(c.transmitter_w)
+    for draw in transmitters:  # radios draw power while they can send (priority 2: communications)
+        load[1] += draw
+    if shares:
+        w = np.array([b.capacity_kwh for b in shares])
+        eta_c = float(np.average([b.charge_efficiency for b in shares], weights=w))
+        eta_d = float(np.average([b.discharge_efficiency for b in shares], weights=w))
+        min_soc = float(np.average([b.min_soc for b in shares], weights=w))
+    else:
+        eta_c = eta_d = 1.0
+        min_soc = 0.0
+    return TwinInputs(
+        step_s=env.step_s,
+        generation_w=solar + nuclear,
+        load_w=load,
+        data_rate_bps=data,
+        battery_capacity_wh=cap,
+        battery_added_wh=added,
+        min_soc=min_soc,
+        charge_efficiency=eta_c,
+        discharge_efficiency=eta_d,
+        max_charge_w=max_c,
+        max_discharge_w=max_d,
+        downlink_bps=dte_bps + relay_bps,
+        storage_bits=storage,
+        et=et,
+        utc=env.utc,
+        lat_deg=env.lat_deg,
+        lon_deg=env.lon_deg,
+        solar_w=solar,
+        nuclear_w=nuclear,
+        dte_bps=dte_bps,
+        relay_bps=relay_bps,
+        sun_fraction_ground=ground,
+        sun_fraction_deck=deck,
+        earth_visible=earth_visible,
+        relay_visible=relay_visible,
+    )
+
+
+def point_fraction(env: SiteEnvironment, height_m: float, sun_radius_rad: FloatArray) -> tuple[Any, FloatArray]:
+    """(horizon elevation at the Sun's azimuth [deg], visible fraction of the Sun's disk [-]) at a height."""
+    hz, frac = point_series(env.horizon_deg(height_m), env.sun_az_rad, env.sun_el_rad, sun_radius_rad)
+    return hz, frac
+
+
+@dataclass(frozen=True)
+class TwinKpis:
+    """Key figures of a run (hours are simulated hours; energies in kWh, data in Gbit)."""
+
+    steps: int
+    years: float
+    loss_of_load_hours: float
+    loss_of_critical_load_hours: float
+    min_state_of_charge: float
+    energy_margin: float
+    generated_kwh: float
+    demanded_kwh: float
+    shed_kwh: float
+    curtailed_kwh: float
+    earth_contact_hours_per_day: float
+    relay_hours_per_day: float
+    data_generated_gbit: float
+    data_downlinked_gbit: float
+    data_lost_gbit: float
+    longest_dark_hours_survived: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TwinRun:
+    """A twin run: the scenario, its inputs (series), the engine's flows and the KPIs."""
+
+    scenario: Scenario
+    series: TwinInputs
+    result: EngineResult
+    kpis: TwinKpis
+
+
+def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
+    h = series.step_s / 3600.0
+    shed = r.shed_w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soc = np.where(series.battery_capacity_wh > 0, r.stored_wh[1:] / series.battery_capacity_wh, np.nan)
+    days = series.et.size * h / 24.0
+    demanded = series.load_w.sum() * h / 1e3
+    generated = series.generation_w.sum() * h / 1e3
+    # darkness survived: the longest stretch without solar power during which no load was shed
+    dark = (series.solar_w <= 0) & (series.battery_capacity_wh > 0)
+    survived = dark & (shed <= 1e-9)
+    return TwinKpis(
+        steps=int(series.et.size),
+        years=float(series.et.size * series.step_s / JULIAN_YEAR_S),
+        loss_of_load_hours=float((shed > 1e-6).sum() * h),
+        loss_of_critical_load_hours=float((r.shed_w[:2].sum(axis=0) > 1e-6).sum() * h),
+        min_state_of_charge=float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan"),
+        energy_margin=float(generated / demanded - 1.0) if demanded > 0 else float("inf"),
+        generated_kwh=generated,
+        demanded_kwh=demanded,
+        shed_kwh=float(shed.sum() * h / 1e3),
+        curtailed_kwh=float(r.curtailed_w.sum() * h / 1e3),
+        earth_contact_hours_per_day=float((series.dte_bps > 0).sum() * h / days),
+        relay_hours_per_day=float((series.relay_bps > 0).sum() * h / days),
+        data_generated_gbit=float(r.data_generated_bits.sum() / 1e9),
+        data_downlinked_gbit=float(r.data_downlinked_bits.sum() / 1e9),
+        data_lost_gbit=float(r.data_lost_bits.sum() / 1e9),
+        longest_dark_hours_survived=float(longest_run(survived) * h),
+    )
+
+
+def run_inputs(scenario: Scenario, series: TwinInputs) -> TwinRun:
+    """Run the engine on given inputs (e.g. changed by an event) and compute the KPIs."""
+    result = run_engine(series)
+    return TwinRun(scenario, series, result, kpis(series, result))
+
+
+def run_twin(scenario: Scenario, env: SiteEnvironment) -> TwinRun:
+    """The twin of a scenario in its site environment."""
+    return run_inputs(scenario, build_inputs(scenario, env))
+
+
+@dataclass(frozen=True)
+class SheddingEvent:
+    """A stretch of consecutive steps with load shed: when, which classes, how much energy."""
+
+    start_utc: str
+    end_utc: str
+    hours: float
+    lowest_priority_shed: int
+    energy_kwh: float
+
+
+def shedding_events(run: TwinRun) -> list[SheddingEvent]:
+    """The load-shedding log: one event per run of consecutive steps with any load shed."""
+    s, r = run.series, run.result
+    h = s.step_s / 3600.0
+    shed = r.shed_w.sum(axis=0) > 1e-6
+    spans = run_spans(shed, s.utc, np.timedelta64(int(s.step_s), "s"))
+    events = []
+    for (a, b), (t0, t1) in zip(runs(shed), spans, strict=True):
+        classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > 1e-6)
+        events.append(
+            SheddingEvent(
+                str(t0) + "Z",
+                str(t1) + "Z",
+                float((b - a) * h),
+                int(classes.min()) + 1,
+                float(r.shed_w[:, a:b].sum() * h / 1e3),
+            )
+        )
+    return events
+
+
+def to_dataset(run: TwinRun) -> Any:
+    """The run as an xarray Dataset with units in the attributes (NetCDF-ready)."""
+    import xarray as xr
+
+    s, r = run.series, run.result
+    prio = np.arange(1, 6)
+    ds = xr.Dataset(
+        {
+            "generation": ("time", s.generation_w, {"units": "W", "long_name": "power available from all sources"}),
+            "solar": ("time", s.solar_w, {"units": "W"}),
+            "nuclear": ("time", s.nuclear_w, {"units": "W", "long_name": "fission and RTG"}),
+            "load_demand": (("priority", "time"), s.load_w, {"units": "W"}),
+            "load_served": (("priority", "time"), r.served_w, {"units": "W"}),
+            "load_shed": (("priority", "time"), r.shed_w, {"units": "W"}),
+            "battery_energy": ("time", r.stored_wh[1:], {"units": "Wh", "long_name": "stored energy after step"}),
+            "battery_capacity": ("time", s.battery_capacity_wh, {"units": "Wh"}),
+            "charge": ("time", r.charge_w, {"units": "W"}),
+            "discharge": ("time", r.discharge_w, {"units": "W"}),
+            "curtailed": ("time", r.curtailed_w, {"units": "W"}),
+            "battery_loss": ("time", r.loss_w, {"units": "W"}),
+            "dte_rate": ("time", s.dte_bps, {"units": "bit/s", "long_name": "direct-to-Earth data rate"}),
+            "relay_rate": ("time", s.relay_bps, {"units": "bit/s"}),
+            "data_stored": ("time", r.data_stored_bits[1:], {"units": "bit"}),
+            "data_lost": ("time", r.data_lost_bits, {"units": "bit"}),
+            "sun_fraction_ground": ("time", s.sun_fraction_ground, {"units": "1"}),
+        },
+        coords={"time": s.utc.astype("datetime64[ns]"), "priority": prio},
+        attrs={
+            "scenario": run.scenario.name,
+            "site_lat_deg": s.lat_deg,
+            "site_lon_deg": s.lon_deg,
+            "step_s": s.step_s,
+            **{f"kpi_{k}": v for k, v in run.kpis.as_dict().items()},
+        },
+    )
+    return ds
+
+
+@dataclass(frozen=True)
+class BatterySizing:
+    scale: float
+    capacity_kwh: float
+    base_capacity_kwh: float
+    min_state_of_charge: float
+    iterations: int
+
+
+def size_battery(
+    scenario: Scenario, env: SiteEnvironment, tol: float = 0.01, max_scale: float = 1000.0, protect: int = 2
+) -> BatterySizing:
+    """The smallest battery, as a factor on every battery of the scenario (capacity and power limits), that
+    keeps the state of charge above the reserve with no load shed in priorities 1..``protect`` through the whole
+    run (``protect=5``: no load shed at all).
+
+    Found by bisection on the factor, re-running the engine on the same environment series each time (the
+    outcome is monotone in the factor: more capacity never sheds more).
+    """
+    base = build_inputs(scenario, env)
+    if not (base.battery_capacity_wh > 0).any():
+        raise IlrsError(
+            "the scenario has no battery to size",
+            source=f"{scenario.name}: elements",
+            hint='add a [[elements]] with kind = "battery"',
+        )
+
+    def ok(scale: float) -> tuple[bool, float]:
+        r = run_engine(
+            replace(
+                base,
+                battery_capacity_wh=base.battery_capacity_wh * scale,
+                battery_added_wh=base.battery_added_wh * scale,
+                max_charge_w=base.max_charge_w * scale,
+                max_discharge_w=base.max_discharge_w * scale,
+            )
+        )
+        critical_shed = r.shed_w[:protect].sum() > 1e-6
+        with np.errstate(invalid="ignore", divide="ignore"):
+            soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
+        return (not critical_shed), float(np.nanmin(soc))
+
+    lo, hi = 0.0, 1.0
+    n = 0
+    while not ok(hi)[0]:
+        lo, hi = hi, hi * 2.0
+        n += 1
+        if hi > max_scale:
+            raise IlrsError(
+                f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
+                source=f"{scenario.name}",
+                hint="add generation (arrays, fission) or reduce the loads",
+            )
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        if ok(mid)[0]:
+            hi = mid
+        else:
+            lo = mid
+        n += 1
+    base_kwh = float(base.battery_capacity_wh.max() / 1e3)
+    return BatterySizing(
+        scale=hi,
+        capacity_kwh=hi * base_kwh,
+        base_capacity_kwh=base_kwh,
+        min_state_of_charge=ok(hi)[1],
+        iterations=n,
+    )
