@@ -38,6 +38,8 @@ from collections import Counter
 
 import numpy as np
 
+from ilrs.scenario.schema import ElementFailure, WindowLost
+
 N_REQUESTS = 5_000
 SEED = 2033
 START = dt.datetime(2033, 1, 1)
@@ -51,13 +53,10 @@ REPLAN_TARGET_S = 10.0
 REPLAN_TIME_LIMIT_S = 7.0
 EVENT_AT = dt.datetime(2033, 7, 2, 12)
 EVENTS = {
-    "ILRS-1 solar array fails": {"kind": "element_failure", "element": "ilrs1-array", "at": EVENT_AT},
-    "Earth link lost for 2 weeks": {
-        "kind": "window_lost",
-        "condition": "earth",
-        "from": EVENT_AT,
-        "to": EVENT_AT + dt.timedelta(days=14),
-    },
+    "ILRS-1 solar array fails": ElementFailure(kind="element_failure", element="ilrs1-array", at=EVENT_AT),
+    "Earth link lost for 2 weeks": WindowLost(
+        kind="window_lost", condition="earth", start=EVENT_AT, end=EVENT_AT + dt.timedelta(days=14)
+    ),
 }
 #: astroplan comparison: (days, requests), from the week of 2033 where the Sun and the Earth are both most mixed.
 ASTROPLAN_SIZES = ((7, 50), (14, 100))

@@ -39,11 +39,15 @@ def scenario_file(tmp: Path) -> Path:
 
 
 def run() -> dict:
-    from ilrs.ephem import directions, stations
+    from ilrs.ephem import directions
+    from ilrs.ephem import ground_stations as stations
     from ilrs.services.scenarios import validated_scenario
-    from ilrs.services.twin import engine_inputs, kpis
-    from ilrs.services.twin_inputs import build_series
+    from ilrs.services.twin import site_environment
     from ilrs.station.engine import run_engine
+    from ilrs.station.twin import build_inputs, kpis
+
+    def build_series(s):
+        return build_inputs(s, site_environment(s))
 
     with tempfile.TemporaryDirectory() as tmp:
         override_settings(cache_dir=Path(tmp) / "cache")
@@ -54,12 +58,12 @@ def run() -> dict:
         t = time.perf_counter()
         series = build_series(s)  # first run: computes and caches the environment products
         t_first = time.perf_counter() - t
-        run_engine(engine_inputs(series))  # numba warm-up
+        run_engine(series)  # numba warm-up
         directions.clear_node_cache()
         stations.clear_node_cache()
         t = time.perf_counter()
         series = build_series(s)
-        inputs = engine_inputs(series)
+        inputs = series
         result = run_engine(inputs)
         k = kpis(series, result)
         t_fast = time.perf_counter() - t

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from ilrs.ephem.ground_stations import DteWindows
 from ilrs.errors import IlrsError
 from ilrs.station import links
 
@@ -150,19 +151,23 @@ def test_dte_data_rates_pick_the_best_station_and_integrate_volumes():
         required_ebn0_db=2.5,
     )
     et = np.arange(6) * 60.0
-    dte = {  # the layout dte_windows returns, for two stations and six one-minute steps
-        "et": et,
-        "stations": ("kashi", "ussuriysk"),
-        "range_m": np.full((2, 6), 380_000e3),
-        "station_visible": np.array([[1, 1, 0, 0, 1, 1], [0, 1, 1, 0, 0, 0]], dtype=bool),
-        "dte": np.array([1, 1, 1, 0, 1, 0], dtype=bool),
-        "windows": np.array([[0.0, 180.0], [240.0, 300.0]]),
-    }
+    visible = np.array([[1, 1, 0, 0, 1, 1], [0, 1, 1, 0, 0, 0]], dtype=bool)
+    dte = DteWindows(  # two stations and six one-minute steps
+        et=et,
+        stations=("kashi", "ussuriysk"),
+        elevation_rad=np.where(visible, 0.5, -0.5),
+        range_m=np.full((2, 6), 380_000e3),
+        station_visible=visible,
+        best_station=np.array([0, 0, 1, -1, 0, 0]),
+        any_station=visible.any(axis=0),
+        dte=np.array([1, 1, 1, 0, 1, 0], dtype=bool),
+        windows=np.array([[0.0, 180.0], [240.0, 300.0]]),
+    )
     out = links.dte_data_rates(dte, link)
     rate_35 = float(links.link_budget(replace(link, rx_antenna_diameter_m=35.0), 380_000e3).data_rate_bps)
     rate_70 = float(links.link_budget(replace(link, rx_antenna_diameter_m=70.0), 380_000e3).data_rate_bps)
     assert rate_70 / rate_35 == pytest.approx(4.0)  # twice the dish, four times the rate
-    np.testing.assert_allclose(out["rate_bps"], [rate_35, rate_70, rate_70, 0, rate_35, 0])
-    np.testing.assert_array_equal(out["station"], [0, 1, 1, -1, 0, -1])
-    np.testing.assert_allclose(out["window_bits"], [60 * (rate_35 + 2 * rate_70), 60 * rate_35])
-    assert out["total_bits"] == pytest.approx(out["window_bits"].sum())
+    np.testing.assert_allclose(out.rate_bps, [rate_35, rate_70, rate_70, 0, rate_35, 0])
+    np.testing.assert_array_equal(out.station, [0, 1, 1, -1, 0, -1])
+    np.testing.assert_allclose(out.window_bits, [60 * (rate_35 + 2 * rate_70), 60 * rate_35])
+    assert out.total_bits == pytest.approx(out.window_bits.sum())

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from ilrs.operations.validate import validate_plan
+from ilrs.scenario.schema import ElementFailure, WindowLost
 
 pytestmark = pytest.mark.xdist_group("plan_scenario")
 
@@ -38,9 +39,10 @@ def twin(scenario):
 
 @pytest.fixture(scope="module")
 def requests(scenario):
-    from ilrs.services.plan import default_requests_path, requests_for
+    from ilrs.services.plan import requests_for
 
-    assert default_requests_path(scenario).name == "ilrs-basic-2035-requests.toml"
+    path = scenario.requests_path()  # declared by the scenario, next to its file
+    assert path.parent == scenario.path.parent / "requests" and path.name == "ilrs-basic-2035.toml"
     return requests_for(scenario, None)
 
 
@@ -107,7 +109,7 @@ def _replan_after_the_ilrs1_array_fails(sp, requests):
 
     old = sp.result.activities()
     rr, check, base2 = replan_scenario(
-        sp, {"kind": "element_failure", "element": "ilrs1-array", "at": FAILURE_AT.isoformat()}, time_limit=4.0
+        sp, ElementFailure(kind="element_failure", element="ilrs1-array", at=FAILURE_AT), time_limit=4.0
     )
     new = rr.result.activities()
     # the station has less to give after the failure, not before
@@ -142,7 +144,7 @@ def _a_lost_earth_window_removes_earth_activities_from_it(sp, requests):
     assert sum(in_window(a) for a in old) >= 3  # the event hits something
     rr, check, base2 = replan_scenario(
         sp,
-        {"kind": "window_lost", "condition": "earth", "from": LOST_FROM.isoformat(), "to": LOST_TO.isoformat()},
+        WindowLost(kind="window_lost", condition="earth", start=LOST_FROM, end=LOST_TO),
         time_limit=4.0,
     )
     new = rr.result.activities()

@@ -178,7 +178,7 @@ def test_dte_windows_against_spice_brute_force(rng):
     # a site that sees the Earth 4 days in every 7 (the far-side-limb pattern of a south-pole site, simplified)
     earth = ((et - et[0]) % (7 * 86400.0)) < 4 * 86400.0
     dte = st.dte_windows(earth, et, min_elevation_deg=10.0)
-    assert dte["stations"] == tuple(s.key for s in st.GROUND_STATIONS)
+    assert dte.stations == tuple(s.key for s in st.GROUND_STATIONS)
 
     sample = np.sort(rng.choice(et.size, 200, replace=False))
     ref_visible = np.empty((len(st.GROUND_STATIONS), sample.size), dtype=bool)
@@ -187,19 +187,19 @@ def test_dte_windows_against_spice_brute_force(rng):
         _, _, el = azlcpo(station, et[sample])
         assert np.abs(el - np.radians(10.0)).min() > 1e-6  # no sample on the threshold: the flags are decisive
         ref_visible[i] = el >= np.radians(10.0)
-    np.testing.assert_array_equal(dte["station_visible"][:, sample], ref_visible)
-    np.testing.assert_array_equal(dte["any_station"][sample], ref_visible.any(axis=0))
-    np.testing.assert_array_equal(dte["dte"][sample], ref_visible.any(axis=0) & earth[sample])
-    best = dte["best_station"][sample]
+    np.testing.assert_array_equal(dte.station_visible[:, sample], ref_visible)
+    np.testing.assert_array_equal(dte.any_station[sample], ref_visible.any(axis=0))
+    np.testing.assert_array_equal(dte.dte[sample], ref_visible.any(axis=0) & earth[sample])
+    best = dte.best_station[sample]
     assert ((best >= 0) == ref_visible.any(axis=0)).all()
 
-    expected = brute_force_windows(dte["dte"], et, step)
+    expected = brute_force_windows(dte.dte, et, step)
     # UTC steps of 600 s last 600 s +- 1.7 ms in TDB (the periodic TDB - TT term): compare to 1 ms
-    np.testing.assert_allclose(dte["windows"], expected, rtol=0, atol=1e-3)
-    assert dte["total_hours"] == pytest.approx(dte["dte"].sum() * step / 3600.0, abs=1e-3 / 3600.0)
+    np.testing.assert_allclose(dte.windows, expected, rtol=0, atol=1e-3)
+    assert dte.total_hours == pytest.approx(dte.dte.sum() * step / 3600.0, abs=1e-3 / 3600.0)
     # five stations spread in longitude see the Moon most of the time; the Earth mask dominates
-    assert 0.9 < dte["any_station"].mean() <= 1.0
-    assert dte["total_hours"] < earth.sum() * step / 3600.0 + 1e-9
+    assert 0.9 < dte.any_station.mean() <= 1.0
+    assert dte.total_hours < earth.sum() * step / 3600.0 + 1e-9
 
 
 def test_dte_windows_checks_its_inputs():
@@ -213,4 +213,4 @@ def test_dte_windows_checks_its_inputs():
     with pytest.raises(IlrsError, match="unknown ground station"):
         st.dte_windows(np.array([True, True]), et, stations=["kashi", "madrid"])
     single = st.dte_windows(np.array([True, True]), et, stations=["neuquen"])
-    assert single["stations"] == ("neuquen",) and single["elevation_rad"].shape == (1, 2)
+    assert single.stations == ("neuquen",) and single.elevation_rad.shape == (1, 2)

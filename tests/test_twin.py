@@ -30,9 +30,10 @@ def short_scenario(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def series(short_scenario):
-    from ilrs.services.twin_inputs import build_series
+    from ilrs.services.twin import site_environment
+    from ilrs.station.twin import build_inputs
 
-    return build_series(short_scenario)
+    return build_inputs(short_scenario, site_environment(short_scenario))
 
 
 def test_dte_windows_against_per_step_spice(short_scenario, series):
@@ -75,7 +76,8 @@ def test_relay_visible_most_of_each_day(series):
 def test_twin_run_conserves_energy_and_data(short_scenario):
     """The whole chain (scenario -> series -> engine): energy in = energy out + stored change at every step, to
     1e-9 of the flows; data generated = downlinked + lost + stored change; KPIs consistent with the series."""
-    from ilrs.services.twin import run_twin, to_dataset
+    from ilrs.services.twin import run_twin
+    from ilrs.station.twin import to_dataset
 
     run = run_twin(short_scenario)
     s, r = run.series, run.result
@@ -123,8 +125,9 @@ def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
     engine just above and 3 % below it (the tolerance is 1 %)."""
     from dataclasses import replace
 
-    from ilrs.services.twin import build_series, engine_inputs, size_battery
+    from ilrs.services.twin import site_environment, size_battery
     from ilrs.station.engine import run_engine
+    from ilrs.station.twin import build_inputs
 
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
     text = text.replace("start = 2028-01-01", "start = 2031-06-01").replace("end = 2036-01-01", "end = 2032-02-01")
@@ -135,7 +138,7 @@ def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
     path.write_text(blocks[0] + "".join("[[elements]]" + b for b in keep))
     scenario = validated_scenario(path)
     sizing = size_battery(scenario)
-    base = engine_inputs(build_series(scenario))
+    base = build_inputs(scenario, site_environment(scenario))
 
     def critical_shed(scale):
         r = run_engine(
@@ -156,7 +159,8 @@ def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):
 
 def test_shedding_log_adds_up(short_scenario):
     """The shedding log's events cover exactly the steps with load shed and their energy adds up to the total."""
-    from ilrs.services.twin import run_twin, shedding_events
+    from ilrs.services.twin import run_twin
+    from ilrs.station.twin import shedding_events
 
     run = run_twin(short_scenario)
     events = shedding_events(run)

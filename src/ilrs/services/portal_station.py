@@ -79,10 +79,11 @@ def offer_from_scenario(
 ) -> list[OfferLine]:
     """The resources on offer in a cycle: payload mass and volume on the scenario's missions that launch after the
     cycle starts, and energy, data volume, robot and antenna time from the twin over the cycle."""
-    from ilrs.services.scenarios import roadmap_of, validated_scenario
+    from ilrs.campaign.roadmap import scenario_roadmap
+    from ilrs.services.scenarios import validated_scenario
 
     lines: list[OfferLine] = []
-    missions, _ = roadmap_of(validated_scenario(name))
+    missions, _ = scenario_roadmap(validated_scenario(name))
     for m in missions:
         if m.launch >= cycle_start.date():
             mass = round(m.mass_kg * policy.payload_mass_share, 1)
