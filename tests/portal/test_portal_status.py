@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.portal, pytest.mark.xdist_group("portal-twin")]
 
 
 def test_offer_from_scenario_matches_twin_and_roadmap():
-    from ilrs.services.portal_station import CallPolicy, offer_from_scenario
     from ilrs.campaign.roadmap import scenario_roadmap as roadmap_of
+    from ilrs.services.portal_station import CallPolicy, offer_from_scenario
     from ilrs.services.scenarios import validated_scenario
     from ilrs.services.twin import run_twin
 
