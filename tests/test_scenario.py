@@ -38,7 +38,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         (
             "capacity_kwh = 120.0",
             "capacity_kwh = -5.0",
-            ["line 67", "elements[4].capacity_kwh", "greater than 0", "-5.0"],
+            ["line 77", "elements[4].capacity_kwh", "greater than 0", "-5.0"],
         ),
         ('kind = "fission"', 'kind = "warp_core"', ["elements[12]", "unknown element kind", "warp_core"]),
         ("arrival = 2035-06-01", "arrival = 2040-06-01", ["ilrs5-radio-telescope", "outside the run"]),
@@ -67,7 +67,7 @@ def test_bad_scenarios_name_line_field_and_value(tmp_path, old, new, needles):
 
 def test_toml_syntax_error_names_the_line(tmp_path):
     path = _write(tmp_path, DEFAULT.replace('name = "ce8-array"', 'name = "ce8-array'))
-    with pytest.raises(IlrsError, match=r"not valid TOML.*line 23"):
+    with pytest.raises(IlrsError, match=r"not valid TOML.*line 33"):
         load_scenario(path)
 
 

@@ -101,7 +101,8 @@ def test_cli_twin_json(tmp_path, short_scenario):
     import sys
 
     src = tmp_path / "s.toml"
-    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().replace("end = 2036-01-01", "end = 2029-03-01")
+    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().split("\n# The re-planning example")[0]  # no events
+    text = text.replace("end = 2036-01-01", "end = 2029-03-01")
     text = text.replace("start = 2028-01-01", "start = 2028-12-01")
     text = "\n".join(line for line in text.splitlines())
     # keep only the elements that arrive in the short run (Chang'e 8)

@@ -10,6 +10,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
+from ilrs.config import PACKAGE_DATA
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -395,11 +397,15 @@ class Scenario(_Model):
         )
 
     def requests_path(self) -> Path | None:
-        """The requests file, resolved against the scenario's folder (None when the scenario names none)."""
+        """The requests file (None when the scenario names none): relative to the scenario's folder, else one of
+        the built-in requests (so that a copy of a built-in scenario still finds its requests)."""
         if self.requests is None:
             return None
         p = Path(self.requests)
-        return p if p.is_absolute() or self._path is None else self._path.parent / p
+        if p.is_absolute():
+            return p
+        candidates = ([self._path.parent / p] if self._path is not None else []) + [PACKAGE_DATA / "scenarios" / p]
+        return next((c for c in candidates if c.is_file()), candidates[0])
 
     _start_utc = field_validator("start", "end", mode="before")(_utc)
 
