@@ -10,9 +10,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from ilrs.config import PACKAGE_DATA
-
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
+
+from ilrs.config import PACKAGE_DATA
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]

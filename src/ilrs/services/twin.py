@@ -22,6 +22,7 @@ from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizon
 from ilrs.station import twin as station_twin
+from ilrs.station.elements import RelayView, StationsView, environment_need
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
 from ilrs.station.twin import BatterySizing, TwinRun
 from ilrs.transport.orbits import relay_orbit
@@ -49,10 +50,11 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
     stations: dict[str, DteWindows] = {}
     relays: dict[str, RelayGeometry] = {}
     for e in scenario.elements:
-        if isinstance(e, sc.DteTerminal):
-            stations[e.name] = _station_view(e, et, grid_key)
-        elif isinstance(e, sc.RelayTerminal):
-            relays[e.name] = _relay_view(e, et, utc, lat, lon, grid_key)
+        need = environment_need(e)
+        if isinstance(need, StationsView):
+            stations[e.name] = _station_view(need, et, grid_key)
+        elif isinstance(need, RelayView):
+            relays[e.name] = _relay_view(need, et, utc, lat, lon, grid_key)
     return SiteEnvironment(
         et=et,
         utc=utc,
@@ -70,13 +72,13 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
     )
 
 
-def _station_view(e: sc.DteTerminal, et: np.ndarray, grid_key: dict[str, Any]) -> DteWindows:
+def _station_view(need: StationsView, et: np.ndarray, grid_key: dict[str, Any]) -> DteWindows:
     """Which of the terminal's ground stations see the Moon above their mask, at every step (cached)."""
     cache = product_cache()
-    key = cache.key(kind="stations", v=2, stations=list(e.stations), mask=e.min_elevation_deg, **grid_key)
+    key = cache.key(kind="stations", v=2, stations=list(need.stations), mask=need.min_elevation_deg, **grid_key)
 
     def compute() -> dict[str, np.ndarray]:
-        full = dte_windows(np.ones(et.size, dtype=bool), et, e.stations, e.min_elevation_deg)
+        full = dte_windows(np.ones(et.size, dtype=bool), et, need.stations, need.min_elevation_deg)
         return {"station_visible": full.station_visible, "range_m": full.range_m, "elevation_rad": full.elevation_rad}
 
     vis = cache.get_or_compute("twin_stations", key, compute)
@@ -86,7 +88,7 @@ def _station_view(e: sc.DteTerminal, et: np.ndarray, grid_key: dict[str, Any]) -
     best = np.where(any_station, np.argmax(np.where(visible, elevation, -np.inf), axis=0), -1)
     return DteWindows(
         et=et,
-        stations=tuple(e.stations),
+        stations=need.stations,
         elevation_rad=elevation,
         range_m=np.asarray(vis["range_m"]),
         station_visible=visible,
@@ -98,25 +100,27 @@ def _station_view(e: sc.DteTerminal, et: np.ndarray, grid_key: dict[str, Any]) -
 
 
 def _relay_view(
-    e: sc.RelayTerminal, et: np.ndarray, utc: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]
+    need: RelayView, et: np.ndarray, utc: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]
 ) -> RelayGeometry:
-    """The relay seen from the terminal's antenna, from the terminal's arrival on (cached)."""
-    arrival = np.datetime64(e.arrival.replace(tzinfo=None), "us")
+    """The relay seen from the terminal's antenna, its orbit's elements taken at the terminal's arrival (cached)."""
+    arrival = np.datetime64(need.arrival.replace(tzinfo=None), "us")
     first = int(np.argmax(utc.astype("datetime64[us]") >= arrival))
-    orbit = relay_orbit(float(et[first]), **e.orbit.model_dump())
+    orbit = relay_orbit(float(et[first]), **need.orbit)
     cache = product_cache()
     key = cache.key(
         kind="relay",
         v=1,
-        orbit=e.orbit.model_dump(),
+        orbit=need.orbit,
         epoch=float(orbit.epoch_et),
-        height=float(e.antenna_height_m),
+        height=float(need.antenna_height_m),
         **grid_key,
     )
     geo = cache.get_or_compute(
         "twin_relay",
         key,
-        lambda: dict(zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, e.antenna_height_m), strict=True)),
+        lambda: dict(
+            zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m), strict=True)
+        ),
     )
     return RelayGeometry(np.asarray(geo["az"]), np.asarray(geo["el"]), np.asarray(geo["range"]))
 

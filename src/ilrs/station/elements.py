@@ -110,6 +110,37 @@ def registered_kinds() -> tuple[type, ...]:
     return tuple(_MODELS)
 
 
+@dataclass(frozen=True)
+class StationsView:
+    """An element needs the ground stations' view of the Moon (:class:`ilrs.ephem.ground_stations.DteWindows`)."""
+
+    stations: tuple[str, ...]
+    min_elevation_deg: float
+
+
+@dataclass(frozen=True)
+class RelayView:
+    """An element needs a relay orbiter's geometry from the site (:class:`RelayGeometry`), the orbit's elements
+    taken at the element's arrival."""
+
+    orbit: dict[str, float]
+    antenna_height_m: float
+    arrival: Any
+
+
+#: What the environment must hold for an element beyond the sky and the horizons (by element name).
+Need = StationsView | RelayView
+
+
+def environment_need(element: sc._Element) -> Need | None:
+    """What an element needs from the environment's builder beyond the Sun, the Earth and its horizon."""
+    if isinstance(element, sc.DteTerminal):
+        return StationsView(tuple(element.stations), element.min_elevation_deg)
+    if isinstance(element, sc.RelayTerminal):
+        return RelayView(element.orbit.model_dump(), element.antenna_height_m, element.arrival)
+    return None
+
+
 @element_model(sc.SolarArray)
 def solar_array(e: sc.SolarArray, ctx: ElementContext) -> Contribution:
     env = ctx.env
