@@ -11,8 +11,8 @@ import pytest
 
 from ilrs.errors import IlrsError
 from ilrs.operations.requests import parse_requests
-from ilrs.services import portal_rules as rules
-from ilrs.services.portal_rules import OfferLine, ProposalAccess
+from ilrs.portal import rules
+from ilrs.portal.rules import OfferLine, ProposalAccess
 
 pytestmark = pytest.mark.portal
 OFFER = {

@@ -1,4 +1,4 @@
-"""Database operations of the portal: each applies the rules of :mod:`ilrs.services.portal_rules` inside one
+"""Database operations of the portal: each applies the rules of :mod:`ilrs.portal.rules` inside one
 transaction and writes an audit event for every change. Pages and the JSON API call these same functions."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from ilrs.portal import rules
 from ilrs.portal.db.models import (
     Allocation,
     AuditEvent,
@@ -29,8 +30,7 @@ from ilrs.portal.db.models import (
     User,
     utcnow,
 )
-from ilrs.services import portal_rules as rules
-from ilrs.services.portal_rules import (
+from ilrs.portal.rules import (
     ADMIN,
     PI,
     REVIEWER,
@@ -703,7 +703,7 @@ def reviewers(db: Session) -> list[User]:
 def schedule(db: Session, actor: Actor, call: Call):
     """The call's schedule, planned over every accepted proposal together, shown as the actor may see it: staff
     see every activity, partners their own organisation's (and their co-investigations')."""
-    from ilrs.services.portal_station import Schedule, schedule_for_call
+    from ilrs.portal.station import Schedule, schedule_for_call
 
     sets, visible = {}, set()
     energy: dict[str, float] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilrs.operations.requests import ActivityRequest, RequestSet
-from ilrs.services.portal_rules import OfferLine
+from ilrs.portal.rules import OfferLine
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ MAX_CYCLE = dt.timedelta(days=92)
 def check_call_window(name: str, cycle_start: dt.datetime, cycle_end: dt.datetime) -> None:
     """A call refers to a built-in scenario, and its cycle lies inside the scenario's period, at most a quarter
     long (the portal never opens arbitrary files nor runs the twin over years on request)."""
+    from ilrs.portal.rules import Invalid
     from ilrs.scenario.load import builtin_scenarios, load_scenario
-    from ilrs.services.portal_rules import Invalid
 
     if name not in builtin_scenarios():
         raise Invalid(
