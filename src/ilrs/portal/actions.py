@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ilrs.portal import rules
+from ilrs.portal import rules, security
 from ilrs.portal.db.models import (
     Allocation,
     AuditEvent,
@@ -100,7 +100,7 @@ def create_user(
     user = User(
         email=email,
         display_name=display_name.strip()[:120],
-        password_hash=rules.hash_password(password),
+        password_hash=security.hash_password(password),
         role=role,
         organisation_id=organisation_id,
     )
@@ -123,9 +123,9 @@ def invite(
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise Invalid("not an e-mail address", source="email")
-    token = rules.new_token()
+    token = security.new_token()
     inv = Invitation(
-        token_digest=rules.token_digest(token),
+        token_digest=security.token_digest(token),
         email=email,
         role=role,
         organisation_id=organisation_id,
@@ -140,7 +140,7 @@ def invite(
 
 
 def register(db: Session, token: str, display_name: str, password: str) -> User:
-    inv = db.scalar(select(Invitation).where(Invitation.token_digest == rules.token_digest(token or "")))
+    inv = db.scalar(select(Invitation).where(Invitation.token_digest == security.token_digest(token or "")))
     if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
         raise Invalid(
             "this invitation is not valid (unknown, used or expired)",
@@ -149,13 +149,13 @@ def register(db: Session, token: str, display_name: str, password: str) -> User:
         )
     if not display_name.strip():
         raise Invalid("a display name is needed", source="display_name")
-    rules.check_password_strength(password)
+    security.check_password_strength(password)
     if db.scalar(select(User).where(User.email == inv.email)):
         raise Conflict("a user with this e-mail exists", source="email")
     user = User(
         email=inv.email,
         display_name=display_name.strip()[:120],
-        password_hash=rules.hash_password(password),
+        password_hash=security.hash_password(password),
         role=inv.role,
         organisation_id=inv.organisation_id,
     )
@@ -171,13 +171,13 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
     """The user, or Invalid; refuses (RateLimited) after too many recent failures for the e-mail or address."""
     email = (email or "").strip().lower()[:254]
     address = (address or "?")[:64]
-    since = utcnow() - rules.LOGIN_WINDOW
+    since = utcnow() - security.LOGIN_WINDOW
     by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since))
     by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since))
-    if by_email >= rules.LOGIN_MAX_FAILURES or by_addr >= 4 * rules.LOGIN_MAX_FAILURES:
+    if by_email >= security.LOGIN_MAX_FAILURES or by_addr >= 4 * security.LOGIN_MAX_FAILURES:
         raise rules.RateLimited("too many failed logins; try again later", source="login")
     user = db.scalar(select(User).where(User.email == email))
-    ok = rules.verify_password(user.password_hash if user else rules.dummy_hash(), password or "")
+    ok = security.verify_password(user.password_hash if user else security.dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
         db.add(LoginFailure(email=email, address=address, at=utcnow()))
         db.execute(delete(LoginFailure).where(LoginFailure.at < since))  # only the window is ever counted
@@ -189,12 +189,12 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
 
 
 def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, AuthToken]:
-    token = rules.new_token()
+    token = security.new_token()
     row = AuthToken(
-        digest=rules.token_digest(token),
+        digest=security.token_digest(token),
         kind=kind,
         user_id=user.id,
-        csrf=rules.new_token() if kind == "session" else "",
+        csrf=security.new_token() if kind == "session" else "",
         expires_at=utcnow() + dt.timedelta(hours=hours),
     )
     db.add(row)
@@ -208,7 +208,7 @@ def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken]
         select(User, AuthToken)
         .join(AuthToken, AuthToken.user_id == User.id)
         .where(
-            AuthToken.digest == rules.token_digest(token),
+            AuthToken.digest == security.token_digest(token),
             AuthToken.kind == kind,
             AuthToken.expires_at > utcnow(),
             User.is_active.is_(True),
@@ -219,15 +219,15 @@ def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken]
 
 def revoke_token(db: Session, token: str, actor: Actor | None = None) -> None:
     """Sign out: the session or API token ends at once."""
-    db.execute(delete(AuthToken).where(AuthToken.digest == rules.token_digest(token)))
+    db.execute(delete(AuthToken).where(AuthToken.digest == security.token_digest(token)))
     audit(db, actor, "logout", "user", actor.user_id if actor else None)
     db.commit()
 
 
 def change_password(db: Session, user: User, current: str, new: str, keep_digest: str | None = None) -> None:
-    if not rules.verify_password(user.password_hash, current or ""):
+    if not security.verify_password(user.password_hash, current or ""):
         raise Invalid("the current password is wrong", source="current_password")
-    user.password_hash = rules.hash_password(new)
+    user.password_hash = security.hash_password(new)
     # every other session and token of the user ends
     q = delete(AuthToken).where(AuthToken.user_id == user.id)
     if keep_digest:
@@ -635,7 +635,7 @@ def add_data_product(
     p = get_proposal(db, actor, proposal_id)
     require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
-    key = rules.new_token()
+    key = security.new_token()
     upload_dir.mkdir(parents=True, exist_ok=True)
     from ilrs.iotools.atomic import atomic_path
 

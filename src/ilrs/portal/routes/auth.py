@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, OptionalPageSession, PageSession, SessionDep, SettingsDep
-from ilrs.portal.rules import new_token, token_digest
 from ilrs.portal.schemas import LoginIn, PasswordIn, RegisterIn, TokenOut, UserOut
+from ilrs.portal.security import new_token, token_digest
 
 api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
