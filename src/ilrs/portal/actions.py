@@ -1,4 +1,4 @@
-"""Database operations of the portal: each applies the rules of :mod:`ilrs.portal.rules` inside one
+"""The portal's use cases over its database: each applies the rules of :mod:`ilrs.portal.rules` inside one
 transaction and writes an audit event for every change. Pages and the JSON API call these same functions."""
 
 from __future__ import annotations
@@ -90,8 +90,7 @@ def create_user(
     db: Session, actor: Actor | None, email: str, display_name: str, password: str, role: str, organisation_id: int
 ) -> User:
     """Direct creation (set-up, demo, tests); people normally join by invitation."""
-    if role not in rules.ROLES:
-        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    rules.check_role(role)
     email = email.strip().lower()
     if db.scalar(select(User).where(User.email == email)):
         raise Conflict("a user with this e-mail exists", source="email")
@@ -116,8 +115,7 @@ def invite(
 ) -> tuple[str, Invitation]:
     """An invitation for one e-mail address; returns the one-time token (only its digest is stored)."""
     rules.require_role(actor.role, ADMIN)
-    if role not in rules.ROLES:
-        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    rules.check_role(role)
     if db.get(Organisation, organisation_id) is None:
         raise Invalid("no such organisation", source="organisation_id")
     email = email.strip().lower()
@@ -252,22 +250,9 @@ def create_call(
     description: str = "",
 ) -> Call:
     rules.require_role(actor.role, ADMIN)
-    if not title.strip():
-        raise Invalid("a call needs a title", source="title")
-    if not cycle_start < cycle_end:
-        raise Invalid("the cycle must end after it starts", source="cycle_end")
-    if deadline > cycle_start:
-        raise Invalid("the deadline must fall before the cycle starts", source="deadline")
-    keys = [o.key for o in offer]
-    if not offer or len(set(keys)) != len(keys):
-        raise Invalid("a call offers at least one resource, each key once", source="resources")
-    for o in offer:
-        if not rules.RESOURCE_KEY.match(o.key) or not o.quantity >= 0:
-            raise Invalid(
-                f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity", source="resources"
-            )
+    title = rules.validate_call(title, cycle_start, cycle_end, deadline, offer)
     call = Call(
-        title=title.strip(),
+        title=title,
         description=description,
         scenario=scenario,
         cycle_start=cycle_start,
@@ -305,6 +290,10 @@ def get_call(db: Session, call_id: int) -> Call:
 
 def offer_of(call: Call) -> dict[str, OfferLine]:
     return {r.key: OfferLine(r.key, r.label, r.unit, r.quantity) for r in call.resources}
+
+
+def terms_of(call: Call) -> rules.CallTerms:
+    return rules.CallTerms(offer_of(call), call.cycle_start, call.cycle_end)
 
 
 def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscription]:
@@ -367,50 +356,57 @@ def visible_proposals(db: Session, actor: Actor, call_id: int | None = None) -> 
     return list(db.scalars(q))
 
 
-def _coinvestigators(db: Session, emails: list[str], pi_org: int) -> list[User]:
-    users = []
-    for e in dict.fromkeys(x.strip().lower() for x in emails if x.strip()):
-        u = db.scalar(select(User).where(User.email == e))
-        if u is None or u.role not in (PI, rules.MEMBER):
-            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
-        if u.organisation_id == pi_org:
-            raise Invalid(
-                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
-                source="coinvestigators",
-            )
-        users.append(u)
-    return users
+def _partner_users(db: Session, emails: tuple[str, ...]) -> dict[str, User]:
+    """The users named as co-investigators, by e-mail (one query); an unknown e-mail is left out."""
+    if not emails:
+        return {}
+    return {u.email: u for u in db.scalars(select(User).where(User.email.in_(emails)))}
+
+
+def _validate(
+    db: Session, p: Proposal, call: Call, data: dict, submitting: bool = False
+) -> tuple[rules.ProposalContent, dict[str, User]]:
+    """:func:`ilrs.portal.rules.validate_proposal` with what it needs from the database."""
+    users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
+    org = p.organisation if p.organisation else db.get(Organisation, p.organisation_id)
+    content = rules.validate_proposal(
+        data,
+        terms_of(call),
+        org.name,
+        p.organisation_id,
+        {e: rules.Person(u.role, u.organisation_id) for e, u in users.items()},
+        submitting=submitting,
+    )
+    return content, users
 
 
 def _set_content(db: Session, p: Proposal, call: Call, data: dict) -> None:
-    requested = {str(k): float(v) for k, v in (data.get("resources") or {}).items()}
-    months = int(data.get("proprietary_months", rules.DEFAULT_PROPRIETARY_MONTHS))
-    activities = data.get("activities")
-    rules.validate_proposal(
-        offer_of(call),
-        requested,
-        activities,
-        p.organisation.name if p.organisation else db.get(Organisation, p.organisation_id).name,
-        call.cycle_start,
-        call.cycle_end,
-        months,
-    )
-    title = (data.get("title") or "").strip()
-    if not title:
-        raise Invalid("a proposal needs a title", source="title")
-    p.title = title[:200]
-    p.abstract = (data.get("abstract") or "")[:20000]
-    p.payload = (data.get("payload") or "")[:20000]
-    p.activities = activities or None
-    p.proprietary_months = months
+    content, users = _validate(db, p, call, data)
+    p.title = content.title
+    p.abstract = content.abstract
+    p.payload = content.payload
+    p.activities = content.activities
+    p.proprietary_months = content.proprietary_months
     p.updated_at = utcnow()
-    cois = _coinvestigators(db, data.get("coinvestigators") or [], p.organisation_id)
     if p.id is not None:  # replace the rows: delete the old ones first (the unique keys would clash)
         p.requests.clear()
         p.coinvestigators.clear()
         db.flush()
-    p.requests = [ResourceRequest(key=k, amount=v) for k, v in requested.items()]
-    p.coinvestigators = [CoInvestigator(user_id=u.id) for u in cois]
+    p.requests = [ResourceRequest(key=k, amount=v) for k, v in content.requested.items()]
+    p.coinvestigators = [CoInvestigator(user_id=users[e].id) for e in content.coinvestigators]
+
+
+def stored_content(p: Proposal) -> dict:
+    """A stored proposal's content in the shape :func:`ilrs.portal.rules.validate_proposal` checks."""
+    return {
+        "title": p.title,
+        "abstract": p.abstract,
+        "payload": p.payload,
+        "resources": {r.key: r.amount for r in p.requests},
+        "activities": p.activities,
+        "coinvestigators": [c.user.email for c in p.coinvestigators],
+        "proprietary_months": p.proprietary_months,
+    }
 
 
 def _open(call: Call, now: dt.datetime) -> None:
@@ -450,17 +446,7 @@ def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetim
         raise Forbidden("only the principal investigator submits a draft proposal")
     call = get_call(db, p.call_id)
     _open(call, now)
-    if not p.requests:
-        raise Invalid("a proposal asks for at least one resource before it is submitted", source="resources")
-    rules.validate_proposal(
-        offer_of(call),
-        {r.key: r.amount for r in p.requests},
-        p.activities,
-        p.organisation.name,
-        call.cycle_start,
-        call.cycle_end,
-        p.proprietary_months,
-    )
+    _validate(db, p, call, stored_content(p), submitting=True)
     p.status, p.submitted_at = "submitted", now
     audit(db, actor, "submit", "proposal", p.id)
     db.commit()
@@ -516,8 +502,7 @@ def submit_review(db: Session, actor: Actor, review_id: int, score: int, comment
     p = db.get(Proposal, r.proposal_id)
     if p.status not in ("submitted",):
         raise Conflict("the proposal is decided; reviews are closed", source="review")
-    if not isinstance(score, int) or not 1 <= score <= 5:
-        raise Invalid("the score is an integer from 1 (poor) to 5 (excellent)", source="score")
+    rules.check_score(score)
     r.score, r.comment, r.submitted_at = score, (comment or "")[:20000], utcnow()
     audit(db, actor, "review", "review", r.id, proposal=r.proposal_id, score=score)
     db.commit()
