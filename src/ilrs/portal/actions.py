@@ -364,10 +364,12 @@ def _partner_users(db: Session, emails: tuple[str, ...]) -> dict[str, User]:
 
 
 def _validate(
-    db: Session, p: Proposal, call: Call, data: dict, submitting: bool = False
+    db: Session, p: Proposal, call: Call, data: dict, users: dict[str, User] | None = None, submitting: bool = False
 ) -> tuple[rules.ProposalContent, dict[str, User]]:
-    """:func:`ilrs.portal.rules.validate_proposal` with what it needs from the database."""
-    users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
+    """:func:`ilrs.portal.rules.validate_proposal` with what it needs from the database (``users``: the
+    co-investigators by e-mail when already loaded)."""
+    if users is None:
+        users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
     org = p.organisation if p.organisation else db.get(Organisation, p.organisation_id)
     content = rules.validate_proposal(
         data,
@@ -446,7 +448,7 @@ def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetim
         raise Forbidden("only the principal investigator submits a draft proposal")
     call = get_call(db, p.call_id)
     _open(call, now)
-    _validate(db, p, call, stored_content(p), submitting=True)
+    _validate(db, p, call, stored_content(p), {c.user.email: c.user for c in p.coinvestigators}, submitting=True)
     p.status, p.submitted_at = "submitted", now
     audit(db, actor, "submit", "proposal", p.id)
     db.commit()
