@@ -130,18 +130,18 @@ def run_load(kind: str, *args) -> dict:
 
 
 def seed(url: str, tmp: Path, n_proposals: int) -> dict:
-    from ilrs.portal.db import crud
+    from ilrs.portal import actions
     from ilrs.portal.main import create_app
+    from ilrs.portal.rules import OfferLine
     from ilrs.portal.settings import PortalSettings
-    from ilrs.services.portal_rules import OfferLine
 
     app = create_app(PortalSettings(database_url=url, secret_key="b" * 48, upload_dir=tmp / "uploads"))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with app.state.sessionmaker() as db:
-        orgs = [crud.create_organisation(db, None, f"Bench partner {k}", "Bench") for k in range(5)]
-        admin = crud.create_user(db, None, "admin@bench.invalid", "admin", "bench password", "admin", orgs[0].id)
+        orgs = [actions.create_organisation(db, None, f"Bench partner {k}", "Bench") for k in range(5)]
+        admin = actions.create_user(db, None, "admin@bench.invalid", "admin", "bench password", "admin", orgs[0].id)
         pis = [
-            crud.create_user(db, None, f"pi{k}@bench.invalid", f"pi {k}", "bench password", "pi", orgs[k].id)
+            actions.create_user(db, None, f"pi{k}@bench.invalid", f"pi {k}", "bench password", "pi", orgs[k].id)
             for k in range(1, 5)
         ]
         offer = [
@@ -150,9 +150,9 @@ def seed(url: str, tmp: Path, n_proposals: int) -> dict:
             OfferLine("data_gbit", "data", "Gbit", 1e6),
             OfferLine("arm_hours", "arm", "h", 1e6),
         ]
-        call = crud.create_call(
+        call = actions.create_call(
             db,
-            crud.actor_of(admin),
+            actions.actor_of(admin),
             "Bench call",
             "ilrs-basic-2035",
             dt.datetime(2035, 6, 1),
@@ -182,12 +182,12 @@ def seed(url: str, tmp: Path, n_proposals: int) -> dict:
         for k in range(n_proposals):
             pi = pis[k % len(pis)]
             acts = [{**body["activities"][0], "partner": pi.organisation.name}]
-            p = crud.create_proposal(
-                db, crud.actor_of(pi), call.id, {**body, "activities": acts, "title": f"seed {k}"}, now
+            p = actions.create_proposal(
+                db, actions.actor_of(pi), call.id, {**body, "activities": acts, "title": f"seed {k}"}, now
             )
-            crud.submit_proposal(db, crud.actor_of(pi), p.id, now)
+            actions.submit_proposal(db, actions.actor_of(pi), p.id, now)
             pids.append(p.id)
-        tokens = {u.email: crud.issue_token(db, u, "api", 24)[0] for u in [admin, *pis]}
+        tokens = {u.email: actions.issue_token(db, u, "api", 24)[0] for u in [admin, *pis]}
         org_names = {u.email: u.organisation.name for u in pis}
     app.state.engine.dispose()
     return {

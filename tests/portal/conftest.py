@@ -47,10 +47,10 @@ def cheap_password_hashing(request, monkeypatch):
     """argon2id with its cheapest parameters: the tests create dozens of users; the production profile (about
     0.2 s a hash here) is checked by test_passwords_hashed_with_argon2id."""
     if request.node.get_closest_marker("real_hashing"):
-        monkeypatch.setattr("ilrs.services.portal_rules._HASHER", None)
-        monkeypatch.setattr("ilrs.services.portal_rules._DUMMY", None)
+        monkeypatch.setattr("ilrs.portal.security._HASHER", None)
+        monkeypatch.setattr("ilrs.portal.security._DUMMY", None)
         return
     from argon2 import PasswordHasher, profiles
 
-    monkeypatch.setattr("ilrs.services.portal_rules._HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
-    monkeypatch.setattr("ilrs.services.portal_rules._DUMMY", None)
+    monkeypatch.setattr("ilrs.portal.security._HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr("ilrs.portal.security._DUMMY", None)

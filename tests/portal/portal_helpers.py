@@ -119,7 +119,7 @@ class World:
     tokens: dict = field(default_factory=dict)
 
     def actor(self, who: str):
-        from ilrs.portal.db.crud import actor_of
+        from ilrs.portal.actions import actor_of
 
         return actor_of(self.users[who])
 
@@ -128,8 +128,8 @@ class World:
 
 
 def build_world(app, tmp_path: Path) -> World:
-    from ilrs.portal.db import crud
-    from ilrs.services.portal_rules import OfferLine
+    from ilrs.portal import actions
+    from ilrs.portal.rules import OfferLine
 
     w = World(app)
     with w.db() as db:
@@ -140,7 +140,7 @@ def build_world(app, tmp_path: Path) -> World:
             ("R", "Review Panel Institute", "Venezuela"),
             ("S", "ILRS Station Office", "China"),
         ):
-            w.orgs[key] = crud.create_organisation(db, None, name, country)
+            w.orgs[key] = actions.create_organisation(db, None, name, country)
         for who, role, org in (
             ("admin", "admin", "S"),
             ("operator", "operator", "S"),
@@ -152,10 +152,10 @@ def build_world(app, tmp_path: Path) -> World:
             ("reviewer", "reviewer", "R"),
             ("reviewer_b", "reviewer", "B"),
         ):
-            w.users[who] = crud.create_user(
+            w.users[who] = actions.create_user(
                 db, None, f"{who}@example.org", f"{who} user", PASSWORD, role, w.orgs[org].id
             )
-        call = crud.create_call(
+        call = actions.create_call(
             db,
             w.actor("admin"),
             "Cycle 2035-A",
@@ -166,10 +166,10 @@ def build_world(app, tmp_path: Path) -> World:
         )
         w.ids["call"] = call.id
         a_name, c_name = w.orgs["A"].name, w.orgs["C"].name
-        draft = crud.create_proposal(
+        draft = actions.create_proposal(
             db, w.actor("pi_a"), call.id, {"title": "A's secret draft", "resources": {"arm_hours": 2}}, NOW
         )
-        sub = crud.create_proposal(
+        sub = actions.create_proposal(
             db,
             w.actor("pi_a"),
             call.id,
@@ -182,8 +182,8 @@ def build_world(app, tmp_path: Path) -> World:
             },
             NOW,
         )
-        crud.submit_proposal(db, w.actor("pi_a"), sub.id, NOW)
-        c_draft = crud.create_proposal(
+        actions.submit_proposal(db, w.actor("pi_a"), sub.id, NOW)
+        c_draft = actions.create_proposal(
             db,
             w.actor("pi_c"),
             call.id,
@@ -194,10 +194,10 @@ def build_world(app, tmp_path: Path) -> World:
             },
             NOW,
         )
-        rev = crud.assign_reviewer(db, w.actor("admin"), sub.id, w.users["reviewer"].id)
-        crud.submit_review(db, w.actor("reviewer"), rev.id, 4, "sound plan")
-        crud.allocate(db, w.actor("admin"), sub.id, "arm_hours", 8)
-        dp = crud.add_data_product(
+        rev = actions.assign_reviewer(db, w.actor("admin"), sub.id, w.users["reviewer"].id)
+        actions.submit_review(db, w.actor("reviewer"), rev.id, 4, "sound plan")
+        actions.allocate(db, w.actor("admin"), sub.id, "arm_hours", 8)
+        dp = actions.add_data_product(
             db,
             w.actor("pi_a"),
             sub.id,

@@ -15,21 +15,21 @@ N_REQUESTS, N_PROPOSALS, AMOUNT, OFFERED = 50, 10, 3.0, 50.0
 
 
 def test_fifty_simultaneous_allocations(app, tmp_path):
-    from ilrs.portal.db import crud
+    from ilrs.portal import actions
     from ilrs.portal.db.models import Allocation, AuditEvent, CallResource
 
     w = build_world(app, tmp_path)
     pids = []
     with w.db() as db:
         for k in range(N_PROPOSALS):
-            p = crud.create_proposal(
+            p = actions.create_proposal(
                 db,
                 w.actor("pi_c"),
                 w.ids["call"],
                 {"title": f"rover campaign {k}", "resources": {"rover_hours": 15}},
                 NOW,
             )
-            crud.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
+            actions.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
             pids.append(p.id)
     token = api_client(app, "admin@example.org").headers["Authorization"]
     statuses: list[int] = []

@@ -189,20 +189,20 @@ def test_pages_flow(world):
 def test_proprietary_period_on_request(app, tmp_path, months):
     from portal_helpers import build_world
 
-    from ilrs.portal.db import crud
+    from ilrs.portal import actions
 
     w = build_world(app, tmp_path)
     with w.db() as db:
-        p = crud.create_proposal(
+        p = actions.create_proposal(
             db,
             w.actor("pi_c"),
             w.ids["call"],
             {"title": "t", "resources": {"rover_hours": 1}, "proprietary_months": months},
             NOW,
         )
-        crud.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
-        crud.allocate(db, w.actor("admin"), p.id, "rover_hours", 1)
-        dp = crud.add_data_product(db, w.actor("pi_c"), p.id, "x.txt", b"hello", app.state.settings.upload_dir, 1000)
+        actions.submit_proposal(db, w.actor("pi_c"), p.id, NOW)
+        actions.allocate(db, w.actor("admin"), p.id, "rover_hours", 1)
+        dp = actions.add_data_product(db, w.actor("pi_c"), p.id, "x.txt", b"hello", app.state.settings.upload_dir, 1000)
     stranger = api_client(app, "pi_a@example.org")
     code = stranger.get(f"/api/data/{dp.id}").status_code
     assert code == (200 if months == 0 else 404)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from ilrs.errors import IlrsError
 from ilrs.operations.requests import parse_requests
-from ilrs.services import portal_rules as rules
-from ilrs.services.portal_rules import OfferLine, ProposalAccess
+from ilrs.portal import rules, security
+from ilrs.portal.rules import OfferLine, ProposalAccess
 
 pytestmark = pytest.mark.portal
 OFFER = {
@@ -24,6 +27,13 @@ OFFER = {
     )
 }
 START, END = dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1)
+TERMS = rules.CallTerms(OFFER, START, END)
+
+
+def validate(requested, activities, months, people=None, submitting=False, **fields):
+    """The portal's one proposal validator, for a proposal of organisation 1, "Org A"."""
+    data = {"title": "t", "resources": requested, "activities": activities, "proprietary_months": months, **fields}
+    return rules.validate_proposal(data, TERMS, "Org A", 1, people, submitting=submitting)
 
 
 def act(**kw):
@@ -51,9 +61,7 @@ def test_activity_usage_matches_hand_count():
 
 
 def test_validate_proposal_accepts_consistent_request():
-    rs = rules.validate_proposal(
-        OFFER, {"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act()], "Org A", START, END, 12
-    )
+    rs = validate({"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3}, [act()], 12).requests
     assert rs is not None and rs.requests[0].id == "x1"
 
 
@@ -74,7 +82,78 @@ def test_validate_proposal_accepts_consistent_request():
 )
 def test_validate_proposal_refuses(requested, activities, months, needle):
     with pytest.raises(rules.Invalid, match=needle):
-        rules.validate_proposal(OFFER, requested, activities, "Org A", START, END, months)
+        validate(requested, activities, months)
+
+
+B_PI, B_REVIEWER, A_MEMBER = rules.Person("pi", 2), rules.Person("reviewer", 2), rules.Person("member", 1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "people", "submitting", "needle"),
+    [
+        ({"title": "  "}, {}, False, "needs a title"),
+        (
+            {"coinvestigators": [" Nobody@Example.org"]},
+            {},
+            False,
+            "no partner user with the e-mail 'nobody@example.org'",
+        ),
+        ({"coinvestigators": ["r@b.org"]}, {"r@b.org": B_REVIEWER}, False, "no partner user"),
+        ({"coinvestigators": ["m@a.org"]}, {"m@a.org": A_MEMBER}, False, "belongs to the proposing organisation"),
+        ({"resources": {}}, {}, True, "at least one resource before it is submitted"),
+    ],
+)
+def test_validate_proposal_refuses_title_coinvestigators_and_empty_submission(fields, people, submitting, needle):
+    with pytest.raises(rules.Invalid, match=needle):
+        validate({"arm_hours": 1}, None, 12, people, submitting, **fields)
+
+
+def test_validate_proposal_returns_the_content_as_stored():
+    c = validate(
+        {"arm_hours": 6, "energy_kwh": 3, "data_gbit": 3},
+        [act()],
+        6,
+        {"b@b.org": B_PI},
+        title="  Seismic net  ",
+        abstract="a" * 20001,
+        coinvestigators=["B@b.org ", "b@b.org", ""],
+    )
+    assert (c.title, len(c.abstract), c.payload, c.proprietary_months) == ("Seismic net", 20000, "", 6)
+    assert c.coinvestigators == ("b@b.org",) and c.requested == {"arm_hours": 6.0, "energy_kwh": 3.0, "data_gbit": 3.0}
+    assert c.activities == [act()] and [r.id for r in c.requests.requests] == ["x1"]
+    assert validate({"arm_hours": 1}, [], 12).activities is None
+
+
+@pytest.mark.parametrize(
+    ("title", "start", "end", "deadline", "offer", "needle"),
+    [
+        (" ", START, END, START, list(OFFER.values()), "needs a title"),
+        ("c", END, START, START, list(OFFER.values()), "end after it starts"),
+        ("c", START, END, END, list(OFFER.values()), "deadline must fall before"),
+        ("c", START, END, START, [], "at least one resource"),
+        ("c", START, END, START, [OFFER["arm_hours"]] * 2, "each key once"),
+        ("c", START, END, START, [OfferLine("Energy kWh", "e", "kWh", 1)], "a key like 'energy_kwh'"),
+        ("c", START, END, START, [OfferLine("energy_kwh", "e", "kWh", -1)], "non-negative quantity"),
+    ],
+)
+def test_validate_call_refuses(title, start, end, deadline, offer, needle):
+    with pytest.raises(rules.Invalid, match=needle):
+        rules.validate_call(title, start, end, deadline, offer)
+
+
+def test_rules_and_security_import_no_web_or_database():
+    """The rules and the secrets stay pure: importing them loads neither the web framework nor the database layer
+    (the import-linter contract in pyproject.toml says the same of every import path)."""
+    code = (
+        "import sys, ilrs.portal.rules, ilrs.portal.security; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'sqlalchemy') "
+        "or m.startswith('ilrs.portal.db')); "
+        "assert not bad, bad"
+    )
+    src = str(Path(rules.__file__).resolve().parents[2])  # the ilrs under test, not another installed copy
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
 
 
 def test_conflict_of_interest():
@@ -154,13 +233,13 @@ def test_proprietary_period_calendar_months():
 
 @pytest.mark.real_hashing
 def test_passwords_hashed_with_argon2id():
-    h = rules.hash_password("a long enough secret")
+    h = security.hash_password("a long enough secret")
     assert h.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "a long enough secret" not in h
-    assert rules.verify_password(h, "a long enough secret")
-    assert not rules.verify_password(h, "another secret!!")
-    assert not rules.verify_password("not-a-hash", "x")
+    assert security.verify_password(h, "a long enough secret")
+    assert not security.verify_password(h, "another secret!!")
+    assert not security.verify_password("not-a-hash", "x")
     with pytest.raises(rules.Invalid):
-        rules.hash_password("short")
+        security.hash_password("short")
 
 
 def test_secret_key_rules(tmp_path):

@@ -19,8 +19,8 @@ EXAMPLES = 25
 def test_no_server_errors(tmp_path, monkeypatch):
     # Calls opened without a resource list take their offer from a twin run over the cycle; the fuzzer would open
     # many cycles, so here the offer is a fixed line (the real offer is tested in test_portal_status).
-    import ilrs.services.portal_station as station
-    from ilrs.services.portal_rules import OfferLine
+    import ilrs.portal.station as station
+    from ilrs.portal.rules import OfferLine
 
     monkeypatch.setattr(
         station,

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.portal, pytest.mark.xdist_group("portal-twin")]
 
 def test_offer_from_scenario_matches_twin_and_roadmap():
     from ilrs.campaign.roadmap import scenario_roadmap as roadmap_of
-    from ilrs.services.portal_station import CallPolicy, offer_from_scenario
+    from ilrs.portal.station import CallPolicy, offer_from_scenario
     from ilrs.services.scenarios import validated_scenario
     from ilrs.services.twin import run_twin
 
@@ -41,7 +41,7 @@ def test_offer_from_scenario_matches_twin_and_roadmap():
 
 def test_status_page_and_api(tmp_path):
     from ilrs.portal.routes.status import STATUS_DAYS, STATUS_START
-    from ilrs.services.portal_station import short_twin
+    from ilrs.portal.station import short_twin
 
     app = make_app(f"sqlite:///{tmp_path / 's.db'}", tmp_path)
     c = page_client(app)
@@ -99,7 +99,7 @@ def test_schedule_planned_by_the_operations_planner(tmp_path):
     from portal_helpers import NOW, activity, build_world
 
     from ilrs.operations.requests import parse_step
-    from ilrs.portal.db import crud
+    from ilrs.portal import actions
 
     app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path)
     w = build_world(app, tmp_path)
@@ -138,18 +138,18 @@ def test_schedule_planned_by_the_operations_planner(tmp_path):
     }
     with w.db() as db:
         for who, acts in reqs.items():
-            p = crud.create_proposal(
+            p = actions.create_proposal(
                 db,
                 w.actor(who),
                 w.ids["call"],
                 {"title": who, "resources": {"rover_hours": 8, "energy_kwh": 2}, "activities": acts},
                 NOW,
             )
-            crud.submit_proposal(db, w.actor(who), p.id, NOW)
-            crud.allocate(db, w.actor("admin"), p.id, "rover_hours", 8)
-        call = crud.get_call(db, w.ids["call"])
-        staff = crud.schedule(db, w.actor("operator"), call)
-        mine = crud.schedule(db, w.actor("pi_c"), call)
+            actions.submit_proposal(db, w.actor(who), p.id, NOW)
+            actions.allocate(db, w.actor("admin"), p.id, "rover_hours", 8)
+        call = actions.get_call(db, w.ids["call"])
+        staff = actions.schedule(db, w.actor("operator"), call)
+        mine = actions.schedule(db, w.actor("pi_c"), call)
     assert "planned by the operations planner" in staff.note
     rows = [r for r in staff.rows if r.request_id in ("a-rover", "c-rover")]
     planned = [r for r in rows if r.planned]

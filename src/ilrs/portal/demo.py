@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ilrs.portal.db import crud
+from ilrs.portal import actions
 from ilrs.portal.db.models import Organisation, User
-from ilrs.services.portal_rules import ADMIN, MEMBER, OPERATOR, PI, REVIEWER
+from ilrs.portal.rules import ADMIN, MEMBER, OPERATOR, PI, REVIEWER
 
 #: Everyone's demo password (the demo is for a loopback trial, never for a public server).
 DEMO_PASSWORD = "lunar-demo-2035"
@@ -65,17 +65,17 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
     """Fill an empty database; returns the demo users' e-mails by role. Idempotent: does nothing if seeded."""
     if db.scalar(select(Organisation).limit(1)) is not None:
         return {}
-    orgs = [crud.create_organisation(db, None, n, c, k) for n, c, k in ORGANISATIONS]
+    orgs = [actions.create_organisation(db, None, n, c, k) for n, c, k in ORGANISATIONS]
     users: dict[str, User] = {}
     for local, name, role, k in PEOPLE:
-        users[local] = crud.create_user(db, None, f"{local}@{DOMAIN}", name, DEMO_PASSWORD, role, orgs[k].id)
-    admin = crud.actor_of(users["admin"])
+        users[local] = actions.create_user(db, None, f"{local}@{DOMAIN}", name, DEMO_PASSWORD, role, orgs[k].id)
+    admin = actions.actor_of(users["admin"])
     cycle_start, cycle_end = dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1)
     if offer is None:
-        from ilrs.services.portal_station import offer_from_scenario
+        from ilrs.portal.station import offer_from_scenario
 
         offer = offer_from_scenario("ilrs-basic-2035", cycle_start, cycle_end)
-    call = crud.create_call(
+    call = actions.create_call(
         db,
         admin,
         "Cycle 2035-A: surface science at the Connecting Ridge",
@@ -86,8 +86,8 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         offer,
         "Payload places on the 2035 missions and station time in June 2035.",
     )
-    lsi, rsc, pro = (crud.actor_of(users[k]) for k in ("pi.lsi", "pi.rsc", "pi.pro"))
-    seismo = crud.create_proposal(
+    lsi, rsc, pro = (actions.actor_of(users[k]) for k in ("pi.lsi", "pi.rsc", "pi.pro"))
+    seismo = actions.create_proposal(
         db,
         lsi,
         call.id,
@@ -104,8 +104,8 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         },
         now,
     )
-    crud.submit_proposal(db, lsi, seismo.id, now)
-    regolith = crud.create_proposal(
+    actions.submit_proposal(db, lsi, seismo.id, now)
+    regolith = actions.create_proposal(
         db,
         rsc,
         call.id,
@@ -132,8 +132,8 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         },
         now,
     )
-    crud.submit_proposal(db, rsc, regolith.id, now)
-    crud.create_proposal(
+    actions.submit_proposal(db, rsc, regolith.id, now)
+    actions.create_proposal(
         db,
         pro,
         call.id,
@@ -146,6 +146,6 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         now,
     )
     for p in (seismo, regolith):
-        crud.assign_reviewer(db, admin, p.id, users["reviewer.asl"].id)
-        crud.assign_reviewer(db, admin, p.id, users["reviewer.sib"].id)
+        actions.assign_reviewer(db, admin, p.id, users["reviewer.asl"].id)
+        actions.assign_reviewer(db, admin, p.id, users["reviewer.sib"].id)
     return {local: f"{local}@{DOMAIN}" for local in users}

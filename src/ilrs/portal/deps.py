@@ -16,10 +16,10 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from ilrs.portal.db import crud
+from ilrs.portal import actions
 from ilrs.portal.db.models import AuthToken, User
+from ilrs.portal.rules import ROLES, Actor, PortalError
 from ilrs.portal.settings import PortalSettings
-from ilrs.services.portal_rules import ROLES, Actor, PortalError
 
 SESSION_COOKIE = "ilrs_session"
 PRE_COOKIE = "ilrs_pre"
@@ -78,7 +78,7 @@ def session_of(request: Request, db: Session) -> tuple[User, AuthToken, str] | N
         return None
     if not isinstance(token, str):
         return None
-    found = crud.user_for_token(db, token, "session")
+    found = actions.user_for_token(db, token, "session")
     return (found[0], found[1], token) if found else None
 
 
@@ -99,7 +99,7 @@ bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/t
 def api_user(db: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthorised("sign in: send 'Authorization: Bearer <token>' (POST /api/auth/token)")
-    found = crud.user_for_token(db, creds.credentials[:200], "api")
+    found = actions.user_for_token(db, creds.credentials[:200], "api")
     if found is None:
         raise Unauthorised("the token is unknown or expired")
     return found[0]
@@ -115,7 +115,7 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 
 def actor(user: User) -> Actor:
-    return crud.actor_of(user)
+    return actions.actor_of(user)
 
 
 # ---- CSRF: the session's token on every form; before sign-in, an HMAC of a random pre-session cookie ----------

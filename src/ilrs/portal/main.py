@@ -17,8 +17,8 @@ from ilrs.portal import deps
 from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
 from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
+from ilrs.portal.rules import PortalError
 from ilrs.portal.settings import PortalSettings
-from ilrs.services.portal_rules import PortalError
 
 STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429, "unauthorised": 401}
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ilrs.config import get_settings
 from ilrs.errors import IlrsError
-from ilrs.services.portal_rules import MAX_UPLOAD_BYTES
+from ilrs.portal.rules import MAX_UPLOAD_BYTES
 
 
 def portal_home() -> Path:

@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, OptionalPageSession, PageSession, SessionDep, SettingsDep
 from ilrs.portal.schemas import LoginIn, PasswordIn, RegisterIn, TokenOut, UserOut
-from ilrs.services.portal_rules import new_token, token_digest
+from ilrs.portal.security import new_token, token_digest
 
 api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
@@ -23,14 +22,14 @@ def client_address(request: Request) -> str:
 
 @api.post("/auth/token", response_model=TokenOut, summary="Sign in: a bearer token for the API")
 def login_api(body: LoginIn, request: Request, db: SessionDep, settings: SettingsDep) -> TokenOut:
-    user = crud.authenticate(db, body.email, body.password, client_address(request))
-    token, row = crud.issue_token(db, user, "api", settings.api_token_hours)
+    user = actions.authenticate(db, body.email, body.password, client_address(request))
+    token, row = actions.issue_token(db, user, "api", settings.api_token_hours)
     return TokenOut(access_token=token, expires_at=row.expires_at)
 
 
 @api.delete("/auth/token", status_code=204, summary="Sign out: revoke this bearer token")
 def logout_api(user: ApiUser, db: SessionDep, token: Annotated[str, deps.Depends(deps.api_token)]) -> Response:
-    crud.revoke_token(db, token, deps.actor(user))
+    actions.revoke_token(db, token, deps.actor(user))
     return Response(status_code=204)
 
 
@@ -43,13 +42,13 @@ def me(user: ApiUser) -> UserOut:
 def password_api(
     body: PasswordIn, user: ApiUser, db: SessionDep, token: Annotated[str, deps.Depends(deps.api_token)]
 ) -> Response:
-    crud.change_password(db, user, body.current_password, body.new_password, keep_digest=token_digest(token))
+    actions.change_password(db, user, body.current_password, body.new_password, keep_digest=token_digest(token))
     return Response(status_code=204)
 
 
 @api.post("/register", response_model=UserOut, status_code=201, summary="Register with an invitation token")
 def register_api(body: RegisterIn, db: SessionDep) -> UserOut:
-    return UserOut.model_validate(crud.register(db, body.token, body.display_name, body.password))
+    return UserOut.model_validate(actions.register(db, body.token, body.display_name, body.password))
 
 
 # ---- pages --------------------------------------------------------------------------------------------------------
@@ -93,8 +92,8 @@ def login_post(
     next: Annotated[str, Form()] = "/",
 ):
     deps.check_csrf(request, None, csrf_token)
-    user = crud.authenticate(db, email, password, client_address(request))
-    token, _ = crud.issue_token(db, user, "session", settings.session_hours)
+    user = actions.authenticate(db, email, password, client_address(request))
+    token, _ = actions.issue_token(db, user, "session", settings.session_hours)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     resp = redirect(target)
     resp.set_cookie(
@@ -110,7 +109,7 @@ def login_post(
 
 @pages.post("/logout")
 def logout_post(request: Request, db: SessionDep, session: PageSession, _: deps.CsrfChecked):
-    crud.revoke_token(db, session[2], deps.actor(session[0]))
+    actions.revoke_token(db, session[2], deps.actor(session[0]))
     resp = redirect("/login")
     resp.delete_cookie(deps.SESSION_COOKIE)
     return resp
@@ -131,7 +130,7 @@ def register_post(
     csrf_token: Annotated[str, Form()] = "",
 ):
     deps.check_csrf(request, None, csrf_token)
-    crud.register(db, token.replace("\x00", ""), display_name.replace("\x00", ""), password)
+    actions.register(db, token.replace("\x00", ""), display_name.replace("\x00", ""), password)
     return redirect("/login?registered=1")
 
 
@@ -149,5 +148,5 @@ def password_post(
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
 ):
-    crud.change_password(db, session[0], current_password, new_password, keep_digest=session[1].digest)
+    actions.change_password(db, session[0], current_password, new_password, keep_digest=session[1].digest)
     return redirect("/account?changed=1")

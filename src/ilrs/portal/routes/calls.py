@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, NowDep, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.rules import ADMIN, OfferLine, require_role
 from ilrs.portal.schemas import CallIn, CallOut, OversubscriptionOut, RankedOut, ScheduledOut
-from ilrs.services.portal_rules import ADMIN, OfferLine, require_role
 
 api = APIRouter(prefix="/api/calls", tags=["calls"])
 pages = APIRouter(include_in_schema=False)
@@ -38,19 +37,19 @@ def make_call(
 ):
     require_role(user.role, ADMIN)  # before the costly offer
     cycle_start, cycle_end, deadline = _naive(cycle_start), _naive(cycle_end), _naive(deadline)
-    from ilrs.services.portal_station import check_call_window, offer_from_scenario
+    from ilrs.portal.station import check_call_window, offer_from_scenario
 
     check_call_window(scenario, cycle_start, cycle_end)
     if resources is None:
         resources = offer_from_scenario(scenario, cycle_start, cycle_end)
-    return crud.create_call(
+    return actions.create_call(
         db, deps.actor(user), title, scenario, cycle_start, cycle_end, deadline, resources, description
     )
 
 
 @api.get("", response_model=list[CallOut])
 def calls(user: ApiUser, db: SessionDep) -> list[CallOut]:
-    return [CallOut.model_validate(c) for c in crud.list_calls(db)]
+    return [CallOut.model_validate(c) for c in actions.list_calls(db)]
 
 
 @api.post(
@@ -82,18 +81,18 @@ def create_call(body: CallIn, user: ApiUser, db: SessionDep) -> CallOut:
 
 @api.get("/{call_id}", response_model=CallOut)
 def call(call_id: CallId, user: ApiUser, db: SessionDep) -> CallOut:
-    return CallOut.model_validate(crud.get_call(db, call_id))
+    return CallOut.model_validate(actions.get_call(db, call_id))
 
 
 @api.get("/{call_id}/oversubscription", response_model=list[OversubscriptionOut])
 def oversubscription(call_id: CallId, user: ApiUser, db: SessionDep) -> list[OversubscriptionOut]:
-    rows = crud.call_oversubscription(db, crud.get_call(db, call_id))
+    rows = actions.call_oversubscription(db, actions.get_call(db, call_id))
     return [OversubscriptionOut(**asdict(o), factor=o.factor if o.offered > 0 else None) for o in rows]
 
 
 @api.get("/{call_id}/ranking", response_model=list[RankedOut], summary="Ranking by review score (administrators)")
 def ranking(call_id: CallId, user: ApiUser, db: SessionDep) -> list[RankedOut]:
-    return [RankedOut(**asdict(r)) for r in crud.ranking(db, deps.actor(user), call_id)]
+    return [RankedOut(**asdict(r)) for r in actions.ranking(db, deps.actor(user), call_id)]
 
 
 @api.get(
@@ -102,7 +101,7 @@ def ranking(call_id: CallId, user: ApiUser, db: SessionDep) -> list[RankedOut]:
     summary="Accepted activities: all for staff, a partner's own for partners",
 )
 def schedule(call_id: CallId, user: ApiUser, db: SessionDep) -> list[ScheduledOut]:
-    plan = crud.schedule(db, deps.actor(user), crud.get_call(db, call_id))
+    plan = actions.schedule(db, deps.actor(user), actions.get_call(db, call_id))
     return [ScheduledOut(**{**asdict(a), "resources": list(a.resources)}) for a in plan.rows]
 
 
@@ -111,32 +110,32 @@ def schedule(call_id: CallId, user: ApiUser, db: SessionDep) -> list[ScheduledOu
 
 @pages.get("/calls", response_class=HTMLResponse)
 def calls_page(request: Request, session: PageSession, db: SessionDep, now: NowDep) -> HTMLResponse:
-    return render(request, "calls.html", session, calls=crud.list_calls(db), now=now, title="Calls")
+    return render(request, "calls.html", session, calls=actions.list_calls(db), now=now, title="Calls")
 
 
 @pages.get("/calls/{call_id}", response_class=HTMLResponse)
 def call_page(request: Request, call_id: CallId, session: PageSession, db: SessionDep, now: NowDep) -> HTMLResponse:
-    c = crud.get_call(db, call_id)
+    c = actions.get_call(db, call_id)
     a = deps.actor(session[0])
-    ranked = crud.ranking(db, a, call_id) if a.role == ADMIN else None
+    ranked = actions.ranking(db, a, call_id) if a.role == ADMIN else None
     return render(
         request,
         "call.html",
         session,
         call=c,
         now=now,
-        over=crud.call_oversubscription(db, c),
-        proposals=crud.visible_proposals(db, a, call_id),
+        over=actions.call_oversubscription(db, c),
+        proposals=actions.visible_proposals(db, a, call_id),
         ranked=ranked,
-        reviewers=crud.reviewers(db) if a.role == ADMIN else [],
+        reviewers=actions.reviewers(db) if a.role == ADMIN else [],
         title=c.title,
     )
 
 
 @pages.get("/calls/{call_id}/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, call_id: CallId, session: PageSession, db: SessionDep) -> HTMLResponse:
-    c = crud.get_call(db, call_id)
-    plan = crud.schedule(db, deps.actor(session[0]), c)
+    c = actions.get_call(db, call_id)
+    plan = actions.schedule(db, deps.actor(session[0]), c)
     return render(
         request, "schedule.html", session, call=c, rows=plan.rows, note=plan.note, title=f"Schedule: {c.title}"
     )

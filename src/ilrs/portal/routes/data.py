@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep, SettingsDep
 from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.rules import Invalid
 from ilrs.portal.schemas import DataProductOut
-from ilrs.services.portal_rules import Invalid
 
 api = APIRouter(prefix="/api", tags=["data"])
 pages = APIRouter(include_in_schema=False)
@@ -28,7 +27,7 @@ def read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 def _upload(db, user, proposal_id: int, file: UploadFile, settings):
-    return crud.add_data_product(
+    return actions.add_data_product(
         db,
         deps.actor(user),
         proposal_id,
@@ -50,7 +49,7 @@ def _file(dp, settings) -> FileResponse:
 
 @api.get("/data", response_model=list[DataProductOut], summary="Data products you may download")
 def products(user: ApiUser, db: SessionDep) -> list[DataProductOut]:
-    return [DataProductOut.model_validate(d) for d in crud.data_products(db, deps.actor(user))]
+    return [DataProductOut.model_validate(d) for d in actions.data_products(db, deps.actor(user))]
 
 
 @api.post(
@@ -66,14 +65,14 @@ def upload(
 
 
 def _twin(db, user, proposal_id: int, settings):
-    from ilrs.services.portal_station import twin_product
+    from ilrs.portal.station import twin_product
 
     a = deps.actor(user)
-    p = crud.get_proposal(db, a, proposal_id)
-    crud.require_data_rights(db, a, p)  # before the twin runs
-    call = crud.get_call(db, p.call_id)
+    p = actions.get_proposal(db, a, proposal_id)
+    actions.require_data_rights(db, a, p)  # before the twin runs
+    call = actions.get_call(db, p.call_id)
     name, content = twin_product(call.scenario, call.cycle_start, call.cycle_end)
-    return crud.add_data_product(db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes)
+    return actions.add_data_product(db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes)
 
 
 @api.post(
@@ -92,13 +91,13 @@ def twin_data(proposal_id: Id, user: ApiUser, db: SessionDep, settings: Settings
     response_class=FileResponse,
 )
 def download(product_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDep):
-    return _file(crud.get_data_product(db, deps.actor(user), product_id), settings)
+    return _file(actions.get_data_product(db, deps.actor(user), product_id), settings)
 
 
 @pages.get("/data", response_class=HTMLResponse)
 def data_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
     return render(
-        request, "data.html", session, products=crud.data_products(db, deps.actor(session[0])), title="Data products"
+        request, "data.html", session, products=actions.data_products(db, deps.actor(session[0])), title="Data products"
     )
 
 
@@ -126,4 +125,4 @@ def twin_post(
 
 @pages.get("/data/{product_id}")
 def download_page(product_id: Id, session: PageSession, db: SessionDep, settings: SettingsDep):
-    return _file(crud.get_data_product(db, deps.actor(session[0]), product_id), settings)
+    return _file(actions.get_data_product(db, deps.actor(session[0]), product_id), settings)

@@ -8,12 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.rules import ADMIN, require_role
 from ilrs.portal.schemas import InvitationIn, InvitationOut, OrganisationIn, OrganisationOut, UserOut
-from ilrs.services.portal_rules import ADMIN, require_role
 
 api = APIRouter(prefix="/api", tags=["organisations"])
 pages = APIRouter(include_in_schema=False)
@@ -21,25 +20,25 @@ pages = APIRouter(include_in_schema=False)
 
 @api.get("/organisations", response_model=list[OrganisationOut])
 def organisations(user: ApiUser, db: SessionDep) -> list[OrganisationOut]:
-    return [OrganisationOut.model_validate(o) for o in crud.list_organisations(db)]
+    return [OrganisationOut.model_validate(o) for o in actions.list_organisations(db)]
 
 
 @api.post("/organisations", response_model=OrganisationOut, status_code=201)
 def create_organisation(body: OrganisationIn, user: ApiUser, db: SessionDep) -> OrganisationOut:
     return OrganisationOut.model_validate(
-        crud.create_organisation(db, deps.actor(user), body.name, body.country, body.kind)
+        actions.create_organisation(db, deps.actor(user), body.name, body.country, body.kind)
     )
 
 
 @api.get("/reviewers", response_model=list[UserOut], summary="Reviewers (administrators)")
 def reviewers(user: ApiUser, db: SessionDep) -> list[UserOut]:
     require_role(user.role, ADMIN)
-    return [UserOut.model_validate(u) for u in crud.reviewers(db)]
+    return [UserOut.model_validate(u) for u in actions.reviewers(db)]
 
 
 @api.post("/invitations", response_model=InvitationOut, status_code=201)
 def invite(body: InvitationIn, request: Request, user: ApiUser, db: SessionDep) -> InvitationOut:
-    token, inv = crud.invite(db, deps.actor(user), body.email, body.role, body.organisation_id)
+    token, inv = actions.invite(db, deps.actor(user), body.email, body.role, body.organisation_id)
     return InvitationOut(
         id=inv.id,
         email=inv.email,
@@ -58,9 +57,9 @@ def admin_page(request: Request, session: PageSession, db: SessionDep, invited: 
         request,
         "admin.html",
         session,
-        organisations=crud.list_organisations(db),
+        organisations=actions.list_organisations(db),
         invited=invited[:400],
-        calls=crud.list_calls(db),
+        calls=actions.list_calls(db),
     )
 
 
@@ -73,7 +72,7 @@ def organisation_post(
     name: Annotated[str, Form(max_length=80)] = "",
     country: Annotated[str, Form(max_length=80)] = "",
 ):
-    crud.create_organisation(db, deps.actor(session[0]), name.replace("\x00", ""), country.replace("\x00", ""))
+    actions.create_organisation(db, deps.actor(session[0]), name.replace("\x00", ""), country.replace("\x00", ""))
     return redirect("/admin")
 
 
@@ -87,6 +86,6 @@ def invitation_post(
     role: Annotated[str, Form()] = "member",
     organisation_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 1,
 ):
-    token, _inv = crud.invite(db, deps.actor(session[0]), email.replace("\x00", ""), role, organisation_id)
+    token, _inv = actions.invite(db, deps.actor(session[0]), email.replace("\x00", ""), role, organisation_id)
     url = str(request.url_for("register_page").include_query_params(token=token))
     return redirect("/admin?" + urlencode({"invited": url}))

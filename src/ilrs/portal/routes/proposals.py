@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, NowDep, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
+from ilrs.portal.rules import ADMIN, Forbidden, Invalid, can_edit_proposal, require_role
 from ilrs.portal.schemas import (
     AllocationIn,
     AllocationOut,
@@ -21,7 +21,6 @@ from ilrs.portal.schemas import (
     ReviewOut,
     proposal_out,
 )
-from ilrs.services.portal_rules import ADMIN, Forbidden, Invalid, can_edit_proposal, require_role
 
 api = APIRouter(prefix="/api/proposals", tags=["proposals"])
 pages = APIRouter(include_in_schema=False)
@@ -38,29 +37,29 @@ def allocation_out(a) -> AllocationOut:
 def proposals(
     user: ApiUser, db: SessionDep, call_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
 ) -> list[ProposalOut]:
-    return [proposal_out(p) for p in crud.visible_proposals(db, deps.actor(user), call_id)]
+    return [proposal_out(p) for p in actions.visible_proposals(db, deps.actor(user), call_id)]
 
 
 @api.post("", response_model=ProposalOut, status_code=201, summary="Create a draft (principal investigators)")
 def create(body: ProposalIn, user: ApiUser, db: SessionDep, now: NowDep) -> ProposalOut:
     if body.call_id is None:
         raise Invalid("call_id is needed to create a proposal", source="call_id")
-    return proposal_out(crud.create_proposal(db, deps.actor(user), body.call_id, body.model_dump(), now))
+    return proposal_out(actions.create_proposal(db, deps.actor(user), body.call_id, body.model_dump(), now))
 
 
 @api.get("/{proposal_id}", response_model=ProposalOut)
 def get(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> ProposalOut:
-    return proposal_out(crud.get_proposal(db, deps.actor(user), proposal_id))
+    return proposal_out(actions.get_proposal(db, deps.actor(user), proposal_id))
 
 
 @api.put("/{proposal_id}", response_model=ProposalOut, summary="Edit a draft")
 def update(proposal_id: ProposalId, body: ProposalIn, user: ApiUser, db: SessionDep, now: NowDep) -> ProposalOut:
-    return proposal_out(crud.update_proposal(db, deps.actor(user), proposal_id, body.model_dump(), now))
+    return proposal_out(actions.update_proposal(db, deps.actor(user), proposal_id, body.model_dump(), now))
 
 
 @api.post("/{proposal_id}/submit", response_model=ProposalOut, summary="Submit a draft (before the deadline)")
 def submit(proposal_id: ProposalId, user: ApiUser, db: SessionDep, now: NowDep) -> ProposalOut:
-    return proposal_out(crud.submit_proposal(db, deps.actor(user), proposal_id, now))
+    return proposal_out(actions.submit_proposal(db, deps.actor(user), proposal_id, now))
 
 
 @api.post(
@@ -70,7 +69,7 @@ def submit(proposal_id: ProposalId, user: ApiUser, db: SessionDep, now: NowDep) 
     summary="Assign a reviewer without conflict of interest (administrators)",
 )
 def assign(proposal_id: ProposalId, body: AssignIn, user: ApiUser, db: SessionDep) -> ReviewOut:
-    return ReviewOut.model_validate(crud.assign_reviewer(db, deps.actor(user), proposal_id, body.reviewer_id))
+    return ReviewOut.model_validate(actions.assign_reviewer(db, deps.actor(user), proposal_id, body.reviewer_id))
 
 
 @api.get(
@@ -79,8 +78,8 @@ def assign(proposal_id: ProposalId, body: AssignIn, user: ApiUser, db: SessionDe
     summary="Reviews of a proposal (administrators: all; a reviewer: their own)",
 )
 def reviews(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> list[ReviewOut]:
-    crud.get_proposal(db, deps.actor(user), proposal_id)
-    return [ReviewOut.model_validate(r) for r in crud.visible_reviews(db, deps.actor(user), proposal_id)]
+    actions.get_proposal(db, deps.actor(user), proposal_id)
+    return [ReviewOut.model_validate(r) for r in actions.visible_reviews(db, deps.actor(user), proposal_id)]
 
 
 @api.post(
@@ -90,18 +89,18 @@ def reviews(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> list[Revi
     summary="Allocate a resource (administrators); never beyond what the call offers",
 )
 def allocate(proposal_id: ProposalId, body: AllocationIn, user: ApiUser, db: SessionDep) -> AllocationOut:
-    return allocation_out(crud.allocate(db, deps.actor(user), proposal_id, body.key, body.amount))
+    return allocation_out(actions.allocate(db, deps.actor(user), proposal_id, body.key, body.amount))
 
 
 @api.get("/{proposal_id}/allocations", response_model=list[AllocationOut])
 def allocations(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> list[AllocationOut]:
-    crud.get_proposal(db, deps.actor(user), proposal_id)
-    return [allocation_out(a) for a in crud.allocations_of(db, proposal_id)]
+    actions.get_proposal(db, deps.actor(user), proposal_id)
+    return [allocation_out(a) for a in actions.allocations_of(db, proposal_id)]
 
 
 @api.post("/{proposal_id}/reject", response_model=ProposalOut, summary="Decline (administrators)")
 def reject(proposal_id: ProposalId, user: ApiUser, db: SessionDep) -> ProposalOut:
-    return proposal_out(crud.reject_proposal(db, deps.actor(user), proposal_id))
+    return proposal_out(actions.reject_proposal(db, deps.actor(user), proposal_id))
 
 
 # ---- pages --------------------------------------------------------------------------------------------------------
@@ -162,7 +161,7 @@ def proposals_page(request: Request, session: PageSession, db: SessionDep) -> HT
         request,
         "proposals.html",
         session,
-        proposals=crud.visible_proposals(db, deps.actor(session[0])),
+        proposals=actions.visible_proposals(db, deps.actor(session[0])),
         title="Proposals",
     )
 
@@ -171,7 +170,9 @@ def proposals_page(request: Request, session: PageSession, db: SessionDep) -> HT
 def new_page(
     request: Request, session: PageSession, db: SessionDep, call_id: Annotated[int, Query(ge=1, le=2**31 - 1)]
 ) -> HTMLResponse:
-    return render(request, "proposal_form.html", session, call=crud.get_call(db, call_id), p=None, title="New proposal")
+    return render(
+        request, "proposal_form.html", session, call=actions.get_call(db, call_id), p=None, title="New proposal"
+    )
 
 
 @pages.post("/proposals")
@@ -191,7 +192,7 @@ def create_post(
     proprietary_months: Annotated[str, Form(max_length=4)] = "12",
 ):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
-    p = crud.create_proposal(db, deps.actor(session[0]), call_id, data, now)
+    p = actions.create_proposal(db, deps.actor(session[0]), call_id, data, now)
     return redirect(f"/proposals/{p.id}")
 
 
@@ -200,20 +201,20 @@ def proposal_page(
     request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep
 ) -> HTMLResponse:
     a = deps.actor(session[0])
-    p = crud.get_proposal(db, a, proposal_id)
-    access = crud.access_of(db, p)
+    p = actions.get_proposal(db, a, proposal_id)
+    access = actions.access_of(db, p)
     return render(
         request,
         "proposal.html",
         session,
         p=p,
-        call=crud.get_call(db, p.call_id),
+        call=actions.get_call(db, p.call_id),
         now=now,
         can_edit=can_edit_proposal(a, access, p.pi_id),
-        reviews=crud.visible_reviews(db, a, p.id),
-        allocations=crud.allocations_of(db, p.id),
-        products=crud.data_products(db, a, p.id),
-        reviewers=crud.reviewers(db) if a.role == ADMIN else [],
+        reviews=actions.visible_reviews(db, a, p.id),
+        allocations=actions.allocations_of(db, p.id),
+        products=actions.data_products(db, a, p.id),
+        reviewers=actions.reviewers(db) if a.role == ADMIN else [],
         activities_json=json.dumps(p.activities, indent=2) if p.activities else "",
         title=p.title,
     )
@@ -222,14 +223,14 @@ def proposal_page(
 @pages.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep) -> HTMLResponse:
     a = deps.actor(session[0])
-    p = crud.get_proposal(db, a, proposal_id)
-    if not can_edit_proposal(a, crud.access_of(db, p), p.pi_id):
+    p = actions.get_proposal(db, a, proposal_id)
+    if not can_edit_proposal(a, actions.access_of(db, p), p.pi_id):
         raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
     return render(
         request,
         "proposal_form.html",
         session,
-        call=crud.get_call(db, p.call_id),
+        call=actions.get_call(db, p.call_id),
         p=p,
         activities_json=json.dumps(p.activities, indent=2) if p.activities else "",
         title="Edit proposal",
@@ -253,7 +254,7 @@ def edit_post(
     proprietary_months: Annotated[str, Form(max_length=4)] = "12",
 ):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
-    crud.update_proposal(db, deps.actor(session[0]), proposal_id, data, now)
+    actions.update_proposal(db, deps.actor(session[0]), proposal_id, data, now)
     return redirect(f"/proposals/{proposal_id}")
 
 
@@ -261,7 +262,7 @@ def edit_post(
 def submit_post(
     request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, now: NowDep, _: deps.CsrfChecked
 ):
-    crud.submit_proposal(db, deps.actor(session[0]), proposal_id, now)
+    actions.submit_proposal(db, deps.actor(session[0]), proposal_id, now)
     return redirect(f"/proposals/{proposal_id}")
 
 
@@ -274,7 +275,7 @@ def assign_post(
     _: deps.CsrfChecked,
     reviewer_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ):
-    crud.assign_reviewer(db, deps.actor(session[0]), proposal_id, reviewer_id)
+    actions.assign_reviewer(db, deps.actor(session[0]), proposal_id, reviewer_id)
     return redirect(f"/proposals/{proposal_id}")
 
 
@@ -288,12 +289,12 @@ def allocate_post(
     key: Annotated[str, Form(max_length=120)],
     amount: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)],
 ):
-    crud.allocate(db, deps.actor(session[0]), proposal_id, key, amount)
+    actions.allocate(db, deps.actor(session[0]), proposal_id, key, amount)
     return redirect(f"/proposals/{proposal_id}")
 
 
 @pages.post("/proposals/{proposal_id}/reject")
 def reject_post(request: Request, proposal_id: ProposalId, session: PageSession, db: SessionDep, _: deps.CsrfChecked):
     require_role(session[0].role, ADMIN)
-    crud.reject_proposal(db, deps.actor(session[0]), proposal_id)
+    actions.reject_proposal(db, deps.actor(session[0]), proposal_id)
     return redirect(f"/proposals/{proposal_id}")

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.db.models import Proposal
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
@@ -21,22 +20,22 @@ ReviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @api.get("", response_model=list[ReviewOut], summary="Your reviews (administrators: all)")
 def reviews(user: ApiUser, db: SessionDep) -> list[ReviewOut]:
-    return [ReviewOut.model_validate(r) for r in crud.visible_reviews(db, deps.actor(user))]
+    return [ReviewOut.model_validate(r) for r in actions.visible_reviews(db, deps.actor(user))]
 
 
 @api.get("/{review_id}", response_model=ReviewOut)
 def review(review_id: ReviewId, user: ApiUser, db: SessionDep) -> ReviewOut:
-    return ReviewOut.model_validate(crud.get_review(db, deps.actor(user), review_id))
+    return ReviewOut.model_validate(actions.get_review(db, deps.actor(user), review_id))
 
 
 @api.put("/{review_id}", response_model=ReviewOut, summary="Score (1-5) and comment (the assigned reviewer)")
 def write(review_id: ReviewId, body: ReviewIn, user: ApiUser, db: SessionDep) -> ReviewOut:
-    return ReviewOut.model_validate(crud.submit_review(db, deps.actor(user), review_id, body.score, body.comment))
+    return ReviewOut.model_validate(actions.submit_review(db, deps.actor(user), review_id, body.score, body.comment))
 
 
 @pages.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    rows = crud.visible_reviews(db, deps.actor(session[0]))
+    rows = actions.visible_reviews(db, deps.actor(session[0]))
     props = {r.proposal_id: db.get(Proposal, r.proposal_id) for r in rows}
     return render(request, "reviews.html", session, reviews=rows, props=props, title="Reviews")
 
@@ -44,8 +43,8 @@ def reviews_page(request: Request, session: PageSession, db: SessionDep) -> HTML
 @pages.get("/reviews/{review_id}", response_class=HTMLResponse)
 def review_page(request: Request, review_id: ReviewId, session: PageSession, db: SessionDep) -> HTMLResponse:
     a = deps.actor(session[0])
-    r = crud.get_review(db, a, review_id)
-    return render(request, "review.html", session, r=r, p=crud.get_proposal(db, a, r.proposal_id), title="Review")
+    r = actions.get_review(db, a, review_id)
+    return render(request, "review.html", session, r=r, p=actions.get_proposal(db, a, r.proposal_id), title="Review")
 
 
 @pages.post("/reviews/{review_id}")
@@ -58,5 +57,5 @@ def review_post(
     score: Annotated[int, Form(ge=1, le=5)],
     comment: Annotated[str, Form(max_length=20000)] = "",
 ):
-    crud.submit_review(db, deps.actor(session[0]), review_id, score, comment.replace("\x00", ""))
+    actions.submit_review(db, deps.actor(session[0]), review_id, score, comment.replace("\x00", ""))
     return redirect(f"/reviews/{review_id}")

@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from ilrs.portal import deps
-from ilrs.portal.db import crud
+from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, NowDep, OptionalPageSession, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
 
@@ -27,7 +26,7 @@ StartDay = Annotated[dt.date | None, Query(description="First day shown (UTC), i
 
 def status_of(request: Request, start: dt.date | None = None) -> dict:
     from ilrs.errors import IlrsError
-    from ilrs.services.portal_station import station_status
+    from ilrs.portal.station import station_status
     from ilrs.services.scenarios import validated_scenario
 
     name = request.app.state.settings.scenario
@@ -80,10 +79,10 @@ def home(request: Request, session: OptionalPageSession, db: SessionDep, now: No
         request,
         "home.html",
         session,
-        calls=crud.list_calls(db),
+        calls=actions.list_calls(db),
         now=now,
-        proposals=crud.visible_proposals(db, a),
-        reviews=crud.visible_reviews(db, a),
+        proposals=actions.visible_proposals(db, a),
+        reviews=actions.visible_reviews(db, a),
         title="Home",
     )
 
@@ -95,12 +94,13 @@ def audit(user: ApiUser, db: SessionDep, limit: int = 200, offset: int = 0) -> l
     limit = max(1, min(limit, 1000))
     offset = max(0, min(offset, 2**31 - 1))
     return [
-        AuditOut.model_validate(e).model_dump(mode="json") for e in crud.audit_log(db, deps.actor(user), limit, offset)
+        AuditOut.model_validate(e).model_dump(mode="json")
+        for e in actions.audit_log(db, deps.actor(user), limit, offset)
     ]
 
 
 @pages.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
     return render(
-        request, "audit.html", session, events=crud.audit_log(db, deps.actor(session[0]), 500), title="Audit log"
+        request, "audit.html", session, events=actions.audit_log(db, deps.actor(session[0]), 500), title="Audit log"
     )

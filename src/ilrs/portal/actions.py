@@ -1,4 +1,4 @@
-"""Database operations of the portal: each applies the rules of :mod:`ilrs.services.portal_rules` inside one
+"""The portal's use cases over its database: each applies the rules of :mod:`ilrs.portal.rules` inside one
 transaction and writes an audit event for every change. Pages and the JSON API call these same functions."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from ilrs.portal import rules, security
 from ilrs.portal.db.models import (
     Allocation,
     AuditEvent,
@@ -29,8 +30,7 @@ from ilrs.portal.db.models import (
     User,
     utcnow,
 )
-from ilrs.services import portal_rules as rules
-from ilrs.services.portal_rules import (
+from ilrs.portal.rules import (
     ADMIN,
     PI,
     REVIEWER,
@@ -90,8 +90,7 @@ def create_user(
     db: Session, actor: Actor | None, email: str, display_name: str, password: str, role: str, organisation_id: int
 ) -> User:
     """Direct creation (set-up, demo, tests); people normally join by invitation."""
-    if role not in rules.ROLES:
-        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    rules.check_role(role)
     email = email.strip().lower()
     if db.scalar(select(User).where(User.email == email)):
         raise Conflict("a user with this e-mail exists", source="email")
@@ -100,7 +99,7 @@ def create_user(
     user = User(
         email=email,
         display_name=display_name.strip()[:120],
-        password_hash=rules.hash_password(password),
+        password_hash=security.hash_password(password),
         role=role,
         organisation_id=organisation_id,
     )
@@ -116,16 +115,15 @@ def invite(
 ) -> tuple[str, Invitation]:
     """An invitation for one e-mail address; returns the one-time token (only its digest is stored)."""
     rules.require_role(actor.role, ADMIN)
-    if role not in rules.ROLES:
-        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(rules.ROLES))
+    rules.check_role(role)
     if db.get(Organisation, organisation_id) is None:
         raise Invalid("no such organisation", source="organisation_id")
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise Invalid("not an e-mail address", source="email")
-    token = rules.new_token()
+    token = security.new_token()
     inv = Invitation(
-        token_digest=rules.token_digest(token),
+        token_digest=security.token_digest(token),
         email=email,
         role=role,
         organisation_id=organisation_id,
@@ -140,7 +138,7 @@ def invite(
 
 
 def register(db: Session, token: str, display_name: str, password: str) -> User:
-    inv = db.scalar(select(Invitation).where(Invitation.token_digest == rules.token_digest(token or "")))
+    inv = db.scalar(select(Invitation).where(Invitation.token_digest == security.token_digest(token or "")))
     if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
         raise Invalid(
             "this invitation is not valid (unknown, used or expired)",
@@ -149,13 +147,13 @@ def register(db: Session, token: str, display_name: str, password: str) -> User:
         )
     if not display_name.strip():
         raise Invalid("a display name is needed", source="display_name")
-    rules.check_password_strength(password)
+    security.check_password_strength(password)
     if db.scalar(select(User).where(User.email == inv.email)):
         raise Conflict("a user with this e-mail exists", source="email")
     user = User(
         email=inv.email,
         display_name=display_name.strip()[:120],
-        password_hash=rules.hash_password(password),
+        password_hash=security.hash_password(password),
         role=inv.role,
         organisation_id=inv.organisation_id,
     )
@@ -171,13 +169,13 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
     """The user, or Invalid; refuses (RateLimited) after too many recent failures for the e-mail or address."""
     email = (email or "").strip().lower()[:254]
     address = (address or "?")[:64]
-    since = utcnow() - rules.LOGIN_WINDOW
+    since = utcnow() - security.LOGIN_WINDOW
     by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since))
     by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since))
-    if by_email >= rules.LOGIN_MAX_FAILURES or by_addr >= 4 * rules.LOGIN_MAX_FAILURES:
+    if by_email >= security.LOGIN_MAX_FAILURES or by_addr >= 4 * security.LOGIN_MAX_FAILURES:
         raise rules.RateLimited("too many failed logins; try again later", source="login")
     user = db.scalar(select(User).where(User.email == email))
-    ok = rules.verify_password(user.password_hash if user else rules.dummy_hash(), password or "")
+    ok = security.verify_password(user.password_hash if user else security.dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
         db.add(LoginFailure(email=email, address=address, at=utcnow()))
         db.execute(delete(LoginFailure).where(LoginFailure.at < since))  # only the window is ever counted
@@ -189,12 +187,12 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
 
 
 def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, AuthToken]:
-    token = rules.new_token()
+    token = security.new_token()
     row = AuthToken(
-        digest=rules.token_digest(token),
+        digest=security.token_digest(token),
         kind=kind,
         user_id=user.id,
-        csrf=rules.new_token() if kind == "session" else "",
+        csrf=security.new_token() if kind == "session" else "",
         expires_at=utcnow() + dt.timedelta(hours=hours),
     )
     db.add(row)
@@ -208,7 +206,7 @@ def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken]
         select(User, AuthToken)
         .join(AuthToken, AuthToken.user_id == User.id)
         .where(
-            AuthToken.digest == rules.token_digest(token),
+            AuthToken.digest == security.token_digest(token),
             AuthToken.kind == kind,
             AuthToken.expires_at > utcnow(),
             User.is_active.is_(True),
@@ -219,15 +217,15 @@ def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken]
 
 def revoke_token(db: Session, token: str, actor: Actor | None = None) -> None:
     """Sign out: the session or API token ends at once."""
-    db.execute(delete(AuthToken).where(AuthToken.digest == rules.token_digest(token)))
+    db.execute(delete(AuthToken).where(AuthToken.digest == security.token_digest(token)))
     audit(db, actor, "logout", "user", actor.user_id if actor else None)
     db.commit()
 
 
 def change_password(db: Session, user: User, current: str, new: str, keep_digest: str | None = None) -> None:
-    if not rules.verify_password(user.password_hash, current or ""):
+    if not security.verify_password(user.password_hash, current or ""):
         raise Invalid("the current password is wrong", source="current_password")
-    user.password_hash = rules.hash_password(new)
+    user.password_hash = security.hash_password(new)
     # every other session and token of the user ends
     q = delete(AuthToken).where(AuthToken.user_id == user.id)
     if keep_digest:
@@ -252,22 +250,9 @@ def create_call(
     description: str = "",
 ) -> Call:
     rules.require_role(actor.role, ADMIN)
-    if not title.strip():
-        raise Invalid("a call needs a title", source="title")
-    if not cycle_start < cycle_end:
-        raise Invalid("the cycle must end after it starts", source="cycle_end")
-    if deadline > cycle_start:
-        raise Invalid("the deadline must fall before the cycle starts", source="deadline")
-    keys = [o.key for o in offer]
-    if not offer or len(set(keys)) != len(keys):
-        raise Invalid("a call offers at least one resource, each key once", source="resources")
-    for o in offer:
-        if not rules.RESOURCE_KEY.match(o.key) or not o.quantity >= 0:
-            raise Invalid(
-                f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity", source="resources"
-            )
+    title = rules.validate_call(title, cycle_start, cycle_end, deadline, offer)
     call = Call(
-        title=title.strip(),
+        title=title,
         description=description,
         scenario=scenario,
         cycle_start=cycle_start,
@@ -305,6 +290,10 @@ def get_call(db: Session, call_id: int) -> Call:
 
 def offer_of(call: Call) -> dict[str, OfferLine]:
     return {r.key: OfferLine(r.key, r.label, r.unit, r.quantity) for r in call.resources}
+
+
+def terms_of(call: Call) -> rules.CallTerms:
+    return rules.CallTerms(offer_of(call), call.cycle_start, call.cycle_end)
 
 
 def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscription]:
@@ -367,50 +356,59 @@ def visible_proposals(db: Session, actor: Actor, call_id: int | None = None) -> 
     return list(db.scalars(q))
 
 
-def _coinvestigators(db: Session, emails: list[str], pi_org: int) -> list[User]:
-    users = []
-    for e in dict.fromkeys(x.strip().lower() for x in emails if x.strip()):
-        u = db.scalar(select(User).where(User.email == e))
-        if u is None or u.role not in (PI, rules.MEMBER):
-            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
-        if u.organisation_id == pi_org:
-            raise Invalid(
-                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
-                source="coinvestigators",
-            )
-        users.append(u)
-    return users
+def _partner_users(db: Session, emails: tuple[str, ...]) -> dict[str, User]:
+    """The users named as co-investigators, by e-mail (one query); an unknown e-mail is left out."""
+    if not emails:
+        return {}
+    return {u.email: u for u in db.scalars(select(User).where(User.email.in_(emails)))}
+
+
+def _validate(
+    db: Session, p: Proposal, call: Call, data: dict, users: dict[str, User] | None = None, submitting: bool = False
+) -> tuple[rules.ProposalContent, dict[str, User]]:
+    """:func:`ilrs.portal.rules.validate_proposal` with what it needs from the database (``users``: the
+    co-investigators by e-mail when already loaded)."""
+    if users is None:
+        users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
+    org = p.organisation if p.organisation else db.get(Organisation, p.organisation_id)
+    content = rules.validate_proposal(
+        data,
+        terms_of(call),
+        org.name,
+        p.organisation_id,
+        {e: rules.Person(u.role, u.organisation_id) for e, u in users.items()},
+        submitting=submitting,
+    )
+    return content, users
 
 
 def _set_content(db: Session, p: Proposal, call: Call, data: dict) -> None:
-    requested = {str(k): float(v) for k, v in (data.get("resources") or {}).items()}
-    months = int(data.get("proprietary_months", rules.DEFAULT_PROPRIETARY_MONTHS))
-    activities = data.get("activities")
-    rules.validate_proposal(
-        offer_of(call),
-        requested,
-        activities,
-        p.organisation.name if p.organisation else db.get(Organisation, p.organisation_id).name,
-        call.cycle_start,
-        call.cycle_end,
-        months,
-    )
-    title = (data.get("title") or "").strip()
-    if not title:
-        raise Invalid("a proposal needs a title", source="title")
-    p.title = title[:200]
-    p.abstract = (data.get("abstract") or "")[:20000]
-    p.payload = (data.get("payload") or "")[:20000]
-    p.activities = activities or None
-    p.proprietary_months = months
+    content, users = _validate(db, p, call, data)
+    p.title = content.title
+    p.abstract = content.abstract
+    p.payload = content.payload
+    p.activities = content.activities
+    p.proprietary_months = content.proprietary_months
     p.updated_at = utcnow()
-    cois = _coinvestigators(db, data.get("coinvestigators") or [], p.organisation_id)
     if p.id is not None:  # replace the rows: delete the old ones first (the unique keys would clash)
         p.requests.clear()
         p.coinvestigators.clear()
         db.flush()
-    p.requests = [ResourceRequest(key=k, amount=v) for k, v in requested.items()]
-    p.coinvestigators = [CoInvestigator(user_id=u.id) for u in cois]
+    p.requests = [ResourceRequest(key=k, amount=v) for k, v in content.requested.items()]
+    p.coinvestigators = [CoInvestigator(user_id=users[e].id) for e in content.coinvestigators]
+
+
+def stored_content(p: Proposal) -> dict:
+    """A stored proposal's content in the shape :func:`ilrs.portal.rules.validate_proposal` checks."""
+    return {
+        "title": p.title,
+        "abstract": p.abstract,
+        "payload": p.payload,
+        "resources": {r.key: r.amount for r in p.requests},
+        "activities": p.activities,
+        "coinvestigators": [c.user.email for c in p.coinvestigators],
+        "proprietary_months": p.proprietary_months,
+    }
 
 
 def _open(call: Call, now: dt.datetime) -> None:
@@ -450,17 +448,7 @@ def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetim
         raise Forbidden("only the principal investigator submits a draft proposal")
     call = get_call(db, p.call_id)
     _open(call, now)
-    if not p.requests:
-        raise Invalid("a proposal asks for at least one resource before it is submitted", source="resources")
-    rules.validate_proposal(
-        offer_of(call),
-        {r.key: r.amount for r in p.requests},
-        p.activities,
-        p.organisation.name,
-        call.cycle_start,
-        call.cycle_end,
-        p.proprietary_months,
-    )
+    _validate(db, p, call, stored_content(p), {c.user.email: c.user for c in p.coinvestigators}, submitting=True)
     p.status, p.submitted_at = "submitted", now
     audit(db, actor, "submit", "proposal", p.id)
     db.commit()
@@ -516,8 +504,7 @@ def submit_review(db: Session, actor: Actor, review_id: int, score: int, comment
     p = db.get(Proposal, r.proposal_id)
     if p.status not in ("submitted",):
         raise Conflict("the proposal is decided; reviews are closed", source="review")
-    if not isinstance(score, int) or not 1 <= score <= 5:
-        raise Invalid("the score is an integer from 1 (poor) to 5 (excellent)", source="score")
+    rules.check_score(score)
     r.score, r.comment, r.submitted_at = score, (comment or "")[:20000], utcnow()
     audit(db, actor, "review", "review", r.id, proposal=r.proposal_id, score=score)
     db.commit()
@@ -635,7 +622,7 @@ def add_data_product(
     p = get_proposal(db, actor, proposal_id)
     require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
-    key = rules.new_token()
+    key = security.new_token()
     upload_dir.mkdir(parents=True, exist_ok=True)
     from ilrs.iotools.atomic import atomic_path
 
@@ -703,7 +690,7 @@ def reviewers(db: Session) -> list[User]:
 def schedule(db: Session, actor: Actor, call: Call):
     """The call's schedule, planned over every accepted proposal together, shown as the actor may see it: staff
     see every activity, partners their own organisation's (and their co-investigations')."""
-    from ilrs.services.portal_station import Schedule, schedule_for_call
+    from ilrs.portal.station import Schedule, schedule_for_call
 
     sets, visible = {}, set()
     energy: dict[str, float] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilrs.operations.requests import ActivityRequest, RequestSet
-from ilrs.services.portal_rules import OfferLine
+from ilrs.portal.rules import OfferLine
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ MAX_CYCLE = dt.timedelta(days=92)
 def check_call_window(name: str, cycle_start: dt.datetime, cycle_end: dt.datetime) -> None:
     """A call refers to a built-in scenario, and its cycle lies inside the scenario's period, at most a quarter
     long (the portal never opens arbitrary files nor runs the twin over years on request)."""
+    from ilrs.portal.rules import Invalid
     from ilrs.scenario.load import builtin_scenarios, load_scenario
-    from ilrs.services.portal_rules import Invalid
 
     if name not in builtin_scenarios():
         raise Invalid(
@@ -69,9 +69,9 @@ def _short_scenario(name: str, start: dt.datetime, end: dt.datetime, step: str):
 def short_twin(name: str, start: dt.datetime, end: dt.datetime, step: str = "1h"):
     """The twin over a short window (a call's cycle, the status page's month), kept in memory; the costly site
     products under it are cached on disk by the services that make them."""
-    from ilrs.services.twin import run_twin
+    from ilrs.services.pipeline import run_scenario
 
-    return run_twin(_short_scenario(name, start, end, step))
+    return run_scenario(_short_scenario(name, start, end, step), stages=("twin",)).twin
 
 
 def offer_from_scenario(
@@ -139,32 +139,15 @@ def _windows(mask: np.ndarray, utc: np.ndarray, step_s: float) -> list[tuple[str
 
 def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:
     """The twin's power, state of charge and communication windows over ``days`` from ``start``: the series and
-    figures of the public status page (Plotly figure dictionaries, drawn by plotly.js in the browser)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+    figures of the public status page (Plotly figure dictionaries from :mod:`ilrs.portal.figures`)."""
+    from ilrs.portal.figures import status_figures
 
     run = short_twin(name, start, start + dt.timedelta(days=days), "1h")
     s, r = run.series, run.result
     t = [str(x) for x in s.utc]
-    served = r.served_w.sum(axis=0)
     cap = s.battery_capacity_wh
     with np.errstate(invalid="ignore", divide="ignore"):
         soc = np.where(cap > 0, r.stored_wh[1:] / cap, np.nan)
-    power = go.Figure()
-    power.add_scatter(x=t, y=(s.generation_w / 1e3).round(3).tolist(), name="generation [kW]")
-    power.add_scatter(x=t, y=(served / 1e3).round(3).tolist(), name="load served [kW]")
-    power.add_scatter(
-        x=t, y=(s.load_w.sum(axis=0) / 1e3).round(3).tolist(), name="load demanded [kW]", line={"dash": "dot"}
-    )
-    power.update_layout(title="Power", yaxis_title="kW", height=320, margin={"t": 40, "b": 30})
-    charge = go.Figure(go.Scatter(x=t, y=np.round(soc * 100, 2).tolist(), name="state of charge [%]"))
-    charge.update_layout(
-        title="Battery state of charge", yaxis_title="%", yaxis_range=[0, 100], height=280, margin={"t": 40, "b": 30}
-    )
-    links = make_subplots(rows=1, cols=1)
-    links.add_scatter(x=t, y=(s.dte_bps / 1e6).round(3).tolist(), name="direct-to-Earth [Mbit/s]", fill="tozeroy")
-    links.add_scatter(x=t, y=(s.relay_bps / 1e6).round(3).tolist(), name="relay [Mbit/s]", fill="tozeroy")
-    links.update_layout(title="Communication windows", yaxis_title="Mbit/s", height=280, margin={"t": 40, "b": 30})
     return {
         "scenario": name,
         "start": t[0],
@@ -173,11 +156,9 @@ def station_status(name: str, start: dt.datetime, days: int = 14) -> dict:
         "kpis": {k: float(v) for k, v in run.kpis.as_dict().items()},
         "dte_windows": _windows(s.dte_bps > 0, s.utc, s.step_s),
         "relay_windows": _windows(s.relay_bps > 0, s.utc, s.step_s),
-        "figures": {
-            "power": power.to_plotly_json(),
-            "charge": charge.to_plotly_json(),
-            "links": links.to_plotly_json(),
-        },
+        "figures": status_figures(
+            t, s.generation_w, r.served_w.sum(axis=0), s.load_w.sum(axis=0), soc, s.dte_bps, s.relay_bps
+        ),
     }
 
 

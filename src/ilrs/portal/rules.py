@@ -1,18 +1,17 @@
-"""The partner portal's rules, free of any web or database code: who may see and do what, what a proposal may
-ask of a call, conflicts of interest, ranking, allocation limits and proprietary periods.
+"""The partner portal's rules, free of any web or database code: who may see and do what, what a call may offer and
+a proposal may ask of it, conflicts of interest, ranking, allocation limits, uploads and proprietary periods.
 
-The portal's database layer applies these inside its transactions; the pages and the JSON API both go through it,
-so one rule serves both.
+:mod:`ilrs.portal.actions` applies these inside its database transactions; the pages and the JSON API both go
+through it, so one rule serves both. A proposal's content is checked in one place, :func:`validate_proposal`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ilrs.errors import IlrsError
 from ilrs.operations.requests import RequestSet, expand, parse_requests
@@ -58,6 +57,12 @@ ROLES: dict[str, str] = {
 }
 #: Station staff see every organisation's submitted work; partners (members, PIs) and reviewers see only theirs.
 STAFF = frozenset({OPERATOR, ADMIN})
+
+
+def check_role(role: str) -> None:
+    """A role the portal knows."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}", source="role", hint="one of " + ", ".join(ROLES))
 
 
 def require_role(role: str, *allowed: str) -> None:
@@ -181,16 +186,128 @@ def parse_activities(activities: list | None, partner: str) -> RequestSet | None
     return rs
 
 
+def validate_call(
+    title: str, cycle_start: dt.datetime, cycle_end: dt.datetime, deadline: dt.datetime, offer: Sequence[OfferLine]
+) -> str:
+    """Check a call before it opens: a title, a cycle that ends after it starts, a deadline before the cycle, and an
+    offer of at least one resource, each key once, named like 'energy_kwh', in a non-negative quantity. Returns the
+    title as stored."""
+    if not title.strip():
+        raise Invalid("a call needs a title", source="title")
+    if not cycle_start < cycle_end:
+        raise Invalid("the cycle must end after it starts", source="cycle_end")
+    if deadline > cycle_start:
+        raise Invalid("the deadline must fall before the cycle starts", source="deadline")
+    keys = [o.key for o in offer]
+    if not offer or len(set(keys)) != len(keys):
+        raise Invalid("a call offers at least one resource, each key once", source="resources")
+    for o in offer:
+        if not RESOURCE_KEY.match(o.key) or not o.quantity >= 0:
+            raise Invalid(
+                f"resource {o.key!r}: a key like 'energy_kwh' and a non-negative quantity", source="resources"
+            )
+    return title.strip()
+
+
+@dataclass(frozen=True)
+class CallTerms:
+    """What a proposal is checked against: its call's offer (by resource key) and cycle."""
+
+    offer: Mapping[str, OfferLine]
+    cycle_start: dt.datetime
+    cycle_end: dt.datetime
+
+
+@dataclass(frozen=True)
+class Person:
+    """A portal user named as a co-investigator, as the rule sees them."""
+
+    role: str
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class ProposalContent:
+    """A proposal's content once checked, as it is stored."""
+
+    title: str
+    abstract: str
+    payload: str
+    #: Resource key -> amount asked, in the offer's units.
+    requested: dict[str, float]
+    #: Activity requests as given (the planner's format), or None.
+    activities: list | None
+    #: The same requests parsed by the planner's parser, or None.
+    requests: RequestSet | None
+    #: Co-investigators' e-mail addresses (see :func:`coinvestigator_emails`).
+    coinvestigators: tuple[str, ...]
+    proprietary_months: int
+
+
+def coinvestigator_emails(emails: Iterable[str]) -> tuple[str, ...]:
+    """Co-investigators' e-mail addresses as compared and stored: trimmed, lower case, each once, in order."""
+    return tuple(dict.fromkeys(x.strip().lower() for x in emails if x.strip()))
+
+
 def validate_proposal(
-    offer: Mapping[str, OfferLine],
-    requested: Mapping[str, float],
-    activities: list | None,
+    data: Mapping[str, Any],
+    terms: CallTerms,
     partner: str,
-    cycle_start: dt.datetime,
-    cycle_end: dt.datetime,
-    proprietary_months: int,
+    partner_organisation_id: int,
+    people: Mapping[str, Person] | None = None,
+    *,
+    submitting: bool = False,
+) -> ProposalContent:
+    """The one check of a proposal's content, whichever way it comes (the JSON API, the proposal form, the
+    portal's own set-up code) and whenever (a draft created or edited, a draft submitted).
+
+    ``data`` holds the fields of :class:`ilrs.portal.schemas.ProposalIn` (title, abstract, payload, resources,
+    activities, coinvestigators, proprietary_months); ``partner`` is the proposing organisation's name (every
+    activity request must carry it) and ``partner_organisation_id`` its id; ``people`` maps the co-investigators'
+    e-mails (:func:`coinvestigator_emails`) to the users found, an e-mail without a user being left out. On
+    ``submitting``, a proposal must ask for at least one resource.
+
+    Checks, in this order: the proprietary period is one on offer; every resource asked is on offer, positive and
+    within the offer; activity requests parse with the planner's own parser, name the partner, lie inside the
+    cycle and use no more than the resources asked; a title; co-investigators are partner users (principal
+    investigators or members) of other organisations. Raises :class:`Invalid` naming the field and the fix.
+    """
+    requested = {str(k): float(v) for k, v in (data.get("resources") or {}).items()}
+    months = int(data.get("proprietary_months", DEFAULT_PROPRIETARY_MONTHS))
+    activities = data.get("activities")
+    if submitting and not requested:
+        raise Invalid("a proposal asks for at least one resource before it is submitted", source="resources")
+    requests = _check_against_call(terms, requested, activities, partner, months)
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise Invalid("a proposal needs a title", source="title")
+    emails = coinvestigator_emails(data.get("coinvestigators") or [])
+    for e in emails:
+        who = (people or {}).get(e)
+        if who is None or who.role not in (PI, MEMBER):
+            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
+        if who.organisation_id == partner_organisation_id:
+            raise Invalid(
+                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
+                source="coinvestigators",
+            )
+    return ProposalContent(
+        title=title[:200],
+        abstract=(data.get("abstract") or "")[:20000],
+        payload=(data.get("payload") or "")[:20000],
+        requested=requested,
+        activities=activities or None,
+        requests=requests,
+        coinvestigators=emails,
+        proprietary_months=months,
+    )
+
+
+def _check_against_call(
+    terms: CallTerms, requested: Mapping[str, float], activities: list | None, partner: str, proprietary_months: int
 ) -> RequestSet | None:
-    """Check a proposal against what its call offers; raises :class:`Invalid` naming the field and the fix."""
+    """A proposal's period, resources and activity requests against what its call offers."""
+    offer, cycle_start, cycle_end = terms.offer, terms.cycle_start, terms.cycle_end
     if proprietary_months not in PROPRIETARY_MONTHS:
         raise Invalid(
             f"proprietary period {proprietary_months} months is not offered",
@@ -233,6 +350,12 @@ def validate_proposal(
 
 
 # ---- review: ranking and oversubscription -------------------------------------------------------------------------
+
+
+def check_score(score: object) -> None:
+    """A review's score is an integer from 1 (poor) to 5 (excellent)."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise Invalid("the score is an integer from 1 (poor) to 5 (excellent)", source="score")
 
 
 @dataclass(frozen=True)
@@ -380,67 +503,3 @@ def can_download(actor: Actor | None, p: ProposalAccess, public_at: dt.datetime,
     if now >= public_at:
         return True
     return is_partner_of(actor, p) or actor.role in STAFF
-
-
-# ---- secrets ------------------------------------------------------------------------------------------------------
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> str:
-    """Tokens (sessions, API, invitations) are stored as SHA-256 digests: a leaked table grants nothing."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-MIN_PASSWORD = 10
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD} characters", source="password")
-    if len(password) > 1024:
-        raise Invalid("the password is too long (1024 characters at most)", source="password")
-
-
-#: Login attempts: at most this many failures per address (or per e-mail) in the window, then refused.
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW = dt.timedelta(minutes=15)
-
-
-_HASHER = None
-
-
-def _hasher():
-    global _HASHER
-    if _HASHER is None:
-        from argon2 import PasswordHasher
-
-        _HASHER = PasswordHasher()  # RFC 9106 low-memory profile (argon2id, t=3, m=64 MiB, p=4)
-    return _HASHER
-
-
-def hash_password(password: str) -> str:
-    check_password_strength(password)
-    return _hasher().hash(password)
-
-
-def verify_password(stored_hash: str, password: str) -> bool:
-    from argon2.exceptions import InvalidHashError, VerificationError
-
-    try:
-        return _hasher().verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-#: A hash to verify against when the e-mail is unknown, so both cases take the same time.
-def dummy_hash() -> str:
-    global _DUMMY
-    if _DUMMY is None:
-        _DUMMY = _hasher().hash(secrets.token_hex(16))
-    return _DUMMY
-
-
-_DUMMY: str | None = None
