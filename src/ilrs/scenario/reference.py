@@ -45,7 +45,7 @@ def _table(model: type[BaseModel]) -> list[str]:
         if f.is_required():
             default = "required"
         elif f.default_factory is not None:
-            default = repr(f.default_factory()) if name != "orbit" else "Queqiao-2-like"
+            default = repr(f.get_default(call_default_factory=True)) if name != "orbit" else "Queqiao-2-like"
         else:
             default = repr(f.default)
         rows.append(
