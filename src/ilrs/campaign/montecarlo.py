@@ -137,7 +137,8 @@ class CampaignResult:
 
     def _working(self, cols, by) -> np.ndarray:
         """(runs,) True where a mission of ``cols`` has arrived by the day ``by`` and still works on it."""
-        day = float((np.datetime64(by, "D") - np.datetime64(_EPOCH, "D")).astype(int))
+        # numpy's stubs type a difference of datetime64[D] as datetime.timedelta; at run time it is a timedelta64
+        day = float((np.datetime64(by, "D") - np.datetime64(_EPOCH, "D")).astype(int))  # type: ignore[attr-defined]
         arrived = np.floor(self.landing_day[:, list(cols)]) <= day  # NaN compares False: never arrived
         alive = self.failure_day[:, list(cols)] > day
         return (arrived & alive).any(axis=1)

@@ -31,9 +31,18 @@ app.command("serve")(serve)
 app.command("run")(run)
 
 
-@app.callback()
-def main() -> None:
+@app.callback(invoke_without_command=True)
+def main(
+    version: bool = typer.Option(False, "--version", is_eager=True, help="Print the version and exit."),
+) -> None:
     """ilrs: site environment at the lunar south pole (LOLA terrain + SPICE)."""
+    # handled here rather than in an option callback so that this function is the only change to the module;
+    # invoke_without_command lets `ilrs --version` run without a command (bare `ilrs` still shows the help)
+    if version:
+        from ilrs import __version__
+
+        typer.echo(f"ilrs {__version__}")
+        raise typer.Exit()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,21 +6,33 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar, cast, overload
 
 import numba
 
 NO_JIT = os.environ.get("ILRS_NO_JIT", "") not in ("", "0")
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def jit(*args, parallel: bool = False, **kwargs):
-    """``numba.njit`` with the project's defaults (cache on disk, fastmath off for reproducibility)."""
-    options = {"cache": True, "nogil": True, "parallel": parallel, "error_model": "numpy"}
+
+@overload
+def jit(func: _F, /) -> _F: ...
+@overload
+def jit(*, parallel: bool = False, **kwargs: Any) -> Callable[[_F], _F]: ...
+def jit(*args: Any, parallel: bool = False, **kwargs: Any) -> Any:
+    """``numba.njit`` with the project's defaults (cache on disk, fastmath off for reproducibility).
+
+    Typed as returning the function itself: a numba dispatcher is called with the function's arguments and
+    returns its result, and without JIT it is the function.
+    """
+    options: dict[str, Any] = {"cache": True, "nogil": True, "parallel": parallel, "error_model": "numpy"}
     options.update(kwargs)
 
-    def wrap(func):
+    def wrap(func: _F) -> _F:
         if NO_JIT:
             return func
-        return numba.njit(**options)(func)
+        return cast(_F, numba.njit(**options)(func))
 
     if args and callable(args[0]):
         return wrap(args[0])

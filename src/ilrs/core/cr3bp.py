@@ -12,19 +12,27 @@ A state is ``[x, y, z, vx, vy, vz]``; with the STM it is 42 long, the 6x6 matrix
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
 from ilrs.core._jit import jit
+from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
 
 #: Default integration tolerances: DOP853 at 1e-12 keeps the Jacobi constant to ~1e-12 per halo period.
 RTOL = 1e-12
 ATOL = 1e-12
 
+if TYPE_CHECKING:
+    from scipy.integrate._ivp.ivp import OdeResult
+
 
 @jit
-def eom(t: float, state: np.ndarray, mu: float) -> np.ndarray:
+def eom(t: float, state: FloatArray, mu: float) -> FloatArray:
     """Time derivative of a 6-state (``t`` unused; the CR3BP is autonomous)."""
     x, y, z, vx, vy, vz = state[0], state[1], state[2], state[3], state[4], state[5]
     dx1 = x + mu
@@ -44,7 +52,7 @@ def eom(t: float, state: np.ndarray, mu: float) -> np.ndarray:
 
 
 @jit
-def eom_stm(t: float, y42: np.ndarray, mu: float) -> np.ndarray:
+def eom_stm(t: float, y42: FloatArray, mu: float) -> FloatArray:
     """Time derivative of a 42-state: the 6-state and its 6x6 state transition matrix Phi, dPhi/dt = A Phi."""
     x, y, z = y42[0], y42[1], y42[2]
     dx1 = x + mu
@@ -81,14 +89,15 @@ def eom_stm(t: float, y42: np.ndarray, mu: float) -> np.ndarray:
     return out
 
 
-def jacobi_constant(state, mu: float) -> np.ndarray:
+def jacobi_constant(state: npt.ArrayLike, mu: float) -> FloatArray:
     """Jacobi constant C = 2U - v^2 of states ``(..., 6)`` (Szebehely 1967, eq. 10.3); vectorised."""
     s = np.asarray(state, dtype=float)
     x, y, z = s[..., 0], s[..., 1], s[..., 2]
     r1 = np.sqrt((x + mu) ** 2 + y**2 + z**2)
     r2 = np.sqrt((x - 1.0 + mu) ** 2 + y**2 + z**2)
     v2 = s[..., 3] ** 2 + s[..., 4] ** 2 + s[..., 5] ** 2
-    return x**2 + y**2 + 2.0 * (1.0 - mu) / r1 + 2.0 * mu / r2 - v2
+    c: FloatArray = x**2 + y**2 + 2.0 * (1.0 - mu) / r1 + 2.0 * mu / r2 - v2
+    return c
 
 
 def collinear_point(mu: float, which: int, tol: float = 1e-15, max_iter: int = 50) -> float:
@@ -101,7 +110,7 @@ def collinear_point(mu: float, which: int, tol: float = 1e-15, max_iter: int = 5
         raise IlrsError(f"mass ratio mu={mu} is outside (0, 0.5]", source="mu")
     if which == 1:
         coeffs = [1.0, -(3.0 - mu), 3.0 - 2.0 * mu, -mu, 2.0 * mu, -mu]
-        gamma = (mu / 3.0) ** (1.0 / 3.0)
+        gamma: float = (mu / 3.0) ** (1.0 / 3.0)
     elif which == 2:
         coeffs = [1.0, 3.0 - mu, 3.0 - 2.0 * mu, -mu, -2.0 * mu, -mu]
         gamma = (mu / 3.0) ** (1.0 / 3.0)
@@ -113,7 +122,7 @@ def collinear_point(mu: float, which: int, tol: float = 1e-15, max_iter: int = 5
     poly = np.poly1d(coeffs)
     dpoly = poly.deriv()
     for _ in range(max_iter):
-        step = poly(gamma) / dpoly(gamma)
+        step: float = poly(gamma) / dpoly(gamma)
         gamma -= step
         if abs(step) < tol:
             break
@@ -126,33 +135,33 @@ def collinear_point(mu: float, which: int, tol: float = 1e-15, max_iter: int = 5
     return -mu - gamma
 
 
-def _rhs(mu: float, stm: bool):
+def _rhs(mu: float, stm: bool) -> Callable[[float, FloatArray], FloatArray]:
     f = eom_stm if stm else eom
     return lambda t, y: f(t, y, mu)
 
 
-def with_identity_stm(state) -> np.ndarray:
+def with_identity_stm(state: npt.ArrayLike) -> FloatArray:
     """A 42-state: ``state`` followed by the 6x6 identity."""
     return np.concatenate([np.asarray(state, dtype=float), np.eye(6).ravel()])
 
 
 def propagate(
-    state0,
+    state0: npt.ArrayLike,
     t_final: float,
     mu: float,
     *,
     stm: bool = False,
-    t_eval=None,
-    events=None,
+    t_eval: FloatArray | None = None,
+    events: Callable[[float, FloatArray], float] | None = None,
     dense_output: bool = False,
     rtol: float = RTOL,
     atol: float = ATOL,
-):
+) -> OdeResult[np.float64]:
     """Integrate from t = 0 to ``t_final`` with DOP853; returns scipy's ``OdeResult``.
 
     With ``stm=True`` a 6-state gets the identity appended and the result carries the 42-state.
     """
-    y0 = np.asarray(state0, dtype=float)
+    y0 = np.asarray(state0, dtype=np.float64)
     if stm and y0.size == 6:
         y0 = with_identity_stm(y0)
     sol = solve_ivp(
@@ -172,20 +181,29 @@ def propagate(
 
 
 def xz_crossing(
-    state0, mu: float, *, t_max: float, t_min: float = 1e-2, stm: bool = True, rtol: float = RTOL, atol: float = ATOL
-) -> tuple[float, np.ndarray]:
+    state0: npt.ArrayLike,
+    mu: float,
+    *,
+    t_max: float,
+    t_min: float = 1e-2,
+    stm: bool = True,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> tuple[float, FloatArray]:
     """First crossing of the x-z plane (y = 0) after ``t_min``; returns (time, 6- or 42-state there).
 
     The first ``t_min`` is integrated without the event so a start on the plane is not reported as a crossing.
     Raises IlrsError (``t_max``) when no crossing occurs before ``t_max``.
     """
 
-    def y_zero(t, y):
-        return y[1]
+    def y_zero(t: float, y: FloatArray) -> float:
+        crossing: float = y[1]
+        return crossing
 
-    y_zero.terminal = True
+    y_zero.terminal = True  # type: ignore[attr-defined]  # scipy reads event options as attributes of the function
     head = propagate(state0, t_min, mu, stm=stm, rtol=rtol, atol=atol)
     sol = propagate(head.y[:, -1], t_max - t_min, mu, stm=stm, rtol=rtol, atol=atol, events=y_zero)
     if sol.status != 1:
         raise IlrsError(f"no x-z plane crossing within t={t_max}", source="t_max")
+    assert sol.t_events is not None and sol.y_events is not None  # solve_ivp fills both when given events
     return t_min + float(sol.t_events[0][0]), sol.y_events[0][0]

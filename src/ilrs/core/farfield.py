@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.core._jit import jit, prange
+from ilrs.core.arrays import FloatArray, Int16Array
 from ilrs.core.horizon import FAST_MATH, HORIZON_SCALE_DEG, _atan_select, _exact_tan, _inv_scale_xy
 
 
 @jit
-def _bilinear_inv(g, x0, y0, inv_step, x, y):
+def _bilinear_inv(g: FloatArray, x0: float, y0: float, inv_step: float, x: float, y: float) -> float:
     """Bilinear value of grid ``g`` (cell (0, 0) centred at x0, y0, cells 1 / inv_step wide; +x along columns,
     -y along rows); ``-inf`` outside the grid."""
     c = (x - x0) * inv_step
@@ -21,34 +24,34 @@ def _bilinear_inv(g, x0, y0, inv_step, x, y):
         return -np.inf
     ri = min(int(r), rows - 2)
     ci = min(int(c), cols - 2)
-    fr = r - ri
+    fr: float = r - ri
     fc = c - ci
-    a = g[ri, ci] + (g[ri, ci + 1] - g[ri, ci]) * fc
-    b = g[ri + 1, ci] + (g[ri + 1, ci + 1] - g[ri + 1, ci]) * fc
+    a: float = g[ri, ci] + (g[ri, ci + 1] - g[ri, ci]) * fc
+    b: float = g[ri + 1, ci] + (g[ri + 1, ci + 1] - g[ri + 1, ci]) * fc
     return a + (b - a) * fr
 
 
 @jit(parallel=True)
 def _far_field(
-    ext_z,
-    ex0,
-    ey0,
-    estep,
-    obs_x,
-    obs_y,
-    obs_z,
-    betas,
-    xmin,
-    xmax,
-    ymin,
-    ymax,
-    max_dist,
-    step,
-    radius,
-    polar,
-    out_tan,
-    out_dist,
-):
+    ext_z: FloatArray,
+    ex0: float,
+    ey0: float,
+    estep: float,
+    obs_x: FloatArray,
+    obs_y: FloatArray,
+    obs_z: FloatArray,
+    betas: FloatArray,
+    xmin: float,
+    xmax: float,
+    ymin: float,
+    ymax: float,
+    max_dist: float,
+    step: float,
+    radius: float,
+    polar: bool,
+    out_tan: FloatArray,
+    out_dist: FloatArray,
+) -> None:
     n_obs = obs_x.shape[0]
     inv2r = 1.0 / (2.0 * radius)
     inv_step = 1.0 / estep
@@ -103,20 +106,20 @@ def _far_field(
 
 
 def far_field_march(
-    ext_z,
-    ext_x0,
-    ext_y0,
-    ext_step,
-    obs_x,
-    obs_y,
-    obs_z,
-    grid_azimuths_rad,
-    inner_box,
-    max_distance_m,
-    step_m,
-    radius_m,
-    polar=True,
-):
+    ext_z: npt.ArrayLike,
+    ext_x0: float,
+    ext_y0: float,
+    ext_step: float,
+    obs_x: npt.ArrayLike,
+    obs_y: npt.ArrayLike,
+    obs_z: npt.ArrayLike,
+    grid_azimuths_rad: npt.ArrayLike,
+    inner_box: Iterable[float],
+    max_distance_m: float,
+    step_m: float,
+    radius_m: float,
+    polar: bool = True,
+) -> tuple[FloatArray, FloatArray]:
     """Far-field horizons of observers, from terrain outside ``inner_box`` only.
 
     ``ext_z`` is a coarse grid of heights [m] (north-up, square cells of ``ext_step`` [m], cell (0, 0) centred
@@ -156,7 +159,16 @@ def far_field_march(
 
 
 @jit(parallel=True)
-def _merge_far(hmap, z, obs_h, far_tan, far_dist, far_z, stride, min_dist):
+def _merge_far(
+    hmap: Int16Array,
+    z: FloatArray,
+    obs_h: float,
+    far_tan: FloatArray,
+    far_dist: FloatArray,
+    far_z: FloatArray,
+    stride: int,
+    min_dist: float,
+) -> None:
     n_az, rows, cols = hmap.shape
     cr, cc = far_z.shape
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
@@ -214,7 +226,19 @@ def _merge_far(hmap, z, obs_h, far_tan, far_dist, far_z, stride, min_dist):
 
 
 @jit(fastmath=FAST_MATH)
-def _merge_segment(hrow, zrow, w_c, ta, tb, da, db, za, zb, obs_h, scale):
+def _merge_segment(
+    hrow: Int16Array,
+    zrow: FloatArray,
+    w_c: FloatArray,
+    ta: float,
+    tb: float,
+    da: float,
+    db: float,
+    za: float,
+    zb: float,
+    obs_h: float,
+    scale: float,
+) -> None:
     """Cells of a map row that share one patch of the observer grid (contiguous slices: LLVM vectorises this)."""
     for c in range(hrow.shape[0]):
         w = w_c[c]
@@ -227,7 +251,16 @@ def _merge_segment(hrow, zrow, w_c, ta, tb, da, db, za, zb, obs_h, scale):
         hrow[c] = max(hrow[c], v)
 
 
-def merge_far_field(hmap, z, observer_height_m, far_tan, far_dist, far_z, stride, min_distance_m):
+def merge_far_field(
+    hmap: Int16Array,
+    z: npt.ArrayLike,
+    observer_height_m: float,
+    far_tan: npt.ArrayLike,
+    far_dist: npt.ArrayLike,
+    far_z: npt.ArrayLike,
+    stride: int,
+    min_distance_m: float,
+) -> Int16Array:
     """Raise the stored horizons ``hmap`` (n_az, rows, cols) in place to the far-field horizons.
 
     The far field was computed for observers on every ``stride``-th cell (a grid of shape ``far_z.shape``,

@@ -37,8 +37,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.core._jit import jit, prange, threads
+from ilrs.core.arrays import AnyIntArray, Float32Array, FloatArray, Int16Array, IntArray
 
 #: Stored value for "no terrain in this direction inside the grid" [0.01 deg].
 NO_HORIZON = np.int16(-9000)
@@ -54,7 +56,7 @@ HORIZON_SCALE_DEG = 0.01
 
 
 @jit
-def _exact_tan(z_obs, z_tgt, dist, radius):
+def _exact_tan(z_obs: float, z_tgt: float, dist: float, radius: float) -> float:
     """Tangent of the exact elevation angle of a target at ground distance ``dist`` [m] (heights above R)."""
     g = dist / radius
     g2 = g * g
@@ -66,20 +68,21 @@ def _exact_tan(z_obs, z_tgt, dist, radius):
 
 
 @jit
-def _exact_elevation(z_obs, z_tgt, dist, radius):
+def _exact_elevation(z_obs: float, z_tgt: float, dist: float, radius: float) -> float:
     """Exact elevation angle [rad] of a target at ground distance ``dist`` [m], heights above the sphere [m]."""
     return math.atan(_exact_tan(z_obs, z_tgt, dist, radius))
 
 
 @jit
-def _rises(hull_t, hull_w, a, t, w_obs):
+def _rises(hull_t: FloatArray, hull_w: FloatArray, a: int, t: float, w_obs: float) -> bool:
     """True if the observer at (t, w_obs) sees hull vertex a + 1 under a steeper slope than vertex a."""
     # (w_a - w_o) / (t - t_a) < (w_b - w_o) / (t - t_b), both distances positive
-    return (hull_w[a] - w_obs) * (t - hull_t[a + 1]) < (hull_w[a + 1] - w_obs) * (t - hull_t[a])
+    rises: bool = (hull_w[a] - w_obs) * (t - hull_t[a + 1]) < (hull_w[a + 1] - w_obs) * (t - hull_t[a])
+    return rises
 
 
 @jit
-def _fast_atan(x):
+def _fast_atan(x: float) -> float:
     """arctan [rad] to 2e-8 rad: range reduction to |x| <= 1 and an odd minimax polynomial."""
     ax = abs(x)
     inv = ax > 1.0
@@ -107,7 +110,7 @@ def _fast_atan(x):
 
 
 @jit
-def _atan_select(x):
+def _atan_select(x: float) -> float:
     """:func:`_fast_atan` written with selects instead of branches, so that loops calling it vectorise."""
     ax = abs(x)
     inv = ax > 1.0
@@ -129,7 +132,7 @@ def _atan_select(x):
 
 
 @jit
-def _line_geometry(rows, cols, dx, dy, beta):
+def _line_geometry(rows: int, cols: int, dx: float, dy: float, beta: float) -> tuple[bool, int, int, int, int, float]:
     """How lines at grid azimuth ``beta`` cross the grid.
 
     Returns (along_rows, n_major, n_minor, step_major, start, minor_per_major): lines advance one row (or
@@ -153,18 +156,21 @@ def _line_geometry(rows, cols, dx, dy, beta):
 
 
 @jit
-def _sample(z, along_rows, mj, pos, n_minor):
+def _sample(z: FloatArray, along_rows: bool, mj: int, pos: float, n_minor: int) -> float:
     """Terrain at a line sample: linear between the two cell centres of row (or column) ``mj``."""
     n0 = int(math.floor(pos))
     f = pos - n0
     n1 = n0 + 1 if n0 + 1 < n_minor else n0
+    zt: float
     if along_rows:
-        return z[mj, n0] * (1.0 - f) + z[mj, n1] * f
-    return z[n0, mj] * (1.0 - f) + z[n1, mj] * f
+        zt = z[mj, n0] * (1.0 - f) + z[mj, n1] * f
+    else:
+        zt = z[n0, mj] * (1.0 - f) + z[n1, mj] * f
+    return zt
 
 
 @jit
-def _inv_scale_xy(x, y, radius, polar):
+def _inv_scale_xy(x: float, y: float, radius: float, polar: bool) -> float:
     """1 / k, the inverse point scale of the polar stereographic map (1 for other grids)."""
     if not polar:
         return 1.0
@@ -173,14 +179,30 @@ def _inv_scale_xy(x, y, radius, polar):
 
 
 @jit
-def _inv_scale(along_rows, mj, pos, x0, y0, dx, dy, radius, polar):
+def _inv_scale(
+    along_rows: bool, mj: int, pos: float, x0: float, y0: float, dx: float, dy: float, radius: float, polar: bool
+) -> float:
     if along_rows:
         return _inv_scale_xy(x0 + pos * dx, y0 + mj * dy, radius, polar)
     return _inv_scale_xy(x0 + mj * dx, y0 + pos * dy, radius, polar)
 
 
 @jit
-def _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c, inv2r, inv_r):
+def _candidate(
+    zz: Float32Array,
+    ic: int,
+    s: int,
+    c: int,
+    start: int,
+    step_major: int,
+    noff: IntArray,
+    foff: FloatArray,
+    n_minor: int,
+    zo_c: float,
+    kv_c: float,
+    inv2r: float,
+    inv_r: float,
+) -> tuple[float, float, float]:
     """(numerator, denominator, height) of the selection slope of step ``s`` back (row ``ic``) on the ray of
     cell ``c``; denominator 0 if the ray is off the grid there."""
     n0 = c + noff[s]
@@ -197,30 +219,30 @@ def _candidate(zz, ic, s, c, start, step_major, noff, foff, n_minor, zo_c, kv_c,
 
 @jit(fastmath=FAST_MATH)
 def _sweep_plane(
-    z,
-    zt_,
-    obs_h,
-    cell_m,
-    x0,
-    y0,
-    dx,
-    dy,
-    beta,
-    radius,
-    polar,
-    near,
-    tang,
-    bmax,
-    qrow,
-    frow,
-    noff,
-    foff,
-    zobs,
-    kinv,
-    best,
-    res,
-    out,
-):
+    z: Float32Array,
+    zt_: Float32Array,
+    obs_h: float,
+    cell_m: float,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    beta: float,
+    radius: float,
+    polar: bool,
+    near: int,
+    tang: AnyIntArray,
+    bmax: FloatArray,
+    qrow: IntArray,
+    frow: FloatArray,
+    noff: IntArray,
+    foff: FloatArray,
+    zobs: FloatArray,
+    kinv: FloatArray,
+    best: FloatArray,
+    res: Int16Array,
+    out: Int16Array,
+) -> None:
     """Horizons of every cell of ``z`` at grid azimuth ``beta`` [rad] into ``out`` (int16, 0.01 deg).
 
     Every cell's own ray is evaluated exactly at a few places only: its first ``near`` steps, and the steps
@@ -487,7 +509,22 @@ def _sweep_plane(
 
 
 @jit(parallel=True)
-def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near, tangs, out):
+def _sweep_all(
+    z: Float32Array,
+    zt_: Float32Array,
+    obs_h: float,
+    cell_m: float,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    betas: FloatArray,
+    radius: float,
+    polar: bool,
+    near: int,
+    tangs: AnyIntArray,
+    out: Int16Array,
+) -> None:
     rows, cols = z.shape
     nb = betas.shape[0]
     big = max(rows, cols)
@@ -531,8 +568,18 @@ def _sweep_all(z, zt_, obs_h, cell_m, x0, y0, dx, dy, betas, radius, polar, near
 
 
 def horizon_sweep(
-    z, cell_m, x0, y0, dx, dy, grid_azimuths_rad, observer_height_m, radius_m, polar, near_steps=DEFAULT_NEAR_STEPS
-):
+    z: npt.ArrayLike,
+    cell_m: float,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    grid_azimuths_rad: npt.ArrayLike,
+    observer_height_m: float,
+    radius_m: float,
+    polar: bool,
+    near_steps: int = DEFAULT_NEAR_STEPS,
+) -> Int16Array:
     """Horizon map by convex-hull sweeps: int16 [0.01 deg], shape (n_azimuths, rows, cols).
 
     Parameters
@@ -579,7 +626,21 @@ def horizon_sweep(
 
 
 @jit(parallel=True)
-def _ray_march(z, obs_h, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, betas, radius, polar, out):
+def _ray_march(
+    z: FloatArray,
+    obs_h: float,
+    cell_m: float,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    rows_idx: IntArray,
+    cols_idx: IntArray,
+    betas: FloatArray,
+    radius: float,
+    polar: bool,
+    out: FloatArray,
+) -> None:
     rows, cols = z.shape
     npts = rows_idx.shape[0]
     for p in prange(npts):
@@ -611,8 +672,19 @@ def _ray_march(z, obs_h, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, betas, radi
 
 
 def horizon_ray_march(
-    z, cell_m, x0, y0, dx, dy, rows_idx, cols_idx, grid_azimuths_rad, observer_height_m, radius_m, polar
-):
+    z: npt.ArrayLike,
+    cell_m: float,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    rows_idx: npt.ArrayLike,
+    cols_idx: npt.ArrayLike,
+    grid_azimuths_rad: npt.ArrayLike,
+    observer_height_m: float,
+    radius_m: float,
+    polar: bool,
+) -> FloatArray:
     """Brute-force horizons [rad] at selected cells: every ray marched from the cell centre to the grid edge.
 
     The reference for :func:`horizon_sweep`. Terrain is sampled where the ray crosses each row (or column,
@@ -643,7 +715,7 @@ def horizon_ray_march(
     return out
 
 
-def to_degrees(stored) -> np.ndarray:
+def to_degrees(stored: npt.ArrayLike) -> Float32Array:
     """Stored int16 horizons -> degrees (float32), NaN where there is no terrain."""
     a = np.asarray(stored)
     deg = a.astype(np.float32) * np.float32(HORIZON_SCALE_DEG)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.core._jit import jit, prange
+from ilrs.core.arrays import FloatArray
 
 
 @jit(parallel=True)
-def _bilinear(grid, r, c, wrap, out):
+def _bilinear(grid: FloatArray, r: FloatArray, c: FloatArray, wrap: bool, out: FloatArray) -> None:
     rows, cols = grid.shape
     n = r.shape[0]
     for k in prange(n):
@@ -35,7 +37,7 @@ def _bilinear(grid, r, c, wrap, out):
         ) * fr
 
 
-def bilinear(grid: np.ndarray, r, c, wrap_columns: bool = False) -> np.ndarray:
+def bilinear(grid: npt.ArrayLike, r: npt.ArrayLike, c: npt.ArrayLike, wrap_columns: bool = False) -> FloatArray:
     """Bilinear interpolation of ``grid`` at fractional (row, col); NaN outside the grid (or next to NaN).
 
     With ``wrap_columns`` the columns are periodic (global longitude grids).

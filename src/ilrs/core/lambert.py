@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.errors import IlrsError
 
@@ -29,8 +30,8 @@ COLLINEAR_SIN = 1e-10
 
 
 def lambert(
-    r1_m,
-    r2_m,
+    r1_m: npt.ArrayLike,
+    r2_m: npt.ArrayLike,
     tof_s: float,
     mu_m3_s2: float,
     *,
@@ -129,7 +130,7 @@ def lambert(
     return v_r1 * i_r1 + v_t1 * i_t1, v_r2 * i_r2 + v_t2 * i_t2
 
 
-def _vector(value, name: str) -> np.ndarray:
+def _vector(value: npt.ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if arr.shape != (3,):
         raise IlrsError(f"expected a 3-vector, got shape {arr.shape}", source=name)
@@ -207,12 +208,13 @@ def _initial_guess(t_nd: float, ll: float, revs: int, low_path: bool) -> float:
         t_0 = math.acos(ll) + ll * math.sqrt(1.0 - ll**2)
         t_1 = 2.0 * (1.0 - ll**3) / 3.0
         if t_nd >= t_0:
-            return (t_0 / t_nd) ** (2.0 / 3.0) - 1.0
+            power: float = (t_0 / t_nd) ** (2.0 / 3.0)  # float ** float is typed Any (a negative base is complex)
+            return power - 1.0
         if t_nd < t_1:
             return 2.5 * t_1 / t_nd * (t_1 - t_nd) / (1.0 - ll**5) + 1.0
         return math.exp(math.log(2.0) * math.log(t_nd / t_0) / math.log(t_1 / t_0)) - 1.0
-    a = ((revs * math.pi + math.pi) / (8.0 * t_nd)) ** (2.0 / 3.0)
-    b = ((8.0 * t_nd) / (revs * math.pi)) ** (2.0 / 3.0)
+    a: float = ((revs * math.pi + math.pi) / (8.0 * t_nd)) ** (2.0 / 3.0)
+    b: float = ((8.0 * t_nd) / (revs * math.pi)) ** (2.0 / 3.0)
     x_left = (a - 1.0) / (a + 1.0)
     x_right = (b - 1.0) / (b + 1.0)
     return max(x_left, x_right) if low_path else min(x_left, x_right)

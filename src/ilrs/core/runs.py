@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ilrs.core.arrays import IntArray
 
-def runs(mask: npt.ArrayLike) -> npt.NDArray[np.intp]:
+
+def runs(mask: npt.ArrayLike) -> IntArray:
     """(n, 2) start and stop (exclusive) indices of every run of True in a 1-D boolean array."""
     m = np.asarray(mask, dtype=np.int8)
     return np.flatnonzero(np.diff(np.concatenate([[0], m, [0]]))).reshape(-1, 2)

@@ -35,12 +35,15 @@ its parallax (up to 0.28 deg, in elevation only) is applied exactly: the cell se
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.core._jit import jit, prange
+from ilrs.core.arrays import AnyFloatArray, BoolArray, Float32Array, FloatArray, Int16Array, Int32Array
 from ilrs.core.horizon import HORIZON_SCALE_DEG, NO_HORIZON
 
 __all__ = [
@@ -73,7 +76,7 @@ _SERIES_MAX_Q = 0.05  # |delta| bound [rad] below which atan(q) is taken by its 
 # --------------------------------------------------------------------------------------------- disk fraction
 
 
-def disk_fraction(elev_rad, horizon_rad, radius_rad) -> np.ndarray:
+def disk_fraction(elev_rad: npt.ArrayLike, horizon_rad: npt.ArrayLike, radius_rad: npt.ArrayLike) -> FloatArray:
     """Visible fraction of a disk above a horizon line (flat-horizon, small-disk approximation).
 
     With ``x = (elev - horizon) / radius`` clipped to [-1, 1], the part of the disk above a straight line at
@@ -103,7 +106,7 @@ def disk_fraction(elev_rad, horizon_rad, radius_rad) -> np.ndarray:
 
 
 @jit
-def disk_fraction_scalar(elev_rad, horizon_rad, radius_rad):
+def disk_fraction_scalar(elev_rad: float, horizon_rad: float, radius_rad: float) -> float:
     """Numba twin of :func:`disk_fraction` for scalars [rad] -> [-]."""
     d = elev_rad - horizon_rad
     if radius_rad > 0.0:
@@ -120,7 +123,7 @@ def disk_fraction_scalar(elev_rad, horizon_rad, radius_rad):
 # --------------------------------------------------------------------------------------------- frames
 
 
-def cell_frames(lat_rad, lon_rad) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cell_frames(lat_rad: npt.ArrayLike, lon_rad: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Local frame of south polar stereographic map cells, in MOON_ME.
 
     Parameters
@@ -148,7 +151,9 @@ def cell_frames(lat_rad, lon_rad) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return up, map_y, map_x
 
 
-def grid_azimuth_elevation(direction_me, lat_rad, lon_rad) -> tuple[np.ndarray, np.ndarray]:
+def grid_azimuth_elevation(
+    direction_me: npt.ArrayLike, lat_rad: npt.ArrayLike, lon_rad: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Exact grid azimuth and elevation of a direction seen from map cells (the reference method).
 
     Parameters
@@ -177,7 +182,7 @@ def grid_azimuth_elevation(direction_me, lat_rad, lon_rad) -> tuple[np.ndarray, 
 
 
 @jit(parallel=True)
-def _transpose_kernel(src, dst, block):
+def _transpose_kernel(src: npt.NDArray[Any], dst: npt.NDArray[Any], block: int) -> None:
     n_az, rows, cols = src.shape
     for r in prange(rows):
         for c0 in range(0, cols, block):
@@ -189,7 +194,7 @@ def _transpose_kernel(src, dst, block):
                         dst[r, c, a] = src[a, r, c]
 
 
-def to_cell_major(hmap) -> np.ndarray:
+def to_cell_major(hmap: npt.ArrayLike) -> npt.NDArray[Any]:
     """Horizon map (n_az, rows, cols) -> (rows, cols, n_az), C-contiguous, same dtype.
 
     Blocked, parallel over rows: a cell's profile becomes contiguous for the visibility kernels.
@@ -207,7 +212,16 @@ def to_cell_major(hmap) -> np.ndarray:
 
 
 @jit
-def _cell_bounds(prof, n_sec, inv_step, sec_w, dmax, hi_lut, lo_lut, work):
+def _cell_bounds(
+    prof: Int16Array,
+    n_sec: int,
+    inv_step: float,
+    sec_w: float,
+    dmax: float,
+    hi_lut: FloatArray,
+    lo_lut: FloatArray,
+    work: FloatArray,
+) -> None:
     """Sine bounds of one cell's horizon profile into ``work`` (shape (n_az + n_sec, 2)).
 
     Rows ``i < n_az``: ``hi_lut`` and ``lo_lut`` of stored horizon ``i``. Row ``n_az + k``: the largest
@@ -240,7 +254,7 @@ def _cell_bounds(prof, n_sec, inv_step, sec_w, dmax, hi_lut, lo_lut, work):
 
 
 @jit(inline="always")
-def _bracket(beta, inv_step, n_az):
+def _bracket(beta: float, inv_step: float, n_az: int) -> tuple[int, int, float]:
     """Stored azimuths (i0, i1) around grid azimuth ``beta`` [rad] and the weight f of i1 [-]."""
     pos = beta * inv_step
     if pos < 0.0:
@@ -255,14 +269,28 @@ def _bracket(beta, inv_step, n_az):
 
 
 @jit(inline="always")
-def _lerp(prof, i0, i1, f):
+def _lerp(prof: Int16Array, i0: int, i1: int, f: float) -> float:
     """Horizon [rad] between stored azimuths i0 and i1 at weight f."""
     v0 = float(prof[i0])
     return (v0 + f * (float(prof[i1]) - v0)) * _STORED_TO_RAD
 
 
 @jit(inline="always")
-def _cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series):
+def _cell_azimuth(
+    gx: float,
+    gy: float,
+    gz: float,
+    ex: float,
+    ey: float,
+    ez: float,
+    sx: float,
+    sy: float,
+    sz: float,
+    cb0: float,
+    sb0: float,
+    b0: float,
+    series: bool,
+) -> float:
     """Grid azimuth [rad] at the cell of direction (sx, sy, sz), whose pole azimuth is b0 = atan2(sy, sx)."""
     gn = sx * gx + sy * gy + sz * gz
     ge = sx * ex + sy * ey + sz * ez
@@ -274,7 +302,7 @@ def _cell_azimuth(gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, series):
 
 
 @jit
-def _frame(lat, lon):
+def _frame(lat: float, lon: float) -> tuple[float, float, float, float, float, float, float, float, float]:
     cl = math.cos(lat)
     ux = cl * math.cos(lon)
     uy = cl * math.sin(lon)
@@ -287,14 +315,35 @@ def _frame(lat, lon):
 
 
 @jit
-def _cell_delta_bound(ux, uy, uz, tan_eps_max):
+def _cell_delta_bound(ux: float, uy: float, uz: float, tan_eps_max: float) -> float:
     """Bound [rad] on |cell grid azimuth - pole grid azimuth| (module docstring), with a rounding margin."""
     m = (1.0 + uz) + math.sqrt(ux * ux + uy * uy) * tan_eps_max
     return math.asin(m) + 1e-9 if m < 1.0 else math.pi
 
 
 @jit(inline="always")
-def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, rad, inv_step, series):
+def _sun_step(
+    prof: Int16Array,
+    work: FloatArray,
+    n_az: int,
+    k: int,
+    se: float,
+    gx: float,
+    gy: float,
+    gz: float,
+    ex: float,
+    ey: float,
+    ez: float,
+    sx: float,
+    sy: float,
+    sz: float,
+    cb0: float,
+    sb0: float,
+    b0: float,
+    rad: float,
+    inv_step: float,
+    series: bool,
+) -> tuple[bool, float]:
     """(any part visible, visible disk fraction) of one step at one cell; ``se`` = sin(elevation)."""
     if se >= work[n_az + k, 0]:
         return True, 1.0
@@ -316,28 +365,28 @@ def _sun_step(prof, work, n_az, k, se, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, 
 
 @jit(parallel=True)
 def _sun_kernel(
-    hz,
-    lat,
-    lon,
-    r0,
-    r1,
-    sx,
-    sy,
-    sz,
-    cb0,
-    sb0,
-    b0,
-    rad,
-    sec,
-    n_sec,
-    tan_eps_max,
-    hi_lut,
-    lo_lut,
-    out_vis,
-    out_frac,
-    out_dark,
-    out_lit,
-):
+    hz: Int16Array,
+    lat: FloatArray,
+    lon: FloatArray,
+    r0: int,
+    r1: int,
+    sx: FloatArray,
+    sy: FloatArray,
+    sz: FloatArray,
+    cb0: FloatArray,
+    sb0: FloatArray,
+    b0: FloatArray,
+    rad: FloatArray,
+    sec: Int32Array,
+    n_sec: int,
+    tan_eps_max: float,
+    hi_lut: FloatArray,
+    lo_lut: FloatArray,
+    out_vis: Float32Array,
+    out_frac: Float32Array,
+    out_dark: Int32Array,
+    out_lit: BoolArray,
+) -> None:
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
     inv_step = n_az / _TWO_PI
@@ -392,7 +441,9 @@ def _sun_kernel(
         out_lit[r, c] = n_vis > 0
 
 
-def _check_cells(horizons, lat_rad, lon_rad):
+def _check_cells(
+    horizons: npt.ArrayLike, lat_rad: npt.ArrayLike, lon_rad: npt.ArrayLike
+) -> tuple[Int16Array, FloatArray, FloatArray]:
     hz = np.asarray(horizons)
     if hz.ndim != 3 or hz.dtype != np.int16:
         raise ValueError(f"horizons must be int16 of shape (rows, cols, n_az), got {hz.dtype} {hz.shape}")
@@ -406,7 +457,7 @@ def _check_cells(horizons, lat_rad, lon_rad):
     return hz, lat, lon
 
 
-def _step_arrays(direction_me, n_sec):
+def _step_arrays(direction_me: npt.ArrayLike, n_sec: int) -> tuple[list[FloatArray], Int32Array, float, FloatArray]:
     """Per-step unit direction, its pole grid azimuth b0 in [0, 2 pi) with cos/sin, and b0's sector."""
     d = np.asarray(direction_me, dtype=np.float64)
     if d.ndim != 2 or d.shape[1] != 3 or d.shape[0] == 0:
@@ -426,18 +477,18 @@ def _step_arrays(direction_me, n_sec):
     return cols, np.ascontiguousarray(sec), (tan_eps_max if np.isfinite(tan_eps_max) else np.inf), norm
 
 
-def _stored_horizons_rad():
+def _stored_horizons_rad() -> AnyFloatArray:
     """Every storable horizon, -90 .. 90 deg, in stored order [rad] (the lookup tables' argument)."""
     return np.arange(-_LUT_OFFSET, _LUT_OFFSET + 1) * _STORED_TO_RAD
 
 
-def _sine_luts(margin_rad):
+def _sine_luts(margin_rad: float) -> tuple[FloatArray, FloatArray]:
     """sin(h + margin) and sin(h - margin) for every stored horizon h, clipped to [-pi/2, pi/2]."""
     h = _stored_horizons_rad()
     return (np.sin(np.minimum(h + margin_rad, _HALF_PI)), np.sin(np.maximum(h - margin_rad, -_HALF_PI)))
 
 
-def _chunks(rows, rows_per_chunk, progress):
+def _chunks(rows: int, rows_per_chunk: int, progress: Callable[[float], object] | None) -> Iterator[tuple[int, int]]:
     step = max(1, int(rows_per_chunk))
     if progress is not None:
         progress(0.0)
@@ -449,11 +500,11 @@ def _chunks(rows, rows_per_chunk, progress):
 
 
 def sun_visibility_map(
-    horizons_cell_major,
-    lat_rad,
-    lon_rad,
-    sun_dir_me,
-    sun_angular_radius_rad,
+    horizons_cell_major: npt.ArrayLike,
+    lat_rad: npt.ArrayLike,
+    lon_rad: npt.ArrayLike,
+    sun_dir_me: npt.ArrayLike,
+    sun_angular_radius_rad: npt.ArrayLike,
     progress: Callable[[float], object] | None = None,
     *,
     rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
@@ -538,7 +589,28 @@ def sun_visibility_map(
 
 
 @jit(inline="always")
-def _earth_step(prof, work, n_az, k, su, a, gx, gy, gz, ex, ey, ez, sx, sy, sz, cb0, sb0, b0, inv_step, series):
+def _earth_step(
+    prof: Int16Array,
+    work: FloatArray,
+    n_az: int,
+    k: int,
+    su: float,
+    a: float,
+    gx: float,
+    gy: float,
+    gz: float,
+    ex: float,
+    ey: float,
+    ez: float,
+    sx: float,
+    sy: float,
+    sz: float,
+    cb0: float,
+    sb0: float,
+    b0: float,
+    inv_step: float,
+    series: bool,
+) -> bool:
     """True if the Earth's centre is above the horizon at one step.
 
     ``su`` is the sine of its elevation seen from the Moon's centre, ``a`` = (cell radius) / (Earth distance);
@@ -559,8 +631,26 @@ def _earth_step(prof, work, n_az, k, su, a, gx, gy, gz, ex, ey, ez, sx, sy, sz, 
 
 @jit(parallel=True)
 def _earth_kernel(
-    hz, lat, lon, rc_map, r0, r1, sx, sy, sz, cb0, sb0, b0, dist, sec, n_sec, tan_eps_max, hi_lut, lo_lut, out_vis
-):
+    hz: Int16Array,
+    lat: FloatArray,
+    lon: FloatArray,
+    rc_map: FloatArray,
+    r0: int,
+    r1: int,
+    sx: FloatArray,
+    sy: FloatArray,
+    sz: FloatArray,
+    cb0: FloatArray,
+    sb0: FloatArray,
+    b0: FloatArray,
+    dist: FloatArray,
+    sec: Int32Array,
+    n_sec: int,
+    tan_eps_max: float,
+    hi_lut: FloatArray,
+    lo_lut: FloatArray,
+    out_vis: Float32Array,
+) -> None:
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
     inv_step = n_az / _TWO_PI
@@ -607,12 +697,12 @@ def _earth_kernel(
 
 
 def earth_visibility_map(
-    horizons_cell_major,
-    lat_rad,
-    lon_rad,
-    heights_m,
-    observer_height_m,
-    earth_pos_me,
+    horizons_cell_major: npt.ArrayLike,
+    lat_rad: npt.ArrayLike,
+    lon_rad: npt.ArrayLike,
+    heights_m: npt.ArrayLike,
+    observer_height_m: float,
+    earth_pos_me: npt.ArrayLike,
     progress: Callable[[float], object] | None = None,
     *,
     radius_m: float = MOON_RADIUS_M,
@@ -694,7 +784,9 @@ def earth_visibility_map(
 # --------------------------------------------------------------------------------------------- one site
 
 
-def point_series(horizon_profile_deg, az_geo_rad, elev_rad, radius_rad) -> tuple[np.ndarray, np.ndarray]:
+def point_series(
+    horizon_profile_deg: npt.ArrayLike, az_geo_rad: npt.ArrayLike, elev_rad: npt.ArrayLike, radius_rad: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Horizon at a body's azimuth and the body's visible disk fraction, over time, for one site.
 
     Parameters

@@ -18,6 +18,7 @@ time, stellar aberration with the observer's barycentric velocity including the 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import spiceypy
 
 from ilrs.constants import (
@@ -75,7 +76,7 @@ def _body_name(body: str) -> str:
     return name
 
 
-def _epochs(et) -> np.ndarray:
+def _epochs(et: npt.ArrayLike) -> np.ndarray:
     et = np.atleast_1d(np.asarray(et, dtype=float))
     if et.ndim != 1:
         raise IlrsError(f"et must be one-dimensional, got shape {et.shape}", source="et")
@@ -83,7 +84,7 @@ def _epochs(et) -> np.ndarray:
     return et
 
 
-def _site_vectors_me(lat_deg, lon_deg, height_m, n: int) -> np.ndarray:
+def _site_vectors_me(lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike, height_m: npt.ArrayLike, n: int) -> np.ndarray:
     """Surface points on the sphere MOON_RADIUS_M + height_m in MOON_ME, shape (n, 3) [m]."""
     lat = np.asarray(lat_deg, dtype=float)
     lon = np.asarray(lon_deg, dtype=float)
@@ -223,7 +224,12 @@ def topocentric_vectors(body: str, et, lat_deg, lon_deg, height_m=0.0, *, method
     return _directions((name,), et, method, (lat_deg, lon_deg, height_m))[name]
 
 
-def _directions(names: tuple[str, ...], et, method: str, site) -> dict[str, np.ndarray]:
+def _directions(
+    names: tuple[str, ...],
+    et: npt.ArrayLike,
+    method: str,
+    site: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike] | None,
+) -> dict[str, np.ndarray]:
     """Apparent vectors of ``names`` from ``site`` = (lat_deg, lon_deg, height_m), or from the Moon's centre
     when ``site`` is None."""
     if method not in _METHODS:

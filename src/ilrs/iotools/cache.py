@@ -96,7 +96,8 @@ def _canonical(value: Any, where: str) -> Any:
             "array": {
                 "dtype": value.dtype.str,
                 "shape": list(value.shape),
-                "sha256": hashlib.sha256(data.view(np.uint8).reshape(-1)).hexdigest(),
+                # ndarray has the buffer protocol; numpy's stubs declare __buffer__ only for Python >= 3.12
+                "sha256": hashlib.sha256(data.view(np.uint8).reshape(-1)).hexdigest(),  # type: ignore[arg-type]
             }
         }
     if isinstance(value, PurePath):
@@ -187,7 +188,7 @@ def load_npz_mmap(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
                 if header_len + nbytes != info.file_size:
                     raise CorruptCacheFile(f"member {info.filename}: size does not match its header")
                 raw = np.memmap(path, dtype=np.uint8, mode="r", offset=start, shape=(info.file_size,))
-                if zlib.crc32(raw) != info.CRC:
+                if zlib.crc32(raw) != info.CRC:  # type: ignore[arg-type]  # a memmap is a buffer (see above)
                     raise CorruptCacheFile(f"member {info.filename}: CRC mismatch")
                 array = raw[header_len:].view(dtype).reshape(shape, order="F" if fortran else "C")
                 out[info.filename[:-4]] = array.view(np.ndarray)
@@ -247,7 +248,7 @@ class DiskCache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                    np.savez(f, **arrays)
+                    np.savez(f, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays to allow_pickle too
             except (OSError, IlrsError) as exc:
                 log.warning("cannot write cache file %s (%s); continuing without caching", path, exc)
         return arrays

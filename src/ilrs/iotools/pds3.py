@@ -214,7 +214,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     image = label.get("IMAGE")
     proj = label.get("IMAGE_MAP_PROJECTION")
     if not isinstance(image, dict) or not isinstance(proj, dict) or not label.get("^IMAGE"):
-        missing = [
+        absent = [
             k
             for k, ok in (
                 ("OBJECT = IMAGE", isinstance(image, dict)),
@@ -224,7 +224,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
             if not ok
         ]
         raise IlrsError(
-            f"label lacks {', '.join(missing)}",
+            f"label lacks {', '.join(absent)}",
             source=src,
             hint="a PDS3 DEM label needs IMAGE, IMAGE_MAP_PROJECTION and an ^IMAGE pointer",
         )

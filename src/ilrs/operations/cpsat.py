@@ -2,7 +2,7 @@
 
 For each window of the horizon in turn, the blocks that start in it are taken out of the plan and the window is
 solved exactly with everything else fixed: every candidate start of a block is an optional interval
-(``NewOptionalFixedSizeIntervalVar``, presence = "block starts here"), exclusive resources are ``NoOverlap``,
+(``new_optional_fixed_size_interval_var``, presence = "block starts here"), exclusive resources are ``NoOverlap``,
 power is a ``Cumulative`` against the residual capacity (a fixed blocker interval per run of constant residual),
 energy and data cycles, precedence and fairness are linear constraints, and the objective is the
 priority-weighted value. The current placements are the solver's hint and a feasible solution, so no window ever
@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -102,10 +103,10 @@ def solve_window(
         elig = np.concatenate([np.array(sorted(hint), dtype=np.int64), keep])
     in_window = {int(b) for b in elig}
     cands: dict[int, np.ndarray] = {}
-    for b in elig:
-        c = _candidates(state, int(b), lo, hi - 1, hint.get(int(b)), in_window)
+    for e in elig:
+        c = _candidates(state, int(e), lo, hi - 1, hint.get(int(e)), in_window)
         if c.size:
-            cands[int(b)] = c
+            cands[int(e)] = c
     # a block whose unplaced predecessor has no candidate start here cannot be placed in this window either
     changed = True
     while changed:
@@ -119,44 +120,44 @@ def solve_window(
 
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
-    pres: dict[int, cp_model.LinearExpr] = {}
+    pres: dict[int, cp_model.LinearExpr | int] = {}
     horizon_end = lo
     for b, cs in cands.items():
         d = int(pr.dur[b])
         lits = []
         for s in cs:
-            v = m.NewBoolVar(f"x{b}_{s}")
+            v = m.new_bool_var(f"x{b}_{s}")
             x[b, int(s)] = v
             lits.append(v)
             horizon_end = max(horizon_end, int(s) + d)
-        m.AddAtMostOne(lits)
+        m.add_at_most_one(lits)
         pres[b] = sum(lits)
     # exclusive resources
     for r in range(len(pr.resources)):
         ivs = [
-            m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"r{r}_{b}_{s}")
+            m.new_optional_fixed_size_interval_var(s, int(pr.dur[b]), x[b, s], f"r{r}_{b}_{s}")
             for (b, s) in x
             if r in pr.res_of[b]
         ]
         if len(ivs) > 1:
-            m.AddNoOverlap(ivs)
+            m.add_no_overlap(ivs)
     # power: Cumulative against the residual, as blockers where the residual is below the window's maximum
     pw = [(b, s) for (b, s) in x if pr.power[b] > 0]
     if pw:
         res = state.power_left[lo:horizon_end]
         cap = int(res.max())
-        ivs = [m.NewOptionalFixedSizeIntervalVar(s, int(pr.dur[b]), x[b, s], f"p{b}_{s}") for (b, s) in pw]
+        ivs = [m.new_optional_fixed_size_interval_var(s, int(pr.dur[b]), x[b, s], f"p{b}_{s}") for (b, s) in pw]
         dem = [int(pr.power[b]) for (b, s) in pw]
         change = np.flatnonzero(np.diff(res)) + 1
         edges = np.concatenate([[0], change, [res.size]])
         for a, z in zip(edges[:-1], edges[1:], strict=True):
             gap = cap - int(res[a])
             if gap > 0:
-                ivs.append(m.NewFixedSizeIntervalVar(lo + int(a), int(z - a), f"blk{a}"))
+                ivs.append(m.new_fixed_size_interval_var(lo + int(a), int(z - a), f"blk{a}"))
                 dem.append(gap)
-        m.AddCumulative(ivs, dem, max(cap, 0))
+        m.add_cumulative(ivs, dem, max(cap, 0))
     # energy cycles
-    terms: dict[int, list] = {}
+    terms: dict[int, list[tuple[cp_model.IntVar, float, float]]] = {}
     for (b, s), v in x.items():
         if pr.power[b] <= 0:
             continue
@@ -169,13 +170,13 @@ def solve_window(
         p_left = lim.payback_wh[k] - state.deficit[k] / lim.eta_c - state.surplus_used[k]
         if any(dk > 0 for _, dk, _ in lst):
             dsum = sum(int(np.ceil(dk * E_SCALE)) * v for v, dk, _ in lst if dk > 0)
-            m.Add(dsum <= int(np.floor(min(d_left, r_left) * E_SCALE)))
-        m.Add(
+            m.add(dsum <= int(np.floor(min(d_left, r_left) * E_SCALE)))
+        m.add(
             sum(int(np.ceil((dk / lim.eta_c + ek) * E_SCALE)) * v for v, dk, ek in lst)
             <= int(np.floor(p_left * E_SCALE))
         )
     # data: Lindley's backlog over the data cycles the window's candidates end in, everything else fixed
-    dterms: dict[int, list] = {}
+    dterms: dict[int, list[tuple[cp_model.IntVar, float]]] = {}
     for (b, s), v in x.items():
         if pr.data[b] > 0:
             dterms.setdefault(int(lim.dcycle[s + int(pr.dur[b]) - 1]), []).append((v, pr.data[b]))
@@ -183,33 +184,33 @@ def solve_window(
         a_c, b_c = min(dterms), max(dterms)
         b_in, t_out = state.data_window(a_c, b_c)
         big = int(np.ceil((float(lim.data_free_bits[a_c : b_c + 1].max()) + b_in) * D_SCALE)) + 1
-        prev: cp_model.LinearExprT = int(np.ceil(b_in * D_SCALE))
+        prev: cp_model.LinearExpr | int = int(np.ceil(b_in * D_SCALE))
         for j in range(a_c, b_c + 1):
             load = int(np.ceil(state.data_used[j] * D_SCALE)) + sum(
                 int(np.ceil(bits * D_SCALE)) * v for v, bits in dterms.get(j, [])
             )
-            m.Add(prev + load <= int(np.floor(lim.data_free_bits[j] * D_SCALE)))
-            backlog = m.NewIntVar(0, max(big, 0), f"B{j}")
-            m.Add(backlog >= prev + load - int(np.floor(lim.data_unused_bits[j] * D_SCALE)))
+            m.add(prev + load <= int(np.floor(lim.data_free_bits[j] * D_SCALE)))
+            backlog = m.new_int_var(0, max(big, 0), f"B{j}")
+            m.add(backlog >= prev + load - int(np.floor(lim.data_unused_bits[j] * D_SCALE)))
             prev = backlog
         if np.isfinite(t_out):
-            m.Add(prev <= int(np.floor(t_out * D_SCALE)))
+            m.add(prev <= int(np.floor(t_out * D_SCALE)))
     # precedence inside the window; a block whose successor is placed outside the window must stay planned
     succ = state._succ()
     for b in cands:
         if any(state.start[j] >= 0 for j in succ.get(b, ())):
-            m.Add(pres[b] == 1)
+            m.add(pres[b] == 1)
         for j in pr.preds[b]:
             if j in cands:
-                m.Add(pres[j] >= pres[b])
+                m.add(pres[j] >= pres[b])
                 start_b = sum(int(s) * x[b, s] for s in cands[b])
                 end_j = sum((int(s) + int(pr.dur[j])) * x[j, s] for s in cands[j])
                 big = int(lim.n + 2 * pr.dur[j])
-                m.Add(start_b >= end_j - big * (1 - pres[b]))
+                m.add(start_b >= end_j - big * (1 - pres[b]))
     # fairness: every partner within its cap of the total (slots or Wh), totals include the fixed blocks
     num = fair_numerators(pr)
     base = alloc_slots(state)
-    part_terms: dict[int, list] = {}
+    part_terms: dict[int, list[cp_model.LinearExpr | int]] = {}
     for (b, _s), v in x.items():
         part_terms.setdefault(int(pr.partner_of[b]), []).append(int(pr.metric[b]) * v)
     total = int(base.sum()) + sum(int(pr.metric[b]) * v for (b, _s), v in x.items())
@@ -217,11 +218,11 @@ def solve_window(
         if num[p] >= FAIR_SCALE:
             continue
         mine = int(base[p]) + sum(part_terms.get(p, []))
-        m.Add(FAIR_SCALE * mine <= int(num[p]) * total)
+        m.add(FAIR_SCALE * mine <= int(num[p]) * total)
     # objective: value (priority weight x slots, integer)
-    m.Maximize(sum(int(round(pr.value[b] / h)) * x[b, s] for (b, s) in x))
+    m.maximize(sum(int(round(pr.value[b] / h)) * x[b, s] for (b, s) in x))
     for (b, s), v in x.items():
-        m.AddHint(v, hint.get(b) == s)
+        m.add_hint(v, hint.get(b) == s)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_limit, 0.05)
     solver.parameters.num_workers = workers
@@ -230,21 +231,21 @@ def solve_window(
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
         solver.parameters.cp_model_presolve = PRESOLVE
-    status = solver.Solve(m)
-    name = solver.StatusName(status)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() * h >= before - 1e-6:
-        chosen = [(b, s) for (b, s), v in x.items() if solver.BooleanValue(v)]
+    status = solver.solve(m)
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value * h >= before - 1e-6:
+        chosen = [(b, s) for (b, s), v in x.items() if solver.boolean_value(v)]
         # place predecessors first so that the state's precedence bookkeeping stays consistent
         chosen.sort(key=lambda bs: bs[1])
         for b, s in chosen:
             state.place(b, s)
         after = float(sum(pr.value[b] for b, _ in chosen))
-        bound = float(solver.BestObjectiveBound() * h)
+        bound = float(solver.best_objective_bound * h)
     else:
         for b, s in hint.items():
             state.place(b, s)
         after = before
-        bound = float(solver.BestObjectiveBound() * h) if status != cp_model.MODEL_INVALID else before
+        bound = float(solver.best_objective_bound * h) if status != cp_model.MODEL_INVALID else before
         name = name + " (kept seed)"
     return WindowStat(lo, hi, len(cands), before, after, max(bound, after), name, time.perf_counter() - t_start)
 
@@ -255,6 +256,14 @@ MAX_NEW_BLOCKS = 80
 MAX_WINDOW_BLOCKS = 250
 
 
+@overload
+def split_windows(
+    state: PlanState, lo: int, hi: int, window_slots: int, with_counts: Literal[False] = False
+) -> list[tuple[int, int]]: ...
+@overload
+def split_windows(
+    state: PlanState, lo: int, hi: int, window_slots: int, with_counts: Literal[True]
+) -> list[tuple[int, int, int]]: ...
 def split_windows(
     state: PlanState, lo: int, hi: int, window_slots: int, with_counts: bool = False
 ) -> list[tuple[int, int]] | list[tuple[int, int, int]]:
@@ -264,7 +273,7 @@ def split_windows(
     ok = pr.last >= pr.first
     min_len = max(1, int(round(86400.0 / pr.limits.step_s)))
     todo = [(a, min(a + window_slots, hi)) for a in range(lo, hi, window_slots)]
-    out = []
+    out: list[Any] = []  # (a, z) or (a, z, count) throughout, as the overloads say
     while todo:
         a, z = todo.pop(0)
         count = int((ok & (pr.first < z) & (pr.last >= a)).sum())

@@ -8,16 +8,17 @@ figures (durations, powers, data volumes) are engineering defaults for small sur
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
-from ilrs.operations.requests import DEFAULT_RESOURCES, ActivityRequest, RequestSet
+from ilrs.operations.requests import DEFAULT_RESOURCES, ActivityRequest, Condition, RequestSet
 
 #: Partner keys: agencies and organisations with ILRS agreements (ILRS-FACTS 1.6), no persons.
 PARTNERS = ("cnsa", "roscosmos", "suparco", "mbrsc", "sansa", "narit", "azercosmos", "egsa", "apsco")
 
 #: kind: (conditions choices, resources, duration h (lo, hi), power W (lo, hi), data Mbit (lo, hi), period d)
-KINDS: dict[str, tuple] = {
+KINDS: dict[str, tuple[list[list[Condition]], list[str], tuple[int, int], tuple[int, int], tuple[int, int], int]] = {
     "seismometer-calibration": ([[]], [], (1, 2), (20, 60), (50, 400), 1),
     "dust-monitor": ([["sun"]], [], (1, 4), (30, 120), (20, 200), 1),
     "radio-astronomy": ([["dark"]], [], (4, 10), (150, 400), (2000, 20000), 7),
@@ -36,7 +37,7 @@ def synthetic_requests(
     start: dt.datetime,
     end: dt.datetime,
     seed: int = 0,
-    partners=PARTNERS,
+    partners: Sequence[str] = PARTNERS,
     repeat_fraction: float = 0.15,
     max_repeats: int = 8,
     chains: float = 0.03,
@@ -59,7 +60,7 @@ def synthetic_requests(
         t_start = float(rng.uniform(0, max(span - win_s, 0.0)))
         earliest = start + dt.timedelta(seconds=round(t_start / 600) * 600)
         deadline = min(end, earliest + dt.timedelta(seconds=win_s))
-        after = []
+        after: list[str] = []
         if reqs and rng.random() < chains:
             prev = reqs[-1]
             if prev.repeat_count == 1 and prev.earliest < earliest:

@@ -7,6 +7,7 @@ blocks of partners above their cap, then fills what is left while respecting the
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.operations.problem import PlanState, Problem, fair_caps
 
@@ -40,7 +41,7 @@ def alloc_slots(state: PlanState) -> np.ndarray:
     return state.alloc.copy()
 
 
-def order_blocks(prob: Problem, blocks=None) -> np.ndarray:
+def order_blocks(prob: Problem, blocks: npt.ArrayLike | None = None) -> np.ndarray:
     """Value per slot first, then the tightest window, then the earliest."""
     idx = np.arange(prob.n_blocks) if blocks is None else np.asarray(blocks, dtype=np.int64)
     density = prob.value[idx] / prob.dur[idx]
@@ -51,7 +52,8 @@ def order_blocks(prob: Problem, blocks=None) -> np.ndarray:
 def _window_ok(mask_bad: np.ndarray, starts: np.ndarray, lo: int, d: int) -> np.ndarray:
     """For each start, no bad slot in [start, start + d), with ``mask_bad`` covering slots from ``lo``."""
     c = np.concatenate([[0], np.cumsum(mask_bad)])
-    return (c[starts - lo + d] - c[starts - lo]) == 0
+    ok: np.ndarray = (c[starts - lo + d] - c[starts - lo]) == 0
+    return ok
 
 
 def prefilter(state: PlanState, b: int, st: np.ndarray) -> np.ndarray:
@@ -103,7 +105,9 @@ def first_fit(
     return None
 
 
-def greedy_plan(prob: Problem, state: PlanState | None = None, blocks=None, fairness: bool = True) -> PlanState:
+def greedy_plan(
+    prob: Problem, state: PlanState | None = None, blocks: npt.ArrayLike | None = None, fairness: bool = True
+) -> PlanState:
     """Place blocks greedily into ``state`` (a new empty plan by default)."""
     state = PlanState(prob) if state is None else state
     todo = [int(b) for b in order_blocks(prob, blocks) if state.start[b] < 0]

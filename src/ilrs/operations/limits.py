@@ -29,6 +29,7 @@ plan is then re-run through the twin, which has the last word (:mod:`ilrs.operat
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ ENERGY_MARGIN = 0.9
 DATA_CYCLE_S = 3600.0
 
 
-def condition_mask(conditions) -> int:
+def condition_mask(conditions: Iterable[str]) -> int:
     m = 0
     for c in conditions:
         m |= CONDITION_BITS[c]

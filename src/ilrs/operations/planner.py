@@ -137,8 +137,8 @@ def replan(
     old_start = old.state.start
     # 1. the past and activities under way are kept as they were, whatever the new limits say
     past = [b for b in np.flatnonzero(old_start >= 0) if old_start[b] < cut]
-    for b in past:
-        state.place(int(b), int(old_start[b]))
+    for b_past in past:
+        state.place(int(b_past), int(old_start[b_past]))
     # 2. later activities: kept in value order while they still fit the new limits
     later = [int(b) for b in order_blocks(prob, np.flatnonzero(old_start >= cut))]
     dropped = []

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.operations.limits import StationLimits, condition_mask
 from ilrs.operations.requests import Block, RequestSet, priority_weight
@@ -75,10 +77,13 @@ class Problem:
         if z < a:
             return np.empty(0, dtype=np.int64)
         run = self.okrun(int(self.cmask[b]))[a : z + 1]
-        return a + np.flatnonzero(run >= self.dur[b])
+        starts: np.ndarray = a + np.flatnonzero(run >= self.dur[b])
+        return starts
 
 
-def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, resources_known=None) -> Problem:
+def build_problem(
+    rs: RequestSet, blocks: list[Block], limits: StationLimits, resources_known: Iterable[str] | None = None
+) -> Problem:
     """Blocks on the slot grid; requests that can never be placed go to ``rejected`` with the reason."""
     step = limits.step_s
     n = limits.n
@@ -119,8 +124,8 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
         bad_request[d] = "request id used more than once"
     # precedence: unknown targets and cycles
     after = {r.id: list(r.after) for r in rs.requests}
-    for rid, preds in after.items():
-        missing = [p for p in preds if p not in after]
+    for rid, targets in after.items():
+        missing = [p for p in targets if p not in after]
         if missing and rid not in bad_request:
             bad_request[rid] = f"'after' names unknown request(s) {missing}"
     for rid in _in_cycles(after):
@@ -129,9 +134,9 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
     changed = True
     while changed:
         changed = False
-        for rid, preds in after.items():
-            if rid not in bad_request and any(p in bad_request for p in preds):
-                bad_request[rid] = f"depends on rejected request(s) {[p for p in preds if p in bad_request]}"
+        for rid, targets in after.items():
+            if rid not in bad_request and any(p in bad_request for p in targets):
+                bad_request[rid] = f"depends on rejected request(s) {[p for p in targets if p in bad_request]}"
                 changed = True
     for rid, why in bad_request.items():
         rejected.append(Rejected(rid, None, why))
@@ -213,11 +218,14 @@ def build_problem(rs: RequestSet, blocks: list[Block], limits: StationLimits, re
     return prob
 
 
-def fair_metric(kind: str, slots, power_w, step_s: float) -> np.ndarray:
+def fair_metric(kind: str, slots: npt.ArrayLike, power_w: npt.ArrayLike, step_s: float) -> np.ndarray:
     """What fairness counts per activity, as integers: slots of time, or whole Wh drawn (rounded up)."""
     slots = np.asarray(slots, dtype=np.int64)
     if kind == "energy":
-        return np.ceil(np.asarray(power_w, dtype=float) * slots * step_s / 3600.0 - 1e-9).astype(np.int64)
+        wh: np.ndarray = np.ceil(np.asarray(power_w, dtype=np.float64) * slots * step_s / 3600.0 - 1e-9).astype(
+            np.int64
+        )
+        return wh
     return slots
 
 
@@ -303,7 +311,7 @@ class PlanState:
         e = np.bincount(cyc - ks[0], weights=np.where(sur, p * self.h, 0.0))[ks - ks[0]]
         return ks, d, e
 
-    def energy_ok(self, ks, d, e) -> bool:
+    def energy_ok(self, ks: np.ndarray, d: np.ndarray, e: np.ndarray) -> bool:
         lim = self.prob.limits
         dn = self.deficit[ks] + d
         en = self.surplus_used[ks] + e
@@ -462,4 +470,5 @@ def fair_caps(prob: Problem, demand: np.ndarray, capacity: float) -> np.ndarray:
         eff[small] = d[small]
         left -= d[small].sum()
         active &= ~small
-    return eff / max(eff.sum(), 1e-12)
+    shares: np.ndarray = eff / max(eff.sum(), 1e-12)
+    return shares

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,7 +63,7 @@ class ActivityRequest(_Model):
 
     @field_validator("duration", "repeat_every")
     @classmethod
-    def _step(cls, v):
+    def _step(cls, v: str | None) -> str | None:
         if v is not None:
             try:
                 parse_step(v)
@@ -169,7 +169,7 @@ def expand(rs: RequestSet, t0: dt.datetime) -> list[Block]:
     return blocks
 
 
-def _where(loc: tuple, rs_raw: dict) -> str:
+def _where(loc: tuple[int | str, ...], rs_raw: dict[str, Any]) -> str:
     if len(loc) >= 2 and loc[0] == "requests" and isinstance(loc[1], int):
         reqs = rs_raw.get("requests") or []
         rid = reqs[loc[1]].get("id", "?") if loc[1] < len(reqs) and isinstance(reqs[loc[1]], dict) else "?"
@@ -177,7 +177,7 @@ def _where(loc: tuple, rs_raw: dict) -> str:
     return ".".join(str(x) for x in loc)
 
 
-def parse_requests(raw: dict, source: str = "requests") -> RequestSet:
+def parse_requests(raw: object, source: str = "requests") -> RequestSet:
     """Validate a decoded request document; errors name the request and field."""
     if not isinstance(raw, dict):
         raise IlrsError("a request file must be a table/object with a 'requests' list", source=source)

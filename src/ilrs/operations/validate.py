@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,7 @@ def validate_plan(
     check_fairness: bool = True,
     eff_share: np.ndarray | None = None,
     partners: list[str] | None = None,
-    done: list[PlannedActivity] = (),
+    done: Sequence[PlannedActivity] = (),
 ) -> list[Violation]:
     """All violations of ``plan`` (empty: valid). ``done``: activities already carried out (before a re-plan),
     which count only as predecessors."""
@@ -136,24 +137,24 @@ def validate_plan(
     deficit = np.bincount(lim.ecycle, weights=np.where(~lim.surplus, power * h / lim.eta_d, 0.0), minlength=k)
     used = np.bincount(lim.ecycle, weights=np.where(lim.surplus, power * h, 0.0), minlength=k)
     tol = 1e-3 + 1e-6 * np.maximum(lim.payback_wh, 1.0)
-    for c in np.flatnonzero(deficit > np.minimum(lim.deficit_budget_wh, lim.recharge_wh) + tol):
+    for cyc in np.flatnonzero(deficit > np.minimum(lim.deficit_budget_wh, lim.recharge_wh) + tol):
         out.append(
             Violation(
                 "*",
                 None,
                 "energy:reserve",
-                f"cycle {c}: {deficit[c]:.1f} Wh drawn from the battery, "
-                f"{min(lim.deficit_budget_wh[c], lim.recharge_wh[c]):.1f} Wh allowed",
+                f"cycle {cyc}: {deficit[cyc]:.1f} Wh drawn from the battery, "
+                f"{min(lim.deficit_budget_wh[cyc], lim.recharge_wh[cyc]):.1f} Wh allowed",
             )
         )
-    for c in np.flatnonzero(deficit / lim.eta_c + used > lim.payback_wh + tol):
+    for cyc in np.flatnonzero(deficit / lim.eta_c + used > lim.payback_wh + tol):
         out.append(
             Violation(
                 "*",
                 None,
                 "energy:payback",
-                f"cycle {c}: {deficit[c] / lim.eta_c + used[c]:.1f} Wh "
-                f"> {lim.payback_wh[c]:.1f} Wh of curtailed energy",
+                f"cycle {cyc}: {deficit[cyc] / lim.eta_c + used[cyc]:.1f} Wh "
+                f"> {lim.payback_wh[cyc]:.1f} Wh of curtailed energy",
             )
         )
     # data: the backlog of partner data, cycle by cycle (Lindley's recursion), never above the free storage

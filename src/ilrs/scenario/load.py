@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ilrs.config import PACKAGE_DATA
 from ilrs.errors import IlrsError
@@ -78,7 +79,7 @@ def _line_of(text: str, loc: tuple) -> int | None:
     return start or None
 
 
-def _describe(err: dict, text: str) -> str:
+def _describe(err: ErrorDetails, text: str) -> str:
     loc = tuple(err.get("loc", ()))
     path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     path = re.sub(r"\.(" + "|".join(ELEMENT_KINDS) + r")(?=\.|$)", "", path)

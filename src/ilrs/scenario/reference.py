@@ -47,7 +47,9 @@ def _table(model: type[BaseModel]) -> list[str]:
         if f.is_required():
             default = "required"
         elif f.default_factory is not None:
-            default = {"orbit": "Queqiao-2-like", "analysis": "(see below)"}.get(name) or repr(f.default_factory())
+            default = {"orbit": "Queqiao-2-like", "analysis": "(see below)"}.get(name) or repr(
+                f.get_default(call_default_factory=True)
+            )
         else:
             default = repr(f.default)
         rows.append(

@@ -41,7 +41,7 @@ class Dem:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.heights_m.shape  # type: ignore[return-value]
+        return self.heights_m.shape
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -184,10 +184,12 @@ def halo_with_period(
 def _apsides(state0: np.ndarray, period: float, mu: float) -> tuple[float, float]:
     """Least and greatest distance from the Moon over one period [nondimensional], from r.v = 0 events."""
 
-    def radial(t, y):
-        return (y[0] - 1.0 + mu) * y[3] + y[1] * y[4] + y[2] * y[5]
+    def radial(t: float, y: np.ndarray) -> float:
+        rv: float = (y[0] - 1.0 + mu) * y[3] + y[1] * y[4] + y[2] * y[5]
+        return rv
 
     sol = cr3bp.propagate(state0, period, mu, events=radial)
+    assert sol.y_events is not None  # solve_ivp fills it when given events
     pts = np.vstack([state0[None, :3], sol.y[:3, -1][None, :], sol.y_events[0][:, :3].reshape(-1, 3)])
     r = np.linalg.norm(pts - np.array([1.0 - mu, 0.0, 0.0]), axis=1)
     return float(r.min()), float(r.max())

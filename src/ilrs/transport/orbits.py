@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.errors import IlrsError
@@ -22,7 +23,7 @@ from ilrs.errors import IlrsError
 MOON_GM_M3_S2 = 4.902800118e12
 
 
-def solve_kepler(mean_anomaly, e, tol: float = 1e-14, max_iter: int = 30) -> np.ndarray:
+def solve_kepler(mean_anomaly: npt.ArrayLike, e: npt.ArrayLike, tol: float = 1e-14, max_iter: int = 30) -> np.ndarray:
     """Eccentric anomaly E [rad] with E - e sin E = M, by Newton's method (vectorised, e < 1)."""
     m = np.mod(np.asarray(mean_anomaly, dtype=float), 2 * np.pi)
     ecc = np.asarray(e, dtype=float)
@@ -51,7 +52,7 @@ class KeplerOrbit:
     mu_m3_s2: float = MOON_GM_M3_S2
     name: str = "orbit"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not (0.0 <= self.e < 1.0):
             raise IlrsError(f"eccentricity {self.e} is outside [0, 1)", source=f"orbit {self.name!r}: e")
         if self.a_m * (1.0 - self.e) <= MOON_RADIUS_M:
@@ -72,7 +73,7 @@ class KeplerOrbit:
         mean_anomaly_deg: float,
         epoch_et: float,
         name: str = "orbit",
-    ):
+    ) -> KeplerOrbit:
         """From periapsis and apoapsis altitudes above the 1737.4 km sphere [km] and angles [deg]."""
         if apoapsis_alt_km < periapsis_alt_km:
             raise IlrsError("apoapsis altitude is below the periapsis altitude", source=f"orbit {name!r}")
@@ -92,7 +93,8 @@ class KeplerOrbit:
     @property
     def period_s(self) -> float:
         """Keplerian period 2 pi sqrt(a^3 / mu) [s]."""
-        return 2 * np.pi * np.sqrt(self.a_m**3 / self.mu_m3_s2)
+        period: float = 2 * np.pi * np.sqrt(self.a_m**3 / self.mu_m3_s2)
+        return period
 
     def _perifocal_to_frame(self) -> np.ndarray:
         """Rotation perifocal (P, Q, W) -> the epoch's equatorial frame: R3(-raan) R1(-i) R3(-argp)."""
@@ -107,7 +109,7 @@ class KeplerOrbit:
             ]
         )
 
-    def state_epoch_frame(self, et) -> tuple[np.ndarray, np.ndarray]:
+    def state_epoch_frame(self, et: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Position [m] and velocity [m/s] in the epoch's MOON_ME-fixed frame, each (n, 3)."""
         et = np.atleast_1d(np.asarray(et, dtype=float))
         n = np.sqrt(self.mu_m3_s2 / self.a_m**3)
@@ -129,7 +131,7 @@ QUEQIAO2_ORBIT = dict(
 )
 
 
-def relay_orbit(epoch_et: float, **overrides) -> KeplerOrbit:
+def relay_orbit(epoch_et: float, **overrides: float) -> KeplerOrbit:
     """The Queqiao-2-like relay orbit at an epoch (elements of :data:`QUEQIAO2_ORBIT`, any overridden)."""
     params = {**QUEQIAO2_ORBIT, **overrides}
     return KeplerOrbit.from_altitudes(epoch_et=epoch_et, name="relay", **params)

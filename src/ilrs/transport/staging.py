@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class Architecture:
         """TLI to touchdown [d], with the mean wait for a departure where there is one."""
         return sum(leg.days for leg in self.legs)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "architecture": self.name,
             "delta_v_after_tli_m_s": self.delta_v_after_tli_m_s,

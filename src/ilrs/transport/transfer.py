@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import spiceypy
 from scipy.integrate import solve_ivp
 from scipy.interpolate import CubicHermiteSpline
@@ -76,17 +78,18 @@ def _spice_state_m(target: int, et: float, observer: int = NAIF_EARTH) -> np.nda
     return np.asarray(state_km, dtype=float) * 1e3
 
 
-def moon_states_m(ets) -> np.ndarray:
+def moon_states_m(ets: npt.ArrayLike) -> np.ndarray:
     """Geocentric geometric J2000 states of the Moon at ``ets``, shape (n, 6) [m, m/s]."""
     ensure_loaded()
     ets = np.atleast_1d(np.asarray(ets, dtype=float))
     return np.array([_spice_state_m(NAIF_MOON, et) for et in ets]).reshape(-1, 6)
 
 
-def loi_dv(v_inf_m_s, llo_radius_m: float, mu_m3_s2: float = MOON_GM_M3_S2):
+def loi_dv(v_inf_m_s: npt.ArrayLike, llo_radius_m: float, mu_m3_s2: float = MOON_GM_M3_S2) -> np.ndarray:
     """Impulse at hyperbolic periapsis ``llo_radius_m`` into the circular orbit of that radius [m/s]."""
     v_inf = np.asarray(v_inf_m_s, dtype=float)
-    return np.sqrt(v_inf**2 + 2.0 * mu_m3_s2 / llo_radius_m) - math.sqrt(mu_m3_s2 / llo_radius_m)
+    dv: np.ndarray = np.sqrt(v_inf**2 + 2.0 * mu_m3_s2 / llo_radius_m) - math.sqrt(mu_m3_s2 / llo_radius_m)
+    return dv
 
 
 def _departure_position(moon_state: np.ndarray, parking_radius_m: float, angle_rad: float) -> np.ndarray:
@@ -95,7 +98,8 @@ def _departure_position(moon_state: np.ndarray, parking_radius_m: float, angle_r
     u = r_m / np.linalg.norm(r_m)
     h = np.cross(r_m, v_m)
     w = np.cross(h / np.linalg.norm(h), u)  # in-plane, 90 deg ahead of the Moon
-    return parking_radius_m * (math.cos(angle_rad) * u - math.sin(angle_rad) * w)
+    r: np.ndarray = parking_radius_m * (math.cos(angle_rad) * u - math.sin(angle_rad) * w)
+    return r
 
 
 def _transfer_from_moon_state(
@@ -182,7 +186,7 @@ def launch_windows(
     parking_alt_km: float = 200.0,
     llo_alt_km: float = 100.0,
     transfer_angle_deg: float = DEFAULT_TRANSFER_ANGLE_DEG,
-) -> dict:
+) -> dict[str, Any]:
     """Porkchop grid of total delta-v (TLI + LOI) over departure epoch x time of flight.
 
     The Moon's states are fetched once per distinct arrival epoch (on the hourly grid most arrivals repeat);
@@ -232,7 +236,7 @@ def _body_splines(t0: float, t1: float, step_s: float = 3600.0) -> list[tuple[fl
     """Hermite splines of the geocentric Moon and Sun positions on ``[t0, t1]`` (GM, spline)."""
     n = max(int(math.ceil((t1 - t0) / step_s)), 2) + 1
     ets = np.linspace(t0, t1, n)
-    out = []
+    out: list[tuple[float, CubicHermiteSpline]] = []
     for gm, naif in ((MOON_GM_M3_S2, NAIF_MOON), (SUN_GM_M3_S2, NAIF_SUN)):
         s = np.array([_spice_state_m(naif, et) for et in ets])
         # Hermite with SPICE velocities: error ~ (h^4/384)|r''''| ~ 0.1 m for the Moon at 1-hour nodes.
@@ -240,7 +244,7 @@ def _body_splines(t0: float, t1: float, step_s: float = 3600.0) -> list[tuple[fl
     return out
 
 
-def refine_nbody(transfer: Transfer, days: float | None = None) -> dict:
+def refine_nbody(transfer: Transfer, days: float | None = None) -> dict[str, Any]:
     """Propagate the TLI state with Earth, Moon and Sun point masses and find the closest approach to the Moon.
 
     Geocentric equations of motion with the third bodies' direct and indirect terms (Montenbruck & Gill,
@@ -267,7 +271,7 @@ def refine_nbody(transfer: Transfer, days: float | None = None) -> dict:
     bodies = _body_splines(t0, t1)
     moon_spline = bodies[0][1]
 
-    def rhs(t, y):
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
         r = y[:3]
         acc = -EARTH_GM_M3_S2 * r / np.linalg.norm(r) ** 3
         for gm, spline in bodies:
@@ -280,12 +284,14 @@ def refine_nbody(transfer: Transfer, days: float | None = None) -> dict:
     sol = solve_ivp(rhs, (t0, t1), y0, method="DOP853", rtol=1e-10, atol=1e-6, dense_output=True)
     if not sol.success:
         raise IlrsError(f"n-body propagation failed: {sol.message}")
+    assert sol.sol is not None  # dense_output=True
+    dense = sol.sol
 
-    def dist(t):
-        return float(np.linalg.norm(sol.sol(t)[:3] - moon_spline(t)))
+    def dist(t: float) -> float:
+        return float(np.linalg.norm(dense(t)[:3] - moon_spline(t)))
 
     grid = np.linspace(t0, t1, int(span / 60.0) + 1)  # 1-minute scan, then a bounded refinement
-    d = np.linalg.norm(sol.sol(grid)[:3].T - moon_spline(grid), axis=1)
+    d = np.linalg.norm(dense(grid)[:3].T - moon_spline(grid), axis=1)
     k = int(np.argmin(d))
     lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
     res = minimize_scalar(dist, bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
