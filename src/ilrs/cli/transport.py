@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -49,7 +50,7 @@ def nrho(
     if not 0.5 <= tof_days <= 30.0:
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
     o = nrho_9_2()
-    out = {
+    out: dict[str, Any] = {
         "period_days": o.period_days,
         "perilune_radius_km": o.perilune_radius_km,
         "apolune_radius_km": o.apolune_radius_km,

@@ -7,8 +7,9 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -42,6 +43,16 @@ from ilrs.portal.rules import (
     OfferLine,
     ProposalAccess,
 )
+
+T = TypeVar("T")
+
+
+def _get(db: Session, model: type[T], key: int, what: str) -> T:
+    """A row by primary key; NotFound (404) when there is none."""
+    row = db.get(model, key)
+    if row is None:
+        raise NotFound(f"no such {what}", source=f"{what} {key}")
+    return row
 
 
 def actor_of(user: User) -> Actor:
@@ -170,8 +181,8 @@ def authenticate(db: Session, email: str, password: str, address: str) -> User:
     email = (email or "").strip().lower()[:254]
     address = (address or "?")[:64]
     since = utcnow() - security.LOGIN_WINDOW
-    by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since))
-    by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since))
+    by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since)) or 0
+    by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)) or 0
     if by_email >= security.LOGIN_MAX_FAILURES or by_addr >= 4 * security.LOGIN_MAX_FAILURES:
         raise rules.RateLimited("too many failed logins; try again later", source="login")
     user = db.scalar(select(User).where(User.email == email))
@@ -370,7 +381,7 @@ def _validate(
     co-investigators by e-mail when already loaded)."""
     if users is None:
         users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
-    org = p.organisation if p.organisation else db.get(Organisation, p.organisation_id)
+    org = p.organisation if p.organisation else _get(db, Organisation, p.organisation_id, "organisation")
     content = rules.validate_proposal(
         data,
         terms_of(call),
@@ -421,7 +432,7 @@ def create_proposal(db: Session, actor: Actor, call_id: int, data: dict, now: dt
     call = get_call(db, call_id)
     _open(call, now)
     p = Proposal(call_id=call.id, organisation_id=actor.organisation_id, pi_id=actor.user_id, status="draft")
-    p.organisation = db.get(Organisation, actor.organisation_id)
+    p.organisation = _get(db, Organisation, actor.organisation_id, "organisation")
     _set_content(db, p, call, data)
     db.add(p)
     db.flush()
@@ -501,7 +512,7 @@ def submit_review(db: Session, actor: Actor, review_id: int, score: int, comment
     r = get_review(db, actor, review_id)
     if r.reviewer_id != actor.user_id:
         raise Forbidden("only the assigned reviewer writes this review")
-    p = db.get(Proposal, r.proposal_id)
+    p = _get(db, Proposal, r.proposal_id, "proposal")
     if p.status not in ("submitted",):
         raise Conflict("the proposal is decided; reviews are closed", source="review")
     rules.check_score(score)
@@ -521,7 +532,7 @@ def ranking(db: Session, actor: Actor, call_id: int) -> list[rules.Ranked]:
             Review.proposal_id.in_([p.id for p in props]), Review.score.is_not(None)
         )
     ):
-        scores[pid].append(float(s))
+        scores[pid].append(float(cast(int, s)))  # the query keeps scored reviews only
     return rules.rank_proposals(scores, {p.id: p.title for p in props})
 
 
@@ -563,9 +574,10 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
                 Allocation.proposal_id == p.id, Allocation.resource_id == res.id
             )
         )
+        or 0.0
     )
     rules.check_allocation(res.quantity, res.allocated, amount, requested - already)
-    done = db.execute(
+    done: CursorResult[Any] = db.execute(  # type: ignore[assignment]  # an UPDATE returns a CursorResult
         update(CallResource)
         .where(CallResource.id == res.id, CallResource.allocated + amount <= CallResource.quantity + 1e-9)
         .values(allocated=CallResource.allocated + amount)
@@ -657,7 +669,7 @@ def data_products(db: Session, actor: Actor, proposal_id: int | None = None) -> 
     cache: dict[int, ProposalAccess] = {}
     for dp in db.scalars(q):
         if dp.proposal_id not in cache:
-            cache[dp.proposal_id] = access_of(db, db.get(Proposal, dp.proposal_id))
+            cache[dp.proposal_id] = access_of(db, _get(db, Proposal, dp.proposal_id, "proposal"))
         if rules.can_download(actor, cache[dp.proposal_id], dp.public_after, now):
             out.append(dp)
     return out
@@ -668,7 +680,7 @@ def get_data_product(db: Session, actor: Actor, product_id: int) -> DataProduct:
     dp = db.get(DataProduct, product_id)
     if dp is None:
         raise NotFound("no such data product", source=f"data {product_id}")
-    p = db.get(Proposal, dp.proposal_id)
+    p = _get(db, Proposal, dp.proposal_id, "proposal")
     if not rules.can_download(actor, access_of(db, p), dp.public_after, utcnow()):
         raise NotFound("no such data product", source=f"data {product_id}")
     audit(db, actor, "download", "data_product", dp.id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,7 +50,7 @@ class BodyLimit:
         seen = 0
         state = {"too_large": False, "started": False}
 
-        async def counted() -> dict:
+        async def counted() -> MutableMapping[str, Any]:
             nonlocal seen
             msg = await receive()
             if msg["type"] == "http.request":

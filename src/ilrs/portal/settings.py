@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ilrs.config import get_settings
 from ilrs.errors import IlrsError
@@ -75,7 +76,7 @@ class PortalSettings:
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         upload = get_settings().portal_uploads or home / "uploads"
         secure = get_settings().secure_cookies
-        kw = {
+        kw: dict[str, Any] = {
             "database_url": url,
             "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
             "upload_dir": upload,

@@ -244,8 +244,8 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
             validated_scenario(scenario), rs_all, start=cycle_start, end=cycle_end, method="cpsat", time_limit=10.0
         )
     except IlrsError as exc:
-        rows = [_unplanned(pid, r, "requested (unplanned)") for pid, r in owner.values()]
-        return Schedule(sorted(rows, key=_order), f"the planner could not plan these requests: {exc}")
+        unplanned = [_unplanned(pid, r, "requested (unplanned)") for pid, r in owner.values()]
+        return Schedule(sorted(unplanned, key=_order), f"the planner could not plan these requests: {exc}")
     rows: list[ScheduledActivity] = []
     placed: dict[str, int] = {}
     for a in sp.result.activities():

@@ -178,7 +178,7 @@ def horizon_map(
     key = cache.key(
         kind="horizon_map",
         v=HORIZON_ALGORITHM_VERSION,
-        code=[file_sha256(m.__file__) for m in (hz, farfield)],
+        code=[file_sha256(str(m.__file__)) for m in (hz, farfield)],
         dem=dem_key(dem),
         name=dem.name,
         shape=list(dem.shape),

@@ -150,7 +150,7 @@ def site_maps(
     key = cache.key(
         kind="site_maps",
         v=2,
-        code=[file_sha256(m.__file__) for m in (vis, hz)],
+        code=[file_sha256(str(m.__file__)) for m in (vis, hz)],
         dem=dem_key(full),
         height=float(height_m),
         window=list(window),

@@ -84,7 +84,7 @@ def _station_view(need: StationsView, et: np.ndarray, grid_key: dict[str, Any]) 
     vis = cache.get_or_compute("twin_stations", key, compute)
     visible = np.asarray(vis["station_visible"])
     elevation = np.asarray(vis["elevation_rad"])
-    any_station = visible.any(axis=0)
+    any_station = np.asarray(visible.any(axis=0), dtype=bool)
     best = np.where(any_station, np.argmax(np.where(visible, elevation, -np.inf), axis=0), -1)
     return DteWindows(
         et=et,

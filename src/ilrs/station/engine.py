@@ -36,10 +36,12 @@ the benchmark baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ilrs.core._jit import jit
+from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
 
 __all__ = ["N_PRIORITIES", "EngineInputs", "EngineResult", "run_engine"]
@@ -97,9 +99,9 @@ _SERIES = (
 _CLASS_SERIES = ("load_w", "data_rate_bps")
 
 
-def _validated(inputs: EngineInputs) -> dict:
+def _validated(inputs: EngineInputs) -> dict[str, Any]:
     """Float64 contiguous copies of the arrays and checked scalars; IlrsError naming the first bad field."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     gen = np.asarray(inputs.generation_w, dtype=float)
     if gen.ndim != 1 or gen.size == 0:
         raise IlrsError(f"expected a non-empty 1-D array, got shape {gen.shape}", source="generation_w")
@@ -138,8 +140,21 @@ def _validated(inputs: EngineInputs) -> dict:
 
 @jit
 def _engine_kernel(
-    step_s, gen, load, rate, cap, added, min_soc, eta_c, eta_d, max_chg, max_dis, downlink, storage, stored0
-):
+    step_s: float,
+    gen: FloatArray,
+    load: FloatArray,
+    rate: FloatArray,
+    cap: FloatArray,
+    added: FloatArray,
+    min_soc: float,
+    eta_c: float,
+    eta_d: float,
+    max_chg: FloatArray,
+    max_dis: FloatArray,
+    downlink: FloatArray,
+    storage: FloatArray,
+    stored0: float,
+) -> tuple[FloatArray, ...]:
     """The model of the module docstring as one compiled loop over the steps."""
     n = gen.size
     dt = step_s / 3600.0
@@ -208,7 +223,7 @@ def _engine_kernel(
     return stored, charge, discharge, served, shed, curtailed, loss, d_gen, d_down, d_lost, fill
 
 
-def _engine_python(v: dict) -> tuple:
+def _engine_python(v: dict[str, Any]) -> tuple[Any, ...]:
     """The same model as a plain Python loop on floats and lists (reference and benchmark baseline)."""
     step_s = v["step_s"]
     dt = step_s / 3600.0
@@ -222,7 +237,7 @@ def _engine_python(v: dict) -> tuple:
     storage = v["storage_bits"].tolist()
     loads = v["load_w"].T.tolist()  # one list of 5 class loads per step
     rates = v["data_rate_bps"].T.tolist()
-    out: dict[str, list] = {
+    out: dict[str, list[Any]] = {
         k: []
         for k in ("stored", "charge", "discharge", "served", "shed", "curtailed", "loss", "gen", "down", "lost", "fill")
     }

@@ -20,8 +20,10 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from ilrs.constants import SPEED_OF_LIGHT_M_S
+from ilrs.core.arrays import FloatArray
 from ilrs.ephem.ground_stations import DteWindows, get_station
 from ilrs.errors import IlrsError
 
@@ -48,24 +50,26 @@ __all__ = [
 BOLTZMANN_DBW_PER_K_HZ = 10.0 * math.log10(1.380649e-23)
 
 
-def _positive(name: str, value) -> np.ndarray:
+def _positive(name: str, value: npt.ArrayLike) -> FloatArray:
     arr = np.asarray(value, dtype=float)
     if not (np.isfinite(arr).all() and (arr > 0).all()):
         raise IlrsError(f"{name} must be positive and finite", source=name)
     return arr
 
 
-def wavelength_m(frequency_hz) -> np.ndarray:
+def wavelength_m(frequency_hz: npt.ArrayLike) -> FloatArray:
     """Free-space wavelength c / f [m] of ``frequency_hz`` [Hz]."""
     return SPEED_OF_LIGHT_M_S / _positive("frequency_hz", frequency_hz)
 
 
-def free_space_path_loss_db(range_m, frequency_hz) -> np.ndarray:
+def free_space_path_loss_db(range_m: npt.ArrayLike, frequency_hz: npt.ArrayLike) -> FloatArray:
     """Free-space path loss 20 log10(4 pi d / lambda) [dB] (Friis), for range [m] and frequency [Hz]."""
     return 20.0 * np.log10(4.0 * np.pi * _positive("range_m", range_m) / wavelength_m(frequency_hz))
 
 
-def parabolic_antenna_gain_dbi(diameter_m, frequency_hz, aperture_efficiency) -> np.ndarray:
+def parabolic_antenna_gain_dbi(
+    diameter_m: npt.ArrayLike, frequency_hz: npt.ArrayLike, aperture_efficiency: npt.ArrayLike
+) -> FloatArray:
     """Boresight gain of a circular aperture, 10 log10(eta (pi D / lambda)^2) [dBi].
 
     Parameters
@@ -81,26 +85,30 @@ def parabolic_antenna_gain_dbi(diameter_m, frequency_hz, aperture_efficiency) ->
     if (eta > 1).any():
         raise IlrsError("aperture_efficiency must not exceed 1", source="aperture_efficiency")
     ratio = np.pi * _positive("diameter_m", diameter_m) / wavelength_m(frequency_hz)
-    return 10.0 * np.log10(eta * ratio**2)
+    gain: FloatArray = 10.0 * np.log10(eta * ratio**2)
+    return gain
 
 
-def eirp_dbw(tx_power_w, tx_gain_dbi, tx_losses_db=0.0) -> np.ndarray:
+def eirp_dbw(tx_power_w: npt.ArrayLike, tx_gain_dbi: npt.ArrayLike, tx_losses_db: npt.ArrayLike = 0.0) -> FloatArray:
     """Effective isotropic radiated power 10 log10(P_t) + G_t - L_t [dBW] (P_t [W], G_t [dBi], L_t [dB])."""
-    return (
+    eirp: FloatArray = (
         10.0 * np.log10(_positive("tx_power_w", tx_power_w))
         + np.asarray(tx_gain_dbi, dtype=float)
         - np.asarray(tx_losses_db, dtype=float)
     )
+    return eirp
 
 
-def g_over_t_db_k(rx_gain_dbi, system_noise_temperature_k) -> np.ndarray:
+def g_over_t_db_k(rx_gain_dbi: npt.ArrayLike, system_noise_temperature_k: npt.ArrayLike) -> FloatArray:
     """Receiver figure of merit G/T = G_r - 10 log10(T_sys) [dB/K] (G_r [dBi], T_sys [K])."""
     return np.asarray(rx_gain_dbi, dtype=float) - 10.0 * np.log10(
         _positive("system_noise_temperature_k", system_noise_temperature_k)
     )
 
 
-def c_over_n0_dbhz(eirp, path_loss_db, g_over_t, other_losses_db=0.0) -> np.ndarray:
+def c_over_n0_dbhz(
+    eirp: npt.ArrayLike, path_loss_db: npt.ArrayLike, g_over_t: npt.ArrayLike, other_losses_db: npt.ArrayLike = 0.0
+) -> FloatArray:
     """Carrier to noise density C/N0 = EIRP - L_fs - L_other + G/T - 10 log10(k) [dB-Hz].
 
     Parameters
@@ -114,16 +122,17 @@ def c_over_n0_dbhz(eirp, path_loss_db, g_over_t, other_losses_db=0.0) -> np.ndar
     other_losses_db : float or array_like
         Pointing, polarisation, atmospheric and other losses [dB], positive.
     """
-    return (
+    cn0: FloatArray = (
         np.asarray(eirp, dtype=float)
         - np.asarray(path_loss_db, dtype=float)
         - np.asarray(other_losses_db, dtype=float)
         + np.asarray(g_over_t, dtype=float)
         - BOLTZMANN_DBW_PER_K_HZ
     )
+    return cn0
 
 
-def combined_c_over_n0_dbhz(*c_over_n0) -> np.ndarray:
+def combined_c_over_n0_dbhz(*c_over_n0: npt.ArrayLike) -> FloatArray:
     """C/N0 of links in tandem through a transparent (bent-pipe) relay: noise densities add [dB-Hz]."""
     if not c_over_n0:
         raise IlrsError("give at least one C/N0", source="c_over_n0")
@@ -131,17 +140,25 @@ def combined_c_over_n0_dbhz(*c_over_n0) -> np.ndarray:
     return -10.0 * np.log10(inverse)
 
 
-def ebn0_db(c_over_n0, data_rate_bps) -> np.ndarray:
+def ebn0_db(c_over_n0: npt.ArrayLike, data_rate_bps: npt.ArrayLike) -> FloatArray:
     """Energy per bit to noise density Eb/N0 = C/N0 - 10 log10(R) [dB] (C/N0 [dB-Hz], R [bit/s])."""
     return np.asarray(c_over_n0, dtype=float) - 10.0 * np.log10(_positive("data_rate_bps", data_rate_bps))
 
 
-def link_margin_db(c_over_n0, data_rate_bps, required_ebn0_db) -> np.ndarray:
+def link_margin_db(
+    c_over_n0: npt.ArrayLike, data_rate_bps: npt.ArrayLike, required_ebn0_db: npt.ArrayLike
+) -> FloatArray:
     """Margin Eb/N0 - (Eb/N0)_required [dB] at data rate R [bit/s]."""
-    return ebn0_db(c_over_n0, data_rate_bps) - np.asarray(required_ebn0_db, dtype=float)
+    margin: FloatArray = ebn0_db(c_over_n0, data_rate_bps) - np.asarray(required_ebn0_db, dtype=float)
+    return margin
 
 
-def achievable_data_rate_bps(c_over_n0, required_ebn0_db, margin_db=0.0, max_data_rate_bps=np.inf) -> np.ndarray:
+def achievable_data_rate_bps(
+    c_over_n0: npt.ArrayLike,
+    required_ebn0_db: float,
+    margin_db: float = 0.0,
+    max_data_rate_bps: float = np.inf,
+) -> FloatArray:
     """Highest data rate closing the link with the margin: 10^((C/N0 - Eb/N0_req - margin) / 10) [bit/s].
 
     Parameters
@@ -159,7 +176,8 @@ def achievable_data_rate_bps(c_over_n0, required_ebn0_db, margin_db=0.0, max_dat
     if not cap > 0:
         raise IlrsError("max_data_rate_bps must be positive", source="max_data_rate_bps")
     exponent = (np.asarray(c_over_n0, dtype=float) - float(required_ebn0_db) - float(margin_db)) / 10.0
-    return np.minimum(10.0**exponent, cap)
+    rate: FloatArray = np.minimum(10.0**exponent, cap)
+    return rate
 
 
 @dataclass(frozen=True)
@@ -203,7 +221,7 @@ class LinkParameters:
     other_losses_db: float = 0.0
     max_data_rate_bps: float = math.inf
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in (
             "frequency_hz",
             "tx_power_w",
@@ -242,7 +260,7 @@ class LinkBudget:
     data_rate_bps: np.ndarray
 
 
-def link_budget(link: LinkParameters, range_m) -> LinkBudget:
+def link_budget(link: LinkParameters, range_m: npt.ArrayLike) -> LinkBudget:
     """Evaluate ``link`` at the transmitter-receiver distance(s) ``range_m`` [m]."""
     distance = _positive("range_m", range_m)
     tx_gain = float(
