@@ -12,14 +12,20 @@ Systems", CRC 2005, ch. 20). With ``dt = step_s / 3600`` [h], for each step ``t`
 
    * ``surplus >= 0``: every load is served; the battery takes
      ``charge = min(surplus, max_charge_w, (capacity - stored) / (eta_c dt))``; the rest is curtailed.
-   * ``surplus < 0``: the battery gives
-     ``discharge = min(-surplus, max_discharge_w, max(stored - min_soc capacity, 0) eta_d / dt)``;
-     a remaining shortfall is shed from priority 5 down to priority 1: whole classes first (5, then 4, ...),
-     the last class touched partially, so that the served power equals generation + discharge exactly.
-     A battery below its reserve (e.g. one that has just arrived nearly empty) does not discharge.
+   * ``surplus < 0``: generation serves the classes in priority order (1 first); the battery covers the rest of
+     the classes it may still support, ``discharge = min(their gaps, max_discharge_w,
+     max(stored - min_soc capacity, 0) eta_d / dt)``, again in priority order; what remains is shed, so that the
+     lowest priorities go first and the served power equals generation + discharge exactly. A class ``p`` may
+     draw on the battery only while the state of charge ``stored / capacity`` is at least
+     ``shed_below_soc[p]``: load-shedding thresholds that give up low priorities early, while there is still
+     energy, to protect the critical loads through a long night (all 0: every class until the reserve). A battery
+     below its reserve (e.g. one that has just arrived nearly empty) does not discharge.
 
 3. **Battery.** ``stored += charge eta_c dt - discharge / eta_d dt``;
    ``loss = charge (1 - eta_c) + discharge (1 / eta_d - 1)`` (+ any excess dropped in step 1, as a power).
+   Cycle fade: the capacity of step ``t`` is ``battery_capacity_wh[t] (1 - cycle_fade EFC)``, ``EFC`` the
+   equivalent full cycles so far (energy drawn from storage / nameplate capacity); calendar fade comes in through
+   ``battery_capacity_wh`` itself. A capacity that fades below the stored energy drops the excess (a loss).
 4. **Data** [bit], with ``step_s`` in seconds: ``generated = sum_p data_rate_p f_p step_s`` where
    ``f_p = served_p / load_p`` (1 for a class with no load); ``fill += generated``;
    ``downlinked = min(fill, downlink_bps step_s)``; ``fill -= downlinked``; anything above ``storage_bits`` is
@@ -68,6 +74,9 @@ class EngineInputs:
     downlink_bps: np.ndarray  #: (T,) total downlink capacity (DTE + relay) [bit/s]
     storage_bits: np.ndarray  #: (T,) data storage capacity installed [bit]
     initial_energy_wh: float = 0.0  #: stored energy at step 0 [Wh]
+    #: (5,) per class: the state of charge below which the class no longer draws on the battery [-]
+    shed_below_soc: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
+    cycle_fade: float = 0.0  #: capacity lost per equivalent full cycle [-]
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class EngineResult:
     data_downlinked_bits: np.ndarray  #: data sent to Earth [bit]
     data_lost_bits: np.ndarray  #: produced but no room in storage [bit]
     data_stored_bits: np.ndarray  #: (T+1,) storage fill at the start of each step and after the last [bit]
+    capacity_wh: np.ndarray  #: (T,) battery capacity in the step, after cycle fade [Wh]
 
 
 _SERIES = (
@@ -135,6 +145,17 @@ def _validated(inputs: EngineInputs) -> dict[str, Any]:
             f"must be a finite non-negative energy, got {inputs.initial_energy_wh!r}", source="initial_energy_wh"
         )
     out["initial_energy_wh"] = energy
+    thresholds = np.asarray(inputs.shed_below_soc, dtype=float)
+    if thresholds.shape != (N_PRIORITIES,) or not ((thresholds >= 0.0) & (thresholds <= 1.0)).all():
+        raise IlrsError(
+            f"expected {N_PRIORITIES} state-of-charge thresholds in [0, 1], got {inputs.shed_below_soc!r}",
+            source="shed_below_soc",
+        )
+    out["shed_below_soc"] = np.ascontiguousarray(thresholds)
+    fade = float(inputs.cycle_fade)
+    if not 0.0 <= fade < 1.0:
+        raise IlrsError(f"must be in [0, 1), got {inputs.cycle_fade!r}", source="cycle_fade")
+    out["cycle_fade"] = fade
     return out
 
 
@@ -154,6 +175,8 @@ def _engine_kernel(
     downlink: FloatArray,
     storage: FloatArray,
     stored0: float,
+    thresholds: FloatArray,
+    cycle_fade: float,
 ) -> tuple[FloatArray, ...]:
     """The model of the module docstring as one compiled loop over the steps."""
     n = gen.size
@@ -169,16 +192,21 @@ def _engine_kernel(
     d_down = np.empty(n)
     d_lost = np.zeros(n)
     fill = np.empty(n + 1)
+    capacity = np.empty(n)
+    gap = np.zeros(N_PRIORITIES)
     e = stored0
     f = 0.0
+    efc = 0.0
     for t in range(n):
         stored[t] = e
         fill[t] = f
+        capk = cap[t] * max(1.0 - cycle_fade * efc, 0.0)
+        capacity[t] = capk
         e += added[t]
         dropped = 0.0
-        if e > cap[t]:
-            dropped = e - cap[t]
-            e = cap[t]
+        if e > capk:
+            dropped = e - capk
+            e = capk
         demand = 0.0
         for p in range(N_PRIORITIES):
             demand += load[p, t]
@@ -187,23 +215,33 @@ def _engine_kernel(
         c = 0.0
         d = 0.0
         if surplus >= 0.0:
-            c = min(surplus, max_chg[t], (cap[t] - e) / (eta_c * dt))
+            c = min(surplus, max_chg[t], (capk - e) / (eta_c * dt))
             c = max(c, 0.0)
             curtailed[t] = surplus - c
         else:
-            deficit = -surplus
-            d = min(deficit, max_dis[t], max(e - min_soc * cap[t], 0.0) * eta_d / dt)
-            short = deficit - d
-            p = N_PRIORITIES - 1
-            while short > 0.0 and p >= 0:
-                s = min(load[p, t], short)
-                shed[p, t] = s
-                served[p, t] = load[p, t] - s
-                short -= s
-                p -= 1
+            soc = e / capk if capk > 0.0 else 0.0
+            left = gen[t]
+            need = 0.0
+            for p in range(N_PRIORITIES):
+                g0 = min(load[p, t], left)
+                left -= g0
+                gap[p] = load[p, t] - g0
+                if soc >= thresholds[p]:
+                    need += gap[p]
+            d = min(need, max_dis[t], max(e - min_soc * capk, 0.0) * eta_d / dt)
+            avail = d
+            for p in range(N_PRIORITIES):
+                take = 0.0
+                if soc >= thresholds[p]:
+                    take = min(gap[p], avail)
+                    avail -= take
+                shed[p, t] = gap[p] - take
+                served[p, t] = load[p, t] - shed[p, t]
         charge[t] = c
         discharge[t] = d
         e += c * eta_c * dt - d / eta_d * dt
+        if cap[t] > 0.0:
+            efc += d / eta_d * dt / cap[t]
         loss[t] = c * (1.0 - eta_c) + d * (1.0 / eta_d - 1.0) + dropped / dt
 
         g = 0.0
@@ -220,7 +258,7 @@ def _engine_kernel(
             f = storage[t]
     stored[n] = e
     fill[n] = f
-    return stored, charge, discharge, served, shed, curtailed, loss, d_gen, d_down, d_lost, fill
+    return stored, charge, discharge, served, shed, curtailed, loss, d_gen, d_down, d_lost, fill, capacity
 
 
 def _engine_python(v: dict[str, Any]) -> tuple[Any, ...]:
@@ -239,15 +277,33 @@ def _engine_python(v: dict[str, Any]) -> tuple[Any, ...]:
     rates = v["data_rate_bps"].T.tolist()
     out: dict[str, list[Any]] = {
         k: []
-        for k in ("stored", "charge", "discharge", "served", "shed", "curtailed", "loss", "gen", "down", "lost", "fill")
+        for k in (
+            "stored",
+            "charge",
+            "discharge",
+            "served",
+            "shed",
+            "curtailed",
+            "loss",
+            "gen",
+            "down",
+            "lost",
+            "fill",
+            "capacity",
+        )
     }
+    thresholds = v["shed_below_soc"].tolist()
+    fade = v["cycle_fade"]
     energy = v["initial_energy_wh"]
     fill = 0.0
+    cycles = 0.0
     for t in range(len(gen)):
         out["stored"].append(energy)
         out["fill"].append(fill)
+        capacity = cap[t] * max(1.0 - fade * cycles, 0.0)
+        out["capacity"].append(capacity)
         energy = energy + added[t]
-        dropped = max(energy - cap[t], 0.0)
+        dropped = max(energy - capacity, 0.0)
         energy -= dropped
         load = loads[t]
         available = gen[t]
@@ -255,20 +311,29 @@ def _engine_python(v: dict[str, Any]) -> tuple[Any, ...]:
         charge = discharge = curtailed = 0.0
         shed = [0.0] * N_PRIORITIES
         if surplus >= 0.0:
-            room_w = (cap[t] - energy) / (eta_c * dt)
+            room_w = (capacity - energy) / (eta_c * dt)
             charge = max(min(surplus, max_chg[t], room_w), 0.0)
             curtailed = surplus - charge
         else:
-            above_reserve_wh = max(energy - min_soc * cap[t], 0.0)
-            discharge = min(-surplus, max_dis[t], above_reserve_wh * eta_d / dt)
-            shortfall = -surplus - discharge
-            for p in reversed(range(N_PRIORITIES)):
-                if shortfall <= 0.0:
-                    break
-                shed[p] = min(load[p], shortfall)
-                shortfall -= shed[p]
+            state = energy / capacity if capacity > 0.0 else 0.0
+            may_use_battery = [state >= thresholds[p] for p in range(N_PRIORITIES)]
+            gaps = []
+            for p in range(N_PRIORITIES):  # generation serves the classes in priority order
+                from_generation = min(load[p], available)
+                available -= from_generation
+                gaps.append(load[p] - from_generation)
+            wanted = sum(g for g, ok in zip(gaps, may_use_battery, strict=True) if ok)
+            above_reserve_wh = max(energy - min_soc * capacity, 0.0)
+            discharge = min(wanted, max_dis[t], above_reserve_wh * eta_d / dt)
+            left = discharge
+            for p in range(N_PRIORITIES):  # then the battery, in the same order, for the classes it may serve
+                from_battery = min(gaps[p], left) if may_use_battery[p] else 0.0
+                left -= from_battery
+                shed[p] = gaps[p] - from_battery
         served = [load[p] - shed[p] for p in range(N_PRIORITIES)]
         energy = energy + charge * eta_c * dt - discharge / eta_d * dt
+        if cap[t] > 0.0:
+            cycles += discharge / eta_d * dt / cap[t]
         out["charge"].append(charge)
         out["discharge"].append(discharge)
         out["curtailed"].append(curtailed)
@@ -303,6 +368,7 @@ def _engine_python(v: dict[str, Any]) -> tuple[Any, ...]:
         a["down"],
         a["lost"],
         a["fill"],
+        a["capacity"],
     )
 
 
@@ -343,6 +409,8 @@ def run_engine(inputs: EngineInputs, *, method: str = "numba") -> EngineResult:
             v["downlink_bps"],
             v["storage_bits"],
             v["initial_energy_wh"],
+            v["shed_below_soc"],
+            v["cycle_fade"],
         )
     elif method == "python":
         arrays = _engine_python(v)
