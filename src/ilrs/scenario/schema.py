@@ -46,6 +46,27 @@ class Site(_Model):
         return self
 
 
+class PowerManagement(_Model):
+    """How the station protects its critical loads when energy runs short."""
+
+    shed_below_soc: list[float] = Field(
+        default_factory=lambda: [0.0, 0.0, 0.35, 0.45, 0.55],
+        description="Per priority 1..5: the battery state of charge below which that class no longer draws on "
+        "the battery (low priorities give up early so that the critical ones last the night) [-].",
+    )
+
+    @field_validator("shed_below_soc")
+    @classmethod
+    def _thresholds(cls, v: list[float]) -> list[float]:
+        if len(v) != 5 or not all(0.0 <= x <= 1.0 for x in v):
+            raise ValueError("give five thresholds in [0, 1], one per priority 1..5")
+        if v[0] != 0.0:
+            raise ValueError("priority 1 is never shed early: its threshold must be 0")
+        if any(b < a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("a lower priority must not keep the battery longer than a higher one")
+        return v
+
+
 class Analysis(_Model):
     """The site analysis `ilrs run` makes around the station: maps and ranking of the region, and the year at the
     best site. Every field defaults from the scenario itself."""
@@ -73,17 +94,50 @@ class _Element(_Model):
 
 
 class SolarArray(_Element):
-    """Photovoltaic array on a mast; the mast height sets the horizon it sees."""
+    """Photovoltaic array on a mast; the mast height sets the horizon it sees, its vertical extent how much of it
+    a low Sun lights."""
 
     kind: Literal["solar_array"]
-    area_m2: float = Field(gt=0.0, description="Active cell area [m2].")
-    cell_efficiency: float = Field(gt=0.0, le=0.5, description="Cell efficiency at beginning of life [-].")
+    area_m2: float = Field(gt=0.0, description="Panel area (cells and the gaps between them) [m2].")
+    cell_efficiency: float = Field(gt=0.0, le=0.5, description="Cell efficiency at beginning of life, 28 C, AM0 [-].")
     mast_height_m: float = Field(ge=0.0, le=200.0, description="Height of the array's centre above ground [m].")
     tracking: Literal["vertical_single_axis", "fixed"] = Field(
         "vertical_single_axis", description="Vertical panel turning about a vertical axis to face the Sun, or fixed."
     )
     azimuth_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Facing azimuth of a fixed array [deg].")
-    degradation_per_year: float = Field(0.01, ge=0.0, le=0.2, description="Power loss per year (dust, radiation).")
+    degradation_per_year: float = Field(
+        0.005, ge=0.0, le=0.2, description="Cell degradation per year (radiation, UV, thermal cycling) [-]."
+    )
+    packing_factor: Fraction = Field(
+        0.85, description="Cell area / panel area (Patel, 'Spacecraft Power Systems', 2005: 0.85-0.90) [-]."
+    )
+    temperature_coefficient_per_k: float = Field(
+        -0.0025,
+        ge=-0.01,
+        le=0.0,
+        description="Relative efficiency change per kelvin above 28 C (triple-junction GaAs: -0.2 to -0.3 %/K) [1/K].",
+    )
+    solar_absorptance: Fraction = Field(0.91, description="Sunlit face, cells with cover glass [-].")
+    emittance: Fraction = Field(0.85, description="Infrared emittance of each face [-].")
+    mppt_efficiency: Efficiency = Field(0.97, description="Maximum-power-point tracker and converter [-].")
+    harness_loss: float = Field(0.02, ge=0.0, lt=0.5, description="Cable and distribution loss to the bus [-].")
+    dust_loss_per_year: float = Field(
+        0.005, ge=0.0, lt=0.5, description="Output lost per year to settling dust (engineering default) [-]."
+    )
+    dust_loss_per_landing: float = Field(
+        0.01,
+        ge=0.0,
+        lt=0.5,
+        description="Output lost to the plume of each later landing at the site (engineering default) [-].",
+    )
+    vertical_extent_m: float = Field(
+        2.0, ge=0.0, le=50.0, description="Height of the panel, centred on the mast height [m]."
+    )
+    string_layout: Literal["horizontal", "vertical"] = Field(
+        "horizontal",
+        description="Strings along rows (each row at its own height) or up the panel (a string is as weak as its "
+        "most shaded cell).",
+    )
 
 
 class Battery(_Element):
@@ -97,6 +151,18 @@ class Battery(_Element):
     initial_soc: Fraction = Field(1.0, description="State of charge on arrival [-].")
     max_charge_kw: float = Field(gt=0.0, description="Charge power limit [kW].")
     max_discharge_kw: float = Field(gt=0.0, description="Discharge power limit [kW].")
+    calendar_fade_per_year: float = Field(
+        0.02,
+        ge=0.0,
+        lt=0.5,
+        description="Capacity lost per year (Li-ion at moderate temperature; Smith et al., NREL, ACC 2017) [-].",
+    )
+    cycle_fade: float = Field(
+        5e-5,
+        ge=0.0,
+        lt=0.01,
+        description="Capacity lost per equivalent full cycle (20 % after 4,000 cycles; Smith et al. 2017) [-].",
+    )
 
 
 class RegenerativeFuelCell(_Element):
@@ -109,10 +175,23 @@ class RegenerativeFuelCell(_Element):
 
 
 class FissionUnit(_Element):
-    """Fission surface power unit: constant electric output from its arrival."""
+    """Fission surface power unit: power ascension after arrival, then its rated output less planned outages and
+    the cable to the station."""
 
     kind: Literal["fission"]
-    power_kw: float = Field(gt=0.0, description="Electric output [kWe].")
+    power_kw: float = Field(gt=0.0, description="Rated electric output [kWe].")
+    commissioning_days: float = Field(
+        30.0, ge=0.0, le=365.0, description="Linear power ascension after arrival (engineering default) [d]."
+    )
+    availability: float = Field(
+        0.98, gt=0.0, le=1.0, description="Fraction of the time at power once commissioned (trips and restarts) [-]."
+    )
+    trip_recovery_days: float = Field(
+        3.0, ge=0.0, le=60.0, description="Down time of each trip, restart included (engineering default) [d]."
+    )
+    cable_loss: float = Field(
+        0.03, ge=0.0, lt=0.5, description="Transmission loss of the ~1 km cable from the exclusion zone [-]."
+    )
 
 
 class Rtg(_Element):
@@ -132,12 +211,41 @@ class Load(_Element):
 
 
 class SurvivalHeater(_Element):
-    """Heaters that keep equipment warm; they draw more in darkness."""
+    """Heaters that hold an insulated enclosure at its setpoint: a lumped thermal model (the blanket's outer layer
+    in radiative balance with the Sun at the enclosure's height, the terrain and the sky), or a fixed dark/lit
+    draw when ``radiating_area_m2`` is not given."""
 
     kind: Literal["heater"]
-    power_dark_kw: float = Field(ge=0.0, description="Draw while the site is dark [kW].")
-    power_lit_kw: float = Field(0.0, ge=0.0, description="Draw while the site is sunlit [kW].")
     priority: int = Field(1, ge=1, le=5, description="Shedding priority (1 = never shed).")
+    height_m: float = Field(1.0, ge=0.0, le=200.0, description="Height of the enclosure's centre [m].")
+    radiating_area_m2: float | None = Field(
+        None, gt=0.0, description="Outer area of the insulated enclosure [m2]; gives the thermal model."
+    )
+    setpoint_c: float = Field(0.0, ge=-60.0, le=60.0, description="Temperature held inside [C].")
+    effective_emittance: float = Field(
+        0.03,
+        gt=0.0,
+        le=1.0,
+        description="Multilayer insulation's effective emittance (Gilmore 2002, ch. 5: 0.015-0.05 as built) [-].",
+    )
+    outer_absorptance: Fraction = Field(0.4, description="Solar absorptance of the blanket's outer layer [-].")
+    outer_emittance: Efficiency = Field(0.8, description="Infrared emittance of the outer layer [-].")
+    sunlit_area_fraction: Fraction = Field(
+        0.25, description="Share of the area facing a low Sun (one vertical face of a box) [-]."
+    )
+    internal_dissipation_kw: float = Field(
+        0.0, ge=0.0, description="Heat the enclosed equipment dissipates anyway [kW]."
+    )
+    power_dark_kw: float | None = Field(
+        None, ge=0.0, description="Without the thermal model: draw while the enclosure is in shadow [kW]."
+    )
+    power_lit_kw: float = Field(0.0, ge=0.0, description="Without the thermal model: draw while it is lit [kW].")
+
+    @model_validator(mode="after")
+    def _model_given(self):
+        if self.radiating_area_m2 is None and self.power_dark_kw is None:
+            raise ValueError("give radiating_area_m2 (thermal model) or power_dark_kw (fixed draw)")
+        return self
 
 
 class Payload(_Element):
@@ -363,6 +471,9 @@ class Scenario(_Model):
     missions: list[MissionSpec] = Field(default_factory=list, description="The roadmap (for `ilrs campaign`).")
     vehicles: list[VehicleSpec] = Field(default_factory=list, description="Launch vehicles added to the catalogue.")
     analysis: Analysis = Field(default_factory=Analysis, description="The site analysis of `ilrs run`.")
+    power_management: PowerManagement = Field(
+        default_factory=PowerManagement, description="Load-shedding thresholds that protect the critical loads."
+    )
     requests: str | None = Field(
         None,
         description="Partner activity requests (TOML or JSON) for `ilrs plan` and `ilrs run`, a path relative to "

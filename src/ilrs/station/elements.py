@@ -21,7 +21,14 @@ from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.station.environment import FloatArray, RelayGeometry, SiteEnvironment
 from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
-from ilrs.station.power import heater_power_w, rtg_power_w, solar_array_power_w
+from ilrs.station.power import (
+    ArrayLosses,
+    array_bus_power_w,
+    fission_power_w,
+    heater_power_w,
+    rtg_power_w,
+    survival_heater_w,
+)
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -36,6 +43,8 @@ class ElementContext:
     sun_radius_rad: FloatArray  #: (T,) the Sun's apparent angular radius [rad]
     irradiance_w_m2: FloatArray  #: (T,) solar irradiance at the Moon [W/m2]
     sun_fraction_ground: FloatArray  #: (T,) visible fraction of the Sun's disk at ground level [-]
+    terrain_temperature_k: FloatArray  #: (T,) temperature of the surrounding terrain [K]
+    landings_before: npt.NDArray[np.int64]  #: (T,) landings at the site since the element arrived
 
     def sun_fraction(self, height_m: float) -> FloatArray:
         """Visible fraction of the Sun's disk above the terrain at an observer height [-]."""
@@ -59,6 +68,7 @@ class BatteryShare:
     charge_efficiency: float
     discharge_efficiency: float
     min_soc: float
+    cycle_fade: float = 0.0  #: capacity lost per equivalent full cycle [-]
 
 
 @dataclass(frozen=True)
@@ -141,27 +151,63 @@ def environment_need(element: sc._Element) -> Need | None:
     return None
 
 
+def array_sample_heights(e: sc.SolarArray) -> tuple[float, ...]:
+    """Heights [m] at which an array's illumination is sampled: five rows over its vertical extent, centred on
+    the mast height (one at the centre for a point-like array)."""
+    if e.vertical_extent_m <= 0.0:
+        return (float(e.mast_height_m),)
+    rows = np.linspace(-0.5, 0.5, ARRAY_ROWS) * e.vertical_extent_m + e.mast_height_m
+    return tuple(float(max(h, 0.0)) for h in rows)
+
+
+#: Rows at which an array's illumination is sampled over its height.
+ARRAY_ROWS = 5
+
+
 @element_model(sc.SolarArray)
 def solar_array(e: sc.SolarArray, ctx: ElementContext) -> Contribution:
+    """Bus power of a photovoltaic array (:func:`ilrs.station.power.array_bus_power_w`): the Sun's disk fraction
+    per row over its height (averaged for strings along rows, the worst row for strings up the panel), cosine
+    incidence, cell temperature from its radiative balance, packing, MPPT, harness, cell degradation and dust."""
     env = ctx.env
-    p = solar_array_power_w(
-        e.area_m2,
-        e.cell_efficiency,
-        ctx.irradiance_w_m2,
-        ctx.sun_fraction(e.mast_height_m),
-        env.sun_el_rad,
-        env.sun_az_rad,
-        e.tracking,
-        np.radians(e.azimuth_deg),
-        e.degradation_per_year,
-        ctx.years,
+    rows = np.stack([ctx.sun_fraction(h) for h in array_sample_heights(e)])
+    lit = rows.mean(axis=0) if e.string_layout == "horizontal" else rows.min(axis=0)
+    cos_e = np.cos(env.sun_el_rad)
+    if e.tracking == "vertical_single_axis":
+        incidence = cos_e
+    else:
+        incidence = cos_e * np.maximum(0.0, np.cos(env.sun_az_rad - np.radians(e.azimuth_deg)))
+    ageing = (
+        (1.0 - e.degradation_per_year) ** ctx.years
+        * (1.0 - e.dust_loss_per_year) ** ctx.years
+        * (1.0 - e.dust_loss_per_landing) ** ctx.landings_before
+    )
+    losses = ArrayLosses(
+        packing_factor=e.packing_factor,
+        temperature_coefficient_per_k=e.temperature_coefficient_per_k,
+        solar_absorptance=e.solar_absorptance,
+        emittance_front=e.emittance,
+        emittance_back=e.emittance,
+        mppt_efficiency=e.mppt_efficiency,
+        harness_loss=e.harness_loss,
+    )
+    p, _ = array_bus_power_w(
+        e.area_m2, e.cell_efficiency, ctx.irradiance_w_m2, lit, incidence, ageing, losses, ctx.terrain_temperature_k
     )
     return Contribution(solar_w=ctx.gate(p))
 
 
 @element_model(sc.FissionUnit)
 def fission_unit(e: sc.FissionUnit, ctx: ElementContext) -> Contribution:
-    return Contribution(nuclear_w=ctx.gate(e.power_kw * 1e3))
+    p = fission_power_w(
+        e.power_kw * 1e3,
+        ctx.years * 365.25,
+        e.commissioning_days,
+        e.availability,
+        e.cable_loss,
+        e.trip_recovery_days,
+    )
+    return Contribution(nuclear_w=ctx.gate(p))
 
 
 @element_model(sc.Rtg)
@@ -178,11 +224,13 @@ def _storage(
     eta_c: float,
     eta_d: float,
     reserve: float,
+    calendar_fade_per_year: float = 0.0,
+    cycle_fade: float = 0.0,
 ) -> Contribution:
     added = np.zeros(ctx.on.size)
     added[np.argmax(ctx.on)] = soc0 * capacity_kwh * 1e3
     share = BatteryShare(
-        capacity_wh=ctx.gate(capacity_kwh * 1e3),
+        capacity_wh=ctx.gate(capacity_kwh * 1e3 * np.maximum(1.0 - calendar_fade_per_year * ctx.years, 0.0)),
         added_wh=added,
         max_charge_w=ctx.gate(charge_kw * 1e3),
         max_discharge_w=ctx.gate(discharge_kw * 1e3),
@@ -190,6 +238,7 @@ def _storage(
         charge_efficiency=eta_c,
         discharge_efficiency=eta_d,
         min_soc=reserve,
+        cycle_fade=cycle_fade,
     )
     return Contribution(battery=share)
 
@@ -205,6 +254,8 @@ def battery(e: sc.Battery, ctx: ElementContext) -> Contribution:
         e.charge_efficiency,
         e.discharge_efficiency,
         e.min_soc,
+        e.calendar_fade_per_year,
+        e.cycle_fade,
     )
 
 
@@ -221,7 +272,26 @@ def load(e: sc.Load, ctx: ElementContext) -> Contribution:
 
 @element_model(sc.SurvivalHeater)
 def survival_heater(e: sc.SurvivalHeater, ctx: ElementContext) -> Contribution:
-    draw = heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3, ctx.sun_fraction_ground > 0)
+    """The thermal model (:func:`ilrs.station.power.survival_heater_w`) with the Sun at the enclosure's height,
+    or the fixed dark/lit draw switched by the Sun at that height."""
+    lit = ctx.sun_fraction(e.height_m)
+    if e.radiating_area_m2 is None:
+        assert e.power_dark_kw is not None  # the schema requires one of the two models
+        draw = heater_power_w(e.power_dark_kw * 1e3, e.power_lit_kw * 1e3, lit > 0)
+    else:
+        draw, _ = survival_heater_w(
+            e.radiating_area_m2,
+            e.setpoint_c + 273.15,
+            e.effective_emittance,
+            e.outer_absorptance,
+            e.outer_emittance,
+            e.sunlit_area_fraction,
+            ctx.irradiance_w_m2,
+            lit,
+            ctx.env.sun_el_rad,
+            ctx.terrain_temperature_k,
+            e.internal_dissipation_kw * 1e3,
+        )
     return Contribution(load_w=(e.priority, ctx.gate(draw)))
 
 

@@ -6,6 +6,8 @@ numbers and arrays so that they can be checked by hand.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -62,3 +64,148 @@ def heater_power_w(power_dark_w: float, power_lit_w: float, sunlit: npt.ArrayLik
     """Survival heaters: the dark draw while the site is in shadow, the lit draw otherwise [W]."""
     draw: FloatArray = np.where(np.asarray(sunlit, dtype=bool), power_lit_w, power_dark_w).astype(float)
     return draw
+
+
+#: Stefan-Boltzmann constant [W m-2 K-4] (CODATA 2018, exact from the SI 2019 definitions).
+STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
+#: Terrain temperature near the south pole [K] where the ground is sunlit and where it is in shadow: Diviner
+#: brightness temperatures of the south-polar region (Paige et al. 2010, Science 330, 479: sunlit polar slopes
+#: about 200-250 K at grazing sun, shadowed ground below 100 K).
+TERRAIN_LIT_K = 220.0
+TERRAIN_DARK_K = 90.0
+
+#: Reference temperature of cell efficiencies [K]: 28 C, the AM0 rating condition of space cells (ISO 15387).
+CELL_REFERENCE_TEMPERATURE_K = 301.15
+
+
+def radiative_equilibrium_k(absorbed_w_m2: npt.ArrayLike, emittance: float) -> FloatArray:
+    """Temperature [K] at which a surface emitting with ``emittance`` from its area rejects ``absorbed_w_m2``
+    (per unit of that area): ``(absorbed / (emittance sigma))^(1/4)``."""
+    q = np.maximum(np.asarray(absorbed_w_m2, dtype=float), 0.0)
+    t: FloatArray = (q / (emittance * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+    return t
+
+
+def cell_temperature_k(
+    absorbed_solar_w_m2: npt.ArrayLike,
+    electric_w_m2: npt.ArrayLike,
+    emittance_front: float,
+    emittance_back: float,
+    terrain_temperature_k: npt.ArrayLike,
+    terrain_view_factor: float = 0.5,
+) -> FloatArray:
+    """Temperature of a thin vertical panel in radiative balance [K].
+
+    Both faces radiate; each sees the terrain over ``terrain_view_factor`` of its hemisphere (0.5 for a vertical
+    panel on flat ground) and cold sky over the rest; the electric power drawn leaves as work, not heat:
+    ``(eps_f + eps_b) sigma T^4 = absorbed - electric + (eps_f + eps_b) F sigma T_terrain^4``
+    (lumped one-node balance, e.g. Gilmore, "Spacecraft Thermal Control Handbook" vol. 1, 2002, ch. 2).
+    """
+    eps = emittance_front + emittance_back
+    terrain = eps * terrain_view_factor * STEFAN_BOLTZMANN_W_M2_K4 * np.asarray(terrain_temperature_k) ** 4
+    heat = np.asarray(absorbed_solar_w_m2, dtype=float) - np.asarray(electric_w_m2, dtype=float) + terrain
+    return radiative_equilibrium_k(heat, eps)
+
+
+@dataclass(frozen=True)
+class ArrayLosses:
+    """The losses between the cells' rated efficiency and the power at the station's bus (all fractions)."""
+
+    packing_factor: float = 1.0  #: cell area / panel area [-]
+    temperature_coefficient_per_k: float = 0.0  #: relative change of cell efficiency per kelvin (negative) [1/K]
+    solar_absorptance: float = 0.91  #: of the panel's sunlit face [-]
+    emittance_front: float = 0.85  #: [-]
+    emittance_back: float = 0.85  #: [-]
+    mppt_efficiency: float = 1.0  #: maximum-power-point tracker and converter [-]
+    harness_loss: float = 0.0  #: cable and distribution loss to the bus [-]
+
+
+def array_bus_power_w(
+    panel_area_m2: float,
+    cell_efficiency: float,
+    irradiance_w_m2: npt.ArrayLike,
+    lit_fraction: npt.ArrayLike,
+    incidence: npt.ArrayLike,
+    ageing: npt.ArrayLike,
+    losses: ArrayLosses,
+    terrain_temperature_k: npt.ArrayLike = 200.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Power at the bus [W] and cell temperature [K] of an array.
+
+    ``lit_fraction`` is the array's illuminated fraction (the disk fraction, averaged or limited over its height
+    by the string layout), ``incidence`` the cosine factor, ``ageing`` the product of radiation and dust losses.
+    The cell temperature follows :func:`cell_temperature_k` with the electric output removed (two fixed-point
+    passes: the output changes the temperature by a few kelvin and the temperature the output by ~1 %).
+    """
+    g = np.asarray(irradiance_w_m2, dtype=float) * np.asarray(lit_fraction, dtype=float) * np.asarray(incidence)
+    absorbed = losses.solar_absorptance * g
+    ideal = cell_efficiency * losses.packing_factor * g * np.asarray(ageing, dtype=float)
+    electric = ideal
+    temp = np.full(g.shape, CELL_REFERENCE_TEMPERATURE_K)
+    for _ in range(2):
+        temp = cell_temperature_k(
+            absorbed, electric, losses.emittance_front, losses.emittance_back, terrain_temperature_k
+        )
+        derate = np.maximum(1.0 + losses.temperature_coefficient_per_k * (temp - CELL_REFERENCE_TEMPERATURE_K), 0.0)
+        electric = ideal * derate
+    bus: FloatArray = panel_area_m2 * electric * losses.mppt_efficiency * (1.0 - losses.harness_loss)
+    return bus, temp
+
+
+def fission_power_w(
+    power_w: float,
+    days_since_arrival: npt.ArrayLike,
+    commissioning_days: float,
+    availability: float,
+    cable_loss: float,
+    trip_recovery_days: float = 3.0,
+) -> FloatArray:
+    """A fission unit's power at the bus [W]: a linear power ascension over ``commissioning_days`` after
+    arrival, then its rated power less the transmission cable's loss, except during trips: the unit is down for
+    ``trip_recovery_days`` every ``trip_recovery_days / (1 - availability)`` days of operation (the first after
+    one such interval), so that it is at power ``availability`` of the time. Trips placed regularly rather than
+    at random keep the run deterministic; the station must ride through each on its batteries and arrays."""
+    d = np.asarray(days_since_arrival, dtype=float)
+    ramp = np.clip(d / commissioning_days, 0.0, 1.0) if commissioning_days > 0 else (d >= 0).astype(float)
+    since = d - commissioning_days
+    down = np.zeros(d.shape, dtype=bool)
+    if availability < 1.0 and trip_recovery_days > 0:
+        interval = trip_recovery_days / (1.0 - availability)
+        down = (since >= interval) & (np.mod(since, interval) < trip_recovery_days)
+    out: FloatArray = power_w * ramp * np.where(down, 0.0, 1.0) * (1.0 - cable_loss)
+    return out
+
+
+def survival_heater_w(
+    area_m2: float,
+    setpoint_k: float,
+    effective_emittance: float,
+    outer_absorptance: float,
+    outer_emittance: float,
+    sunlit_area_fraction: float,
+    irradiance_w_m2: npt.ArrayLike,
+    sun_fraction: npt.ArrayLike,
+    sun_elevation_rad: npt.ArrayLike,
+    terrain_temperature_k: npt.ArrayLike,
+    internal_w: float = 0.0,
+    terrain_view_factor: float = 0.5,
+) -> tuple[FloatArray, FloatArray]:
+    """Heater power [W] that holds an insulated enclosure at ``setpoint_k``, and its outer layer's temperature [K].
+
+    A lumped model: the outer layer of the blanket (area ``area_m2``) is in radiative balance with the Sun on its
+    sunlit part (``sunlit_area_fraction`` of the area, sunlight on vertical faces ``G f cos(e)``), the terrain
+    (``terrain_view_factor`` of the view, at ``terrain_temperature_k``) and the cold sky; the heat leaks out
+    through the blanket as ``eps_eff sigma A (T_set^4 - T_outer^4)`` (multilayer insulation's effective
+    emittance; Gilmore 2002, ch. 5); the heater makes up the leak beyond the internal dissipation.
+    """
+    g = (
+        np.asarray(irradiance_w_m2, dtype=float)
+        * np.asarray(sun_fraction, dtype=float)
+        * np.cos(np.asarray(sun_elevation_rad, dtype=float))
+    )
+    absorbed = outer_absorptance * sunlit_area_fraction * g
+    terrain = outer_emittance * terrain_view_factor * STEFAN_BOLTZMANN_W_M2_K4 * np.asarray(terrain_temperature_k) ** 4
+    outer = radiative_equilibrium_k(absorbed + terrain, outer_emittance)
+    leak = effective_emittance * STEFAN_BOLTZMANN_W_M2_K4 * area_m2 * (setpoint_k**4 - outer**4)
+    heater: FloatArray = np.maximum(leak - internal_w, 0.0)
+    return heater, outer

@@ -7,6 +7,7 @@ here is pure (the environment comes in as arrays from :mod:`ilrs.services.twin`)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -18,11 +19,13 @@ from ilrs.core.runs import longest_run, run_spans, runs
 from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius
 from ilrs.errors import IlrsError
+from ilrs.scenario import schema as sc
 from ilrs.scenario.schema import Scenario
-from ilrs.station.elements import Contribution, ElementContext, model_for
+from ilrs.station.elements import Contribution, ElementContext, array_sample_heights, model_for
 from ilrs.station.engine import N_PRIORITIES, EngineInputs, EngineResult, run_engine
 from ilrs.station.environment import DECK_HEIGHT_M, FloatArray, SiteEnvironment
-from ilrs.station.power import solar_irradiance_w_m2
+from ilrs.station.power import TERRAIN_DARK_K, TERRAIN_LIT_K, solar_irradiance_w_m2
+from ilrs.station.verdict import Verdict, verdict
 
 __all__ = [
     "BatterySizing",
@@ -56,6 +59,10 @@ class TwinInputs(EngineInputs):
     sun_fraction_deck: FloatArray  #: (T,) the same at a lander deck (DECK_HEIGHT_M) [-]
     earth_visible: npt.NDArray[np.bool_]  #: (T,) a DTE antenna sees the Earth
     relay_visible: npt.NDArray[np.bool_]  #: (T,) a relay antenna sees its relay
+    dte_in_service: npt.NDArray[np.bool_]  #: (T,) a DTE terminal is at the station
+    relay_in_service: npt.NDArray[np.bool_]  #: (T,) a relay terminal is at the station
+    #: (arrival time, mission or element name) of every element: the build-up phases
+    arrivals: Sequence[tuple[np.datetime64, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def with_series(self, **changes: Any) -> TwinInputs:
@@ -65,13 +72,24 @@ class TwinInputs(EngineInputs):
 
 
 def environment_heights(scenario: Scenario) -> tuple[float, ...]:
-    """Observer heights [m] whose terrain horizon the scenario's elements need (ground, deck, masts, antennas)."""
+    """Observer heights [m] whose terrain horizon the scenario's elements need (ground, deck, the rows of each
+    array, antennas, heated enclosures)."""
     heights = {0.0, DECK_HEIGHT_M}
     for e in scenario.elements:
-        for name in ("mast_height_m", "antenna_height_m"):
+        if isinstance(e, sc.SolarArray):
+            heights.update(array_sample_heights(e))
+        for name in ("antenna_height_m", "height_m"):
             if hasattr(e, name):
                 heights.add(float(getattr(e, name)))
     return tuple(sorted(heights))
+
+
+def landing_times(scenario: Scenario) -> npt.NDArray[np.datetime64]:
+    """When the scenario's missions land at the site (launch + transit; orbiters excluded), sorted."""
+    from datetime import datetime, time, timedelta
+
+    t = [datetime.combine(m.launch, time()) + timedelta(days=m.transit_days) for m in scenario.missions if m.lands]
+    return np.array(sorted(t), dtype="datetime64[s]")
 
 
 def _working(env: SiteEnvironment, arrival: Any) -> npt.NDArray[np.bool_]:
@@ -93,14 +111,19 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     dte_bps, relay_bps = np.zeros(n), np.zeros(n)
     earth_visible, relay_visible = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    dte_service, relay_service = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    arrivals = [(np.datetime64(e.arrival.replace(tzinfo=None), "s"), e.mission or e.name) for e in scenario.elements]
     shares = []
     transmitters: list[FloatArray] = []
+    terrain_k = TERRAIN_DARK_K + (TERRAIN_LIT_K - TERRAIN_DARK_K) * ground
+    landed = np.searchsorted(landing_times(scenario), env.utc.astype("datetime64[s]"), side="right")
     for e in scenario.elements:
         on = _working(env, e.arrival)
         if not on.any():
             continue
         years = np.where(on, (et - et[np.argmax(on)]) / JULIAN_YEAR_S, 0.0)
-        ctx = ElementContext(env, on, years, sun_r, irradiance, ground)
+        later = np.maximum(landed - landed[np.argmax(on)], 0)  # landings after this element's own
+        ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later)
         c: Contribution = model_for(e)(e, ctx)
         if c.solar_w is not None:
             solar += c.solar_w
@@ -121,8 +144,10 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
             storage += c.storage_bits
         if c.dte_bps is not None:
             dte_bps += c.dte_bps
+            dte_service |= on
         if c.relay_bps is not None:
             relay_bps += c.relay_bps
+            relay_service |= on
         if c.earth_visible is not None:
             earth_visible |= c.earth_visible
         if c.relay_visible is not None:
@@ -136,9 +161,10 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
         eta_c = float(np.average([b.charge_efficiency for b in shares], weights=w))
         eta_d = float(np.average([b.discharge_efficiency for b in shares], weights=w))
         min_soc = float(np.average([b.min_soc for b in shares], weights=w))
+        fade = float(np.average([b.cycle_fade for b in shares], weights=w))
     else:
         eta_c = eta_d = 1.0
-        min_soc = 0.0
+        min_soc = fade = 0.0
     return TwinInputs(
         step_s=env.step_s,
         generation_w=solar + nuclear,
@@ -153,6 +179,8 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
         max_discharge_w=max_d,
         downlink_bps=dte_bps + relay_bps,
         storage_bits=storage,
+        shed_below_soc=tuple(scenario.power_management.shed_below_soc),
+        cycle_fade=fade,
         et=et,
         utc=env.utc,
         lat_deg=env.lat_deg,
@@ -165,6 +193,9 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
         sun_fraction_deck=deck,
         earth_visible=earth_visible,
         relay_visible=relay_visible,
+        dte_in_service=dte_service,
+        relay_in_service=relay_service,
+        arrivals=arrivals,
     )
 
 
@@ -207,13 +238,14 @@ class TwinRun:
     series: TwinInputs
     result: EngineResult
     kpis: TwinKpis
+    verdict: Verdict
 
 
 def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
     h = series.step_s / 3600.0
     shed = r.shed_w.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        soc = np.where(series.battery_capacity_wh > 0, r.stored_wh[1:] / series.battery_capacity_wh, np.nan)
+        soc = np.where(r.capacity_wh > 0, r.stored_wh[1:] / r.capacity_wh, np.nan)
     days = series.et.size * h / 24.0
     demanded = series.load_w.sum() * h / 1e3
     generated = series.generation_w.sum() * h / 1e3
@@ -243,7 +275,13 @@ def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
 def run_inputs(scenario: Scenario, series: TwinInputs) -> TwinRun:
     """Run the engine on given inputs (e.g. changed by an event) and compute the KPIs."""
     result = run_engine(series)
-    return TwinRun(scenario, series, result, kpis(series, result))
+    return TwinRun(
+        scenario,
+        series,
+        result,
+        kpis(series, result),
+        verdict(series, result, series.arrivals, series.dte_in_service, series.relay_in_service),
+    )
 
 
 def run_twin(scenario: Scenario, env: SiteEnvironment) -> TwinRun:
