@@ -40,7 +40,7 @@ def orekit():
 @pytest.fixture(scope="module")
 def transfer_oem(tmp_path_factory):
     path = tmp_path_factory.mktemp("oem") / "transfer.oem"
-    transfer_summary(DEPART, TOF_D, oem_path=path, oem_step_s=STEP_S)  # what `ilrs transfer --oem` writes
+    transfer_summary(DEPART, TOF_D, oem_path=path, oem_step_s=STEP_S, model="patched-conic")  # the two-body arc
     return path
 
 

@@ -19,14 +19,20 @@ def transfer(
     depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
     tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
     parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
-    llo_alt_km: float = typer.Option(100.0, help="Low lunar orbit altitude [km]."),
-    oem: Path = typer.Option(None, help="Write the transfer arc as a CCSDS OEM file."),
+    llo_alt_km: float = typer.Option(100.0, help="Low lunar orbit (targeted periapsis) altitude [km]."),
+    inc_deg: float = typer.Option(90.0, help="Inclination of the arrival orbit to the lunar equator [deg]."),
+    model: str = typer.Option("ephemeris", help="ephemeris (targeted, default) or patched-conic."),
+    oem: Path = typer.Option(None, help="Write the trajectory as a CCSDS OEM file (TDB, EME2000)."),
+    spk: Path = typer.Option(None, help="Write the trajectory as a SPICE SPK (type 13) file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """A patched-conic Earth-Moon transfer with real ephemerides: TLI and LOI delta-v, C3, arrival v-infinity."""
+    """An Earth-Moon transfer targeted in the ephemeris model (DE440s Earth, Moon, Sun; Earth J2; lunar J2/C22)
+    to a lunar periapsis of given altitude and inclination, with TLI and LOI delta-v and targeting residuals."""
     from ilrs.services.campaign import transfer_summary
 
-    out = transfer_summary(depart, tof_days, parking_alt_km, llo_alt_km, oem)
+    out = transfer_summary(
+        depart, tof_days, parking_alt_km, llo_alt_km, oem, spk_path=spk, inc_deg=inc_deg, model=model
+    )
     if as_json:
         print_json(out)
         return

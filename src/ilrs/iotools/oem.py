@@ -4,7 +4,8 @@ Format: CCSDS 502.0-B-2, "Orbit Data Messages", Blue Book (2009), section 5, OEM
 502.0-B-3 defines version 3.0 on the same KVN layout, adding optional keys). Header keys in the standard's order:
 CCSDS_OEM_VERS, CREATION_DATE, ORIGINATOR. Metadata between META_START and META_STOP, in order: OBJECT_NAME,
 OBJECT_ID, CENTER_NAME, REF_FRAME, TIME_SYSTEM, START_TIME, STOP_TIME. Data lines: ``epoch x y z vx vy vz``
-in km and km/s. The writer takes plain arrays, so it does not depend on ``ilrs.transport``.
+in km and km/s. Optional: COMMENT lines after META_START, and INTERPOLATION / INTERPOLATION_DEGREE after
+STOP_TIME. The writer takes plain arrays, so it does not depend on ``ilrs.transport``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ METADATA_KEYS = ("OBJECT_NAME", "OBJECT_ID", "CENTER_NAME", "REF_FRAME", "TIME_S
 _EPOCH_RE = re.compile(r"^\d{4}-(\d{2}-\d{2}|\d{3})T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 
 
+#: J2000 as a TDB calendar label: SPICE's ET counts SI seconds of TDB from it, and TDB has no leap seconds.
+_J2000_TDB_US = np.datetime64("2000-01-01T12:00:00", "us")
+
+
+def et_to_tdb_iso(et) -> list[str]:
+    """Seconds past J2000 TDB -> CCSDS ASCII time code A in TDB to the microsecond (``TIME_SYSTEM = TDB``)."""
+    us = np.round(np.atleast_1d(np.asarray(et, dtype=float)) * 1e6).astype(np.int64)
+    return [str(x) for x in _J2000_TDB_US + us.astype("timedelta64[us]")]
+
+
+def tdb_iso_to_et(epochs) -> np.ndarray:
+    """Inverse of :func:`et_to_tdb_iso` (calendar TDB labels -> seconds past J2000 TDB)."""
+    t = np.array([np.datetime64(str(e).rstrip("Z"), "us") for e in np.atleast_1d(epochs)])
+    return (t - _J2000_TDB_US).astype(np.int64) * 1e-6
+
+
 def _check_epochs(epochs: list[str]) -> None:
     for e in epochs:
         if not _EPOCH_RE.match(e):
@@ -50,6 +67,9 @@ def write_oem(
     ref_frame: str = "EME2000",
     time_system: str = "UTC",
     originator: str = "ILRS",
+    comments: list[str] | tuple[str, ...] = (),
+    interpolation: str | None = None,
+    interpolation_degree: int | None = None,
 ) -> Path:
     """Write one OEM segment atomically.
 
@@ -64,6 +84,11 @@ def write_oem(
         Velocities [km/s].
     object_name, object_id : str
         Spacecraft name and its international designator (or a local identifier).
+    comments : sequence of str
+        COMMENT lines, written at the start of the metadata block (502.0-B-2 allows them there).
+    interpolation, interpolation_degree : str, int, optional
+        The metadata keys INTERPOLATION (e.g. ``HERMITE``, ``LAGRANGE``) and INTERPOLATION_DEGREE, written after
+        STOP_TIME as the standard orders them: how a reader should interpolate between the states.
 
     Returns
     -------
@@ -93,6 +118,18 @@ def write_oem(
         if not value or "\n" in value or "=" in value:
             raise IlrsError(f"OEM {name} must be a non-empty single-line value without '='", hint=repr(value))
 
+    for c in comments:
+        if "\n" in c:
+            raise IlrsError("OEM comments must be single lines", hint=repr(c))
+    if (interpolation is None) != (interpolation_degree is None):
+        raise IlrsError("give INTERPOLATION and INTERPOLATION_DEGREE together", hint=f"{interpolation!r}")
+    if interpolation is not None and (
+        interpolation not in ("HERMITE", "LAGRANGE", "LINEAR") or not 1 <= int(interpolation_degree) <= n - 1
+    ):
+        raise IlrsError(
+            f"interpolation {interpolation!r} of degree {interpolation_degree} is not valid for {n} states",
+            hint="HERMITE, LAGRANGE or LINEAR, degree in [1, n - 1]",
+        )
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     lines = [
         f"CCSDS_OEM_VERS = {OEM_VERSION}",
@@ -100,6 +137,7 @@ def write_oem(
         f"ORIGINATOR = {originator}",
         "",
         "META_START",
+        *(f"COMMENT {c}" for c in comments),
         f"OBJECT_NAME = {object_name}",
         f"OBJECT_ID = {object_id}",
         f"CENTER_NAME = {center_name}",
@@ -107,6 +145,11 @@ def write_oem(
         f"TIME_SYSTEM = {time_system}",
         f"START_TIME = {epochs[0]}",
         f"STOP_TIME = {epochs[-1]}",
+        *(
+            [f"INTERPOLATION = {interpolation}", f"INTERPOLATION_DEGREE = {int(interpolation_degree)}"]
+            if interpolation is not None
+            else []
+        ),
         "META_STOP",
         "",
     ]
@@ -125,8 +168,8 @@ def read_oem(path: str | os.PathLike[str]) -> dict:
     Returns
     -------
     dict
-        ``header`` and ``metadata`` (dicts in file order), ``epochs`` (list of str), ``positions_km`` (n, 3)
-        [km], ``velocities_km_s`` (n, 3) [km/s].
+        ``header`` and ``metadata`` (dicts in file order), ``comments`` (list of str), ``epochs`` (list of str),
+        ``positions_km`` (n, 3) [km], ``velocities_km_s`` (n, 3) [km/s].
     """
     path = Path(path)
     try:
@@ -134,13 +177,17 @@ def read_oem(path: str | os.PathLike[str]) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise IlrsError(f"cannot read OEM: {exc}", source=str(path)) from exc
     header: dict[str, str] = {}
+    comments: list[str] = []
     metadata: dict[str, str] = {}
     epochs: list[str] = []
     states: list[list[float]] = []
     section = "header"
     for lineno, line in enumerate(raw.splitlines(), start=1):
         s = line.strip()
-        if not s or s.startswith("COMMENT"):
+        if not s:
+            continue
+        if s.startswith("COMMENT"):
+            comments.append(s[len("COMMENT") :].strip())
             continue
         if s == "META_START":
             if section != "header":
@@ -174,6 +221,7 @@ def read_oem(path: str | os.PathLike[str]) -> dict:
     return {
         "header": header,
         "metadata": metadata,
+        "comments": comments,
         "epochs": epochs,
         "positions_km": arr[:, :3],
         "velocities_km_s": arr[:, 3:],

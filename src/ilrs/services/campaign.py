@@ -10,6 +10,7 @@ import numpy as np
 from ilrs.campaign.buildup import BuildupItem, BuildupRow, buildup_items, buildup_timeline, yearly_dates
 from ilrs.campaign.montecarlo import CampaignResult, simulate
 from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap, scenario_roadmap
+from ilrs.constants import MOON_RADIUS_M
 from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
@@ -124,6 +125,10 @@ def capability_cdf(mc: CampaignResult, start: str = "2026-01-01", end: str = "20
     return months, {c: np.array([mc.probability_by(c, m) for m in months]) for c in mc.capabilities}
 
 
+#: NAIF IDs of the exported spacecraft (negative: spacecraft; not assigned by NAIF to any real craft we know of).
+TRANSFER_NAIF_ID = -990001
+
+
 def transfer_summary(
     depart: str,
     tof_days: float,
@@ -131,19 +136,108 @@ def transfer_summary(
     llo_alt_km: float = 100.0,
     oem_path=None,
     oem_step_s: float = 600.0,
+    *,
+    spk_path=None,
+    inc_deg: float = 90.0,
+    model: str = "ephemeris",
 ) -> dict:
-    """One Earth-Moon transfer (patched conics, DE440s), optionally exported as a CCSDS OEM (two-body arc)."""
-    import spiceypy
+    """One Earth-Moon transfer, optionally exported as CCSDS OEM and SPICE SPK (type 13).
 
-    from ilrs.ephem.time import et_to_utc
+    ``model="ephemeris"`` (default): targeted in the Earth + Moon + Sun ephemeris model with Earth J2 and lunar
+    J2/C22 (:func:`ilrs.transport.targeting.targeted_transfer`); the exports run from TLI to the lunar periapsis
+    where LOI is performed. ``model="patched-conic"``: the two-body design (:func:`direct_transfer`); its OEM is
+    the Keplerian arc towards the Moon's centre, a design aid that does not fly in the real field.
+    """
+    from ilrs.ephem.time import check_coverage, et_to_utc
     from ilrs.errors import IlrsError
-    from ilrs.transport.transfer import direct_transfer
 
     if not 0.5 <= tof_days <= 30.0:
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
+    if model not in ("ephemeris", "patched-conic"):
+        raise IlrsError(f"model {model!r} is not known", source="--model", hint="ephemeris or patched-conic")
     et0 = float(to_et(depart)[0])
+    try:
+        check_coverage([et0, et0 + tof_days * 86400.0])
+    except IlrsError as exc:
+        raise IlrsError(str(exc), source="--depart") from None
+    if model == "patched-conic":
+        if spk_path is not None:
+            raise IlrsError("SPK export needs the ephemeris model", source="--spk", hint="drop --model patched-conic")
+        return _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s)
+
+    from ilrs.transport.targeting import targeted_transfer
+
+    t = targeted_transfer(et0, tof_days * 86400.0, llo_alt_km, inc_deg, parking_alt_km, record_step_s=oem_step_s)
+    out = {
+        "model": "ephemeris (DE440s Earth+Moon+Sun, Earth J2, lunar J2/C22), differential correction",
+        "depart_utc": str(et_to_utc(t.depart_et)[0]),
+        "loi_utc": str(et_to_utc(t.periapsis_et)[0]),
+        "tof_days": t.tof_s / 86400.0,
+        "tli_dv_m_s": t.tli_dv_m_s,
+        "loi_dv_m_s": t.loi_dv_m_s,
+        "total_dv_m_s": t.total_dv_m_s,
+        "periapsis_alt_km": (t.periapsis_radius_m - MOON_RADIUS_M) / 1e3,
+        "inclination_deg": t.inclination_deg,
+        **t.residuals,
+        "patched_conic_tli_dv_m_s": t.first_guess_tli_dv_m_s,
+        "patched_conic_periapsis_alt_km": (t.first_guess_periapsis_radius_m - MOON_RADIUS_M) / 1e3,
+    }
+    if oem_path is not None or spk_path is not None:
+        f = t.flight
+        comments = [
+            "ILRS trans-lunar transfer targeted in the ephemeris model: Earth, Moon, Sun point masses (DE440s),",
+            "Earth J2 (IERS 2010), lunar J2 and C22 (GRAIL GL0660B); DOP853, rtol 1e-12.",
+            f"TLI at the first state: {t.tli_dv_m_s:.3f} m/s from a {parking_alt_km:g} km circular parking orbit.",
+            f"Last state: lunar periapsis (LOI) at {t.periapsis_radius_m / 1e3:.3f} km radius, inclination "
+            f"{t.inclination_deg:.5f} deg to the lunar equator (MOON_ME), velocity before LOI.",
+            f"LOI into the circular orbit of that radius: {t.loi_dv_m_s:.3f} m/s.",
+        ]
+        if oem_path is not None:
+            from ilrs.iotools.oem import et_to_tdb_iso, write_oem
+
+            write_oem(
+                oem_path,
+                et_to_tdb_iso(f.et),
+                f.state[:, :3] / 1e3,
+                f.state[:, 3:] / 1e3,
+                object_name="ILRS-TRANSFER",
+                object_id="ILRS-1",
+                center_name="EARTH",
+                ref_frame="EME2000",
+                time_system="TDB",
+                comments=comments,
+                interpolation="HERMITE",
+                interpolation_degree=7,
+            )
+            out["oem"] = str(oem_path)
+        if spk_path is not None:
+            from ilrs.iotools.spk import write_spk13
+
+            write_spk13(
+                spk_path,
+                f.et,
+                f.state[:, :3] / 1e3,
+                f.state[:, 3:] / 1e3,
+                body=TRANSFER_NAIF_ID,
+                center=399,
+                frame="J2000",
+                segment_id="ILRS TRANSFER TLI TO LOI",
+                comments=comments,
+            )
+            out["spk"] = str(spk_path)
+            out["spk_naif_id"] = TRANSFER_NAIF_ID
+    return out
+
+
+def _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s) -> dict:
+    import spiceypy
+
+    from ilrs.ephem.time import et_to_utc
+    from ilrs.transport.transfer import direct_transfer
+
     t = direct_transfer(et0, tof_days * 86400.0, parking_alt_km, llo_alt_km)
     out = {
+        "model": "patched conics (two-body Lambert arc to the Moon's centre)",
         "depart_utc": str(et_to_utc(t.depart_et)[0]),
         "arrive_utc": str(et_to_utc(t.arrive_et)[0]),
         "tof_days": t.tof_s / 86400.0,
@@ -170,6 +264,10 @@ def transfer_summary(
             object_id="ILRS-1",
             center_name="EARTH",
             ref_frame="EME2000",
+            comments=[
+                "Patched-conic design arc: two-body Keplerian motion about the Earth aimed at the Moon's",
+                "centre. A design aid: in the real field it does not reach the intended lunar orbit.",
+            ],
         )
         out["oem"] = str(oem_path)
     return out

@@ -17,7 +17,8 @@ Model (patched conics, e.g. Bate, Mueller & White, "Fundamentals of Astrodynamic
   ``sqrt(v_inf^2 + 2 mu_M / r_p) - sqrt(mu_M / r_p)``.
 
 Patched conics neglect the Moon's pull on the geocentric leg and the Sun throughout; :func:`refine_nbody`
-propagates the TLI state with Earth, Moon and Sun point masses to show by how much the aim is missed.
+propagates the TLI state with Earth, Moon and Sun point masses to show by how much the aim is missed, and
+:mod:`ilrs.transport.targeting` corrects it into a flight that reaches the intended lunar orbit.
 """
 
 from __future__ import annotations
@@ -29,11 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import spiceypy
-from scipy.integrate import solve_ivp
-from scipy.interpolate import CubicHermiteSpline
-from scipy.optimize import minimize_scalar
 
-from ilrs.constants import MOON_RADIUS_M, NAIF_EARTH, NAIF_MOON, NAIF_SUN
+from ilrs.constants import MOON_RADIUS_M, NAIF_EARTH, NAIF_MOON
 from ilrs.core.lambert import lambert
 from ilrs.ephem.kernels import SPICE_LOCK, ensure_loaded
 from ilrs.errors import IlrsError
@@ -232,24 +230,16 @@ def launch_windows(
     }
 
 
-def _body_splines(t0: float, t1: float, step_s: float = 3600.0) -> list[tuple[float, CubicHermiteSpline]]:
-    """Hermite splines of the geocentric Moon and Sun positions on ``[t0, t1]`` (GM, spline)."""
-    n = max(int(math.ceil((t1 - t0) / step_s)), 2) + 1
-    ets = np.linspace(t0, t1, n)
-    out: list[tuple[float, CubicHermiteSpline]] = []
-    for gm, naif in ((MOON_GM_M3_S2, NAIF_MOON), (SUN_GM_M3_S2, NAIF_SUN)):
-        s = np.array([_spice_state_m(naif, et) for et in ets])
-        # Hermite with SPICE velocities: error ~ (h^4/384)|r''''| ~ 0.1 m for the Moon at 1-hour nodes.
-        out.append((gm, CubicHermiteSpline(ets, s[:, :3], s[:, 3:])))
-    return out
-
-
 def refine_nbody(transfer: Transfer, days: float | None = None) -> dict[str, Any]:
-    """Propagate the TLI state with Earth, Moon and Sun point masses and find the closest approach to the Moon.
+    """Fly the patched-conic TLI state with Earth, Moon and Sun point masses and find the closest approach to the
+    Moon: how far the two-body design misses.
 
     Geocentric equations of motion with the third bodies' direct and indirect terms (Montenbruck & Gill,
-    "Satellite Orbits", 2000, eq. 3.37); DOP853, rtol 1e-10. The patched-conic aim is the Moon's centre, so the
-    closest-approach distance is also the miss distance.
+    "Satellite Orbits", 2000, eq. 3.37), integrated by :func:`ilrs.transport.forces.propagate` (DOP853 in numba,
+    rtol 1e-12) to the first periapsis with respect to the Moon; the patched-conic aim is the Moon's centre, so
+    the closest approach is also the miss distance. The point masses pass through each other, so a flight that
+    would hit the Moon still has a (sub-surface) closest approach. For a flight that reaches a chosen lunar orbit
+    use :func:`ilrs.transport.targeting.targeted_transfer`.
 
     Parameters
     ----------
@@ -262,46 +252,32 @@ def refine_nbody(transfer: Transfer, days: float | None = None) -> dict[str, Any
     dict
         ``closest_approach_m`` [m] (from the Moon's centre), ``closest_approach_et`` [s past J2000 TDB],
         ``arrival_offset_s`` (closest-approach epoch minus the patched-conic arrival) [s],
-        ``moon_distance_at_aim_m`` (distance from the Moon at the patched-conic arrival epoch) [m],
-        ``impacts`` (closest approach below the Moon's mean radius), ``sol`` (the scipy solution).
+        ``impacts`` (closest approach below the Moon's mean radius), ``sol`` (``t`` [s] and ``y`` (6, n)
+        [m, m/s] of the recorded states).
     """
-    ensure_loaded()
+    from types import SimpleNamespace
+
+    from ilrs.transport import forces
+
     span = (transfer.tof_s / _DAY_S + 1.0 if days is None else float(days)) * _DAY_S
+    if not span > 0:
+        raise IlrsError(f"propagation span must be positive, got {span / _DAY_S} d", source="days")
     t0, t1 = transfer.depart_et, transfer.depart_et + span
-    bodies = _body_splines(t0, t1)
-    moon_spline = bodies[0][1]
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        r = y[:3]
-        acc = -EARTH_GM_M3_S2 * r / np.linalg.norm(r) ** 3
-        for gm, spline in bodies:
-            rb = spline(t)
-            d = rb - r
-            acc += gm * (d / np.linalg.norm(d) ** 3 - rb / np.linalg.norm(rb) ** 3)
-        return np.concatenate((y[3:], acc))
-
-    y0 = np.concatenate((transfer.r1, transfer.v1))
-    sol = solve_ivp(rhs, (t0, t1), y0, method="DOP853", rtol=1e-10, atol=1e-6, dense_output=True)
-    if not sol.success:
-        raise IlrsError(f"n-body propagation failed: {sol.message}")
-    assert sol.sol is not None  # dense_output=True
-    dense = sol.sol
-
-    def dist(t: float) -> float:
-        return float(np.linalg.norm(dense(t)[:3] - moon_spline(t)))
-
-    grid = np.linspace(t0, t1, int(span / 60.0) + 1)  # 1-minute scan, then a bounded refinement
-    d = np.linalg.norm(dense(grid)[:3].T - moon_spline(grid), axis=1)
-    k = int(np.argmin(d))
-    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-    res = minimize_scalar(dist, bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
-    t_ca = float(res.x) if res.fun < d[k] else float(grid[k])
-    d_ca = min(float(res.fun), float(d[k]))
+    model = forces.force_model(t0, t1, earth_j2=False, moon_harmonics=False, source="depart")
+    f = forces.propagate(
+        model, t0, np.concatenate((transfer.r1, transfer.v1)), t1, periapsis_max_m=6.0e7, stop_at_periapsis=True
+    )
+    if f.periapsis_et.size:
+        t_ca = float(f.periapsis_et[0])
+        d_ca = float(np.linalg.norm(f.periapsis_state[0, :3] - model.moon_state(t_ca)[:3]))
+    else:  # no periapsis near the Moon within the span: the closest recorded state
+        d = np.array([np.linalg.norm(y[:3] - model.moon_state(t)[:3]) for t, y in zip(f.et, f.state, strict=True)])
+        k = int(np.argmin(d))
+        t_ca, d_ca = float(f.et[k]), float(d[k])
     return {
         "closest_approach_m": d_ca,
         "closest_approach_et": t_ca,
         "arrival_offset_s": t_ca - transfer.arrive_et,
-        "moon_distance_at_aim_m": dist(transfer.arrive_et) if transfer.arrive_et <= t1 else float("nan"),
         "impacts": d_ca < MOON_RADIUS_M,
-        "sol": sol,
+        "sol": SimpleNamespace(t=f.et, y=f.state.T),
     }
