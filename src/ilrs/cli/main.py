@@ -6,6 +6,7 @@ import typer
 
 from ilrs.cli import scenario, site
 from ilrs.cli.campaign import campaign
+from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
 from ilrs.cli.serve import serve
@@ -29,6 +30,7 @@ app.add_typer(orbit_app, name="orbit")
 app.command("plan")(plan)
 app.command("serve")(serve)
 app.command("run")(run)
+app.command("compare")(compare)
 
 
 @app.callback(invoke_without_command=True)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ilrs.cli.common import console, handle_errors, staged_progress
-from ilrs.cli.twin import kpi_table
+from ilrs.cli.twin import kpi_table, verdict_tables
 
 
 @handle_errors
@@ -45,6 +45,9 @@ def run(
 def _summary(products, report: Path, out_dir: Path) -> None:
     start, end, _, map_h, mast_h = products.analysis
     sc = products.scenario
+    twin = products.twin
+    for part in verdict_tables(twin.verdict):  # the verdict first: does the station survive
+        console.print(part)
     t = Table(title=f"Top sites, {start} .. {end}, observer {map_h:g} m", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
         t.add_column(c, justify="right")
@@ -66,7 +69,6 @@ def _summary(products, report: Path, out_dir: Path) -> None:
         f"year, longest night {env.longest_dark_hours:.0f} h, "
         f"Earth in view {100 * env.earth_visible_fraction:.1f} %"
     )
-    twin = products.twin
     console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {sc.name}, {sc.start:%Y-%m-%d} .. {sc.end:%Y-%m-%d}"))
     campaign = products.campaign
     energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")

@@ -14,7 +14,7 @@ KEY_FIGURES = {
     "fission": ("power_kw",),
     "rtg": ("power_w",),
     "load": ("power_kw", "priority"),
-    "heater": ("power_dark_kw",),
+    "heater": ("radiating_area_m2", "setpoint_c", "power_dark_kw"),
     "payload": ("power_kw", "data_rate_mbps"),
     "storage": ("capacity_gbit",),
     "dte": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
@@ -57,7 +57,7 @@ def show(
         t.add_column(c)
     for e in sorted(s.elements, key=lambda e: e.arrival):
         values = e.model_dump()
-        figures = ", ".join(f"{k}={values[k]:g}" for k in KEY_FIGURES.get(e.kind, ()))
+        figures = ", ".join(f"{k}={values[k]:g}" for k in KEY_FIGURES.get(e.kind, ()) if values[k] is not None)
         t.add_row(f"{e.arrival:%Y-%m-%d}", e.mission or "", e.name, e.kind, figures)
     console.print(t)
 
@@ -69,3 +69,18 @@ def list_builtin() -> None:
 
     for name in builtin_scenarios():
         console.print(name)
+
+
+@app.command("init")
+@handle_errors
+def init(
+    name: str = typer.Argument("my-station", help="The new scenario's name."),
+    template: str = typer.Option("ilrs-basic-2035", help="The built-in scenario to start from."),
+) -> None:
+    """Print a commented starting scenario (a built-in, renamed) on standard output: `ilrs scenario init NAME >
+    NAME.toml`, then edit it and check it with `ilrs scenario validate NAME.toml`."""
+    import sys
+
+    from ilrs.services.scenarios import starting_scenario
+
+    sys.stdout.write(starting_scenario(name, template))

@@ -6,9 +6,36 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 from ilrs.reports.twin_section import KPI_LABELS
+from ilrs.station.verdict import Verdict
+
+
+def verdict_tables(v: Verdict) -> list[Table | str]:
+    """The verdict first: the headline, then the power budget and margins per build-up phase."""
+    style = "bold green" if v.survives else "bold red"
+    head = Text(v.headline(), style=style)
+    t = Table(title="Power budget per build-up phase (means) [kW]", title_justify="left")
+    for c in ("phase", "from", "generation", "critical", "all loads", "gen/load", "storage", "crit. lost"):
+        t.add_column(c, justify="left" if c in ("phase", "from") else "right")
+    for p in v.phases:
+        t.add_row(
+            p.name,
+            p.start_utc[:7],
+            f"{p.generation_kw:.1f}",
+            f"{sum(p.load_kw[:2]):.2f}",
+            f"{sum(p.load_kw):.2f}",
+            f"{p.energy_margin + 1:.1f}x",
+            f"{p.storage_margin:.0%}" if p.storage_margin == p.storage_margin else "-",
+            Text(f"{p.critical_load_lost_h:.1f} h", style="red" if p.critical_load_lost_h > 0 else ""),
+        )
+    contact = (
+        f"contact while in service: direct-to-Earth {v.dte_contact_h_per_day:.1f} h/day, relay "
+        f"{v.relay_contact_h_per_day:.1f} h/day; storage: the least usable battery energy left in the phase"
+    )
+    return [head, t, contact]
 
 
 def kpi_table(kpis: dict, title: str) -> Table:
@@ -39,8 +66,10 @@ def twin(
     if netcdf is not None:
         save_netcdf(run, netcdf)
     if as_json:
-        print_json(run.kpis.as_dict())
+        print_json({**run.kpis.as_dict(), "verdict": run.verdict.as_dict()})
         return
+    for part in verdict_tables(run.verdict):
+        console.print(part)
     console.print(kpi_table(run.kpis.as_dict(), f"{s.name}: {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}, step {s.step}"))
     events = shedding_events(run)
     if events:

@@ -82,6 +82,7 @@ def _twin_context(twin) -> dict | None:
     k = twin.kpis.as_dict()
     return {
         "name": twin.scenario.name,
+        "verdict": {**twin.verdict.as_dict(), "headline": twin.verdict.headline()},
         "description": twin.scenario.description,
         "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
         "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],

@@ -12,15 +12,15 @@ KPI_LABELS = {
     "loss_of_load_hours": ("loss of load (any class)", "{:.1f} h"),
     "loss_of_critical_load_hours": ("loss of critical load (priority 1-2)", "{:.1f} h"),
     "min_state_of_charge": ("minimum state of charge", "{:.1%}"),
-    "energy_margin": ("energy margin (generation / demand - 1)", "{:+.1%}"),
+    "energy_margin": ("generation / demand - 1 (whole run, before storage)", "{:+.1%}"),
     "shed_kwh": ("energy shed", "{:,.0f} kWh"),
     "curtailed_kwh": ("generation curtailed", "{:,.0f} kWh"),
-    "earth_contact_hours_per_day": ("direct-to-Earth contact", "{:.1f} h/day"),
-    "relay_hours_per_day": ("relay contact", "{:.1f} h/day"),
+    "earth_contact_hours_per_day": ("direct-to-Earth contact (whole run)", "{:.1f} h/day"),
+    "relay_hours_per_day": ("relay contact (whole run)", "{:.1f} h/day"),
     "data_generated_gbit": ("data generated", "{:,.0f} Gbit"),
     "data_downlinked_gbit": ("data downlinked", "{:,.0f} Gbit"),
     "data_lost_gbit": ("data lost (storage overflow)", "{:,.0f} Gbit"),
-    "longest_dark_hours_survived": ("longest darkness survived", "{:.0f} h"),
+    "longest_dark_hours_survived": ("longest darkness with no load shed at all", "{:.0f} h"),
 }
 
 

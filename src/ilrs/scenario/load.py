@@ -14,6 +14,9 @@ from ilrs.errors import IlrsError
 from ilrs.scenario.schema import ELEMENT_KINDS, Scenario
 
 BUILTIN_DIR = PACKAGE_DATA / "scenarios"
+#: Longest twin step [s]: the relay's 24 h orbit gives passes of a few hours, ground stations' windows and terrain
+#: shadows change within hours; a longer step would average them away.
+MAX_TWIN_STEP_S = 3600.0
 DEFAULT_SCENARIO = "ilrs-basic-2035"
 
 
@@ -150,6 +153,13 @@ def _check_references(scenario: Scenario, text: str, path: Path) -> None:
         fail(("step",), str(exc))
     if step > (scenario.end - scenario.start).total_seconds():
         fail(("step",), f"step {scenario.step!r} is longer than the run")
+    if step > MAX_TWIN_STEP_S:
+        fail(
+            ("step",),
+            f"step {scenario.step!r} is longer than the twin can represent ({MAX_TWIN_STEP_S / 3600:g} h): "
+            "relay passes, ground-station windows and shadows change within hours",
+            hint='use "10m" (the default) up to "1h"',
+        )
     try:
         parse_step(scenario.analysis.step)
     except IlrsError as exc:

@@ -43,6 +43,8 @@ class Site(_Model):
     def _named_or_coordinates(self):
         if self.name is None and (self.lat_deg is None or self.lon_deg is None):
             raise ValueError("give either name or both lat_deg and lon_deg")
+        if self.name is not None and (self.lat_deg is not None or self.lon_deg is not None):
+            raise ValueError(f"give either name ({self.name!r}) or lat_deg and lon_deg, not both: they could disagree")
         return self
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from ilrs.ephem.directions import topocentric_az_el
 from ilrs.ephem.ground_stations import DteWindows, dte_windows
 from ilrs.ephem.time import parse_step, utc_grid
+from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.services.cache import product_cache
 from ilrs.services.data import default_mosaic
@@ -31,6 +32,12 @@ from ilrs.transport.visibility import orbiter_az_el
 
 def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
     """The scenario's site environment on its run's grid, every costly part cached on disk by its inputs."""
+    if not scenario.elements:
+        raise IlrsError(
+            "the scenario has no elements: there is no station to simulate",
+            source=f"{scenario.path or scenario.name}: elements",
+            hint="add [[elements]] (see docs/scenario.md, or start from `ilrs scenario init`)",
+        )
     step_s = parse_step(scenario.step)
     et, utc = utc_grid(scenario.start.replace(tzinfo=None), scenario.end.replace(tzinfo=None), step_s)
     lat, lon = site_latlon(scenario)

@@ -30,7 +30,7 @@ class Phase:
     solar_kw: float
     nuclear_kw: float
     load_kw: tuple[float, ...]  #: mean demand per priority 1..5 [kW]
-    energy_margin: float  #: generation used or stored over demand, minus 1 (curtailment excluded) [-]
+    energy_margin: float  #: generation over demand, minus 1 (before storage: day surplus does not feed the night) [-]
     storage_margin: float  #: least usable battery energy left, as a fraction of the usable capacity [-]
     min_state_of_charge: float
     critical_load_lost_h: float
@@ -149,7 +149,7 @@ def verdict(
             continue
         sl = slice(a, b)
         demand = s.load_w[:, sl].sum() * h
-        used = (s.generation_w[sl] - r.curtailed_w[sl]).sum() * h
+        generated = s.generation_w[sl].sum() * h
         cap = r.capacity_wh[sl]
         has = cap > 0
         usable = cap * (1.0 - s.min_soc)
@@ -166,7 +166,7 @@ def verdict(
                 solar_kw=float(s.solar_w[sl].mean() / 1e3),
                 nuclear_kw=float(s.nuclear_w[sl].mean() / 1e3),
                 load_kw=tuple(float(x) for x in s.load_w[:, sl].mean(axis=1) / 1e3),
-                energy_margin=float(used / demand - 1.0) if demand > 0 else float("nan"),
+                energy_margin=float(generated / demand - 1.0) if demand > 0 else float("nan"),
                 storage_margin=max(storage, 0.0) if np.isfinite(storage) else float("nan"),
                 min_state_of_charge=soc,
                 critical_load_lost_h=float(critical[sl].sum() * h),

@@ -1,0 +1,71 @@
+"""Scenarios side by side: the same KPIs and verdicts of each, and which differ from the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ilrs.errors import IlrsError
+from ilrs.services.scenarios import validated_scenario
+from ilrs.services.twin import run_twin
+from ilrs.station.twin import TwinRun
+
+#: Relative difference below which two values count as the same (the KPIs' own rounding is coarser).
+SAME_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Comparison:
+    names: tuple[str, ...]
+    runs: tuple[TwinRun, ...]
+    rows: tuple[tuple[str, tuple[Any, ...], bool], ...]  #: (key, value per scenario, differs from the first)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenarios": list(self.names),
+            "rows": [{"key": k, "values": list(v), "differs": d} for k, v, d in self.rows],
+        }
+
+
+def _differs(values: tuple[Any, ...]) -> bool:
+    first = values[0]
+    for v in values[1:]:
+        if isinstance(first, float) and isinstance(v, float):
+            if not (first == v or abs(first - v) <= SAME_RTOL * max(abs(first), abs(v))):
+                return True
+        elif v != first:
+            return True
+    return False
+
+
+def compare_scenarios(names: list[str]) -> Comparison:
+    """Run each scenario's twin and line up the verdict and the KPIs."""
+    if len(names) < 2:
+        raise IlrsError("give at least two scenarios to compare", source="SCENARIOS")
+    scenarios = [validated_scenario(n) for n in names]
+    runs = tuple(run_twin(s) for s in scenarios)
+    labels = tuple(str(s.path.name) if s.path is not None else s.name for s in scenarios)
+    if len(set(labels)) < len(labels):
+        labels = tuple(str(Path(n)) for n in names)
+    rows: list[tuple[str, tuple[Any, ...], bool]] = []
+
+    def add(key: str, values: tuple[Any, ...]) -> None:
+        rows.append((key, values, _differs(values)))
+
+    add("survives", tuple(r.verdict.survives for r in runs))
+    add("critical_load_lost_h", tuple(r.verdict.critical_load_lost_h for r in runs))
+    add(
+        "worst_event",
+        tuple(
+            f"{w.start_utc[:16]} {w.hours:.0f} h to priority {w.lowest_priority_shed}" if w else "none"
+            for w in (r.verdict.worst_event for r in runs)
+        ),
+    )
+    add(
+        "least_storage_margin",
+        tuple(min((p.storage_margin for p in r.verdict.phases), default=float("nan")) for r in runs),
+    )
+    for key in runs[0].kpis.as_dict():
+        add(key, tuple(r.kpis.as_dict()[key] for r in runs))
+    return Comparison(labels, runs, tuple(rows))
