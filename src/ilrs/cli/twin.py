@@ -13,7 +13,7 @@ from ilrs.reports.twin_section import KPI_LABELS
 from ilrs.station.verdict import Verdict
 
 
-def verdict_tables(v: Verdict) -> list[Table | str]:
+def verdict_tables(v: Verdict) -> list[Table | Text | str]:
     """The verdict first: the headline, then the power budget and margins per build-up phase."""
     style = "bold green" if v.survives else "bold red"
     head = Text(v.headline(), style=style)

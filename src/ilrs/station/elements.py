@@ -9,8 +9,8 @@ one function here and its ``@element_model`` registration.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -45,9 +45,13 @@ class ElementContext:
     sun_fraction_ground: FloatArray  #: (T,) visible fraction of the Sun's disk at ground level [-]
     terrain_temperature_k: FloatArray  #: (T,) temperature of the surrounding terrain [K]
     landings_before: npt.NDArray[np.int64]  #: (T,) landings at the site since the element arrived
+    #: visible fraction of the Sun's disk per observer height of the environment [-]
+    sun_fractions: Mapping[float, FloatArray] = field(default_factory=dict)
 
     def sun_fraction(self, height_m: float) -> FloatArray:
         """Visible fraction of the Sun's disk above the terrain at an observer height [-]."""
+        if float(height_m) in self.sun_fractions:
+            return self.sun_fractions[float(height_m)]
         e = self.env
         return point_series(e.horizon_deg(height_m), e.sun_az_rad, e.sun_el_rad, self.sun_radius_rad)[1]
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ilrs.constants import AU_M, JULIAN_YEAR_S
+from ilrs.core.point_visibility import disk_fractions
 from ilrs.core.runs import longest_run, run_spans, runs
 from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius
@@ -104,8 +105,11 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     et = env.et
     sun_r = angular_radius("SUN", env.sun_distance_m)
     irradiance = solar_irradiance_w_m2(env.sun_distance_m, AU_M)
-    _, ground = point_fraction(env, 0.0, sun_r)
-    _, deck = point_fraction(env, DECK_HEIGHT_M, sun_r)
+    heights = sorted(env.horizons_deg)
+    rows = disk_fractions([env.horizons_deg[h] for h in heights], env.sun_az_rad, env.sun_el_rad, sun_r)
+    fractions = dict(zip(heights, rows, strict=True))
+    ground = fractions[0.0] if 0.0 in fractions else point_fraction(env, 0.0, sun_r)[1]
+    deck = fractions[DECK_HEIGHT_M] if DECK_HEIGHT_M in fractions else point_fraction(env, DECK_HEIGHT_M, sun_r)[1]
     solar, nuclear = np.zeros(n), np.zeros(n)
     load, data = np.zeros((N_PRIORITIES, n)), np.zeros((N_PRIORITIES, n))
     cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
@@ -123,7 +127,7 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
             continue
         years = np.where(on, (et - et[np.argmax(on)]) / JULIAN_YEAR_S, 0.0)
         later = np.maximum(landed - landed[np.argmax(on)], 0)  # landings after this element's own
-        ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later)
+        ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later, fractions)
         c: Contribution = model_for(e)(e, ctx)
         if c.solar_w is not None:
             solar += c.solar_w
