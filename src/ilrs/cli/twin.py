@@ -110,3 +110,73 @@ def size_battery_cmd(
         f"(scenario: {result.base_capacity_kwh:,.0f} kWh), minimum state of charge "
         f"{result.min_state_of_charge:.1%}, {result.iterations} engine runs"
     )
+
+
+@size_app.command("arrays")
+@handle_errors
+def size_arrays_cmd(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
+    protect: int = typer.Option(2, min=1, max=5, help="Never shed priorities 1..N (5: no load)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The smallest solar arrays (a factor on every array's area) that keep the protected loads powered."""
+    from dataclasses import asdict
+
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import size_arrays
+
+    s = validated_scenario(scenario)
+    with progress_bar(f"sizing the arrays of {s.name}", as_json) as update:
+        result = size_arrays(s, protect=protect)
+        update(1.0)
+    if as_json:
+        print_json(asdict(result))
+        return
+    verb = "have a margin" if result.scale < 1.0 else "fall short"
+    console.print(
+        f"{s.name}: the arrays {verb}: x{result.scale:.2f} of their area is enough "
+        f"({result.area_m2:,.0f} m2 against the scenario's {result.base_area_m2:,.0f} m2), {result.iterations} "
+        "engine runs"
+    )
+
+
+@size_app.command("mast")
+@handle_errors
+def size_mast_cmd(
+    scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
+    heights: str = typer.Option("3,5,10,15,20", help="Mast heights to try for every array, comma-separated [m]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The station with every array's mast at each height: survival, critical load lost, storage margin and solar
+    energy (each height's terrain horizons are computed once, then cached)."""
+    from dataclasses import asdict
+
+    from ilrs.errors import IlrsError
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import mast_options
+
+    try:
+        values = [float(x) for x in heights.split(",") if x.strip()]
+    except ValueError:
+        raise IlrsError(f"cannot read the heights {heights!r}", source="--heights", hint="e.g. 5,10,20") from None
+    if not values:
+        raise IlrsError("no heights given", source="--heights", hint="e.g. 5,10,20")
+    s = validated_scenario(scenario)
+    with progress_bar(f"masts for {s.name}", as_json) as update:
+        options = mast_options(s, values)
+        update(1.0)
+    if as_json:
+        print_json([asdict(o) for o in options])
+        return
+    t = Table(title=f"{s.name}: every array's mast at", title_justify="left")
+    for c in ("mast [m]", "survives", "critical lost", "least storage margin", "solar energy"):
+        t.add_column(c, justify="right")
+    for o in options:
+        t.add_row(
+            f"{o.mast_height_m:g}",
+            Text("yes", style="green") if o.survives else Text("no", style="red"),
+            f"{o.critical_load_lost_h:.1f} h",
+            f"{o.least_storage_margin:.0%}",
+            f"{o.solar_kwh:,.0f} kWh",
+        )
+    console.print(t)

@@ -28,8 +28,11 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def map_png(values: np.ndarray, extent_km, title: str, unit: str, name: str, marks=(), ranked=()) -> bytes:
-    """A map in polar stereographic km (0 E up), with a colour bar, named sites and ranked sites."""
+def map_png(
+    values: np.ndarray, extent_km, title: str, unit: str, name: str, marks=(), ranked=(), station=None
+) -> bytes:
+    """A map in polar stereographic km (0 E up), with a colour bar, named sites, ranked sites and the station
+    (``(x_km, y_km, label)``: a red star)."""
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     data = values * (100.0 if unit == "%" else 1.0)
     norm = None
@@ -59,6 +62,17 @@ def map_png(values: np.ndarray, extent_km, title: str, unit: str, name: str, mar
     for r in ranked:
         ax.plot(r[0], r[1], marker="o", color="lime", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
         ax.annotate(str(r[2]), (r[0], r[1]), xytext=(4, -9), textcoords="offset points", fontsize=7, color="lime")
+    if station is not None:
+        ax.plot(station[0], station[1], marker="*", color="red", markersize=14, markeredgecolor="white")
+        ax.annotate(
+            station[2],
+            (station[0], station[1]),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=8,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "darkred", "alpha": 0.8, "lw": 0},
+        )
     ax.set_xlabel("x [km] (toward 90 E)")
     ax.set_ylabel("y [km] (toward 0 E)")
     ax.set_title(title, fontsize=10)

@@ -108,6 +108,8 @@ def render_run_report(path: str | Path, products: RunProducts, timings: dict[str
         products.twin,
         products.campaign,
         ops,
+        station_site=products.station_site,
+        sizing={"battery": products.battery_sizing, "arrays": products.array_sizing},
     )
 
 
@@ -120,12 +122,19 @@ def _render(
     twin=None,
     campaign=None,
     ops=None,
+    station_site: PointEnvironment | None = None,
+    sizing: dict | None = None,
 ) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
     extent = extent_km(dem)
     marks = site_marks(dem, SITES)
     ranked_marks = [(r.x_m / 1000, r.y_m / 1000, r.rank) for r in ranked]
+    station = None
+    if station_site is not None:
+        sx, sy = dem.projection.forward(np.array([station_site.lat_deg]), np.array([station_site.lon_deg]))
+        label = twin.scenario.name if twin is not None else "station"
+        station = (float(sx[0]) / 1000, float(sy[0]) / 1000, label)
     figures = []
     for name, (title, unit) in LAYERS.items():
         if name == "never_lit":
@@ -135,7 +144,7 @@ def _render(
                 "name": name,
                 "title": title,
                 "unit": unit,
-                "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks)),
+                "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks, station)),
             }
         )
     s = best.series
@@ -148,6 +157,28 @@ def _render(
         s["earth_elevation_deg"],
         f"Horizon at the best site ({best.lat_deg:.4f}, {best.lon_deg:.3f} E), {best.height_m:g} m above ground",
     )
+    station_ctx = None
+    if station_site is not None:
+        ss = station_site.series
+        station_ctx = {
+            "env": station_site,
+            "horizon_png": _b64(
+                horizon_png(
+                    station_site.profile.azimuth_deg,
+                    station_site.profile.elevation_deg,
+                    ss["sun_azimuth_deg"],
+                    ss["sun_elevation_deg"],
+                    ss["earth_azimuth_deg"],
+                    ss["earth_elevation_deg"],
+                    f"Horizon at the station ({station_site.lat_deg:.4f}, {station_site.lon_deg:.3f} E), "
+                    f"{station_site.height_m:g} m above ground",
+                )
+            ),
+            "elements": [
+                (e.name, e.kind, getattr(e, "mast_height_m", None) or getattr(e, "antenna_height_m", None))
+                for e in (twin.scenario.elements if twin is not None else [])
+            ],
+        }
     never = maps.layers["never_lit"]
     env = Environment(loader=PackageLoader("ilrs.reports", "templates"), autoescape=select_autoescape())
     html = env.get_template("run_report.html.j2").render(
@@ -167,5 +198,7 @@ def _render(
         twin=_twin_context(twin),
         campaign=_campaign_context(campaign),
         ops=_ops_context(ops),
+        station=station_ctx,
+        sizing=sizing or {},
     )
     return atomic_write_text(path, html)

@@ -17,11 +17,13 @@ from ilrs.ephem.time import parse_step
 from ilrs.scenario.schema import Scenario
 from ilrs.services.campaign import CampaignOverview, campaign_overview
 from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_scenario, replan_for, requests_for
+from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import PointEnvironment, point_environment
 from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, site_maps
 from ilrs.services.twin import run_twin, save_netcdf, site_environment
+from ilrs.station import twin as station_twin
 from ilrs.station.environment import SiteEnvironment
-from ilrs.station.twin import TwinRun
+from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 
 #: The stages of a run, in order.
 STAGES = ("site", "twin", "campaign", "plan")
@@ -40,8 +42,11 @@ class RunProducts:
     maps: SiteMaps | None = None
     ranked: list[RankedSite] = field(default_factory=list)
     best: PointEnvironment | None = None  #: the year at the best-ranked site, at the highest mast
+    station_site: PointEnvironment | None = None  #: the same year at the scenario's own site and mast
     environment: SiteEnvironment | None = None
     twin: TwinRun | None = None
+    battery_sizing: BatterySizing | None = None  #: what `ilrs size battery` would change
+    array_sizing: ArraySizing | None = None  #: what `ilrs size arrays` would change
     campaign: CampaignOverview | None = None
     plan: ScenarioPlan | None = None
     replans: list[Replan] = field(default_factory=list)
@@ -83,6 +88,8 @@ def run_scenario(
         best = products.ranked[0]
         report(f"a year at the best site ({mast_h:g} m mast)", 0.0)
         products.best = point_environment(best.lat_deg, best.lon_deg, start, end, step_s, mast_h)
+        lat, lon = site_latlon(scenario)
+        products.station_site = point_environment(lat, lon, start, end, step_s, mast_h)
         report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
         products.timings["site analysis"] = time.perf_counter() - t
     if "twin" in stages or "plan" in stages:
@@ -91,6 +98,12 @@ def run_scenario(
         report(label, 0.0)
         products.environment = site_environment(scenario)
         products.twin = run_twin(scenario, products.environment)
+        report(label, 0.6)
+        if any(e.kind == "battery" for e in scenario.elements):
+            products.battery_sizing = station_twin.size_battery(scenario, products.environment)
+        report(label, 0.8)
+        if any(e.kind == "solar_array" for e in scenario.elements):
+            products.array_sizing = station_twin.size_arrays(scenario, products.environment)
         report(label, 1.0)
         products.timings["station twin"] = time.perf_counter() - t
     if "campaign" in stages:

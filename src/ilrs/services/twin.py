@@ -8,6 +8,7 @@ horizon at each height the elements need, the ground stations' and the relay's g
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from ilrs.services.site import cached_point_horizon
 from ilrs.station import twin as station_twin
 from ilrs.station.elements import RelayView, StationsView, environment_need
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
-from ilrs.station.twin import BatterySizing, TwinRun
+from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 from ilrs.transport.orbits import relay_orbit
 from ilrs.transport.visibility import orbiter_az_el
 
@@ -140,6 +141,47 @@ def run_twin(scenario: sc.Scenario, env: SiteEnvironment | None = None) -> TwinR
 def size_battery(scenario: sc.Scenario, **options: Any) -> BatterySizing:
     """:func:`ilrs.station.twin.size_battery` in the scenario's site environment."""
     return station_twin.size_battery(scenario, site_environment(scenario), **options)
+
+
+def size_arrays(scenario: sc.Scenario, **options: Any) -> ArraySizing:
+    """:func:`ilrs.station.twin.size_arrays` in the scenario's site environment."""
+    return station_twin.size_arrays(scenario, site_environment(scenario), **options)
+
+
+@dataclass(frozen=True)
+class MastOption:
+    """The station with every array's mast at one height: does it survive, and with what margins."""
+
+    mast_height_m: float
+    survives: bool
+    critical_load_lost_h: float
+    least_storage_margin: float
+    solar_kwh: float
+
+
+def mast_options(scenario: sc.Scenario, heights_m: list[float]) -> list[MastOption]:
+    """The twin with all arrays' masts at each height (each height's horizons computed once and cached)."""
+    out = []
+    for h in heights_m:
+        if not 0.0 <= h <= 200.0:
+            raise IlrsError(f"mast height {h:g} m is outside [0, 200] m", source="--heights")
+        elements = [
+            e.model_copy(update={"mast_height_m": float(h)}) if isinstance(e, sc.SolarArray) else e
+            for e in scenario.elements
+        ]
+        variant = scenario.model_copy(update={"elements": elements})
+        run = run_twin(variant)
+        v = run.verdict
+        out.append(
+            MastOption(
+                float(h),
+                v.survives,
+                v.critical_load_lost_h,
+                min((p.storage_margin for p in v.phases), default=float("nan")),
+                float(run.series.solar_w.sum() * run.series.step_s / 3.6e6),
+            )
+        )
+    return out
 
 
 def save_netcdf(run: TwinRun, path: str | Path) -> Path:

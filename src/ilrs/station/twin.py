@@ -7,7 +7,7 @@ here is pure (the environment comes in as arrays from :mod:`ilrs.services.twin`)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "kpis",
     "run_twin",
     "shedding_events",
+    "size_arrays",
     "size_battery",
     "to_dataset",
 ]
@@ -365,11 +366,44 @@ def to_dataset(run: TwinRun) -> Any:
 
 @dataclass(frozen=True)
 class BatterySizing:
-    scale: float
-    capacity_kwh: float
-    base_capacity_kwh: float
+    scale: float  #: factor on every battery (capacity and power limits); below 1: the scenario's has a margin
+    capacity_kwh: float  #: installed at the end of the run with the factor [kWh]
+    base_capacity_kwh: float  #: the scenario's [kWh]
     min_state_of_charge: float
     iterations: int
+
+
+@dataclass(frozen=True)
+class ArraySizing:
+    scale: float  #: factor on every array's area; below 1: the scenario's arrays have a margin
+    area_m2: float  #: total array area with the factor [m2]
+    base_area_m2: float
+    iterations: int
+
+
+def _smallest_factor(
+    ok: Callable[[float], bool], what: str, scenario: Scenario, max_scale: float, tol: float
+) -> tuple[float, int]:
+    """The smallest factor with ``ok`` (monotone: a larger factor never does worse), by doubling then bisection."""
+    lo, hi = 0.0, 1.0
+    n = 0
+    while not ok(hi):
+        lo, hi = hi, hi * 2.0
+        n += 1
+        if hi > max_scale:
+            raise IlrsError(
+                f"no {what} up to {max_scale:g} times the scenario's keeps the critical loads powered",
+                source=f"{scenario.path or scenario.name}",
+                hint="add generation (arrays, fission) or storage, or reduce the loads",
+            )
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+        n += 1
+    return hi, n
 
 
 def size_battery(
@@ -386,12 +420,12 @@ def size_battery(
     if not (base.battery_capacity_wh > 0).any():
         raise IlrsError(
             "the scenario has no battery to size",
-            source=f"{scenario.name}: elements",
+            source=f"{scenario.path or scenario.name}: elements",
             hint='add a [[elements]] with kind = "battery"',
         )
 
-    def ok(scale: float) -> tuple[bool, float]:
-        r = run_engine(
+    def scaled(scale: float) -> EngineResult:
+        return run_engine(
             replace(
                 base,
                 battery_capacity_wh=base.battery_capacity_wh * scale,
@@ -400,34 +434,32 @@ def size_battery(
                 max_discharge_w=base.max_discharge_w * scale,
             )
         )
-        critical_shed = r.shed_w[:protect].sum() > 1e-6
-        with np.errstate(invalid="ignore", divide="ignore"):
-            soc = np.where(base.battery_capacity_wh > 0, r.stored_wh[1:] / (base.battery_capacity_wh * scale), np.nan)
-        return (not critical_shed), float(np.nanmin(soc))
 
-    lo, hi = 0.0, 1.0
-    n = 0
-    while not ok(hi)[0]:
-        lo, hi = hi, hi * 2.0
-        n += 1
-        if hi > max_scale:
-            raise IlrsError(
-                f"no battery up to {max_scale:g} times the scenario's keeps the critical loads powered",
-                source=f"{scenario.name}",
-                hint="add generation (arrays, fission) or reduce the loads",
-            )
-    while hi - lo > tol * hi:
-        mid = 0.5 * (lo + hi)
-        if ok(mid)[0]:
-            hi = mid
-        else:
-            lo = mid
-        n += 1
+    scale, n = _smallest_factor(lambda f: scaled(f).shed_w[:protect].sum() <= 1e-6, "battery", scenario, max_scale, tol)
+    r = scaled(scale)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soc = np.where(r.capacity_wh > 0, r.stored_wh[1:] / r.capacity_wh, np.nan)
     base_kwh = float(base.battery_capacity_wh.max() / 1e3)
-    return BatterySizing(
-        scale=hi,
-        capacity_kwh=hi * base_kwh,
-        base_capacity_kwh=base_kwh,
-        min_state_of_charge=ok(hi)[1],
-        iterations=n,
-    )
+    return BatterySizing(scale, scale * base_kwh, base_kwh, float(np.nanmin(soc)), n)
+
+
+def size_arrays(
+    scenario: Scenario, env: SiteEnvironment, tol: float = 0.01, max_scale: float = 100.0, protect: int = 2
+) -> ArraySizing:
+    """The smallest solar arrays, as a factor on every array's area, with no load shed in priorities
+    1..``protect`` (an array's bus power is proportional to its area, so the environment series are reused)."""
+    areas = [e.area_m2 for e in scenario.elements if isinstance(e, sc.SolarArray)]
+    if not areas:
+        raise IlrsError(
+            "the scenario has no solar array to size",
+            source=f"{scenario.path or scenario.name}: elements",
+            hint='add a [[elements]] with kind = "solar_array"',
+        )
+    base = build_inputs(scenario, env)
+
+    def ok(scale: float) -> bool:
+        r = run_engine(replace(base, generation_w=base.nuclear_w + base.solar_w * scale))
+        return bool(r.shed_w[:protect].sum() <= 1e-6)
+
+    scale, n = _smallest_factor(ok, "array area", scenario, max_scale, tol)
+    return ArraySizing(scale, scale * sum(areas), sum(areas), n)
