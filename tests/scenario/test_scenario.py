@@ -106,7 +106,7 @@ def test_cli_validate_and_show(tmp_path):
 
 def test_reference_document_is_current():
     """docs/scenario.md is generated from the schema; regenerate it when the schema changes."""
-    doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "scenario.md"
     assert doc.read_text() == reference_markdown(), "run: python -m ilrs.scenario.reference > docs/scenario.md"
 
 

@@ -237,7 +237,7 @@ def test_default_scenario_carries_the_builtin_roadmap_with_orbits_and_failures()
 def test_scenario_failure_fields_are_checked(tmp_path):
     from ilrs.services.scenarios import validated_scenario
 
-    text = (Path(__file__).parents[1] / "src/ilrs/data/scenarios/ilrs-basic-2035.toml").read_text()
+    text = (Path(__file__).parents[2] / "src/ilrs/data/scenarios/ilrs-basic-2035.toml").read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace("mtbf_years = 9.0", "mtbf_years = -1.0"))
     with pytest.raises(IlrsError) as err:
