@@ -22,3 +22,21 @@ def pole_dem():
     from ilrs.services.data import pole_dem
 
     return pole_dem()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Make ``xdist_group`` marks group tests again under ``--dist loadgroup``.
+
+    pytest-xdist 3.8 tells its scheduler a test's group by appending ``@group`` to the worker's ``item._nodeid``;
+    pytest 9.2 keeps the node id in ``item._id`` and no longer reads ``_nodeid``, so the groups are silently
+    ignored and every test of a group may pay its module fixtures on both workers (pytest-xdist issue #1386,
+    fix proposed in pull request #1388). This copies the suffixed id where pytest reads it. A no-op without
+    ``--dist loadgroup`` and once xdist writes the id itself.
+    """
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        suffixed = item.__dict__.get("_nodeid")
+        if isinstance(suffixed, str) and suffixed != item.nodeid and hasattr(item, "_id"):
+            item._id = NodeId.parse(suffixed)
