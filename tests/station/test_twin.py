@@ -93,10 +93,13 @@ def test_twin_run_conserves_energy_and_data(short_scenario):
     assert ds["generation"].attrs["units"] == "W" and ds.sizes["time"] == s.et.size
 
 
+@pytest.mark.e2e
 def test_cli_twin_json(tmp_path, short_scenario):
+    """The console script end to end: stdout carries only the JSON, the NetCDF file is written."""
     import json
     import subprocess
-    import sys
+
+    from tests.clirunner import ILRS_SCRIPT
 
     src = tmp_path / "s.toml"
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().replace("end = 2036-01-01", "end = 2029-03-01")
@@ -108,7 +111,7 @@ def test_cli_twin_json(tmp_path, short_scenario):
     src.write_text(text)
     nc = tmp_path / "twin.nc"
     r = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "twin", str(src), "--json", "--netcdf", str(nc)],
+        [str(ILRS_SCRIPT), "twin", str(src), "--json", "--netcdf", str(nc)],
         capture_output=True,
         text=True,
         timeout=300,
