@@ -7,6 +7,7 @@ spawn the installed ``ilrs`` and carry the ``e2e`` mark.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 #: The console script of the interpreter running the tests (``[project.scripts] ilrs``).
 ILRS_SCRIPT = Path(sys.executable).with_name("ilrs")
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for a spawned ``ilrs``: the test session's product cache, never the developer's."""
+    from ilrs.config import get_settings
+
+    return {**os.environ, "ILRS_CACHE_DIR": str(get_settings().cache_dir)}
 
 
 def invoke(*args) -> Result:

@@ -1,6 +1,8 @@
-"""Shared fixtures: a private cache directory per test session, and the embedded DEMs."""
+"""Shared fixtures: a private cache directory per test run, and the embedded DEMs."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -9,8 +11,14 @@ from ilrs.config import override_settings
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    # costly products are cached on disk; tests must neither read a developer's cache nor pollute it
-    override_settings(cache_dir=tmp_path_factory.mktemp("ilrs-cache"))
+    # costly products are cached on disk; tests must neither read a developer's cache nor pollute it. The
+    # xdist workers of one run share the directory (their base temps are siblings), so a product one worker
+    # computed (the default scenario's environment series, a horizon map) is read, not recomputed, by the other;
+    # entries are written atomically and checked on reading, so the workers can race on one safely.
+    base = tmp_path_factory.getbasetemp()
+    cache_dir = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ilrs-cache"
+    cache_dir.mkdir(exist_ok=True)
+    override_settings(cache_dir=cache_dir)
     from ilrs.services import cache
 
     cache.product_cache.cache_clear()

@@ -8,8 +8,9 @@ import pytest
 
 from tests.clirunner import assert_ok, assert_user_error, invoke
 
-# one worker runs them all, so the twin's environment series is computed once into the session's cache
-pytestmark = pytest.mark.xdist_group("plan-cli")
+# the worker that runs services/test_plan_service.py runs these too: the default scenario's environment series is
+# computed once, into the run's cache, and read back here
+pytestmark = pytest.mark.xdist_group("plan_scenario")
 
 
 def test_plan_json_csv_gantt(tmp_path):

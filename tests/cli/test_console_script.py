@@ -9,14 +9,16 @@ import subprocess
 import pytest
 
 from ilrs.scenario.load import BUILTIN_DIR
-from tests.clirunner import ILRS_SCRIPT
+from tests.clirunner import ILRS_SCRIPT, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
 
 def ilrs(*args):
     assert ILRS_SCRIPT.is_file(), f"{ILRS_SCRIPT} is missing: install the package (make test does)"
-    return subprocess.run([str(ILRS_SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(ILRS_SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=300, env=subprocess_env()
+    )
 
 
 def test_console_script_lists_every_command():

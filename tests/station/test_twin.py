@@ -99,7 +99,7 @@ def test_cli_twin_json(tmp_path, short_scenario):
     import json
     import subprocess
 
-    from tests.clirunner import ILRS_SCRIPT
+    from tests.clirunner import ILRS_SCRIPT, subprocess_env
 
     src = tmp_path / "s.toml"
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().replace("end = 2036-01-01", "end = 2029-03-01")
@@ -115,6 +115,7 @@ def test_cli_twin_json(tmp_path, short_scenario):
         capture_output=True,
         text=True,
         timeout=300,
+        env=subprocess_env(),
     )
     assert r.returncode == 0, r.stderr
     k = json.loads(r.stdout)
