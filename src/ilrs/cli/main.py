@@ -19,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain Click help: Rich markup would swallow the units in brackets ("Latitude [deg]") as style tags
+    rich_markup_mode=None,
 )
 app.add_typer(site.app, name="site")
 app.add_typer(scenario.app, name="scenario")

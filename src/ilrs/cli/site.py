@@ -70,7 +70,7 @@ def point(
 
 
 @app.command("list")
-def list_sites(as_json: bool = typer.Option(False, "--json")) -> None:
+def list_sites(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The catalogue of named south-pole sites with their sources."""
     from dataclasses import asdict
 

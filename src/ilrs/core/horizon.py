@@ -22,7 +22,7 @@ there; distances are true ground distances: map distances divided by the polar s
 
 Accuracy against the brute-force march of every ray (:func:`horizon_ray_march`), 300 cells x 360 azimuths on
 each of 19 crops of 320 x 320 cells of the real 240 m DEM: 99th percentile 0.0055 deg (the storage step is
-0.01 deg), 99.9th 0.009 deg, maximum 0.12 deg (the three crops of tests/test_horizon.py: 0.0056 and 0.075).
+0.01 deg), 99.9th 0.009 deg, maximum 0.12 deg (the three crops of tests/core/test_horizon.py: 0.0056 and 0.075).
 The errors left are misses: the cell's highest step lies where neither bracketing line found its tangent.
 Evaluating one step either side of the lines' tangents as well, with a 16-step near field (the kernel before
 2026-11-27), costs about 10 % more time for a 99.9th percentile of 0.008 deg but a maximum of 0.19 deg.

@@ -27,7 +27,7 @@ Two methods give the same vectors:
 
 Measured against ``azlcpo`` at 500 random epochs 2020-2100 at each of the five stations, the 'interp'
 direction is within 0.009 arcsec of SPICE and the range within 19 m (5e-8 of it: the cubic cuts inside the
-Moon's curved orbit), see ``tests/test_stations.py``.
+Moon's curved orbit), see ``tests/ephem/test_stations.py``.
 """
 
 from __future__ import annotations

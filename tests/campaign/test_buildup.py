@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from ilrs.campaign.buildup import buildup_items, buildup_timeline, yearly_dates
 from ilrs.campaign.montecarlo import simulate
 from ilrs.campaign.roadmap import Mission, default_roadmap
+from tests.clirunner import assert_ok, invoke
 
 
 def _m(name, launch, **kw) -> Mission:
@@ -64,13 +63,7 @@ def test_queqiao2_survival_in_the_default_roadmap():
 
 
 def test_cli_campaign_json_has_the_buildup():
-    r = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "campaign", "--runs", "300", "--workers", "0", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr
+    r = assert_ok(invoke("campaign", "--runs", "300", "--workers", "0", "--json"))
     b = json.loads(r.stdout)["buildup"]
     loc = {(i["name"], i["location"]) for i in b["items"]}
     assert ("Queqiao-2", "orbit") in loc and ("ILRS-1", "surface") in loc

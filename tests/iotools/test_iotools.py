@@ -31,7 +31,7 @@ from ilrs.iotools.pds3 import parse_label, read_pds3
 from ilrs.iotools.tables import write_csv, write_json
 from ilrs.terrain.projection import LonLat, PyprojProjection, SouthPolarStereographic
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "ilrs" / "data" / "lola"
+DATA = Path(__file__).resolve().parents[2] / "src" / "ilrs" / "data" / "lola"
 POLAR_240 = DATA / "south_pole_240m.tif"
 SITE01_10 = DATA / "site01_connecting_ridge_10m.tif"
 LDEM_4 = DATA / "LDEM_4.LBL"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,23 +10,7 @@ import rasterio
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.core import horizon as hz
-
-ILRS = [sys.executable, "-m", "ilrs.cli.main"]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("cli-maps-cache")
-
-
-def run_cli(*args, cache):
-    return subprocess.run(
-        ILRS + [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        env={**os.environ, "ILRS_CACHE_DIR": str(cache)},
-    )
+from tests.clirunner import assert_ok, assert_user_error, invoke
 
 
 def _write_dem(path, z, crs="IAU_2015:30135", x0=-20_000.0, y0=20_000.0, cell=240.0):
@@ -49,7 +30,7 @@ def _write_dem(path, z, crs="IAU_2015:30135", x0=-20_000.0, y0=20_000.0, cell=24
         dst.write(z.astype(np.float32), 1)
 
 
-def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
+def test_horizon_netcdf_matches_the_kernel(tmp_path, pole_dem):
     import xarray as xr
 
     crop = pole_dem.crop(700, 764, 700, 764)
@@ -58,10 +39,7 @@ def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
 
     write_geotiff(src, crop)
     out = tmp_path / "h.nc"
-    r = run_cli(
-        "site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet", cache=cache_dir
-    )
-    assert r.returncode == 0, r.stderr
+    assert_ok(invoke("site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet"))
     ds = xr.open_dataset(out, engine="h5netcdf")
     assert ds["horizon"].shape == (72, 64, 64)
     betas = np.radians(np.arange(72) * 5.0)
@@ -78,7 +56,7 @@ def test_horizon_netcdf_matches_the_kernel(tmp_path, cache_dir, pole_dem):
     "kind, needle",
     [("nan", "no valid height"), ("earth", "not on the moon"), ("holes", "no-data cells that no coarser dem covers")],
 )
-def test_horizon_bad_dem(tmp_path, cache_dir, kind, needle):
+def test_horizon_bad_dem(tmp_path, kind, needle):
     z = np.full((32, 32), 100.0)
     crs = "IAU_2015:30135"
     if kind == "nan":
@@ -90,27 +68,22 @@ def test_horizon_bad_dem(tmp_path, cache_dir, kind, needle):
     src = tmp_path / f"{kind}.tif"
     _write_dem(src, z, crs=crs)
     out = tmp_path / "never.nc"
-    r = run_cli("site", "horizon", "--dem", src, "--out", out, "--quiet", cache=cache_dir)
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
-    assert needle in r.stderr.lower()
+    assert_user_error(invoke("site", "horizon", "--dem", src, "--out", out, "--quiet"), needle)
     assert not out.exists()
 
 
 @pytest.mark.slow
-def test_rank_and_map_end_to_end(tmp_path, cache_dir):
+def test_rank_and_map_end_to_end(tmp_path):
     """The whole chain on the embedded 240 m DEM (the horizon map is computed once, then cached)."""
     args = ["--start", "2025-01-01", "--end", "2025-01-31", "--step", "6h"]
-    r = run_cli("site", "rank", "--top", 5, "--json", *args, cache=cache_dir)
-    assert r.returncode == 0, r.stderr
+    r = assert_ok(invoke("site", "rank", "--top", 5, "--json", *args))
     ranked = json.loads(r.stdout)
     assert [s["rank"] for s in ranked] == [1, 2, 3, 4, 5]
     for s in ranked:
         assert -90 <= s["lat_deg"] <= -84 and 0 <= s["lon_deg"] < 360
         assert s["slope_deg"] <= 15.0 and 0 < s["sun_visible_fraction"] <= 1
     out = tmp_path / "maps"
-    r = run_cli("site", "map", *args, "--region-km", 40, "--out", out, "--quiet", cache=cache_dir)
-    assert r.returncode == 0, r.stderr
+    assert_ok(invoke("site", "map", *args, "--region-km", 40, "--out", out, "--quiet"))
     for name in (
         "sun_visible_fraction",
         "mean_disk_fraction",
@@ -127,7 +100,7 @@ def test_rank_and_map_end_to_end(tmp_path, cache_dir):
         assert np.isfinite(a).any()
 
 
-def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
+def test_holes_are_filled_from_the_far_dem(tmp_path, pole_dem):
     """A DEM with a hole plus --far-dem: the hole takes the coarser DEM's heights, and the run succeeds."""
     from ilrs.config import PACKAGE_DATA
     from ilrs.iotools.geotiff import write_geotiff
@@ -144,7 +117,7 @@ def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
     src = tmp_path / "holed.tif"
     write_geotiff(src, holed)
     out = tmp_path / "h.nc"
-    r = run_cli(
+    r = invoke(
         "site",
         "horizon",
         "--dem",
@@ -156,7 +129,6 @@ def test_holes_are_filled_from_the_far_dem(tmp_path, cache_dir, pole_dem):
         "--quiet",
         "--far-dem",
         PACKAGE_DATA / "lola/south_pole_240m.tif",
-        cache=cache_dir,
     )
-    assert r.returncode == 0, r.stderr
+    assert_ok(r)
     assert out.exists()

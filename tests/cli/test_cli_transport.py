@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-
-def cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
+from tests.clirunner import assert_ok, assert_user_error, invoke
 
 
 def test_transfer_json_and_oem(tmp_path):
@@ -21,8 +15,7 @@ def test_transfer_json_and_oem(tmp_path):
     from ilrs.iotools.oem import read_oem
 
     oem = tmp_path / "t.oem"
-    r = cli("transfer", "--depart", "2030-06-20T09:00", "--tof-days", "4.75", "--json", "--oem", oem)
-    assert r.returncode == 0, r.stderr
+    r = assert_ok(invoke("transfer", "--depart", "2030-06-20T09:00", "--tof-days", "4.75", "--json", "--oem", oem))
     out = json.loads(r.stdout)
     assert 3050 < out["tli_dv_m_s"] < 3200 and 780 < out["loi_dv_m_s"] < 1000
     data = read_oem(oem)
@@ -32,13 +25,11 @@ def test_transfer_json_and_oem(tmp_path):
 
 
 def test_orbit_commands():
-    r = cli("orbit", "nrho", "--json")
-    assert r.returncode == 0, r.stderr
+    r = assert_ok(invoke("orbit", "nrho", "--json"))
     assert abs(json.loads(r.stdout)["period_days"] - 6.56) < 0.02
-    r = cli("orbit", "relay", "--json")
+    r = assert_ok(invoke("orbit", "relay", "--json"))
     assert abs(json.loads(r.stdout)["period_h"] - 24.0) < 0.5
 
 
 def test_transfer_bad_input():
-    r = cli("transfer", "--tof-days", "0.01")
-    assert r.returncode == 2 and "--tof-days" in r.stderr and "Traceback" not in r.stderr
+    assert_user_error(invoke("transfer", "--tof-days", "0.01"), "--tof-days")

@@ -200,8 +200,8 @@ def test_errors_name_the_parameter():
 
 def test_ruff_clean():
     """Project lint rules (pyproject: line length 120; E, F, W, I, B, UP, NPY) pass on these modules."""
-    root = Path(__file__).resolve().parents[1]
-    files = ["src/ilrs/core/cr3bp.py", "src/ilrs/transport/halo.py", "tests/test_cr3bp.py"]
+    root = Path(__file__).resolve().parents[2]
+    files = ["src/ilrs/core/cr3bp.py", "src/ilrs/transport/halo.py", "tests/core/test_cr3bp.py"]
     res = subprocess.run([sys.executable, "-m", "ruff", "check", *files], cwd=root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout
 

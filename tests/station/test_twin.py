@@ -95,10 +95,13 @@ def test_twin_run_conserves_energy_and_data(short_scenario):
     assert ds["generation"].attrs["units"] == "W" and ds.sizes["time"] == s.et.size
 
 
+@pytest.mark.e2e
 def test_cli_twin_json(tmp_path, short_scenario):
+    """The console script end to end: stdout carries only the JSON, the NetCDF file is written."""
     import json
     import subprocess
-    import sys
+
+    from tests.clirunner import ILRS_SCRIPT, subprocess_env
 
     src = tmp_path / "s.toml"
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().split("\n# The re-planning example")[0]  # no events
@@ -111,10 +114,11 @@ def test_cli_twin_json(tmp_path, short_scenario):
     src.write_text(text)
     nc = tmp_path / "twin.nc"
     r = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "twin", str(src), "--json", "--netcdf", str(nc)],
+        [str(ILRS_SCRIPT), "twin", str(src), "--json", "--netcdf", str(nc)],
         capture_output=True,
         text=True,
         timeout=300,
+        env=subprocess_env(),
     )
     assert r.returncode == 0, r.stderr
     k = json.loads(r.stdout)

@@ -11,6 +11,9 @@ from ilrs.services.horizon_maps import HorizonMap, compute_horizon_map
 from ilrs.services.site_maps import SiteMaps, compute_site_maps, rank_sites
 from ilrs.terrain.dem import Mosaic
 
+# one worker computes the module's maps (xdist would otherwise split the tests and compute them on both)
+pytestmark = pytest.mark.xdist_group("sitemap")
+
 
 @pytest.fixture(scope="module")
 def ridge_maps():

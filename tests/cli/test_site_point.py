@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from ilrs.config import PACKAGE_DATA
+from tests.clirunner import assert_ok, assert_user_error, invoke
 
-ILRS = [sys.executable, "-m", "ilrs.cli.main"]
 KEYS = {
     "lat_deg",
     "lon_deg",
@@ -40,24 +38,9 @@ SERIES = [
 ]
 
 
-def run_cli(*args, env_cache):
-    return subprocess.run(
-        ILRS + list(args),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**__import__("os").environ, "ILRS_CACHE_DIR": str(env_cache)},
-    )
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("cli-cache")
-
-
-def test_point_json_and_series(tmp_path, cache_dir):
+def test_point_json_and_series(tmp_path):
     series = tmp_path / "s.csv"
-    r = run_cli(
+    r = invoke(
         "site",
         "point",
         "--lat",
@@ -75,9 +58,8 @@ def test_point_json_and_series(tmp_path, cache_dir):
         "--json",
         "--series",
         str(series),
-        env_cache=cache_dir,
     )
-    assert r.returncode == 0, r.stderr
+    assert_ok(r)
     out = json.loads(r.stdout)
     assert KEYS <= out.keys()
     assert out["step_s"] == 3600.0
@@ -101,22 +83,17 @@ def test_point_json_and_series(tmp_path, cache_dir):
         (["--lat", "-89.4", "--lon", "220", "--end", "2024-01-01"], "end"),
     ],
 )
-def test_point_bad_input_is_one_clear_line(tmp_path, cache_dir, args, needle):
+def test_point_bad_input_is_one_clear_line(tmp_path, args, needle):
     series = tmp_path / "never.csv"
-    r = run_cli("site", "point", *args, "--series", str(series), env_cache=cache_dir)
-    assert r.returncode != 0
-    assert "Traceback" not in r.stderr
-    assert needle.lower() in r.stderr.lower()
+    assert_user_error(invoke("site", "point", *args, "--series", str(series)), needle)
     assert not series.exists()  # nothing half-written
 
 
-def test_corrupt_dem_is_reported(tmp_path, cache_dir):
+def test_corrupt_dem_is_reported(tmp_path):
     bad = tmp_path / "broken.tif"
     good = (PACKAGE_DATA / "lola/south_pole_240m.tif").read_bytes()
     bad.write_bytes(good[: len(good) // 3])
-    r = run_cli("site", "point", "--lat", "-89.4", "--lon", "220", "--dem", str(bad), env_cache=cache_dir)
-    assert r.returncode != 0
-    assert "broken.tif" in r.stderr and "Traceback" not in r.stderr
+    assert_user_error(invoke("site", "point", "--lat", "-89.4", "--lon", "220", "--dem", str(bad)), "broken.tif")
 
 
 @pytest.mark.slow

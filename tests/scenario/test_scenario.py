@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from ilrs.errors import IlrsError
 from ilrs.scenario.load import BUILTIN_DIR, load_scenario
 from ilrs.scenario.reference import reference_markdown
 from ilrs.services.scenarios import validated_scenario
+from tests.clirunner import assert_ok, assert_user_error, invoke
 
 DEFAULT = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
 
@@ -87,26 +86,15 @@ def test_unknown_ground_station(tmp_path):
 
 
 def test_cli_validate_and_show(tmp_path):
-    ok = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", "ilrs-basic-2035"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert ok.returncode == 0 and "15 elements" in ok.stderr
+    ok = assert_ok(invoke("scenario", "validate", "ilrs-basic-2035"))
+    assert "15 elements" in ok.stderr
     bad = _write(tmp_path, DEFAULT.replace("capacity_kwh = 120.0", "capacity_kwh = -1"))
-    r = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "scenario", "validate", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 2 and "Traceback" not in r.stderr and "capacity_kwh" in r.stderr
+    assert_user_error(invoke("scenario", "validate", bad), "bad.toml", "capacity_kwh")
 
 
 def test_reference_document_is_current():
     """docs/scenario.md is generated from the schema; regenerate it when the schema changes."""
-    doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "scenario.md"
     assert doc.read_text() == reference_markdown(), "run: python -m ilrs.scenario.reference > docs/scenario.md"
 
 

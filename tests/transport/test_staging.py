@@ -10,8 +10,6 @@ surface. Lee 2019 (NTRS 20190030294): the 9:2 NRHO's period is 2/9 of the synodi
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -20,6 +18,7 @@ from ilrs.ephem.time import to_et
 from ilrs.transport.halo import nrho_9_2
 from ilrs.transport.staging import circular_period_s, compare, nrho_perilune, nrho_to_llo_dv
 from ilrs.transport.transfer import direct_transfer
+from tests.clirunner import assert_ok, assert_user_error, invoke
 
 RESERVE = 1.05  # Acta Astronautica 2020 Table 4 includes a 5 % reserve
 
@@ -82,20 +81,11 @@ def test_nrho_perilune_and_llo_period_against_published():
 
 
 def test_orbit_nrho_json_has_both_chains():
-    r = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--json"], capture_output=True, text=True, timeout=300
-    )
-    assert r.returncode == 0, r.stderr
+    r = assert_ok(invoke("orbit", "nrho", "--json"))
     out = json.loads(r.stdout)
     arch = {a["architecture"]: a for a in out["architectures"]}
     assert set(arch) == {"surface-direct", "gateway-staged"}
     assert arch["gateway-staged"]["cz10_landed_kg"] < arch["surface-direct"]["cz10_landed_kg"]
     names = [leg["name"] for leg in arch["gateway-staged"]["legs"]]
     assert names[:3] == ["TLI", "coast Earth -> NRHO", "NRHO insertion"] and names[-1].startswith("descent")
-    bad = subprocess.run(
-        [sys.executable, "-m", "ilrs.cli.main", "orbit", "nrho", "--tof-days", "99"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert bad.returncode == 2 and "--tof-days" in bad.stderr and "Traceback" not in bad.stderr
+    assert_user_error(invoke("orbit", "nrho", "--tof-days", "99"), "--tof-days")

@@ -4,7 +4,7 @@ plan, and re-planning after an element failure and a lost Earth window.
 One baseline twin run and one plan are shared (module fixtures). The checks are helpers called from a single
 test: the ``xdist_group`` marker that should keep tests of one group on one worker under ``--dist loadgroup`` is a
 no-op with pytest 9.2 and pytest-xdist 3.8 (xdist suffixes ``item._nodeid``, which pytest 9 no longer reads), so
-separate tests would each pay the twin run on both workers."""
+separate tests would each pay the twin run on both workers. (``tests/conftest.py`` now restores the grouping.)"""
 
 from __future__ import annotations
 
