@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 
@@ -65,6 +66,8 @@ def point(
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)
+    for w in env.warnings:
+        console.print(Text("warning: " + w, style="yellow"))
     if series is not None:
         console.print(f"series written to {series}")
 

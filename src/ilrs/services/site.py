@@ -15,6 +15,7 @@ from ilrs.errors import IlrsError
 from ilrs.iotools.tables import write_csv
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import mosaic_from
+from ilrs.terrain.adequacy import dem_adequacy
 from ilrs.terrain.dem import Mosaic
 from ilrs.terrain.profile import HorizonProfile, point_horizon
 from ilrs.terrain.slope import point_slope_deg
@@ -53,6 +54,8 @@ class PointEnvironment:
     horizon_mean_deg: float
     series: dict[str, np.ndarray] = field(repr=False, compare=False)
     profile: HorizonProfile = field(repr=False, compare=False)
+    #: results to read with care, e.g. a DEM too coarse for the point (ilrs.terrain.adequacy)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         d = asdict(self)
@@ -123,6 +126,8 @@ def point_environment(
         slope = point_slope_deg(layer, lat_deg, lon_deg)
     except ValueError:
         slope = float("nan")
+    adequacy = dem_adequacy(layer, lat_deg, lon_deg, height_m)
+    warnings = [adequacy.warning] if adequacy.warning else []
     sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat_deg, lon_deg, height_m)
     earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat_deg, lon_deg, height_m)
     sun_hz, frac = point_series(profile.elevation_deg, sun_az, sun_el, angular_radius("SUN", sun_d))
@@ -162,6 +167,7 @@ def point_environment(
         horizon_mean_deg=float(profile.elevation_deg.mean()),
         series=series,
         profile=profile,
+        warnings=warnings,
     )
 
 

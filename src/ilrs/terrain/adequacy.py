@@ -4,10 +4,16 @@ A gridded DEM carries relief on scales of two cells and more; a crest or rim nar
 and the horizon a point sees over its nearest cells is then wrong. The DEM itself shows where that happens:
 where the heights of the 3 x 3 cells around the point depart from their best-fitting plane, the terrain curves
 on the scale of one cell, so it curves on finer scales too (crests, rims, gullies) and the DEM cannot say by how
-much. The departure ``r`` [m] seen one cell away bends the horizon by up to ``atan(r / cell)``. When that
-exceeds the Sun's angular diameter (0.53 deg, taken as 0.5 deg), the Sun can be fully visible or fully hidden
-depending on terrain the DEM does not hold: the result must carry a warning naming a finer DEM to bring. A
-plane (however steep) bends no horizon, so slopes alone do not raise it.
+much. The departure ``r`` [m] seen one cell away bends the horizon of an observer ``h`` above the ground by up
+to ``atan(max(r - h, 0) / cell)`` (relief below the eye hides no sky). When that exceeds the Sun's angular
+diameter (0.53 deg, taken as 0.5 deg), the Sun can be fully visible or fully hidden depending on terrain the
+DEM does not hold: the result must carry a warning naming a finer DEM to bring. A plane (however steep) bends
+no horizon, so slopes alone do not raise it.
+
+Tested on the embedded 10 m Connecting Ridge tile against the 240 m DEM over the same points (observers at
+2 m, three months of hourly Sun): every point where the two disagree by more than 3 % of the time is flagged on
+the 240 m DEM, unflagged points agree within 2 %, and the 10 m tile flags none of them
+(``tests/terrain/test_adequacy.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ class Adequacy:
     dem: str
     cell_m: float
     residual_m: float  #: largest departure of the 3 x 3 heights from their plane [m]
-    horizon_error_deg: float  #: the horizon bend it may hide, atan(residual / cell) [deg]
+    horizon_error_deg: float  #: the horizon bend it may hide, atan(max(residual - height, 0) / cell) [deg]
     ok: bool
     warning: str | None
 
@@ -46,8 +52,9 @@ class Adequacy:
         }
 
 
-def dem_adequacy(dem: Dem, lat_deg: float, lon_deg: float, option: str = "--dem") -> Adequacy:
-    """The check of ``dem`` at a point (:data:`MAX_HORIZON_ERROR_DEG`, the module docstring's argument)."""
+def dem_adequacy(dem: Dem, lat_deg: float, lon_deg: float, height_m: float = 0.0, option: str = "--dem") -> Adequacy:
+    """The check of ``dem`` at a point for an observer ``height_m`` [m] above the ground (the module docstring's
+    argument; :data:`MAX_HORIZON_ERROR_DEG`)."""
     x, y = dem.projection.forward(np.array([lat_deg]), np.array([lon_deg]))
     off = np.array([-1.0, 0.0, 1.0])
     dx, dy = np.meshgrid(off * dem.dx, off * dem.dy)
@@ -58,7 +65,7 @@ def dem_adequacy(dem: Dem, lat_deg: float, lon_deg: float, option: str = "--dem"
     a = np.column_stack([np.ones(9), dx.ravel() / abs(dem.dx), dy.ravel() / abs(dem.dy)])
     coef, *_ = np.linalg.lstsq(a, z, rcond=None)
     residual = float(np.max(np.abs(z - a @ coef)))
-    error = float(np.degrees(np.arctan(residual / cell)))
+    error = float(np.degrees(np.arctan(max(residual - max(height_m, 0.0), 0.0) / cell)))
     ok = error <= MAX_HORIZON_ERROR_DEG
     warning = None
     if not ok:
