@@ -67,7 +67,7 @@ def _default_scenario_plan_is_valid_and_harmless(sp, requests):
         == []
     )
     assert sp.check.ok
-    assert sp.check.extra_shed_steps == 0 and sp.check.extra_shed_kwh == 0.0
+    assert sp.check.extra_shed_steps == 0 and sp.check.extra_shed_kwh <= 1e-9  # 1 uWh: rounding
     assert sp.check.extra_data_lost_gbit <= 1e-9
     assert sp.check.plan_energy_kwh > 0 and sp.check.plan_data_gbit > 0
     assert sp.check.min_soc_with_plan >= sp.base.twin.series.min_soc - 1e-6
@@ -116,7 +116,11 @@ def _replan_after_the_ilrs1_array_fails(sp, requests):
     cut = int(base2.limits.slot_of(FAILURE_AT))
     lim0, lim1 = sp.base.limits, base2.limits
     assert np.array_equal(lim1.cap_w[:cut], lim0.cap_w[:cut])
-    assert lim1.cap_w[cut:].sum() < lim0.cap_w[cut:].sum()
+    # less spare solar energy from then on (power caps alone can rise: in deficit steps they are the battery's
+    # discharge limit, and the station is in deficit more often without the array)
+    r0, r1, i = sp.base.twin.result, base2.twin.result, sp.base.i0 + cut
+    assert np.array_equal(r1.curtailed_w[:i], r0.curtailed_w[:i])
+    assert r1.curtailed_w[i:].sum() < r0.curtailed_w[i:].sum()
     # everything that started before the event is kept exactly, and nothing new appears before it
     before_old = {k: a for k, a in _by_key(old).items() if a.start < FAILURE_AT}
     before_new = {k: a for k, a in _by_key(new).items() if a.start < FAILURE_AT}

@@ -26,7 +26,7 @@ from ilrs.station.environment import SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 
 #: The stages of a run, in order.
-STAGES = ("site", "twin", "campaign", "plan")
+STAGES = ("site", "twin", "sizing", "campaign", "plan")
 #: Solver time limits of the run's plan and of each re-plan [s].
 PLAN_TIME_LIMIT_S = 15.0
 REPLAN_TIME_LIMIT_S = 7.0
@@ -92,19 +92,24 @@ def run_scenario(
         products.station_site = point_environment(lat, lon, start, end, step_s, mast_h)
         report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
         products.timings["site analysis"] = time.perf_counter() - t
-    if "twin" in stages or "plan" in stages:
+    if "twin" in stages or "plan" in stages or "sizing" in stages:
         t = time.perf_counter()
         label = f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})"
         report(label, 0.0)
         products.environment = site_environment(scenario)
         products.twin = run_twin(scenario, products.environment)
-        report(label, 0.6)
+        report(label, 1.0)
+    if "sizing" in stages and products.environment is not None:
+        t = time.perf_counter()
+        label = "sizing: the smallest batteries and arrays that keep priority 1-2"
+        report(label, 0.0)
         if any(e.kind == "battery" for e in scenario.elements):
             products.battery_sizing = station_twin.size_battery(scenario, products.environment)
-        report(label, 0.8)
+        report(label, 0.5)
         if any(e.kind == "solar_array" for e in scenario.elements):
             products.array_sizing = station_twin.size_arrays(scenario, products.environment)
         report(label, 1.0)
+        products.timings["sizing"] = time.perf_counter() - t
         products.timings["station twin"] = time.perf_counter() - t
     if "campaign" in stages:
         t = time.perf_counter()

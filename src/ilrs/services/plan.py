@@ -88,8 +88,10 @@ def baseline(scenario: Scenario, start: dt.datetime, end: dt.datetime, twin: Twi
         charge_w=r.charge_w[sl],
         discharge_w=r.discharge_w[sl],
         stored_wh=r.stored_wh[1:][sl],
-        capacity_wh=s.battery_capacity_wh[sl],
-        min_soc=s.min_soc,
+        capacity_wh=r.capacity_wh[sl],
+        # partner activities draw on the battery only above every shedding threshold from their class down, so that
+        # they never push the station into shedding its own lower-priority loads earlier than without them
+        min_soc=max(s.min_soc, *s.shed_below_soc[PLAN_PRIORITY - 1 :]),
         max_charge_w=s.max_charge_w[sl],
         max_discharge_w=s.max_discharge_w[sl],
         eta_c=s.charge_efficiency,

@@ -440,7 +440,8 @@ def size_battery(
     with np.errstate(invalid="ignore", divide="ignore"):
         soc = np.where(r.capacity_wh > 0, r.stored_wh[1:] / r.capacity_wh, np.nan)
     base_kwh = float(base.battery_capacity_wh.max() / 1e3)
-    return BatterySizing(scale, scale * base_kwh, base_kwh, float(np.nanmin(soc)), n)
+    least = float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan")
+    return BatterySizing(scale, scale * base_kwh, base_kwh, least, n)
 
 
 def size_arrays(
