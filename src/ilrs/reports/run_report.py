@@ -109,6 +109,7 @@ def render_run_report(path: str | Path, products: RunProducts, timings: dict[str
         products.campaign,
         ops,
         station_site=products.station_site,
+        rescored=products.rescored,
         sizing={"battery": products.battery_sizing, "arrays": products.array_sizing},
     )
 
@@ -124,6 +125,7 @@ def _render(
     ops=None,
     station_site: PointEnvironment | None = None,
     sizing: dict | None = None,
+    rescored: list | None = None,
 ) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
@@ -200,5 +202,6 @@ def _render(
         ops=_ops_context(ops),
         station=station_ctx,
         sizing=sizing or {},
+        rescored=rescored or [],
     )
     return atomic_write_text(path, html)

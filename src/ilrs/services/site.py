@@ -175,3 +175,45 @@ def write_series_csv(env: PointEnvironment, path: str | Path) -> Path:
     """One row per time step (see the ``--series`` contract of ``ilrs site point``)."""
     s = env.series
     return write_csv(path, s, float_format={k: "%.6f" for k in s if k not in ("time_utc", "earth_visible")})
+
+
+#: The Moon's nodal cycle [yr]: the Sun's and the Earth's paths over the pole repeat after it (18.6 years), so a
+#: site's long-run illumination needs the whole cycle.
+NODAL_CYCLE_YEARS = 18.6
+
+
+@dataclass(frozen=True)
+class RescoredSite:
+    """A shortlisted site re-scored at its own point on the finest DEM that covers it, over a nodal cycle."""
+
+    rank_on_map: int
+    lat_deg: float
+    lon_deg: float
+    height_m: float
+    env: PointEnvironment = field(repr=False)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.env.warnings
+
+
+def rescore_shortlist(
+    sites: list[tuple[int, float, float]],
+    start,
+    height_m: float,
+    step_s: float = 3600.0,
+    years: float = NODAL_CYCLE_YEARS,
+) -> list[RescoredSite]:
+    """Re-score ``(rank, lat, lon)`` sites at an observer height over ``years`` from ``start`` (default the
+    18.6-year nodal cycle) on the nested mosaic (each point on the finest layer that covers it), best first by
+    sunlit time then shortest night."""
+    import datetime as dt
+
+    t0 = np.datetime64(start, "s").astype(dt.datetime) if not isinstance(start, dt.datetime) else start
+    t0 = t0.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    t1 = t0 + dt.timedelta(days=round(years * 365.25))
+    out = [
+        RescoredSite(rank, lat, lon, height_m, point_environment(lat, lon, t0, t1, step_s, height_m))
+        for rank, lat, lon in sites
+    ]
+    return sorted(out, key=lambda r: (-r.env.sun_visible_fraction, r.env.longest_dark_hours))
