@@ -31,7 +31,7 @@ def test_console_script_lists_every_command():
 def test_console_script_bad_scenario_exits_2_with_the_message_on_stderr(tmp_path):
     bad = tmp_path / "bad.toml"
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
-    bad.write_text(text.replace("capacity_kwh = 120.0", "capacity_kwh = -1"))
+    bad.write_text(text.replace("capacity_kwh = 500.0", "capacity_kwh = -1"))
     r = ilrs("scenario", "validate", bad)
     assert r.returncode == 2
     assert r.stdout == ""

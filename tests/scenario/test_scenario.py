@@ -35,7 +35,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     "old, new, needles",
     [
         (
-            "capacity_kwh = 120.0",
+            "capacity_kwh = 500.0",
             "capacity_kwh = -5.0",
             ["line 77", "elements[4].capacity_kwh", "greater than 0", "-5.0"],
         ),
@@ -88,7 +88,7 @@ def test_unknown_ground_station(tmp_path):
 def test_cli_validate_and_show(tmp_path):
     ok = assert_ok(invoke("scenario", "validate", "ilrs-basic-2035"))
     assert "15 elements" in ok.stderr
-    bad = _write(tmp_path, DEFAULT.replace("capacity_kwh = 120.0", "capacity_kwh = -1"))
+    bad = _write(tmp_path, DEFAULT.replace("capacity_kwh = 500.0", "capacity_kwh = -1"))
     assert_user_error(invoke("scenario", "validate", bad), "bad.toml", "capacity_kwh")
 
 
