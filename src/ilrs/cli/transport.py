@@ -14,8 +14,16 @@ orbit_app = typer.Typer(
 )
 
 
+transfer_app = typer.Typer(
+    help="Earth-Moon transfers: one targeted transfer (no subcommand) or launch windows from a site.",
+    invoke_without_command=True,
+)
+
+
+@transfer_app.callback(invoke_without_command=True)
 @handle_errors
 def transfer(
+    ctx: typer.Context,
     depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
     tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
     parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
@@ -28,6 +36,8 @@ def transfer(
 ) -> None:
     """An Earth-Moon transfer targeted in the ephemeris model (DE440s Earth, Moon, Sun; Earth J2; lunar J2/C22)
     to a lunar periapsis of given altitude and inclination, with TLI and LOI delta-v and targeting residuals."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ilrs.services.campaign import transfer_summary
 
     out = transfer_summary(
@@ -38,6 +48,72 @@ def transfer(
         return
     for k, v in out.items():
         console.print(f"{k:>20}: {v:.3f}" if isinstance(v, float) else f"{k:>20}: {v}")
+
+
+@transfer_app.command("windows")
+@handle_errors
+def windows(
+    site: str = typer.Option("wenchang", help="Launch site: wenchang, xichang, vostochny, baikonur."),
+    month: str = typer.Option("2030-06", help="Calendar month of lift-off, YYYY-MM (UTC)."),
+    step_min: float = typer.Option(60.0, help="Lift-off spacing [min]."),
+    parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
+    llo_alt_km: float = typer.Option(100.0, help="Targeted lunar periapsis altitude [km]."),
+    inc_deg: float = typer.Option(90.0, help="Arrival inclination to the lunar equator [deg]."),
+    max_coast_min: float = typer.Option(None, help="Longest parking-orbit coast to TLI [min] (default: one orbit)."),
+    target: bool = typer.Option(True, help="Target each feasible departure in the ephemeris model."),
+    plot: Path = typer.Option(None, help="Write a porkchop plot of the feasible departures (PNG)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Launch windows of a month from a launch site: parking-orbit planes the site's azimuths allow, the coast to
+    TLI, and per feasible lift-off hour the TLI, flight time and LOI (patched-conic screen, then targeted in
+    the ephemeris model)."""
+    from ilrs.ephem.time import utc_text
+    from ilrs.transport.windows import month_span, scan_windows, summary
+
+    start, end = month_span(month)
+    scan = scan_windows(
+        site,
+        start,
+        end,
+        step_s=step_min * 60.0,
+        parking_alt_km=parking_alt_km,
+        periapsis_alt_km=llo_alt_km,
+        arrival_inclination_deg=inc_deg,
+        max_coast_s=None if max_coast_min is None else max_coast_min * 60.0,
+        target=target,
+    )
+    out = summary(scan)
+    if plot is not None:
+        from ilrs.reports.porkchop import porkchop_png
+
+        plot.write_bytes(porkchop_png(scan))
+        out["plot"] = str(plot)
+    if as_json:
+        print_json(out)
+        return
+    lo, hi = scan.site.inclination_range_deg
+    console.print(
+        f"{scan.site.name}: azimuths {scan.site.azimuth_min_deg:g}-{scan.site.azimuth_max_deg:g} deg, parking "
+        f"inclinations {lo:.2f}-{hi:.2f} deg; {out['feasible_launch_epochs']} feasible of "
+        f"{out['launch_epochs']} lift-off epochs in {len(scan.windows)} windows, {out['targeted']} targeted "
+        f"(screen {scan.screen_s:.1f} s, targeting {scan.target_s:.1f} s)",
+        highlight=False,
+    )
+    console.print(
+        f"{'lift-off UTC':<21}{'coast min':>10}{'az deg':>8}{'inc deg':>8}{'TLI m/s':>9}{'tof d':>7}{'LOI m/s':>9}",
+        highlight=False,
+    )
+    for d in scan.departures:
+        tli, tof, loi = (
+            (d.tli_dv_m_s, d.tof_s, d.loi_dv_m_s)
+            if d.targeted
+            else (d.conic_tli_dv_m_s, d.conic_tof_s, d.conic_loi_dv_m_s)
+        )
+        console.print(
+            f"{utc_text(d.launch_et):<21}{d.coast_s / 60:10.1f}{d.azimuth_deg:8.1f}{d.inclination_deg:8.2f}"
+            f"{tli:9.1f}{tof / 86400:7.3f}{loi:9.1f}{'' if d.targeted else '  (patched conic)'}",
+            highlight=False,
+        )
 
 
 @orbit_app.command("nrho")
