@@ -189,13 +189,31 @@ def halo(
 
 @orbit_app.command("relay")
 @handle_errors
-def relay(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The Queqiao-2-like frozen relay orbit: elements and Keplerian period."""
-    from ilrs.transport.orbits import QUEQIAO2_ORBIT, relay_orbit
+def relay(
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the orbit (at perilune), UTC."),
+    days: float = typer.Option(365.0, help="Span to fly [days]."),
+    min_perilune_km: float = typer.Option(100.0, help="Perilune altitude floor held by station-keeping [km]."),
+    restore_perilune_km: float = typer.Option(None, help="Perilune a burn restores [km] (default: the design's)."),
+    oem: Path = typer.Option(None, help="Write the flight as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the flight as a SPICE SPK (type 13) file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The relay's frozen elliptical orbit (Queqiao-2-like, 200 x 16,000 km) designed and flown in the perturbed
+    field (Earth, Sun, lunar J2/C22): elements, mean e and periapsis argument bounds, lifetime without
+    manoeuvres, station-keeping delta-v per year, and the comparison with Queqiao-2's published orbit."""
+    from ilrs.ephem.time import to_et
+    from ilrs.transport.relay import relay_report
 
-    o = relay_orbit(0.0)
-    out = {**QUEQIAO2_ORBIT, "a_km": o.a_m / 1e3, "e": o.e, "period_h": o.period_s / 3600.0}
+    out = relay_report(
+        float(to_et(epoch)[0]),
+        days,
+        min_perilune_alt_km=min_perilune_km,
+        restore_perilune_alt_km=restore_perilune_km,
+        oem_path=oem,
+        spk_path=spk,
+    )
     if as_json:
         print_json(out)
         return
-    console.print(", ".join(f"{k}={v:.4g}" for k, v in out.items()))
+    for k, v in out.items():
+        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
