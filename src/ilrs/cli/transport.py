@@ -121,9 +121,14 @@ def windows(
 def nrho(
     depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch of the transfer compared, UTC."),
     tof_days: float = typer.Option(4.75, help="Its time of flight [days]."),
+    revs: int = typer.Option(10, help="Revolutions in the ephemeris model (10-60; 0: CR3BP only)."),
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the first apolune in the ephemeris model, UTC."),
+    oem: Path = typer.Option(None, help="Write the ephemeris NRHO as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the ephemeris NRHO as a SPICE SPK (type 13) file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's), in the Earth-Moon CR3BP, and the
+    """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's) in the Earth-Moon CR3BP and carried into the
+    ephemeris model by multiple shooting (perilune/apolune drift, station-keeping estimate), and the
     surface-direct vs Gateway-staged chains to the south pole (delta-v and time per leg)."""
     from ilrs.errors import IlrsError
     from ilrs.services.campaign import architecture_chains
@@ -141,6 +146,13 @@ def nrho(
         "south_pole_visible_fraction": south_pole_visibility(o),
         "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days),
     }
+    if revs:
+        from ilrs.ephem.time import to_et
+        from ilrs.transport.nrho_ephemeris import nrho_report
+
+        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk)
+    elif oem is not None or spk is not None:
+        raise IlrsError("OEM/SPK export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
     if as_json:
         print_json(out)
         return
@@ -149,6 +161,16 @@ def nrho(
         f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}, above 10 deg from the "
         f"south pole {100 * out['south_pole_visible_fraction']:.0f} % of the period"
     )
+    if revs:
+        e = out["ephemeris"]
+        console.print(
+            f"ephemeris model ({revs} revolutions from {epoch}): multiple shooting converged in "
+            f"{e['iterations']} iterations ({e['max_discontinuity_m']:.3f} m left); perilune "
+            f"{e['perilune_radius_km_range'][0]:,.0f}-{e['perilune_radius_km_range'][1]:,.0f} km, apolune "
+            f"{e['apolune_radius_km_range'][0]:,.0f}-{e['apolune_radius_km_range'][1]:,.0f} km; station-keeping "
+            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year",
+            highlight=False,
+        )
     for a in out["architectures"]:
         console.print(
             f"\n{a['architecture']}: {a['delta_v_after_tli_m_s']:,.0f} m/s after TLI, "
@@ -167,13 +189,16 @@ def nrho(
 @handle_errors
 def halo(
     l_point: int = typer.Option(2, min=1, max=2, help="Libration point (1 or 2)."),
-    n: int = typer.Option(12, min=2, max=200, help="Family members."),
+    n: int = typer.Option(200, min=2, max=400, help="Largest number of members (continuation stops at the Moon)."),
+    step: float = typer.Option(0.01, min=0.001, max=0.05, help="Continuation step [nondimensional]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The southern halo family about L1 or L2 by continuation: periods, Jacobi constants, perilune radii."""
+    """The southern halo family about L1 or L2 by continuation, by default the whole family from the planar
+    Lyapunov bifurcation down to the NRHOs (until a member's perilune would fall inside the Moon): periods,
+    Jacobi constants, perilune radii."""
     from ilrs.transport.halo import halo_family
 
-    f = halo_family(l_point, n)
+    f = halo_family(l_point, n, step=step)
     rows = [
         {"period_days": float(p), "jacobi": float(j), "perilune_radius_km": float(r)}
         for p, j, r in zip(f.periods_days, f.jacobi, f.perilune_radius_km, strict=True)
