@@ -242,3 +242,36 @@ def relay(
         return
     for k, v in out.items():
         console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+
+
+@orbit_app.command("descent")
+@handle_errors
+def descent(
+    llo_alt_km: float = typer.Option(100.0, help="Circular low lunar orbit altitude [km]."),
+    thrust_to_weight: float = typer.Option(1.8, help="Initial thrust over lunar weight at ignition."),
+    isp_s: float = typer.Option(311.0, help="Specific impulse [s] (Apollo LM descent engine: 311 s)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Powered descent from a circular LLO: descent-orbit insertion, then a gravity turn whose ignition altitude
+    makes it stop at the surface; delta-v, gravity loss, burn time, downrange, propellant fraction."""
+    from ilrs.transport.descent import gravity_turn_descent
+
+    d = gravity_turn_descent(llo_alt_km, thrust_to_weight, isp_s)
+    out = {
+        "llo_alt_km": d.llo_alt_km,
+        "thrust_to_weight": d.thrust_to_weight,
+        "isp_s": d.isp_s,
+        "ignition_alt_km": d.ignition_alt_km,
+        "doi_dv_m_s": d.doi_dv_m_s,
+        "powered_dv_m_s": d.powered_dv_m_s,
+        "gravity_loss_m_s": d.gravity_loss_m_s,
+        "total_dv_m_s": d.total_dv_m_s,
+        "burn_time_s": d.burn_time_s,
+        "downrange_km": d.downrange_km,
+        "propellant_fraction": d.propellant_fraction,
+    }
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k:>20}: {v:.3f}", highlight=False)
