@@ -10,7 +10,7 @@ from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
 from ilrs.cli.serve import serve
-from ilrs.cli.transport import orbit_app, transfer
+from ilrs.cli.transport import orbit_app, transfer_app
 from ilrs.cli.twin import size_app, twin
 
 app = typer.Typer(
@@ -27,7 +27,7 @@ app.add_typer(scenario.app, name="scenario")
 app.command("twin")(twin)
 app.add_typer(size_app, name="size")
 app.command("campaign")(campaign)
-app.command("transfer")(transfer)
+app.add_typer(transfer_app, name="transfer")
 app.add_typer(orbit_app, name="orbit")
 app.command("plan")(plan)
 app.command("serve")(serve)

@@ -14,8 +14,16 @@ orbit_app = typer.Typer(
 )
 
 
+transfer_app = typer.Typer(
+    help="Earth-Moon transfers: one targeted transfer (no subcommand) or launch windows from a site.",
+    invoke_without_command=True,
+)
+
+
+@transfer_app.callback(invoke_without_command=True)
 @handle_errors
 def transfer(
+    ctx: typer.Context,
     depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch, UTC."),
     tof_days: float = typer.Option(4.75, help="Time of flight [days]."),
     parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
@@ -28,6 +36,8 @@ def transfer(
 ) -> None:
     """An Earth-Moon transfer targeted in the ephemeris model (DE440s Earth, Moon, Sun; Earth J2; lunar J2/C22)
     to a lunar periapsis of given altitude and inclination, with TLI and LOI delta-v and targeting residuals."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ilrs.services.campaign import transfer_summary
 
     out = transfer_summary(
@@ -40,14 +50,85 @@ def transfer(
         console.print(f"{k:>20}: {v:.3f}" if isinstance(v, float) else f"{k:>20}: {v}")
 
 
+@transfer_app.command("windows")
+@handle_errors
+def windows(
+    site: str = typer.Option("wenchang", help="Launch site: wenchang, xichang, vostochny, baikonur."),
+    month: str = typer.Option("2030-06", help="Calendar month of lift-off, YYYY-MM (UTC)."),
+    step_min: float = typer.Option(60.0, help="Lift-off spacing [min]."),
+    parking_alt_km: float = typer.Option(200.0, help="Circular parking orbit altitude [km]."),
+    llo_alt_km: float = typer.Option(100.0, help="Targeted lunar periapsis altitude [km]."),
+    inc_deg: float = typer.Option(90.0, help="Arrival inclination to the lunar equator [deg]."),
+    max_coast_min: float = typer.Option(None, help="Longest parking-orbit coast to TLI [min] (default: one orbit)."),
+    target: bool = typer.Option(True, help="Target each feasible departure in the ephemeris model."),
+    plot: Path = typer.Option(None, help="Write a porkchop plot of the feasible departures (PNG)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Launch windows of a month from a launch site: parking-orbit planes the site's azimuths allow, the coast to
+    TLI, and per feasible lift-off hour the TLI, flight time and LOI (patched-conic screen, then targeted in
+    the ephemeris model)."""
+    from ilrs.ephem.time import utc_text
+    from ilrs.transport.windows import month_span, scan_windows, summary
+
+    start, end = month_span(month)
+    scan = scan_windows(
+        site,
+        start,
+        end,
+        step_s=step_min * 60.0,
+        parking_alt_km=parking_alt_km,
+        periapsis_alt_km=llo_alt_km,
+        arrival_inclination_deg=inc_deg,
+        max_coast_s=None if max_coast_min is None else max_coast_min * 60.0,
+        target=target,
+    )
+    out = summary(scan)
+    if plot is not None:
+        from ilrs.reports.porkchop import porkchop_png
+
+        plot.write_bytes(porkchop_png(scan))
+        out["plot"] = str(plot)
+    if as_json:
+        print_json(out)
+        return
+    lo, hi = scan.site.inclination_range_deg
+    console.print(
+        f"{scan.site.name}: azimuths {scan.site.azimuth_min_deg:g}-{scan.site.azimuth_max_deg:g} deg, parking "
+        f"inclinations {lo:.2f}-{hi:.2f} deg; {out['feasible_launch_epochs']} feasible of "
+        f"{out['launch_epochs']} lift-off epochs in {len(scan.windows)} windows, {out['targeted']} targeted "
+        f"(screen {scan.screen_s:.1f} s, targeting {scan.target_s:.1f} s)",
+        highlight=False,
+    )
+    console.print(
+        f"{'lift-off UTC':<21}{'coast min':>10}{'az deg':>8}{'inc deg':>8}{'TLI m/s':>9}{'tof d':>7}{'LOI m/s':>9}",
+        highlight=False,
+    )
+    for d in scan.departures:
+        tli, tof, loi = (
+            (d.tli_dv_m_s, d.tof_s, d.loi_dv_m_s)
+            if d.targeted
+            else (d.conic_tli_dv_m_s, d.conic_tof_s, d.conic_loi_dv_m_s)
+        )
+        console.print(
+            f"{utc_text(d.launch_et):<21}{d.coast_s / 60:10.1f}{d.azimuth_deg:8.1f}{d.inclination_deg:8.2f}"
+            f"{tli:9.1f}{tof / 86400:7.3f}{loi:9.1f}{'' if d.targeted else '  (patched conic)'}",
+            highlight=False,
+        )
+
+
 @orbit_app.command("nrho")
 @handle_errors
 def nrho(
     depart: str = typer.Option("2030-06-20T09:00", help="TLI epoch of the transfer compared, UTC."),
     tof_days: float = typer.Option(4.75, help="Its time of flight [days]."),
+    revs: int = typer.Option(10, help="Revolutions in the ephemeris model (10-60; 0: CR3BP only)."),
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the first apolune in the ephemeris model, UTC."),
+    oem: Path = typer.Option(None, help="Write the ephemeris NRHO as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the ephemeris NRHO as a SPICE SPK (type 13) file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's), in the Earth-Moon CR3BP, and the
+    """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's) in the Earth-Moon CR3BP and carried into the
+    ephemeris model by multiple shooting (perilune/apolune drift, station-keeping estimate), and the
     surface-direct vs Gateway-staged chains to the south pole (delta-v and time per leg)."""
     from ilrs.errors import IlrsError
     from ilrs.services.campaign import architecture_chains
@@ -65,6 +146,13 @@ def nrho(
         "south_pole_visible_fraction": south_pole_visibility(o),
         "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days),
     }
+    if revs:
+        from ilrs.ephem.time import to_et
+        from ilrs.transport.nrho_ephemeris import nrho_report
+
+        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk)
+    elif oem is not None or spk is not None:
+        raise IlrsError("OEM/SPK export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
     if as_json:
         print_json(out)
         return
@@ -73,6 +161,16 @@ def nrho(
         f"apolune radius {o.apolune_radius_km:,.0f} km, Jacobi {o.jacobi:.5f}, above 10 deg from the "
         f"south pole {100 * out['south_pole_visible_fraction']:.0f} % of the period"
     )
+    if revs:
+        e = out["ephemeris"]
+        console.print(
+            f"ephemeris model ({revs} revolutions from {epoch}): multiple shooting converged in "
+            f"{e['iterations']} iterations ({e['max_discontinuity_m']:.3f} m left); perilune "
+            f"{e['perilune_radius_km_range'][0]:,.0f}-{e['perilune_radius_km_range'][1]:,.0f} km, apolune "
+            f"{e['apolune_radius_km_range'][0]:,.0f}-{e['apolune_radius_km_range'][1]:,.0f} km; station-keeping "
+            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year",
+            highlight=False,
+        )
     for a in out["architectures"]:
         console.print(
             f"\n{a['architecture']}: {a['delta_v_after_tli_m_s']:,.0f} m/s after TLI, "
@@ -91,13 +189,16 @@ def nrho(
 @handle_errors
 def halo(
     l_point: int = typer.Option(2, min=1, max=2, help="Libration point (1 or 2)."),
-    n: int = typer.Option(12, min=2, max=200, help="Family members."),
+    n: int = typer.Option(200, min=2, max=400, help="Largest number of members (continuation stops at the Moon)."),
+    step: float = typer.Option(0.01, min=0.001, max=0.05, help="Continuation step [nondimensional]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The southern halo family about L1 or L2 by continuation: periods, Jacobi constants, perilune radii."""
+    """The southern halo family about L1 or L2 by continuation, by default the whole family from the planar
+    Lyapunov bifurcation down to the NRHOs (until a member's perilune would fall inside the Moon): periods,
+    Jacobi constants, perilune radii."""
     from ilrs.transport.halo import halo_family
 
-    f = halo_family(l_point, n)
+    f = halo_family(l_point, n, step=step)
     rows = [
         {"period_days": float(p), "jacobi": float(j), "perilune_radius_km": float(r)}
         for p, j, r in zip(f.periods_days, f.jacobi, f.perilune_radius_km, strict=True)
@@ -113,13 +214,64 @@ def halo(
 
 @orbit_app.command("relay")
 @handle_errors
-def relay(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The Queqiao-2-like frozen relay orbit: elements and Keplerian period."""
-    from ilrs.transport.orbits import QUEQIAO2_ORBIT, relay_orbit
+def relay(
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the orbit (at perilune), UTC."),
+    days: float = typer.Option(365.0, help="Span to fly [days]."),
+    min_perilune_km: float = typer.Option(100.0, help="Perilune altitude floor held by station-keeping [km]."),
+    restore_perilune_km: float = typer.Option(None, help="Perilune a burn restores [km] (default: the design's)."),
+    oem: Path = typer.Option(None, help="Write the flight as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the flight as a SPICE SPK (type 13) file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The relay's frozen elliptical orbit (Queqiao-2-like, 200 x 16,000 km) designed and flown in the perturbed
+    field (Earth, Sun, lunar J2/C22): elements, mean e and periapsis argument bounds, lifetime without
+    manoeuvres, station-keeping delta-v per year, and the comparison with Queqiao-2's published orbit."""
+    from ilrs.ephem.time import to_et
+    from ilrs.transport.relay import relay_report
 
-    o = relay_orbit(0.0)
-    out = {**QUEQIAO2_ORBIT, "a_km": o.a_m / 1e3, "e": o.e, "period_h": o.period_s / 3600.0}
+    out = relay_report(
+        float(to_et(epoch)[0]),
+        days,
+        min_perilune_alt_km=min_perilune_km,
+        restore_perilune_alt_km=restore_perilune_km,
+        oem_path=oem,
+        spk_path=spk,
+    )
     if as_json:
         print_json(out)
         return
-    console.print(", ".join(f"{k}={v:.4g}" for k, v in out.items()))
+    for k, v in out.items():
+        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+
+
+@orbit_app.command("descent")
+@handle_errors
+def descent(
+    llo_alt_km: float = typer.Option(100.0, help="Circular low lunar orbit altitude [km]."),
+    thrust_to_weight: float = typer.Option(1.8, help="Initial thrust over lunar weight at ignition."),
+    isp_s: float = typer.Option(311.0, help="Specific impulse [s] (Apollo LM descent engine: 311 s)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Powered descent from a circular LLO: descent-orbit insertion, then a gravity turn whose ignition altitude
+    makes it stop at the surface; delta-v, gravity loss, burn time, downrange, propellant fraction."""
+    from ilrs.transport.descent import gravity_turn_descent
+
+    d = gravity_turn_descent(llo_alt_km, thrust_to_weight, isp_s)
+    out = {
+        "llo_alt_km": d.llo_alt_km,
+        "thrust_to_weight": d.thrust_to_weight,
+        "isp_s": d.isp_s,
+        "ignition_alt_km": d.ignition_alt_km,
+        "doi_dv_m_s": d.doi_dv_m_s,
+        "powered_dv_m_s": d.powered_dv_m_s,
+        "gravity_loss_m_s": d.gravity_loss_m_s,
+        "total_dv_m_s": d.total_dv_m_s,
+        "burn_time_s": d.burn_time_s,
+        "downrange_km": d.downrange_km,
+        "propellant_fraction": d.propellant_fraction,
+    }
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k:>20}: {v:.3f}", highlight=False)

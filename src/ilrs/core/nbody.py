@@ -35,6 +35,7 @@ import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
 from ilrs.core._jit import jit
+from ilrs.core.arrays import FloatArray
 
 _N_STAGES = _dop.N_STAGES  # 12
 A = np.ascontiguousarray(_dop.A[:_N_STAGES, :_N_STAGES], dtype=np.float64)
@@ -56,7 +57,7 @@ DONE, AT_PERIAPSIS, IMPACT, TOO_MANY_STEPS, STEP_TOO_SMALL = 0, 1, 2, 3, 4
 
 
 @jit
-def hermite(t0, h, p, d, t, out):
+def hermite(t0: float, h: float, p: FloatArray, d: FloatArray, t: float, out: FloatArray) -> None:
     """Cubic Hermite interpolation on the uniform grid ``t0 + i h`` of values ``p`` and derivatives ``d``.
 
     ``out[:k]`` receives the value, ``out[k:2k]`` the derivative (k = p.shape[1]). Outside the grid the end
@@ -86,14 +87,41 @@ def hermite(t0, h, p, d, t, out):
 
 
 @jit
-def _bodies(t, tab, moon_p, moon_v, sun_p, sun_v, rot_p, rot_d, moon, sun, rot):
+def _bodies(
+    t: float,
+    tab: FloatArray,
+    moon_p: FloatArray,
+    moon_v: FloatArray,
+    sun_p: FloatArray,
+    sun_v: FloatArray,
+    rot_p: FloatArray,
+    rot_d: FloatArray,
+    moon: FloatArray,
+    sun: FloatArray,
+    rot: FloatArray,
+) -> None:
     hermite(tab[0], tab[1], moon_p, moon_v, t, moon)
     hermite(tab[0], tab[1], sun_p, sun_v, t, sun)
     hermite(tab[0], tab[1], rot_p, rot_d, t, rot)
 
 
 @jit
-def accel(t, y, par, tab, moon_p, moon_v, sun_p, sun_v, rot_p, rot_d, dy, moon, sun, rot):
+def accel(
+    t: float,
+    y: FloatArray,
+    par: FloatArray,
+    tab: FloatArray,
+    moon_p: FloatArray,
+    moon_v: FloatArray,
+    sun_p: FloatArray,
+    sun_v: FloatArray,
+    rot_p: FloatArray,
+    rot_d: FloatArray,
+    dy: FloatArray,
+    moon: FloatArray,
+    sun: FloatArray,
+    rot: FloatArray,
+) -> None:
     """Right-hand side ``dy = (v, a)`` at epoch ``t`` [s TDB] for state ``y`` [m, m/s] relative to the centre.
 
     ``moon``, ``sun`` (6,) and ``rot`` (18,) are work arrays; on return they hold the bodies' geocentric
@@ -187,7 +215,7 @@ def accel(t, y, par, tab, moon_p, moon_v, sun_p, sun_v, rot_p, rot_d, dy, moon, 
 
 
 @jit
-def _moon_relative(y, par, moon, rel):
+def _moon_relative(y: FloatArray, par: FloatArray, moon: FloatArray, rel: FloatArray) -> None:
     """State relative to the Moon (``moon`` holds its geocentric state)."""
     if par[P_CENTRAL] > 0.5:
         for j in range(6):
@@ -198,7 +226,26 @@ def _moon_relative(y, par, moon, rel):
 
 
 @jit
-def _step(t, y, h, k0, par, tab, mp, mv, sp, sv, rp, rd, K, ynew, tmp, moon, sun, rot):
+def _step(
+    t: float,
+    y: FloatArray,
+    h: float,
+    k0: FloatArray,
+    par: FloatArray,
+    tab: FloatArray,
+    mp: FloatArray,
+    mv: FloatArray,
+    sp: FloatArray,
+    sv: FloatArray,
+    rp: FloatArray,
+    rd: FloatArray,
+    K: FloatArray,
+    ynew: FloatArray,
+    tmp: FloatArray,
+    moon: FloatArray,
+    sun: FloatArray,
+    rot: FloatArray,
+) -> None:
     """One DOP853 step of size h from (t, y) with K[0] = f(t, y) given; fills K[1..12] and ``ynew``."""
     for j in range(6):
         K[0, j] = k0[j]
@@ -218,7 +265,22 @@ def _step(t, y, h, k0, par, tab, mp, mv, sp, sv, rp, rd, K, ynew, tmp, moon, sun
 
 
 @jit
-def _radial_rate(t, y, par, tab, mp, mv, sp, sv, rp, rd, moon, sun, rot, rel):
+def _radial_rate(
+    t: float,
+    y: FloatArray,
+    par: FloatArray,
+    tab: FloatArray,
+    mp: FloatArray,
+    mv: FloatArray,
+    sp: FloatArray,
+    sv: FloatArray,
+    rp: FloatArray,
+    rd: FloatArray,
+    moon: FloatArray,
+    sun: FloatArray,
+    rot: FloatArray,
+    rel: FloatArray,
+) -> tuple[float, float]:
     """(r - r_moon) . (v - v_moon) [m^2/s] and |r - r_moon| [m] at (t, y)."""
     if par[P_CENTRAL] < 0.5:
         _bodies(t, tab, mp, mv, sp, sv, rp, rd, moon, sun, rot)
@@ -229,29 +291,29 @@ def _radial_rate(t, y, par, tab, mp, mv, sp, sv, rp, rd, moon, sun, rot, rel):
 
 @jit
 def propagate(
-    t0,
-    y0,
-    t1,
-    par,
-    tab,
-    moon_p,
-    moon_v,
-    sun_p,
-    sun_v,
-    rot_p,
-    rot_d,
-    rtol,
-    atol_pos,
-    atol_vel,
-    h_max,
-    periapsis_max_m,
-    stop_at_periapsis,
-    r_impact_m,
-    out_t,
-    out_y,
-    ev_t,
-    ev_y,
-):
+    t0: float,
+    y0: FloatArray,
+    t1: float,
+    par: FloatArray,
+    tab: FloatArray,
+    moon_p: FloatArray,
+    moon_v: FloatArray,
+    sun_p: FloatArray,
+    sun_v: FloatArray,
+    rot_p: FloatArray,
+    rot_d: FloatArray,
+    rtol: float,
+    atol_pos: float,
+    atol_vel: float,
+    h_max: float,
+    periapsis_max_m: float,
+    stop_at_periapsis: bool,
+    r_impact_m: float,
+    out_t: FloatArray,
+    out_y: FloatArray,
+    ev_t: FloatArray,
+    ev_y: FloatArray,
+) -> tuple[int, int, int]:
     """Integrate from ``t0`` to ``t1`` (> t0) [s TDB], recording every accepted step.
 
     Parameters

@@ -123,8 +123,9 @@ def write_oem(
             raise IlrsError("OEM comments must be single lines", hint=repr(c))
     if (interpolation is None) != (interpolation_degree is None):
         raise IlrsError("give INTERPOLATION and INTERPOLATION_DEGREE together", hint=f"{interpolation!r}")
+    degree = 0 if interpolation_degree is None else int(interpolation_degree)
     if interpolation is not None and (
-        interpolation not in ("HERMITE", "LAGRANGE", "LINEAR") or not 1 <= int(interpolation_degree) <= n - 1
+        interpolation not in ("HERMITE", "LAGRANGE", "LINEAR") or not 1 <= degree <= n - 1
     ):
         raise IlrsError(
             f"interpolation {interpolation!r} of degree {interpolation_degree} is not valid for {n} states",
@@ -146,7 +147,7 @@ def write_oem(
         f"START_TIME = {epochs[0]}",
         f"STOP_TIME = {epochs[-1]}",
         *(
-            [f"INTERPOLATION = {interpolation}", f"INTERPOLATION_DEGREE = {int(interpolation_degree)}"]
+            [f"INTERPOLATION = {interpolation}", f"INTERPOLATION_DEGREE = {degree}"]
             if interpolation is not None
             else []
         ),

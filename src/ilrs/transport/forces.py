@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import spiceypy
 
 from ilrs.constants import MOON_ME_FRAME, NAIF_EARTH, NAIF_MOON, NAIF_SUN
@@ -183,7 +184,7 @@ class Flight:
 def propagate(
     model: ForceModel,
     t0: float,
-    y0,
+    y0: npt.ArrayLike,
     t1: float,
     *,
     rtol: float = 1e-12,
@@ -250,7 +251,7 @@ def moon_pole_me_j2000(et: float) -> np.ndarray:
         return np.asarray(spiceypy.pxform(MOON_ME_FRAME, "J2000", float(et)))[:, 2].copy()
 
 
-def inclination_deg(r_rel, v_rel, et: float) -> float:
+def inclination_deg(r_rel: npt.ArrayLike, v_rel: npt.ArrayLike, et: float) -> float:
     """Inclination of the selenocentric osculating orbit to the lunar equator (MOON_ME) [deg]."""
     h = np.cross(np.asarray(r_rel, dtype=float), np.asarray(v_rel, dtype=float))
     return math.degrees(math.acos(np.clip(h @ moon_pole_me_j2000(et) / np.linalg.norm(h), -1.0, 1.0)))

@@ -86,7 +86,7 @@ class TargetedTransfer:
         return self.tli_dv_m_s + self.loi_dv_m_s
 
     @property
-    def residuals(self) -> dict:
+    def residuals(self) -> dict[str, float]:
         """Targeting residuals: periapsis radius [m], inclination [deg], periapsis epoch [s]."""
         return {
             "periapsis_radius_error_m": self.periapsis_radius_m - self.target_radius_m,
@@ -139,7 +139,9 @@ def b_vector(v_inf: np.ndarray, pole: np.ndarray, rp_m: float, inc_deg: float, h
     return best[1]
 
 
-def _evaluate(model: ForceModel, et0: float, r1, v1, t_span_end: float):
+def _evaluate(
+    model: ForceModel, et0: float, r1: np.ndarray, v1: np.ndarray, t_span_end: float
+) -> tuple[float, np.ndarray, Flight] | None:
     """Periapsis epoch, selenocentric state there, and the flight; None if no lunar periapsis is reached."""
     f = forces.propagate(
         model,
@@ -175,7 +177,15 @@ def _first_guess(
     return v1
 
 
-def _correct(model: ForceModel, et0: float, r1: np.ndarray, v1: np.ndarray, ev, goal: np.ndarray, t_end: float):
+def _correct(
+    model: ForceModel,
+    et0: float,
+    r1: np.ndarray,
+    v1: np.ndarray,
+    ev: tuple[float, np.ndarray, Flight],
+    goal: np.ndarray,
+    t_end: float,
+) -> tuple[np.ndarray, tuple[float, np.ndarray, Flight], int]:
     """Newton on the TLI velocity for (periapsis radius, inclination): minimum-norm steps (3 controls, 2
     targets), forward-difference Jacobian, step halving while the scaled residual does not decrease."""
     scale = _SCALE[:2]
