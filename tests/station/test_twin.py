@@ -70,7 +70,7 @@ def test_solar_power_follows_the_visible_disk_and_irradiance(series):
     assert series.solar_w.max() > 0.5 * total_area_eff * 1361.0
     days = (series.et - series.et[0]) / 86400.0  # the fission unit arrives at the run's start here
     np.testing.assert_allclose(series.nuclear_w, fission_power_w(40e3, days, 30.0, 0.98, 0.03, 3.0), rtol=1e-12)
-    assert (series.nuclear_w[days >= 30.0] == pytest.approx(40e3 * 0.97))
+    assert series.nuclear_w[days >= 30.0] == pytest.approx(40e3 * 0.97)
     assert series.nuclear_w[0] == 0.0
 
 
