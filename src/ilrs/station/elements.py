@@ -16,11 +16,21 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ilrs.constants import MOON_RADIUS_M
 from ilrs.core.visibility import point_series
+from ilrs.ephem.ground_stations import DteWindows
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.station.environment import FloatArray, RelayGeometry, SiteEnvironment
-from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
+from ilrs.station.links import (
+    LinkParameters,
+    allocated_bandwidth_hz,
+    dte_data_rates,
+    half_power_beamwidth_rad,
+    link_budget,
+    moon_beam_fraction,
+)
+from ilrs.station.modcod import modcods_named
 from ilrs.station.power import (
     ArrayLosses,
     array_bus_power_w,
@@ -130,6 +140,8 @@ class StationsView:
 
     stations: tuple[str, ...]
     min_elevation_deg: float
+    frequency_hz: float = 8.45e9  #: for the atmosphere's tables [Hz]
+    weather_exceedance_percent: float = 5.0  #: of the year the atmospheric losses are exceeded [%]
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,9 @@ Need = StationsView | RelayView
 def environment_need(element: sc._Element) -> Need | None:
     """What an element needs from the environment's builder beyond the Sun, the Earth and its horizon."""
     if isinstance(element, sc.DteTerminal):
-        return StationsView(tuple(element.stations), element.min_elevation_deg)
+        return StationsView(
+            tuple(element.stations), element.min_elevation_deg, element.frequency_hz, element.weather_exceedance_percent
+        )
     if isinstance(element, sc.RelayTerminal):
         return RelayView(element.orbit.model_dump(), element.antenna_height_m, element.arrival)
     return None
@@ -312,32 +326,87 @@ def data_storage(e: sc.DataStorage, ctx: ElementContext) -> Contribution:
     return Contribution(storage_bits=ctx.gate(e.capacity_gbit * 1e9))
 
 
-@element_model(sc.DteTerminal)
-def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
-    env = ctx.env
-    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), env.earth_az_rad, env.earth_el_rad, 0.0)
-    earth_visible = (np.degrees(env.earth_el_rad) > horizon) & ctx.on
-    windows = env.link("dte", e.name).seen_from(earth_visible)  # type: ignore[attr-defined]
-    link = LinkParameters(
+def _radio(e: sc.DteTerminal | sc.RelayTerminal, rx_diameter_m: float, rx_efficiency: float) -> LinkParameters:
+    """The element's link: its modulation and coding options in its band allocation (or one fixed Eb/N0)."""
+    fixed = e.required_ebn0_db is not None
+    if e.bandwidth_mhz is not None:
+        bandwidth = e.bandwidth_mhz * 1e6
+    else:
+        bandwidth = allocated_bandwidth_hz(e.frequency_hz)
+    return LinkParameters(
         e.frequency_hz,
         e.tx_power_w,
         e.antenna_diameter_m,
         e.aperture_efficiency,
-        1.0,  # the receiving dish is each ground station's own (dte_data_rates)
-        0.6,
+        rx_diameter_m,
+        rx_efficiency,
         e.rx_system_noise_k,
-        e.required_ebn0_db,
+        e.required_ebn0_db if fixed else 0.0,  # type: ignore[arg-type]
         e.margin_db,
         max_data_rate_bps=e.max_rate_mbps * 1e6,
+        modcods=() if fixed else modcods_named(e.modcods),
+        bandwidth_hz=bandwidth,
+        implementation_loss_db=0.0 if fixed else e.implementation_loss_db,
     )
-    rate = dte_data_rates(windows, link).rate_bps
+
+
+@element_model(sc.DteTerminal)
+def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
+    """Direct-to-Earth rate (:func:`ilrs.station.links.dte_data_rates`) through each ground station the site sees
+    above its terrain (the station's own direction, not the Earth's centre) while the station sees the Moon."""
+    env = ctx.env
+    windows = env.link("dte", e.name)
+    assert isinstance(windows, DteWindows)
+    horizon = env.horizon_deg(e.antenna_height_m)
+    if windows.site_el_rad is not None and windows.site_az_rad is not None:
+        sees = np.stack(
+            [
+                np.degrees(el) > point_series(horizon, az, el, 0.0)[0]
+                for az, el in zip(windows.site_az_rad, windows.site_el_rad, strict=True)
+            ]
+        )
+        sees &= ctx.on
+        earth_visible: BoolArray = np.asarray(sees.any(axis=0), dtype=bool)
+        windows = windows.seen_from(sees)
+    else:
+        centre, _ = point_series(horizon, env.earth_az_rad, env.earth_el_rad, 0.0)
+        earth_visible = np.asarray((np.degrees(env.earth_el_rad) > centre) & ctx.on, dtype=bool)
+        windows = windows.seen_from(earth_visible)
+    link = _radio(e, 1.0, 0.6)  # the receiving dish is each ground station's own (dte_data_rates)
+    rate = dte_data_rates(windows, link, env.atmospheres.get(e.name), e.moon_brightness_k).rate_bps
     return Contribution(
         dte_bps=rate, earth_visible=earth_visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0)
     )
 
 
+#: Mean Earth-Moon distance [m], for the relay's view of the Earth (IAU: 384,400 km; the true distance moves
+#: the Earth's direction from a relay 16,000 km out by < 0.15 deg).
+_EARTH_DISTANCE_M = 384_400e3
+
+
+def relay_sees_earth(geo: RelayGeometry, earth_az_rad: FloatArray, earth_el_rad: FloatArray) -> BoolArray:
+    """Whether the Moon leaves the relay's line of sight to the Earth's centre free, per step.
+
+    In the site's east-north-up frame: the relay at ``range (cos el sin az, cos el cos az, sin el)``, the Moon's
+    centre at ``(0, 0, -R)``, the Earth at the site's apparent direction and a mean distance.
+    """
+
+    def enu(az: FloatArray, el: FloatArray) -> FloatArray:
+        return np.stack([np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)], axis=-1)
+
+    relay = geo.range_m[:, None] * enu(geo.az_rad, geo.el_rad) + np.array([0.0, 0.0, MOON_RADIUS_M])
+    to_earth = _EARTH_DISTANCE_M * enu(earth_az_rad, earth_el_rad) + np.array([0.0, 0.0, MOON_RADIUS_M]) - relay
+    to_earth /= np.linalg.norm(to_earth, axis=1, keepdims=True)
+    along = -np.einsum("ij,ij->i", relay, to_earth)  # distance along the ray to the point nearest the centre
+    nearest = relay + along[:, None] * to_earth
+    blocked = (along > 0.0) & (np.linalg.norm(nearest, axis=1) < MOON_RADIUS_M)
+    return np.asarray(~blocked, dtype=bool)
+
+
 @element_model(sc.RelayTerminal)
 def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
+    """Surface-to-relay rate from the link budget, the relay's receiver seeing the Moon's disk in its beam,
+    limited by the terminal's share of the relay's trunk to Earth while the relay sees the Earth."""
     env = ctx.env
     geo = env.link("relay", e.name)
     assert isinstance(geo, RelayGeometry)
@@ -346,17 +415,20 @@ def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
     visible = (el_deg > horizon) & (el_deg >= e.min_elevation_deg) & ctx.on
     rate = np.zeros(ctx.on.size)
     if visible.any():
-        link = LinkParameters(
-            e.frequency_hz,
-            e.tx_power_w,
-            e.antenna_diameter_m,
-            e.aperture_efficiency,
-            e.relay_antenna_diameter_m,
-            0.55,
-            e.rx_system_noise_k,
-            e.required_ebn0_db,
-            e.margin_db,
-            max_data_rate_bps=e.max_rate_mbps * 1e6,
-        )
-        rate[visible] = link_budget(link, geo.range_m[visible]).data_rate_bps
+        # The relay's dish points at the site; from the relay, in the site's east-north-up frame (relay at
+        # d u, the Moon's centre at -R up), the site is `offset` off the disk's centre.
+        d = geo.range_m[visible]
+        sin_el = np.sin(geo.el_rad[visible])
+        centre = np.sqrt(d * d + MOON_RADIUS_M**2 + 2.0 * d * MOON_RADIUS_M * sin_el)
+        offset = np.arccos(np.clip((d + MOON_RADIUS_M * sin_el) / centre, -1.0, 1.0))
+        beam = float(half_power_beamwidth_rad(e.relay_antenna_diameter_m, e.frequency_hz))
+        moon_k = e.moon_brightness_k * moon_beam_fraction(offset, np.arcsin(MOON_RADIUS_M / centre), beam)
+        link = _radio(e, e.relay_antenna_diameter_m, 0.55)
+        noise = e.rx_system_noise_k + moon_k
+        base = link_budget(link, d)
+        cn0 = base.c_over_n0_dbhz + 10.0 * np.log10(e.rx_system_noise_k / noise)
+        rate[visible] = link.rate_bps(cn0)
+    if e.trunk_rate_mbps is not None:
+        trunk = relay_sees_earth(geo, env.earth_az_rad, env.earth_el_rad) * e.trunk_rate_mbps * 1e6 * e.trunk_share
+        rate = np.minimum(rate, trunk)
     return Contribution(relay_bps=rate, relay_visible=visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0))
