@@ -24,7 +24,7 @@ from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizon
 from ilrs.station import twin as station_twin
-from ilrs.station.elements import RelayView, StationsView, environment_need
+from ilrs.station.elements import RelayView, StationsView, environment_need, relay_sees_earth
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
 from ilrs.station.twin import BatterySizing, TwinRun
 from ilrs.transport.orbits import relay_orbit
@@ -64,7 +64,7 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
             stations[e.name] = _station_view(need, et, lat, lon, grid_key)
             atmospheres[e.name] = _atmosphere(need)
         elif isinstance(need, RelayView):
-            relays[e.name] = _relay_view(need, et, utc, lat, lon, grid_key)
+            relays[e.name] = _relay_view(need, et, utc, lat, lon, grid_key, directions)
     return SiteEnvironment(
         et=et,
         utc=utc,
@@ -143,29 +143,41 @@ def _atmosphere(need: StationsView) -> StationAtmosphere:
 
 
 def _relay_view(
-    need: RelayView, et: np.ndarray, utc: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]
+    need: RelayView,
+    et: np.ndarray,
+    utc: np.ndarray,
+    lat: float,
+    lon: float,
+    grid_key: dict[str, Any],
+    sky: dict[str, np.ndarray],
 ) -> RelayGeometry:
-    """The relay seen from the terminal's antenna, its orbit's elements taken at the terminal's arrival (cached)."""
+    """The relay seen from the terminal's antenna, its orbit's elements taken at the terminal's arrival, and
+    whether it sees the Earth past the Moon (cached)."""
     arrival = np.datetime64(need.arrival.replace(tzinfo=None), "us")
     first = int(np.argmax(utc.astype("datetime64[us]") >= arrival))
     orbit = relay_orbit(float(et[first]), **need.orbit)
     cache = product_cache()
     key = cache.key(
         kind="relay",
-        v=1,
+        v=2,
         orbit=need.orbit,
         epoch=float(orbit.epoch_et),
         height=float(need.antenna_height_m),
         **grid_key,
     )
-    geo = cache.get_or_compute(
-        "twin_relay",
-        key,
-        lambda: dict(
-            zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m), strict=True)
-        ),
+
+    def compute() -> dict[str, np.ndarray]:
+        az, el, distance = orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m)
+        sees = relay_sees_earth(RelayGeometry(az, el, distance), sky["earth_az"], sky["earth_el"])
+        return {"az": az, "el": el, "range": distance, "sees_earth": sees}
+
+    geo = cache.get_or_compute("twin_relay", key, compute)
+    return RelayGeometry(
+        np.asarray(geo["az"]),
+        np.asarray(geo["el"]),
+        np.asarray(geo["range"]),
+        np.asarray(geo["sees_earth"], dtype=bool),
     )
-    return RelayGeometry(np.asarray(geo["az"]), np.asarray(geo["el"]), np.asarray(geo["range"]))
 
 
 def run_twin(scenario: sc.Scenario, env: SiteEnvironment | None = None) -> TwinRun:

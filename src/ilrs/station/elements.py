@@ -25,10 +25,14 @@ from ilrs.station.environment import FloatArray, RelayGeometry, SiteEnvironment
 from ilrs.station.links import (
     LinkParameters,
     allocated_bandwidth_hz,
+    c_over_n0_dbhz,
     dte_data_rates,
+    eirp_dbw,
+    free_space_path_loss_db,
+    g_over_t_db_k,
     half_power_beamwidth_rad,
-    link_budget,
     moon_beam_fraction,
+    parabolic_antenna_gain_dbi,
 )
 from ilrs.station.modcod import modcods_named
 from ilrs.station.power import (
@@ -350,6 +354,15 @@ def _radio(e: sc.DteTerminal | sc.RelayTerminal, rx_diameter_m: float, rx_effici
     )
 
 
+def horizon_at(profile_deg: FloatArray, az_rad: FloatArray) -> FloatArray:
+    """Terrain horizon elevation [deg] at geographic azimuths [rad], linear between the profile's uniform
+    azimuths with wrap-around (as :func:`ilrs.core.visibility.point_series`; NaN, no terrain, is -90 deg)."""
+    prof = np.nan_to_num(np.asarray(profile_deg, dtype=float), nan=-90.0)
+    grid = np.arange(prof.size) * (360.0 / prof.size)
+    horizon: FloatArray = np.interp(np.degrees(az_rad) % 360.0, grid, prof, period=360.0)
+    return horizon
+
+
 @element_model(sc.DteTerminal)
 def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
     """Direct-to-Earth rate (:func:`ilrs.station.links.dte_data_rates`) through each ground station the site sees
@@ -359,17 +372,15 @@ def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
     assert isinstance(windows, DteWindows)
     horizon = env.horizon_deg(e.antenna_height_m)
     if windows.site_el_rad is not None and windows.site_az_rad is not None:
-        sees = np.stack(
-            [
-                np.degrees(el) > point_series(horizon, az, el, 0.0)[0]
-                for az, el in zip(windows.site_az_rad, windows.site_el_rad, strict=True)
-            ]
-        )
-        sees &= ctx.on
+        # only where the station sees the Moon: the site's view of the others does not matter
+        sees = windows.station_visible & ctx.on
+        for i, (az, el) in enumerate(zip(windows.site_az_rad, windows.site_el_rad, strict=True)):
+            k = np.flatnonzero(sees[i])
+            sees[i, k] = np.degrees(el[k]) > horizon_at(horizon, az[k])
         earth_visible: BoolArray = np.asarray(sees.any(axis=0), dtype=bool)
         windows = windows.seen_from(sees)
     else:
-        centre, _ = point_series(horizon, env.earth_az_rad, env.earth_el_rad, 0.0)
+        centre = horizon_at(horizon, env.earth_az_rad)
         earth_visible = np.asarray((np.degrees(env.earth_el_rad) > centre) & ctx.on, dtype=bool)
         windows = windows.seen_from(earth_visible)
     link = _radio(e, 1.0, 0.6)  # the receiving dish is each ground station's own (dte_data_rates)
@@ -391,15 +402,19 @@ def relay_sees_earth(geo: RelayGeometry, earth_az_rad: FloatArray, earth_el_rad:
     centre at ``(0, 0, -R)``, the Earth at the site's apparent direction and a mean distance.
     """
 
-    def enu(az: FloatArray, el: FloatArray) -> FloatArray:
-        return np.stack([np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)], axis=-1)
-
-    relay = geo.range_m[:, None] * enu(geo.az_rad, geo.el_rad) + np.array([0.0, 0.0, MOON_RADIUS_M])
-    to_earth = _EARTH_DISTANCE_M * enu(earth_az_rad, earth_el_rad) + np.array([0.0, 0.0, MOON_RADIUS_M]) - relay
-    to_earth /= np.linalg.norm(to_earth, axis=1, keepdims=True)
-    along = -np.einsum("ij,ij->i", relay, to_earth)  # distance along the ray to the point nearest the centre
-    nearest = relay + along[:, None] * to_earth
-    blocked = (along > 0.0) & (np.linalg.norm(nearest, axis=1) < MOON_RADIUS_M)
+    r = geo.range_m
+    ce = np.cos(geo.el_rad)
+    # the relay relative to the Moon's centre, and the unit vector from it toward the Earth
+    px, py, pz = r * ce * np.sin(geo.az_rad), r * ce * np.cos(geo.az_rad), r * np.sin(geo.el_rad) + MOON_RADIUS_M
+    ee = np.cos(earth_el_rad)
+    ex = _EARTH_DISTANCE_M * ee * np.sin(earth_az_rad) - r * ce * np.sin(geo.az_rad)
+    ey = _EARTH_DISTANCE_M * ee * np.cos(earth_az_rad) - r * ce * np.cos(geo.az_rad)
+    ez = _EARTH_DISTANCE_M * np.sin(earth_el_rad) - r * np.sin(geo.el_rad)
+    norm = np.sqrt(ex * ex + ey * ey + ez * ez)
+    ex, ey, ez = ex / norm, ey / norm, ez / norm
+    along = -(px * ex + py * ey + pz * ez)  # distance along the ray to the point nearest the Moon's centre
+    nx, ny, nz = px + along * ex, py + along * ey, pz + along * ez
+    blocked = (along > 0.0) & (nx * nx + ny * ny + nz * nz < MOON_RADIUS_M**2)
     return np.asarray(~blocked, dtype=bool)
 
 
@@ -410,9 +425,9 @@ def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
     env = ctx.env
     geo = env.link("relay", e.name)
     assert isinstance(geo, RelayGeometry)
-    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), geo.az_rad, geo.el_rad, 0.0)
     el_deg = np.degrees(geo.el_rad)
-    visible = (el_deg > horizon) & (el_deg >= e.min_elevation_deg) & ctx.on
+    visible = (el_deg > horizon_at(env.horizon_deg(e.antenna_height_m), geo.az_rad)) & (el_deg >= e.min_elevation_deg)
+    visible &= ctx.on
     rate = np.zeros(ctx.on.size)
     if visible.any():
         # The relay's dish points at the site; from the relay, in the site's east-north-up frame (relay at
@@ -424,11 +439,23 @@ def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
         beam = float(half_power_beamwidth_rad(e.relay_antenna_diameter_m, e.frequency_hz))
         moon_k = e.moon_brightness_k * moon_beam_fraction(offset, np.arcsin(MOON_RADIUS_M / centre), beam)
         link = _radio(e, e.relay_antenna_diameter_m, 0.55)
-        noise = e.rx_system_noise_k + moon_k
-        base = link_budget(link, d)
-        cn0 = base.c_over_n0_dbhz + 10.0 * np.log10(e.rx_system_noise_k / noise)
+        cn0 = c_over_n0_dbhz(
+            eirp_dbw(
+                link.tx_power_w, parabolic_antenna_gain_dbi(e.antenna_diameter_m, e.frequency_hz, e.aperture_efficiency)
+            ),
+            free_space_path_loss_db(d, e.frequency_hz),
+            g_over_t_db_k(
+                parabolic_antenna_gain_dbi(e.relay_antenna_diameter_m, e.frequency_hz, 0.55),
+                e.rx_system_noise_k + moon_k,
+            ),
+        )
         rate[visible] = link.rate_bps(cn0)
     if e.trunk_rate_mbps is not None:
-        trunk = relay_sees_earth(geo, env.earth_az_rad, env.earth_el_rad) * e.trunk_rate_mbps * 1e6 * e.trunk_share
-        rate = np.minimum(rate, trunk)
+        k = np.flatnonzero(rate > 0)
+        if geo.sees_earth is not None:
+            sees_earth = geo.sees_earth[k]
+        else:
+            sub = RelayGeometry(geo.az_rad[k], geo.el_rad[k], geo.range_m[k])
+            sees_earth = relay_sees_earth(sub, env.earth_az_rad[k], env.earth_el_rad[k])
+        rate[k] = np.minimum(rate[k], sees_earth * e.trunk_rate_mbps * 1e6 * e.trunk_share)
     return Contribution(relay_bps=rate, relay_visible=visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0))

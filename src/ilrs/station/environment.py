@@ -31,6 +31,8 @@ class RelayGeometry:
     az_rad: FloatArray
     el_rad: FloatArray
     range_m: FloatArray
+    #: (T,) the Moon leaves the relay's line of sight to the Earth free (None: not computed, taken as free)
+    sees_earth: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)

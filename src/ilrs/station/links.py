@@ -38,7 +38,7 @@ from ilrs.core.arrays import FloatArray
 from ilrs.ephem.atmosphere import StationAtmosphere
 from ilrs.ephem.ground_stations import DteWindows, get_station
 from ilrs.errors import IlrsError
-from ilrs.station.modcod import ModCod, best_rate_bps
+from ilrs.station.modcod import ModCod, best_rate_only_bps
 
 __all__ = [
     "BAND_ALLOCATIONS_HZ",
@@ -382,7 +382,7 @@ class LinkParameters:
         """Highest data rate closing at ``c_over_n0`` [dB-Hz] with the margin [bit/s]."""
         if not self.modcods:
             return achievable_data_rate_bps(c_over_n0, self.required_ebn0_db, self.margin_db, self.max_data_rate_bps)
-        rate, _ = best_rate_bps(
+        return best_rate_only_bps(
             c_over_n0,
             self.modcods,
             self.margin_db,
@@ -390,7 +390,6 @@ class LinkParameters:
             self.bandwidth_hz,
             max_data_rate_bps=self.max_data_rate_bps,
         )
-        return rate
 
     def __post_init__(self) -> None:
         for name in (
@@ -497,45 +496,42 @@ def dte_data_rates(
         Brightness temperature of the Moon's disk [K] (:data:`MOON_BRIGHTNESS_K`); 0 ignores it.
     """
     et = np.asarray(dte.et, dtype=float)
-    n_st = len(dte.stations)
-    rates = np.zeros((n_st, et.size))
-    cn0_all = np.full((n_st, et.size), np.nan)
-    noise_all = np.full((n_st, et.size), np.nan)
+    rate = np.zeros(et.size)
+    station = np.full(et.size, -1, dtype=np.int64)
+    chosen_cn0 = np.full(et.size, np.nan)
+    chosen_noise = np.full(et.size, np.nan)
     usable_all = dte.usable()
     for i, key in enumerate(dte.stations):
-        usable = usable_all[i]
-        if not usable.any():
+        k = np.flatnonzero(usable_all[i])
+        if not k.size:
             continue
         dish = get_station(key).dish_diameter_m
-        distance = dte.range_m[i, usable]
+        distance = dte.range_m[i, k]
         if atmosphere is not None:
-            loss_atm, sky = atmosphere.at(atmosphere.stations.index(key), dte.elevation_rad[i, usable])
+            loss_atm, sky = atmosphere.at(atmosphere.stations.index(key), dte.elevation_rad[i, k])
         else:
-            loss_atm, sky = np.zeros(distance.size), np.zeros(distance.size)
-        moon = np.zeros(distance.size)
+            loss_atm, sky = np.zeros(k.size), np.zeros(k.size)
+        moon = np.zeros(k.size)
         if moon_brightness_k > 0.0:
-            site_el = dte.site_el_rad[i, usable] if dte.site_el_rad is not None else np.full(distance.size, np.pi / 2)
+            site_el = dte.site_el_rad[i, k] if dte.site_el_rad is not None else np.full(k.size, np.pi / 2)
             beam = float(half_power_beamwidth_rad(dish, link.frequency_hz))
             moon = moon_brightness_k * moon_beam_fraction(*moon_offset_from_earth_rad(site_el, distance), beam)
         noise = ground_system_noise_k(link.system_noise_temperature_k, sky, loss_atm, moon)
         rx_gain = parabolic_antenna_gain_dbi(dish, link.frequency_hz, link.rx_aperture_efficiency)
-        eirp = eirp_dbw(
-            link.tx_power_w,
-            parabolic_antenna_gain_dbi(link.tx_antenna_diameter_m, link.frequency_hz, link.tx_aperture_efficiency),
-            link.tx_losses_db,
-        )
+        tx_gain = parabolic_antenna_gain_dbi(link.tx_antenna_diameter_m, link.frequency_hz, link.tx_aperture_efficiency)
         cn0 = c_over_n0_dbhz(
-            eirp,
+            eirp_dbw(link.tx_power_w, tx_gain, link.tx_losses_db),
             free_space_path_loss_db(distance, link.frequency_hz),
             g_over_t_db_k(rx_gain, noise),
             link.other_losses_db + loss_atm,
         )
-        rates[i, usable] = link.rate_bps(cn0)
-        cn0_all[i, usable] = cn0
-        noise_all[i, usable] = noise
-    best = np.argmax(rates, axis=0) if et.size else np.empty(0, dtype=np.int64)
-    rate = rates.max(axis=0) if et.size else np.empty(0)
-    station = np.where(rate > 0, best, -1)
+        r = link.rate_bps(cn0)
+        better = r > rate[k]  # ties keep the earlier station
+        kb = k[better]
+        rate[kb] = r[better]
+        station[kb] = i
+        chosen_cn0[kb] = cn0[better]
+        chosen_noise[kb] = noise[better]
     step = np.diff(et, append=et[-1] + (et[-1] - et[-2] if et.size > 1 else 0.0)) if et.size else et
     bits_per_step = rate * step
     cumulative = np.concatenate([[0.0], np.cumsum(bits_per_step)])
@@ -543,8 +539,4 @@ def dte_data_rates(
     first = np.searchsorted(et, windows[:, 0])
     last = np.searchsorted(et, windows[:, 1], side="left")  # window end = start of the next (False) step
     window_bits = cumulative[last] - cumulative[first]
-    cols = np.arange(et.size)
-    picked = np.clip(station, 0, None)
-    chosen_cn0 = np.where(station >= 0, cn0_all[picked, cols], np.nan) if n_st else np.full(et.size, np.nan)
-    chosen_noise = np.where(station >= 0, noise_all[picked, cols], np.nan) if n_st else np.full(et.size, np.nan)
     return DteRates(rate, station, window_bits, float(bits_per_step.sum()), chosen_cn0, chosen_noise)

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from ilrs.errors import IlrsError
 
-__all__ = ["MODCODS", "ModCod", "best_rate_bps", "modcods_named"]
+__all__ = ["MODCODS", "ModCod", "best_rate_bps", "best_rate_only_bps", "modcods_named"]
 
 
 @dataclass(frozen=True)
@@ -147,14 +147,43 @@ def best_rate_bps(
     choice : numpy.ndarray of int
         Index into ``modcods`` of the option giving it.
     """
+    rates_db = _rates_db(c_over_n0_dbhz, modcods, margin_db, implementation_loss_db, bandwidth_hz, roll_off)
+    choice = np.argmax(rates_db, axis=0)
+    best_db = np.take_along_axis(rates_db, choice[None], axis=0)[0]
+    return np.minimum(10.0 ** (best_db / 10.0), max_data_rate_bps), choice
+
+
+def best_rate_only_bps(
+    c_over_n0_dbhz: npt.ArrayLike,
+    modcods: tuple[ModCod, ...],
+    margin_db: float = 3.0,
+    implementation_loss_db: float = 0.0,
+    bandwidth_hz: float = math.inf,
+    roll_off: float = 0.35,
+    max_data_rate_bps: float = math.inf,
+) -> np.ndarray:
+    """:func:`best_rate_bps` without the choice (a reduction instead of an arg-reduction: faster) [bit/s]."""
+    rates_db = _rates_db(c_over_n0_dbhz, modcods, margin_db, implementation_loss_db, bandwidth_hz, roll_off)
+    best: np.ndarray = np.minimum(10.0 ** (rates_db.max(axis=0) / 10.0), max_data_rate_bps)
+    return best
+
+
+def _rates_db(
+    c_over_n0_dbhz: npt.ArrayLike,
+    modcods: tuple[ModCod, ...],
+    margin_db: float,
+    implementation_loss_db: float,
+    bandwidth_hz: float,
+    roll_off: float,
+) -> np.ndarray:
+    """Each option's rate min(power, band) in decibels [dB-bit/s], shape (options, *C/N0's)."""
     if not modcods:
         raise IlrsError("give at least one modulation and coding option", source="modcods")
     cn0 = np.asarray(c_over_n0_dbhz, dtype=float)
-    ebn0 = np.array([m.required_ebn0_db for m in modcods])
-    eta = np.array([m.bits_per_symbol for m in modcods])
     shape = (-1,) + (1,) * cn0.ndim
-    power = 10.0 ** ((cn0[None] - (ebn0 + implementation_loss_db + margin_db).reshape(shape)) / 10.0)
-    band = (float(bandwidth_hz) * eta / (1.0 + roll_off)).reshape(shape)
-    rates = np.minimum(np.minimum(power, band), max_data_rate_bps)
-    choice = np.argmax(rates, axis=0)
-    return np.take_along_axis(rates, choice[None], axis=0)[0], choice
+    needed = np.array([m.required_ebn0_db for m in modcods]) + implementation_loss_db + margin_db
+    with np.errstate(divide="ignore"):
+        eta = np.array([m.bits_per_symbol for m in modcods])
+        band_db = 10.0 * np.log10(float(bandwidth_hz) * eta / (1.0 + roll_off))
+    rates: np.ndarray = np.minimum(cn0[None] - needed.reshape(shape), band_db.reshape(shape))
+    return rates
