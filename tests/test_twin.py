@@ -195,11 +195,12 @@ def test_shedding_log_adds_up(short_scenario):
 
 def test_dte_rates_follow_the_link_budget_with_elevation_and_noise(short_scenario):
     """With the transmitter turned down to 5 mW the DTE link is power-limited everywhere (below 20 Mbit/s), so
-    its rate is the budget's: recomputed at 40 sampled steps from scratch (ITU-R P.618 through itur at the exact elevation, not
-    the twin's tables; the Moon's share of the beam by a direct 2-D sum; the chain by hand), for each station the
-    site and the Moon allow, the best one taken. Agreement to 0.1 dB: the tables' linear interpolation in
-    elevation (< 0.02 dB above 10 deg) and the 2-D sum's grid (< 0.5 K of ~150 K). Over the two months the rate
-    moves by several dB with the stations' elevations, the weather column and the Moon in the beam."""
+    its rate is the budget's: recomputed at 40 sampled steps from scratch (ITU-R P.618 through itur at the exact
+    elevation, not the twin's tables; the Moon's share of the beam by a direct 2-D sum; the chain by hand), for
+    each station the site and the Moon allow, the best one taken. Agreement to 0.1 dB: the tables' linear
+    interpolation in elevation (< 0.02 dB above 10 deg) and the 2-D sum's grid (< 0.5 K of ~150 K). Over the
+    two months the rate moves by several dB with the stations' elevations, the weather column and the Moon in
+    the beam."""
     import itur
 
     from ilrs.constants import MOON_RADIUS_M
