@@ -130,4 +130,10 @@ def station_atmosphere(
         absorption = np.asarray(gas.value) + np.asarray(cloud.value) + np.asarray(rain.value)
         loss[i] = np.asarray(total.value, dtype=float)
         noise[i] = sky_noise_temperature_k(absorption)
+        if not (np.isfinite(loss[i]).all() and np.isfinite(noise[i]).all()):
+            raise IlrsError(
+                f"ITU-R P.618 gives no finite loss at {station.key} for {f_ghz:g} GHz and a {dish:g} m dish",
+                source="atmosphere",
+                hint="P.618's scintillation model covers 4-20 GHz and dishes of ordinary size",
+            )
     return StationAtmosphere(tuple(s.key for s in chosen), float(frequency_hz), p, el.copy(), loss, noise)
