@@ -49,8 +49,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         ("area_m2 = 8.0", "area_m2 = 8.0\ncolour = 3", ["elements[0].colour", "Extra inputs"]),
         ("end = 2036-01-01", "end = 2027-01-01", ["not after start"]),
-        ("frequency_hz = 8.4e9", "frequency_hz = 30.0e9", ["elements[9]", "receiver frequency mismatch", "relay"]),
-        ("frequency_hz = 8.45e9", "frequency_hz = 5.0e9", ["elements[8]", "receiver frequency mismatch", "ground"]),
+        ("frequency_hz = 8.46e9", "frequency_hz = 30.0e9", ["elements[9]", "receiver frequency mismatch", "relay"]),
+        ("frequency_hz = 8.475e9", "frequency_hz = 5.0e9", ["elements[8]", "receiver frequency mismatch", "ground"]),
     ],
 )
 def test_bad_scenarios_name_line_field_and_value(tmp_path, old, new, needles):
@@ -79,7 +79,7 @@ def test_site_outside_every_dem(tmp_path):
 def test_unknown_ground_station(tmp_path):
     path = _write(
         tmp_path,
-        DEFAULT.replace("rx_system_noise_k = 30.0", 'rx_system_noise_k = 30.0\nstations = ["kashi", "goldstone"]'),
+        DEFAULT.replace("rx_system_noise_k = 20.0", 'rx_system_noise_k = 20.0\nstations = ["kashi", "goldstone"]'),
     )
     with pytest.raises(IlrsError, match="goldstone"):
         load_scenario(path)

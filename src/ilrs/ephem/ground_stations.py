@@ -64,7 +64,9 @@ __all__ = [
     "moon_az_el",
     "moon_topocentric_itrf93",
     "moon_visible",
+    "rotation_j2000_to_itrf93",
     "station_position_itrf93",
+    "stations_from_site",
 ]
 
 #: Space-to-Earth bands the deep-space stations receive [Hz]: S 2.200-2.300, X 8.400-8.500, Ka 25.5-27.0 and
@@ -520,6 +522,10 @@ class DteWindows:
     ``elevation_rad`` and ``range_m`` are (n_stations, n): the Moon's elevation [rad] and distance [m] at each
     station (the distance from the site differs from the distance to the Moon's centre by less than one lunar
     radius, 0.5 %). Each step holds until the next one; the last lasts as long as the one before it.
+
+    ``site_az_rad``, ``site_el_rad`` (optional, (n_stations, n)) are each station's direction seen from the site
+    (:func:`stations_from_site`), and ``site_sees`` whether the site sees it above its terrain: the Earth's disk
+    spans 1.9 deg, so a polar site near the edge of its view can see one station and not another.
     """
 
     et: np.ndarray  #: (n,) epochs [s TDB past J2000]
@@ -529,19 +535,88 @@ class DteWindows:
     station_visible: np.ndarray  #: (n_stations, n) bool: the Moon above the station's mask
     best_station: np.ndarray  #: (n,) index of the station seeing the Moon highest, -1 if none
     any_station: np.ndarray  #: (n,) bool: at least one station sees the Moon
-    dte: np.ndarray  #: (n,) bool: a station sees the Moon and the site sees the Earth
+    dte: np.ndarray  #: (n,) bool: a station sees the Moon and the site sees the Earth (or that station)
     windows: np.ndarray  #: (k, 2) start and end of each DTE window [s TDB]
+    site_az_rad: np.ndarray | None = None  #: (n_stations, n) each station's azimuth from the site [rad]
+    site_el_rad: np.ndarray | None = None  #: (n_stations, n) each station's elevation from the site [rad]
+    site_sees: np.ndarray | None = None  #: (n_stations, n) bool: the site sees each station
 
     @property
     def total_hours(self) -> float:
         """Time in DTE windows [h]."""
         return float((self.windows[:, 1] - self.windows[:, 0]).sum() / 3600.0)
 
+    def usable(self) -> np.ndarray:
+        """(n_stations, n) bool: the station sees the Moon and the site sees the station (or the Earth)."""
+        sees = self.dte[None, :] if self.site_sees is None else self.site_sees
+        return np.asarray(self.station_visible & sees, dtype=bool)
+
     def seen_from(self, earth_visible_at_site: np.ndarray) -> DteWindows:
-        """The same stations' visibility combined with another site Earth visibility (e.g. at another antenna
-        height, or only while a terminal works): ``dte`` and ``windows`` recomputed."""
-        dte = self.any_station & np.asarray(earth_visible_at_site, dtype=bool)
-        return replace(self, dte=dte, windows=run_spans(dte, self.et))
+        """The same stations' visibility combined with another site visibility: of the Earth, shape (n,), or of
+        each station, shape (n_stations, n) (e.g. at another antenna height, or only while a terminal works);
+        ``dte`` and ``windows`` recomputed."""
+        sees = np.asarray(earth_visible_at_site, dtype=bool)
+        if sees.ndim == 2:
+            dte = (self.station_visible & sees).any(axis=0)
+            return replace(self, dte=dte, windows=run_spans(dte, self.et), site_sees=sees)
+        dte = self.any_station & sees
+        return replace(self, dte=dte, windows=run_spans(dte, self.et), site_sees=None)
+
+
+def rotation_j2000_to_itrf93(et) -> np.ndarray:
+    """Rotation matrices J2000 -> ITRF93 at each epoch, shape (n, 3, 3), interpolated from the 6-hourly nodes
+    (module docstring) and re-orthonormalised."""
+    et = _epochs(et)
+    if et.size == 0:
+        return np.empty((0, 3, 3))
+    nodes = _NODES.nodes_for(_NODES.needed(et))
+    out = np.empty((et.size, 3, 3))
+    for start in range(0, et.size, _CHUNK):
+        block = slice(start, start + _CHUNK)
+        value, _ = _NODES.interpolate(et[block], nodes)
+        rot = _rz(_theta(et[block])) @ value[:, 6:15].reshape(-1, 3, 3)
+        out[block] = 0.5 * (rot + np.linalg.inv(rot).transpose(0, 2, 1))
+    return out
+
+
+def stations_from_site(
+    stations, et, lat_deg: float, lon_deg: float, height_m: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth and elevation [rad] of each ground station seen from a point on the lunar sphere.
+
+    The site-to-station vector is the apparent site-to-Earth-centre vector
+    (:func:`ilrs.ephem.directions.topocentric_vectors`) plus the station's geocentric position turned from
+    ITRF93 to MOON_ME. The station's own light time and aberration differ from the Earth centre's by the Earth's
+    rotation over 1.3 s (0.6 km, 0.3 arcsec), neglected.
+
+    Parameters
+    ----------
+    stations : sequence of GroundStation or str
+    et : array_like, shape (n,)
+        [s TDB past J2000].
+    lat_deg, lon_deg, height_m : float
+        The site: planetocentric latitude, east longitude [deg], height above the sphere [m].
+
+    Returns
+    -------
+    azimuth, elevation : numpy.ndarray, shape (n_stations, n)
+        From local north toward east; above the plane normal to the sphere's radius [rad].
+    """
+    from ilrs.ephem.directions import rotation_j2000_to_me, topocentric_vectors
+
+    chosen = [get_station(s) for s in stations]
+    et = _epochs(et)
+    earth = topocentric_vectors("EARTH", et, lat_deg, lon_deg, height_m)
+    east, north, up = enu_basis(np.radians(lat_deg), np.radians(lon_deg))
+    az = np.empty((len(chosen), et.size))
+    el = np.empty((len(chosen), et.size))
+    for start in range(0, et.size, _CHUNK):
+        block = slice(start, start + _CHUNK)
+        itrf_to_me = rotation_j2000_to_me(et[block]) @ rotation_j2000_to_itrf93(et[block]).transpose(0, 2, 1)
+        for i, station in enumerate(chosen):
+            v = earth[block] + itrf_to_me @ _station_geometry(station)[0]
+            az[i, block], el[i, block] = azimuth_elevation(v @ east, v @ north, v @ up)
+    return az, el
 
 
 def dte_windows(

@@ -272,10 +272,35 @@ class _Link(_Model):
     tx_power_w: float = Field(gt=0.0, description="Transmitter RF output [W].")
     antenna_diameter_m: float = Field(gt=0.0, le=20.0, description="Station-side antenna diameter [m].")
     aperture_efficiency: Efficiency = Field(0.55, description="Antenna aperture efficiency [-].")
-    required_ebn0_db: float = Field(2.5, description="Eb/N0 the modulation and coding need [dB].")
+    modcods: list[str] | None = Field(
+        None,
+        description="CCSDS modulation and coding options the radios implement, by name (ilrs.station.modcod: "
+        "'bpsk-rs-conv-1/2', 'qpsk-1/2', '8psk-3/4', ...); unset: all. The twin uses the fastest that closes.",
+    )
+    required_ebn0_db: float | None = Field(
+        None,
+        description="Instead of `modcods`: the Eb/N0 one fixed modulation and coding needs, implementation loss "
+        "included [dB] (no band limit).",
+    )
+    implementation_loss_db: float = Field(
+        1.0, ge=0.0, le=10.0, description="Demodulator and decoder losses above the options' ideal Eb/N0 [dB]."
+    )
+    bandwidth_mhz: float | None = Field(
+        None,
+        gt=0.0,
+        description="Occupied bandwidth allowed [MHz]; unset: the band allocation holding the frequency "
+        "(X 8450-8500 MHz for lunar missions, Ka 25.5-27 GHz: ilrs.station.links.BAND_ALLOCATIONS_HZ).",
+    )
     margin_db: float = Field(3.0, ge=0.0, description="Link margin kept [dB].")
     max_rate_mbps: float = Field(gt=0.0, description="Terminal's highest data rate [Mbit/s].")
     power_kw: float = Field(ge=0.0, description="Terminal's power draw while transmitting [kW].")
+    moon_brightness_k: float = Field(
+        250.0,
+        ge=0.0,
+        le=400.0,
+        description="Microwave brightness of the Moon's disk in the receiving antenna's beam [K] (Maral & "
+        "Bousquet: 250 K).",
+    )
 
 
 class DteTerminal(_Element, _Link):
@@ -288,7 +313,18 @@ class DteTerminal(_Element, _Link):
         description="Ground station keys (see ilrs.ephem.ground_stations).",
     )
     min_elevation_deg: float = Field(10.0, ge=0.0, le=60.0, description="Moon elevation mask at the stations [deg].")
-    rx_system_noise_k: float = Field(gt=0.0, description="Ground receiver system noise temperature [K].")
+    rx_system_noise_k: float = Field(
+        gt=0.0,
+        description="Ground receiving system's own noise temperature (LNA, feed, waveguide, spillover) [K]; the "
+        "twin adds the sky's at the Moon's elevation (ITU-R P.618) and the Moon's disk in the beam.",
+    )
+    weather_exceedance_percent: float = Field(
+        5.0,
+        ge=0.001,
+        le=5.0,
+        description="Weather the rate is planned for: atmospheric losses exceeded this percentage of the year "
+        "(5: '95 % weather') [%].",
+    )
 
     @model_validator(mode="after")
     def _stations_receive_it(self):
@@ -317,7 +353,18 @@ class RelayTerminal(_Element, _Link):
     antenna_height_m: float = Field(ge=0.0, le=200.0, description="Antenna height above ground [m].")
     orbit: RelayOrbit = Field(default_factory=RelayOrbit, description="The relay's orbit.")
     min_elevation_deg: float = Field(5.0, ge=0.0, le=60.0, description="Relay elevation mask at the site [deg].")
-    rx_system_noise_k: float = Field(gt=0.0, description="Relay receiver system noise temperature [K].")
+    rx_system_noise_k: float = Field(
+        gt=0.0, description="Relay receiver's own noise temperature [K]; the twin adds the Moon in its beam."
+    )
+    trunk_rate_mbps: float | None = Field(
+        None,
+        gt=0.0,
+        description="The relay's trunk to Earth while it sees the Earth [Mbit/s] (Queqiao-2's Ka link: about 100 "
+        "on average); unset: no limit.",
+    )
+    trunk_share: float = Field(
+        1.0, gt=0.0, le=1.0, description="Share of the relay's trunk this terminal gets (the relay serves several)."
+    )
     relay_antenna_diameter_m: float = Field(gt=0.0, description="Relay's antenna toward the surface [m].")
     relay_rx_bands_hz: list[tuple[float, float]] = Field(
         default_factory=lambda: [(390e6, 450e6), (7.0e9, 8.5e9)],

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ilrs.ephem.atmosphere import StationAtmosphere, station_atmosphere
 from ilrs.ephem.directions import topocentric_az_el
-from ilrs.ephem.ground_stations import DteWindows, dte_windows
+from ilrs.ephem.ground_stations import DteWindows, dte_windows, stations_from_site
 from ilrs.ephem.time import parse_step, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
@@ -24,7 +25,7 @@ from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizon
 from ilrs.station import twin as station_twin
-from ilrs.station.elements import RelayView, StationsView, environment_need
+from ilrs.station.elements import RelayView, StationsView, environment_need, relay_sees_earth
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 from ilrs.transport.orbits import relay_orbit
@@ -56,13 +57,15 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
         h: cached_point_horizon(mosaic, lat, lon, h).elevation_deg for h in station_twin.environment_heights(scenario)
     }
     stations: dict[str, DteWindows] = {}
+    atmospheres: dict[str, StationAtmosphere] = {}
     relays: dict[str, RelayGeometry] = {}
     for e in scenario.elements:
         need = environment_need(e)
         if isinstance(need, StationsView):
-            stations[e.name] = _station_view(need, et, grid_key)
+            stations[e.name] = _station_view(need, et, lat, lon, grid_key)
+            atmospheres[e.name] = _atmosphere(need)
         elif isinstance(need, RelayView):
-            relays[e.name] = _relay_view(need, et, utc, lat, lon, grid_key)
+            relays[e.name] = _relay_view(need, et, utc, lat, lon, grid_key, directions)
     return SiteEnvironment(
         et=et,
         utc=utc,
@@ -77,17 +80,26 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
         horizons_deg=horizons,
         stations=stations,
         relays=relays,
+        atmospheres=atmospheres,
     )
 
 
-def _station_view(need: StationsView, et: np.ndarray, grid_key: dict[str, Any]) -> DteWindows:
-    """Which of the terminal's ground stations see the Moon above their mask, at every step (cached)."""
+def _station_view(need: StationsView, et: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]) -> DteWindows:
+    """Which of the terminal's ground stations see the Moon above their mask, and where the site sees each
+    station, at every step (cached)."""
     cache = product_cache()
-    key = cache.key(kind="stations", v=2, stations=list(need.stations), mask=need.min_elevation_deg, **grid_key)
+    key = cache.key(kind="stations", v=3, stations=list(need.stations), mask=need.min_elevation_deg, **grid_key)
 
     def compute() -> dict[str, np.ndarray]:
         full = dte_windows(np.ones(et.size, dtype=bool), et, need.stations, need.min_elevation_deg)
-        return {"station_visible": full.station_visible, "range_m": full.range_m, "elevation_rad": full.elevation_rad}
+        site_az, site_el = stations_from_site(need.stations, et, lat, lon)
+        return {
+            "station_visible": full.station_visible,
+            "range_m": full.range_m,
+            "elevation_rad": full.elevation_rad,
+            "site_az_rad": site_az,
+            "site_el_rad": site_el,
+        }
 
     vis = cache.get_or_compute("twin_stations", key, compute)
     visible = np.asarray(vis["station_visible"])
@@ -104,33 +116,69 @@ def _station_view(need: StationsView, et: np.ndarray, grid_key: dict[str, Any]) 
         any_station=any_station,
         dte=any_station,
         windows=np.empty((0, 2)),
+        site_az_rad=np.asarray(vis["site_az_rad"]),
+        site_el_rad=np.asarray(vis["site_el_rad"]),
     ).seen_from(np.ones(et.size, dtype=bool))
 
 
+def _atmosphere(need: StationsView) -> StationAtmosphere:
+    """ITU-R P.618 loss and sky noise against elevation at the terminal's stations (cached)."""
+    cache = product_cache()
+    key = cache.key(
+        kind="atmosphere", v=1, stations=list(need.stations), f=need.frequency_hz, p=need.weather_exceedance_percent
+    )
+
+    def compute() -> dict[str, np.ndarray]:
+        table = station_atmosphere(need.stations, need.frequency_hz, need.weather_exceedance_percent)
+        return {"elevation_deg": table.elevation_deg, "loss_db": table.loss_db, "sky_noise_k": table.sky_noise_k}
+
+    t = cache.get_or_compute("twin_atmosphere", key, compute)
+    return StationAtmosphere(
+        need.stations,
+        float(need.frequency_hz),
+        float(need.weather_exceedance_percent),
+        np.asarray(t["elevation_deg"]),
+        np.asarray(t["loss_db"]),
+        np.asarray(t["sky_noise_k"]),
+    )
+
+
 def _relay_view(
-    need: RelayView, et: np.ndarray, utc: np.ndarray, lat: float, lon: float, grid_key: dict[str, Any]
+    need: RelayView,
+    et: np.ndarray,
+    utc: np.ndarray,
+    lat: float,
+    lon: float,
+    grid_key: dict[str, Any],
+    sky: dict[str, np.ndarray],
 ) -> RelayGeometry:
-    """The relay seen from the terminal's antenna, its orbit's elements taken at the terminal's arrival (cached)."""
+    """The relay seen from the terminal's antenna, its orbit's elements taken at the terminal's arrival, and
+    whether it sees the Earth past the Moon (cached)."""
     arrival = np.datetime64(need.arrival.replace(tzinfo=None), "us")
     first = int(np.argmax(utc.astype("datetime64[us]") >= arrival))
     orbit = relay_orbit(float(et[first]), **need.orbit)
     cache = product_cache()
     key = cache.key(
         kind="relay",
-        v=1,
+        v=2,
         orbit=need.orbit,
         epoch=float(orbit.epoch_et),
         height=float(need.antenna_height_m),
         **grid_key,
     )
-    geo = cache.get_or_compute(
-        "twin_relay",
-        key,
-        lambda: dict(
-            zip(("az", "el", "range"), orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m), strict=True)
-        ),
+
+    def compute() -> dict[str, np.ndarray]:
+        az, el, distance = orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m)
+        sees = relay_sees_earth(RelayGeometry(az, el, distance), sky["earth_az"], sky["earth_el"])
+        return {"az": az, "el": el, "range": distance, "sees_earth": sees}
+
+    geo = cache.get_or_compute("twin_relay", key, compute)
+    return RelayGeometry(
+        np.asarray(geo["az"]),
+        np.asarray(geo["el"]),
+        np.asarray(geo["range"]),
+        np.asarray(geo["sees_earth"], dtype=bool),
     )
-    return RelayGeometry(np.asarray(geo["az"]), np.asarray(geo["el"]), np.asarray(geo["range"]))
 
 
 def run_twin(scenario: sc.Scenario, env: SiteEnvironment | None = None) -> TwinRun:

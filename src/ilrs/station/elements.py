@@ -16,11 +16,25 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ilrs.constants import MOON_RADIUS_M
 from ilrs.core.visibility import point_series
+from ilrs.ephem.ground_stations import DteWindows
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.station.environment import FloatArray, RelayGeometry, SiteEnvironment
-from ilrs.station.links import LinkParameters, dte_data_rates, link_budget
+from ilrs.station.links import (
+    LinkParameters,
+    allocated_bandwidth_hz,
+    c_over_n0_dbhz,
+    dte_data_rates,
+    eirp_dbw,
+    free_space_path_loss_db,
+    g_over_t_db_k,
+    half_power_beamwidth_rad,
+    moon_beam_fraction,
+    parabolic_antenna_gain_dbi,
+)
+from ilrs.station.modcod import modcods_named
 from ilrs.station.power import (
     ArrayLosses,
     array_bus_power_w,
@@ -130,6 +144,8 @@ class StationsView:
 
     stations: tuple[str, ...]
     min_elevation_deg: float
+    frequency_hz: float = 8.45e9  #: for the atmosphere's tables [Hz]
+    weather_exceedance_percent: float = 5.0  #: of the year the atmospheric losses are exceeded [%]
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,9 @@ Need = StationsView | RelayView
 def environment_need(element: sc._Element) -> Need | None:
     """What an element needs from the environment's builder beyond the Sun, the Earth and its horizon."""
     if isinstance(element, sc.DteTerminal):
-        return StationsView(tuple(element.stations), element.min_elevation_deg)
+        return StationsView(
+            tuple(element.stations), element.min_elevation_deg, element.frequency_hz, element.weather_exceedance_percent
+        )
     if isinstance(element, sc.RelayTerminal):
         return RelayView(element.orbit.model_dump(), element.antenna_height_m, element.arrival)
     return None
@@ -312,51 +330,132 @@ def data_storage(e: sc.DataStorage, ctx: ElementContext) -> Contribution:
     return Contribution(storage_bits=ctx.gate(e.capacity_gbit * 1e9))
 
 
-@element_model(sc.DteTerminal)
-def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
-    env = ctx.env
-    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), env.earth_az_rad, env.earth_el_rad, 0.0)
-    earth_visible = (np.degrees(env.earth_el_rad) > horizon) & ctx.on
-    windows = env.link("dte", e.name).seen_from(earth_visible)  # type: ignore[attr-defined]
-    link = LinkParameters(
+def _radio(e: sc.DteTerminal | sc.RelayTerminal, rx_diameter_m: float, rx_efficiency: float) -> LinkParameters:
+    """The element's link: its modulation and coding options in its band allocation (or one fixed Eb/N0)."""
+    fixed = e.required_ebn0_db is not None
+    if e.bandwidth_mhz is not None:
+        bandwidth = e.bandwidth_mhz * 1e6
+    else:
+        bandwidth = allocated_bandwidth_hz(e.frequency_hz)
+    return LinkParameters(
         e.frequency_hz,
         e.tx_power_w,
         e.antenna_diameter_m,
         e.aperture_efficiency,
-        1.0,  # the receiving dish is each ground station's own (dte_data_rates)
-        0.6,
+        rx_diameter_m,
+        rx_efficiency,
         e.rx_system_noise_k,
-        e.required_ebn0_db,
+        e.required_ebn0_db if fixed else 0.0,  # type: ignore[arg-type]
         e.margin_db,
         max_data_rate_bps=e.max_rate_mbps * 1e6,
+        modcods=() if fixed else modcods_named(e.modcods),
+        bandwidth_hz=bandwidth,
+        implementation_loss_db=0.0 if fixed else e.implementation_loss_db,
     )
-    rate = dte_data_rates(windows, link).rate_bps
+
+
+def horizon_at(profile_deg: FloatArray, az_rad: FloatArray) -> FloatArray:
+    """Terrain horizon elevation [deg] at geographic azimuths [rad], linear between the profile's uniform
+    azimuths with wrap-around (as :func:`ilrs.core.visibility.point_series`; NaN, no terrain, is -90 deg)."""
+    prof = np.nan_to_num(np.asarray(profile_deg, dtype=float), nan=-90.0)
+    grid = np.arange(prof.size) * (360.0 / prof.size)
+    horizon: FloatArray = np.interp(np.degrees(az_rad) % 360.0, grid, prof, period=360.0)
+    return horizon
+
+
+@element_model(sc.DteTerminal)
+def dte_terminal(e: sc.DteTerminal, ctx: ElementContext) -> Contribution:
+    """Direct-to-Earth rate (:func:`ilrs.station.links.dte_data_rates`) through each ground station the site sees
+    above its terrain (the station's own direction, not the Earth's centre) while the station sees the Moon."""
+    env = ctx.env
+    windows = env.link("dte", e.name)
+    assert isinstance(windows, DteWindows)
+    horizon = env.horizon_deg(e.antenna_height_m)
+    if windows.site_el_rad is not None and windows.site_az_rad is not None:
+        # only where the station sees the Moon: the site's view of the others does not matter
+        sees = windows.station_visible & ctx.on
+        for i, (az, el) in enumerate(zip(windows.site_az_rad, windows.site_el_rad, strict=True)):
+            k = np.flatnonzero(sees[i])
+            sees[i, k] = np.degrees(el[k]) > horizon_at(horizon, az[k])
+        earth_visible: BoolArray = np.asarray(sees.any(axis=0), dtype=bool)
+        windows = windows.seen_from(sees)
+    else:
+        centre = horizon_at(horizon, env.earth_az_rad)
+        earth_visible = np.asarray((np.degrees(env.earth_el_rad) > centre) & ctx.on, dtype=bool)
+        windows = windows.seen_from(earth_visible)
+    link = _radio(e, 1.0, 0.6)  # the receiving dish is each ground station's own (dte_data_rates)
+    rate = dte_data_rates(windows, link, env.atmospheres.get(e.name), e.moon_brightness_k).rate_bps
     return Contribution(
         dte_bps=rate, earth_visible=earth_visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0)
     )
 
 
+#: Mean Earth-Moon distance [m], for the relay's view of the Earth (IAU: 384,400 km; the true distance moves
+#: the Earth's direction from a relay 16,000 km out by < 0.15 deg).
+_EARTH_DISTANCE_M = 384_400e3
+
+
+def relay_sees_earth(geo: RelayGeometry, earth_az_rad: FloatArray, earth_el_rad: FloatArray) -> BoolArray:
+    """Whether the Moon leaves the relay's line of sight to the Earth's centre free, per step.
+
+    In the site's east-north-up frame: the relay at ``range (cos el sin az, cos el cos az, sin el)``, the Moon's
+    centre at ``(0, 0, -R)``, the Earth at the site's apparent direction and a mean distance.
+    """
+
+    r = geo.range_m
+    ce = np.cos(geo.el_rad)
+    # the relay relative to the Moon's centre, and the unit vector from it toward the Earth
+    px, py, pz = r * ce * np.sin(geo.az_rad), r * ce * np.cos(geo.az_rad), r * np.sin(geo.el_rad) + MOON_RADIUS_M
+    ee = np.cos(earth_el_rad)
+    ex = _EARTH_DISTANCE_M * ee * np.sin(earth_az_rad) - r * ce * np.sin(geo.az_rad)
+    ey = _EARTH_DISTANCE_M * ee * np.cos(earth_az_rad) - r * ce * np.cos(geo.az_rad)
+    ez = _EARTH_DISTANCE_M * np.sin(earth_el_rad) - r * np.sin(geo.el_rad)
+    norm = np.sqrt(ex * ex + ey * ey + ez * ez)
+    ex, ey, ez = ex / norm, ey / norm, ez / norm
+    along = -(px * ex + py * ey + pz * ez)  # distance along the ray to the point nearest the Moon's centre
+    nx, ny, nz = px + along * ex, py + along * ey, pz + along * ez
+    blocked = (along > 0.0) & (nx * nx + ny * ny + nz * nz < MOON_RADIUS_M**2)
+    return np.asarray(~blocked, dtype=bool)
+
+
 @element_model(sc.RelayTerminal)
 def relay_terminal(e: sc.RelayTerminal, ctx: ElementContext) -> Contribution:
+    """Surface-to-relay rate from the link budget, the relay's receiver seeing the Moon's disk in its beam,
+    limited by the terminal's share of the relay's trunk to Earth while the relay sees the Earth."""
     env = ctx.env
     geo = env.link("relay", e.name)
     assert isinstance(geo, RelayGeometry)
-    horizon, _ = point_series(env.horizon_deg(e.antenna_height_m), geo.az_rad, geo.el_rad, 0.0)
     el_deg = np.degrees(geo.el_rad)
-    visible = (el_deg > horizon) & (el_deg >= e.min_elevation_deg) & ctx.on
+    visible = (el_deg > horizon_at(env.horizon_deg(e.antenna_height_m), geo.az_rad)) & (el_deg >= e.min_elevation_deg)
+    visible &= ctx.on
     rate = np.zeros(ctx.on.size)
     if visible.any():
-        link = LinkParameters(
-            e.frequency_hz,
-            e.tx_power_w,
-            e.antenna_diameter_m,
-            e.aperture_efficiency,
-            e.relay_antenna_diameter_m,
-            0.55,
-            e.rx_system_noise_k,
-            e.required_ebn0_db,
-            e.margin_db,
-            max_data_rate_bps=e.max_rate_mbps * 1e6,
+        # The relay's dish points at the site; from the relay, in the site's east-north-up frame (relay at
+        # d u, the Moon's centre at -R up), the site is `offset` off the disk's centre.
+        d = geo.range_m[visible]
+        sin_el = np.sin(geo.el_rad[visible])
+        centre = np.sqrt(d * d + MOON_RADIUS_M**2 + 2.0 * d * MOON_RADIUS_M * sin_el)
+        offset = np.arccos(np.clip((d + MOON_RADIUS_M * sin_el) / centre, -1.0, 1.0))
+        beam = float(half_power_beamwidth_rad(e.relay_antenna_diameter_m, e.frequency_hz))
+        moon_k = e.moon_brightness_k * moon_beam_fraction(offset, np.arcsin(MOON_RADIUS_M / centre), beam)
+        link = _radio(e, e.relay_antenna_diameter_m, 0.55)
+        cn0 = c_over_n0_dbhz(
+            eirp_dbw(
+                link.tx_power_w, parabolic_antenna_gain_dbi(e.antenna_diameter_m, e.frequency_hz, e.aperture_efficiency)
+            ),
+            free_space_path_loss_db(d, e.frequency_hz),
+            g_over_t_db_k(
+                parabolic_antenna_gain_dbi(e.relay_antenna_diameter_m, e.frequency_hz, 0.55),
+                e.rx_system_noise_k + moon_k,
+            ),
         )
-        rate[visible] = link_budget(link, geo.range_m[visible]).data_rate_bps
+        rate[visible] = link.rate_bps(cn0)
+    if e.trunk_rate_mbps is not None:
+        k = np.flatnonzero(rate > 0)
+        if geo.sees_earth is not None:
+            sees_earth = geo.sees_earth[k]
+        else:
+            sub = RelayGeometry(geo.az_rad[k], geo.el_rad[k], geo.range_m[k])
+            sees_earth = relay_sees_earth(sub, env.earth_az_rad[k], env.earth_el_rad[k])
+        rate[k] = np.minimum(rate[k], sees_earth * e.trunk_rate_mbps * 1e6 * e.trunk_share)
     return Contribution(relay_bps=rate, relay_visible=visible, transmitter_w=np.where(rate > 0, e.power_kw * 1e3, 0.0))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from ilrs.ephem.atmosphere import StationAtmosphere
 from ilrs.ephem.ground_stations import DteWindows
 from ilrs.errors import IlrsError
 
@@ -30,6 +31,8 @@ class RelayGeometry:
     az_rad: FloatArray
     el_rad: FloatArray
     range_m: FloatArray
+    #: (T,) the Moon leaves the relay's line of sight to the Earth free (None: not computed, taken as free)
+    sees_earth: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class SiteEnvironment:
     stations: Mapping[str, DteWindows] = field(default_factory=dict, repr=False)
     #: per relay terminal (by element name): the relay's geometry from the site
     relays: Mapping[str, RelayGeometry] = field(default_factory=dict, repr=False)
+    #: per DTE terminal (by element name): atmospheric loss and sky noise at its stations and frequency
+    atmospheres: Mapping[str, StationAtmosphere] = field(default_factory=dict, repr=False)
 
     def horizon_deg(self, height_m: float) -> FloatArray:
         """The horizon profile at an observer height [m] (computed by the environment's builder)."""
