@@ -274,3 +274,33 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def fire(base_url: str, calls, timeout: float = 120.0) -> list:
+    """Run every ``call(client)`` at once (one thread and one keep-alive client each, released together by a
+    barrier); returns ``(response or exception, seconds)`` per call, in order."""
+    import httpx
+
+    out: list = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def one(i: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=timeout) as c:
+            start.wait()
+            t0 = time.perf_counter()
+            try:
+                r = calls[i](c)
+            except Exception as exc:  # noqa: BLE001 (reported to the test)
+                r = exc
+            out[i] = (r, time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 30)
+    return out
+
+
+def token_of(app, email: str, password: str = PASSWORD) -> str:
+    return api_client(app, email).headers["Authorization"]

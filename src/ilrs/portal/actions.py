@@ -55,6 +55,22 @@ def _get(db: Session, model: type[T], key: int, what: str) -> T:
     return row
 
 
+def _flush_unique(db: Session, message: str, source: str) -> None:
+    """Flush; a unique key taken meanwhile by a concurrent request (it passed the same check) is a Conflict."""
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(message, source=source) from None
+
+
+def _lock(db: Session, model: type, key: int) -> None:
+    """Lock one row for the rest of the transaction (SELECT ... FOR UPDATE on PostgreSQL; on SQLite a write
+    transaction already holds the database's write lock): concurrent changes of it queue instead of
+    overwriting each other. Take locks in one order, a proposal before a call's resource."""
+    db.execute(select(model.id).where(model.id == key).with_for_update())  # type: ignore[attr-defined]
+
+
 def actor_of(user: User) -> Actor:
     return Actor(user.id, user.role, user.organisation_id)
 
@@ -87,7 +103,7 @@ def create_organisation(
         raise Conflict(f"an organisation named {name!r} exists", source="name")
     org = Organisation(name=name, country=country, kind=kind)
     db.add(org)
-    db.flush()
+    _flush_unique(db, f"an organisation named {name!r} exists", "name")
     audit(db, actor, "create", "organisation", org.id, name=name, country=country)
     db.commit()
     return org
@@ -115,7 +131,7 @@ def create_user(
         organisation_id=organisation_id,
     )
     db.add(user)
-    db.flush()
+    _flush_unique(db, "a user with this e-mail exists", "email")
     audit(db, actor, "create", "user", user.id, email=email, role=role, organisation_id=organisation_id)
     db.commit()
     return user
@@ -149,7 +165,14 @@ def invite(
 
 
 def register(db: Session, token: str, display_name: str, password: str) -> User:
-    inv = db.scalar(select(Invitation).where(Invitation.token_digest == security.token_digest(token or "")))
+    # the invitation's row is locked: of simultaneous registrations with one token, one uses it, the others
+    # find it used
+    inv = db.scalar(
+        select(Invitation)
+        .where(Invitation.token_digest == security.token_digest(token or ""))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
         raise Invalid(
             "this invitation is not valid (unknown, used or expired)",
@@ -170,7 +193,7 @@ def register(db: Session, token: str, display_name: str, password: str) -> User:
     )
     db.add(user)
     inv.used_at = utcnow()
-    db.flush()
+    _flush_unique(db, "a user with this e-mail exists", "email")
     audit(db, Actor(user.id, user.role, user.organisation_id), "register", "user", user.id, invitation=inv.id)
     db.commit()
     return user
@@ -441,27 +464,45 @@ def create_proposal(db: Session, actor: Actor, call_id: int, data: dict, now: dt
     return p
 
 
-def update_proposal(db: Session, actor: Actor, proposal_id: int, data: dict, now: dt.datetime) -> Proposal:
+def _editable(db: Session, actor: Actor, proposal_id: int, version: int | None, what: str) -> Proposal:
+    """The proposal, locked for this transaction, if the actor may change it now: its PI, while it is a draft,
+    at the ``version`` the client read (when it sends one)."""
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
-    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
-        raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
+    if actor.role != PI or actor.user_id != p.pi_id:
+        raise Forbidden(f"only the principal investigator {what} a proposal, and only while it is a draft")
+    if p.status != "draft":
+        raise Conflict(f"the proposal is {p.status}: it is no longer a draft", source="status")
+    if version is not None and version != p.version:
+        raise Conflict(
+            f"the proposal changed since you read it (version {version}, now {p.version})",
+            source="version",
+            hint="reload it and apply your change again",
+        )
+    return p
+
+
+def update_proposal(db: Session, actor: Actor, proposal_id: int, data: dict, now: dt.datetime) -> Proposal:
+    p = _editable(db, actor, proposal_id, data.get("version"), "edits")
     call = get_call(db, p.call_id)
     _open(call, now)
     _set_content(db, p, call, data)
-    audit(db, actor, "update", "proposal", p.id, title=p.title)
+    p.version += 1
+    audit(db, actor, "update", "proposal", p.id, title=p.title, version=p.version)
     db.commit()
     return p
 
 
-def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetime) -> Proposal:
-    p = get_proposal(db, actor, proposal_id)
-    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
-        raise Forbidden("only the principal investigator submits a draft proposal")
+def submit_proposal(
+    db: Session, actor: Actor, proposal_id: int, now: dt.datetime, version: int | None = None
+) -> Proposal:
+    p = _editable(db, actor, proposal_id, version, "submits")
     call = get_call(db, p.call_id)
     _open(call, now)
     _validate(db, p, call, stored_content(p), {c.user.email: c.user for c in p.coinvestigators}, submitting=True)
     p.status, p.submitted_at = "submitted", now
-    audit(db, actor, "submit", "proposal", p.id)
+    p.version += 1
+    audit(db, actor, "submit", "proposal", p.id, version=p.version)
     db.commit()
     return p
 
@@ -544,16 +585,10 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     row (SELECT ... FOR UPDATE on PostgreSQL) and raises its total with a guarded UPDATE, so concurrent
     allocations queue and the total never passes the offer."""
     rules.require_role(actor.role, ADMIN)
+    # the proposal first (a concurrent decision on it waits: an allocation and a rejection never both succeed),
+    # then the resource (concurrent allocations of it queue)
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
-    db.commit()  # what follows runs in a transaction of its own that begins by locking the resource
-    if db.get_bind().dialect.name == "sqlite":
-        # SQLite locks the whole database for writing; taking that lock first (a no-op write) queues concurrent
-        # allocations as PostgreSQL's row lock does, instead of failing one of them at commit
-        db.execute(
-            update(CallResource)
-            .where(CallResource.call_id == p.call_id, CallResource.key == key)
-            .values(allocated=CallResource.allocated)
-        )
     res = db.scalar(
         select(CallResource)
         .where(CallResource.call_id == p.call_id, CallResource.key == key)
@@ -563,7 +598,6 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     if res is None:
         db.rollback()
         raise Invalid(f"the call does not offer {key!r}", source="key")
-    db.refresh(p)
     if p.status not in ("submitted", "accepted"):
         db.rollback()
         raise Conflict("only submitted proposals receive allocations", source="proposal")
@@ -587,7 +621,9 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
         raise Conflict("the resource was allocated meanwhile; not enough remains", source="amount")
     alloc = Allocation(proposal_id=p.id, resource_id=res.id, amount=amount, created_by=actor.user_id)
     db.add(alloc)
-    p.status = "accepted"
+    if p.status != "accepted":
+        p.status = "accepted"
+        p.version += 1
     db.flush()
     audit(db, actor, "allocate", "allocation", alloc.id, proposal=p.id, key=key, amount=amount)
     db.commit()
@@ -596,10 +632,15 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
 
 def reject_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
     rules.require_role(actor.role, ADMIN)
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
     if p.status != "submitted":
-        raise Conflict("only a submitted proposal without allocations can be declined", source="proposal")
+        raise Conflict(
+            f"only a submitted proposal without allocations can be declined (this one is {p.status})",
+            source="proposal",
+        )
     p.status = "rejected"
+    p.version += 1
     audit(db, actor, "reject", "proposal", p.id)
     db.commit()
     return p

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ilrs.errors import IlrsError
@@ -99,14 +103,40 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
+def _refusal(request: Request, code: int, message: str, headers: dict[str, str] | None = None):
+    if _wants_json(request):
+        return JSONResponse({"detail": message, "field": None}, status_code=code, headers=headers)
+    return deps.templates.TemplateResponse(
+        request, "error.html", {"message": message, "code": code, "title": "Refused"}, status_code=code, headers=headers
+    )
+
+
+def _server_error(request: Request):
+    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    if _wants_json(request):
+        return JSONResponse({"detail": "internal server error"}, status_code=500, headers=headers)
+    return HTMLResponse("<!doctype html><title>Server error</title><p>Internal server error.</p>", 500, headers)
+
+
+def _lifespan(settings: PortalSettings):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the worker threads that run sync routes and dependencies: as many as the pool has connections
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
+    return lifespan
+
+
 def create_app(
     settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None, migrate: bool = True
 ) -> FastAPI:
     settings = settings or PortalSettings.from_environment()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.threads)
     if migrate:
         upgrade(engine)
     app = FastAPI(
+        lifespan=_lifespan(settings),
         title="ILRS partner portal",
         version="1",
         description="Calls for proposals, review, allocation, schedules and data of the International "
@@ -158,6 +188,29 @@ def create_app(
             deps.templates.get_template("error.html").render(message=text, code=422, title="Refused", request=request),
             status_code=422,
         )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError):
+        # a uniqueness or reference check lost to a concurrent change (the use cases check first; this is the
+        # database's word when two requests passed that check at once)
+        return _refusal(request, 409, "this conflicts with a change made at the same time; reload and try again")
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout):
+        return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+
+    @app.exception_handler(OperationalError)
+    async def operational(request: Request, exc: OperationalError):
+        # lock timeouts and serialisation failures are retryable; anything else is a server error
+        text = str(exc.orig).lower()
+        if "locked" in text or "deadlock" in text or "could not serialize" in text or "lock timeout" in text:
+            return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+        return _server_error(request)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # Starlette answers this outside every middleware: the security headers are set here as well
+        return _server_error(request)
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
     return app

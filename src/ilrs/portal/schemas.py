@@ -135,6 +135,9 @@ class ProposalIn(In):
     )
     coinvestigators: list[Annotated[Text, Field(max_length=254)]] = Field(default_factory=list, max_length=50)
     proprietary_months: int = Field(12, description="0, 3, 6 or 12 (default).")
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+        None, description="When editing: the version you read; a proposal changed since answers 409."
+    )
 
 
 class CoInvestigatorOut(Out):
@@ -152,6 +155,7 @@ class ProposalOut(Out):
     abstract: str
     payload: str
     status: str
+    version: int
     resources: dict[str, float]
     activities: list[dict[str, Any]] | None
     coinvestigators: list[CoInvestigatorOut]
@@ -259,6 +263,7 @@ def proposal_out(p) -> ProposalOut:
         abstract=p.abstract,
         payload=p.payload,
         status=p.status,
+        version=p.version,
         resources={r.key: r.amount for r in p.requests},
         activities=p.activities,
         coinvestigators=[

@@ -66,6 +66,17 @@ class PortalSettings:
     api_token_hours: float = 24.0 * 30
     scenario: str = "ilrs-basic-2035"
     title: str = "ILRS partner portal"
+    #: Worker threads that run requests (the connection pool holds as many connections).
+    threads: int = 24
+    #: Requests that change data at once; the others wait before taking a thread or a connection, so a storm of
+    #: writes queued on one row lock never starves the reads of threads and connections.
+    write_slots: int = 6
+    #: Reverse proxies whose X-Forwarded-For is believed (exact addresses); none by default.
+    trusted_proxies: frozenset[str] = frozenset()
+    #: Upload quotas: stored bytes per proposal and per organisation, files per proposal.
+    quota_proposal_bytes: int = 200 * 1024 * 1024
+    quota_organisation_bytes: int = 1024 * 1024 * 1024
+    quota_proposal_files: int = 50
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -76,11 +87,13 @@ class PortalSettings:
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         upload = get_settings().portal_uploads or home / "uploads"
         secure = get_settings().secure_cookies
+        proxies = frozenset(a.strip() for a in get_settings().trusted_proxies.split(",") if a.strip())
         kw: dict[str, Any] = {
             "database_url": url,
             "secret_key": changes.pop("secret_key", None) or _secret_for(url, home),
             "upload_dir": upload,
             "secure_cookies": secure,
+            "trusted_proxies": proxies,
         }
         kw.update(changes)
         return cls(**kw)

@@ -113,6 +113,9 @@ class Proposal(Base):
     activities: Mapped[list | None] = mapped_column(JSON, nullable=True)
     proprietary_months: Mapped[int] = mapped_column(Integer, default=12)
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Raised by every change (edit, submission, decision): a client that sends the version it read learns of a
+    #: change made meanwhile (409) instead of overwriting it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
