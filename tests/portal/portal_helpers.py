@@ -259,7 +259,9 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         sock.close()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        from ilrs.portal.main import uvicorn_options
+
+        self.server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options("127.0.0.1", self.port)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

@@ -20,7 +20,7 @@ def serve(
     """Run the open-access partner portal: calls, proposals, review, allocation, schedules and data."""
     import uvicorn
 
-    from ilrs.portal.main import create_app
+    from ilrs.portal.main import create_app, uvicorn_options
     from ilrs.portal.settings import PortalSettings
 
     settings = PortalSettings.from_environment()  # refuses a database server without ILRS_SECRET_KEY
@@ -39,9 +39,8 @@ def serve(
             console.print("the database already has content; demo not seeded")
     console.print(f"database: {settings.database_url.split('@')[-1]}")
     console.print(f"portal on http://{host}:{port}/  (API: /api, schema: /api/openapi.json)")
+    options = uvicorn_options(host, port, workers)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, **options)
     else:
-        uvicorn.run(
-            "ilrs.portal.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
-        )
+        uvicorn.run("ilrs.portal.main:create_app", factory=True, **options)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -23,7 +25,7 @@ from ilrs.portal.db.models import (
     CoInvestigator,
     DataProduct,
     Invitation,
-    LoginFailure,
+    LoginThrottle,
     Organisation,
     Proposal,
     ResourceRequest,
@@ -75,7 +77,15 @@ def actor_of(user: User) -> Actor:
     return Actor(user.id, user.role, user.organisation_id)
 
 
-def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id: int | None, **detail) -> None:
+def audit(
+    db: Session,
+    actor: Actor | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    address: str | None = None,
+    **detail,
+) -> None:
     db.add(
         AuditEvent(
             user_id=actor.user_id if actor else None,
@@ -84,6 +94,7 @@ def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id:
             entity_id=entity_id,
             detail=detail,
             at=utcnow(),
+            address=address,
         )
     )
 
@@ -199,23 +210,68 @@ def register(db: Session, token: str, display_name: str, password: str) -> User:
     return user
 
 
-def authenticate(db: Session, email: str, password: str, address: str) -> User:
-    """The user, or Invalid; refuses (RateLimited) after too many recent failures for the e-mail or address."""
+def _throttle_rows(db: Session, keys: dict[str, str], now: dt.datetime) -> dict[str, LoginThrottle]:
+    """The throttle's rows for these keys, created if missing and locked for this transaction (in key order, so
+    that two attempts never wait for each other crosswise)."""
+    insert = (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(LoginThrottle)
+    rows = {}
+    for kind, key in sorted(keys.items(), key=lambda kv: kv[1]):
+        db.execute(
+            insert.values(key=key, failures=0, next_allowed=None, updated_at=now).on_conflict_do_nothing(
+                index_elements=["key"]
+            )
+        )
+        rows[kind] = db.scalars(
+            select(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+    return rows
+
+
+def authenticate(db: Session, email: str, password: str, address: str, now: dt.datetime | None = None) -> User:
+    """The user, or Invalid (wrong e-mail or password), or RateLimited while a throttle key backs off.
+
+    The check and the count are one step: each attempt first counts itself as a failure on every key
+    (:data:`ilrs.portal.security.THROTTLE`: the account from this address, the address, the account) under the
+    rows' locks, and is refused if any key is backing off; only then is the password checked, outside the lock.
+    Parallel guesses therefore get no more checks than the keys allow. A success forgets the account's failures
+    (from this address and overall) and takes back its own count from the address. Every attempt is audited
+    with the client's address."""
+    now = now or utcnow()
     email = (email or "").strip().lower()[:254]
     address = (address or "?")[:64]
-    since = utcnow() - security.LOGIN_WINDOW
-    by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since)) or 0
-    by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)) or 0
-    if by_email >= security.LOGIN_MAX_FAILURES or by_addr >= 4 * security.LOGIN_MAX_FAILURES:
-        raise rules.RateLimited("too many failed logins; try again later", source="login")
+    keys = security.throttle_keys(email, address)
+    rows = _throttle_rows(db, keys, now)
+    waits = [r.next_allowed - now for r in rows.values() if r.next_allowed is not None and r.next_allowed > now]
+    if waits:
+        wait_s = max(1, int(max(waits).total_seconds() + 0.999))
+        audit(db, None, "login_refused", "user", None, address, email=email, retry_after_s=wait_s)
+        db.commit()
+        raise rules.RateLimited(
+            f"too many failed sign-ins; try again in {wait_s} s", source="login", retry_after_s=wait_s
+        )
+    for kind, row in rows.items():
+        if row.updated_at < now - security.LOGIN_WINDOW:
+            row.failures = 0
+        row.failures += 1
+        row.next_allowed = now + security.THROTTLE[kind].delay(row.failures)
+        row.updated_at = now
+    db.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - security.LOGIN_WINDOW))
+    db.commit()  # the count is visible to every other attempt before this one's password is checked
+
     user = db.scalar(select(User).where(User.email == email))
     ok = security.verify_password(user.password_hash if user else security.dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
-        db.add(LoginFailure(email=email, address=address, at=utcnow()))
-        db.execute(delete(LoginFailure).where(LoginFailure.at < since))  # only the window is ever counted
+        audit(db, None, "login_failed", "user", user.id if user else None, address, email=email)
         db.commit()
         raise Invalid("wrong e-mail or password", source="login")
-    audit(db, actor_of(user), "login", "user", user.id)
+    rows = _throttle_rows(db, keys, now)
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_([keys["pair"], keys["account"]])))
+    rows["address"].failures = max(0, rows["address"].failures - 1)
+    rows["address"].next_allowed = now + security.THROTTLE["address"].delay(rows["address"].failures)
+    audit(db, actor_of(user), "login", "user", user.id, address)
     db.commit()
     return user
 

@@ -22,7 +22,7 @@ from ilrs.portal import deps
 from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
 from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
-from ilrs.portal.rules import PortalError
+from ilrs.portal.rules import PortalError, RateLimited
 from ilrs.portal.settings import PortalSettings
 
 STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429, "unauthorised": 401}
@@ -159,10 +159,15 @@ def create_app(
     @app.exception_handler(PortalError)
     async def portal_error(request: Request, exc: PortalError):
         code = STATUS.get(exc.kind, 400)
+        headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
         if _wants_json(request):
-            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code)
+            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code, headers=headers)
         return deps.templates.TemplateResponse(
-            request, "error.html", {"message": str(exc), "code": code, "title": "Refused"}, status_code=code
+            request,
+            "error.html",
+            {"message": str(exc), "code": code, "title": "Refused"},
+            status_code=code,
+            headers=headers,
         )
 
     @app.exception_handler(IlrsError)
@@ -214,3 +219,18 @@ def create_app(
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
     return app
+
+
+def uvicorn_options(host: str, port: int, workers: int = 1) -> dict[str, Any]:
+    """How the portal runs on Uvicorn (``ilrs serve`` and the tests' live server). Uvicorn's own proxy handling
+    is off: by default it believes X-Forwarded-For from loopback, which would let any local client pick its
+    address; the portal reads the header itself, from the proxies named in ``ILRS_TRUSTED_PROXIES`` only
+    (:func:`ilrs.portal.deps.client_address`)."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "log_level": "warning",
+    }

@@ -42,7 +42,13 @@ class Conflict(PortalError):
 
 
 class RateLimited(PortalError):
+    """Too many attempts; ``retry_after_s`` says when to come back (the Retry-After header)."""
+
     kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int = 60, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after_s = retry_after_s
 
 
 # ---- roles -------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ilrs.portal import actions, deps
-from ilrs.portal.deps import ApiUser, OptionalPageSession, PageSession, SessionDep, SettingsDep
+from ilrs.portal.deps import ApiUser, NowDep, OptionalPageSession, PageSession, SessionDep, SettingsDep
 from ilrs.portal.schemas import LoginIn, PasswordIn, RegisterIn, TokenOut, UserOut
 from ilrs.portal.security import new_token, token_digest
 
@@ -16,13 +16,9 @@ api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 @api.post("/auth/token", response_model=TokenOut, summary="Sign in: a bearer token for the API")
-def login_api(body: LoginIn, request: Request, db: SessionDep, settings: SettingsDep) -> TokenOut:
-    user = actions.authenticate(db, body.email, body.password, client_address(request))
+def login_api(body: LoginIn, request: Request, db: SessionDep, settings: SettingsDep, now: NowDep) -> TokenOut:
+    user = actions.authenticate(db, body.email, body.password, deps.client_address(request), now)
     token, row = actions.issue_token(db, user, "api", settings.api_token_hours)
     return TokenOut(access_token=token, expires_at=row.expires_at)
 
@@ -86,13 +82,14 @@ def login_post(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ):
     deps.check_csrf(request, None, csrf_token)
-    user = actions.authenticate(db, email, password, client_address(request))
+    user = actions.authenticate(db, email, password, deps.client_address(request), now)
     token, _ = actions.issue_token(db, user, "session", settings.session_hours)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     resp = redirect(target)
