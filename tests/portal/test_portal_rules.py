@@ -263,3 +263,46 @@ def test_secret_key_rules(tmp_path):
         assert PortalSettings.from_environment("postgresql://postgres@127.0.0.1/x").secret_key == "k" * 40
     finally:
         override_settings(cache_dir=old.cache_dir, secret_key=old.secret_key)
+
+
+def test_activity_usage_matches_the_planner_expansion():
+    """The usage counted per request equals the sum over the planner's own expansion, occurrence by occurrence."""
+    from ilrs.operations.requests import expand
+
+    rs = parse_requests(
+        {"requests": [act(), act(id="x2", repeat_count=1, repeat_every=None, resources=["drill"], power_w=0)]}
+    )
+    blocks = expand(rs, START)
+    assert rules.activity_usage(rs) == pytest.approx(
+        {
+            "arm_hours": sum(b.duration_s for b in blocks if "arm" in b.resources) / 3600,
+            "drill_hours": sum(b.duration_s for b in blocks if "drill" in b.resources) / 3600,
+            "energy_kwh": sum(b.power_w * b.duration_s for b in blocks) / 3.6e6,
+            "data_gbit": sum(b.data_bits for b in blocks) / 1e9,
+        }
+    )
+
+
+def test_repetition_bomb_refused_quickly():
+    """200 requests x 10,000 repetitions (37 KiB of JSON; once 10.8 s and +660 MB): refused before anything is
+    expanded, in well under a second and a few MB."""
+    import time
+    import tracemalloc
+
+    bomb = [
+        act(id=f"r{k}", repeat_count=10_000, repeat_every="1m", duration="1m", deadline="2035-06-30T00:00")
+        for k in range(200)
+    ]
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with pytest.raises(rules.Invalid, match="2,000,000 occurrences"):
+        validate({"arm_hours": 10}, bomb, 12)
+    elapsed = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 1.0 and peak < 20e6, (elapsed, peak)
+
+
+def test_repetitions_must_fit_their_window():
+    with pytest.raises(rules.Invalid, match="do not fit"):
+        validate({"arm_hours": 10, "energy_kwh": 10, "data_gbit": 5}, [act(repeat_count=4)], 12)

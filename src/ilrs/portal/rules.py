@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ilrs.errors import IlrsError
-from ilrs.operations.requests import RequestSet, expand, parse_requests
+from ilrs.operations.requests import RequestSet, parse_requests
 
 # ---- errors (the portal maps each kind to an HTTP status) --------------------------------------------------------
 
@@ -154,21 +154,39 @@ class OfferLine:
     quantity: float
 
 
+#: The most occurrences (activity requests times their repetitions) one proposal may ask for. A cycle lasts at
+#: most 92 days; 2,000 occurrences is one every hour and a bit for the whole quarter, more than the station's
+#: robots can serve, and keeps what the portal and the planner expand small (the planner's format alone allows
+#: 10,000 repetitions of each request).
+MAX_OCCURRENCES = 2000
+
+
 def activity_usage(rs: RequestSet) -> dict[str, float]:
     """What a set of activity requests consumes, in the call's resource keys: exclusive-resource hours,
-    energy [kWh] and data [Gbit], summed over every occurrence."""
+    energy [kWh] and data [Gbit], summed over every occurrence (each request times its ``repeat_count``; nothing
+    is expanded)."""
     use: dict[str, float] = {}
-    t0 = min((r.earliest for r in rs.requests), default=dt.datetime(2000, 1, 1))
-    for b in expand(rs, t0):
-        hours = b.duration_s / 3600.0
-        for res in b.resources:
+    for r in rs.requests:
+        hours = r.repeat_count * r.duration_s / 3600.0
+        for res in r.resources:
             key = ACTIVITY_RESOURCE_HOURS.get(res, f"{res}_hours")
             use[key] = use.get(key, 0.0) + hours
-        if b.power_w:
-            use["energy_kwh"] = use.get("energy_kwh", 0.0) + b.power_w * hours / 1e3
-        if b.data_bits:
-            use["data_gbit"] = use.get("data_gbit", 0.0) + b.data_bits / 1e9
+        if r.power_w:
+            use["energy_kwh"] = use.get("energy_kwh", 0.0) + r.power_w * hours / 1e3
+        if r.data_mbit:
+            use["data_gbit"] = use.get("data_gbit", 0.0) + r.repeat_count * r.data_mbit / 1e3
     return use
+
+
+def check_occurrences(rs: RequestSet, limit: int = MAX_OCCURRENCES) -> None:
+    """Refuse a request set that expands to more than ``limit`` occurrences, before anything expands it."""
+    total = sum(r.repeat_count for r in rs.requests)
+    if total > limit:
+        raise Invalid(
+            f"the activities ask for {total:,} occurrences; a proposal may ask for at most {limit:,}",
+            source="activities",
+            hint="fewer repetitions, or longer ones",
+        )
 
 
 def parse_activities(activities: list | None, partner: str) -> RequestSet | None:
@@ -182,6 +200,7 @@ def parse_activities(activities: list | None, partner: str) -> RequestSet | None
         rs = parse_requests({"requests": activities}, source="activities")
     except IlrsError as exc:
         raise Invalid(str(exc)) from None
+    check_occurrences(rs)
     wrong = [r.id for r in rs.requests if r.partner != partner]
     if wrong:
         raise Invalid(
@@ -345,6 +364,14 @@ def _check_against_call(
             )
         if r.deadline <= r.earliest:
             raise Invalid(f"request {r.id!r}: the deadline is not after the earliest start", source="activities")
+        span_s = (r.repeat_count - 1) * (r.every_s or 0.0) + r.duration_s
+        if span_s > (r.deadline - r.earliest).total_seconds():
+            raise Invalid(
+                f"request {r.id!r}: {r.repeat_count} occurrence(s) of {r.duration}"
+                + (f" every {r.repeat_every}" if r.repeat_every else "")
+                + f" do not fit between {r.earliest:%Y-%m-%d %H:%M} and {r.deadline:%Y-%m-%d %H:%M}",
+                source="activities",
+            )
     for key, used in activity_usage(rs).items():
         if used > requested.get(key, 0.0) + 1e-9:
             raise Invalid(
