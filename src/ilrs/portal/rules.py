@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,33 @@ class RateLimited(PortalError):
     def __init__(self, message: str, *, retry_after_s: int = 60, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after_s = retry_after_s
+
+
+# ---- text and times as the portal accepts them -------------------------------------------------------------------
+
+#: Control characters refused in text (C0 except tab, line feed and carriage return; DEL): a database may refuse
+#: them (PostgreSQL refuses NUL) and no form or field needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Times the portal stores: naive UTC within these years (a cycle, a deadline, an activity's window).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
+def clean_text(value: str, source: str = "text") -> str:
+    """Text as the portal stores it: Unicode NFC, without lone surrogates (JSON can carry them, UTF-8 cannot)
+    nor control characters other than tab and line breaks. Raises :class:`Invalid` naming the field."""
+    if _SURROGATE.search(value):
+        raise Invalid("the text contains a lone surrogate (not a Unicode character)", source=source)
+    if _CONTROL.search(value):
+        raise Invalid("the text contains a control character (such as NUL)", source=source)
+    return unicodedata.normalize("NFC", value)
+
+
+def utc_naive(t: dt.datetime, source: str = "time") -> dt.datetime:
+    """A time as the portal stores it: naive UTC (an offset is applied), in years 1970 .. 2200."""
+    if not EARLIEST_YEAR <= t.year <= LATEST_YEAR:  # checked first: year 1 or 9999 with an offset overflows
+        raise Invalid(f"{t.isoformat()} is outside the years {EARLIEST_YEAR} .. {LATEST_YEAR}", source=source)
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 # ---- roles -------------------------------------------------------------------------------------------------------

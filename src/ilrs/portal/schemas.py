@@ -7,14 +7,27 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-
-def _no_nul(v: str) -> str:
-    if "\x00" in v:
-        raise ValueError("text may not contain NUL characters")
-    return v
+from ilrs.portal.rules import Invalid, clean_text, utc_naive
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+def _text(v: str) -> str:
+    try:
+        return clean_text(v)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _time(v: dt.datetime) -> dt.datetime:
+    try:
+        return utc_naive(v)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: Text as the portal stores it (:func:`ilrs.portal.rules.clean_text`): no NUL, no lone surrogate, NFC.
+Text = Annotated[str, AfterValidator(_text)]
+#: A time as the portal stores it (:func:`ilrs.portal.rules.utc_naive`): naive UTC, years 1970 .. 2200.
+UtcTime = Annotated[dt.datetime, AfterValidator(_time)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Amount = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
 
@@ -97,9 +110,9 @@ class CallIn(In):
     title: Annotated[Text, Field(min_length=1, max_length=200)]
     description: Annotated[Text, Field(max_length=20000)] = ""
     scenario: Annotated[Text, Field(max_length=200)] = "ilrs-basic-2035"
-    cycle_start: dt.datetime
-    cycle_end: dt.datetime
-    deadline: dt.datetime
+    cycle_start: UtcTime
+    cycle_end: UtcTime
+    deadline: UtcTime
     resources: list[ResourceLineIn] | None = Field(
         None, max_length=200, description="What is on offer; omitted: derived from the scenario and its twin."
     )

@@ -12,7 +12,7 @@ from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
 from ilrs.portal.rules import ADMIN, require_role
-from ilrs.portal.schemas import InvitationIn, InvitationOut, OrganisationIn, OrganisationOut, UserOut
+from ilrs.portal.schemas import InvitationIn, InvitationOut, OrganisationIn, OrganisationOut, Text, UserOut
 
 api = APIRouter(prefix="/api", tags=["organisations"])
 pages = APIRouter(include_in_schema=False)
@@ -69,10 +69,10 @@ def organisation_post(
     session: PageSession,
     db: SessionDep,
     _: deps.CsrfChecked,
-    name: Annotated[str, Form(max_length=80)] = "",
-    country: Annotated[str, Form(max_length=80)] = "",
+    name: Annotated[Text, Form(max_length=80)] = "",
+    country: Annotated[Text, Form(max_length=80)] = "",
 ):
-    actions.create_organisation(db, deps.actor(session[0]), name.replace("\x00", ""), country.replace("\x00", ""))
+    actions.create_organisation(db, deps.actor(session[0]), name, country)
     return redirect("/admin")
 
 
@@ -82,10 +82,10 @@ def invitation_post(
     session: PageSession,
     db: SessionDep,
     _: deps.CsrfChecked,
-    email: Annotated[str, Form(max_length=254)] = "",
-    role: Annotated[str, Form()] = "member",
+    email: Annotated[Text, Form(max_length=254)] = "",
+    role: Annotated[Text, Form(max_length=20)] = "member",
     organisation_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 1,
 ):
-    token, _inv = actions.invite(db, deps.actor(session[0]), email.replace("\x00", ""), role, organisation_id)
+    token, _inv = actions.invite(db, deps.actor(session[0]), email, role, organisation_id)
     url = str(request.url_for("register_page").include_query_params(token=token))
     return redirect("/admin?" + urlencode({"invited": url}))
