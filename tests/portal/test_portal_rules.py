@@ -306,3 +306,12 @@ def test_repetition_bomb_refused_quickly():
 def test_repetitions_must_fit_their_window():
     with pytest.raises(rules.Invalid, match="do not fit"):
         validate({"arm_hours": 10, "energy_kwh": 10, "data_gbit": 5}, [act(repeat_count=4)], 12)
+
+
+def test_planner_shares_cover_every_scheduled_partner():
+    both = rules.planner_shares(["A", "B"], {"A": 0.6, "B": 3.0}, {"A": 8.0})
+    assert both == ({"A": 0.6, "B": 3.0}, "energy")
+    # energy to one partner only (once: the other's activities unscheduled): time shares, which cover both
+    assert rules.planner_shares(["A", "B"], {"A": 0.6}, {"A": 8.0, "B": 2.0}) == ({"A": 8.0, "B": 2.0}, "time")
+    assert rules.planner_shares(["A", "B"], {"A": 0.6}, {"B": 2.0}) == ({}, "time")
+    assert rules.planner_shares([], {}, {}) == ({}, "time")

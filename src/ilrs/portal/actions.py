@@ -816,9 +816,7 @@ def schedule(db: Session, actor: Actor, call: Call):
                 energy[org] = energy.get(org, 0.0) + a.amount
             elif a.resource.unit == "h":
                 hours[org] = hours.get(org, 0.0) + a.amount
-    # the planner's fairness follows the review's allocation: energy if any was allocated, else robot and antenna
-    # time, else equal shares
-    shares, metric = (energy, "energy") if any(v > 0 for v in energy.values()) else (hours, "time")
+    shares, metric = rules.planner_shares({rs.requests[0].partner for rs in sets.values()}, energy, hours)
     plan = schedule_for_call(
         call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares, fairness_metric=metric
     )

@@ -476,6 +476,24 @@ def check_allocation(offered: float, allocated: float, amount: float, requested:
         )
 
 
+# ---- schedule -----------------------------------------------------------------------------------------------------
+
+
+def planner_shares(
+    partners: Iterable[str], energy_kwh: Mapping[str, float], hours: Mapping[str, float]
+) -> tuple[dict[str, float], str]:
+    """The planner's fairness shares for a call's scheduled ``partners`` from the review's allocations, and the
+    metric they divide: energy when every scheduled partner was allocated energy, else activity time when every
+    one was allocated robot or antenna hours, else equal shares (an empty dict). A share must cover every
+    partner: the planner refuses the requests of a partner missing from the shares, so a small energy
+    allocation to one partner would otherwise unschedule every other partner's activities."""
+    names = sorted(set(partners))
+    for alloc, metric in ((energy_kwh, "energy"), (hours, "time")):
+        if names and all(alloc.get(p, 0.0) > 0 for p in names):
+            return {p: float(alloc[p]) for p in names}, metric
+    return {}, "time"
+
+
 # ---- data products ------------------------------------------------------------------------------------------------
 
 #: Types a data product may have (by its declared type and its name's suffix); anything else is refused.
