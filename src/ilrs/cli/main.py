@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli import scenario, site
+from ilrs.cli import portal, scenario, site
 from ilrs.cli.campaign import campaign
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
@@ -28,6 +28,7 @@ app.command("transfer")(transfer)
 app.add_typer(orbit_app, name="orbit")
 app.command("plan")(plan)
 app.command("serve")(serve)
+app.add_typer(portal.app, name="portal")
 app.command("run")(run)
 
 
