@@ -81,6 +81,8 @@ OFFER = [
     ("payload_mass_kg:ILRS-5", "payload mass on ILRS-5", "kg", 500.0),
 ]
 CYCLE = (dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1))
+#: The world's users (their e-mails are ``<name>@example.org``).
+ROLES_OF = ("admin", "operator", "pi_a", "member_a", "pi_b", "pi_c", "member_c", "reviewer", "reviewer_b")
 
 
 def activity(

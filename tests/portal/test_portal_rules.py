@@ -96,10 +96,11 @@ B_PI, B_REVIEWER, A_MEMBER = rules.Person("pi", 2), rules.Person("reviewer", 2),
             {"coinvestigators": [" Nobody@Example.org"]},
             {},
             False,
-            "no partner user with the e-mail 'nobody@example.org'",
+            "'nobody@example.org' cannot be a co-investigator",
         ),
-        ({"coinvestigators": ["r@b.org"]}, {"r@b.org": B_REVIEWER}, False, "no partner user"),
-        ({"coinvestigators": ["m@a.org"]}, {"m@a.org": A_MEMBER}, False, "belongs to the proposing organisation"),
+        # the same words whatever the reason: the message does not tell who has an account, nor where
+        ({"coinvestigators": ["r@b.org"]}, {"r@b.org": B_REVIEWER}, False, "^coinvestigators: 'r@b.org' cannot be"),
+        ({"coinvestigators": ["m@a.org"]}, {"m@a.org": A_MEMBER}, False, "^coinvestigators: 'm@a.org' cannot be"),
         ({"resources": {}}, {}, True, "at least one resource before it is submitted"),
     ],
 )
@@ -179,6 +180,12 @@ def test_visibility_of_drafts_and_reviews():
     assert not rules.can_view_proposal(unassigned, sub) and not rules.can_view_proposal(other, sub)
     assert rules.can_view_review(reviewer, 9) and rules.can_view_review(admin, 9)
     assert not rules.can_view_review(pi, 9) and not rules.can_view_review(unassigned, 9)
+    # a reviewer invited into the proposing organisation is not its partner: no drafts, no proprietary data
+    inside = rules.Actor(11, "reviewer", 1)
+    assert not rules.can_view_proposal(inside, draft) and not rules.can_view_proposal(inside, sub)
+    t = dt.datetime(2035, 1, 1)
+    assert not rules.can_download(inside, sub, t + dt.timedelta(days=1), t)
+    assert rules.can_download(pi, sub, t + dt.timedelta(days=1), t) and rules.can_download(inside, sub, t, t)
 
 
 def test_ranking_by_mean_score_unreviewed_last():

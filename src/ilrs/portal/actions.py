@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -137,13 +139,31 @@ def create_user(
     user = User(
         email=email,
         display_name=display_name.strip()[:120],
-        password_hash=security.hash_password(password),
+        password_hash=security.hash_password(password, email),
         role=role,
         organisation_id=organisation_id,
     )
     db.add(user)
     _flush_unique(db, "a user with this e-mail exists", "email")
     audit(db, actor, "create", "user", user.id, email=email, role=role, organisation_id=organisation_id)
+    db.commit()
+    return user
+
+
+def bootstrap_admin(db: Session, email: str, display_name: str, password: str, organisation: str, country: str) -> User:
+    """The first administrator of a fresh install (``ilrs portal create-admin``), with their organisation
+    (created if missing). Refused once any administrator exists: later ones are invited."""
+    if db.scalar(select(User.id).where(User.role == ADMIN).limit(1)) is not None:
+        raise Conflict(
+            "an administrator exists already",
+            source="create-admin",
+            hint="invite further administrators from the portal's administration page",
+        )
+    org = db.scalar(select(Organisation).where(Organisation.name == organisation.strip()))
+    if org is None:
+        org = create_organisation(db, None, organisation, country, kind="agency")
+    user = create_user(db, None, email, display_name, password, ADMIN, org.id)
+    audit(db, None, "bootstrap", "user", user.id, email=user.email)
     db.commit()
     return user
 
@@ -184,21 +204,21 @@ def register(db: Session, token: str, display_name: str, password: str) -> User:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
+    if inv is None or inv.used_at is not None or inv.revoked_at is not None or inv.expires_at < utcnow():
         raise Invalid(
-            "this invitation is not valid (unknown, used or expired)",
+            "this invitation is not valid (unknown, used, withdrawn or expired)",
             source="token",
             hint="ask an administrator for a new invitation",
         )
     if not display_name.strip():
         raise Invalid("a display name is needed", source="display_name")
-    security.check_password_strength(password)
+    security.check_password_strength(password, inv.email)
     if db.scalar(select(User).where(User.email == inv.email)):
         raise Conflict("a user with this e-mail exists", source="email")
     user = User(
         email=inv.email,
         display_name=display_name.strip()[:120],
-        password_hash=security.hash_password(password),
+        password_hash=security.hash_password(password, inv.email),
         role=inv.role,
         organisation_id=inv.organisation_id,
     )
@@ -228,6 +248,47 @@ def _throttle_rows(db: Session, keys: dict[str, str], now: dt.datetime) -> dict[
             .execution_options(populate_existing=True)
         ).one()
     return rows
+
+
+def list_users(db: Session, actor: Actor) -> list[User]:
+    rules.require_role(actor.role, ADMIN)
+    return list(db.scalars(select(User).order_by(User.organisation_id, User.email)))
+
+
+def set_user_active(db: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Disable or enable a user (administrators). Disabling ends every session and API token of the user at
+    once and for good: enabling again does not bring an old token back; the user signs in anew."""
+    rules.require_role(actor.role, ADMIN)
+    if user_id == actor.user_id and not active:
+        raise Conflict("administrators do not disable themselves", source="user_id")
+    _lock(db, User, user_id)
+    user = _get(db, User, user_id, "user")
+    user.is_active = active
+    if not active:
+        db.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    audit(db, actor, "enable" if active else "disable", "user", user.id, email=user.email)
+    db.commit()
+    return user
+
+
+def list_invitations(db: Session, actor: Actor) -> list[Invitation]:
+    """Invitations not used yet (open, expired or withdrawn), newest first."""
+    rules.require_role(actor.role, ADMIN)
+    return list(db.scalars(select(Invitation).where(Invitation.used_at.is_(None)).order_by(Invitation.id.desc())))
+
+
+def revoke_invitation(db: Session, actor: Actor, invitation_id: int) -> Invitation:
+    """Withdraw an unused invitation (administrators): its token no longer registers anyone."""
+    rules.require_role(actor.role, ADMIN)
+    _lock(db, Invitation, invitation_id)
+    inv = _get(db, Invitation, invitation_id, "invitation")
+    if inv.used_at is not None:
+        raise Conflict("this invitation has been used; disable the user instead", source="invitation")
+    if inv.revoked_at is None:
+        inv.revoked_at = utcnow()
+        audit(db, actor, "revoke", "invitation", inv.id, email=inv.email)
+    db.commit()
+    return inv
 
 
 def authenticate(db: Session, email: str, password: str, address: str, now: dt.datetime | None = None) -> User:
@@ -315,7 +376,7 @@ def revoke_token(db: Session, token: str, actor: Actor | None = None) -> None:
 def change_password(db: Session, user: User, current: str, new: str, keep_digest: str | None = None) -> None:
     if not security.verify_password(user.password_hash, current or ""):
         raise Invalid("the current password is wrong", source="current_password")
-    user.password_hash = security.hash_password(new)
+    user.password_hash = security.hash_password(new, user.email)
     # every other session and token of the user ends
     q = delete(AuthToken).where(AuthToken.user_id == user.id)
     if keep_digest:
@@ -434,15 +495,15 @@ def visible_proposals(db: Session, actor: Actor, call_id: int | None = None) -> 
     q = select(Proposal).order_by(Proposal.id)
     if call_id is not None:
         q = q.where(Proposal.call_id == call_id)
-    if actor.role not in rules.STAFF:
+    # the same sets as rules.can_view_proposal, as one query
+    if actor.role in rules.PARTNER_ROLES:
         mine = select(CoInvestigator.proposal_id).where(CoInvestigator.user_id == actor.user_id)
-        cond = (Proposal.organisation_id == actor.organisation_id) | Proposal.id.in_(mine)
-        if actor.role == REVIEWER:
-            assigned = select(Review.proposal_id).where(Review.reviewer_id == actor.user_id)
-            cond = cond | (Proposal.id.in_(assigned) & (Proposal.status != "draft"))
-        q = q.where(cond)
+        q = q.where((Proposal.organisation_id == actor.organisation_id) | Proposal.id.in_(mine))
+    elif actor.role == REVIEWER:
+        assigned = select(Review.proposal_id).where(Review.reviewer_id == actor.user_id)
+        q = q.where(Proposal.id.in_(assigned) & (Proposal.status != "draft"))
     else:
-        q = q.where((Proposal.status != "draft") | (Proposal.organisation_id == actor.organisation_id))
+        q = q.where(Proposal.status != "draft")
     return list(db.scalars(q))
 
 
@@ -725,34 +786,99 @@ def require_data_rights(db: Session, actor: Actor, p: Proposal) -> None:
         raise Conflict("data products belong to accepted proposals", source="proposal")
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What one proposal and one organisation may store as data products."""
+
+    proposal_bytes: int
+    organisation_bytes: int
+    proposal_files: int
+
+
+def _check_quota(db: Session, p: Proposal, size: int, quota: Quota) -> None:
+    """Refuse an upload that would take the proposal or its organisation past its quota (the proposal's row is
+    locked by the caller, so two uploads cannot both pass the check for the last free bytes)."""
+    files, stored = db.execute(
+        select(func.count(DataProduct.id), func.coalesce(func.sum(DataProduct.size), 0)).where(
+            DataProduct.proposal_id == p.id
+        )
+    ).one()
+    org_stored = db.scalar(
+        select(func.coalesce(func.sum(DataProduct.size), 0))
+        .join(Proposal, Proposal.id == DataProduct.proposal_id)
+        .where(Proposal.organisation_id == p.organisation_id)
+    )
+    if files + 1 > quota.proposal_files:
+        raise Conflict(f"the proposal holds {files} data products, the most it may hold", source="file")
+    if stored + size > quota.proposal_bytes:
+        raise Conflict(
+            f"the proposal's data products would take {stored + size:,} bytes; its quota is {quota.proposal_bytes:,}",
+            source="file",
+        )
+    if int(org_stored or 0) + size > quota.organisation_bytes:
+        raise Conflict(
+            f"the organisation's data products would take {int(org_stored or 0) + size:,} bytes; its quota is "
+            f"{quota.organisation_bytes:,}",
+            source="file",
+        )
+
+
 def add_data_product(
-    db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path, max_bytes: int
+    db: Session,
+    actor: Actor,
+    proposal_id: int,
+    filename: str,
+    content: bytes,
+    upload_dir: Path,
+    max_bytes: int,
+    quota: Quota | None = None,
 ) -> DataProduct:
+    """Store an upload (mode 0600) and its row; within the proposal's and organisation's quota. A file whose row
+    is not committed is removed again: no orphan stays on disk."""
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
     require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
-    key = security.new_token()
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    from ilrs.iotools.atomic import atomic_path
-
-    with atomic_path(upload_dir / key) as tmp:
-        tmp.write_bytes(content)
-    now = utcnow()
-    dp = DataProduct(
-        proposal_id=p.id,
-        filename=name,
-        content_type=ctype,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        storage_key=key,
-        uploaded_by=actor.user_id,
-        created_at=now,
-        public_after=rules.public_after(now, p.proprietary_months),
+    digest = hashlib.sha256(content).hexdigest()
+    same = db.scalar(
+        select(DataProduct).where(
+            DataProduct.proposal_id == p.id, DataProduct.sha256 == digest, DataProduct.filename == name
+        )
     )
-    db.add(dp)
-    db.flush()
-    audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
-    db.commit()
+    if same is not None:  # the same file again (a second click on the twin's button): stored once
+        db.rollback()
+        return same
+    if quota is not None:
+        _check_quota(db, p, len(content), quota)
+    key = security.new_token()
+    from ilrs.iotools.atomic import atomic_path
+    from ilrs.portal.settings import private_dir
+
+    path = private_dir(upload_dir) / key
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+        os.chmod(tmp, 0o600)
+    try:
+        now = utcnow()
+        dp = DataProduct(
+            proposal_id=p.id,
+            filename=name,
+            content_type=ctype,
+            size=len(content),
+            sha256=digest,
+            storage_key=key,
+            uploaded_by=actor.user_id,
+            created_at=now,
+            public_after=rules.public_after(now, p.proprietary_months),
+        )
+        db.add(dp)
+        db.flush()
+        audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        path.unlink(missing_ok=True)
+        raise
     return dp
 
 

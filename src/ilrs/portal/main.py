@@ -23,7 +23,7 @@ from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
 from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
 from ilrs.portal.rules import PortalError, RateLimited
-from ilrs.portal.settings import PortalSettings
+from ilrs.portal.settings import PortalSettings, private_dir, secure_database_file
 
 STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429, "unauthorised": 401}
 HERE = Path(__file__).resolve().parent
@@ -42,8 +42,8 @@ SECURITY_HEADERS = [
 class BodyLimit:
     """Refuse request bodies above a limit (413), whether or not they announce their length."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, hsts: bool = False):
+        self.app, self.limit, self.hsts = app, limit, hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +73,7 @@ class BodyLimit:
                 return
             if msg["type"] == "http.response.start":
                 state["started"] = True
-                msg["headers"] = list(msg.get("headers", [])) + SECURITY_HEADERS
+                msg["headers"] = with_security_headers(list(msg.get("headers", [])), scope["path"], self.hsts)
             await send(msg)
 
         try:
@@ -95,6 +95,22 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": b'{"detail":"the request body is too large"}'})
 
 
+#: HTTPS only, for a year, once cookies are Secure (RFC 6797); not on plain-HTTP development servers.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def with_security_headers(headers: list[tuple[bytes, bytes]], path: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers; pages and API answers are not stored by caches (they may
+    be a signed-in user's), static assets keep their own caching."""
+    names = {k.lower() for k, _ in headers}
+    out = headers + SECURITY_HEADERS
+    if b"cache-control" not in names and not path.startswith("/static/"):
+        out.append((b"cache-control", b"no-store"))
+    if hsts:
+        out.append(HSTS)
+    return out
+
+
 class _TooLarge(Exception):
     pass
 
@@ -112,7 +128,8 @@ def _refusal(request: Request, code: int, message: str, headers: dict[str, str] 
 
 
 def _server_error(request: Request):
-    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    hsts = request.app.state.settings.secure_cookies
+    headers = {k.decode(): v.decode() for k, v in with_security_headers([], request.url.path, hsts)}
     if _wants_json(request):
         return JSONResponse({"detail": "internal server error"}, status_code=500, headers=headers)
     return HTMLResponse("<!doctype html><title>Server error</title><p>Internal server error.</p>", 500, headers)
@@ -132,6 +149,8 @@ def create_app(
     settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None, migrate: bool = True
 ) -> FastAPI:
     settings = settings or PortalSettings.from_environment()
+    secure_database_file(settings.database_url)
+    private_dir(settings.upload_dir)
     engine = make_engine(settings.database_url, settings.threads)
     if migrate:
         upgrade(engine)
@@ -142,7 +161,7 @@ def create_app(
         description="Calls for proposals, review, allocation, schedules and data of the International "
         "Lunar Research Station. Sign in with POST /api/auth/token and send the token as "
         "'Authorization: Bearer <token>'.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with local assets: FastAPI's page loads a CDN and runs an inline script
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -154,7 +173,16 @@ def create_app(
     for module in (auth, organisations, calls, proposals, reviews, data, status):
         app.include_router(module.api)
         app.include_router(module.pages)
+    import swagger_ui_bundle
+
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI from the swagger-ui-bundle package and a script file of the portal's: nothing from the
+        network, nothing inline, so the Content-Security-Policy (script-src 'self') lets it run."""
+        return deps.templates.TemplateResponse(request, "api_docs.html", {"title": "API"})
 
     @app.exception_handler(PortalError)
     async def portal_error(request: Request, exc: PortalError):
@@ -217,7 +245,7 @@ def create_app(
         # Starlette answers this outside every middleware: the security headers are set here as well
         return _server_error(request)
 
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, hsts=settings.secure_cookies)
     return app
 
 

@@ -124,8 +124,15 @@ class ProposalAccess:
     reviewer_ids: frozenset[int]
 
 
+#: The roles that act for a partner organisation (the others, reviewers included, never do: a reviewer invited
+#: into a partner organisation reads neither its drafts nor its proprietary data).
+PARTNER_ROLES = frozenset({MEMBER, PI})
+
+
 def is_partner_of(actor: Actor, p: ProposalAccess) -> bool:
-    """The proposing organisation's people and the proposal's co-investigators."""
+    """The proposing organisation's partner users (members and PIs) and the proposal's co-investigators."""
+    if actor.role not in PARTNER_ROLES:
+        return False
     return actor.organisation_id == p.organisation_id or actor.user_id in p.coi_user_ids
 
 
@@ -337,12 +344,14 @@ def validate_proposal(
     emails = coinvestigator_emails(data.get("coinvestigators") or [])
     for e in emails:
         who = (people or {}).get(e)
-        if who is None or who.role not in (PI, MEMBER):
-            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
-        if who.organisation_id == partner_organisation_id:
+        # one answer whatever the reason (no such user, not a partner, the proposing organisation's own): the
+        # message must not tell who has an account and where
+        if who is None or who.role not in PARTNER_ROLES or who.organisation_id == partner_organisation_id:
             raise Invalid(
-                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
+                f"{e!r} cannot be a co-investigator",
                 source="coinvestigators",
+                hint="name partner users (principal investigators or members) of other organisations by the e-mail "
+                "they sign in with",
             )
     return ProposalContent(
         title=title[:200],

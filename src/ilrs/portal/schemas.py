@@ -83,6 +83,24 @@ class UserOut(Out):
     organisation: OrganisationOut
 
 
+class UserAdminOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    organisation_id: int
+    is_active: bool
+
+
+class InvitationStateOut(Out):
+    id: int
+    email: str
+    role: str
+    organisation_id: int
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
 class InvitationIn(In):
     email: Annotated[Text, Field(min_length=3, max_length=254)]
     role: Annotated[Text, Field(max_length=20)]

@@ -24,11 +24,25 @@ def token_digest(token: str) -> str:
 MIN_PASSWORD = 10
 
 
-def check_password_strength(password: str) -> None:
+#: Fewest different characters in a password ("aaaaaaaaaa" and ten spaces have one).
+MIN_DISTINCT = 5
+
+
+def check_password_strength(password: str, email: str | None = None) -> None:
+    """At least 10 characters (NIST SP 800-63B asks for 8 at least) and at most 1024, not only white space, at
+    least 5 different characters, and not the account's e-mail address or its local part."""
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"the password must have at least {MIN_PASSWORD} characters", source="password")
     if len(password) > 1024:
         raise Invalid("the password is too long (1024 characters at most)", source="password")
+    if not password.strip() or len(set(password)) < MIN_DISTINCT:
+        raise Invalid(
+            f"the password needs at least {MIN_DISTINCT} different characters, not only spaces", source="password"
+        )
+    if email:
+        e = email.strip().casefold()
+        if password.strip().casefold() in (e, e.split("@", 1)[0]):
+            raise Invalid("the password may not be the e-mail address", source="password")
 
 
 @dataclass(frozen=True)
@@ -81,8 +95,8 @@ def _hasher():
     return _HASHER
 
 
-def hash_password(password: str) -> str:
-    check_password_strength(password)
+def hash_password(password: str, email: str | None = None) -> str:
+    check_password_strength(password, email)
     return _hasher().hash(password)
 
 
