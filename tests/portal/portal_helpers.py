@@ -308,3 +308,50 @@ def fire(base_url: str, calls, timeout: float = 120.0) -> list:
 
 def token_of(app, email: str, password: str = PASSWORD) -> str:
     return api_client(app, email).headers["Authorization"]
+
+
+class ServerProcess:
+    """``ilrs.portal`` on Uvicorn in a process of its own (as ``ilrs serve`` runs it), on a free loopback port,
+    over the database and uploads of ``settings``: load tests measure the server, not a client sharing its
+    interpreter."""
+
+    def __init__(self, settings):
+        import subprocess
+        import sys
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "ILRS_DATABASE_URL": settings.database_url,
+            "ILRS_SECRET_KEY": settings.secret_key,
+            "ILRS_PORTAL_UPLOADS": str(settings.upload_dir),
+        }
+        code = (
+            "import uvicorn; from ilrs.portal.main import create_app, uvicorn_options; "
+            f"uvicorn.run(create_app(), **uvicorn_options('127.0.0.1', {self.port}))"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+
+    def __enter__(self):
+        import httpx
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.url + "/static/portal.css", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.proc.kill()
+        raise RuntimeError("the server did not start")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
