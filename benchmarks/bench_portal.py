@@ -229,6 +229,7 @@ def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, i
             "--log-level",
             "warning",
             "--no-access-log",
+            "--no-proxy-headers",  # as `ilrs serve` runs it (ilrs.portal.main.uvicorn_options)
         ],
         env=env,
     )

@@ -34,6 +34,8 @@ class Settings:
         )
     )
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("ILRS_SECURE_COOKIES", "") not in ("", "0"))
+    #: Addresses of the reverse proxies whose X-Forwarded-For the portal believes (comma-separated); none by default
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("ILRS_TRUSTED_PROXIES", ""))
     dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("ILRS_DASK_SCHEDULER") or None)
     no_cache: bool = field(default_factory=lambda: os.environ.get("ILRS_NO_CACHE", "") not in ("", "0"))
 

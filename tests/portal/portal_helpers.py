@@ -81,6 +81,8 @@ OFFER = [
     ("payload_mass_kg:ILRS-5", "payload mass on ILRS-5", "kg", 500.0),
 ]
 CYCLE = (dt.datetime(2035, 6, 1), dt.datetime(2035, 7, 1))
+#: The world's users (their e-mails are ``<name>@example.org``).
+ROLES_OF = ("admin", "operator", "pi_a", "member_a", "pi_b", "pi_c", "member_c", "reviewer", "reviewer_b")
 
 
 def activity(
@@ -259,7 +261,9 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         sock.close()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        from ilrs.portal.main import uvicorn_options
+
+        self.server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options("127.0.0.1", self.port)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -274,3 +278,80 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def fire(base_url: str, calls, timeout: float = 120.0) -> list:
+    """Run every ``call(client)`` at once (one thread and one keep-alive client each, released together by a
+    barrier); returns ``(response or exception, seconds)`` per call, in order."""
+    import httpx
+
+    out: list = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def one(i: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=timeout) as c:
+            start.wait()
+            t0 = time.perf_counter()
+            try:
+                r = calls[i](c)
+            except Exception as exc:  # noqa: BLE001 (reported to the test)
+                r = exc
+            out[i] = (r, time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 30)
+    return out
+
+
+def token_of(app, email: str, password: str = PASSWORD) -> str:
+    return api_client(app, email).headers["Authorization"]
+
+
+class ServerProcess:
+    """``ilrs.portal`` on Uvicorn in a process of its own (as ``ilrs serve`` runs it), on a free loopback port,
+    over the database and uploads of ``settings``: load tests measure the server, not a client sharing its
+    interpreter."""
+
+    def __init__(self, settings):
+        import subprocess
+        import sys
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "ILRS_DATABASE_URL": settings.database_url,
+            "ILRS_SECRET_KEY": settings.secret_key,
+            "ILRS_PORTAL_UPLOADS": str(settings.upload_dir),
+        }
+        code = (
+            "import uvicorn; from ilrs.portal.main import create_app, uvicorn_options; "
+            f"uvicorn.run(create_app(), **uvicorn_options('127.0.0.1', {self.port}))"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+
+    def __enter__(self):
+        import httpx
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.url + "/static/portal.css", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.proc.kill()
+        raise RuntimeError("the server did not start")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()

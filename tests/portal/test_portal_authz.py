@@ -43,6 +43,8 @@ def api_matrix(ids, reviewers):
             expect({"admin"}, 201, 403),
         ),
         ("GET", "/api/reviewers", "/api/reviewers", None, expect({"admin"}, 200, 403)),
+        ("GET", "/api/users", "/api/users", None, expect({"admin"}, 200, 403)),
+        ("GET", "/api/invitations", "/api/invitations", None, expect({"admin"}, 200, 403)),
         (
             "POST",
             "/api/invitations",
@@ -141,6 +143,10 @@ API_ELSEWHERE = {
     ("POST", "/api/me/password"),
     ("POST", "/api/register"),
     ("GET", "/api/status"),
+    # disabling ends the user's tokens: these are checked role by role in test_portal_admin
+    ("POST", "/api/users/{user_id}/disable"),
+    ("POST", "/api/users/{user_id}/enable"),
+    ("DELETE", "/api/invitations/{invitation_id}"),
 }
 
 
@@ -196,6 +202,9 @@ PAGE_ELSEWHERE = {
     ("POST", "/proposals/{proposal_id}/data"),
     ("POST", "/reviews/{review_id}"),
     ("POST", "/proposals/{proposal_id}/data/twin"),
+    ("GET", "/api/docs"),  # public, like the schema it shows (test_portal_admin)
+    ("POST", "/admin/users/{user_id}/active"),
+    ("POST", "/admin/invitations/{invitation_id}/revoke"),
 }
 
 

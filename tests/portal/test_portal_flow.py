@@ -50,7 +50,7 @@ def test_api_flow(world):
     r = pi.put(f"/api/proposals/{pid}", json={**body, "title": "Radio quiet survey v2"})
     assert r.status_code == 200 and r.json()["title"] == "Radio quiet survey v2"
     assert pi.post(f"/api/proposals/{pid}/submit").json()["status"] == "submitted"
-    assert pi.put(f"/api/proposals/{pid}", json=body).status_code == 403  # no edits after submission
+    assert pi.put(f"/api/proposals/{pid}", json=body).status_code == 409  # no edits after submission (its state)
 
     # review: conflicts refused, a clean reviewer scores
     reviewers = {u["email"]: u["id"] for u in admin.get("/api/reviewers").json()}

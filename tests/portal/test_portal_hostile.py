@@ -240,3 +240,85 @@ def test_forged_cookies_and_forms(world):
         "/login", data={"email": "pi_b@example.org", "password": PASSWORD, "csrf_token": tok, "next": "//evil.example/"}
     )
     assert r.headers["location"] == "/"
+
+
+LONE = '"\\ud800"'  # a lone surrogate as JSON writes it (Python's encoder would refuse the raw character)
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "url", "body"),
+    [
+        (None, "POST", "/api/auth/token", '{"email": ' + LONE + ', "password": "x"}'),
+        (None, "POST", "/api/auth/token", '{"email": "a@b.org", "password": ' + LONE + "}"),
+        (None, "POST", "/api/register", '{"token": ' + LONE + ', "display_name": "n", "password": "a long password"}'),
+        ("pi_c", "POST", "/api/proposals", '{"call_id": 1, "title": ' + LONE + ', "resources": {"rover_hours": 1}}'),
+        ("pi_c", "POST", "/api/proposals", '{"call_id": 1, "title": "t", "resources": {' + LONE + ": 1}}"),
+        ("admin", "POST", "/api/organisations", '{"name": "n' + LONE[1:-1] + '", "country": "c"}'),
+        ("admin", "POST", "/api/calls", None),
+    ],
+)
+def test_odd_text_refused_not_crashing(world, who, method, url, body):
+    """Lone surrogates anywhere in a body, signed in or not: 422, never a server error."""
+    c = api_client(world.app, f"{who}@example.org" if who else None)
+    if body is None:  # a call whose times are at the calendar's ends, with offsets
+        for start in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+            r = c.post(
+                url,
+                json={"title": "t", "cycle_start": start, "cycle_end": start, "deadline": start, "resources": []},
+            )
+            assert r.status_code == 422, r.text
+        return
+    r = c.request(method, url, content=body.encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "0001-01-01T00:00"])
+def test_activity_times_at_the_calendar_ends(world, when):
+    c = api_client(world.app, "pi_c@example.org")
+    act = {"id": "x", "partner": world.orgs["C"].name, "payload": "p", "duration": "1h", "earliest": when}
+    act["deadline"] = when
+    r = c.post("/api/proposals", json={"call_id": world.ids["call"], "title": "t", "activities": [act]})
+    assert r.status_code == 422, r.text
+
+
+def test_odd_form_input_refused_not_crashing(world):
+    """The sign-in form with a NUL in the e-mail (PostgreSQL refuses NUL in text), other forms with lone
+    surrogates (sent as UTF-8 surrogate bytes) and odd times: 422 pages, before and after sign-in."""
+    anon = page_client(world.app)
+    tok = csrf_of(anon.get("/login").text)
+    r = anon.post("/login", data={"email": "pi_a@example.org\x00", "password": PASSWORD, "csrf_token": tok})
+    assert r.status_code == 422
+    r = anon.post(
+        "/login",
+        content=b"email=%ED%A0%80&password=x&csrf_token=" + tok.encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 422
+    admin = page_client(world.app, "admin@example.org")
+    tok = csrf_of(admin.get("/admin").text)
+    for when in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        r = admin.post("/admin/calls", data={"title": "t", "cycle_start": when, "csrf_token": tok})
+        assert r.status_code == 422, r.text
+    r = admin.post("/admin/organisations", data={"name": "a\x00b", "country": "c", "csrf_token": tok})
+    assert r.status_code == 422
+
+
+def test_server_errors_carry_the_security_headers(world, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    import ilrs.portal.actions as actions
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(actions, "list_calls", broken)
+    c = TestClient(world.app, raise_server_exceptions=False)
+    c.headers["Authorization"] = api_client(world.app, "pi_a@example.org").headers["Authorization"]
+    for url in ("/api/calls",):
+        r = c.get(url)
+        assert r.status_code == 500 and "a bug" not in r.text
+        assert r.headers["x-frame-options"] == "DENY" and "default-src" in r.headers["content-security-policy"]
+    page = page_client(world.app, "pi_a@example.org")
+    page2 = TestClient(world.app, raise_server_exceptions=False, cookies=page.cookies)
+    r = page2.get("/calls")
+    assert r.status_code == 500 and r.headers["x-content-type-options"] == "nosniff"

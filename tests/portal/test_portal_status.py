@@ -187,3 +187,38 @@ def test_status_for_a_chosen_fortnight(tmp_path):
     assert bad.status_code == 422 and "2035-12-18" in bad.json()["detail"] and bad.json()["field"] == "start"
     page = client.get("/status", params={"start": "2033-03-01"})
     assert page.status_code == 200 and 'value="2033-03-01"' in page.text
+
+
+def test_small_energy_allocation_keeps_other_partners_scheduled(tmp_path):
+    """Allocating 0.6 kWh of energy to one organisation once unscheduled another organisation's planned activity
+    (the planner refuses partners missing from its shares)."""
+    from portal_helpers import NOW, activity, build_world, make_app
+
+    from ilrs.portal import actions
+
+    app = make_app(f"sqlite:///{tmp_path / 's.db'}", tmp_path)
+    w = build_world(app, tmp_path)
+    with w.db() as db:
+        c = actions.create_proposal(
+            db,
+            w.actor("pi_c"),
+            w.ids["call"],
+            {
+                "title": "C's rover run",
+                "resources": {"rover_hours": 5, "energy_kwh": 1, "data_gbit": 1},
+                "activities": [activity("c-1", w.orgs["C"].name, resources=("rover",))],
+            },
+            NOW,
+        )
+        actions.submit_proposal(db, w.actor("pi_c"), c.id, NOW)
+        actions.allocate(db, w.actor("admin"), c.id, "rover_hours", 5)
+    with app.state.read_sessionmaker() as db:
+        before = actions.schedule(db, w.actor("operator"), actions.get_call(db, w.ids["call"]))
+    planned = {r.request_id for r in before.rows if r.planned}
+    assert planned == {"a-1", "c-1"}, before
+    with w.db() as db:
+        actions.allocate(db, w.actor("admin"), c.id, "energy_kwh", 0.6)
+    with app.state.read_sessionmaker() as db:
+        after = actions.schedule(db, w.actor("operator"), actions.get_call(db, w.ids["call"]))
+    assert {r.request_id for r in after.rows if r.planned} == planned, after
+    app.state.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli import scenario, site
+from ilrs.cli import portal, scenario, site
 from ilrs.cli.campaign import campaign
 from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
@@ -31,6 +31,7 @@ app.add_typer(transfer_app, name="transfer")
 app.add_typer(orbit_app, name="orbit")
 app.command("plan")(plan)
 app.command("serve")(serve)
+app.add_typer(portal.app, name="portal")
 app.command("run")(run)
 app.command("compare")(compare)
 

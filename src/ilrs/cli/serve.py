@@ -8,6 +8,18 @@ import typer
 from ilrs.cli.common import console, handle_errors
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or the name localhost."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another name: it may resolve anywhere
+
+
 @handle_errors
 def serve(
     demo: bool = typer.Option(
@@ -17,10 +29,22 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port."),
     workers: int = typer.Option(1, min=1, max=64, help="Uvicorn worker processes."),
 ) -> None:
-    """Run the open-access partner portal: calls, proposals, review, allocation, schedules and data."""
+    """Run the open-access partner portal: calls, proposals, review, allocation, schedules and data.
+
+    A fresh production install gets its first administrator from ``ilrs portal create-admin``; --demo is for a
+    trial on this machine only (its users share a published password) and is refused on any other address."""
     import uvicorn
 
-    from ilrs.portal.main import create_app
+    from ilrs.errors import IlrsError
+
+    if demo and not is_loopback(host):
+        raise IlrsError(
+            f"--demo serves users with a published password; it listens on loopback only, not {host}",
+            source="--host",
+            hint="drop --host for a demo, or create a real administrator with `ilrs portal create-admin`",
+        )
+
+    from ilrs.portal.main import create_app, uvicorn_options
     from ilrs.portal.settings import PortalSettings
 
     settings = PortalSettings.from_environment()  # refuses a database server without ILRS_SECRET_KEY
@@ -39,9 +63,8 @@ def serve(
             console.print("the database already has content; demo not seeded")
     console.print(f"database: {settings.database_url.split('@')[-1]}")
     console.print(f"portal on http://{host}:{port}/  (API: /api, schema: /api/openapi.json)")
+    options = uvicorn_options(host, port, workers)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, **options)
     else:
-        uvicorn.run(
-            "ilrs.portal.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
-        )
+        uvicorn.run("ilrs.portal.main:create_app", factory=True, **options)

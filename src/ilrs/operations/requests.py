@@ -74,7 +74,10 @@ class ActivityRequest(_Model):
     @field_validator("earliest", "deadline")
     @classmethod
     def _utc(cls, v: dt.datetime) -> dt.datetime:
-        return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
+        try:
+            return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
+        except OverflowError:  # year 1 or 9999 with an offset: no such UTC time
+            raise ValueError(f"{v.isoformat()} has no UTC equivalent") from None
 
     @property
     def duration_s(self) -> float:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -23,7 +27,7 @@ from ilrs.portal.db.models import (
     CoInvestigator,
     DataProduct,
     Invitation,
-    LoginFailure,
+    LoginThrottle,
     Organisation,
     Proposal,
     ResourceRequest,
@@ -55,11 +59,35 @@ def _get(db: Session, model: type[T], key: int, what: str) -> T:
     return row
 
 
+def _flush_unique(db: Session, message: str, source: str) -> None:
+    """Flush; a unique key taken meanwhile by a concurrent request (it passed the same check) is a Conflict."""
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(message, source=source) from None
+
+
+def _lock(db: Session, model: type, key: int) -> None:
+    """Lock one row for the rest of the transaction (SELECT ... FOR UPDATE on PostgreSQL; on SQLite a write
+    transaction already holds the database's write lock): concurrent changes of it queue instead of
+    overwriting each other. Take locks in one order, a proposal before a call's resource."""
+    db.execute(select(model.id).where(model.id == key).with_for_update())  # type: ignore[attr-defined]
+
+
 def actor_of(user: User) -> Actor:
     return Actor(user.id, user.role, user.organisation_id)
 
 
-def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id: int | None, **detail) -> None:
+def audit(
+    db: Session,
+    actor: Actor | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    address: str | None = None,
+    **detail,
+) -> None:
     db.add(
         AuditEvent(
             user_id=actor.user_id if actor else None,
@@ -68,6 +96,7 @@ def audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id:
             entity_id=entity_id,
             detail=detail,
             at=utcnow(),
+            address=address,
         )
     )
 
@@ -87,7 +116,7 @@ def create_organisation(
         raise Conflict(f"an organisation named {name!r} exists", source="name")
     org = Organisation(name=name, country=country, kind=kind)
     db.add(org)
-    db.flush()
+    _flush_unique(db, f"an organisation named {name!r} exists", "name")
     audit(db, actor, "create", "organisation", org.id, name=name, country=country)
     db.commit()
     return org
@@ -110,13 +139,31 @@ def create_user(
     user = User(
         email=email,
         display_name=display_name.strip()[:120],
-        password_hash=security.hash_password(password),
+        password_hash=security.hash_password(password, email),
         role=role,
         organisation_id=organisation_id,
     )
     db.add(user)
-    db.flush()
+    _flush_unique(db, "a user with this e-mail exists", "email")
     audit(db, actor, "create", "user", user.id, email=email, role=role, organisation_id=organisation_id)
+    db.commit()
+    return user
+
+
+def bootstrap_admin(db: Session, email: str, display_name: str, password: str, organisation: str, country: str) -> User:
+    """The first administrator of a fresh install (``ilrs portal create-admin``), with their organisation
+    (created if missing). Refused once any administrator exists: later ones are invited."""
+    if db.scalar(select(User.id).where(User.role == ADMIN).limit(1)) is not None:
+        raise Conflict(
+            "an administrator exists already",
+            source="create-admin",
+            hint="invite further administrators from the portal's administration page",
+        )
+    org = db.scalar(select(Organisation).where(Organisation.name == organisation.strip()))
+    if org is None:
+        org = create_organisation(db, None, organisation, country, kind="agency")
+    user = create_user(db, None, email, display_name, password, ADMIN, org.id)
+    audit(db, None, "bootstrap", "user", user.id, email=user.email)
     db.commit()
     return user
 
@@ -149,50 +196,143 @@ def invite(
 
 
 def register(db: Session, token: str, display_name: str, password: str) -> User:
-    inv = db.scalar(select(Invitation).where(Invitation.token_digest == security.token_digest(token or "")))
-    if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
+    # the invitation's row is locked: of simultaneous registrations with one token, one uses it, the others
+    # find it used
+    inv = db.scalar(
+        select(Invitation)
+        .where(Invitation.token_digest == security.token_digest(token or ""))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if inv is None or inv.used_at is not None or inv.revoked_at is not None or inv.expires_at < utcnow():
         raise Invalid(
-            "this invitation is not valid (unknown, used or expired)",
+            "this invitation is not valid (unknown, used, withdrawn or expired)",
             source="token",
             hint="ask an administrator for a new invitation",
         )
     if not display_name.strip():
         raise Invalid("a display name is needed", source="display_name")
-    security.check_password_strength(password)
+    security.check_password_strength(password, inv.email)
     if db.scalar(select(User).where(User.email == inv.email)):
         raise Conflict("a user with this e-mail exists", source="email")
     user = User(
         email=inv.email,
         display_name=display_name.strip()[:120],
-        password_hash=security.hash_password(password),
+        password_hash=security.hash_password(password, inv.email),
         role=inv.role,
         organisation_id=inv.organisation_id,
     )
     db.add(user)
     inv.used_at = utcnow()
-    db.flush()
+    _flush_unique(db, "a user with this e-mail exists", "email")
     audit(db, Actor(user.id, user.role, user.organisation_id), "register", "user", user.id, invitation=inv.id)
     db.commit()
     return user
 
 
-def authenticate(db: Session, email: str, password: str, address: str) -> User:
-    """The user, or Invalid; refuses (RateLimited) after too many recent failures for the e-mail or address."""
+def _throttle_rows(db: Session, keys: dict[str, str], now: dt.datetime) -> dict[str, LoginThrottle]:
+    """The throttle's rows for these keys, created if missing and locked for this transaction (in key order, so
+    that two attempts never wait for each other crosswise)."""
+    insert = (pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert)(LoginThrottle)
+    rows = {}
+    for kind, key in sorted(keys.items(), key=lambda kv: kv[1]):
+        db.execute(
+            insert.values(key=key, failures=0, next_allowed=None, updated_at=now).on_conflict_do_nothing(
+                index_elements=["key"]
+            )
+        )
+        rows[kind] = db.scalars(
+            select(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+    return rows
+
+
+def list_users(db: Session, actor: Actor) -> list[User]:
+    rules.require_role(actor.role, ADMIN)
+    return list(db.scalars(select(User).order_by(User.organisation_id, User.email)))
+
+
+def set_user_active(db: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Disable or enable a user (administrators). Disabling ends every session and API token of the user at
+    once and for good: enabling again does not bring an old token back; the user signs in anew."""
+    rules.require_role(actor.role, ADMIN)
+    if user_id == actor.user_id and not active:
+        raise Conflict("administrators do not disable themselves", source="user_id")
+    _lock(db, User, user_id)
+    user = _get(db, User, user_id, "user")
+    user.is_active = active
+    if not active:
+        db.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    audit(db, actor, "enable" if active else "disable", "user", user.id, email=user.email)
+    db.commit()
+    return user
+
+
+def list_invitations(db: Session, actor: Actor) -> list[Invitation]:
+    """Invitations not used yet (open, expired or withdrawn), newest first."""
+    rules.require_role(actor.role, ADMIN)
+    return list(db.scalars(select(Invitation).where(Invitation.used_at.is_(None)).order_by(Invitation.id.desc())))
+
+
+def revoke_invitation(db: Session, actor: Actor, invitation_id: int) -> Invitation:
+    """Withdraw an unused invitation (administrators): its token no longer registers anyone."""
+    rules.require_role(actor.role, ADMIN)
+    _lock(db, Invitation, invitation_id)
+    inv = _get(db, Invitation, invitation_id, "invitation")
+    if inv.used_at is not None:
+        raise Conflict("this invitation has been used; disable the user instead", source="invitation")
+    if inv.revoked_at is None:
+        inv.revoked_at = utcnow()
+        audit(db, actor, "revoke", "invitation", inv.id, email=inv.email)
+    db.commit()
+    return inv
+
+
+def authenticate(db: Session, email: str, password: str, address: str, now: dt.datetime | None = None) -> User:
+    """The user, or Invalid (wrong e-mail or password), or RateLimited while a throttle key backs off.
+
+    The check and the count are one step: each attempt first counts itself as a failure on every key
+    (:data:`ilrs.portal.security.THROTTLE`: the account from this address, the address, the account) under the
+    rows' locks, and is refused if any key is backing off; only then is the password checked, outside the lock.
+    Parallel guesses therefore get no more checks than the keys allow. A success forgets the account's failures
+    (from this address and overall) and takes back its own count from the address. Every attempt is audited
+    with the client's address."""
+    now = now or utcnow()
     email = (email or "").strip().lower()[:254]
     address = (address or "?")[:64]
-    since = utcnow() - security.LOGIN_WINDOW
-    by_email = db.scalar(select(func.count()).where(LoginFailure.email == email, LoginFailure.at > since)) or 0
-    by_addr = db.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)) or 0
-    if by_email >= security.LOGIN_MAX_FAILURES or by_addr >= 4 * security.LOGIN_MAX_FAILURES:
-        raise rules.RateLimited("too many failed logins; try again later", source="login")
+    keys = security.throttle_keys(email, address)
+    rows = _throttle_rows(db, keys, now)
+    waits = [r.next_allowed - now for r in rows.values() if r.next_allowed is not None and r.next_allowed > now]
+    if waits:
+        wait_s = max(1, int(max(waits).total_seconds() + 0.999))
+        audit(db, None, "login_refused", "user", None, address, email=email, retry_after_s=wait_s)
+        db.commit()
+        raise rules.RateLimited(
+            f"too many failed sign-ins; try again in {wait_s} s", source="login", retry_after_s=wait_s
+        )
+    for kind, row in rows.items():
+        if row.updated_at < now - security.LOGIN_WINDOW:
+            row.failures = 0
+        row.failures += 1
+        row.next_allowed = now + security.THROTTLE[kind].delay(row.failures)
+        row.updated_at = now
+    db.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - security.LOGIN_WINDOW))
+    db.commit()  # the count is visible to every other attempt before this one's password is checked
+
     user = db.scalar(select(User).where(User.email == email))
     ok = security.verify_password(user.password_hash if user else security.dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
-        db.add(LoginFailure(email=email, address=address, at=utcnow()))
-        db.execute(delete(LoginFailure).where(LoginFailure.at < since))  # only the window is ever counted
+        audit(db, None, "login_failed", "user", user.id if user else None, address, email=email)
         db.commit()
         raise Invalid("wrong e-mail or password", source="login")
-    audit(db, actor_of(user), "login", "user", user.id)
+    rows = _throttle_rows(db, keys, now)
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_([keys["pair"], keys["account"]])))
+    rows["address"].failures = max(0, rows["address"].failures - 1)
+    rows["address"].next_allowed = now + security.THROTTLE["address"].delay(rows["address"].failures)
+    audit(db, actor_of(user), "login", "user", user.id, address)
     db.commit()
     return user
 
@@ -236,7 +376,7 @@ def revoke_token(db: Session, token: str, actor: Actor | None = None) -> None:
 def change_password(db: Session, user: User, current: str, new: str, keep_digest: str | None = None) -> None:
     if not security.verify_password(user.password_hash, current or ""):
         raise Invalid("the current password is wrong", source="current_password")
-    user.password_hash = security.hash_password(new)
+    user.password_hash = security.hash_password(new, user.email)
     # every other session and token of the user ends
     q = delete(AuthToken).where(AuthToken.user_id == user.id)
     if keep_digest:
@@ -355,15 +495,15 @@ def visible_proposals(db: Session, actor: Actor, call_id: int | None = None) -> 
     q = select(Proposal).order_by(Proposal.id)
     if call_id is not None:
         q = q.where(Proposal.call_id == call_id)
-    if actor.role not in rules.STAFF:
+    # the same sets as rules.can_view_proposal, as one query
+    if actor.role in rules.PARTNER_ROLES:
         mine = select(CoInvestigator.proposal_id).where(CoInvestigator.user_id == actor.user_id)
-        cond = (Proposal.organisation_id == actor.organisation_id) | Proposal.id.in_(mine)
-        if actor.role == REVIEWER:
-            assigned = select(Review.proposal_id).where(Review.reviewer_id == actor.user_id)
-            cond = cond | (Proposal.id.in_(assigned) & (Proposal.status != "draft"))
-        q = q.where(cond)
+        q = q.where((Proposal.organisation_id == actor.organisation_id) | Proposal.id.in_(mine))
+    elif actor.role == REVIEWER:
+        assigned = select(Review.proposal_id).where(Review.reviewer_id == actor.user_id)
+        q = q.where(Proposal.id.in_(assigned) & (Proposal.status != "draft"))
     else:
-        q = q.where((Proposal.status != "draft") | (Proposal.organisation_id == actor.organisation_id))
+        q = q.where(Proposal.status != "draft")
     return list(db.scalars(q))
 
 
@@ -441,27 +581,45 @@ def create_proposal(db: Session, actor: Actor, call_id: int, data: dict, now: dt
     return p
 
 
-def update_proposal(db: Session, actor: Actor, proposal_id: int, data: dict, now: dt.datetime) -> Proposal:
+def _editable(db: Session, actor: Actor, proposal_id: int, version: int | None, what: str) -> Proposal:
+    """The proposal, locked for this transaction, if the actor may change it now: its PI, while it is a draft,
+    at the ``version`` the client read (when it sends one)."""
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
-    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
-        raise Forbidden("only the principal investigator edits a proposal, and only while it is a draft")
+    if actor.role != PI or actor.user_id != p.pi_id:
+        raise Forbidden(f"only the principal investigator {what} a proposal, and only while it is a draft")
+    if p.status != "draft":
+        raise Conflict(f"the proposal is {p.status}: it is no longer a draft", source="status")
+    if version is not None and version != p.version:
+        raise Conflict(
+            f"the proposal changed since you read it (version {version}, now {p.version})",
+            source="version",
+            hint="reload it and apply your change again",
+        )
+    return p
+
+
+def update_proposal(db: Session, actor: Actor, proposal_id: int, data: dict, now: dt.datetime) -> Proposal:
+    p = _editable(db, actor, proposal_id, data.get("version"), "edits")
     call = get_call(db, p.call_id)
     _open(call, now)
     _set_content(db, p, call, data)
-    audit(db, actor, "update", "proposal", p.id, title=p.title)
+    p.version += 1
+    audit(db, actor, "update", "proposal", p.id, title=p.title, version=p.version)
     db.commit()
     return p
 
 
-def submit_proposal(db: Session, actor: Actor, proposal_id: int, now: dt.datetime) -> Proposal:
-    p = get_proposal(db, actor, proposal_id)
-    if not rules.can_edit_proposal(actor, access_of(db, p), p.pi_id):
-        raise Forbidden("only the principal investigator submits a draft proposal")
+def submit_proposal(
+    db: Session, actor: Actor, proposal_id: int, now: dt.datetime, version: int | None = None
+) -> Proposal:
+    p = _editable(db, actor, proposal_id, version, "submits")
     call = get_call(db, p.call_id)
     _open(call, now)
     _validate(db, p, call, stored_content(p), {c.user.email: c.user for c in p.coinvestigators}, submitting=True)
     p.status, p.submitted_at = "submitted", now
-    audit(db, actor, "submit", "proposal", p.id)
+    p.version += 1
+    audit(db, actor, "submit", "proposal", p.id, version=p.version)
     db.commit()
     return p
 
@@ -544,16 +702,10 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     row (SELECT ... FOR UPDATE on PostgreSQL) and raises its total with a guarded UPDATE, so concurrent
     allocations queue and the total never passes the offer."""
     rules.require_role(actor.role, ADMIN)
+    # the proposal first (a concurrent decision on it waits: an allocation and a rejection never both succeed),
+    # then the resource (concurrent allocations of it queue)
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
-    db.commit()  # what follows runs in a transaction of its own that begins by locking the resource
-    if db.get_bind().dialect.name == "sqlite":
-        # SQLite locks the whole database for writing; taking that lock first (a no-op write) queues concurrent
-        # allocations as PostgreSQL's row lock does, instead of failing one of them at commit
-        db.execute(
-            update(CallResource)
-            .where(CallResource.call_id == p.call_id, CallResource.key == key)
-            .values(allocated=CallResource.allocated)
-        )
     res = db.scalar(
         select(CallResource)
         .where(CallResource.call_id == p.call_id, CallResource.key == key)
@@ -563,7 +715,6 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
     if res is None:
         db.rollback()
         raise Invalid(f"the call does not offer {key!r}", source="key")
-    db.refresh(p)
     if p.status not in ("submitted", "accepted"):
         db.rollback()
         raise Conflict("only submitted proposals receive allocations", source="proposal")
@@ -587,7 +738,9 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
         raise Conflict("the resource was allocated meanwhile; not enough remains", source="amount")
     alloc = Allocation(proposal_id=p.id, resource_id=res.id, amount=amount, created_by=actor.user_id)
     db.add(alloc)
-    p.status = "accepted"
+    if p.status != "accepted":
+        p.status = "accepted"
+        p.version += 1
     db.flush()
     audit(db, actor, "allocate", "allocation", alloc.id, proposal=p.id, key=key, amount=amount)
     db.commit()
@@ -596,10 +749,15 @@ def allocate(db: Session, actor: Actor, proposal_id: int, key: str, amount: floa
 
 def reject_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
     rules.require_role(actor.role, ADMIN)
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
     if p.status != "submitted":
-        raise Conflict("only a submitted proposal without allocations can be declined", source="proposal")
+        raise Conflict(
+            f"only a submitted proposal without allocations can be declined (this one is {p.status})",
+            source="proposal",
+        )
     p.status = "rejected"
+    p.version += 1
     audit(db, actor, "reject", "proposal", p.id)
     db.commit()
     return p
@@ -628,34 +786,99 @@ def require_data_rights(db: Session, actor: Actor, p: Proposal) -> None:
         raise Conflict("data products belong to accepted proposals", source="proposal")
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What one proposal and one organisation may store as data products."""
+
+    proposal_bytes: int
+    organisation_bytes: int
+    proposal_files: int
+
+
+def _check_quota(db: Session, p: Proposal, size: int, quota: Quota) -> None:
+    """Refuse an upload that would take the proposal or its organisation past its quota (the proposal's row is
+    locked by the caller, so two uploads cannot both pass the check for the last free bytes)."""
+    files, stored = db.execute(
+        select(func.count(DataProduct.id), func.coalesce(func.sum(DataProduct.size), 0)).where(
+            DataProduct.proposal_id == p.id
+        )
+    ).one()
+    org_stored = db.scalar(
+        select(func.coalesce(func.sum(DataProduct.size), 0))
+        .join(Proposal, Proposal.id == DataProduct.proposal_id)
+        .where(Proposal.organisation_id == p.organisation_id)
+    )
+    if files + 1 > quota.proposal_files:
+        raise Conflict(f"the proposal holds {files} data products, the most it may hold", source="file")
+    if stored + size > quota.proposal_bytes:
+        raise Conflict(
+            f"the proposal's data products would take {stored + size:,} bytes; its quota is {quota.proposal_bytes:,}",
+            source="file",
+        )
+    if int(org_stored or 0) + size > quota.organisation_bytes:
+        raise Conflict(
+            f"the organisation's data products would take {int(org_stored or 0) + size:,} bytes; its quota is "
+            f"{quota.organisation_bytes:,}",
+            source="file",
+        )
+
+
 def add_data_product(
-    db: Session, actor: Actor, proposal_id: int, filename: str, content: bytes, upload_dir: Path, max_bytes: int
+    db: Session,
+    actor: Actor,
+    proposal_id: int,
+    filename: str,
+    content: bytes,
+    upload_dir: Path,
+    max_bytes: int,
+    quota: Quota | None = None,
 ) -> DataProduct:
+    """Store an upload (mode 0600) and its row; within the proposal's and organisation's quota. A file whose row
+    is not committed is removed again: no orphan stays on disk."""
+    _lock(db, Proposal, proposal_id)
     p = get_proposal(db, actor, proposal_id)
     require_data_rights(db, actor, p)
     name, ctype = rules.check_upload(filename, content[:8192], len(content), max_bytes)
-    key = security.new_token()
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    from ilrs.iotools.atomic import atomic_path
-
-    with atomic_path(upload_dir / key) as tmp:
-        tmp.write_bytes(content)
-    now = utcnow()
-    dp = DataProduct(
-        proposal_id=p.id,
-        filename=name,
-        content_type=ctype,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        storage_key=key,
-        uploaded_by=actor.user_id,
-        created_at=now,
-        public_after=rules.public_after(now, p.proprietary_months),
+    digest = hashlib.sha256(content).hexdigest()
+    same = db.scalar(
+        select(DataProduct).where(
+            DataProduct.proposal_id == p.id, DataProduct.sha256 == digest, DataProduct.filename == name
+        )
     )
-    db.add(dp)
-    db.flush()
-    audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
-    db.commit()
+    if same is not None:  # the same file again (a second click on the twin's button): stored once
+        db.rollback()
+        return same
+    if quota is not None:
+        _check_quota(db, p, len(content), quota)
+    key = security.new_token()
+    from ilrs.iotools.atomic import atomic_path
+    from ilrs.portal.settings import private_dir
+
+    path = private_dir(upload_dir) / key
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+        os.chmod(tmp, 0o600)
+    try:
+        now = utcnow()
+        dp = DataProduct(
+            proposal_id=p.id,
+            filename=name,
+            content_type=ctype,
+            size=len(content),
+            sha256=digest,
+            storage_key=key,
+            uploaded_by=actor.user_id,
+            created_at=now,
+            public_after=rules.public_after(now, p.proprietary_months),
+        )
+        db.add(dp)
+        db.flush()
+        audit(db, actor, "upload", "data_product", dp.id, proposal=p.id, filename=name, size=len(content))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        path.unlink(missing_ok=True)
+        raise
     return dp
 
 
@@ -719,9 +942,7 @@ def schedule(db: Session, actor: Actor, call: Call):
                 energy[org] = energy.get(org, 0.0) + a.amount
             elif a.resource.unit == "h":
                 hours[org] = hours.get(org, 0.0) + a.amount
-    # the planner's fairness follows the review's allocation: energy if any was allocated, else robot and antenna
-    # time, else equal shares
-    shares, metric = (energy, "energy") if any(v > 0 for v in energy.values()) else (hours, "time")
+    shares, metric = rules.planner_shares({rs.requests[0].partner for rs in sets.values()}, energy, hours)
     plan = schedule_for_call(
         call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares, fairness_metric=metric
     )

@@ -3,6 +3,7 @@ token for the API), CSRF checks for forms, the clock and the templates."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -43,15 +44,37 @@ async def get_settings(request: Request) -> PortalSettings:
     return request.app.state.settings
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def write_gate(request: Request) -> asyncio.Semaphore:
+    """The app's write slots (one semaphore per event loop, made on first use)."""
+    state = request.app.state
+    loop = asyncio.get_running_loop()
+    gate = getattr(state, "write_gate", None)
+    if gate is None or gate[0] is not loop:
+        gate = state.write_gate = (loop, asyncio.Semaphore(state.settings.write_slots))
+    return gate[1]
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     # GET requests read in autocommit mode: on PostgreSQL each statement still sees committed data (as in a
     # READ COMMITTED transaction) and the request saves the BEGIN and ROLLBACK round trips
-    maker = request.app.state.read_sessionmaker if request.method == "GET" else request.app.state.sessionmaker
-    db = maker()
-    try:
-        yield db
-    finally:
-        db.close()
+    if request.method in READ_METHODS:
+        db = request.app.state.read_sessionmaker()
+        try:
+            yield db
+        finally:
+            db.close()
+        return
+    # a change waits for a write slot here, in the event loop, after its body was read and before it takes a
+    # worker thread or a connection: writes queued on a lock hold at most ``write_slots`` of each
+    async with write_gate(request):
+        db = request.app.state.sessionmaker()
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 async def now_utc(request: Request) -> dt.datetime:
@@ -62,6 +85,20 @@ async def now_utc(request: Request) -> dt.datetime:
 SettingsDep = Annotated[PortalSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
 NowDep = Annotated[dt.datetime, Depends(now_utc)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or behind a trusted reverse proxy (``ILRS_TRUSTED_PROXIES``) the last
+    address of X-Forwarded-For that is not itself a trusted proxy. Nothing else believes the header."""
+    peer = request.client.host if request.client else "?"
+    trusted = request.app.state.settings.trusted_proxies
+    if peer not in trusted:
+        return peer[:64]
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return peer[:64]
 
 
 def signer(settings: PortalSettings) -> URLSafeSerializer:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ilrs.errors import IlrsError
@@ -18,8 +22,8 @@ from ilrs.portal import deps
 from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
 from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
-from ilrs.portal.rules import PortalError
-from ilrs.portal.settings import PortalSettings
+from ilrs.portal.rules import PortalError, RateLimited
+from ilrs.portal.settings import PortalSettings, private_dir, secure_database_file
 
 STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429, "unauthorised": 401}
 HERE = Path(__file__).resolve().parent
@@ -38,8 +42,8 @@ SECURITY_HEADERS = [
 class BodyLimit:
     """Refuse request bodies above a limit (413), whether or not they announce their length."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, hsts: bool = False):
+        self.app, self.limit, self.hsts = app, limit, hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +73,7 @@ class BodyLimit:
                 return
             if msg["type"] == "http.response.start":
                 state["started"] = True
-                msg["headers"] = list(msg.get("headers", [])) + SECURITY_HEADERS
+                msg["headers"] = with_security_headers(list(msg.get("headers", [])), scope["path"], self.hsts)
             await send(msg)
 
         try:
@@ -91,6 +95,22 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": b'{"detail":"the request body is too large"}'})
 
 
+#: HTTPS only, for a year, once cookies are Secure (RFC 6797); not on plain-HTTP development servers.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def with_security_headers(headers: list[tuple[bytes, bytes]], path: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers; pages and API answers are not stored by caches (they may
+    be a signed-in user's), static assets keep their own caching."""
+    names = {k.lower() for k, _ in headers}
+    out = headers + SECURITY_HEADERS
+    if b"cache-control" not in names and not path.startswith("/static/"):
+        out.append((b"cache-control", b"no-store"))
+    if hsts:
+        out.append(HSTS)
+    return out
+
+
 class _TooLarge(Exception):
     pass
 
@@ -99,20 +119,49 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
+def _refusal(request: Request, code: int, message: str, headers: dict[str, str] | None = None):
+    if _wants_json(request):
+        return JSONResponse({"detail": message, "field": None}, status_code=code, headers=headers)
+    return deps.templates.TemplateResponse(
+        request, "error.html", {"message": message, "code": code, "title": "Refused"}, status_code=code, headers=headers
+    )
+
+
+def _server_error(request: Request):
+    hsts = request.app.state.settings.secure_cookies
+    headers = {k.decode(): v.decode() for k, v in with_security_headers([], request.url.path, hsts)}
+    if _wants_json(request):
+        return JSONResponse({"detail": "internal server error"}, status_code=500, headers=headers)
+    return HTMLResponse("<!doctype html><title>Server error</title><p>Internal server error.</p>", 500, headers)
+
+
+def _lifespan(settings: PortalSettings):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the worker threads that run sync routes and dependencies: as many as the pool has connections
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
+    return lifespan
+
+
 def create_app(
     settings: PortalSettings | None = None, clock: Callable[[], dt.datetime] | None = None, migrate: bool = True
 ) -> FastAPI:
     settings = settings or PortalSettings.from_environment()
-    engine = make_engine(settings.database_url)
+    secure_database_file(settings.database_url)
+    private_dir(settings.upload_dir)
+    engine = make_engine(settings.database_url, settings.threads)
     if migrate:
         upgrade(engine)
     app = FastAPI(
+        lifespan=_lifespan(settings),
         title="ILRS partner portal",
         version="1",
         description="Calls for proposals, review, allocation, schedules and data of the International "
         "Lunar Research Station. Sign in with POST /api/auth/token and send the token as "
         "'Authorization: Bearer <token>'.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with local assets: FastAPI's page loads a CDN and runs an inline script
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -124,15 +173,29 @@ def create_app(
     for module in (auth, organisations, calls, proposals, reviews, data, status):
         app.include_router(module.api)
         app.include_router(module.pages)
+    import swagger_ui_bundle
+
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI from the swagger-ui-bundle package and a script file of the portal's: nothing from the
+        network, nothing inline, so the Content-Security-Policy (script-src 'self') lets it run."""
+        return deps.templates.TemplateResponse(request, "api_docs.html", {"title": "API"})
 
     @app.exception_handler(PortalError)
     async def portal_error(request: Request, exc: PortalError):
         code = STATUS.get(exc.kind, 400)
+        headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
         if _wants_json(request):
-            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code)
+            return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code, headers=headers)
         return deps.templates.TemplateResponse(
-            request, "error.html", {"message": str(exc), "code": code, "title": "Refused"}, status_code=code
+            request,
+            "error.html",
+            {"message": str(exc), "code": code, "title": "Refused"},
+            status_code=code,
+            headers=headers,
         )
 
     @app.exception_handler(IlrsError)
@@ -159,5 +222,43 @@ def create_app(
             status_code=422,
         )
 
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024)
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError):
+        # a uniqueness or reference check lost to a concurrent change (the use cases check first; this is the
+        # database's word when two requests passed that check at once)
+        return _refusal(request, 409, "this conflicts with a change made at the same time; reload and try again")
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout):
+        return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+
+    @app.exception_handler(OperationalError)
+    async def operational(request: Request, exc: OperationalError):
+        # lock timeouts and serialisation failures are retryable; anything else is a server error
+        text = str(exc.orig).lower()
+        if "locked" in text or "deadlock" in text or "could not serialize" in text or "lock timeout" in text:
+            return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+        return _server_error(request)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # Starlette answers this outside every middleware: the security headers are set here as well
+        return _server_error(request)
+
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, hsts=settings.secure_cookies)
     return app
+
+
+def uvicorn_options(host: str, port: int, workers: int = 1) -> dict[str, Any]:
+    """How the portal runs on Uvicorn (``ilrs serve`` and the tests' live server). Uvicorn's own proxy handling
+    is off: by default it believes X-Forwarded-For from loopback, which would let any local client pick its
+    address; the portal reads the header itself, from the proxies named in ``ILRS_TRUSTED_PROXIES`` only
+    (:func:`ilrs.portal.deps.client_address`)."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "log_level": "warning",
+    }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ilrs.errors import IlrsError
-from ilrs.operations.requests import RequestSet, expand, parse_requests
+from ilrs.operations.requests import RequestSet, parse_requests
 
 # ---- errors (the portal maps each kind to an HTTP status) --------------------------------------------------------
 
@@ -42,7 +43,40 @@ class Conflict(PortalError):
 
 
 class RateLimited(PortalError):
+    """Too many attempts; ``retry_after_s`` says when to come back (the Retry-After header)."""
+
     kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int = 60, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after_s = retry_after_s
+
+
+# ---- text and times as the portal accepts them -------------------------------------------------------------------
+
+#: Control characters refused in text (C0 except tab, line feed and carriage return; DEL): a database may refuse
+#: them (PostgreSQL refuses NUL) and no form or field needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Times the portal stores: naive UTC within these years (a cycle, a deadline, an activity's window).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
+def clean_text(value: str, source: str = "text") -> str:
+    """Text as the portal stores it: Unicode NFC, without lone surrogates (JSON can carry them, UTF-8 cannot)
+    nor control characters other than tab and line breaks. Raises :class:`Invalid` naming the field."""
+    if _SURROGATE.search(value):
+        raise Invalid("the text contains a lone surrogate (not a Unicode character)", source=source)
+    if _CONTROL.search(value):
+        raise Invalid("the text contains a control character (such as NUL)", source=source)
+    return unicodedata.normalize("NFC", value)
+
+
+def utc_naive(t: dt.datetime, source: str = "time") -> dt.datetime:
+    """A time as the portal stores it: naive UTC (an offset is applied), in years 1970 .. 2200."""
+    if not EARLIEST_YEAR <= t.year <= LATEST_YEAR:  # checked first: year 1 or 9999 with an offset overflows
+        raise Invalid(f"{t.isoformat()} is outside the years {EARLIEST_YEAR} .. {LATEST_YEAR}", source=source)
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 # ---- roles -------------------------------------------------------------------------------------------------------
@@ -90,8 +124,15 @@ class ProposalAccess:
     reviewer_ids: frozenset[int]
 
 
+#: The roles that act for a partner organisation (the others, reviewers included, never do: a reviewer invited
+#: into a partner organisation reads neither its drafts nor its proprietary data).
+PARTNER_ROLES = frozenset({MEMBER, PI})
+
+
 def is_partner_of(actor: Actor, p: ProposalAccess) -> bool:
-    """The proposing organisation's people and the proposal's co-investigators."""
+    """The proposing organisation's partner users (members and PIs) and the proposal's co-investigators."""
+    if actor.role not in PARTNER_ROLES:
+        return False
     return actor.organisation_id == p.organisation_id or actor.user_id in p.coi_user_ids
 
 
@@ -148,21 +189,39 @@ class OfferLine:
     quantity: float
 
 
+#: The most occurrences (activity requests times their repetitions) one proposal may ask for. A cycle lasts at
+#: most 92 days; 2,000 occurrences is one every hour and a bit for the whole quarter, more than the station's
+#: robots can serve, and keeps what the portal and the planner expand small (the planner's format alone allows
+#: 10,000 repetitions of each request).
+MAX_OCCURRENCES = 2000
+
+
 def activity_usage(rs: RequestSet) -> dict[str, float]:
     """What a set of activity requests consumes, in the call's resource keys: exclusive-resource hours,
-    energy [kWh] and data [Gbit], summed over every occurrence."""
+    energy [kWh] and data [Gbit], summed over every occurrence (each request times its ``repeat_count``; nothing
+    is expanded)."""
     use: dict[str, float] = {}
-    t0 = min((r.earliest for r in rs.requests), default=dt.datetime(2000, 1, 1))
-    for b in expand(rs, t0):
-        hours = b.duration_s / 3600.0
-        for res in b.resources:
+    for r in rs.requests:
+        hours = r.repeat_count * r.duration_s / 3600.0
+        for res in r.resources:
             key = ACTIVITY_RESOURCE_HOURS.get(res, f"{res}_hours")
             use[key] = use.get(key, 0.0) + hours
-        if b.power_w:
-            use["energy_kwh"] = use.get("energy_kwh", 0.0) + b.power_w * hours / 1e3
-        if b.data_bits:
-            use["data_gbit"] = use.get("data_gbit", 0.0) + b.data_bits / 1e9
+        if r.power_w:
+            use["energy_kwh"] = use.get("energy_kwh", 0.0) + r.power_w * hours / 1e3
+        if r.data_mbit:
+            use["data_gbit"] = use.get("data_gbit", 0.0) + r.repeat_count * r.data_mbit / 1e3
     return use
+
+
+def check_occurrences(rs: RequestSet, limit: int = MAX_OCCURRENCES) -> None:
+    """Refuse a request set that expands to more than ``limit`` occurrences, before anything expands it."""
+    total = sum(r.repeat_count for r in rs.requests)
+    if total > limit:
+        raise Invalid(
+            f"the activities ask for {total:,} occurrences; a proposal may ask for at most {limit:,}",
+            source="activities",
+            hint="fewer repetitions, or longer ones",
+        )
 
 
 def parse_activities(activities: list | None, partner: str) -> RequestSet | None:
@@ -176,6 +235,7 @@ def parse_activities(activities: list | None, partner: str) -> RequestSet | None
         rs = parse_requests({"requests": activities}, source="activities")
     except IlrsError as exc:
         raise Invalid(str(exc)) from None
+    check_occurrences(rs)
     wrong = [r.id for r in rs.requests if r.partner != partner]
     if wrong:
         raise Invalid(
@@ -284,12 +344,14 @@ def validate_proposal(
     emails = coinvestigator_emails(data.get("coinvestigators") or [])
     for e in emails:
         who = (people or {}).get(e)
-        if who is None or who.role not in (PI, MEMBER):
-            raise Invalid(f"no partner user with the e-mail {e!r}", source="coinvestigators")
-        if who.organisation_id == partner_organisation_id:
+        # one answer whatever the reason (no such user, not a partner, the proposing organisation's own): the
+        # message must not tell who has an account and where
+        if who is None or who.role not in PARTNER_ROLES or who.organisation_id == partner_organisation_id:
             raise Invalid(
-                f"{e} belongs to the proposing organisation; co-investigators come from other organisations",
+                f"{e!r} cannot be a co-investigator",
                 source="coinvestigators",
+                hint="name partner users (principal investigators or members) of other organisations by the e-mail "
+                "they sign in with",
             )
     return ProposalContent(
         title=title[:200],
@@ -339,6 +401,14 @@ def _check_against_call(
             )
         if r.deadline <= r.earliest:
             raise Invalid(f"request {r.id!r}: the deadline is not after the earliest start", source="activities")
+        span_s = (r.repeat_count - 1) * (r.every_s or 0.0) + r.duration_s
+        if span_s > (r.deadline - r.earliest).total_seconds():
+            raise Invalid(
+                f"request {r.id!r}: {r.repeat_count} occurrence(s) of {r.duration}"
+                + (f" every {r.repeat_every}" if r.repeat_every else "")
+                + f" do not fit between {r.earliest:%Y-%m-%d %H:%M} and {r.deadline:%Y-%m-%d %H:%M}",
+                source="activities",
+            )
     for key, used in activity_usage(rs).items():
         if used > requested.get(key, 0.0) + 1e-9:
             raise Invalid(
@@ -413,6 +483,24 @@ def check_allocation(offered: float, allocated: float, amount: float, requested:
         raise Conflict(
             f"only {offered - allocated:g} remains on offer ({allocated:g} of {offered:g} allocated)", source="amount"
         )
+
+
+# ---- schedule -----------------------------------------------------------------------------------------------------
+
+
+def planner_shares(
+    partners: Iterable[str], energy_kwh: Mapping[str, float], hours: Mapping[str, float]
+) -> tuple[dict[str, float], str]:
+    """The planner's fairness shares for a call's scheduled ``partners`` from the review's allocations, and the
+    metric they divide: energy when every scheduled partner was allocated energy, else activity time when every
+    one was allocated robot or antenna hours, else equal shares (an empty dict). A share must cover every
+    partner: the planner refuses the requests of a partner missing from the shares, so a small energy
+    allocation to one partner would otherwise unschedule every other partner's activities."""
+    names = sorted(set(partners))
+    for alloc, metric in ((energy_kwh, "energy"), (hours, "time")):
+        if names and all(alloc.get(p, 0.0) > 0 for p in names):
+            return {p: float(alloc[p]) for p in names}, metric
+    return {}, "time"
 
 
 # ---- data products ------------------------------------------------------------------------------------------------

@@ -7,14 +7,27 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-
-def _no_nul(v: str) -> str:
-    if "\x00" in v:
-        raise ValueError("text may not contain NUL characters")
-    return v
+from ilrs.portal.rules import Invalid, clean_text, utc_naive
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+def _text(v: str) -> str:
+    try:
+        return clean_text(v)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _time(v: dt.datetime) -> dt.datetime:
+    try:
+        return utc_naive(v)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: Text as the portal stores it (:func:`ilrs.portal.rules.clean_text`): no NUL, no lone surrogate, NFC.
+Text = Annotated[str, AfterValidator(_text)]
+#: A time as the portal stores it (:func:`ilrs.portal.rules.utc_naive`): naive UTC, years 1970 .. 2200.
+UtcTime = Annotated[dt.datetime, AfterValidator(_time)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Amount = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
 
@@ -70,6 +83,24 @@ class UserOut(Out):
     organisation: OrganisationOut
 
 
+class UserAdminOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    organisation_id: int
+    is_active: bool
+
+
+class InvitationStateOut(Out):
+    id: int
+    email: str
+    role: str
+    organisation_id: int
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
 class InvitationIn(In):
     email: Annotated[Text, Field(min_length=3, max_length=254)]
     role: Annotated[Text, Field(max_length=20)]
@@ -97,9 +128,9 @@ class CallIn(In):
     title: Annotated[Text, Field(min_length=1, max_length=200)]
     description: Annotated[Text, Field(max_length=20000)] = ""
     scenario: Annotated[Text, Field(max_length=200)] = "ilrs-basic-2035"
-    cycle_start: dt.datetime
-    cycle_end: dt.datetime
-    deadline: dt.datetime
+    cycle_start: UtcTime
+    cycle_end: UtcTime
+    deadline: UtcTime
     resources: list[ResourceLineIn] | None = Field(
         None, max_length=200, description="What is on offer; omitted: derived from the scenario and its twin."
     )
@@ -135,6 +166,9 @@ class ProposalIn(In):
     )
     coinvestigators: list[Annotated[Text, Field(max_length=254)]] = Field(default_factory=list, max_length=50)
     proprietary_months: int = Field(12, description="0, 3, 6 or 12 (default).")
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+        None, description="When editing: the version you read; a proposal changed since answers 409."
+    )
 
 
 class CoInvestigatorOut(Out):
@@ -152,6 +186,7 @@ class ProposalOut(Out):
     abstract: str
     payload: str
     status: str
+    version: int
     resources: dict[str, float]
     activities: list[dict[str, Any]] | None
     coinvestigators: list[CoInvestigatorOut]
@@ -259,6 +294,7 @@ def proposal_out(p) -> ProposalOut:
         abstract=p.abstract,
         payload=p.payload,
         status=p.status,
+        version=p.version,
         resources={r.key: r.amount for r in p.requests},
         activities=p.activities,
         coinvestigators=[

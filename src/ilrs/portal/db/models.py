@@ -50,6 +50,7 @@ class Invitation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuthToken(Base):
@@ -65,12 +66,15 @@ class AuthToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class LoginFailure(Base):
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key (an account from an address, an address, an account; see
+    :data:`ilrs.portal.security.THROTTLE`), and when the next attempt may come. Changed only under a row lock."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class Call(Base):
@@ -113,6 +117,9 @@ class Proposal(Base):
     activities: Mapped[list | None] = mapped_column(JSON, nullable=True)
     proprietary_months: Mapped[int] = mapped_column(Integer, default=12)
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Raised by every change (edit, submission, decision): a client that sends the version it read learns of a
+    #: change made meanwhile (409) instead of overwriting it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -187,3 +194,5 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: The client's address, for sign-ins (successful, failed and refused).
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)

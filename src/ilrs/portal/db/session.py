@@ -1,9 +1,23 @@
-"""Engines and sessions: SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3) from one URL."""
+"""Engines and sessions: SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3) from one URL.
+
+Writes take their locks up front. On SQLite a write transaction begins with ``BEGIN IMMEDIATE``: it waits for the
+database's write lock (``busy_timeout``) instead of starting as a reader and failing with "database is locked" when
+it tries to write after another writer committed. On PostgreSQL the use cases lock the rows they change
+(``SELECT ... FOR UPDATE``). Reads run in autocommit mode and never wait for a writer.
+
+The connection pool holds one connection per thread that may run a request (``threads``) plus a margin; the app
+limits its worker threads to the same number (:mod:`ilrs.portal.main`), so a request never waits for a connection
+that a thread cannot give back.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+#: Seconds a request waits for a pooled connection before the portal answers 503 (never reached when the thread
+#: limit and the pool agree; a guard against a pool shared with something else).
+POOL_TIMEOUT_S = 10.0
 
 
 def normalise_url(url: str) -> str:
@@ -14,21 +28,34 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, threads: int = 24) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=threads,
+            max_overflow=4,
+            pool_timeout=POOL_TIMEOUT_S,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
+            # the driver's own BEGIN (deferred, emitted before the first write) is replaced by ours below
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=threads, max_overflow=4, pool_timeout=POOL_TIMEOUT_S, pool_pre_ping=True)
 
 
 def session_factory(engine: Engine, autocommit: bool = False) -> sessionmaker[Session]:

@@ -8,21 +8,17 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ilrs.portal import actions, deps
-from ilrs.portal.deps import ApiUser, OptionalPageSession, PageSession, SessionDep, SettingsDep
-from ilrs.portal.schemas import LoginIn, PasswordIn, RegisterIn, TokenOut, UserOut
+from ilrs.portal.deps import ApiUser, NowDep, OptionalPageSession, PageSession, SessionDep, SettingsDep
+from ilrs.portal.schemas import LoginIn, PasswordIn, RegisterIn, Text, TokenOut, UserOut
 from ilrs.portal.security import new_token, token_digest
 
 api = APIRouter(prefix="/api", tags=["auth"])
 pages = APIRouter(include_in_schema=False)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 @api.post("/auth/token", response_model=TokenOut, summary="Sign in: a bearer token for the API")
-def login_api(body: LoginIn, request: Request, db: SessionDep, settings: SettingsDep) -> TokenOut:
-    user = actions.authenticate(db, body.email, body.password, client_address(request))
+def login_api(body: LoginIn, request: Request, db: SessionDep, settings: SettingsDep, now: NowDep) -> TokenOut:
+    user = actions.authenticate(db, body.email, body.password, deps.client_address(request), now)
     token, row = actions.issue_token(db, user, "api", settings.api_token_hours)
     return TokenOut(access_token=token, expires_at=row.expires_at)
 
@@ -86,13 +82,14 @@ def login_post(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    now: NowDep,
+    email: Annotated[Text, Form(max_length=254)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
+    csrf_token: Annotated[Text, Form(max_length=200)] = "",
+    next: Annotated[Text, Form(max_length=2000)] = "/",
 ):
     deps.check_csrf(request, None, csrf_token)
-    user = actions.authenticate(db, email, password, client_address(request))
+    user = actions.authenticate(db, email, password, deps.client_address(request), now)
     token, _ = actions.issue_token(db, user, "session", settings.session_hours)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     resp = redirect(target)
@@ -124,13 +121,13 @@ def register_page(request: Request, token: str = "") -> HTMLResponse:
 def register_post(
     request: Request,
     db: SessionDep,
-    token: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    token: Annotated[Text, Form(max_length=200)] = "",
+    display_name: Annotated[Text, Form(max_length=120)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
+    csrf_token: Annotated[Text, Form(max_length=200)] = "",
 ):
     deps.check_csrf(request, None, csrf_token)
-    actions.register(db, token.replace("\x00", ""), display_name.replace("\x00", ""), password)
+    actions.register(db, token, display_name, password)
     return redirect("/login?registered=1")
 
 
@@ -145,8 +142,8 @@ def password_post(
     db: SessionDep,
     session: PageSession,
     _: deps.CsrfChecked,
-    current_password: Annotated[str, Form()] = "",
-    new_password: Annotated[str, Form()] = "",
+    current_password: Annotated[Text, Form(max_length=1024)] = "",
+    new_password: Annotated[Text, Form(max_length=1024)] = "",
 ):
     actions.change_password(db, session[0], current_password, new_password, keep_digest=session[1].digest)
     return redirect("/account?changed=1")

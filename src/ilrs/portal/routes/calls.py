@@ -13,15 +13,11 @@ from ilrs.portal import actions, deps
 from ilrs.portal.deps import ApiUser, NowDep, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
 from ilrs.portal.rules import ADMIN, OfferLine, require_role
-from ilrs.portal.schemas import CallIn, CallOut, OversubscriptionOut, RankedOut, ScheduledOut
+from ilrs.portal.schemas import CallIn, CallOut, OversubscriptionOut, RankedOut, ScheduledOut, Text, UtcTime
 
 api = APIRouter(prefix="/api/calls", tags=["calls"])
 pages = APIRouter(include_in_schema=False)
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _naive(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 def make_call(
@@ -36,7 +32,6 @@ def make_call(
     description: str = "",
 ):
     require_role(user.role, ADMIN)  # before the costly offer
-    cycle_start, cycle_end, deadline = _naive(cycle_start), _naive(cycle_end), _naive(deadline)
     from ilrs.portal.station import check_call_window, offer_from_scenario
 
     check_call_window(scenario, cycle_start, cycle_end)
@@ -147,15 +142,15 @@ def call_post(
     session: PageSession,
     db: SessionDep,
     _: deps.CsrfChecked,
-    title: Annotated[str, Form(max_length=200)] = "",
-    cycle_start: Annotated[dt.datetime, Form()] = dt.datetime(2035, 6, 1),
-    cycle_end: Annotated[dt.datetime, Form()] = dt.datetime(2035, 7, 1),
-    deadline: Annotated[dt.datetime, Form()] = dt.datetime(2035, 3, 1),
+    title: Annotated[Text, Form(max_length=200)] = "",
+    cycle_start: Annotated[UtcTime, Form()] = dt.datetime(2035, 6, 1),
+    cycle_end: Annotated[UtcTime, Form()] = dt.datetime(2035, 7, 1),
+    deadline: Annotated[UtcTime, Form()] = dt.datetime(2035, 3, 1),
 ):
     c = make_call(
         db,
         session[0],
-        title.replace("\x00", ""),
+        title,
         request.app.state.settings.scenario,
         cycle_start,
         cycle_end,

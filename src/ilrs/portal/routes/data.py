@@ -26,6 +26,12 @@ def read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+def quota_of(settings) -> actions.Quota:
+    return actions.Quota(
+        settings.quota_proposal_bytes, settings.quota_organisation_bytes, settings.quota_proposal_files
+    )
+
+
 def _upload(db, user, proposal_id: int, file: UploadFile, settings):
     return actions.add_data_product(
         db,
@@ -35,6 +41,7 @@ def _upload(db, user, proposal_id: int, file: UploadFile, settings):
         read_limited(file, settings.max_upload_bytes),
         settings.upload_dir,
         settings.max_upload_bytes,
+        quota_of(settings),
     )
 
 
@@ -72,7 +79,9 @@ def _twin(db, user, proposal_id: int, settings):
     actions.require_data_rights(db, a, p)  # before the twin runs
     call = actions.get_call(db, p.call_id)
     name, content = twin_product(call.scenario, call.cycle_start, call.cycle_end)
-    return actions.add_data_product(db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes)
+    return actions.add_data_product(
+        db, a, proposal_id, name, content, settings.upload_dir, settings.max_upload_bytes, quota_of(settings)
+    )
 
 
 @api.post(

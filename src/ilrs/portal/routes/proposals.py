@@ -19,6 +19,7 @@ from ilrs.portal.schemas import (
     ProposalIn,
     ProposalOut,
     ReviewOut,
+    Text,
     proposal_out,
 )
 
@@ -140,19 +141,18 @@ def form_data(
         months = int(proprietary_months)
     except ValueError:
         raise Invalid("choose 0, 3, 6 or 12 months", source="proprietary_months") from None
-    clean = lambda s: s.replace("\x00", "")  # noqa: E731
     return {
-        "title": clean(title),
-        "abstract": clean(abstract),
-        "payload": clean(payload),
+        "title": title,
+        "abstract": abstract,
+        "payload": payload,
         "resources": req,
         "activities": acts,
         "proprietary_months": months,
-        "coinvestigators": [e for e in clean(coinvestigators).replace(";", ",").split(",") if e.strip()],
+        "coinvestigators": [e for e in coinvestigators.replace(";", ",").split(",") if e.strip()],
     }
 
 
-Field_ = Annotated[str, Form(max_length=20000)]
+Field_ = Annotated[Text, Form(max_length=20000)]
 
 
 @pages.get("/proposals", response_class=HTMLResponse)
@@ -187,9 +187,9 @@ def create_post(
     abstract: Field_ = "",
     payload: Field_ = "",
     resources: Field_ = "",
-    activities: Annotated[str, Form(max_length=200000)] = "",
+    activities: Annotated[Text, Form(max_length=200000)] = "",
     coinvestigators: Field_ = "",
-    proprietary_months: Annotated[str, Form(max_length=4)] = "12",
+    proprietary_months: Annotated[Text, Form(max_length=4)] = "12",
 ):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
     p = actions.create_proposal(db, deps.actor(session[0]), call_id, data, now)
@@ -249,9 +249,9 @@ def edit_post(
     abstract: Field_ = "",
     payload: Field_ = "",
     resources: Field_ = "",
-    activities: Annotated[str, Form(max_length=200000)] = "",
+    activities: Annotated[Text, Form(max_length=200000)] = "",
     coinvestigators: Field_ = "",
-    proprietary_months: Annotated[str, Form(max_length=4)] = "12",
+    proprietary_months: Annotated[Text, Form(max_length=4)] = "12",
 ):
     data = form_data(title, abstract, payload, resources, activities, coinvestigators, proprietary_months)
     actions.update_proposal(db, deps.actor(session[0]), proposal_id, data, now)
@@ -286,7 +286,7 @@ def allocate_post(
     session: PageSession,
     db: SessionDep,
     _: deps.CsrfChecked,
-    key: Annotated[str, Form(max_length=120)],
+    key: Annotated[Text, Form(max_length=120)],
     amount: Annotated[float, Form(gt=0, le=1e12, allow_inf_nan=False)],
 ):
     actions.allocate(db, deps.actor(session[0]), proposal_id, key, amount)

@@ -11,7 +11,7 @@ from ilrs.portal import actions, deps
 from ilrs.portal.db.models import Proposal
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
-from ilrs.portal.schemas import ReviewIn, ReviewOut
+from ilrs.portal.schemas import ReviewIn, ReviewOut, Text
 
 api = APIRouter(prefix="/api/reviews", tags=["reviews"])
 pages = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ def review_post(
     db: SessionDep,
     _: deps.CsrfChecked,
     score: Annotated[int, Form(ge=1, le=5)],
-    comment: Annotated[str, Form(max_length=20000)] = "",
+    comment: Annotated[Text, Form(max_length=20000)] = "",
 ):
-    actions.submit_review(db, deps.actor(session[0]), review_id, score, comment.replace("\x00", ""))
+    actions.submit_review(db, deps.actor(session[0]), review_id, score, comment)
     return redirect(f"/reviews/{review_id}")
