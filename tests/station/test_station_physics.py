@@ -151,3 +151,31 @@ def test_disk_fractions_for_many_heights_equal_point_series():
     got = disk_fractions(profiles, az, el, radius)
     for k in range(4):
         np.testing.assert_allclose(got[k], point_series(profiles[k], az, el, radius)[1], rtol=0, atol=1e-14)
+
+
+def test_twin_relay_flies_the_perturbed_frozen_orbit(tmp_path):
+    """The twin's relay geometry comes from the frozen orbit flown in the perturbed field: over 60 days the relay is
+    never closer to the station than the design's perilune allows nor farther than its apolune across the Moon
+    (200 x 16,000 km apsides: 200 km - 0 and 16,000 km + 2 x 1,737 km), and it differs from the two-body ellipse."""
+    from ilrs.scenario.load import BUILTIN_DIR
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import site_environment
+
+    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().split("\n# The re-planning example")[0]
+    text = text.replace("start = 2028-01-01", "start = 2031-06-01").replace("end = 2036-01-01", "end = 2031-07-31")
+    text = text.replace('step = "10m"', 'step = "30m"')
+    blocks = text.split("[[elements]]")
+    keep = [b for b in blocks[1:] if "arrival = 2031-06-01" in b]
+    path = tmp_path / "relay.toml"
+    path.write_text(
+        blocks[0].split("[[missions]]")[0] + "".join("[[elements]]" + b.split("[[missions]]")[0] for b in keep)
+    )
+    s = validated_scenario(path)
+    geo = site_environment(s).relays["relay-x"]
+    assert geo.range_m.min() > 100e3 and geo.range_m.max() < (16_000 + 2 * 1737.4 + 100) * 1e3
+    assert (geo.el_rad > 0).mean() > 0.3  # the relay spends most of its 24 h orbit high over the south pole
+    relay = next(e for e in s.elements if e.name == "relay-x")
+    two_body = relay.model_copy(update={"orbit": relay.orbit.model_copy(update={"model": "two_body"})})
+    s2 = s.model_copy(update={"elements": [two_body if e.name == "relay-x" else e for e in s.elements]})
+    geo2 = site_environment(s2).relays["relay-x"]
+    assert np.abs(geo.range_m - geo2.range_m).max() > 100e3

@@ -339,11 +339,17 @@ class DteTerminal(_Element, _Link):
 
 
 class RelayOrbit(_Model):
+    model: Literal["perturbed_frozen", "two_body"] = Field(
+        "perturbed_frozen",
+        description="perturbed_frozen: designed frozen in the Earth-Moon plane for the apsides and flown with the "
+        "Earth, the Sun and lunar J2/C22 (inclination, node and periapsis argument are the design's); two_body: "
+        "the Kepler ellipse of these elements (a two-body reference that does not stay frozen).",
+    )
     periapsis_alt_km: float = Field(200.0, gt=0.0, description="Periapsis altitude [km].")
     apoapsis_alt_km: float = Field(16_000.0, gt=0.0, description="Apoapsis altitude [km].")
-    inc_deg: float = Field(62.4, ge=0.0, le=180.0, description="Inclination to the lunar equator [deg].")
-    raan_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Ascending node in MOON_ME at the epoch [deg].")
-    argp_deg: float = Field(90.0, ge=0.0, lt=360.0, description="Argument of periapsis [deg].")
+    inc_deg: float = Field(62.4, ge=0.0, le=180.0, description="two_body: inclination to the lunar equator [deg].")
+    raan_deg: float = Field(0.0, ge=0.0, lt=360.0, description="two_body: ascending node in MOON_ME [deg].")
+    argp_deg: float = Field(90.0, ge=0.0, lt=360.0, description="two_body: argument of periapsis [deg].")
 
 
 class RelayTerminal(_Element, _Link):

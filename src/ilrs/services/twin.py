@@ -29,7 +29,8 @@ from ilrs.station.elements import RelayView, StationsView, environment_need, rel
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 from ilrs.transport.orbits import relay_orbit
-from ilrs.transport.visibility import orbiter_az_el
+from ilrs.transport.relay import design_frozen_relay, relay_positions_me
+from ilrs.transport.visibility import orbiter_az_el, positions_az_el
 
 
 def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
@@ -156,19 +157,30 @@ def _relay_view(
     whether it sees the Earth past the Moon (cached)."""
     arrival = np.datetime64(need.arrival.replace(tzinfo=None), "us")
     first = int(np.argmax(utc.astype("datetime64[us]") >= arrival))
-    orbit = relay_orbit(float(et[first]), **need.orbit)
+    epoch = float(et[first])
+    elements = {k: v for k, v in need.orbit.items() if k != "model"}
     cache = product_cache()
     key = cache.key(
         kind="relay",
-        v=2,
+        v=3,
         orbit=need.orbit,
-        epoch=float(orbit.epoch_et),
+        epoch=epoch,
         height=float(need.antenna_height_m),
         **grid_key,
     )
 
     def compute() -> dict[str, np.ndarray]:
-        az, el, distance = orbiter_az_el(orbit, et, lat, lon, need.antenna_height_m)
+        if need.orbit.get("model", "perturbed_frozen") == "two_body":
+            az, el, distance = orbiter_az_el(relay_orbit(epoch, **elements), et, lat, lon, need.antenna_height_m)
+        else:
+            # designed frozen at the terminal's arrival and flown in the perturbed field from then on; before the
+            # arrival the relay is not the station's (below the horizon, far away)
+            design = design_frozen_relay(epoch, elements["periapsis_alt_km"], elements["apoapsis_alt_km"])
+            az, el, distance = np.zeros(et.size), np.full(et.size, -np.pi / 2), np.full(et.size, 1e12)
+            later = et >= epoch
+            az[later], el[later], distance[later] = positions_az_el(
+                relay_positions_me(epoch, et[later], design), lat, lon, need.antenna_height_m
+            )
         sees = relay_sees_earth(RelayGeometry(az, el, distance), sky["earth_az"], sky["earth_el"])
         return {"az": az, "el": el, "range": distance, "sees_earth": sees}
 

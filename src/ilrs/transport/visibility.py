@@ -26,10 +26,17 @@ def orbiter_az_el(
     orbit: KeplerOrbit, et: npt.ArrayLike, lat_deg: float, lon_deg: float, height_m: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Geographic azimuth, elevation [rad] and range [m] of the orbiter from a point on the lunar sphere."""
+    return positions_az_el(orbiter_position_me(orbit, et), lat_deg, lon_deg, height_m)
+
+
+def positions_az_el(
+    positions_me: npt.NDArray[np.float64], lat_deg: float, lon_deg: float, height_m: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geographic azimuth, elevation [rad] and range [m] of MOON_ME positions (n, 3) [m] from a surface point."""
     lat, lon = np.radians(lat_deg), np.radians(lon_deg)
     east, north, up = enu_basis(lat, lon)
     site = up * (MOON_RADIUS_M + height_m)
-    d = orbiter_position_me(orbit, et) - site
+    d = np.asarray(positions_me, dtype=np.float64) - site
     az, el = azimuth_elevation(d @ east, d @ north, d @ up)
     return az, el, np.linalg.norm(d, axis=1)
 
