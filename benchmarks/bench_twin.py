@@ -1,8 +1,9 @@
 """Station twin speed: ten years at 10-minute steps (525,960 steps) with 30 elements, environment cached.
 
 Run: ``.venv/bin/python benchmarks/bench_twin.py``. Target: at most 1 s with the environment cached (the
-decision-grade station issue; 5 s before it). The baseline is a straightforward per-step Python loop of the same model (``run_engine(method="python")``) plus the same element
-series, measured on the first 50,000 steps and scaled linearly (said in the output).
+decision-grade station issue; 5 s before it). The baseline is a straightforward per-step Python loop of the same
+model (``run_engine(method="python")``) plus the same element series, measured on the first 50,000 steps and
+scaled linearly (said in the output).
 """
 
 from __future__ import annotations
