@@ -243,7 +243,10 @@ def test_api_matrix(world):
                 r = c.request(method, path, files={"file": ("d.csv", b"a,b\n1,2\n", "text/csv")})
             else:
                 r = c.request(method, path, json=body)
-            if r.status_code != codes[role]:
+            got = r.status_code
+            if got == 202 and codes[role] == 200 and path.endswith("/schedule"):
+                got = 200  # granted, the planner still at work (the requested windows meanwhile)
+            if got != codes[role]:
                 failures.append(f"{role:10s} {method} {path}: {r.status_code}, expected {codes[role]} {r.text[:80]}")
     assert not failures, "\n".join(failures)
 

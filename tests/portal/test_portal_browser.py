@@ -158,6 +158,9 @@ def test_partner_journey(browser, tmp_path):
         pi.goto(proposal_url)
         assert "rover_hours" in pi.inner_text("#allocations") and pi.inner_text("#status") == "accepted"
         pi.goto(f"/calls/{call}/schedule")
+        # the planner runs in the background: the page shows the requested windows and refreshes itself until
+        # the plan is done (a cold twin takes 20-40 s on two cores, more on a loaded machine)
+        pi.wait_for_selector("#schedule[data-pending='false']", timeout=240_000)
         rows = pi.inner_text("#schedule")
         assert "dipoles" in rows and "every 1d" in rows and "a-1" not in rows  # only their own activities
         # the planner placed both nights' runs (Earth in view from 11 June 2035, so their data can come down)

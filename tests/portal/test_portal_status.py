@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from portal_helpers import make_app, page_client
+from portal_helpers import api_client, make_app, page_client
 
 pytestmark = [pytest.mark.portal, pytest.mark.xdist_group("portal-twin")]
 
@@ -147,6 +147,16 @@ def test_schedule_planned_by_the_operations_planner(tmp_path):
             )
             actions.submit_proposal(db, w.actor(who), p.id, NOW)
             actions.allocate(db, w.actor("admin"), p.id, "rover_hours", 8)
+    # the planner works in the background: asked not to wait, the API answers 202 with Retry-After and the
+    # requested windows; the page shows them and refreshes itself while the plan is not done
+    r = api_client(app, "operator@example.org").get(f"/api/calls/{w.ids['call']}/schedule?wait=0")
+    assert r.status_code == 202 and r.headers["retry-after"] == "5", r.text
+    assert {a["state"] for a in r.json() if a["request_id"] in ("a-rover", "c-rover")} == {"being planned"}
+    page = page_client(app, "operator@example.org").get(f"/calls/{w.ids['call']}/schedule")
+    assert page.status_code == 200
+    pending = 'data-pending="true"' in page.text
+    assert pending == ('http-equiv="refresh"' in page.text) == ("being planned" in page.text)
+    with w.db() as db:
         call = actions.get_call(db, w.ids["call"])
         staff = actions.schedule(db, w.actor("operator"), call)
         mine = actions.schedule(db, w.actor("pi_c"), call)

@@ -922,9 +922,10 @@ def reviewers(db: Session) -> list[User]:
     return list(db.scalars(select(User).where(User.role == REVIEWER).order_by(User.id)))
 
 
-def schedule(db: Session, actor: Actor, call: Call):
+def schedule(db: Session, actor: Actor, call: Call, wait_s: float | None = None):
     """The call's schedule, planned over every accepted proposal together, shown as the actor may see it: staff
-    see every activity, partners their own organisation's (and their co-investigations')."""
+    see every activity, partners their own organisation's (and their co-investigations'). ``wait_s``: how long to
+    wait for the planner (None: until done); after that the schedule is ``pending``."""
     from ilrs.portal.station import Schedule, schedule_for_call
 
     sets, visible = {}, set()
@@ -944,6 +945,6 @@ def schedule(db: Session, actor: Actor, call: Call):
                 hours[org] = hours.get(org, 0.0) + a.amount
     shares, metric = rules.planner_shares({rs.requests[0].partner for rs in sets.values()}, energy, hours)
     plan = schedule_for_call(
-        call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares, fairness_metric=metric
+        call.scenario, sets, call.cycle_start, call.cycle_end, shares=shares, fairness_metric=metric, wait_s=wait_s
     )
-    return Schedule([r for r in plan.rows if r.proposal_id in visible], plan.note)
+    return Schedule([r for r in plan.rows if r.proposal_id in visible], plan.note, plan.pending)

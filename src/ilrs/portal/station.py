@@ -6,6 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,6 +194,16 @@ class Schedule:
     rows: list[ScheduledActivity]
     #: How the rows were obtained: the planner's method, or why it could not run.
     note: str
+    #: True while the planner is still at work: the rows are the requested windows, ask again shortly.
+    pending: bool = False
+
+
+#: The planner runs beside the server's request threads, one plan at a time (a cold twin costs 20-40 s on two
+#: cores): a page asks for its schedule, waits a few seconds, and shows the requested windows until it is done.
+_planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ilrs-schedule")
+_jobs: OrderedDict[tuple[str, dt.datetime, dt.datetime, str], Future[Schedule]] = OrderedDict()
+_jobs_lock = threading.Lock()
+_MAX_JOBS = 32
 
 
 def _key(pid: int, rid: str) -> str:
@@ -203,13 +217,16 @@ def schedule_for_call(
     cycle_end: dt.datetime,
     shares: dict[str, float] | None = None,
     fairness_metric: str = "time",
+    wait_s: float | None = None,
 ) -> Schedule:
     """The schedule of a call's accepted activities (``accepted``: proposal id -> its requests), planned together
     by the operations planner (:func:`ilrs.services.plan.plan_scenario`, CP-SAT against the scenario's twin) over
     the call's cycle. ``shares``: each partner's allocation from the review (in energy or in robot and antenna
     time, ``fairness_metric``), which the planner's fairness follows; default equal shares. Occurrences it does
     not place, and every request when the planner refuses the set (an :class:`IlrsError`), are listed with their
-    requested window. Plans are kept in memory by their inputs."""
+    requested window. Plans are kept in memory by their inputs and computed one at a time in a background thread;
+    ``wait_s``: how long to wait for it (None: until done), after which the requested windows are returned with
+    ``pending`` set."""
     if not accepted:
         return Schedule([], "no accepted activities")
     payload = json.dumps(
@@ -220,7 +237,25 @@ def schedule_for_call(
         },
         sort_keys=True,
     )
-    return _planned(scenario, cycle_start, cycle_end, payload)
+    key = (scenario, cycle_start, cycle_end, payload)
+    with _jobs_lock:
+        job = _jobs.get(key)
+        if job is None:
+            job = _jobs[key] = _planner.submit(_planned, *key)
+            while len(_jobs) > _MAX_JOBS and _jobs[next(iter(_jobs))].done():
+                _jobs.popitem(last=False)
+        _jobs.move_to_end(key)
+    try:
+        return job.result(timeout=wait_s)
+    except FutureTimeout:
+        rows = [_unplanned(pid, r, "being planned") for pid, rs in accepted.items() for r in rs.requests]
+        note = "the operations planner is still planning this call's activities: their requested windows meanwhile"
+        return Schedule(sorted(rows, key=_order), note, pending=True)
+    except Exception:
+        with _jobs_lock:  # a failed plan is not kept: the next request tries again
+            if _jobs.get(key) is job:
+                del _jobs[key]
+        raise
 
 
 @functools.lru_cache(maxsize=32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import mosaic_from
 from ilrs.terrain.adequacy import dem_adequacy
 from ilrs.terrain.dem import Mosaic
-from ilrs.terrain.profile import HorizonProfile, point_horizon
+from ilrs.terrain.profile import HorizonProfile, point_horizon, point_horizons
 from ilrs.terrain.slope import point_slope_deg
 
 #: Azimuth spacing of point horizon profiles [deg].
@@ -68,29 +70,51 @@ def cached_point_horizon(
     mosaic: Mosaic, lat_deg: float, lon_deg: float, height_m: float, n_azimuths: int = PROFILE_AZIMUTHS
 ) -> HorizonProfile:
     """:func:`point_horizon`, cached on disk by its inputs (the DEM files by content)."""
-    cache = product_cache()
-    key = cache.key(
-        kind="point_horizon",
-        dems=[dem_key(layer) for layer in mosaic.layers],
-        lat=float(lat_deg),
-        lon=float(lon_deg),
-        height=float(height_m),
-        n=int(n_azimuths),
-    )
+    return cached_point_horizons(mosaic, lat_deg, lon_deg, (height_m,), n_azimuths)[0]
 
-    def compute():
-        p = point_horizon(mosaic, lat_deg, lon_deg, height_m, n_azimuths)
+
+def cached_point_horizons(
+    mosaic: Mosaic,
+    lat_deg: float,
+    lon_deg: float,
+    heights_m: Sequence[float],
+    n_azimuths: int = PROFILE_AZIMUTHS,
+) -> list[HorizonProfile]:
+    """:func:`point_horizon` at several heights above one point, each cached on disk by its inputs; the heights
+    not cached yet are computed together (:func:`ilrs.terrain.profile.point_horizons` marches the rays once)."""
+    cache = product_cache()
+    dems = [dem_key(layer) for layer in mosaic.layers]
+    keys = [
+        cache.key(
+            kind="point_horizon", dems=dems, lat=float(lat_deg), lon=float(lon_deg), height=float(h), n=int(n_azimuths)
+        )
+        for h in heights_m
+    ]
+    missing = [
+        h
+        for h, k in zip(heights_m, keys, strict=True)
+        if not (cache.enabled and cache.path("point_horizon", k).exists())
+    ]
+    fresh = {p.height_m: p for p in point_horizons(mosaic, lat_deg, lon_deg, missing, n_azimuths)} if missing else {}
+
+    def computed(h: float) -> dict[str, np.ndarray]:
+        p = fresh[float(h)] if float(h) in fresh else point_horizon(mosaic, lat_deg, lon_deg, h, n_azimuths)
         return {"elevation_deg": p.elevation_deg, "distance_m": p.distance_m, "ground_m": np.array(p.ground_m)}
 
-    a = cache.get_or_compute("point_horizon", key, compute)
-    return HorizonProfile(
-        float(lat_deg),
-        float(lon_deg),
-        float(height_m),
-        float(a["ground_m"]),
-        np.asarray(a["elevation_deg"]),
-        np.asarray(a["distance_m"]),
-    )
+    out = []
+    for h, k in zip(heights_m, keys, strict=True):
+        a = cache.get_or_compute("point_horizon", k, functools.partial(computed, h))
+        out.append(
+            HorizonProfile(
+                float(lat_deg),
+                float(lon_deg),
+                float(h),
+                float(a["ground_m"]),
+                np.asarray(a["elevation_deg"]),
+                np.asarray(a["distance_m"]),
+            )
+        )
+    return out
 
 
 def _check_point(lat_deg: float, lon_deg: float, height_m: float) -> None:

@@ -23,7 +23,7 @@ from ilrs.scenario import schema as sc
 from ilrs.services.cache import product_cache
 from ilrs.services.data import default_mosaic
 from ilrs.services.scenarios import site_latlon
-from ilrs.services.site import cached_point_horizon
+from ilrs.services.site import cached_point_horizons
 from ilrs.station import twin as station_twin
 from ilrs.station.elements import RelayView, StationsView, environment_need, relay_sees_earth
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
@@ -54,9 +54,8 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
         return {"sun_az": sa, "sun_el": se, "sun_d": sd, "earth_az": ea, "earth_el": ee}
 
     directions = cache.get_or_compute("twin_sky", cache.key(kind="sky", v=1, **grid_key), sky)
-    horizons = {
-        h: cached_point_horizon(mosaic, lat, lon, h).elevation_deg for h in station_twin.environment_heights(scenario)
-    }
+    heights = station_twin.environment_heights(scenario)
+    horizons = {p.height_m: p.elevation_deg for p in cached_point_horizons(mosaic, lat, lon, heights)}
     stations: dict[str, DteWindows] = {}
     atmospheres: dict[str, StationAtmosphere] = {}
     relays: dict[str, RelayGeometry] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,21 @@ def point_horizon(
     covers each sample, so the far field comes from the coarser layers. Elevation angles are exact on the
     sphere (curvature included): ``atan2(r_t cos g - r_o, r_t sin g)``.
     """
+    return point_horizons(mosaic, lat_deg, lon_deg, (height_m,), n_azimuths, max_distance_m, chunk)[0]
+
+
+def point_horizons(
+    mosaic: Mosaic,
+    lat_deg: float,
+    lon_deg: float,
+    heights_m: Sequence[float],
+    n_azimuths: int = 3600,
+    max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
+    chunk: int = 240,
+) -> list[HorizonProfile]:
+    """:func:`point_horizon` at several observer heights above one point, in the order given: the rays are
+    marched and the terrain sampled once, and only the elevation angles differ per height, so each profile is
+    the one :func:`point_horizon` gives alone at a fraction of the cost."""
     lat0 = np.radians(lat_deg)
     lon0 = np.radians(lon_deg)
     ground = float(mosaic.sample_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
@@ -84,10 +100,10 @@ def point_horizon(
     cell = float(mosaic.cell_size_at(np.array([lat_deg]), np.array([lon_deg]))[0])
     dist = march_distances(max(cell / 2.0, 1.0), max_distance_m)
     gamma = dist / MOON_RADIUS_M
-    r_obs = MOON_RADIUS_M + ground + height_m
+    r_obs = [MOON_RADIUS_M + ground + float(h) for h in heights_m]
     az = np.radians(np.arange(n_azimuths) * (360.0 / n_azimuths))
-    elev = np.empty(n_azimuths)
-    where = np.empty(n_azimuths)
+    elev = np.empty((len(r_obs), n_azimuths))
+    where = np.empty((len(r_obs), n_azimuths))
     # a layer cannot serve samples farther than its farthest corner: beyond that, start at the next layer
     reach = np.array([_reach_m(layer, lat_deg, lon_deg) for layer in mosaic.layers])
     first_layer = np.array([int(np.argmax(d <= reach)) if (d <= reach).any() else len(reach) for d in dist])
@@ -102,12 +118,16 @@ def point_horizon(
             k = first_layer[b0]
             if k < len(mosaic.layers):
                 z[:, b0:b1] = Mosaic(mosaic.layers[k:]).sample_latlon(lat_d[:, b0:b1], lon_d[:, b0:b1])
-        e = geometry.elevation_angle_sphere(r_obs, MOON_RADIUS_M + z, gamma[None, :])
-        e = np.where(np.isfinite(e), e, -np.inf)
-        k = np.argmax(e, axis=1)
-        elev[a0 : a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
-        where[a0 : a0 + chunk] = dist[k]
-    return HorizonProfile(float(lat_deg), float(lon_deg), float(height_m), ground, elev, where)
+        for i, r in enumerate(r_obs):
+            e = geometry.elevation_angle_sphere(r, MOON_RADIUS_M + z, gamma[None, :])
+            e = np.where(np.isfinite(e), e, -np.inf)
+            k = np.argmax(e, axis=1)
+            elev[i, a0 : a0 + chunk] = np.degrees(e[np.arange(e.shape[0]), k])
+            where[i, a0 : a0 + chunk] = dist[k]
+    return [
+        HorizonProfile(float(lat_deg), float(lon_deg), float(h), ground, elev[i], where[i])
+        for i, h in enumerate(heights_m)
+    ]
 
 
 def _reach_m(layer, lat_deg: float, lon_deg: float) -> float:

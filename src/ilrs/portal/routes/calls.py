@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from ilrs.portal import actions, deps
@@ -14,6 +14,11 @@ from ilrs.portal.deps import ApiUser, NowDep, PageSession, SessionDep
 from ilrs.portal.routes.auth import redirect, render
 from ilrs.portal.rules import ADMIN, OfferLine, require_role
 from ilrs.portal.schemas import CallIn, CallOut, OversubscriptionOut, RankedOut, ScheduledOut, Text, UtcTime
+
+#: How long a schedule request waits for the planner before answering with the requested windows [s], and how
+#: soon the page (meta refresh) or an API client (Retry-After) should ask again [s].
+PLAN_WAIT_S = 8.0
+RETRY_S = 5
 
 api = APIRouter(prefix="/api/calls", tags=["calls"])
 pages = APIRouter(include_in_schema=False)
@@ -94,9 +99,22 @@ def ranking(call_id: CallId, user: ApiUser, db: SessionDep) -> list[RankedOut]:
     "/{call_id}/schedule",
     response_model=list[ScheduledOut],
     summary="Accepted activities: all for staff, a partner's own for partners",
+    description="Planned by the operations planner in the background. While it is at work (a cold twin takes "
+    "tens of seconds) the answer is 202 Accepted with a Retry-After header and the requested windows "
+    "(state 'being planned'); 200 once the plan is done.",
+    responses={202: {"description": "the planner is still at work: the requested windows; ask again"}},
 )
-def schedule(call_id: CallId, user: ApiUser, db: SessionDep) -> list[ScheduledOut]:
-    plan = actions.schedule(db, deps.actor(user), actions.get_call(db, call_id))
+def schedule(
+    call_id: CallId,
+    user: ApiUser,
+    db: SessionDep,
+    response: Response,
+    wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the planner [s]")] = PLAN_WAIT_S,
+) -> list[ScheduledOut]:
+    plan = actions.schedule(db, deps.actor(user), actions.get_call(db, call_id), wait_s=wait)
+    if plan.pending:
+        response.status_code = 202
+        response.headers["Retry-After"] = str(RETRY_S)
     return [ScheduledOut(**{**asdict(a), "resources": list(a.resources)}) for a in plan.rows]
 
 
@@ -130,9 +148,17 @@ def call_page(request: Request, call_id: CallId, session: PageSession, db: Sessi
 @pages.get("/calls/{call_id}/schedule", response_class=HTMLResponse)
 def schedule_page(request: Request, call_id: CallId, session: PageSession, db: SessionDep) -> HTMLResponse:
     c = actions.get_call(db, call_id)
-    plan = actions.schedule(db, deps.actor(session[0]), c)
+    plan = actions.schedule(db, deps.actor(session[0]), c, wait_s=PLAN_WAIT_S)
     return render(
-        request, "schedule.html", session, call=c, rows=plan.rows, note=plan.note, title=f"Schedule: {c.title}"
+        request,
+        "schedule.html",
+        session,
+        call=c,
+        rows=plan.rows,
+        note=plan.note,
+        pending=plan.pending,
+        retry_s=RETRY_S,
+        title=f"Schedule: {c.title}",
     )
 
 
