@@ -202,7 +202,9 @@ def test_submit_and_edit_together(world):
 
 def test_allocation_storm_leaves_reads_alone(world):
     """80 allocations at once (queued on one resource's lock) never exhaust the connection pool nor the worker
-    threads: no server error, and sign-in checks of an unrelated user (GET /api/me) stay fast meanwhile."""
+    threads: no server error, and sign-in checks of an unrelated user (GET /api/me) are not queued behind them.
+    Measured against the writes of the same run, not a wall-clock bound (the machine's load varies): a read that
+    waited for a connection or a thread held by the queue would take as long as the queue's last write."""
     from ilrs.portal import actions
 
     w = world
@@ -227,5 +229,7 @@ def test_allocation_storm_leaves_reads_alone(world):
     codes = _codes(results)
     assert set(codes[:80]) <= {201, 409} and codes[80:] == [200] * 20, codes
     assert codes[:80].count(201) == 80  # 8 x 10 x 0.5 h fit in 50 h
-    slowest = max(t for _, t in results[80:])
-    assert slowest < 2.0, slowest
+    slowest_read = max(t for _, t in results[80:])
+    last_write = max(t for _, t in results[:80])
+    print(f"slowest read {slowest_read:.2f} s, slowest queued write {last_write:.2f} s")
+    assert slowest_read < 0.75 * last_write, (slowest_read, last_write)
