@@ -38,6 +38,9 @@ class Settings:
     trusted_proxies: str = field(default_factory=lambda: os.environ.get("ILRS_TRUSTED_PROXIES", ""))
     dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("ILRS_DASK_SCHEDULER") or None)
     no_cache: bool = field(default_factory=lambda: os.environ.get("ILRS_NO_CACHE", "") not in ("", "0"))
+    #: The disk cache's size cap [GB] (ILRS_CACHE_MAX_GB): the least recently used products go first; 0 or unset
+    #: means no cap. Read as text here and checked by :func:`cache_max_bytes`, which names the variable if bad.
+    cache_max_gb: str = field(default_factory=lambda: os.environ.get("ILRS_CACHE_MAX_GB", ""))
 
 
 _settings: Settings | None = None

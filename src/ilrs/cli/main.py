@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli import portal, scenario, site
+from ilrs.cli import cache, portal, scenario, site
 from ilrs.cli.campaign import campaign
 from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
@@ -34,6 +34,7 @@ app.command("serve")(serve)
 app.add_typer(portal.app, name="portal")
 app.command("run")(run)
 app.command("compare")(compare)
+app.add_typer(cache.app, name="cache")
 
 
 @app.callback(invoke_without_command=True)

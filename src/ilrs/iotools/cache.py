@@ -19,6 +19,7 @@ import os
 import re
 import struct
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -199,6 +200,17 @@ def load_npz_mmap(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheEntry:
+    """One cached product: its namespace and key, file, size [bytes] and last use (POSIX time [s])."""
+
+    namespace: str
+    key: str
+    path: Path
+    size: int
+    last_used: float
+
+
 class DiskCache:
     """Named arrays cached on disk under ``root/namespace/key.npz``.
 
@@ -206,9 +218,11 @@ class DiskCache:
     Arrays returned from the cache (and the freshly computed ones) are read-only.
     """
 
-    def __init__(self, root: str | os.PathLike[str], enabled: bool = True):
+    def __init__(self, root: str | os.PathLike[str], enabled: bool = True, max_bytes: int | None = None):
         self.root = Path(root)
         self.enabled = enabled
+        #: a size cap: after each write the least recently used entries go until the cache fits (None: no cap)
+        self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
 
@@ -239,6 +253,8 @@ class DiskCache:
                     path.unlink()
             else:
                 self.hits += 1
+                with suppress(OSError):  # the last use, for pruning the least recently used first
+                    os.utime(path)
                 return arrays
         self.misses += 1
         arrays = _validated(compute())
@@ -251,7 +267,57 @@ class DiskCache:
                     np.savez(f, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays to allow_pickle too
             except (OSError, IlrsError) as exc:
                 log.warning("cannot write cache file %s (%s); continuing without caching", path, exc)
+            else:
+                if self.max_bytes is not None:
+                    self.prune(max_bytes=self.max_bytes, keep=path)
         return arrays
+
+    def entries(self, namespace: str | None = None) -> list[CacheEntry]:
+        """The cached entries (of one namespace, or all), least recently used first."""
+        if namespace is not None:
+            _check_name(namespace, "namespace")
+        out = []
+        for d in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            if not d.is_dir() or (namespace is not None and d.name != namespace):
+                continue
+            for p in d.glob("*.npz"):
+                if p.name.startswith("."):
+                    continue  # a writer's temporary file
+                with suppress(FileNotFoundError):
+                    st = p.stat()
+                    out.append(CacheEntry(d.name, p.stem, p, st.st_size, st.st_mtime))
+        return sorted(out, key=lambda e: (e.last_used, e.namespace, e.key))
+
+    def prune(
+        self,
+        max_bytes: int | None = None,
+        older_than_s: float | None = None,
+        namespace: str | None = None,
+        keep: Path | None = None,
+        now: float | None = None,
+    ) -> list[CacheEntry]:
+        """Delete entries not used for ``older_than_s`` seconds, then the least recently used until the cache
+        holds at most ``max_bytes`` (``keep``: an entry never deleted, e.g. the one just written). Returns the
+        deleted entries. Temporary files of writers killed more than a day ago go too."""
+        now = time.time() if now is None else now
+        entries = self.entries(namespace)
+        total = sum(e.size for e in entries)
+        removed = []
+        for e in entries:
+            old = older_than_s is not None and now - e.last_used > older_than_s
+            over = max_bytes is not None and total > max_bytes
+            if e.path == keep or not (old or over):
+                continue
+            with suppress(FileNotFoundError):
+                e.path.unlink()
+                removed.append(e)
+                total -= e.size
+        for d in [self.root / namespace] if namespace else (self.root.iterdir() if self.root.is_dir() else []):
+            for t in d.glob(".*.tmp.npz") if d.is_dir() else ():
+                with suppress(FileNotFoundError):
+                    if now - t.stat().st_mtime > 86_400:
+                        t.unlink()
+        return removed
 
     def clear(self, namespace: str | None = None) -> int:
         """Delete the cached entries (of one namespace, or all); return how many entries were removed.
