@@ -6,7 +6,7 @@ from datetime import date
 
 import typer
 
-from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+from ilrs.cli.common import console, handle_errors, print_json, progress_bar, styled
 
 
 @handle_errors
@@ -50,7 +50,7 @@ def campaign(
         )
         return
     for n in notes:
-        console.print(f"[yellow]note:[/] {n}")
+        console.print(styled(("note: ", "yellow"), n))
     console.print(result.table(by_date), highlight=False)
     console.print("\nBuild-up (P working on the date; * = not yet arrived by plan):", highlight=False)
     for r in rows:

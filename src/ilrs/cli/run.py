@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ilrs.cli.common import console, handle_errors, staged_progress
+from ilrs.cli.common import console, handle_errors, staged_progress, styled
 from ilrs.cli.twin import kpi_table, verdict_tables
 
 
@@ -92,5 +92,9 @@ def _summary(products, report: Path, out_dir: Path) -> None:
             f"{'ok' if sp.check.ok else 'FAILED'}" + (f"; {replans}" if replans else "")
         )
     console.print(
-        f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(products.timings.values()):.0f} s)"
+        styled(
+            "report: ",
+            (str(report), "bold"),
+            f", time series: {out_dir / 'twin.nc'} ({sum(products.timings.values()):.0f} s)",
+        )
     )

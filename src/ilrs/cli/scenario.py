@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli.common import console, handle_errors, print_json
+from ilrs.cli.common import console, handle_errors, print_json, styled
 
 #: The figures `show` lists for each element kind (the rest are in --json and docs/scenario.md).
 KEY_FIGURES = {
@@ -21,7 +21,9 @@ KEY_FIGURES = {
     "relay": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
 }
 
-app = typer.Typer(help="Scenario files: validate, show, list the built-ins.", no_args_is_help=True)
+app = typer.Typer(
+    help="Scenario files: validate, show, list the built-ins.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("validate")
@@ -31,7 +33,9 @@ def validate(scenario: str = typer.Argument(..., help="A TOML file or a built-in
     from ilrs.services.scenarios import validated_scenario
 
     s = validated_scenario(scenario)
-    console.print(f"[green]ok[/]: {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
+    console.print(
+        styled(("ok", "green"), f": {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
+    )
 
 
 @app.command("show")
@@ -50,7 +54,7 @@ def show(
         print_json(s.model_dump(mode="json"))
         return
     lat, lon = site_latlon(s)
-    console.print(f"[bold]{s.name}[/]: {s.description}")
+    console.print(styled((s.name, "bold"), f": {s.description}"))
     console.print(f"site {lat:.4f}, {lon:.3f} E; run {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d} every {s.step}")
     t = Table()
     for c in ("arrival", "mission", "name", "kind", "key figures"):
@@ -63,6 +67,7 @@ def show(
 
 
 @app.command("list")
+@handle_errors
 def list_builtin() -> None:
     """The built-in scenarios."""
     from ilrs.scenario.load import builtin_scenarios

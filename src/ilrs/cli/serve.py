@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli.common import console, handle_errors
+from ilrs.cli.common import console, handle_errors, styled
 
 
 def is_loopback(host: str) -> bool:
@@ -58,7 +58,7 @@ def serve(
         with app.state.sessionmaker() as db:
             users = seed(db, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         if users:
-            console.print(f"demo users (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(users.values()))
+            console.print(styled("demo users (password ", (DEMO_PASSWORD, "bold"), "): " + ", ".join(users.values())))
         else:
             console.print("the database already has content; demo not seeded")
     console.print(f"database: {settings.database_url.split('@')[-1]}")

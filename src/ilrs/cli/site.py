@@ -10,7 +10,9 @@ from rich.text import Text
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 
 app = typer.Typer(
-    help="Sunlight, Earth visibility, horizons and site rankings at the south pole.", no_args_is_help=True
+    help="Sunlight, Earth visibility, horizons and site rankings at the south pole.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -73,6 +75,7 @@ def point(
 
 
 @app.command("list")
+@handle_errors
 def list_sites(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The catalogue of named south-pole sites with their sources."""
     from dataclasses import asdict

@@ -10,13 +10,16 @@ import typer
 from ilrs.cli.common import console, handle_errors, print_json
 
 orbit_app = typer.Typer(
-    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.", no_args_is_help=True
+    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
 transfer_app = typer.Typer(
     help="Earth-Moon transfers: one targeted transfer (no subcommand) or launch windows from a site.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 
 

@@ -81,7 +81,7 @@ def twin(
         )
 
 
-size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True)
+size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @size_app.command("battery")
