@@ -34,7 +34,12 @@ def campaign(
     missions, vehicles = scenario_roadmap(sc)
     notes = check_roadmap(missions, vehicles)
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
-        result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
+        try:
+            result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
+        except IlrsError as exc:
+            if exc.source != "simulate.scheduler":
+                raise
+            raise IlrsError(exc.message, source="--scheduler", hint=exc.hint) from None
         update(1.0)
     items, rows = buildup_of(missions, result, sc, by=by_date)
     if as_json:

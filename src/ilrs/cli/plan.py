@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from ilrs.cli.common import console, handle_errors, print_json, progress_bar, styled
+from ilrs.cli.common import console, handle_errors, output_file, print_json, progress_bar, styled
 from ilrs.errors import IlrsError
 from ilrs.scenario.schema import Event
 
@@ -20,15 +20,21 @@ def _event(text: str | None) -> Event | None:
 
     if text is None:
         return None
+    # JSON text is an object, so it starts with "{"; anything else names a file
+    is_text = text.lstrip().startswith("{")
     p = Path(text)
-    if p.suffix == ".json" and not p.is_file():
-        raise IlrsError(f"no event file {text!r}", source="--event", hint="give an existing .json file or JSON text")
-    try:
-        raw = p.read_text(encoding="utf-8") if p.suffix == ".json" else text
-        ev = json.loads(raw)
-    except (OSError, json.JSONDecodeError) as exc:
+    if not is_text and not p.is_file():
         raise IlrsError(
-            f"cannot read the event: {exc}",
+            f"no event file {text!r}" + (" (it is a directory)" if p.is_dir() else ""),
+            source="--event",
+            hint="give an existing .json file, or the event as JSON text starting with '{'",
+        )
+    try:
+        raw = text if is_text else p.read_text(encoding="utf-8")
+        ev = json.loads(raw)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IlrsError(
+            f"cannot read the event{'' if is_text else f' file {text!r}'}: {exc}",
             source="--event",
             hint='JSON such as {"kind": "element_failure", "element": "ilrs1-array", '
             '"at": "2033-07-01"} or a .json file',
@@ -79,6 +85,10 @@ def plan(
         except ValueError:
             raise IlrsError(f"cannot read the date {v!r}", source=name, hint="e.g. 2033-01-01") from None
 
+    if csv is not None:
+        output_file(csv, "--csv", (".csv",))
+    if gantt is not None:
+        output_file(gantt, "--gantt", (".html", ".htm"))
     ev = _event(event)
     sc = validated_scenario(scenario)
     rs = requests_for(sc, requests)

@@ -28,11 +28,28 @@ app = typer.Typer(
 
 @app.command("validate")
 @handle_errors
-def validate(scenario: str = typer.Argument(..., help="A TOML file or a built-in name.")) -> None:
-    """Check a scenario in full (schema, units, ranges, dates, references, site on the terrain)."""
+def validate(
+    scenario: str = typer.Argument(..., help="A TOML file or a built-in name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+) -> None:
+    """Check a scenario in full (schema, units, ranges, dates, references, site on the terrain). A problem exits
+    with status 3 and one line naming the file, line and field."""
     from ilrs.services.scenarios import validated_scenario
 
     s = validated_scenario(scenario)
+    if as_json:
+        print_json(
+            {
+                "ok": True,
+                "name": s.name,
+                "file": str(s.path) if s.path else None,
+                "elements": len(s.elements),
+                "missions": len(s.missions),
+                "start": f"{s.start:%Y-%m-%d}",
+                "end": f"{s.end:%Y-%m-%d}",
+            }
+        )
+        return
     console.print(
         styled(("ok", "green"), f": {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
     )
@@ -68,12 +85,21 @@ def show(
 
 @app.command("list")
 @handle_errors
-def list_builtin() -> None:
-    """The built-in scenarios."""
-    from ilrs.scenario.load import builtin_scenarios
+def list_builtin(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The built-in scenarios (each passes `ilrs scenario validate`), with their periods and descriptions."""
+    from ilrs.scenario.load import builtin_scenarios, load_scenario
 
+    rows = []
     for name in builtin_scenarios():
-        console.print(name)
+        s = load_scenario(name)
+        rows.append(
+            {"name": name, "start": f"{s.start:%Y-%m-%d}", "end": f"{s.end:%Y-%m-%d}", "description": s.description}
+        )
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(styled((r["name"], "bold"), f"  {r['start']} .. {r['end']}  {r['description']}"))
 
 
 @app.command("init")

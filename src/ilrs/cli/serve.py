@@ -20,6 +20,39 @@ def is_loopback(host: str) -> bool:
         return False  # another name: it may resolve anywhere
 
 
+def check_bindable(host: str, port: int) -> None:
+    """Raise :class:`IlrsError` unless a server could listen on ``host:port`` now (checked before the portal
+    announces its address or touches its database; Uvicorn binds the same way, with SO_REUSEADDR)."""
+    import errno
+    import socket
+
+    from ilrs.errors import IlrsError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise IlrsError(f"cannot resolve the address {host!r}: {exc.strerror}", source="--host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise IlrsError(
+                    f"port {port} on {host} is already in use",
+                    source="--port",
+                    hint="stop the server that holds it, or choose another port with --port",
+                ) from None
+            raise IlrsError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                source="--port" if exc.errno == errno.EACCES else "--host",
+                hint="ports below 1024 need privileges; use e.g. --port 8000"
+                if exc.errno == errno.EACCES
+                else "give an address of this machine, e.g. 127.0.0.1",
+            ) from None
+
+
 @handle_errors
 def serve(
     demo: bool = typer.Option(
@@ -43,6 +76,8 @@ def serve(
             source="--host",
             hint="drop --host for a demo, or create a real administrator with `ilrs portal create-admin`",
         )
+
+    check_bindable(host, port)  # before the database is touched or the address announced
 
     from ilrs.portal.main import create_app, uvicorn_options
     from ilrs.portal.settings import PortalSettings
