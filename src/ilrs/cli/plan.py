@@ -71,7 +71,15 @@ def plan(
     CP-SAT's deterministic time, about seconds on an idle core."""
     import datetime as dt
 
-    from ilrs.services.plan import plan_rows, plan_scenario, plan_summary, replan_scenario, requests_for
+    from ilrs.services.plan import (
+        check_event_in,
+        horizon_of,
+        plan_rows,
+        plan_scenario,
+        plan_summary,
+        replan_scenario,
+        requests_for,
+    )
     from ilrs.services.scenarios import validated_scenario
 
     if method not in ("cpsat", "greedy"):
@@ -90,14 +98,17 @@ def plan(
     if gantt is not None:
         output_file(gantt, "--gantt", (".html", ".htm"))
     ev = _event(event)
+    t_start, t_end = when(start, "--start"), when(end, "--end")
     sc = validated_scenario(scenario)
     rs = requests_for(sc, requests)
+    if ev is not None:  # an event outside the horizon is refused before the plan is made
+        check_event_in(ev, *horizon_of(rs, sc, t_start, t_end), source="--event")
     with progress_bar(f"planning {len(rs.requests)} requests on {sc.name}", quiet or as_json) as update:
         sp = plan_scenario(
             sc,
             rs,
-            start=when(start, "--start"),
-            end=when(end, "--end"),
+            start=t_start,
+            end=t_end,
             method=method,
             time_limit=time_limit,
             window_days=window_days,

@@ -437,10 +437,21 @@ def event_limits(sp: ScenarioPlan, event: Event) -> tuple[Baseline, dt.datetime]
     return _rebaseline(sp, cut_link, f"{event.condition} link lost {a} .. {b}"), a
 
 
+def check_event_in(event: Event, start: dt.datetime, end: dt.datetime, source: str = "event") -> None:
+    """Refuse an event outside the planning horizon [start, end) before any planning (see :func:`_inside`)."""
+    if isinstance(event, ElementFailure):
+        _inside_span(event.at.replace(tzinfo=None), start, end, f"{source}.at")
+    else:
+        _inside_span(event.start.replace(tzinfo=None), start, end, f"{source}.from")
+
+
 def _inside(sp: ScenarioPlan, at: dt.datetime, where: str) -> None:
     """An event must fall inside the plan's horizon: before it nothing is planned yet, after it nothing is left."""
     lim = sp.base.limits
-    t0, t1 = lim.t0, lim.time_of(lim.n)
+    _inside_span(at, lim.t0, lim.time_of(lim.n), where)
+
+
+def _inside_span(at: dt.datetime, t0: dt.datetime, t1: dt.datetime, where: str) -> None:
     if not t0 <= at < t1:
         raise IlrsError(
             f"the event at {at:%Y-%m-%dT%H:%M} lies outside the plan's horizon {t0:%Y-%m-%d} .. {t1:%Y-%m-%d}",
