@@ -60,3 +60,31 @@ def _mission_error(scenario: Scenario, exc: IlrsError) -> IlrsError:
                 scenario, ("missions", k, field), f"mission {mission.name!r}: {exc.message}", hint=exc.hint
             )
     return IlrsError(exc.message, source=f"{scenario.path or scenario.name}: [[missions]]", hint=exc.hint)
+
+
+def starting_scenario(name: str, template: str = "ilrs-basic-2035") -> str:
+    """A built-in scenario's commented TOML text under a new name, with a header saying how to use it."""
+    import re
+    import tomllib
+
+    from ilrs.scenario.load import BUILTIN_DIR, builtin_scenarios
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}", name):
+        raise IlrsError(
+            f"scenario name {name!r} is not usable",
+            source="NAME",
+            hint="letters, digits, spaces, '.', '_' and '-', at most 80 characters",
+        )
+    path = BUILTIN_DIR / f"{template}.toml"
+    if not path.is_file():
+        raise IlrsError(f"no built-in scenario {template!r}", source="--template", hint=", ".join(builtin_scenarios()))
+    text = path.read_text(encoding="utf-8")
+    old = tomllib.loads(text)["name"]
+    text = text.replace(f'name = "{old}"', f'name = "{name}"', 1)
+    header = (
+        f"# {name}: a station scenario started from the built-in '{template}' (ilrs scenario init).\n"
+        "# Edit the site, the elements and their arrivals; every field, unit and range is in docs/scenario.md.\n"
+        f"# Check it with `ilrs scenario validate {name}.toml`, run it with `ilrs twin {name}.toml` or `ilrs run`.\n"
+        "# `requests` (partner activities) resolves next to this file first, then among the built-in requests.\n#\n"
+    )
+    return header + text
