@@ -202,3 +202,11 @@ def test_missing_event_file_is_reported_missing(tmp_path):
     for name in (tmp_path / "event.json", tmp_path / "event.txt", "event"):
         text = assert_user_error(invoke("plan", "--event", name), "--event", "no event file")
         assert "Expecting value" not in text and "JSON" not in text.split("(")[0]
+
+
+def test_scenario_init_gives_a_scenario_that_validates(tmp_path):
+    text = assert_ok(invoke("scenario", "init", "my-station")).stdout
+    f = tmp_path / "my-station.toml"
+    f.write_text(text)
+    v = json.loads(assert_ok(invoke("scenario", "validate", f, "--json")).stdout)
+    assert v["ok"] and v["name"] == "my-station"
