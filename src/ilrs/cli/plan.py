@@ -50,7 +50,12 @@ def plan(
     requests: Path = typer.Option(None, help="Activity requests (TOML or JSON); default: the scenario's own."),
     start: str = typer.Option(None, help="Start of the planning horizon (UTC); default: first request."),
     end: str = typer.Option(None, help="End of the planning horizon (UTC); default: last deadline."),
-    time_limit: float = typer.Option(30.0, min=0.5, help="Solver time limit for the whole plan [s]."),
+    time_limit: float = typer.Option(
+        30.0,
+        min=0.5,
+        help="Solver budget for the whole plan [s]: CP-SAT deterministic time (about seconds on an idle core), "
+        "wall-clock seconds with --parallel.",
+    ),
     method: str = typer.Option("cpsat", help="cpsat (exact windows seeded with greedy) or greedy."),
     window_days: float = typer.Option(7.0, min=0.5, help="Length of the solver's rolling windows [d]."),
     event: str = typer.Option(None, help="Re-plan after this event (JSON object or .json file)."),
