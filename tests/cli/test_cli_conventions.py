@@ -65,6 +65,8 @@ def test_user_text_in_brackets_prints_verbatim():
     # Rich parsed '[/bad]' as a closing tag: MarkupError and a traceback
     text = assert_user_error(invoke("site", "point", "--lat", "-89.5", "--lon", "0", "--dem", "[/bad].tif"))
     assert "[/bad].tif" in text and "not found" in text
+    text = assert_user_error(invoke("site", "point", "--site", "cr1", "--step", "[/x]"), "--step")
+    assert "'[/x]'" in text and "10m" in text  # the value as typed and the form expected
 
 
 def test_scenario_error_names_file_line_and_field(tmp_path):

@@ -10,6 +10,18 @@ from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, output_dir, output_file, print_json, progress_bar
 
+
+def _step(text: str) -> float:
+    """The --step option in seconds; a bad one is named as the option."""
+    from ilrs.ephem.time import parse_step
+    from ilrs.errors import IlrsError
+
+    try:
+        return parse_step(text)
+    except IlrsError as exc:
+        raise IlrsError(exc.message, source="--step", hint=exc.hint) from None
+
+
 app = typer.Typer(
     help="Sunlight, Earth visibility, horizons and site rankings at the south pole.",
     no_args_is_help=True,
@@ -34,7 +46,6 @@ def point(
     ),
 ) -> None:
     """Sun and Earth visibility above the real terrain horizon at one point over a time span."""
-    from ilrs.ephem.time import parse_step
     from ilrs.errors import IlrsError
     from ilrs.services.site import point_environment, write_series_csv
     from ilrs.terrain.sites import site_by_key
@@ -46,7 +57,7 @@ def point(
         raise IlrsError("give --lat and --lon, or --site", source="ilrs site point")
     if series is not None:
         output_file(series, "--series")
-    env = point_environment(lat, lon, start, end, parse_step(step), height, dem or None)
+    env = point_environment(lat, lon, start, end, _step(step), height, dem or None)
     if series is not None:
         write_series_csv(env, series)
     summary = env.summary()
@@ -154,14 +165,13 @@ def site_map(
 ) -> None:
     """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
     from ilrs.cli.common import staged_progress
-    from ilrs.ephem.time import parse_step
     from ilrs.reports.map_files import write_map_files
     from ilrs.services.site_maps import site_maps
 
     output_dir(out, "--out")
     update, close = staged_progress(quiet or as_json)
     try:
-        maps = site_maps(start, end, parse_step(step), height, region_km * 1000.0, progress=update)
+        maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
     finally:
         close()
     written = write_map_files(out, maps)
@@ -196,7 +206,6 @@ def site_rank(
     from dataclasses import asdict
 
     from ilrs.cli.common import staged_progress
-    from ilrs.ephem.time import parse_step
     from ilrs.errors import IlrsError
     from ilrs.services.site_maps import rank_sites, site_maps
 
@@ -204,7 +213,7 @@ def site_rank(
         raise IlrsError("--top must be at least 1", source="--top")
     update, close = staged_progress(quiet or as_json)
     try:
-        maps = site_maps(start, end, parse_step(step), height, progress=update)
+        maps = site_maps(start, end, _step(step), height, progress=update)
     finally:
         close()
     ranked = rank_sites(maps, top=top, max_slope_deg=max_slope)
