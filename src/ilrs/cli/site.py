@@ -134,7 +134,9 @@ def horizon(
         hm = horizon_map(d, height, azimuths, far, update)
     save_horizon_map(hm, out)
     if as_json:
-        stored = hm.stored  # int16 hundredths of a degree, every cell defined (holes are filled first)
+        from ilrs.core.horizon import NO_HORIZON
+
+        stored = hm.stored[hm.stored != NO_HORIZON]  # int16 hundredths of a degree; NO_HORIZON: none found
         print_json(
             {
                 "out": str(out),
@@ -142,9 +144,9 @@ def horizon(
                 "cols": int(d.shape[1]),
                 "azimuths": hm.n_azimuths,
                 "height_m": hm.height_m,
-                "horizon_min_deg": float(stored.min()) / 100.0,
-                "horizon_max_deg": float(stored.max()) / 100.0,
-                "horizon_mean_deg": float(stored.mean(dtype=np.float64)) / 100.0,
+                "horizon_min_deg": float(stored.min()) / 100.0 if stored.size else None,
+                "horizon_max_deg": float(stored.max()) / 100.0 if stored.size else None,
+                "horizon_mean_deg": float(stored.mean(dtype=np.float64)) / 100.0 if stored.size else None,
             }
         )
         return
