@@ -49,7 +49,7 @@ def test_plan_bad_requests_named(tmp_path):
         '[[requests]]\nid = "x1"\npartner = "p"\npayload = "cam"\nduration = "two hours"\n'
         "earliest = 2033-01-01\ndeadline = 2033-02-01\n"
     )
-    assert_user_error(invoke("plan", "--requests", bad), "x1", "duration")
+    assert_user_error(invoke("plan", "--requests", bad), "x1", "duration", "line 5,")  # the duration's line
     syntax = tmp_path / "syntax.toml"
     syntax.write_text("[[requests]\nid = 1\n")
     assert_user_error(invoke("plan", "--requests", syntax), "syntax.toml")

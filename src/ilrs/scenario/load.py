@@ -82,6 +82,12 @@ def _line_of(text: str, loc: tuple) -> int | None:
     return start or None
 
 
+def toml_line(text: str, loc: tuple) -> int | None:
+    """The 1-based line of the key at pydantic location ``loc`` in TOML ``text`` (``("requests", 3, "duration")``:
+    the ``duration =`` line of the fourth ``[[requests]]`` table), or None; tomllib keeps no positions."""
+    return _line_of(text, loc)
+
+
 def scenario_line(scenario: Scenario, loc: tuple) -> int | None:
     """The 1-based line of ``loc`` (e.g. ``("missions", 3, "vehicle")`` or ``("site", "lat_deg")``) in the file
     the scenario was read from, or None (a scenario built in code, or a key the scanner cannot find)."""
