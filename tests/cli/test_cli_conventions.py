@@ -212,3 +212,21 @@ def test_scenario_init_gives_a_scenario_that_validates(tmp_path):
     f.write_text(text)
     v = json.loads(assert_ok(invoke("scenario", "validate", f, "--json")).stdout)
     assert v["ok"] and v["name"] == "my-station"
+
+
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        ("lat_deg = -89.4455", "lat_deg = -70.0", "lat_deg ="),  # off every south-pole DEM (checked by services)
+        ('requests = "', 'requests = "missing-', "requests ="),  # a requests file that is not there
+    ],
+)
+def test_scenario_problems_beyond_the_schema_name_their_line(tmp_path, old, new, key):
+    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
+    assert old in text
+    changed = text.replace(old, new, 1)
+    line = next(i for i, s in enumerate(changed.splitlines(), 1) if s.startswith(key))
+    bad = tmp_path / "s.toml"
+    bad.write_text(changed)
+    msg = assert_user_error(invoke("scenario", "validate", bad))
+    assert str(bad) in msg and f"line {line}," in msg, msg

@@ -164,8 +164,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     scenario._path = path.resolve()
     requests = scenario.requests_path()
     if requests is not None and not requests.is_file():
+        line = _line_of(text, ("requests",))
         raise IlrsError(
-            f"field requests: no file {str(requests)!r}",
+            f"{f'line {line}, ' if line else ''}field requests: no file {str(requests)!r}",
             source=str(path),
             hint="give the requests file's path relative to the scenario file",
         )
