@@ -96,9 +96,10 @@ def windows(
     )
     out = summary(scan)
     if plot is not None:
+        from ilrs.iotools.atomic import atomic_write_bytes
         from ilrs.reports.porkchop import porkchop_png
 
-        plot.write_bytes(porkchop_png(scan))
+        atomic_write_bytes(plot, porkchop_png(scan))  # never a half-written PNG
         out["plot"] = str(plot)
     if as_json:
         print_json(out)
