@@ -190,7 +190,7 @@ def parse_requests(raw: object, source: str = "requests", toml_text: str | None 
     except ValidationError as exc:
         from ilrs.scenario.load import toml_line
 
-        def line(loc: tuple) -> str:
+        def line(loc: tuple[int | str, ...]) -> str:
             n = toml_line(toml_text, loc) if toml_text is not None and loc else None
             return f"line {n}, " if n else ""
 
