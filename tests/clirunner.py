@@ -45,9 +45,10 @@ def assert_ok(result: Result) -> Result:
     return result
 
 
-def assert_user_error(result: Result, *needles: str, exit_code: int = 2) -> str:
-    """A user error: the command exited (``SystemExit``, not another exception escaping it) with ``exit_code``,
-    printed no traceback, and its output names every needle (case-insensitive). Returns the output."""
+def assert_user_error(result: Result, *needles: str, exit_code: int = 3) -> str:
+    """A user error: the command exited (``SystemExit``, not another exception escaping it) with ``exit_code``
+    (3: an input error, the CLI's convention; 2: a usage error Click caught), printed no traceback, and its output
+    names every needle (case-insensitive). Returns the output."""
     text = output(result)
     assert isinstance(result.exception, SystemExit), (result.exception, text)
     assert result.exit_code == exit_code, text

@@ -8,6 +8,7 @@ class IlrsError(Exception):
     """
 
     def __init__(self, message: str, *, source: str | None = None, hint: str | None = None):
+        self.message = message
         self.source = source
         self.hint = hint
         parts = []

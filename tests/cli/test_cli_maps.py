@@ -39,8 +39,15 @@ def test_horizon_netcdf_matches_the_kernel(tmp_path, pole_dem):
 
     write_geotiff(src, crop)
     out = tmp_path / "h.nc"
-    assert_ok(invoke("site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--quiet"))
+    r = assert_ok(invoke("site", "horizon", "--dem", src, "--azimuths", 72, "--height", 2, "--out", out, "--json"))
+    summary = json.loads(r.stdout)
     ds = xr.open_dataset(out, engine="h5netcdf")
+    h = ds["horizon"].values
+    assert summary["out"] == str(out) and (summary["azimuths"], summary["rows"], summary["cols"]) == (72, 64, 64)
+    # the JSON's figures are the file's (the file holds hundredths of a degree: 0.005 deg of rounding)
+    assert summary["horizon_max_deg"] == pytest.approx(np.nanmax(h), abs=0.005)
+    assert summary["horizon_min_deg"] == pytest.approx(np.nanmin(h), abs=0.005)
+    assert summary["horizon_mean_deg"] == pytest.approx(np.nanmean(h), abs=0.005)
     assert ds["horizon"].shape == (72, 64, 64)
     betas = np.radians(np.arange(72) * 5.0)
     ref = hz.to_degrees(
@@ -83,7 +90,8 @@ def test_rank_and_map_end_to_end(tmp_path):
         assert -90 <= s["lat_deg"] <= -84 and 0 <= s["lon_deg"] < 360
         assert s["slope_deg"] <= 15.0 and 0 < s["sun_visible_fraction"] <= 1
     out = tmp_path / "maps"
-    assert_ok(invoke("site", "map", *args, "--region-km", 40, "--out", out, "--quiet"))
+    summary = json.loads(assert_ok(invoke("site", "map", *args, "--region-km", 40, "--out", out, "--json")).stdout)
+    assert sorted(summary["files"]) == sorted(str(p) for p in out.iterdir())
     for name in (
         "sun_visible_fraction",
         "mean_disk_fraction",
@@ -96,8 +104,12 @@ def test_rank_and_map_end_to_end(tmp_path):
         assert (out / f"{name}.png").stat().st_size > 10_000
         with rasterio.open(out / f"{name}.tif") as ds:
             assert ds.crs is not None and ds.width == ds.height
-            a = ds.read(1)
+            a = ds.read(1).astype(float)
         assert np.isfinite(a).any()
+        # the JSON's range is the GeoTIFF's (float32 in the file: relative rounding 6e-8)
+        layer = summary["layers"][name]
+        assert layer["max"] == pytest.approx(np.nanmax(a), rel=1e-6, abs=1e-6)
+        assert layer["min"] == pytest.approx(np.nanmin(a), rel=1e-6, abs=1e-6)
 
 
 def test_holes_are_filled_from_the_far_dem(tmp_path, pole_dem):

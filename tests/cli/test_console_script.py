@@ -28,11 +28,11 @@ def test_console_script_lists_every_command():
         assert name in r.stdout
 
 
-def test_console_script_bad_scenario_exits_2_with_the_message_on_stderr(tmp_path):
+def test_console_script_bad_scenario_exits_3_with_the_message_on_stderr(tmp_path):
     bad = tmp_path / "bad.toml"
     text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text()
     bad.write_text(text.replace("capacity_kwh = 500.0", "capacity_kwh = -1"))
     r = ilrs("scenario", "validate", bad)
-    assert r.returncode == 2
+    assert r.returncode == 3  # an input error (docs/cli.md: exit status)
     assert r.stdout == ""
     assert "bad.toml" in r.stderr and "capacity_kwh" in r.stderr and "Traceback" not in r.stderr

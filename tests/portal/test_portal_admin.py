@@ -195,12 +195,12 @@ def test_create_admin_once(fresh_install):
     runner = CliRunner()
     args = ["portal", "create-admin", "--email", "Chief@Station.example", "--password-stdin"]
     weak = runner.invoke(cli, args, input="chief@station.example\n")
-    assert weak.exit_code == 2 and "e-mail" in weak.output
+    assert weak.exit_code == 3 and "e-mail" in weak.output
     ok = runner.invoke(cli, args, input="a strong first password\n")
     assert ok.exit_code == 0, ok.output
     assert stat.S_IMODE(fresh_install.stat().st_mode) == 0o600
     again = runner.invoke(cli, [*args[:3], "other@station.example", "--password-stdin"], input="another password!\n")
-    assert again.exit_code == 2 and "exists already" in again.output
+    assert again.exit_code == 3 and "exists already" in again.output
     app = make_app(PortalSettings.from_environment().database_url, fresh_install.parent)
     try:
         r = api_client(app).post(
@@ -222,7 +222,7 @@ def test_demo_refused_off_loopback(fresh_install, host):
     from ilrs.cli.serve import is_loopback
 
     r = CliRunner().invoke(cli, ["serve", "--demo", "--host", host])
-    assert r.exit_code == 2 and "loopback" in r.output
+    assert r.exit_code == 3 and "loopback" in r.output
     assert not fresh_install.exists()  # refused before anything was created
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
 

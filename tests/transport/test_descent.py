@@ -63,4 +63,4 @@ def test_bad_input_and_cli():
     out = json.loads(r.output)
     assert 1700.0 < out["total_dv_m_s"] < 2100.0 and out["gravity_loss_m_s"] > 0.0
     r = CliRunner().invoke(app, ["orbit", "descent", "--isp-s", "50"])
-    assert r.exit_code == 2 and "--isp-s" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 3 and "--isp-s" in r.output and "Traceback" not in r.output

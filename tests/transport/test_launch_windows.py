@@ -137,4 +137,4 @@ def test_cli_windows_json_plot_and_bad_input(tmp_path):
         (["--month", "2300-01"], "--month"),
     ):
         r = runner.invoke(app, ["transfer", "windows", *args])
-        assert r.exit_code == 2 and source in r.output and "Traceback" not in r.output, r.output
+        assert r.exit_code == 3 and source in r.output and "Traceback" not in r.output, r.output

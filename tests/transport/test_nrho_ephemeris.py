@@ -108,6 +108,6 @@ def test_cli_halo_family_reaches_the_nrhos_and_bad_input():
     periods = [row["period_days"] for row in rows]
     assert min(periods) < 6.5624 < max(periods)
     r = runner.invoke(app, ["orbit", "nrho", "--revs", "5", "--json"])
-    assert r.exit_code == 2 and "--revs" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 3 and "--revs" in r.output and "Traceback" not in r.output
     with pytest.raises(Exception, match="--revs"):
         nrho_ephemeris(EPOCH, 100)

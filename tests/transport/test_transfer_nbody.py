@@ -307,7 +307,7 @@ def test_cli_out_of_coverage_has_no_traceback(tmp_path):
         text=True,
         timeout=300,
     )
-    assert r.returncode == 2 and "--depart" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 3 and "--depart" in r.stderr and "Traceback" not in r.stderr
     assert "1849" in r.stderr and "2150" in r.stderr  # the valid range is named
     r = subprocess.run(
         [sys.executable, "-m", "ilrs.cli.main", "transfer", "--json", "--inc-deg", "60"],

@@ -256,6 +256,10 @@ def simulate(
     )
 
 
+#: How long to wait for a remote Dask scheduler to answer [s] (distributed's default is 30 s).
+SCHEDULER_TIMEOUT_S = 10.0
+
+
 def _run_distributed(
     plan: _Plan, seed: int, bounds: list[tuple[int, int]], scheduler: str | None, workers: int
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -265,13 +269,22 @@ def _run_distributed(
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cl:
             with Client(cl) as client:
                 return _submit(client, plan, seed, bounds)
-    if not scheduler.startswith("tcp://"):
+    if not scheduler.startswith(("tcp://", "tls://")):
         raise IlrsError(
             f"unknown scheduler {scheduler!r}",
             source="simulate.scheduler",
-            hint="None, 'local-sync' or 'tcp://host:port'",
+            hint="None, 'local-sync', 'tcp://host:port' or 'tls://host:port'",
         )
-    with Client(scheduler) as client:
+    try:
+        client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+    except (OSError, TimeoutError) as exc:
+        raise IlrsError(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT_S:g} s ({exc.__class__.__name__})",
+            source="simulate.scheduler",
+            hint="start one there (`dask scheduler` and `dask worker ADDRESS`), check the address and port, or "
+            "leave the scheduler out for a local cluster",
+        ) from None
+    with client:
         return _submit(client, plan, seed, bounds)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import typer
 
-from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+from ilrs.cli.common import console, handle_errors, print_json, progress_bar, styled
 
 
 @handle_errors
@@ -34,7 +34,12 @@ def campaign(
     missions, vehicles = scenario_roadmap(sc)
     notes = check_roadmap(missions, vehicles)
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
-        result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
+        try:
+            result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
+        except IlrsError as exc:
+            if exc.source != "simulate.scheduler":
+                raise
+            raise IlrsError(exc.message, source="--scheduler", hint=exc.hint) from None
         update(1.0)
     items, rows = buildup_of(missions, result, sc, by=by_date)
     if as_json:
@@ -50,7 +55,7 @@ def campaign(
         )
         return
     for n in notes:
-        console.print(f"[yellow]note:[/] {n}")
+        console.print(styled(("note: ", "yellow"), n))
     console.print(result.table(by_date), highlight=False)
     console.print("\nBuild-up (P working on the date; * = not yet arrived by plan):", highlight=False)
     for r in rows:

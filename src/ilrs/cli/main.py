@@ -6,6 +6,7 @@ import typer
 
 from ilrs.cli import cache, portal, scenario, site
 from ilrs.cli.campaign import campaign
+from ilrs.cli.common import set_debug
 from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
@@ -40,10 +41,17 @@ app.add_typer(cache.app, name="cache")
 @app.callback(invoke_without_command=True)
 def main(
     version: bool = typer.Option(False, "--version", is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an internal error (exit status 1); also ILRS_DEBUG=1."
+    ),
 ) -> None:
-    """ilrs: site environment at the lunar south pole (LOLA terrain + SPICE)."""
+    """ilrs: site environment at the lunar south pole (LOLA terrain + SPICE).
+
+    Exit status: 0 success, 1 internal error (a bug: --debug shows it), 2 usage error (unknown option, bad
+    value for an option), 3 input error (a scenario, file, date or epoch that cannot be used), 130 interrupted."""
     # handled here rather than in an option callback so that this function is the only change to the module;
     # invoke_without_command lets `ilrs --version` run without a command (bare `ilrs` still shows the help)
+    set_debug(debug)
     if version:
         from ilrs import __version__
 

@@ -10,7 +10,9 @@ import typer
 from ilrs.cli.common import console, handle_errors
 
 app = typer.Typer(
-    help="Administer the partner portal (its database as ILRS_DATABASE_URL names it).", no_args_is_help=True
+    help="Administer the partner portal (its database as ILRS_DATABASE_URL names it).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -19,9 +19,23 @@ from typer.main import get_command
 ORDER = ("run", "twin", "size", "site", "scenario", "campaign", "transfer", "orbit", "plan", "serve")
 
 INTRO = """\
-Errors a user can cause (a point outside every DEM, an epoch outside the kernels, a corrupt raster, a bad step)
-print one line naming the input and what to do, and exit with status 2; no output file is half-written (every
-file is written to a temporary name and renamed). `ilrs COMMAND --help` prints the same help as below."""
+Errors a user can cause (a point outside every DEM, an epoch outside the kernels, a corrupt raster, a bad step, an
+output path that cannot be written) print one line naming the file, line, field or option, the valid range and
+what to do, without a traceback; no output file is half-written (every file is written to a temporary name and
+renamed, and output paths are checked before any long computation). Every command that prints results takes
+`--json` (one JSON document on stdout; messages and progress go to stderr). `ilrs COMMAND --help` prints the
+same help as below.
+
+## Exit status
+
+- `0`: success.
+- `1`: internal error, a bug in ilrs: one line on stderr; `ilrs --debug COMMAND ...` (or `ILRS_DEBUG=1`) shows
+  the traceback to report.
+- `2`: usage error, found before the command runs: an unknown command or option, a missing argument, a value of
+  the wrong type or outside an option's range (Click's own message).
+- `3`: input error: a scenario, requests or event file, a DEM, a date, an epoch, a scheduler address or an output
+  path the command cannot use; the message names it, the valid range and the fix.
+- `130`: interrupted (Ctrl-C)."""
 
 #: Prose beyond the help texts, by command path.
 NOTES: dict[str, str] = {

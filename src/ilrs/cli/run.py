@@ -9,14 +9,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ilrs.cli.common import console, handle_errors, staged_progress
+from ilrs.cli.common import console, handle_errors, output_dir, print_json, staged_progress, styled
 from ilrs.cli.twin import kpi_table, verdict_tables
+from ilrs.errors import IlrsError
 
 
 @handle_errors
 def run(
     scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
     out: str = typer.Option("out", help="Directory for the report and its products."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (the figures the table shows)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """The main job: site analysis, the station twin, campaign and transport, the operations plan and its
@@ -25,10 +27,12 @@ def run(
     from ilrs.services.pipeline import run_scenario, save_products
     from ilrs.services.scenarios import validated_scenario
 
-    sc = validated_scenario(scenario)  # a bad scenario fails before any long computation
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    update, close = staged_progress(quiet)
+    sc = validated_scenario(scenario)  # a bad scenario or output path fails before any long computation
+    out_dir = output_dir(out, "--out")
+    for name in ("report.html", "twin.nc"):
+        if (out_dir / name).is_dir():
+            raise IlrsError(f"{str(out_dir / name)!r} is a directory", source="--out", hint="choose another directory")
+    update, close = staged_progress(quiet or as_json)
     try:
         products = run_scenario(sc, progress=update)
     finally:
@@ -39,7 +43,67 @@ def run(
     t = time.perf_counter()
     report = render_run_report(out_dir / "report.html", products)
     products.timings["report"] = time.perf_counter() - t
+    if as_json:
+        print_json(run_summary(products, report, out_dir))
+        return
     _summary(products, report, out_dir)
+
+
+def run_summary(products, report: Path, out_dir: Path) -> dict:
+    """The figures the run's summary prints, as JSON (``ilrs run --json``)."""
+    from dataclasses import asdict
+
+    start, end, step_s, map_h, mast_h = products.analysis
+    sc = products.scenario
+    twin = products.twin
+    out: dict = {
+        "scenario": sc.name,
+        "period": [f"{sc.start:%Y-%m-%d}", f"{sc.end:%Y-%m-%d}"],
+        "verdict": twin.verdict.as_dict(),
+        "kpis": twin.kpis.as_dict(),
+        "site_analysis": {"start": start, "end": end, "step_s": step_s, "observer_m": map_h, "mast_m": mast_h},
+        "top_sites": [asdict(r) for r in products.ranked[:10]],
+    }
+    env = products.best
+    if env is not None:
+        out["best_site"] = {
+            "mast_m": mast_h,
+            "sun_visible_fraction": env.sun_visible_fraction,
+            "longest_dark_hours": env.longest_dark_hours,
+            "earth_visible_fraction": env.earth_visible_fraction,
+        }
+    campaign = products.campaign
+    if campaign is not None:
+        energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")
+        b = campaign.windows["best"]
+        out["campaign"] = {
+            "runs": campaign.monte_carlo.runs,
+            "p_energy_and_comms_by_2035": energy["p_by_2035-12-31"],
+            "window_start": campaign.window_start,
+            "best_window_tli_plus_loi_km_s": (b.tli_dv_m_s + b.loi_dv_m_s) / 1000,
+            "nrho_period_days": campaign.nrho.period_days,
+        }
+    sp = products.plan
+    if sp is not None:
+        out["operations"] = {
+            "year": f"{sp.result.problem.limits.t0:%Y}",
+            "planned": len(sp.result.activities()),
+            "value": sp.result.value,
+            "greedy_value": sp.result.greedy_value,
+            "gap": sp.result.gap,
+            "validator_violations": len(sp.violations),
+            "twin_check_ok": sp.check.ok,
+            "unplanned_occurrences": [
+                {"request": x.request, "occurrence": x.occurrence, "reason": x.reason}
+                for x in sp.result.unplaced_reasons()
+            ],
+            "replans": [asdict(r) for r in products.replans],
+        }
+    out["report"] = str(report)
+    out["time_series"] = str(out_dir / "twin.nc")
+    out["seconds"] = sum(products.timings.values())
+    out["timings_s"] = dict(products.timings)
+    return out
 
 
 def _summary(products, report: Path, out_dir: Path) -> None:
@@ -92,5 +156,9 @@ def _summary(products, report: Path, out_dir: Path) -> None:
             f"{'ok' if sp.check.ok else 'FAILED'}" + (f"; {replans}" if replans else "")
         )
     console.print(
-        f"report: [bold]{report}[/], time series: {out_dir / 'twin.nc'} ({sum(products.timings.values()):.0f} s)"
+        styled(
+            "report: ",
+            (str(report), "bold"),
+            f", time series: {out_dir / 'twin.nc'} ({sum(products.timings.values()):.0f} s)",
+        )
     )

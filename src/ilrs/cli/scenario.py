@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli.common import console, handle_errors, print_json
+from ilrs.cli.common import console, handle_errors, print_json, styled
 
 #: The figures `show` lists for each element kind (the rest are in --json and docs/scenario.md).
 KEY_FIGURES = {
@@ -21,17 +21,38 @@ KEY_FIGURES = {
     "relay": ("frequency_hz", "tx_power_w", "max_rate_mbps"),
 }
 
-app = typer.Typer(help="Scenario files: validate, show, list the built-ins.", no_args_is_help=True)
+app = typer.Typer(
+    help="Scenario files: validate, show, list the built-ins.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("validate")
 @handle_errors
-def validate(scenario: str = typer.Argument(..., help="A TOML file or a built-in name.")) -> None:
-    """Check a scenario in full (schema, units, ranges, dates, references, site on the terrain)."""
+def validate(
+    scenario: str = typer.Argument(..., help="A TOML file or a built-in name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+) -> None:
+    """Check a scenario in full (schema, units, ranges, dates, references, site on the terrain). A problem exits
+    with status 3 and one line naming the file, line and field."""
     from ilrs.services.scenarios import validated_scenario
 
     s = validated_scenario(scenario)
-    console.print(f"[green]ok[/]: {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
+    if as_json:
+        print_json(
+            {
+                "ok": True,
+                "name": s.name,
+                "file": str(s.path) if s.path else None,
+                "elements": len(s.elements),
+                "missions": len(s.missions),
+                "start": f"{s.start:%Y-%m-%d}",
+                "end": f"{s.end:%Y-%m-%d}",
+            }
+        )
+        return
+    console.print(
+        styled(("ok", "green"), f": {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
+    )
 
 
 @app.command("show")
@@ -50,7 +71,7 @@ def show(
         print_json(s.model_dump(mode="json"))
         return
     lat, lon = site_latlon(s)
-    console.print(f"[bold]{s.name}[/]: {s.description}")
+    console.print(styled((s.name, "bold"), f": {s.description}"))
     console.print(f"site {lat:.4f}, {lon:.3f} E; run {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d} every {s.step}")
     t = Table()
     for c in ("arrival", "mission", "name", "kind", "key figures"):
@@ -63,12 +84,22 @@ def show(
 
 
 @app.command("list")
-def list_builtin() -> None:
-    """The built-in scenarios."""
-    from ilrs.scenario.load import builtin_scenarios
+@handle_errors
+def list_builtin(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The built-in scenarios (each passes `ilrs scenario validate`), with their periods and descriptions."""
+    from ilrs.scenario.load import builtin_scenarios, load_scenario
 
+    rows = []
     for name in builtin_scenarios():
-        console.print(name)
+        s = load_scenario(name)
+        rows.append(
+            {"name": name, "start": f"{s.start:%Y-%m-%d}", "end": f"{s.end:%Y-%m-%d}", "description": s.description}
+        )
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(styled((r["name"], "bold"), f"  {r['start']} .. {r['end']}  {r['description']}"))
 
 
 @app.command("init")

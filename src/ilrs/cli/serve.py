@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from ilrs.cli.common import console, handle_errors
+from ilrs.cli.common import console, handle_errors, styled
 
 
 def is_loopback(host: str) -> bool:
@@ -18,6 +18,39 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # another name: it may resolve anywhere
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise :class:`IlrsError` unless a server could listen on ``host:port`` now (checked before the portal
+    announces its address or touches its database; Uvicorn binds the same way, with SO_REUSEADDR)."""
+    import errno
+    import socket
+
+    from ilrs.errors import IlrsError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise IlrsError(f"cannot resolve the address {host!r}: {exc.strerror}", source="--host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise IlrsError(
+                    f"port {port} on {host} is already in use",
+                    source="--port",
+                    hint="stop the server that holds it, or choose another port with --port",
+                ) from None
+            raise IlrsError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                source="--port" if exc.errno == errno.EACCES else "--host",
+                hint="ports below 1024 need privileges; use e.g. --port 8000"
+                if exc.errno == errno.EACCES
+                else "give an address of this machine, e.g. 127.0.0.1",
+            ) from None
 
 
 @handle_errors
@@ -44,6 +77,8 @@ def serve(
             hint="drop --host for a demo, or create a real administrator with `ilrs portal create-admin`",
         )
 
+    check_bindable(host, port)  # before the database is touched or the address announced
+
     from ilrs.portal.main import create_app, uvicorn_options
     from ilrs.portal.settings import PortalSettings
 
@@ -58,7 +93,7 @@ def serve(
         with app.state.sessionmaker() as db:
             users = seed(db, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         if users:
-            console.print(f"demo users (password [bold]{DEMO_PASSWORD}[/]): " + ", ".join(users.values()))
+            console.print(styled("demo users (password ", (DEMO_PASSWORD, "bold"), "): " + ", ".join(users.values())))
         else:
             console.print("the database already has content; demo not seeded")
     console.print(f"database: {settings.database_url.split('@')[-1]}")

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.text import Text
 
-from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+from ilrs.cli.common import console, handle_errors, output_dir, output_file, print_json, progress_bar
+
+
+def _step(text: str) -> float:
+    """The --step option in seconds; a bad one is named as the option."""
+    from ilrs.ephem.time import parse_step
+    from ilrs.errors import IlrsError
+
+    try:
+        return parse_step(text)
+    except IlrsError as exc:
+        raise IlrsError(exc.message, source="--step", hint=exc.hint) from None
+
 
 app = typer.Typer(
-    help="Sunlight, Earth visibility, horizons and site rankings at the south pole.", no_args_is_help=True
+    help="Sunlight, Earth visibility, horizons and site rankings at the south pole.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -31,7 +46,6 @@ def point(
     ),
 ) -> None:
     """Sun and Earth visibility above the real terrain horizon at one point over a time span."""
-    from ilrs.ephem.time import parse_step
     from ilrs.errors import IlrsError
     from ilrs.services.site import point_environment, write_series_csv
     from ilrs.terrain.sites import site_by_key
@@ -41,7 +55,9 @@ def point(
         lat, lon = s.lat_deg, s.lon_deg
     if lat is None or lon is None:
         raise IlrsError("give --lat and --lon, or --site", source="ilrs site point")
-    env = point_environment(lat, lon, start, end, parse_step(step), height, dem or None)
+    if series is not None:
+        output_file(series, "--series")
+    env = point_environment(lat, lon, start, end, _step(step), height, dem or None)
     if series is not None:
         write_series_csv(env, series)
     summary = env.summary()
@@ -73,6 +89,7 @@ def point(
 
 
 @app.command("list")
+@handle_errors
 def list_sites(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The catalogue of named south-pole sites with their sources."""
     from dataclasses import asdict
@@ -100,6 +117,7 @@ def horizon(
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     out: Path = typer.Option(..., help="Output NetCDF file (.nc)."),
     far_dem: Path = typer.Option(None, help="Coarser DEM for the far field beyond the grid (e.g. LDEM_4.LBL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree)."""
@@ -109,13 +127,29 @@ def horizon(
 
     if not 4 <= azimuths <= 3600:
         raise IlrsError(f"{azimuths} azimuths is outside [4, 3600]", source="--azimuths")
-    if out.suffix.lower() != ".nc":
-        raise IlrsError(f"output {out} must end in .nc (NetCDF)", source="--out")
+    output_file(out, "--out", (".nc",))
     d = load_dem(str(dem))
     far = load_dem(str(far_dem)) if far_dem else None
-    with progress_bar(f"horizons {d.shape[0]}x{d.shape[1]} x {azimuths} az", quiet) as update:
+    with progress_bar(f"horizons {d.shape[0]}x{d.shape[1]} x {azimuths} az", quiet or as_json) as update:
         hm = horizon_map(d, height, azimuths, far, update)
     save_horizon_map(hm, out)
+    if as_json:
+        from ilrs.core.horizon import NO_HORIZON
+
+        stored = hm.stored[hm.stored != NO_HORIZON]  # int16 hundredths of a degree; NO_HORIZON: none found
+        print_json(
+            {
+                "out": str(out),
+                "rows": int(d.shape[0]),
+                "cols": int(d.shape[1]),
+                "azimuths": hm.n_azimuths,
+                "height_m": hm.height_m,
+                "horizon_min_deg": float(stored.min()) / 100.0 if stored.size else None,
+                "horizon_max_deg": float(stored.max()) / 100.0 if stored.size else None,
+                "horizon_mean_deg": float(stored.mean(dtype=np.float64)) / 100.0 if stored.size else None,
+            }
+        )
+        return
     console.print(f"horizon map written to {out}")
 
 
@@ -128,20 +162,33 @@ def site_map(
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
     region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written and each layer's range as JSON."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
     from ilrs.cli.common import staged_progress
-    from ilrs.ephem.time import parse_step
     from ilrs.reports.map_files import write_map_files
     from ilrs.services.site_maps import site_maps
 
-    update, close = staged_progress(quiet)
+    output_dir(out, "--out")
+    update, close = staged_progress(quiet or as_json)
     try:
-        maps = site_maps(start, end, parse_step(step), height, region_km * 1000.0, progress=update)
+        maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
     finally:
         close()
     written = write_map_files(out, maps)
+    if as_json:
+        layers = {}
+        for name, a in maps.layers.items():
+            v = np.asarray(a, dtype=float)
+            v = v[np.isfinite(v)]
+            layers[name] = {
+                "min": float(v.min()) if v.size else None,
+                "max": float(v.max()) if v.size else None,
+                "mean": float(v.mean()) if v.size else None,
+            }
+        print_json({"out": str(out), "files": [str(p) for p in written], "layers": layers})
+        return
     console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer)")
 
 
@@ -161,7 +208,6 @@ def site_rank(
     from dataclasses import asdict
 
     from ilrs.cli.common import staged_progress
-    from ilrs.ephem.time import parse_step
     from ilrs.errors import IlrsError
     from ilrs.services.site_maps import rank_sites, site_maps
 
@@ -169,7 +215,7 @@ def site_rank(
         raise IlrsError("--top must be at least 1", source="--top")
     update, close = staged_progress(quiet or as_json)
     try:
-        maps = site_maps(start, end, parse_step(step), height, progress=update)
+        maps = site_maps(start, end, _step(step), height, progress=update)
     finally:
         close()
     ranked = rank_sites(maps, top=top, max_slope_deg=max_slope)

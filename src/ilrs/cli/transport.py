@@ -7,16 +7,26 @@ from typing import Any
 
 import typer
 
-from ilrs.cli.common import console, handle_errors, print_json
+from ilrs.cli.common import console, handle_errors, output_file, print_json
 
 orbit_app = typer.Typer(
-    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.", no_args_is_help=True
+    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
+
+
+def _outputs(**paths: Path | None) -> None:
+    """Check the export paths given before any computation (a directory, a missing parent, no permission)."""
+    for name, path in paths.items():
+        if path is not None:
+            output_file(path, f"--{name}")
 
 
 transfer_app = typer.Typer(
     help="Earth-Moon transfers: one targeted transfer (no subcommand) or launch windows from a site.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 
 
@@ -40,6 +50,7 @@ def transfer(
         return
     from ilrs.services.campaign import transfer_summary
 
+    _outputs(oem=oem, spk=spk)
     out = transfer_summary(
         depart, tof_days, parking_alt_km, llo_alt_km, oem, spk_path=spk, inc_deg=inc_deg, model=model
     )
@@ -70,6 +81,7 @@ def windows(
     from ilrs.ephem.time import utc_text
     from ilrs.transport.windows import month_span, scan_windows, summary
 
+    _outputs(plot=plot)
     start, end = month_span(month)
     scan = scan_windows(
         site,
@@ -84,9 +96,10 @@ def windows(
     )
     out = summary(scan)
     if plot is not None:
+        from ilrs.iotools.atomic import atomic_write_bytes
         from ilrs.reports.porkchop import porkchop_png
 
-        plot.write_bytes(porkchop_png(scan))
+        atomic_write_bytes(plot, porkchop_png(scan))  # never a half-written PNG
         out["plot"] = str(plot)
     if as_json:
         print_json(out)
@@ -136,6 +149,7 @@ def nrho(
 
     if not 0.5 <= tof_days <= 30.0:
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
+    _outputs(oem=oem, spk=spk)
     o = nrho_9_2()
     out: dict[str, Any] = {
         "period_days": o.period_days,
@@ -229,6 +243,7 @@ def relay(
     from ilrs.ephem.time import to_et
     from ilrs.transport.relay import relay_report
 
+    _outputs(oem=oem, spk=spk)
     out = relay_report(
         float(to_et(epoch)[0]),
         days,

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ilrs.cli.common import console, handle_errors, print_json, progress_bar
+from ilrs.cli.common import console, handle_errors, output_file, print_json, progress_bar
 from ilrs.reports.twin_section import KPI_LABELS
 from ilrs.station.verdict import Verdict
 
@@ -59,6 +59,8 @@ def twin(
     from ilrs.services.twin import run_twin, save_netcdf
     from ilrs.station.twin import shedding_events
 
+    if netcdf is not None:
+        output_file(netcdf, "--netcdf", (".nc",))
     s = validated_scenario(scenario)
     with progress_bar(f"twin {s.name}", quiet or as_json) as update:
         run = run_twin(s)
@@ -81,7 +83,7 @@ def twin(
         )
 
 
-size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True)
+size_app = typer.Typer(help="Size station elements by running the twin.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @size_app.command("battery")

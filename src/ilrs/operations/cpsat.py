@@ -7,6 +7,13 @@ power is a ``Cumulative`` against the residual capacity (a fixed blocker interva
 energy and data cycles, precedence and fairness are linear constraints, and the objective is the
 priority-weighted value. The current placements are the solver's hint and a feasible solution, so no window ever
 ends worse than it started: the plan is never worse than its seed (the greedy baseline).
+
+Reproducible by default (``deterministic=True``): one search worker with a fixed seed, and each window's budget
+in CP-SAT's deterministic time (``max_deterministic_time``, a count of work that does not depend on the machine's
+load) shared out by the deterministic time the earlier windows used, so the same inputs give the same plan bit
+for bit. A wall-clock cap (:data:`WALL_CAP_FACTOR` times the budget) only guards against a runaway window; a
+window stopped by it is named in the statistics. ``deterministic=False`` is the faster parallel search under a
+wall-clock limit (:data:`PARALLEL_WORKERS` workers), whose placements may differ from run to run.
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ MAX_CANDIDATES = 24
 REPAIR_HINT = False
 #: Presolve of short windows (off: the search starts from the hint at once; presolve can eat the whole budget)
 PRESOLVE = False
+#: CP-SAT's random seed (any fixed value: it makes the single-worker search repeatable).
+SEED = 2035
+#: Workers of the non-deterministic parallel search.
+PARALLEL_WORKERS = 2
+#: Wall-clock cap of a deterministic window, as a multiple of its deterministic budget plus one second: deterministic
+#: time runs at about a second per second on an idle core, so only a window on a machine loaded many times over
+#: reaches it (and then the plan may differ from run to run; :attr:`WindowStat.status` says so).
+WALL_CAP_FACTOR = 10.0
 #: Integer scales: energy in mWh, data in kbit.
 E_SCALE = 1000.0
 D_SCALE = 1e-3
@@ -43,6 +58,7 @@ class WindowStat:
     bound: float
     status: str
     seconds: float
+    deterministic_time: float = 0.0  #: CP-SAT's deterministic time the window used
 
 
 @dataclass
@@ -81,9 +97,18 @@ def _candidates(state: PlanState, b: int, lo: int, hi: int, hint: int | None, in
 
 
 def solve_window(
-    state: PlanState, lo: int, hi: int, time_limit: float, workers: int = 2, free: np.ndarray | None = None
+    state: PlanState,
+    lo: int,
+    hi: int,
+    time_limit: float,
+    workers: int = PARALLEL_WORKERS,
+    free: np.ndarray | None = None,
+    deterministic: bool = True,
 ) -> WindowStat:
-    """Re-plan the blocks that start in [lo, hi) exactly, everything else fixed; ``state`` is updated."""
+    """Re-plan the blocks that start in [lo, hi) exactly, everything else fixed; ``state`` is updated.
+
+    ``deterministic``: ``time_limit`` is a budget of CP-SAT deterministic time, searched by one worker with a
+    fixed seed (``workers`` is ignored); otherwise wall-clock seconds for ``workers`` workers."""
     t_start = time.perf_counter()
     pr = state.prob
     lim = pr.limits
@@ -224,8 +249,14 @@ def solve_window(
     for (b, s), v in x.items():
         m.add_hint(v, hint.get(b) == s)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit, 0.05)
-    solver.parameters.num_workers = workers
+    if deterministic:
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = SEED
+        solver.parameters.max_deterministic_time = max(time_limit, 0.05)
+        solver.parameters.max_time_in_seconds = WALL_CAP_FACTOR * max(time_limit, 0.05) + 1.0
+    else:
+        solver.parameters.max_time_in_seconds = max(time_limit, 0.05)
+        solver.parameters.num_workers = workers
     solver.parameters.repair_hint = REPAIR_HINT
     if time_limit < 2.0:  # short windows: no time for probing in presolve (it alone can take 0.2 s)
         solver.parameters.cp_model_probing_level = 0
@@ -233,6 +264,8 @@ def solve_window(
         solver.parameters.cp_model_presolve = PRESOLVE
     status = solver.solve(m)
     name = solver.status_name(status)
+    if deterministic and solver.wall_time >= solver.parameters.max_time_in_seconds * 0.99:
+        name += " (stopped by the wall-clock cap: not reproducible)"
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value * h >= before - 1e-6:
         chosen = [(b, s) for (b, s), v in x.items() if solver.boolean_value(v)]
         # place predecessors first so that the state's precedence bookkeeping stays consistent
@@ -247,7 +280,17 @@ def solve_window(
         after = before
         bound = float(solver.best_objective_bound * h) if status != cp_model.MODEL_INVALID else before
         name = name + " (kept seed)"
-    return WindowStat(lo, hi, len(cands), before, after, max(bound, after), name, time.perf_counter() - t_start)
+    return WindowStat(
+        lo,
+        hi,
+        len(cands),
+        before,
+        after,
+        max(bound, after),
+        name,
+        time.perf_counter() - t_start,
+        float(solver.deterministic_time),
+    )
 
 
 #: Unplaced blocks offered to a window besides its own (the most valuable per slot first).
@@ -289,12 +332,14 @@ def improve(
     state: PlanState,
     window_slots: int,
     time_limit: float,
-    workers: int = 2,
+    workers: int = PARALLEL_WORKERS,
     lo: int = 0,
     hi: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    deterministic: bool = True,
 ) -> SolveStats:
-    """One sweep of exact windows over [lo, hi) within ``time_limit`` seconds in all."""
+    """One sweep of exact windows over [lo, hi) within ``time_limit`` in all: units of CP-SAT deterministic time
+    when ``deterministic`` (the same plan on every run), else wall-clock seconds."""
     t0 = time.perf_counter()
     hi = state.prob.limits.n if hi is None else hi
     windows = split_windows(state, lo, hi, window_slots, with_counts=True)
@@ -302,17 +347,22 @@ def improve(
     nwin = len(windows)
     # time in proportion to each window's blocks (an empty window still gets a little)
     weight = np.array([max(c, 5) for _, _, c in windows], dtype=float)
+    spent = 0.0  # deterministic time used so far (deterministic) or wall-clock seconds
     for i, (a, z, _) in enumerate(windows):
-        left = time_limit - (time.perf_counter() - t0)
-        per = left * weight[i] / weight[i:].sum()
+        if not deterministic:
+            spent = time.perf_counter() - t0
+        per = (time_limit - spent) * weight[i] / weight[i:].sum()
         if per < 0.02:
             break
-        stats.append(solve_window(state, a, z, per, workers))
+        w = solve_window(state, a, z, per, workers, deterministic=deterministic)
+        stats.append(w)
+        spent += w.deterministic_time if deterministic else 0.0
         if progress:
             progress(i + 1, nwin)
-    # what the windows freed but could not use: a last greedy pass, within the time limit
+    # what the windows freed but could not use: a last greedy pass (within the time limit unless deterministic: it
+    # is quick, and a wall-clock stop would make the plan depend on the machine's load)
     for b in np.flatnonzero((state.start < 0) & (state.prob.last >= state.prob.first)):
-        if time.perf_counter() - t0 > time_limit:
+        if not deterministic and time.perf_counter() - t0 > time_limit:
             break
         s = first_fit(state, int(b), lo=lo, fairness=True)
         if s is not None:

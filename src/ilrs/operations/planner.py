@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ilrs.operations.cpsat import SolveStats, improve
-from ilrs.operations.greedy import alloc_slots, first_fit, greedy_plan, order_blocks
+from ilrs.operations.cpsat import PARALLEL_WORKERS, SolveStats, improve
+from ilrs.operations.greedy import alloc_slots, fair_ok, first_fit, greedy_plan, order_blocks
 from ilrs.operations.limits import StationLimits
 from ilrs.operations.problem import PlanState, Problem, Rejected, build_problem
 from ilrs.operations.requests import RequestSet, expand
@@ -31,6 +31,10 @@ class PlanResult:
     greedy_seconds: float
     stats: SolveStats | None = None
     notes: list[str] = field(default_factory=list)
+    #: blocks the planner placed but the twin check took out again (their reason is the twin's, not a limit's)
+    removed_by_twin: list[int] = field(default_factory=list)
+    #: the same inputs give the same plan (CP-SAT on one worker with a fixed seed and deterministic time)
+    deterministic: bool = True
 
     @property
     def gap(self) -> float:
@@ -57,10 +61,80 @@ class PlanResult:
             for b in np.flatnonzero((self.state.start < 0) & (pr.last >= pr.first))
         ]
 
+    def unplaced_reasons(self) -> list[Rejected]:
+        """Every occurrence that could be placed on its own but is not in the plan, with why (:func:`why_unplaced`)."""
+        pr = self.problem
+        twin = set(self.removed_by_twin)
+        return [
+            Rejected(
+                pr.blocks[b].request,
+                pr.blocks[b].occurrence,
+                TWIN_REASON if int(b) in twin else why_unplaced(self.state, int(b)),
+            )
+            for b in np.flatnonzero((self.state.start < 0) & (pr.last >= pr.first))
+        ]
+
     def shares(self) -> dict[str, float]:
         a = alloc_slots(self.state)
         total = max(int(a.sum()), 1)
         return {p: float(a[i] / total) for i, p in enumerate(self.problem.partners)}
+
+
+#: Why an occurrence the twin check removed is not planned.
+TWIN_REASON = (
+    "planned, then removed: the station twin re-run with the plan showed load shed or data lost in its energy or "
+    "data cycle (limits the planner's linear model does not see)"
+)
+#: Starts examined per unplaced occurrence when explaining it (evenly spread over its window).
+MAX_EXPLAINED_STARTS = 2000
+
+
+def why_unplaced(state: PlanState, b: int) -> str:
+    """Why block ``b`` is not in the plan: for every start its window and conditions allow, the first limit the
+    plan already in place leaves no room in (as :meth:`PlanState.fits` checks them), counted over the starts."""
+    pr = state.prob
+    name = {j: f"{pr.blocks[j].request}#{pr.blocks[j].occurrence}" for j in pr.preds[b]}
+    missing = [name[j] for j in pr.preds[b] if state.start[j] < 0]
+    if missing:
+        return f"it must come after {', '.join(missing)}, which is not planned"
+    d = int(pr.dur[b])
+    lo = max(int(state.pred_bound(b) or 0), int(pr.first[b]))
+    hi = min(state.succ_bound(b) - d, int(pr.last[b]))
+    st = pr.starts(b, lo, hi)
+    if st.size == 0:
+        return "no start between its predecessors' ends and its successors' starts where its conditions hold"
+    if st.size > MAX_EXPLAINED_STARTS:
+        st = st[np.unique(np.linspace(0, st.size - 1, MAX_EXPLAINED_STARTS).round().astype(np.int64))]
+    counts: dict[str, int] = {}
+    slack = state.data_slack() if pr.data[b] > 0 else None
+    fit = 0
+    for s in map(int, st):
+        sl = slice(s, s + d)
+        if pr.power[b] > 0 and state.power_left[sl].min() < pr.power[b]:
+            why = "spare power short"
+        elif busy := [pr.resources[r] for r in pr.res_of[b] if state.res_busy[r, sl].any()]:
+            why = f"{', '.join(busy)} in use"
+        elif slack is not None and slack[pr.limits.dcycle[s + d - 1]] < pr.data[b] - 1e-6:
+            why = "no room for its data before the next downlink"
+        elif pr.power[b] > 0 and not state.energy_ok(*state.energy_terms(b, s)):
+            why = "the energy cycle's battery budget spent"
+        else:
+            fit += 1
+            continue
+        counts[why] = counts.get(why, 0) + 1
+    if fit:
+        partner = pr.partners[int(pr.partner_of[b])]
+        if not fair_ok(pr, alloc_slots(state), int(pr.partner_of[b]), int(pr.metric[b])):
+            return (
+                f"it fits {fit} of {st.size} starts on its own, but would take partner {partner!r} beyond its fair "
+                "share of the plan"
+            )
+        return (
+            f"it fits {fit} of {st.size} starts, but the search did not reach it within its budget "
+            "(a longer --time-limit may place it)"
+        )
+    parts = ", ".join(f"{why} at {n}" for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"none of the {st.size} starts its window and conditions allow fits: {parts}"
 
 
 def trivial_bound(prob: Problem) -> float:
@@ -75,11 +149,13 @@ def plan(
     method: str = "cpsat",
     time_limit: float = 30.0,
     window_days: float = 7.0,
-    workers: int = 2,
+    workers: int = PARALLEL_WORKERS,
     progress: Callable[[int, int], None] | None = None,
+    deterministic: bool = True,
 ) -> PlanResult:
     """Plan ``rs`` on the slot grid of ``limits``: the greedy baseline, then (``method="cpsat"``) exact windows
-    seeded with it within ``time_limit`` seconds."""
+    seeded with it within ``time_limit`` (deterministic: a budget of CP-SAT deterministic time, the same plan on
+    every run; else wall-clock seconds including the greedy baseline's)."""
     t0 = time.perf_counter()
     prob = build_problem(rs, expand(rs, limits.t0), limits)
     state = greedy_plan(prob)
@@ -89,7 +165,8 @@ def plan(
     bound = trivial_bound(prob)
     if method == "cpsat":
         slots = max(1, int(round(window_days * 86400.0 / limits.step_s)))
-        stats = improve(state, slots, max(time_limit - tg, 0.5), workers=workers, progress=progress)
+        budget = time_limit if deterministic else max(time_limit - tg, 0.5)
+        stats = improve(state, slots, budget, workers=workers, progress=progress, deterministic=deterministic)
         bound = min(bound, stats.bound)
     elif method != "greedy":
         raise ValueError(f"unknown planning method {method!r} (cpsat or greedy)")
@@ -103,6 +180,7 @@ def plan(
         time.perf_counter() - t0,
         tg,
         stats,
+        deterministic=deterministic,
     )
 
 
@@ -122,7 +200,8 @@ def replan(
     *,
     time_limit: float = 7.0,
     window_days: float = 7.0,
-    workers: int = 2,
+    workers: int = PARALLEL_WORKERS,
+    deterministic: bool = True,
 ) -> ReplanResult:
     """Re-plan from ``from_time`` on new limits (after an event): what started before stays as it was, what is
     still valid afterwards is kept, the rest is re-planned (greedy, then exact windows near the event)."""
@@ -151,18 +230,19 @@ def replan(
     # 3. what was dropped or never placed: greedy from the event on, then exact windows near the event
     res_note = None
     for b in order_blocks(prob, np.flatnonzero((state.start < 0) & (prob.last >= cut))):
-        if time.perf_counter() - t0 > 0.6 * time_limit:  # leave the exact windows near the event some time
+        # leave the exact windows near the event some time (deterministic: no wall-clock stop, the fill is quick)
+        if not deterministic and time.perf_counter() - t0 > 0.6 * time_limit:
             res_note = "the greedy re-fill stopped at 60 % of the time limit"
             break
         s = first_fit(state, int(b), lo=cut, fairness=True)
         if s is not None:
             state.place(int(b), s)
     slots = max(1, int(round(window_days * 86400.0 / limits.step_s)))
-    left = time_limit - (time.perf_counter() - t0)
+    left = time_limit if deterministic else time_limit - (time.perf_counter() - t0)
     stats = None
     if left > 0.5:
         hi = min(limits.n, cut + 4 * slots)
-        stats = improve(state, slots, left, workers=workers, lo=cut, hi=hi)
+        stats = improve(state, slots, left, workers=workers, lo=cut, hi=hi, deterministic=deterministic)
     res = PlanResult(
         prob,
         state,
@@ -173,6 +253,7 @@ def replan(
         time.perf_counter() - t0,
         0.0,
         stats,
+        deterministic=deterministic,
     )
     if res_note:
         res.notes.append(res_note)

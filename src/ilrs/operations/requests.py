@@ -180,14 +180,21 @@ def _where(loc: tuple[int | str, ...], rs_raw: dict[str, Any]) -> str:
     return ".".join(str(x) for x in loc)
 
 
-def parse_requests(raw: object, source: str = "requests") -> RequestSet:
-    """Validate a decoded request document; errors name the request and field."""
+def parse_requests(raw: object, source: str = "requests", toml_text: str | None = None) -> RequestSet:
+    """Validate a decoded request document; errors name the request and field (and the line, given the TOML
+    text the document was read from)."""
     if not isinstance(raw, dict):
         raise IlrsError("a request file must be a table/object with a 'requests' list", source=source)
     try:
         return RequestSet.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{_where(tuple(e['loc']), raw)}: {e['msg']}" for e in exc.errors()[:20]]
+        from ilrs.scenario.load import toml_line
+
+        def line(loc: tuple[int | str, ...]) -> str:
+            n = toml_line(toml_text, loc) if toml_text is not None and loc else None
+            return f"line {n}, " if n else ""
+
+        lines = [f"{line(tuple(e['loc']))}{_where(tuple(e['loc']), raw)}: {e['msg']}" for e in exc.errors()[:20]]
         raise IlrsError(
             "invalid activity requests:\n  " + "\n  ".join(lines),
             source=source,
@@ -209,4 +216,4 @@ def load_requests(path: str | Path) -> RequestSet:
         raise IlrsError(
             f"cannot parse the request file: {exc}", source=str(path), hint="check the syntax at the position given"
         ) from None
-    return parse_requests(raw, source=str(path))
+    return parse_requests(raw, source=str(path), toml_text=None if path.suffix.lower() == ".json" else text)

@@ -82,6 +82,37 @@ def _line_of(text: str, loc: tuple) -> int | None:
     return start or None
 
 
+def toml_line(text: str, loc: tuple) -> int | None:
+    """The 1-based line of the key at pydantic location ``loc`` in TOML ``text`` (``("requests", 3, "duration")``:
+    the ``duration =`` line of the fourth ``[[requests]]`` table), or None; tomllib keeps no positions."""
+    return _line_of(text, loc)
+
+
+def scenario_line(scenario: Scenario, loc: tuple) -> int | None:
+    """The 1-based line of ``loc`` (e.g. ``("missions", 3, "vehicle")`` or ``("site", "lat_deg")``) in the file
+    the scenario was read from, or None (a scenario built in code, or a key the scanner cannot find)."""
+    if scenario.path is None:
+        return None
+    try:
+        text = scenario.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _line_of(text, loc)
+
+
+def scenario_error(scenario: Scenario, loc: tuple, message: str, hint: str | None = None) -> IlrsError:
+    """An :class:`IlrsError` naming the scenario's file, the line of ``loc`` in it and the field."""
+    line = scenario_line(scenario, loc)
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    where = f"line {line}, " if line else ""
+    return IlrsError(f"{where}field {field}: {message}", source=str(scenario.path or scenario.name), hint=hint)
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + " ...)"
+
+
 def _describe(err: ErrorDetails, text: str) -> str:
     loc = tuple(err.get("loc", ()))
     path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
@@ -89,7 +120,7 @@ def _describe(err: ErrorDetails, text: str) -> str:
     line = _line_of(text, loc) if loc else None
     where = f"line {line}, " if line else ""
     value = err.get("input")
-    got = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
+    got = "" if isinstance(value, dict) or value is None else f" (got {_short(value)})"
     msg = err.get("msg", "invalid")
     if err.get("type") == "union_tag_invalid":
         msg = f"unknown element kind; expected one of {', '.join(ELEMENT_KINDS)}"
@@ -113,6 +144,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             source=str(path),
             hint="fix the syntax at that line (strings in quotes, one key = value per line)",
         ) from exc
+    if "requests" in data and isinstance(data["requests"], list) and "name" not in data:
+        raise IlrsError(
+            "this is a file of partner activity requests ([[requests]] tables), not a scenario",
+            source=str(path),
+            hint=f"plan it with `ilrs plan --requests {path}`; a scenario names it with requests = FILE",
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -127,8 +164,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     scenario._path = path.resolve()
     requests = scenario.requests_path()
     if requests is not None and not requests.is_file():
+        line = _line_of(text, ("requests",))
         raise IlrsError(
-            f"field requests: no file {str(requests)!r}",
+            f"{f'line {line}, ' if line else ''}field requests: no file {str(requests)!r}",
             source=str(path),
             hint="give the requests file's path relative to the scenario file",
         )

@@ -78,7 +78,15 @@ def architecture_chains(
 ) -> list[dict]:
     """Surface-direct vs Gateway-staged, leg by leg, with the CZ-10 landed mass of each (JSON-ready)."""
     if transfer is None:
-        transfer = direct_transfer(float(to_et(depart)[0]), tof_days * 86400.0)
+        from ilrs.ephem.time import check_coverage
+        from ilrs.errors import IlrsError
+
+        et0 = float(to_et(depart)[0])
+        try:
+            check_coverage([et0, et0 + tof_days * 86400.0])
+        except IlrsError as exc:
+            raise IlrsError(str(exc), source="--depart") from None
+        transfer = direct_transfer(et0, tof_days * 86400.0)
     tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
     out = []
     for a in compare(transfer, nrho or nrho_9_2()):

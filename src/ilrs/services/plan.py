@@ -192,6 +192,7 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | No
     running in the energy cycle of the first extra shed (the linear limits make this rare). ``before``: as for
     :func:`twin_check`; activities that started before it are never removed."""
     removed = 0
+    placed_before = res.state.start >= 0
     ref = _reference(base, res, before)
     check, extra = twin_check(base, res, reference=ref)
     pr = res.problem
@@ -234,6 +235,9 @@ def repair_with_twin(base: Baseline, res, max_rounds: int = 50, before: int | No
             removed += st.remove_with_successors(int(b))  # what must come after it goes too
         check, extra = twin_check(base, res, reference=ref)
     res.value = res.state.total_value()
+    res.removed_by_twin = sorted(
+        set(res.removed_by_twin) | set(np.flatnonzero(placed_before & (res.state.start < 0)).tolist())
+    )
     return check, removed
 
 
@@ -269,6 +273,7 @@ def plan_scenario(
     twin: TwinRun | None = None,
     env: SiteEnvironment | None = None,
     progress=None,
+    deterministic: bool = True,
 ) -> ScenarioPlan:
     """Plan a request set on a scenario's station: limits from the baseline twin, the plan, the twin re-run
     (with repair if it shows any harm), and the independent validator's verdict."""
@@ -280,7 +285,15 @@ def plan_scenario(
         env = env if env is not None else site_environment(scenario)
         twin = run_twin(scenario, env)
     base = baseline(scenario, a, b, twin)
-    res = plan(rs, base.limits, method=method, time_limit=time_limit, window_days=window_days, progress=progress)
+    res = plan(
+        rs,
+        base.limits,
+        method=method,
+        time_limit=time_limit,
+        window_days=window_days,
+        progress=progress,
+        deterministic=deterministic,
+    )
     check, repaired = repair_with_twin(base, res)
     bad = validate_plan(
         res.activities(), rs, base.limits, eff_share=res.problem.eff_share, partners=res.problem.partners
@@ -345,6 +358,10 @@ def plan_summary(sp: ScenarioPlan) -> dict:
         "repaired": sp.repaired,
         "violations": [v.__dict__ for v in sp.violations],
         "rejected_reasons": [{"reason": k, "count": v} for k, v in reasons.most_common()],
+        "unplanned_occurrences": [
+            {"request": x.request, "occurrence": x.occurrence, "reason": x.reason} for x in res.unplaced_reasons()
+        ],
+        "deterministic": res.deterministic,
     }
 
 
@@ -420,10 +437,21 @@ def event_limits(sp: ScenarioPlan, event: Event) -> tuple[Baseline, dt.datetime]
     return _rebaseline(sp, cut_link, f"{event.condition} link lost {a} .. {b}"), a
 
 
+def check_event_in(event: Event, start: dt.datetime, end: dt.datetime, source: str = "event") -> None:
+    """Refuse an event outside the planning horizon [start, end) before any planning (see :func:`_inside`)."""
+    if isinstance(event, ElementFailure):
+        _inside_span(event.at.replace(tzinfo=None), start, end, f"{source}.at")
+    else:
+        _inside_span(event.start.replace(tzinfo=None), start, end, f"{source}.from")
+
+
 def _inside(sp: ScenarioPlan, at: dt.datetime, where: str) -> None:
     """An event must fall inside the plan's horizon: before it nothing is planned yet, after it nothing is left."""
     lim = sp.base.limits
-    t0, t1 = lim.t0, lim.time_of(lim.n)
+    _inside_span(at, lim.t0, lim.time_of(lim.n), where)
+
+
+def _inside_span(at: dt.datetime, t0: dt.datetime, t1: dt.datetime, where: str) -> None:
     if not t0 <= at < t1:
         raise IlrsError(
             f"the event at {at:%Y-%m-%dT%H:%M} lies outside the plan's horizon {t0:%Y-%m-%d} .. {t1:%Y-%m-%d}",
@@ -486,7 +514,7 @@ def replan_scenario(
     from ilrs.operations.planner import replan
 
     base2, at = event_limits(sp, event)
-    rr = replan(sp.result, base2.limits, at, time_limit=time_limit)
+    rr = replan(sp.result, base2.limits, at, time_limit=time_limit, deterministic=sp.result.deterministic)
     cut = int(np.ceil(base2.limits.slot_of(at)))
     check, _ = repair_with_twin(base2, rr.result, before=cut)
     return rr, check, base2

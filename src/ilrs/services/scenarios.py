@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ilrs.errors import IlrsError
-from ilrs.scenario.load import load_scenario
+from ilrs.scenario.load import load_scenario, scenario_error
 from ilrs.scenario.schema import Scenario
 from ilrs.services.data import default_mosaic
 from ilrs.terrain.sites import site_by_key
@@ -31,10 +31,11 @@ def validated_scenario(name_or_path: str | Path | None = None) -> Scenario:
     mosaic = default_mosaic()
     layer = int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])
     if layer < 0 or mosaic.layers[layer].cell_size_m > MAX_SITE_CELL_M:
-        raise IlrsError(
+        raise scenario_error(
+            scenario,
+            ("site", "name" if scenario.site.name is not None else "lat_deg"),
             f"site ({lat:.4f}, {lon:.4f}) lies outside every embedded south-pole DEM (10 m, 240 m); "
             "only the 7.6 km global LDEM_4 covers it, too coarse for a station's horizon",
-            source=f"{scenario.name}: site",
             hint="choose a site south of about 84 S, or a named site (ilrs site list)",
         )
     if scenario.missions:
@@ -44,8 +45,21 @@ def validated_scenario(name_or_path: str | Path | None = None) -> Scenario:
         try:
             check_roadmap(missions, vehicles)
         except IlrsError as exc:
-            raise IlrsError(str(exc), source=f"{scenario.name}: [[missions]]") from exc
+            raise _mission_error(scenario, exc) from exc
     return scenario
+
+
+def _mission_error(scenario: Scenario, exc: IlrsError) -> IlrsError:
+    """A roadmap error (its source ``mission 'NAME'.FIELD``) located in the scenario file: the [[missions]] entry
+    and its line."""
+    for k, mission in enumerate(scenario.missions):
+        head = f"mission {mission.name!r}"
+        if exc.source == head or (exc.source or "").startswith(head + "."):
+            field = (exc.source or "")[len(head) + 1 :] or "name"
+            return scenario_error(
+                scenario, ("missions", k, field), f"mission {mission.name!r}: {exc.message}", hint=exc.hint
+            )
+    return IlrsError(exc.message, source=f"{scenario.path or scenario.name}: [[missions]]", hint=exc.hint)
 
 
 def starting_scenario(name: str, template: str = "ilrs-basic-2035") -> str:
