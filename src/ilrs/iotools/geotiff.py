@@ -7,6 +7,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from ilrs.errors import IlrsError
 from ilrs.iotools.atomic import atomic_path
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat, Projection, PyprojProjection, SouthPolarStereographic
+
+if TYPE_CHECKING:
+    import pyproj
 
 #: A planetary body whose CRS radius is within this of the Moon's is taken as lunar [m].
 _LUNAR_RADIUS_RANGE_M = (1_730_000.0, 1_745_000.0)
@@ -263,6 +267,19 @@ def read_geotiff(path: str | Path, name: str | None = None, band: int = 1) -> De
         str(path),
         cell_size_m=abs(t.a) * unit_m,
     )
+
+
+def pyproj_crs_of(projection: Projection) -> pyproj.CRS:
+    """The pyproj CRS of a DEM projection, by its IAU code where it has one (the WKT2 then carries the code)."""
+    import pyproj
+
+    if isinstance(projection, SouthPolarStereographic) and projection.radius_m == MOON_RADIUS_M:
+        return pyproj.CRS(DEFAULT_POLAR_CRS)
+    if isinstance(projection, LonLat):
+        return pyproj.CRS(DEFAULT_GEOGRAPHIC_CRS)
+    if isinstance(projection, PyprojProjection):
+        return pyproj.CRS.from_user_input(projection.crs)
+    return pyproj.CRS.from_user_input(crs_of(projection).to_wkt(version="WKT2_2019"))
 
 
 def crs_of(projection: Projection):
