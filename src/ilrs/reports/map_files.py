@@ -1,4 +1,5 @@
-"""Map products as files: one GeoTIFF (IAU_2015:30135) and one PNG (colour bar, site marks) per layer."""
+"""Map products as files: one Cloud-Optimized GeoTIFF (IAU_2015:30135) and one PNG (colour bar, site marks,
+latitude rings) per layer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,20 @@ from ilrs.reports.figures import extent_km, map_png, site_marks
 from ilrs.services.site_maps import LAYERS, SiteMaps
 from ilrs.terrain.sites import SITES
 
+#: The unit of each layer as stored in its GeoTIFF (UDUNITS spelling): fractions are stored 0..1, not in %
+GEOTIFF_UNITS = {
+    "sun_visible_fraction": "1",
+    "mean_disk_fraction": "1",
+    "longest_dark_hours": "h",
+    "earth_visible_fraction": "1",
+    "slope_deg": "degree",
+    "never_lit": "1",
+    "distance_to_shadow_km": "km",
+}
+
+#: Layers written as uint8 masks (0/1, no-data 255)
+MASKS = {"never_lit"}
+
 
 def write_map_files(out: str | Path, maps: SiteMaps) -> list[Path]:
     """Write every layer of ``maps`` to ``out`` (created if needed); return the files written."""
@@ -19,8 +34,20 @@ def write_map_files(out: str | Path, maps: SiteMaps) -> list[Path]:
     marks = site_marks(maps.dem, SITES)
     written = []
     for name, (title, unit) in LAYERS.items():
-        written.append(write_geotiff(out / f"{name}.tif", maps.layers[name], grid=maps.dem, band_names=[name]))
+        layer = maps.layers[name]
+        stored_unit = GEOTIFF_UNITS[name]
+        long_name = title + (" (fraction of the period, 0..1)" if stored_unit == "1" and unit == "%" else "")
         written.append(
-            atomic_write_bytes(out / f"{name}.png", map_png(maps.layers[name], extent, title, unit, name, marks))
+            write_geotiff(
+                out / f"{name}.tif",
+                layer.astype(bool) if name in MASKS else layer,
+                grid=maps.dem,
+                band_names=[name],
+                units=[stored_unit],
+                long_names=[long_name],
+            )
+        )
+        written.append(
+            atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
         )
     return written
