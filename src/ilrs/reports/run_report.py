@@ -146,7 +146,9 @@ def _render(
                 "name": name,
                 "title": title,
                 "unit": unit,
-                "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks, station)),
+                "png": _b64(
+                    map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks, station, dem=dem)
+                ),
             }
         )
     s = best.series
