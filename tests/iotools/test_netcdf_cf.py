@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ilrs.scenario.load import BUILTIN_DIR
 from ilrs.services.scenarios import validated_scenario
 from tests.cfcheck import HIGH, cf_check
+from tests.month_scenario import write_month_scenario
 
 netCDF4 = pytest.importorskip("netCDF4")
 
@@ -22,13 +22,7 @@ def month_run(tmp_path_factory):
     flows: solar, fission, batteries, DTE and relay links, storage)."""
     from ilrs.services.twin import run_twin
 
-    text = (BUILTIN_DIR / "ilrs-basic-2035.toml").read_text().split("# ---- The roadmap")[0]
-    text = text.replace("start = 2028-01-01", "start = 2034-07-01").replace("end = 2036-01-01", "end = 2034-08-01")
-    text = text.replace('step = "10m"', 'step = "1h"')
-    for old in ("2029-02-01", "2031-06-01", "2032-06-01", "2033-06-01", "2033-12-01", "2034-06-01", "2035-06-01"):
-        text = text.replace(f"arrival = {old}", "arrival = 2034-07-01")
-    path = tmp_path_factory.mktemp("scn") / "month.toml"
-    path.write_text(text)
+    path = write_month_scenario(tmp_path_factory.mktemp("scn") / "month.toml")
     return run_twin(validated_scenario(path))
 
 
