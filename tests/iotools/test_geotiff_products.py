@@ -124,3 +124,35 @@ def test_site_labels_do_not_overlap(region):
     for i in range(len(boxes)):
         for j in range(i):
             assert not boxes[i].overlaps(boxes[j]), (labels[i][2], labels[j][2])
+
+
+def test_pds4_map_products_read_back_by_gdal(region, tmp_path):
+    """``write_map_files(..., pds4=True)``: each layer's PDS4 label, read by GDAL's PDS4 driver, gives the GeoTIFF's
+    pixels, grid, unit and projection; the label's bounding box holds the pole and its LID is lower case."""
+    from xml.etree import ElementTree
+
+    from rasterio.warp import transform
+
+    from ilrs.reports.map_files import PDS4_LID_PREFIX, write_map_files
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+
+    rng = np.random.default_rng(2)
+    layers = {name: rng.random(region.shape).astype(np.float32) for name in LAYERS}
+    layers["never_lit"] = (layers["never_lit"] > 0.9).astype(np.float32)
+    write_map_files(tmp_path, SiteMaps(region, 2.0, "2025-01-01", "2025-02-01", 21600.0, 124, layers), pds4=True)
+    for name in ("slope_deg", "never_lit"):
+        label = tmp_path / "pds4" / f"{name}.xml"
+        with rasterio.open(label) as p4, rasterio.open(tmp_path / f"{name}.tif") as tif:
+            assert p4.driver == "PDS4"
+            assert np.array_equal(p4.read(1), tif.read(1), equal_nan=True)
+            assert p4.transform == tif.transform and p4.dtypes == tif.dtypes and p4.units == tif.units
+            lon, lat = np.array([0.0, 90.0, 200.0]), np.array([-89.5, -88.0, -87.0])
+            assert np.allclose(
+                transform("IAU_2015:30100", p4.crs, lon, lat), transform("IAU_2015:30100", tif.crs, lon, lat), atol=1e-6
+            )
+        ns = {"pds": "http://pds.nasa.gov/pds4/pds/v1", "cart": "http://pds.nasa.gov/pds4/cart/v1"}
+        root = ElementTree.parse(label).getroot()
+        assert root.find("pds:Identification_Area/pds:logical_identifier", ns).text == f"{PDS4_LID_PREFIX}:{name}"
+        south = root.find(".//cart:south_bounding_coordinate", ns)
+        assert float(south.text) == -90.0
+        assert root.find(".//cart:Polar_Stereographic/cart:latitude_of_projection_origin", ns).text == "-90"

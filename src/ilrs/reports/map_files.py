@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ilrs.iotools.atomic import atomic_write_bytes
 from ilrs.iotools.geotiff import write_geotiff
+from ilrs.iotools.pds4 import bounding_degrees, write_pds4
 from ilrs.reports.figures import extent_km, map_png, site_marks
 from ilrs.services.site_maps import LAYERS, SiteMaps
 from ilrs.terrain.sites import SITES
@@ -26,13 +27,22 @@ GEOTIFF_UNITS = {
 MASKS = {"never_lit"}
 
 
-def write_map_files(out: str | Path, maps: SiteMaps) -> list[Path]:
-    """Write every layer of ``maps`` to ``out`` (created if needed); return the files written."""
+#: PDS4 logical identifiers of the map products: ``{PDS4_LID_PREFIX}:{layer}`` (a local bundle, not registered with
+#: the PDS)
+PDS4_LID_PREFIX = "urn:nasa:pds:ilrs_site_maps:data"
+
+
+def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list[Path]:
+    """Write every layer of ``maps`` to ``out`` (created if needed); return the files written. With ``pds4``, also
+    a PDS4 label and raw image per layer (``pds4/<layer>.xml`` and ``.img``, GDAL's PDS4 driver)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extent = extent_km(maps.dem)
     marks = site_marks(maps.dem, SITES)
     written = []
+    if pds4:
+        (out / "pds4").mkdir(exist_ok=True)
+        bounds = bounding_degrees(maps.dem.projection, maps.dem.bounds)
     for name, (title, unit) in LAYERS.items():
         layer = maps.layers[name]
         stored_unit = GEOTIFF_UNITS[name]
@@ -47,6 +57,16 @@ def write_map_files(out: str | Path, maps: SiteMaps) -> list[Path]:
                 long_names=[long_name],
             )
         )
+        if pds4:
+            written.append(
+                write_pds4(
+                    out / "pds4" / f"{name}.xml",
+                    written[-1],
+                    title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
+                    logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
+                    bounds_deg=bounds,
+                )
+            )
         written.append(
             atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
         )
