@@ -156,3 +156,37 @@ def test_pds4_map_products_read_back_by_gdal(region, tmp_path):
         south = root.find(".//cart:south_bounding_coordinate", ns)
         assert float(south.text) == -90.0
         assert root.find(".//cart:Polar_Stereographic/cart:latitude_of_projection_origin", ns).text == "-90"
+
+
+def test_stac_catalogue_of_the_maps(region, tmp_path):
+    """The maps' ``catalog.json``, read back by pystac: every item and the catalogue validate against the STAC
+    1.1 core schemas that pystac bundles (offline: the projection extension's schema would be fetched, so it is
+    left out of the validation, and its fields are read back through pystac's ProjectionExtension instead)."""
+    import pystac
+    from pystac.extensions.projection import ProjectionExtension
+    from pystac.validation import validate_dict
+
+    from ilrs.reports.map_files import write_map_files
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+
+    rng = np.random.default_rng(3)
+    layers = {name: rng.random(region.shape).astype(np.float32) for name in LAYERS}
+    write_map_files(tmp_path, SiteMaps(region, 2.0, "2025-01-01", "2025-02-01", 21600.0, 124, layers))
+    catalog = pystac.Catalog.from_file(str(tmp_path / "catalog.json"))
+    validate_dict(catalog.to_dict(), pystac.STACObjectType.CATALOG)
+    items = list(catalog.get_items(recursive=True))
+    assert sorted(i.id for i in items) == sorted(LAYERS)
+    for item in items:
+        core = {**item.to_dict(), "stac_extensions": []}
+        validate_dict(core, pystac.STACObjectType.ITEM)
+        proj = ProjectionExtension.ext(item)
+        assert proj.code == "IAU_2015:30135"
+        assert (
+            pyproj.CRS.from_wkt(proj.wkt2).equals(IAU_POLAR) and pyproj.CRS.from_json_dict(proj.projjson) == IAU_POLAR
+        )
+        assert proj.shape == list(region.shape) and item.properties["ssys:targets"] == ["Moon"]
+        asset = item.assets["data"]
+        assert asset.media_type == pystac.MediaType.COG
+        with rasterio.open(asset.get_absolute_href()) as ds:
+            assert list(ds.transform)[:6] == proj.transform
+        assert item.bbox[1] == -90.0 and item.common_metadata.start_datetime.year == 2025

@@ -8,6 +8,7 @@ from pathlib import Path
 from ilrs.iotools.atomic import atomic_write_bytes
 from ilrs.iotools.geotiff import write_geotiff
 from ilrs.iotools.pds4 import bounding_degrees, write_pds4
+from ilrs.iotools.stac import write_raster_catalog
 from ilrs.reports.figures import extent_km, map_png, site_marks
 from ilrs.services.site_maps import LAYERS, SiteMaps
 from ilrs.terrain.sites import SITES
@@ -33,16 +34,17 @@ PDS4_LID_PREFIX = "urn:nasa:pds:ilrs_site_maps:data"
 
 
 def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list[Path]:
-    """Write every layer of ``maps`` to ``out`` (created if needed); return the files written. With ``pds4``, also
-    a PDS4 label and raw image per layer (``pds4/<layer>.xml`` and ``.img``, GDAL's PDS4 driver)."""
+    """Write every layer of ``maps`` to ``out`` (created if needed) and a STAC catalogue of the GeoTIFFs
+    (``catalog.json``); return the files written. With ``pds4``, also a PDS4 label and raw image per layer
+    (``pds4/<layer>.xml`` and ``.img``, GDAL's PDS4 driver)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extent = extent_km(maps.dem)
     marks = site_marks(maps.dem, SITES)
     written = []
+    bounds = bounding_degrees(maps.dem.projection, maps.dem.bounds)
     if pds4:
         (out / "pds4").mkdir(exist_ok=True)
-        bounds = bounding_degrees(maps.dem.projection, maps.dem.bounds)
     for name, (title, unit) in LAYERS.items():
         layer = maps.layers[name]
         stored_unit = GEOTIFF_UNITS[name]
@@ -70,4 +72,16 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
         written.append(
             atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
         )
+    tifs = [p for p in written if p.suffix == ".tif"]
+    written.append(
+        write_raster_catalog(
+            out,
+            tifs,
+            catalog_id="ilrs-site-maps",
+            description=f"ilrs site maps, {maps.start} to {maps.end}, observer {maps.height_m:g} m above ground",
+            start=maps.start,
+            end=maps.end,
+            bounds_deg=bounds,
+        )
+    )
     return written
