@@ -37,3 +37,15 @@ def test_patched_conic_transfer_as_czml(tmp_path):
     moon_km, _ = spiceypy.spkpos("MOON", et0 + t[-1], "J2000", "NONE", "EARTH")
     assert np.linalg.norm(xyz[-1] / 1e3 - moon_km) < 1.0  # the Lambert arc ends at the Moon's centre [km]
     assert craft["availability"].split("/")[1].startswith(spiceypy.et2utc(et0 + t[-1], "ISOC", 0)[:16])
+
+
+def test_cli_transfer_czml(tmp_path):
+    """``ilrs transfer --czml`` writes the file the JSON names."""
+    from tests.clirunner import invoke
+
+    out = tmp_path / "t.czml"
+    r = invoke(
+        "transfer", "--model", "patched-conic", "--depart", "2030-01-10", "--tof-days", 4.5, "--czml", out, "--json"
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["czml"] == str(out) and json.loads(out.read_text())[1]["id"] == "ILRS-TRANSFER"

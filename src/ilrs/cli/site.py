@@ -128,6 +128,7 @@ def site_map(
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
     region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
+    pds4: bool = typer.Option(False, help="Also write a PDS4 label and raw image per layer (in pds4/)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
@@ -141,8 +142,8 @@ def site_map(
         maps = site_maps(start, end, parse_step(step), height, region_km * 1000.0, progress=update)
     finally:
         close()
-    written = write_map_files(out, maps)
-    console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer)")
+    written = write_map_files(out, maps, pds4=pds4)
+    console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer, STAC catalog.json)")
 
 
 @app.command("rank")
