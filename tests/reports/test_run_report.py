@@ -65,3 +65,20 @@ def test_state_of_charge_in_percent_with_a_legend_per_subplot(hostile_run):
     assert all(len(axes) == 1 for axes in legends.values())  # a legend shows the traces of one subplot only
     tops = [fig.layout[name].y for name in sorted(legends)]
     assert tops == sorted(tops, reverse=True) and len(set(tops)) == 4  # each beside its own plot, top to bottom
+
+
+def test_legend_per_subplot_on_a_two_row_stack():
+    """The helper the operations figure uses: traces of row k go to legend k, placed at the top of row k."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ilrs.reports.plotly_legends import legend_per_subplot
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="power"), 1, 1)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[1, 0], name="plan"), 1, 1)
+    fig.add_trace(go.Bar(x=[0, 1], y=[2, 3], name="data"), 2, 1)
+    legend_per_subplot(fig)
+    assert [t.legend for t in fig.data] == ["legend", "legend", "legend2"]
+    assert fig.layout.legend.y == fig.layout.yaxis.domain[1] and fig.layout.legend2.y == fig.layout.yaxis2.domain[1]
+    fig.to_html(full_html=False, include_plotlyjs=False)  # Plotly accepts the layout
