@@ -162,6 +162,7 @@ def site_map(
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
     region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
+    pds4: bool = typer.Option(False, help="Also write a PDS4 label and raw image per layer (in pds4/)."),
     as_json: bool = typer.Option(False, "--json", help="Print the files written and each layer's range as JSON."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
@@ -176,7 +177,7 @@ def site_map(
         maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
     finally:
         close()
-    written = write_map_files(out, maps)
+    written = write_map_files(out, maps, pds4=pds4)
     if as_json:
         layers = {}
         for name, a in maps.layers.items():
@@ -189,7 +190,7 @@ def site_map(
             }
         print_json({"out": str(out), "files": [str(p) for p in written], "layers": layers})
         return
-    console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer)")
+    console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer, STAC catalog.json)")
 
 
 @app.command("rank")

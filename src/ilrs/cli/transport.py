@@ -42,6 +42,7 @@ def transfer(
     model: str = typer.Option("ephemeris", help="ephemeris (targeted, default) or patched-conic."),
     oem: Path = typer.Option(None, help="Write the trajectory as a CCSDS OEM file (TDB, EME2000)."),
     spk: Path = typer.Option(None, help="Write the trajectory as a SPICE SPK (type 13) file."),
+    czml: Path = typer.Option(None, help="Write the trajectory as CZML for Cesium (Earth-centred inertial)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """An Earth-Moon transfer targeted in the ephemeris model (DE440s Earth, Moon, Sun; Earth J2; lunar J2/C22)
@@ -52,7 +53,7 @@ def transfer(
 
     _outputs(oem=oem, spk=spk)
     out = transfer_summary(
-        depart, tof_days, parking_alt_km, llo_alt_km, oem, spk_path=spk, inc_deg=inc_deg, model=model
+        depart, tof_days, parking_alt_km, llo_alt_km, oem, spk_path=spk, czml_path=czml, inc_deg=inc_deg, model=model
     )
     if as_json:
         print_json(out)

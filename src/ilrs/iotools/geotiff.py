@@ -7,6 +7,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from ilrs.errors import IlrsError
 from ilrs.iotools.atomic import atomic_path
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat, Projection, PyprojProjection, SouthPolarStereographic
+
+if TYPE_CHECKING:
+    import pyproj
 
 #: A planetary body whose CRS radius is within this of the Moon's is taken as lunar [m].
 _LUNAR_RADIUS_RANGE_M = (1_730_000.0, 1_745_000.0)
@@ -265,6 +269,19 @@ def read_geotiff(path: str | Path, name: str | None = None, band: int = 1) -> De
     )
 
 
+def pyproj_crs_of(projection: Projection) -> pyproj.CRS:
+    """The pyproj CRS of a DEM projection, by its IAU code where it has one (the WKT2 then carries the code)."""
+    import pyproj
+
+    if isinstance(projection, SouthPolarStereographic) and projection.radius_m == MOON_RADIUS_M:
+        return pyproj.CRS(DEFAULT_POLAR_CRS)
+    if isinstance(projection, LonLat):
+        return pyproj.CRS(DEFAULT_GEOGRAPHIC_CRS)
+    if isinstance(projection, PyprojProjection):
+        return pyproj.CRS.from_user_input(projection.crs)
+    return pyproj.CRS.from_user_input(crs_of(projection).to_wkt(version="WKT2_2019"))
+
+
 def crs_of(projection: Projection):
     """The rasterio CRS for a DEM projection (IAU codes for the LOLA sphere, else a PROJ definition)."""
     from rasterio.crs import CRS
@@ -282,6 +299,17 @@ def crs_of(projection: Projection):
     raise TypeError(f"no CRS known for projection {type(projection).__name__}; pass crs=")
 
 
+#: GDAL metadata items (inside the TIFF, TIFFTAG_GDAL_METADATA) that carry the exact CRS. GeoTIFF's GeoKeys hold
+#: EPSG codes only, so an IAU CRS is written as user-defined keys that GDAL reads back as an equivalent but not
+#: identical CRS (the polar stereographic as variant B with its standard parallel at the pole, no IAU_2015 code);
+#: these items keep the code and the WKT2 (2019) for :func:`read_crs`.
+CRS_AUTHORITY_TAG = "CRS_AUTHORITY"
+CRS_WKT2_TAG = "CRS_WKT2"
+
+#: The no-data value of uint8 masks (0: false, 1: true).
+MASK_NODATA = 255
+
+
 def write_geotiff(
     path: str | os.PathLike[str],
     data: Dem | np.ndarray,
@@ -290,8 +318,16 @@ def write_geotiff(
     crs: str | None = None,
     nodata: float | None = math.nan,
     band_names: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
+    long_names: Sequence[str] | None = None,
+    cog: bool = True,
 ) -> Path:
-    """Write a float32 GeoTIFF (deflate, floating-point predictor) atomically; return the path.
+    """Write a GeoTIFF atomically; return the path.
+
+    Floats are written as float32 (deflate, floating-point predictor); a boolean array as a uint8 mask (0/1,
+    no-data 255). By default the file is a Cloud-Optimized GeoTIFF (GDAL's COG driver: 256-pixel tiles,
+    overviews down to one tile, averaged for values and nearest for masks, header first). The CRS goes into the
+    GeoKeys and, exactly, into the ``CRS_AUTHORITY`` and ``CRS_WKT2`` metadata items (see :func:`read_crs`).
 
     Parameters
     ----------
@@ -306,12 +342,22 @@ def write_geotiff(
         Any CRS string rasterio accepts; default: the CRS of the grid's projection (``IAU_2015:30135`` for
         the LOLA south polar grids, ``IAU_2015:30100`` for :class:`LonLat`).
     nodata
-        The no-data value written to the file; NaN cells are stored as it. ``None`` declares none.
+        The no-data value written to the file; NaN cells are stored as it. ``None`` declares none. Masks always
+        use 255.
     band_names
-        One description per band.
+        One description per band (GDAL's band description).
+    units
+        One unit per band (GDAL's band unit type, UDUNITS spelling: ``m``, ``degree``, ``h``, ``1``).
+    long_names
+        One longer title per band (band metadata item ``LONG_NAME``).
+    cog
+        Write a Cloud-Optimized GeoTIFF with overviews (else a plain tiled GeoTIFF).
     """
+    import pyproj
     import rasterio
+    import rasterio.shutil
     from rasterio.crs import CRS
+    from rasterio.io import MemoryFile
     from rasterio.transform import Affine
 
     path = Path(path)
@@ -328,19 +374,28 @@ def write_geotiff(
             f"array shape {np.shape(data)} does not match the grid {grid.shape} "
             "(expected (rows, cols) or (bands, rows, cols))"
         )
+    mask = array.dtype.kind == "b"
     if array.dtype.kind not in "fiub":
         raise TypeError(f"cannot write a {array.dtype} array as float32 heights")
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = array.astype(np.float32)
-    if np.isinf(out).sum() != np.isinf(array).sum():
-        raise ValueError("values beyond the float32 range cannot be written")
-    if nodata is not None and not math.isnan(nodata):
-        if np.any(out == np.float32(nodata)):
-            raise ValueError(f"the data contain the no-data value {nodata}; choose another or nodata=nan")
-        out = np.where(np.isnan(out), np.float32(nodata), out)
-    if band_names is not None and len(band_names) != out.shape[0]:
-        raise ValueError(f"{len(band_names)} band names for {out.shape[0]} bands")
+    if mask:
+        out = array.astype(np.uint8)
+        nodata, dtype = MASK_NODATA, "uint8"
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = array.astype(np.float32)
+        dtype = "float32"
+        if np.isinf(out).sum() != np.isinf(array).sum():
+            raise ValueError("values beyond the float32 range cannot be written")
+        if nodata is not None and not math.isnan(nodata):
+            if np.any(out == np.float32(nodata)):
+                raise ValueError(f"the data contain the no-data value {nodata}; choose another or nodata=nan")
+            out = np.where(np.isnan(out), np.float32(nodata), out)
+    for what, values in (("band names", band_names), ("units", units), ("long names", long_names)):
+        if values is not None and len(values) != out.shape[0]:
+            raise ValueError(f"{len(values)} {what} for {out.shape[0]} bands")
     rasterio_crs = CRS.from_user_input(crs) if crs is not None else crs_of(grid.projection)
+    exact = pyproj.CRS.from_user_input(crs) if crs is not None else pyproj_crs_of(grid.projection)
+    authority = exact.to_authority(min_confidence=100)
     bands, rows, cols = out.shape
     transform = Affine(grid.dx, 0.0, grid.x0 - grid.dx / 2, 0.0, grid.dy, grid.y0 - grid.dy / 2)
     profile = dict(
@@ -348,25 +403,90 @@ def write_geotiff(
         width=cols,
         height=rows,
         count=bands,
-        dtype="float32",
+        dtype=dtype,
         crs=rasterio_crs,
         transform=transform,
         nodata=nodata,
         compress="deflate",
-        predictor=3,
+        predictor=2 if mask else 3,
         interleave="band",
         BIGTIFF="IF_SAFER",
     )
     if rows >= 256 and cols >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    with atomic_path(path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            # metadata before pixels, so GDAL writes the directory at the start of the file
+
+    def fill(dst) -> None:
+        # metadata before pixels, so GDAL writes the directory at the start of the file
+        for i in range(bands):
             if band_names is not None:
-                for i, band_name in enumerate(band_names, start=1):
-                    dst.set_band_description(i, band_name)
-            dst.update_tags(AREA_OR_POINT="Area")
-            if isinstance(data, Dem) and data.source:
-                dst.update_tags(SOURCE=data.source)
-            dst.write(out)
+                dst.set_band_description(i + 1, band_names[i])
+            if units is not None:
+                dst.set_band_unit(i + 1, units[i])
+            if long_names is not None:
+                dst.update_tags(i + 1, LONG_NAME=long_names[i])
+        dst.update_tags(AREA_OR_POINT="Area", **{CRS_WKT2_TAG: exact.to_wkt("WKT2_2019")})
+        if authority:
+            dst.update_tags(**{CRS_AUTHORITY_TAG: f"{authority[0]}:{authority[1]}"})
+        if isinstance(data, Dem) and data.source:
+            dst.update_tags(SOURCE=data.source)
+        dst.write(out)
+
+    with atomic_path(path) as tmp:
+        if not cog:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                fill(dst)
+        else:
+            with MemoryFile() as mem:
+                with mem.open(**profile) as dst:
+                    fill(dst)
+                with mem.open() as src:
+                    rasterio.shutil.copy(
+                        src,
+                        tmp,
+                        driver="COG",
+                        COMPRESS="DEFLATE",
+                        PREDICTOR="YES",
+                        BLOCKSIZE=256,
+                        OVERVIEWS="AUTO",
+                        OVERVIEW_RESAMPLING="NEAREST" if mask else "AVERAGE",
+                        BIGTIFF="IF_SAFER",
+                    )
     return path
+
+
+def read_crs(path: str | os.PathLike[str]) -> pyproj.CRS:
+    """The CRS of a GeoTIFF: the exact one :func:`write_geotiff` stored (``CRS_WKT2``) when it agrees with the
+    GeoKeys, else the GeoKeys' as GDAL reads them."""
+    import pyproj
+    import rasterio
+
+    with rasterio.open(path) as src:
+        keys = pyproj.CRS.from_user_input(src.crs.to_wkt(version="WKT2_2019")) if src.crs else None
+        wkt2 = src.tags().get(CRS_WKT2_TAG)
+    if wkt2:
+        exact = pyproj.CRS.from_wkt(wkt2)
+        if keys is None or same_projection(exact, keys):
+            return exact
+    if keys is None:
+        raise IlrsError(
+            "GeoTIFF has no CRS", source=str(path), hint="assign one, e.g. gdal_edit.py -a_srs IAU_2015:30135"
+        )
+    return keys
+
+
+def same_projection(a: pyproj.CRS, b: pyproj.CRS, tol_m: float = 1e-6) -> bool:
+    """Whether two projected CRSs put the same points of the body at the same map coordinates (to ``tol_m``
+    relative to the distance from the origin, at least ``tol_m``), whatever their names, axis labels or projection
+    variant; sampled every 30 deg of longitude from 89.5 S to 89.5 N."""
+    import pyproj
+
+    if not (a.is_projected and b.is_projected):
+        return bool(a.equals(b, ignore_axis_order=True))
+    lon, lat = np.meshgrid(np.arange(0.0, 360.0, 30.0), np.linspace(-89.5, 89.5, 9))
+    try:
+        xa, ya = pyproj.Transformer.from_crs(a.geodetic_crs, a, always_xy=True).transform(lon, lat)
+        xb, yb = pyproj.Transformer.from_crs(a.geodetic_crs, b, always_xy=True).transform(lon, lat)
+    except pyproj.exceptions.ProjError:
+        return False
+    scale = np.maximum(np.hypot(xa, ya), 1.0)
+    return bool(np.all(np.hypot(xa - xb, ya - yb) <= tol_m * scale))

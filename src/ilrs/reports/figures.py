@@ -28,11 +28,89 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+#: Candidate label offsets from a mark [points], tried in order until the label overlaps no label placed before
+LABEL_OFFSETS = ((4, 4), (4, -11), (-4, 4), (-4, -11), (4, 14), (4, -21), (-4, 14), (-4, -21), (10, -4), (-10, -4))
+
+#: Spacings of latitude rings [deg], the first that draws at least two rings across the map wins
+RING_SPACINGS_DEG = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def place_labels(ax, labels, fig) -> list:
+    """Annotate ``(x, y, text, style)`` points so that no two labels overlap: each label takes the first offset of
+    :data:`LABEL_OFFSETS` whose box overlaps no label already placed (greedy, in the given order); a label
+    with no free offset keeps the first. Returns the annotations."""
+    renderer = fig.canvas.get_renderer()
+    placed: list = []
+    boxes: list = []
+    for x, y, text, style in labels:
+        chosen = None
+        for dx, dy in LABEL_OFFSETS:
+            ha = "left" if dx >= 0 else "right"
+            a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, **style)
+            box = a.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in boxes):
+                chosen = (a, box)
+                break
+            a.remove()
+        if chosen is None:
+            dx, dy = LABEL_OFFSETS[0]
+            a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", **style)
+            chosen = (a, a.get_window_extent(renderer))
+        placed.append(chosen[0])
+        boxes.append(chosen[1])
+    return placed
+
+
+def latitude_rings(ax, dem) -> list[float]:
+    """Draw circles of constant latitude across a map of ``dem`` (any projection with ``forward``/``inverse``),
+    labelled in degrees; return the latitudes drawn [deg]."""
+    xmin, xmax, ymin, ymax = dem.bounds
+    edge = np.linspace(0.0, 1.0, 41)
+    xs = np.concatenate(
+        [xmin + (xmax - xmin) * edge, np.full(41, xmax), xmin + (xmax - xmin) * edge, np.full(41, xmin)]
+    )
+    ys = np.concatenate(
+        [np.full(41, ymin), ymin + (ymax - ymin) * edge, np.full(41, ymax), ymin + (ymax - ymin) * edge]
+    )
+    lat_edge, _ = dem.projection.inverse(xs, ys)
+    lat_c, _ = dem.projection.inverse(np.array([(xmin + xmax) / 2]), np.array([(ymin + ymax) / 2]))
+    lats = np.concatenate([np.asarray(lat_edge, dtype=float), np.asarray(lat_c, dtype=float)])
+    if xmin <= 0.0 <= xmax and ymin <= 0.0 <= ymax and dem.projection.polar_stereographic_south:
+        lats = np.append(lats, -90.0)  # the pole is on the map
+    lo, hi = float(np.nanmin(lats)), float(np.nanmax(lats))
+    rings: list[float] = []
+    for spacing in RING_SPACINGS_DEG:
+        rings = [float(v) for v in np.arange(np.ceil(lo / spacing) * spacing, hi + 1e-9, spacing) if -90.0 < v < 90.0]
+        if 2 <= len(rings) <= 8:
+            break
+    lon = np.linspace(0.0, 360.0, 721)
+    for lat in rings:
+        x, y = dem.projection.forward(np.full(lon.size, lat), lon)
+        x_km, y_km = np.asarray(x) / 1000, np.asarray(y) / 1000
+        ax.plot(x_km, y_km, color="white", lw=0.6, ls="--", alpha=0.6)
+        inside = (x_km >= xmin / 1000) & (x_km <= xmax / 1000) & (y_km >= ymin / 1000) & (y_km <= ymax / 1000)
+        if inside.any():
+            k = int(np.flatnonzero(inside)[np.argmax(y_km[inside] - x_km[inside])])  # toward the upper left
+            ax.annotate(
+                f"{abs(lat):g}\N{DEGREE SIGN}{'S' if lat < 0 else 'N'}",
+                (x_km[k], y_km[k]),
+                fontsize=6,
+                color="white",
+                alpha=0.8,
+                xytext=(2, 2),
+                textcoords="offset points",
+            )
+    ax.set_xlim(xmin / 1000, xmax / 1000)
+    ax.set_ylim(ymin / 1000, ymax / 1000)
+    return rings
+
+
 def map_png(
-    values: np.ndarray, extent_km, title: str, unit: str, name: str, marks=(), ranked=(), station=None
+    values: np.ndarray, extent_km, title: str, unit: str, name: str, marks=(), ranked=(), station=None, dem=None
 ) -> bytes:
-    """A map in polar stereographic km (0 E up), with a colour bar, named sites, ranked sites and the station
-    (``(x_km, y_km, label)``: a red star)."""
+    """A map in polar stereographic km (0 E up), with a colour bar, latitude rings (given the ``dem`` of the
+    grid), named sites, ranked sites and the station (``(x_km, y_km, label)``: a red star); labels placed so
+    that they do not overlap (:func:`place_labels`)."""
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     data = values * (100.0 if unit == "%" else 1.0)
     norm = None
@@ -48,34 +126,32 @@ def map_png(
     )
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.set_label(unit)
-    for m in marks:
-        ax.plot(m[0], m[1], marker="^", color="cyan", markersize=6, markeredgecolor="black")
-        ax.annotate(
-            m[2],
-            (m[0], m[1]),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=7,
-            color="white",
-            bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0},
-        )
-    for r in ranked:
-        ax.plot(r[0], r[1], marker="o", color="lime", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
-        ax.annotate(str(r[2]), (r[0], r[1]), xytext=(4, -9), textcoords="offset points", fontsize=7, color="lime")
+    if dem is not None:
+        latitude_rings(ax, dem)
+    labels = []
     if station is not None:
         ax.plot(station[0], station[1], marker="*", color="red", markersize=14, markeredgecolor="white")
-        ax.annotate(
-            station[2],
-            (station[0], station[1]),
-            xytext=(6, 6),
-            textcoords="offset points",
-            fontsize=8,
-            color="white",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "darkred", "alpha": 0.8, "lw": 0},
-        )
+        style = {
+            "fontsize": 8,
+            "color": "white",
+            "bbox": {"boxstyle": "round,pad=0.15", "fc": "darkred", "alpha": 0.8, "lw": 0},
+        }
+        labels.append((station[0], station[1], station[2], style))
+    for m in marks:
+        ax.plot(m[0], m[1], marker="^", color="cyan", markersize=6, markeredgecolor="black")
+        style = {
+            "fontsize": 7,
+            "color": "white",
+            "bbox": {"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0},
+        }
+        labels.append((m[0], m[1], m[2], style))
+    for r in ranked:
+        ax.plot(r[0], r[1], marker="o", color="lime", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
+        labels.append((r[0], r[1], str(r[2]), {"fontsize": 7, "color": "lime"}))
     ax.set_xlabel("x [km] (toward 90 E)")
     ax.set_ylabel("y [km] (toward 0 E)")
     ax.set_title(title, fontsize=10)
+    place_labels(ax, labels, fig)
     return _png(fig)
 
 

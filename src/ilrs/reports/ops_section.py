@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ilrs.reports.plotly_legends import legend_per_subplot
 from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_summary
 
 
@@ -106,8 +107,8 @@ def usage_html(sp: ScenarioPlan) -> str:
     fig.add_trace(
         go.Bar(x=days.astype(str), y=np.bincount(day, weights=data) / 1e9, name="data", marker_color="#1f77b4"), 2, 1
     )
-    fig.update_layout(height=480, margin={"l": 40, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h"})
-    return fig.to_html(full_html=False, include_plotlyjs=False)
+    fig.update_layout(height=480, margin={"l": 40, "t": 40, "b": 30})
+    return legend_per_subplot(fig).to_html(full_html=False, include_plotlyjs=False)
 
 
 def ops_context(sp: ScenarioPlan, replans: list[Replan] | None = None) -> dict:

@@ -19,6 +19,19 @@ from ilrs.services.site_maps import LAYERS, RankedSite, SiteMaps
 from ilrs.terrain.sites import SITES
 
 
+def report_environment() -> Environment:
+    """The Jinja environment of the report templates, escaping every value they insert.
+
+    ``select_autoescape()``'s defaults match names ending in ``.html``, not the templates' ``.html.j2``, so the
+    extension is listed, and anything else (a string template, an unknown name) is escaped too."""
+    return Environment(
+        loader=PackageLoader("ilrs.reports", "templates"),
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2", "html", "htm", "xml"), default_for_string=True, default=True
+        ),
+    )
+
+
 def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
 
@@ -146,7 +159,9 @@ def _render(
                 "name": name,
                 "title": title,
                 "unit": unit,
-                "png": _b64(map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks, station)),
+                "png": _b64(
+                    map_png(maps.layers[name], extent, title, unit, name, marks, ranked_marks, station, dem=dem)
+                ),
             }
         )
     s = best.series
@@ -182,26 +197,29 @@ def _render(
             ],
         }
     never = maps.layers["never_lit"]
-    env = Environment(loader=PackageLoader("ilrs.reports", "templates"), autoescape=select_autoescape())
-    html = env.get_template("run_report.html.j2").render(
-        version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        maps=maps,
-        ranked=ranked,
-        best=best,
-        figures=figures,
-        horizon_png=_b64(hz),
-        series_html=_series_figure(best),
-        sites=SITES,
-        timings=timings or {},
-        never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2,
-        shape=dem.shape,
-        cell_m=abs(dem.dx),
-        twin=_twin_context(twin),
-        campaign=_campaign_context(campaign),
-        ops=_ops_context(ops),
-        station=station_ctx,
-        sizing=sizing or {},
-        rescored=rescored or [],
+    html = (
+        report_environment()
+        .get_template("run_report.html.j2")
+        .render(
+            version=__version__,
+            generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            maps=maps,
+            ranked=ranked,
+            best=best,
+            figures=figures,
+            horizon_png=_b64(hz),
+            series_html=_series_figure(best),
+            sites=SITES,
+            timings=timings or {},
+            never_lit_km2=float(never.sum()) * (abs(dem.dx) / 1000) ** 2,
+            shape=dem.shape,
+            cell_m=abs(dem.dx),
+            twin=_twin_context(twin),
+            campaign=_campaign_context(campaign),
+            ops=_ops_context(ops),
+            station=station_ctx,
+            sizing=sizing or {},
+            rescored=rescored or [],
+        )
     )
     return atomic_write_text(path, html)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ilrs.reports.plotly_legends import legend_per_subplot
 from ilrs.station.twin import TwinRun
 
 #: KPI display: label and format, in the order shown (CLI table and report).
@@ -39,6 +40,11 @@ def _daily(utc: np.ndarray, values: np.ndarray, how: str = "mean"):
 
 def twin_figures_html(run: TwinRun) -> str:
     """Interactive Plotly charts (no JS included: the page carries plotly.js once)."""
+    return twin_figure(run).to_html(full_html=False, include_plotlyjs=False)
+
+
+def twin_figure(run: TwinRun):
+    """Power, state of charge [%], contact hours and data, daily, stacked; one legend per plot."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -50,7 +56,8 @@ def twin_figures_html(run: TwinRun) -> str:
     _, served = _daily(s.utc, r.served_w.sum(axis=0) / 1e3)
     with np.errstate(invalid="ignore", divide="ignore"):
         soc = np.where(s.battery_capacity_wh > 0, r.stored_wh[1:] / s.battery_capacity_wh, np.nan)
-    _, soc_min = _daily(s.utc, np.nan_to_num(soc, nan=1.0), "min")
+    # in % like the KPI "minimum state of charge"
+    _, soc_min = _daily(s.utc, 100.0 * np.nan_to_num(soc, nan=1.0), "min")
     _, dte_h = _daily(s.utc, (s.dte_bps > 0) * h, "sum")
     _, relay_h = _daily(s.utc, (s.relay_bps > 0) * h, "sum")
     _, stored = _daily(s.utc, r.data_stored_bits[1:] / 1e9)
@@ -63,7 +70,7 @@ def twin_figures_html(run: TwinRun) -> str:
         vertical_spacing=0.04,
         subplot_titles=(
             "Power, daily mean [kW]",
-            "Battery state of charge, daily minimum",
+            "Battery state of charge, daily minimum [%]",
             "Contact hours per day",
             "Data in storage, daily mean [Gbit]",
         ),
@@ -72,13 +79,14 @@ def twin_figures_html(run: TwinRun) -> str:
     fig.add_trace(go.Scatter(x=x, y=solar, name="solar", line={"color": "gold", "dash": "dot"}), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=demand, name="demand", line={"color": "gray"}), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=served, name="served", line={"color": "green"}), 1, 1)
-    fig.add_trace(go.Scatter(x=x, y=soc_min, name="min SOC", line={"color": "purple"}), 2, 1)
+    fig.add_trace(go.Scatter(x=x, y=soc_min, name="min state of charge", line={"color": "purple"}), 2, 1)
     fig.add_trace(go.Scatter(x=x, y=dte_h, name="direct to Earth", line={"color": "royalblue"}), 3, 1)
     fig.add_trace(go.Scatter(x=x, y=relay_h, name="relay", line={"color": "teal"}), 3, 1)
     fig.add_trace(go.Scatter(x=x, y=stored, name="stored", line={"color": "brown"}), 4, 1)
     fig.add_trace(go.Bar(x=x, y=lost, name="lost [Gbit/day]", marker={"color": "red"}), 4, 1)
-    fig.update_layout(height=900, margin={"l": 50, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h"})
-    return fig.to_html(full_html=False, include_plotlyjs=False)
+    fig.update_layout(height=900, margin={"l": 50, "t": 40, "b": 30})
+    fig.update_yaxes(range=[0, 100], row=2, col=1)
+    return legend_per_subplot(fig)
 
 
 def build_up_rows(run: TwinRun) -> list[dict]:

@@ -146,10 +146,11 @@ def transfer_summary(
     oem_step_s: float = 600.0,
     *,
     spk_path=None,
+    czml_path=None,
     inc_deg: float = 90.0,
     model: str = "ephemeris",
 ) -> dict:
-    """One Earth-Moon transfer, optionally exported as CCSDS OEM and SPICE SPK (type 13).
+    """One Earth-Moon transfer, optionally exported as CCSDS OEM, SPICE SPK (type 13) and CZML (Cesium).
 
     ``model="ephemeris"`` (default): targeted in the Earth + Moon + Sun ephemeris model with Earth J2 and lunar
     J2/C22 (:func:`ilrs.transport.targeting.targeted_transfer`); the exports run from TLI to the lunar periapsis
@@ -171,7 +172,7 @@ def transfer_summary(
     if model == "patched-conic":
         if spk_path is not None:
             raise IlrsError("SPK export needs the ephemeris model", source="--spk", hint="drop --model patched-conic")
-        return _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s)
+        return _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s, czml_path)
 
     from ilrs.transport.targeting import targeted_transfer
 
@@ -190,6 +191,10 @@ def transfer_summary(
         "patched_conic_tli_dv_m_s": t.first_guess_tli_dv_m_s,
         "patched_conic_periapsis_alt_km": (t.first_guess_periapsis_radius_m - MOON_RADIUS_M) / 1e3,
     }
+    if czml_path is not None:
+        out["czml"] = str(
+            _transfer_czml(czml_path, t.flight.et, t.flight.state[:, :3], "targeted in the ephemeris model")
+        )
     if oem_path is not None or spk_path is not None:
         f = t.flight
         comments = [
@@ -237,11 +242,29 @@ def transfer_summary(
     return out
 
 
-def _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s) -> dict:
+def _transfer_czml(path, et: np.ndarray, positions_m: np.ndarray, how: str):
+    """The transfer as CZML: Earth-centred inertial positions from TLI to the last state."""
+    from ilrs.ephem.time import et_to_utc
+    from ilrs.iotools.czml import write_czml
+
+    utc = et_to_utc(np.array([et[0], et[-1]])).astype("datetime64[ms]")
+    return write_czml(
+        path,
+        et,
+        positions_m,
+        epoch_utc=f"{utc[0]}Z",
+        end_utc=f"{utc[1]}Z",
+        object_id="ILRS-TRANSFER",
+        name="ILRS trans-lunar transfer",
+        description=f"Trans-lunar transfer from TLI, {how} (ilrs)",
+    )
+
+
+def _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, oem_step_s, czml_path=None) -> dict:
     import spiceypy
 
     from ilrs.ephem.time import et_to_utc
-    from ilrs.transport.transfer import direct_transfer
+    from ilrs.transport.transfer import EARTH_GM_M3_S2, direct_transfer
 
     t = direct_transfer(et0, tof_days * 86400.0, parking_alt_km, llo_alt_km)
     out = {
@@ -255,9 +278,13 @@ def _patched_conic_summary(et0, tof_days, parking_alt_km, llo_alt_km, oem_path, 
         "v_inf_arrival_m_s": t.v_inf_arrival_m_s,
         "c3_km2_s2": t.c3_km2_s2,
     }
+    if czml_path is not None:
+        ets = np.append(np.arange(t.depart_et, t.arrive_et, oem_step_s), t.arrive_et)
+        state0 = np.concatenate([t.r1, t.v1]) / 1000.0
+        states = np.array([spiceypy.prop2b(EARTH_GM_M3_S2 / 1e9, state0, float(e - t.depart_et)) for e in ets])
+        out["czml"] = str(_transfer_czml(czml_path, ets, states[:, :3] * 1e3, "patched-conic design arc"))
     if oem_path is not None:
         from ilrs.iotools.oem import write_oem
-        from ilrs.transport.transfer import EARTH_GM_M3_S2
 
         ets = np.arange(t.depart_et, t.arrive_et, oem_step_s)
         state0 = np.concatenate([t.r1, t.v1]) / 1000.0

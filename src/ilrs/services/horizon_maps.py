@@ -199,7 +199,7 @@ def horizon_map(
 
 def save_horizon_map(hmap: HorizonMap, path) -> None:
     """Write a horizon map as NetCDF (int16 hundredths of a degree, CF-packed), atomically."""
-    from ilrs.iotools.geotiff import crs_of
+    from ilrs.iotools.geotiff import pyproj_crs_of
     from ilrs.iotools.netcdf import write_horizon_netcdf
 
     d = hmap.dem
@@ -210,6 +210,6 @@ def save_horizon_map(hmap: HorizonMap, path) -> None:
         d.y_coords(),
         np.arange(hmap.n_azimuths) * 360.0 / hmap.n_azimuths,
         hmap.height_m,
-        crs_of(d.projection).to_wkt(),
+        pyproj_crs_of(d.projection),
         d.source,
     )

@@ -244,10 +244,7 @@ def mast_options(scenario: sc.Scenario, heights_m: list[float]) -> list[MastOpti
 
 
 def save_netcdf(run: TwinRun, path: str | Path) -> Path:
-    """The run's time series as NetCDF (atomic write)."""
-    from ilrs.iotools.atomic import atomic_path
+    """The run's time series as CF-1.10 NetCDF (float32, compressed; atomic write)."""
+    from ilrs.iotools.netcdf import write_cf_netcdf
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        station_twin.to_dataset(run).to_netcdf(tmp, engine="h5netcdf")
-    return path
+    return write_cf_netcdf(path, station_twin.to_dataset(run), keep_float64=("tdb_seconds",))

@@ -326,34 +326,125 @@ def shedding_events(run: TwinRun) -> list[SheddingEvent]:
     return events
 
 
+#: NetCDF variables of a run: name -> (units (UDUNITS), long_name, CF standard_name or None). No CF standard name
+#: exists for a station's electrical power, energy or data flows, so those carry a long_name only.
+DATASET_VARIABLES: dict[str, tuple[str, str, str | None]] = {
+    "generation": ("W", "electrical power available from all sources (mean over the step)", None),
+    "solar": ("W", "solar array power at the bus (mean over the step)", None),
+    "nuclear": ("W", "fission and radioisotope power at the bus (mean over the step)", None),
+    "load_demand": ("W", "load demanded per priority class (mean over the step)", None),
+    "load_served": ("W", "load served per priority class (mean over the step)", None),
+    "load_shed": ("W", "load shed per priority class (mean over the step)", None),
+    "battery_energy": ("W h", "energy stored in the batteries at the end of the step", None),
+    "battery_capacity": ("W h", "installed battery capacity (nameplate, before cycle fade)", None),
+    "charge": ("W", "power into the batteries at the bus (mean over the step)", None),
+    "discharge": ("W", "power out of the batteries at the bus (mean over the step)", None),
+    "curtailed": ("W", "generation not used: batteries full or at their charge limit (mean over the step)", None),
+    "battery_loss": ("W", "battery conversion losses and dropped excess (mean over the step)", None),
+    "dte_rate": ("bit s-1", "direct-to-Earth downlink data rate", None),
+    "relay_rate": ("bit s-1", "downlink data rate through the relay orbiter", None),
+    "data_stored": ("bit", "data held in on-board storage at the end of the step", None),
+    "data_lost": ("bit", "data produced in the step with no room in storage", None),
+    "sun_fraction_ground": ("1", "fraction of the solar disk above the terrain horizon at the ground", None),
+}
+
+#: How the time coordinate counts UTC (written as the time coordinate's ``comment``).
+TIME_COMMENT = (
+    "UTC. The grid is regular in UTC labels: values count 86400 s per day and leap seconds are not counted (as in "
+    "POSIX time), so a step that spans a leap second lasts one second longer in physical time. The exact "
+    "ephemeris time of every step, leap seconds included (NAIF LSK), is the variable tdb_seconds."
+)
+
+
 def to_dataset(run: TwinRun) -> Any:
-    """The run as an xarray Dataset with units in the attributes (NetCDF-ready)."""
+    """The run as a CF-1.10 xarray Dataset: units (UDUNITS), long names, standard names where CF has them, a
+    ``time`` coordinate in UTC with the leap-second convention stated, the site as scalar ``lat``/``lon`` on the
+    lunar sphere (``crs``, IAU_2015:30100). The on-disk encoding (float32, compression) is
+    :func:`ilrs.iotools.netcdf.write_cf_netcdf`'s."""
+    import pyproj
     import xarray as xr
 
+    from ilrs import __version__
+
     s, r = run.series, run.result
-    prio = np.arange(1, 6)
+    values: dict[str, Any] = {
+        "generation": s.generation_w,
+        "solar": s.solar_w,
+        "nuclear": s.nuclear_w,
+        "load_demand": s.load_w,
+        "load_served": r.served_w,
+        "load_shed": r.shed_w,
+        "battery_energy": r.stored_wh[1:],
+        "battery_capacity": s.battery_capacity_wh,
+        "charge": r.charge_w,
+        "discharge": r.discharge_w,
+        "curtailed": r.curtailed_w,
+        "battery_loss": r.loss_w,
+        "dte_rate": s.dte_bps,
+        "relay_rate": s.relay_bps,
+        "data_stored": r.data_stored_bits[1:],
+        "data_lost": r.data_lost_bits,
+        "sun_fraction_ground": s.sun_fraction_ground,
+    }
+    data_vars: dict[str, Any] = {}
+    for name, (units, long_name, standard_name) in DATASET_VARIABLES.items():
+        v = np.asarray(values[name])
+        attrs: dict[str, Any] = {"units": units, "long_name": long_name}
+        if standard_name:
+            attrs["standard_name"] = standard_name
+        attrs["coordinates"] = "lat lon"
+        attrs["grid_mapping"] = "crs"
+        data_vars[name] = (("priority", "time") if v.ndim == 2 else ("time",), v, attrs)
+    data_vars["tdb_seconds"] = (
+        "time",
+        np.asarray(s.et, dtype=np.float64),
+        {"units": "s", "long_name": "ephemeris time of the step: seconds past J2000 TDB (SPICE ET)"},
+    )
+    moon = pyproj.CRS("IAU_2015:30100").to_cf()
+    data_vars["crs"] = ((), np.int32(0), {**moon, "long_name": "the Moon's sphere, IAU_2015:30100"})
     ds = xr.Dataset(
-        {
-            "generation": ("time", s.generation_w, {"units": "W", "long_name": "power available from all sources"}),
-            "solar": ("time", s.solar_w, {"units": "W"}),
-            "nuclear": ("time", s.nuclear_w, {"units": "W", "long_name": "fission and RTG"}),
-            "load_demand": (("priority", "time"), s.load_w, {"units": "W"}),
-            "load_served": (("priority", "time"), r.served_w, {"units": "W"}),
-            "load_shed": (("priority", "time"), r.shed_w, {"units": "W"}),
-            "battery_energy": ("time", r.stored_wh[1:], {"units": "Wh", "long_name": "stored energy after step"}),
-            "battery_capacity": ("time", s.battery_capacity_wh, {"units": "Wh"}),
-            "charge": ("time", r.charge_w, {"units": "W"}),
-            "discharge": ("time", r.discharge_w, {"units": "W"}),
-            "curtailed": ("time", r.curtailed_w, {"units": "W"}),
-            "battery_loss": ("time", r.loss_w, {"units": "W"}),
-            "dte_rate": ("time", s.dte_bps, {"units": "bit/s", "long_name": "direct-to-Earth data rate"}),
-            "relay_rate": ("time", s.relay_bps, {"units": "bit/s"}),
-            "data_stored": ("time", r.data_stored_bits[1:], {"units": "bit"}),
-            "data_lost": ("time", r.data_lost_bits, {"units": "bit"}),
-            "sun_fraction_ground": ("time", s.sun_fraction_ground, {"units": "1"}),
+        data_vars,
+        coords={
+            "time": (
+                "time",
+                s.utc.astype("datetime64[ns]"),
+                {"standard_name": "time", "long_name": "start of the step (UTC)", "axis": "T", "comment": TIME_COMMENT},
+            ),
+            "priority": (
+                "priority",
+                np.arange(1, N_PRIORITIES + 1, dtype=np.int32),
+                {"units": "1", "long_name": "load priority class (1: most critical, shed last)"},
+            ),
+            "lat": (
+                (),
+                np.float64(s.lat_deg),
+                {
+                    "standard_name": "latitude",
+                    "units": "degrees_north",
+                    "long_name": "site latitude, planetocentric (Moon)",
+                },
+            ),
+            "lon": (
+                (),
+                np.float64(s.lon_deg),
+                {
+                    "standard_name": "longitude",
+                    "units": "degrees_east",
+                    "long_name": "site longitude, east positive (Moon)",
+                },
+            ),
         },
-        coords={"time": s.utc.astype("datetime64[ns]"), "priority": prio},
         attrs={
+            "Conventions": "CF-1.10",
+            "title": f"ilrs station digital twin: {run.scenario.name}",
+            "institution": "ilrs (International Lunar Research Station planning software)",
+            "source": f"ilrs {__version__} station twin (power, batteries, communications, data) at "
+            f"{s.step_s:g} s steps; ephemerides DE440s and the DE440 lunar orientation through SPICE",
+            "history": f"{np.datetime64('now', 's')}Z: ilrs {__version__} twin of scenario {run.scenario.name!r}",
+            "references": "https://naif.jpl.nasa.gov/naif/toolkit.html (SPICE); Park et al. 2021, AJ 161:105 "
+            "(DE440); Archinal et al. 2018, Celest. Mech. Dyn. Astr. 130:22 (IAU 2015 lunar frames)",
+            "comment": "Site on the Moon (lat, lon on the IAU 2015 lunar sphere, crs). Power [W] and rates are "
+            "means over each step; energies and data amounts at the end of each step.",
             "scenario": run.scenario.name,
             "site_lat_deg": s.lat_deg,
             "site_lon_deg": s.lon_deg,

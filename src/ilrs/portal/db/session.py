@@ -15,6 +15,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilrs.errors import IlrsError
+
 #: Seconds a request waits for a pooled connection before the portal answers 503 (never reached when the thread
 #: limit and the pool agree; a guard against a pool shared with something else).
 POOL_TIMEOUT_S = 10.0
@@ -28,8 +30,25 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def require_driver(url: str) -> None:
+    """An :class:`IlrsError` naming the ``postgres`` extra when a PostgreSQL URL is given without psycopg (an
+    optional dependency: SQLite, the default, needs nothing)."""
+    if not url.startswith("postgresql+psycopg://"):
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise IlrsError(
+            "the database URL is PostgreSQL, but its driver (psycopg 3) is not installed",
+            source="ILRS_DATABASE_URL",
+            hint="install the postgres extra: pip install 'ilrs[postgres]' (or leave ILRS_DATABASE_URL unset for "
+            "the SQLite default)",
+        ) from exc
+
+
 def make_engine(url: str, threads: int = 24) -> Engine:
     url = normalise_url(url)
+    require_driver(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

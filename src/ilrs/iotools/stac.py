@@ -1,0 +1,90 @@
+"""A STAC catalogue (SpatioTemporal Asset Catalog, through pystac) of raster products: one item per GeoTIFF with
+the projection extension (the IAU code, WKT2, PROJJSON, grid shape and transform, read from the file).
+
+Coordinates on the Moon: STAC's ``bbox`` and ``geometry`` are planetocentric latitude and east longitude on the
+lunar sphere (IAU_2015:30100), not WGS84, as planetary STAC catalogues do; the items name their body in
+``ssys:targets``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+#: The Solar System extension (body of a planetary item); its fields are plain properties to pystac.
+SSYS_SCHEMA = "https://stac-extensions.github.io/ssys/v1.1.0/schema.json"
+
+
+def _utc(value: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def write_raster_catalog(
+    out: str | os.PathLike[str],
+    rasters: Sequence[str | os.PathLike[str]],
+    *,
+    catalog_id: str,
+    description: str,
+    start: str,
+    end: str,
+    bounds_deg: tuple[float, float, float, float],
+) -> Path:
+    """Write ``catalog.json`` and one item per GeoTIFF under ``out`` (self-contained, relative links); return the
+    catalogue's path. ``bounds_deg`` is (west, south, east, north) [deg] of the products on the Moon."""
+    import pystac
+    import rasterio
+    from pystac.extensions.projection import ProjectionExtension
+
+    from ilrs.iotools.geotiff import read_crs
+
+    out = Path(out)
+    west, south, east, north = bounds_deg
+    if east - west >= 360.0:  # all longitudes (a polar cap): STAC's convention
+        west, east = -180.0, 180.0
+    bbox = [west, south, east, north]
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    catalog = pystac.Catalog(id=catalog_id, description=description, title=description)
+    for raster in rasters:
+        raster = Path(raster)
+        crs = read_crs(raster)
+        with rasterio.open(raster) as ds:
+            shape = [ds.height, ds.width]
+            transform = list(ds.transform)[:6]
+            title = ds.tags(1).get("LONG_NAME") or ds.descriptions[0] or raster.stem
+            unit = ds.units[0] or ""
+        item = pystac.Item(
+            id=raster.stem,
+            geometry={"type": "Polygon", "coordinates": [ring]},
+            bbox=bbox,
+            datetime=None,
+            start_datetime=_utc(start),
+            end_datetime=_utc(end),
+            properties={"title": title, "ssys:targets": ["Moon"]},
+            stac_extensions=[SSYS_SCHEMA],
+        )
+        proj = ProjectionExtension.ext(item, add_if_missing=True)
+        authority = crs.to_authority(min_confidence=100)
+        proj.apply(
+            code=f"{authority[0]}:{authority[1]}" if authority else None,
+            wkt2=crs.to_wkt("WKT2_2019"),
+            projjson=crs.to_json_dict(),
+            shape=shape,
+            transform=transform,
+        )
+        item.add_asset(
+            "data",
+            pystac.Asset(
+                href=str(raster.resolve()),
+                media_type=pystac.MediaType.COG,
+                roles=["data"],
+                title=f"{title} [{unit}]" if unit else title,
+            ),
+        )
+        catalog.add_item(item)
+    catalog.normalize_hrefs(str(out))
+    catalog.make_all_asset_hrefs_relative()
+    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return out / "catalog.json"
