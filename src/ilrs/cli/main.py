@@ -10,6 +10,7 @@ from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
 from ilrs.cli.serve import serve
+from ilrs.cli.trade import trade
 from ilrs.cli.transport import orbit_app, transfer_app
 from ilrs.cli.twin import size_app, twin
 
@@ -34,6 +35,7 @@ app.command("serve")(serve)
 app.add_typer(portal.app, name="portal")
 app.command("run")(run)
 app.command("compare")(compare)
+app.command("trade")(trade)
 
 
 @app.callback(invoke_without_command=True)

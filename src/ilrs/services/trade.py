@@ -26,7 +26,7 @@ from ilrs.station.environment import SiteEnvironment
 from ilrs.station.twin import environment_heights
 from ilrs.trade import pareto
 from ilrs.trade.designs import Evaluation, apply_design, evaluate_batch, objective_matrix, violations
-from ilrs.trade.space import METRICS, PARAMETERS, Design, SiteChoice, Space, grid, latin_hypercube, load_space
+from ilrs.trade.space import METRICS, PARAMETERS, SiteChoice, Space, grid, latin_hypercube, load_space
 
 Progress = Callable[[int, int], None]
 #: Twin cost per time step and design used to decide whether a cluster pays [s] (measured: ~1 s for the
@@ -76,9 +76,16 @@ def load_study(scenario: str | Path | None, space_path: str | Path) -> tuple[sc.
 def check_site(v: SiteChoice, where: str) -> None:
     """A candidate site must be known and stand on a DEM fine enough for a station's horizon."""
     from ilrs.services.data import default_mosaic
+    from ilrs.terrain.sites import site_by_key
 
-    probe = sc.Scenario.model_construct(site=sc.Site.model_construct(**v.model_dump()))
-    lat, lon = site_latlon(probe)  # unknown names raise here, with the known ones in the hint
+    if v.name is not None:
+        try:
+            named = site_by_key(v.name)  # unknown names raise here, with the known ones in the hint
+        except IlrsError as exc:
+            raise IlrsError(str(exc), source=where) from None
+        lat, lon = named.lat_deg, named.lon_deg
+    else:
+        lat, lon = float(v.lat_deg or 0.0), float(v.lon_deg or 0.0)
     mosaic = default_mosaic()
     layer = int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])
     if layer < 0 or mosaic.layers[layer].cell_size_m > MAX_SITE_CELL_M:
@@ -108,7 +115,10 @@ class Runner:
     workers: int = 0
 
     def run(
-        self, groups: list[tuple[SiteEnvironment, list[list[tuple[int, ...]]]]], base: sc.Scenario, space: Space,
+        self,
+        groups: list[tuple[SiteEnvironment, list[list[tuple[int, ...]]]]],
+        base: sc.Scenario,
+        space: Space,
         progress: Progress | None = None,
     ) -> dict[tuple[int, ...], Evaluation]:
         """Evaluate batches of designs, each group sharing one environment; results keyed by design."""
@@ -341,8 +351,10 @@ def run_trade(
     from ilrs.ephem.time import parse_step
 
     steps = (first.end - first.start).total_seconds() / parse_step(first.step)
-    n_planned = space.size() if method == "grid" else (
-        space.samples if method == "lhs" else space.population * space.generations
+    n_planned = (
+        space.size()
+        if method == "grid"
+        else (space.samples if method == "lhs" else space.population * space.generations)
     )
     with runner(workers, scheduler, n_planned * steps * SECONDS_PER_STEP) as where:
         if on_mode:
@@ -405,3 +417,61 @@ def summarise(
 
 
 UNITS = {k: v[0] for k, v in METRICS.items()} | {"survives": "1"}
+
+
+def write_results(result: TradeResult, out_dir: str | Path, best: int = 5) -> dict[str, Path]:
+    """The results table (NetCDF, units in each variable's attributes) and the best front designs as scenario
+    files that ``ilrs twin`` and ``ilrs compare`` read; every file written atomically."""
+    import xarray as xr
+
+    from ilrs.iotools.atomic import atomic_path, atomic_write_text
+    from ilrs.trade.toml_out import scenario_toml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = len(result.evaluations)
+    data: dict[str, Any] = {}
+    for j, (label, levels) in enumerate(result.space.dimensions()):
+        vals = [levels[int(i)] for i in result.levels[:, j]]
+        name = "param_" + label.replace("[", "_").replace("]", "").replace(",", "_")
+        unit = PARAMETERS[result.space.parameters[j].parameter][1]
+        if all(isinstance(v, SiteChoice) for v in vals):
+            data[name] = ("design", np.array([v.label() for v in vals], dtype=object), {"units": unit, "label": label})
+        else:
+            data[name] = ("design", np.array(vals, dtype=float), {"units": unit, "label": label})
+    for m in [*METRICS, "survives"]:
+        data[m] = ("design", result.metric(m), {"units": UNITS[m]})
+    data["feasible"] = ("design", result.feasible.astype(np.int8), {"units": "1"})
+    data["on_front"] = ("design", result.on_front.astype(np.int8), {"units": "1"})
+    data["reason"] = ("design", np.array(result.reasons, dtype=object), {"long_name": "why the design is infeasible"})
+    ds = xr.Dataset(
+        data,
+        coords={"design": np.arange(n)},
+        attrs={
+            "scenario": result.scenario.name,
+            "space": result.space.name,
+            "method": result.method,
+            "ran": result.mode,
+            "objectives": ", ".join(f"{o.sense} {o.metric}" for o in result.space.objectives),
+        },
+    )
+    paths = {"table": out / "designs.nc"}
+    with atomic_path(paths["table"]) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+    requests = result.scenario.requests_path()
+    for rank, i in enumerate(result.front_order()[:best], start=1):
+        s = apply_design(result.scenario, result.space, tuple(int(x) for x in result.levels[i]))
+        name = f"{result.space.name}-{rank}"
+        update: dict[str, Any] = {"name": name, "description": f"design {i} of trade {result.space.name}"}
+        if requests is not None and requests.is_file():
+            update["requests"] = str(requests.resolve())
+        s = s.model_copy(update=update)
+        header = (
+            f"{name}: Pareto design {i} (rank {rank} by {result.space.objectives[0].metric}) of the trade "
+            f"{result.space.name} on {result.scenario.name}\n"
+            + "\n".join(f"{k} = {v}" for k, v in result.values(i).items())
+        )
+        path = out / f"{name}.toml"
+        atomic_write_text(path, scenario_toml(s, header))
+        paths[name] = path
+    return paths

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import ValidationError
 
 from ilrs.scenario import schema as sc
@@ -143,7 +144,9 @@ def violations(space: Space, m: dict[str, float]) -> list[str]:
     return out
 
 
-def objective_matrix(space: Space, rows: list[dict[str, float]]) -> np.ndarray:
+def objective_matrix(space: Space, rows: list[dict[str, float]]) -> npt.NDArray[np.float64]:
     """(n, k) objectives, all to minimise (maximised ones negated)."""
     sign = np.array([1.0 if o.sense == "min" else -1.0 for o in space.objectives])
-    return np.array([[r[o.metric] for o in space.objectives] for r in rows], dtype=float).reshape(-1, sign.size) * sign
+    f = np.array([[r[o.metric] for o in space.objectives] for r in rows], dtype=np.float64).reshape(-1, sign.size)
+    out: npt.NDArray[np.float64] = f * sign
+    return out

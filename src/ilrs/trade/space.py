@@ -143,11 +143,11 @@ class Parameter(_Model):
                 raise ValueError(f"a site is a name or a table with lat_deg, lon_deg, not {v!r}")
             if self.parameter not in ("site", "relay") and (isinstance(v, bool) or not isinstance(v, float | int)):
                 raise ValueError(f"{self.parameter} takes numbers, not {v!r}")
-            if self.parameter in ("array_area_m2", "battery_kwh") and float(v) <= 0:  # type: ignore[arg-type]
+            if self.parameter in ("array_area_m2", "battery_kwh") and float(v) <= 0:
                 raise ValueError(f"{self.parameter} must be positive (got {v!r})")
-            if self.parameter in ("fission_kw", "mast_height_m") and float(v) < 0:  # type: ignore[arg-type]
+            if self.parameter in ("fission_kw", "mast_height_m") and float(v) < 0:
                 raise ValueError(f"{self.parameter} must not be negative (got {v!r})")
-            if self.parameter == "mast_height_m" and float(v) > 200:  # type: ignore[arg-type]
+            if self.parameter == "mast_height_m" and float(v) > 200:
                 raise ValueError(f"mast height {v!r} m is above 200 m")
         return self
 
