@@ -105,7 +105,7 @@ class SiteChoice(_Model):
         return self.name if self.name is not None else f"{self.lat_deg:.4f},{self.lon_deg:.4f}"
 
 
-Value = float | bool | str | SiteChoice
+Value = bool | float | str | SiteChoice
 
 
 class Parameter(_Model):
@@ -115,7 +115,7 @@ class Parameter(_Model):
     elements: list[str] | None = Field(
         None, description="Elements it sets (default: every element of the parameter's kind; all for arrival)."
     )
-    values: list[Annotated[Value, Field(union_mode="left_to_right")]] | None = None
+    values: list[Value] | None = None
     range: Range | None = None
 
     @field_validator("parameter")
