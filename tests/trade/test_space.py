@@ -46,9 +46,8 @@ def test_unknown_parameter_named_with_file_line_and_field(tmp_path):
 
 
 def test_empty_range_rejected(tmp_path):
-    msg = _error(
-        tmp_path, '[[parameters]]\nparameter = "battery_kwh"\nrange = { start = 5.0, stop = 1.0, step = 1.0 }\n' + OBJECTIVES
-    )
+    text = '[[parameters]]\nparameter = "battery_kwh"\nrange = { start = 5.0, stop = 1.0, step = 1.0 }\n'
+    msg = _error(tmp_path, text + OBJECTIVES)
     assert "parameters[0]" in msg and "no values" in msg
 
 
@@ -70,9 +69,7 @@ def test_impossible_bound_rejected(tmp_path):
 
 
 def test_site_outside_every_dem_rejected_before_any_work(tmp_path):
-    text = (
-        '[[parameters]]\nparameter = "site"\nvalues = ["cr1", { lat_deg = -60.0, lon_deg = 10.0 }]\n' + OBJECTIVES
-    )
+    text = '[[parameters]]\nparameter = "site"\nvalues = ["cr1", { lat_deg = -60.0, lon_deg = 10.0 }]\n' + OBJECTIVES
     msg = _error(tmp_path, text)
     assert "parameters[0] (site)" in msg and "outside every embedded south-pole DEM" in msg
     assert "-60.0000" in msg
