@@ -117,3 +117,11 @@ def test_landed_mass_from_the_documented_rates():
     # 60 m2 array on a 10 m mast, 300 kWh battery, 10 kWe reactor, one relay terminal
     expected = 60 * 3.0 + 10 * 15.0 + 300 * 6.7 + 10 * 150.0 + 25.0
     assert landed_mass_kg(s, m) == pytest.approx(expected, rel=1e-12)
+
+
+def test_builtin_example_space_is_valid():
+    from ilrs.config import PACKAGE_DATA
+
+    base, space = load_study("ilrs-basic-2035", PACKAGE_DATA / "scenarios" / "trade-power-2035.space.toml")
+    assert base.name == "ilrs-basic-2035"
+    assert 100 <= space.size() <= 500
