@@ -120,8 +120,11 @@ def test_landed_mass_from_the_documented_rates():
 
 
 def test_builtin_example_space_is_valid():
-    from ilrs.config import PACKAGE_DATA
+    from ilrs.scenario.load import builtin_scenarios
 
-    base, space = load_study("ilrs-basic-2035", PACKAGE_DATA / "scenarios" / "trade-power-2035.space.toml")
+    base, space = load_study("ilrs-basic-2035", "trade-power-2035")
     assert base.name == "ilrs-basic-2035"
     assert 100 <= space.size() <= 500
+    assert "trade-power-2035" not in builtin_scenarios()
+    with pytest.raises(IlrsError, match="built-in spaces: trade-power-2035"):
+        load_study("ilrs-basic-2035", "no-such-space")

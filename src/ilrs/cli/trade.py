@@ -13,7 +13,7 @@ from ilrs.cli.common import console, handle_errors, print_json, progress_bar
 @handle_errors
 def trade(
     scenario: str = typer.Argument(..., help="The scenario the designs start from: a file or a built-in name."),
-    space: Path = typer.Option(..., "--space", help="Design-space file (TOML; see docs/trade.md)."),
+    space: str = typer.Option(..., "--space", help="Design-space file (TOML; docs/trade.md) or a built-in space name."),
     out: Path = typer.Option(..., "--out", help="Directory for the table, the HTML page and the best designs."),
     method: str = typer.Option("grid", "--method", help="grid (every combination), lhs or nsga2."),
     workers: int | None = typer.Option(

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ilrs.config import get_settings
+from ilrs.config import PACKAGE_DATA, get_settings
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.services.scenarios import MAX_SITE_CELL_M, site_latlon, validated_scenario
@@ -37,6 +37,8 @@ IN_PROCESS_BELOW_S = 10.0
 #: How long to wait for a remote scheduler before giving up [s].
 CONNECT_TIMEOUT_S = 10.0
 METHODS = ("grid", "lhs", "nsga2")
+#: Built-in design spaces (``--space NAME``).
+SPACES_DIR = PACKAGE_DATA / "scenarios" / "spaces"
 
 
 # ---------------------------------------------------------------- loading and checks
@@ -45,6 +47,7 @@ METHODS = ("grid", "lhs", "nsga2")
 def load_study(scenario: str | Path | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
     """The base scenario and the space, checked together before any twin runs: every parameter sets some
     element, every named element exists, every candidate site stands on a station-grade DEM."""
+    space_path = resolve_space(space_path)
     space = load_space(space_path)
     base = validated_scenario(scenario if scenario is not None else space.scenario)
     src = str(space_path)
@@ -71,6 +74,25 @@ def load_study(scenario: str | Path | None, space_path: str | Path) -> tuple[sc.
     except ValueError as exc:
         raise IlrsError(f"[base] or the first design is not a valid scenario: {exc}", source=src) from None
     return base, space
+
+
+def builtin_spaces() -> list[str]:
+    return sorted(p.stem for p in SPACES_DIR.glob("*.toml"))
+
+
+def resolve_space(name_or_path: str | Path) -> Path:
+    """A design-space file from a path, or the built-in space of that name."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    builtin = SPACES_DIR / f"{name_or_path}.toml"
+    if builtin.exists():
+        return builtin
+    raise IlrsError(
+        f"no design-space file or built-in space named {str(name_or_path)!r}",
+        source="--space",
+        hint="built-in spaces: " + ", ".join(builtin_spaces()),
+    )
 
 
 def check_site(v: SiteChoice, where: str) -> None:
