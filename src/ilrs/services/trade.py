@@ -6,20 +6,19 @@ The pure parts (space, designs, fronts, search) are in :mod:`ilrs.trade`.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
-from ilrs.config import PACKAGE_DATA, get_settings
+from ilrs.config import PACKAGE_DATA
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
+from ilrs.services.executor import dask_client
 from ilrs.services.scenarios import MAX_SITE_CELL_M, site_latlon, validated_scenario
 from ilrs.station.elements import environment_need
 from ilrs.station.environment import SiteEnvironment
@@ -32,10 +31,6 @@ Progress = Callable[[int, int], None]
 #: Twin cost per time step and design used to decide whether a cluster pays [s] (measured: ~1 s for the
 #: 8-year, 10-minute built-in scenario on this machine's cores).
 SECONDS_PER_STEP = 2.4e-6
-#: Below this much serial work [s] a study runs in process: starting a LocalCluster costs a few seconds.
-IN_PROCESS_BELOW_S = 10.0
-#: How long to wait for a remote scheduler before giving up [s].
-CONNECT_TIMEOUT_S = 10.0
 METHODS = ("grid", "lhs", "nsga2")
 #: Built-in design spaces (``--space NAME``).
 SPACES_DIR = PACKAGE_DATA / "scenarios" / "spaces"
@@ -176,73 +171,11 @@ class Runner:
         return out
 
 
-def _ilrs_version() -> str:
-    import ilrs
-
-    return ilrs.__version__
-
-
-def _probe(address: str) -> None:
-    """Fail fast on an address nothing listens at (a Client would retry for its whole timeout)."""
-    u = urlparse(address)
-    if u.scheme not in ("tcp", "tls") or not u.hostname or not u.port:
-        raise IlrsError(
-            f"scheduler address {address!r} is not tcp://HOST:PORT or tls://HOST:PORT",
-            source="--scheduler / ILRS_DASK_SCHEDULER",
-        )
-    try:
-        with socket.create_connection((u.hostname, u.port), timeout=CONNECT_TIMEOUT_S / 2):
-            pass
-    except OSError as exc:
-        raise IlrsError(
-            f"no Dask scheduler reachable at {address} ({exc.strerror or exc})",
-            source="--scheduler / ILRS_DASK_SCHEDULER",
-            hint="start one with `dask scheduler`, check the address, or leave it out to run locally",
-        ) from None
-
-
 @contextmanager
 def runner(workers: int | None, scheduler: str | None, serial_seconds: float) -> Iterator[Runner]:
-    """The place to run a study: a scheduler by address (``--scheduler``, else ``ILRS_DASK_SCHEDULER``), else a
-    LocalCluster of ``workers`` processes, else (``workers`` 0, or None with little work) this process."""
-    address = scheduler or get_settings().dask_scheduler
-    if address:
-        _probe(address)
-        from distributed import Client
-
-        try:
-            client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError) as exc:
-            raise IlrsError(f"cannot connect to the Dask scheduler at {address}: {exc}", source="--scheduler") from None
-        try:
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
-            versions = client.run(_ilrs_version)
-            mine = _ilrs_version()
-            other = sorted({v for v in versions.values() if v != mine})
-            if other:
-                raise IlrsError(
-                    f"the scheduler's workers run ilrs {', '.join(other)}, this is ilrs {mine}",
-                    source=address,
-                    hint="install the same ilrs on the workers",
-                )
-            yield Runner(f"Dask scheduler {address} ({len(versions)} workers)", client, len(versions))
-        except TimeoutError:
-            raise IlrsError(f"the scheduler at {address} has no workers", source=address) from None
-        finally:
-            client.close()
-        return
-    if workers == 0 or (workers is None and serial_seconds < IN_PROCESS_BELOW_S):
-        why = "asked" if workers == 0 else f"~{serial_seconds:.0f} s of work does not pay for a cluster"
-        yield Runner(f"in process ({why})")
-        return
-    from distributed import Client, LocalCluster
-
-    n = workers or 2
-    with (
-        LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        Client(cluster) as client,
-    ):
-        yield Runner(f"LocalCluster, {n} workers", client, n)
+    """Where a study runs (:func:`ilrs.services.executor.dask_client`)."""
+    with dask_client(workers, scheduler, serial_seconds) as (mode, client, n):
+        yield Runner(mode, client, n)
 
 
 # ---------------------------------------------------------------- the study
@@ -257,6 +190,8 @@ class Evaluator:
     space: Space
     run_on: Runner
     progress: Progress | None = None
+    planned: int = 0  #: twin runs expected over the study (the progress bar's total)
+    runs: int = 0
     seen: dict[tuple[int, ...], Evaluation] = field(default_factory=dict)
     environments: dict[tuple[Any, ...], SiteEnvironment] = field(default_factory=dict)
 
@@ -280,7 +215,15 @@ class Evaluator:
         for key, items in todo.items():
             per = max(1, min(16, -(-len(items) // (4 * max(1, self.run_on.workers)))))
             groups.append((self.environments[key], [items[i : i + per] for i in range(0, len(items), per)]))
-        self.seen.update(self.run_on.run(groups, self.base, self.space, self.progress))
+        before = self.runs
+
+        def tick(done: int, total: int) -> None:
+            # one bar over the whole study: a search's later generations continue where the first ones ended
+            if self.progress:
+                self.progress(before + done, max(self.planned, before + total))
+
+        self.seen.update(self.run_on.run(groups, self.base, self.space, tick))
+        self.runs += sum(len(items) for items in todo.values())
         return [self.seen[d] for d in designs]
 
 
@@ -381,7 +324,7 @@ def run_trade(
     with runner(workers, scheduler, n_planned * steps * SECONDS_PER_STEP) as where:
         if on_mode:
             on_mode(where.mode)
-        ev = Evaluator(base, space, where, progress)
+        ev = Evaluator(base, space, where, progress, planned=n_planned)
         if method == "nsga2":
             from ilrs.trade.search import nsga2
 
