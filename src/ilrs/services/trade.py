@@ -255,7 +255,7 @@ class TradeResult:
         return out
 
     def metric(self, name: str) -> np.ndarray:
-        return np.array([e.metrics[name] if e.metrics else np.nan for e in self.evaluations])
+        return np.array([e.metrics.get(name, np.nan) if e.metrics else np.nan for e in self.evaluations])
 
     def front_order(self) -> list[int]:
         """Front designs, best in the first objective first."""
