@@ -130,6 +130,14 @@ class Runner:
     mode: str
     client: Any = None
     workers: int = 0
+    #: what is already on the workers (by ``id`` of the object in this process): a search's later generations
+    #: reuse the scattered environments instead of sending them again
+    scattered: dict[int, Any] = field(default_factory=dict)
+
+    def _on_workers(self, obj: Any) -> Any:
+        if id(obj) not in self.scattered:
+            self.scattered[id(obj)] = (obj, self.client.scatter(obj, broadcast=True, hash=False))
+        return self.scattered[id(obj)][1]
 
     def run(
         self,
@@ -154,10 +162,10 @@ class Runner:
         from distributed import as_completed
 
         futures = []
-        base_f, space_f = self.client.scatter([base, space], broadcast=True, hash=False)
+        base_f, space_f = self._on_workers(base), self._on_workers(space)
         for env, batches in groups:
             # the environment travels to each worker once, not with every task
-            env_f = self.client.scatter(env, broadcast=True, hash=False)
+            env_f = self._on_workers(env)
             futures += [
                 self.client.submit(evaluate_batch, env_f, base_f, space_f, batch, pure=False) for batch in batches
             ]
