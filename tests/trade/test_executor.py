@@ -48,3 +48,44 @@ def test_environment_variable_is_honoured():
         assert "ILRS_DASK_SCHEDULER" in str(exc.value)
     finally:
         override_settings(dask_scheduler=before.dask_scheduler)
+
+
+@pytest.mark.slow
+def test_scheduler_without_workers_then_with_another_ilrs_version():
+    import subprocess
+    import sys
+
+    port = _closed_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-c", "from distributed.cli.dask_scheduler import main; main()", "--host", "127.0.0.1",
+         "--port", str(port), "--no-dashboard"],
+        **quiet,
+    )  # fmt: skip
+    procs = [scheduler]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        t0 = time.monotonic()
+        with pytest.raises(IlrsError, match="has no workers"), dask_client(None, address, 1.0):
+            pass
+        assert time.monotonic() - t0 < 20.0
+        # a worker (in its own process, no nanny) whose ilrs says another version
+        other = "import ilrs; ilrs.__version__ = '0.0.0-other'; from distributed.cli.dask_worker import main; main()"
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", other, address, "--no-nanny", "--nthreads", "1", "--no-dashboard"], **quiet
+            )
+        )
+        with pytest.raises(IlrsError, match="workers run ilrs 0.0.0-other"), dask_client(None, address, 1.0):
+            pass
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
