@@ -70,6 +70,18 @@ def test_nsga2_recovers_the_front_with_fewer_runs(grid_result):
     assert n.twin_runs < g.twin_runs
 
 
+def test_latin_hypercube_designs_match_the_grid(grid_result):
+    g = grid_result
+    r = run_trade(STATION, SMALL, "lhs", workers=0)
+    assert 0 < r.twin_runs <= r.space.samples < g.twin_runs
+    by_levels = {e.levels: e.metrics for e in g.evaluations}
+    for e in r.evaluations:
+        assert e.metrics == by_levels[e.levels]
+    # every level of every parameter is sampled (the hypercube's strata cover each axis)
+    for j, (_, levels) in enumerate(r.space.dimensions()):
+        assert set(r.levels[:, j]) == set(range(len(levels)))
+
+
 def _table(r):
     return [(e.levels, e.metrics, e.error) for e in sorted(r.evaluations, key=lambda e: e.levels)]
 
