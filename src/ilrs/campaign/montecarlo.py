@@ -15,8 +15,10 @@ hold back its dependents (they needed its landing, e.g. for site data, not its s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -197,6 +199,8 @@ def simulate(
     scheduler: str | None = None,
     workers: int = 2,
     chunk: int | None = None,
+    client: Any = None,
+    progress: Callable[[float], None] | None = None,
 ) -> CampaignResult:
     """Monte Carlo of ``runs`` campaigns.
 
@@ -210,6 +214,9 @@ def simulate(
         as does ``workers=0``.
     workers : worker processes of the local cluster.
     chunk : runs per task; default splits the runs into about four tasks per worker.
+    client : a connected Dask client to run on (``ilrs.services.executor.dask_client`` chooses it); takes
+        precedence over ``scheduler`` and ``workers``.
+    progress : called with the fraction of runs done as chunks finish.
     """
     missions = tuple(missions)
     check_roadmap(missions)
@@ -225,8 +232,14 @@ def simulate(
         raise IlrsError(f"chunk {chunk} must be >= 1", source="simulate.chunk")
     bounds = [(a, min(a + chunk, runs)) for a in range(0, runs, chunk)]
 
-    if scheduler == "local-sync" or (scheduler is None and workers == 0):
-        parts = [simulate_chunk(plan, int(seed), a, b) for a, b in bounds]
+    if client is not None:
+        parts = _submit(client, plan, int(seed), bounds, progress)
+    elif scheduler == "local-sync" or (scheduler is None and workers == 0):
+        parts = []
+        for a, b in bounds:
+            parts.append(simulate_chunk(plan, int(seed), a, b))
+            if progress:
+                progress(b / runs)
     else:
         parts = _run_distributed(plan, int(seed), bounds, scheduler, workers)
     launch = np.concatenate([p[0] for p in parts])
@@ -289,8 +302,20 @@ def _run_distributed(
 
 
 def _submit(
-    client, plan: _Plan, seed: int, bounds: list[tuple[int, int]]
+    client, plan: _Plan, seed: int, bounds: list[tuple[int, int]], progress: Callable[[float], None] | None = None
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    from distributed import as_completed
+
     plan_f = client.scatter(plan, broadcast=True)
     futures = [client.submit(simulate_chunk, plan_f, seed, a, b, pure=False) for a, b in bounds]
-    return client.gather(futures)
+    if progress is None:
+        return client.gather(futures)
+    index = {f.key: i for i, f in enumerate(futures)}
+    parts: list = [None] * len(futures)
+    done = 0
+    for fut in as_completed(futures):
+        i = index[fut.key]
+        parts[i] = fut.result()
+        done += bounds[i][1] - bounds[i][0]
+        progress(done / bounds[-1][1])
+    return parts

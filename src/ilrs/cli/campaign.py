@@ -14,13 +14,16 @@ def campaign(
     scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file (its missions) or a built-in."),
     runs: int = typer.Option(10_000, min=1, help="Monte Carlo runs."),
     seed: int = typer.Option(2035, help="Random seed (results are identical for any number of workers)."),
-    scheduler: str = typer.Option(None, help="tcp://HOST:PORT of a Dask scheduler (default: a LocalCluster)."),
-    workers: int = typer.Option(2, min=0, help="LocalCluster workers (0: in-process, no cluster)."),
+    scheduler: str | None = typer.Option(
+        None, help="tcp://HOST:PORT or tls://HOST:PORT of a Dask scheduler (default: ILRS_DASK_SCHEDULER)."
+    ),
+    workers: int | None = typer.Option(
+        None, min=0, help="LocalCluster workers (0: in-process; default: in process when the runs are too few to pay)."
+    ),
     by: str = typer.Option("2035-12-31", help="Date for the probabilities."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Monte Carlo of the ILRS roadmap: launch and landing failures and schedule slips -> capability dates."""
-    from ilrs.campaign.montecarlo import simulate
     from ilrs.campaign.roadmap import check_roadmap, scenario_roadmap
     from ilrs.errors import IlrsError
     from ilrs.services.campaign import buildup_json, buildup_of
@@ -33,20 +36,25 @@ def campaign(
     sc = validated_scenario(scenario)
     missions, vehicles = scenario_roadmap(sc)
     notes = check_roadmap(missions, vehicles)
+    from ilrs.services.montecarlo import run_monte_carlo
+
     with progress_bar(f"{runs:,} campaign runs", as_json) as update:
-        try:
-            result = simulate(missions, runs, seed, scheduler=scheduler, workers=workers)
-        except IlrsError as exc:
-            if exc.source != "simulate.scheduler":
-                raise
-            raise IlrsError(exc.message, source="--scheduler", hint=exc.hint) from None
-        update(1.0)
+        result, mode = run_monte_carlo(
+            missions,
+            runs,
+            seed,
+            workers,
+            scheduler,
+            progress=update,
+            on_mode=None if as_json else (lambda m: console.print(f"running {m}")),
+        )
     items, rows = buildup_of(missions, result, sc, by=by_date)
     if as_json:
         print_json(
             {
                 "runs": runs,
                 "seed": seed,
+                "ran": mode,
                 "by": by,
                 "notes": notes,
                 "summary": result.summary(by_date),

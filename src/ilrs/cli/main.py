@@ -11,6 +11,7 @@ from ilrs.cli.compare import compare
 from ilrs.cli.plan import plan
 from ilrs.cli.run import run
 from ilrs.cli.serve import serve
+from ilrs.cli.trade import trade
 from ilrs.cli.transport import orbit_app, transfer_app
 from ilrs.cli.twin import size_app, twin
 
@@ -35,6 +36,7 @@ app.command("serve")(serve)
 app.add_typer(portal.app, name="portal")
 app.command("run")(run)
 app.command("compare")(compare)
+app.command("trade")(trade)
 app.add_typer(cache.app, name="cache")
 
 

@@ -1,0 +1,101 @@
+"""Where parallel work runs: this process when it is small, a Dask LocalCluster, or a scheduler by address.
+
+One place for the rules every use case follows (trade studies now; the campaign Monte Carlo can move here): an
+address from ``--scheduler`` or ``ILRS_DASK_SCHEDULER`` (``tcp://`` or ``tls://``; TLS settings from the Dask
+configuration), a fast and clear failure when nothing listens there or its workers run another ilrs, and the
+in-process path said in words when a cluster would cost more than the work.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+from ilrs.config import get_settings
+from ilrs.errors import IlrsError
+
+#: Below this much serial work [s] the work runs in process: starting a LocalCluster costs a few seconds.
+IN_PROCESS_BELOW_S = 10.0
+#: How long to wait for a remote scheduler and its first worker before giving up [s].
+CONNECT_TIMEOUT_S = 10.0
+
+
+def _ilrs_version() -> str:
+    import ilrs
+
+    return ilrs.__version__
+
+
+def _probe(address: str) -> None:
+    """Fail fast on an address nothing listens at (a Client would retry for its whole timeout)."""
+    u = urlparse(address)
+    if u.scheme not in ("tcp", "tls") or not u.hostname or not u.port:
+        raise IlrsError(
+            f"scheduler address {address!r} is not tcp://HOST:PORT or tls://HOST:PORT",
+            source="--scheduler / ILRS_DASK_SCHEDULER",
+        )
+    try:
+        with socket.create_connection((u.hostname, u.port), timeout=CONNECT_TIMEOUT_S / 2):
+            pass
+    except OSError as exc:
+        raise IlrsError(
+            f"no Dask scheduler reachable at {address} ({exc.strerror or exc})",
+            source="--scheduler / ILRS_DASK_SCHEDULER",
+            hint="start one with `dask scheduler`, check the address, or leave it out to run locally",
+        ) from None
+
+
+@contextmanager
+def dask_client(workers: int | None, scheduler: str | None, serial_seconds: float) -> Iterator[tuple[str, Any, int]]:
+    """Where work runs, as (how it runs, said for the user; a Dask client or None for this process; workers):
+    a scheduler by address (``scheduler``, else ``ILRS_DASK_SCHEDULER``), else a LocalCluster of ``workers``
+    processes, else (``workers`` 0, or None with under :data:`IN_PROCESS_BELOW_S` of ``serial_seconds``) this
+    process."""
+    address = scheduler or get_settings().dask_scheduler
+    if address:
+        _probe(address)
+        from distributed import Client
+
+        try:
+            client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            raise IlrsError(f"cannot connect to the Dask scheduler at {address}: {exc}", source="--scheduler") from None
+        try:
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                raise IlrsError(
+                    f"the scheduler at {address} has no workers", source="--scheduler / ILRS_DASK_SCHEDULER"
+                ) from None
+            versions = client.run(_ilrs_version)
+            mine = _ilrs_version()
+            other = sorted({v for v in versions.values() if v != mine})
+            if other:
+                raise IlrsError(
+                    f"the scheduler's workers run ilrs {', '.join(other)}, this is ilrs {mine}",
+                    source=address,
+                    hint="install the same ilrs on the workers",
+                )
+        except BaseException:
+            client.close()
+            raise
+        try:
+            yield f"Dask scheduler {address} ({len(versions)} workers)", client, len(versions)
+        finally:
+            client.close()
+        return
+    if workers == 0 or (workers is None and serial_seconds < IN_PROCESS_BELOW_S):
+        why = "asked" if workers == 0 else f"~{serial_seconds:.0f} s of work does not pay for a cluster"
+        yield f"in process ({why})", None, 0
+        return
+    from distributed import Client, LocalCluster
+
+    n = workers or 2
+    with (
+        LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        yield f"LocalCluster, {n} workers", client, n

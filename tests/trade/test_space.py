@@ -1,0 +1,130 @@
+"""The design-space file: bad input named (file, line, field) before any twin runs; grid and Latin hypercube."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ilrs.errors import IlrsError
+from ilrs.scenario.load import load_scenario
+from ilrs.scenario.schema import Scenario
+from ilrs.services.trade import load_study
+from ilrs.trade.designs import apply_design, landed_mass_kg
+from ilrs.trade.space import MassModel, grid, latin_hypercube, load_space
+from ilrs.trade.toml_out import scenario_toml
+
+HERE = Path(__file__).parent
+STATION = HERE / "station-year.toml"
+SMALL = HERE / "small.space.toml"
+
+OBJECTIVES = """
+[[objectives]]
+metric = "landed_mass_kg"
+sense = "min"
+"""
+
+
+def _space(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "space.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(IlrsError) as exc:
+        load_study(STATION, _space(tmp_path, text))
+    return str(exc.value)
+
+
+def test_unknown_parameter_named_with_file_line_and_field(tmp_path):
+    msg = _error(tmp_path, '[[parameters]]\nparameter = "mast_hieght_m"\nvalues = [1.0]\n' + OBJECTIVES)
+    assert "space.toml" in msg and "line 2" in msg and "parameters[0].parameter" in msg
+    assert "unknown parameter 'mast_hieght_m'" in msg and "mast_height_m" in msg
+
+
+def test_empty_range_rejected(tmp_path):
+    text = '[[parameters]]\nparameter = "battery_kwh"\nrange = { start = 5.0, stop = 1.0, step = 1.0 }\n'
+    msg = _error(tmp_path, text + OBJECTIVES)
+    assert "parameters[0]" in msg and "no values" in msg
+
+
+def test_contradictory_constraints_rejected(tmp_path):
+    text = (
+        '[[parameters]]\nparameter = "battery_kwh"\nvalues = [100.0]\n'
+        + OBJECTIVES
+        + '[[constraints]]\nmetric = "min_state_of_charge"\nmin = 0.5\n'
+        + '[[constraints]]\nmetric = "min_state_of_charge"\nmax = 0.3\n'
+    )
+    msg = _error(tmp_path, text)
+    assert "contradict" in msg and "min_state_of_charge" in msg
+
+
+def test_impossible_bound_rejected(tmp_path):
+    text = '[[parameters]]\nparameter = "battery_kwh"\nvalues = [100.0]\n' + OBJECTIVES
+    msg = _error(tmp_path, text + '[[constraints]]\nmetric = "loss_of_load_hours"\nmax = -1.0\n')
+    assert "line" in msg and "constraints[0]" in msg and "below the lowest value" in msg
+
+
+def test_site_outside_every_dem_rejected_before_any_work(tmp_path):
+    text = '[[parameters]]\nparameter = "site"\nvalues = ["cr1", { lat_deg = -60.0, lon_deg = 10.0 }]\n' + OBJECTIVES
+    msg = _error(tmp_path, text)
+    assert "parameters[0] (site)" in msg and "outside every embedded south-pole DEM" in msg
+    assert "-60.0000" in msg
+
+
+def test_unknown_site_and_element_named(tmp_path):
+    msg = _error(tmp_path, '[[parameters]]\nparameter = "site"\nvalues = ["nowhere"]\n' + OBJECTIVES)
+    assert "unknown site 'nowhere'" in msg
+    msg = _error(
+        tmp_path, '[[parameters]]\nparameter = "battery_kwh"\nelements = ["nope"]\nvalues = [1.0]\n' + OBJECTIVES
+    )
+    assert "element 'nope' is not in the scenario" in msg
+
+
+def test_grid_is_the_full_factorial_and_lhs_stratifies_each_axis():
+    space = load_space(SMALL)
+    designs = grid(space)
+    assert len(designs) == space.size() == 3 * 2 * 2 * 2 * 3
+    assert len({d.levels for d in designs}) == len(designs)
+    n = 12
+    lhs = latin_hypercube(space, n, seed=5)
+    levels = np.array([d.levels for d in lhs])
+    # before repeats are dropped every level of an axis with L levels is drawn n/L times; after, at most that
+    for j, (_, values) in enumerate(space.dimensions()):
+        counts = np.bincount(levels[:, j], minlength=len(values))
+        assert counts.max() <= n // len(values) + 1
+    assert [d.levels for d in latin_hypercube(space, n, seed=5)] == [d.levels for d in lhs]
+
+
+def test_design_scenarios_round_trip_through_toml(tmp_path):
+    base, space = load_study(STATION, SMALL)
+    s = apply_design(base, space, (2, 1, 0, 1, 2))
+    assert not any(e.kind in ("fission", "relay") for e in s.elements)
+    assert next(e for e in s.elements if e.name == "battery").capacity_kwh == 300.0
+    path = tmp_path / "d.toml"
+    path.write_text(scenario_toml(s, "a design"), encoding="utf-8")
+    again = load_scenario(path)
+    assert again.model_dump() == s.model_dump()
+    assert Scenario.model_validate(tomllib.loads(path.read_text())).model_dump() == s.model_dump()
+
+
+def test_landed_mass_from_the_documented_rates():
+    s = load_scenario(STATION)
+    m = MassModel()
+    # 60 m2 array on a 10 m mast, 300 kWh battery, 10 kWe reactor, one relay terminal
+    expected = 60 * 3.0 + 10 * 15.0 + 300 * 6.7 + 10 * 150.0 + 25.0
+    assert landed_mass_kg(s, m) == pytest.approx(expected, rel=1e-12)
+
+
+def test_builtin_example_space_is_valid():
+    from ilrs.scenario.load import builtin_scenarios
+
+    base, space = load_study("ilrs-basic-2035", "trade-power-2035")
+    assert base.name == "ilrs-basic-2035"
+    assert 100 <= space.size() <= 500
+    assert "trade-power-2035" not in builtin_scenarios()
+    with pytest.raises(IlrsError, match="built-in spaces: trade-power-2035"):
+        load_study("ilrs-basic-2035", "no-such-space")
