@@ -99,11 +99,32 @@ def run_summary(products, report: Path, out_dir: Path) -> dict:
             ],
             "replans": [asdict(r) for r in products.replans],
         }
+    tr = products.trade
+    if tr is not None:
+        out["trade"] = {
+            "space": tr.space.name,
+            "designs": len(tr.evaluations),
+            "feasible": int(tr.feasible.sum()),
+            "front": int(tr.on_front.sum()),
+            "lightest_feasible": _lightest(tr),
+        }
     out["report"] = str(report)
     out["time_series"] = str(out_dir / "twin.nc")
     out["seconds"] = sum(products.timings.values())
     out["timings_s"] = dict(products.timings)
     return out
+
+
+def _lightest(tr) -> dict | None:
+    """The feasible design of least landed mass: its values and mass [kg]."""
+    import numpy as np
+
+    mass = np.where(tr.feasible, tr.metric("landed_mass_kg"), np.inf)
+    if not np.isfinite(mass).any():
+        return None
+    i = int(np.argmin(mass))
+    values = ", ".join(f"{k} {v}" for k, v in tr.values(i).items())
+    return {"design": i, "landed_mass_kg": float(mass[i]), "values": values}
 
 
 def _summary(products, report: Path, out_dir: Path) -> None:
@@ -154,6 +175,14 @@ def _summary(products, report: Path, out_dir: Path) -> None:
             f"activities planned (value {sp.result.value:,.0f}, greedy {sp.result.greedy_value:,.0f}, "
             f"gap {100 * sp.result.gap:.1f} %), validator {len(sp.violations)} violations, twin check "
             f"{'ok' if sp.check.ok else 'FAILED'}" + (f"; {replans}" if replans else "")
+        )
+    tr = products.trade
+    if tr is not None:
+        best = _lightest(tr)
+        console.print(
+            f"Design study {tr.space.name}: {len(tr.evaluations)} designs, {int(tr.feasible.sum())} keep every "
+            f"critical load, {int(tr.on_front.sum())} on the Pareto front"
+            + (f"; lightest that survives: {best['landed_mass_kg']:,.0f} kg ({best['values']})" if best else "")
         )
     console.print(
         styled(

@@ -80,6 +80,14 @@ def _ops_context(ops) -> dict | None:
     return ops_context(plan, replans)
 
 
+def _trade_context(trade) -> dict | None:
+    if trade is None:
+        return None
+    from ilrs.reports.trade_section import trade_context
+
+    return trade_context(trade)
+
+
 def _twin_context(twin) -> dict | None:
     if twin is None:
         return None
@@ -124,6 +132,7 @@ def render_run_report(path: str | Path, products: RunProducts, timings: dict[str
         station_site=products.station_site,
         rescored=products.rescored,
         sizing={"battery": products.battery_sizing, "arrays": products.array_sizing},
+        trade=products.trade,
     )
 
 
@@ -139,6 +148,7 @@ def _render(
     station_site: PointEnvironment | None = None,
     sizing: dict | None = None,
     rescored: list | None = None,
+    trade=None,
 ) -> Path:
     """Write the report: maps with colour bars and site marks, the top sites, a year at the best site."""
     dem = maps.dem
@@ -220,6 +230,7 @@ def _render(
             station=station_ctx,
             sizing=sizing or {},
             rescored=rescored or [],
+            trade=_trade_context(trade),
         )
     )
     return atomic_write_text(path, html)

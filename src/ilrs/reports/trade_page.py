@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ilrs.services.trade import UNITS, TradeResult
 
 
-def _scatter(r: TradeResult) -> str:
+def front_scatter(r: TradeResult, include_plotlyjs: bool | str = "inline") -> str:
     import plotly.graph_objects as go
 
     obj = r.space.objectives
@@ -36,7 +36,7 @@ def _scatter(r: TradeResult) -> str:
         yaxis_title=f"{obj[1].metric} [{UNITS[obj[1].metric]}] ({obj[1].sense})" if len(obj) > 1 else "",
         height=520,
     )
-    return str(fig.to_html(full_html=False, include_plotlyjs="inline"))
+    return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs))
 
 
 def _parallel(r: TradeResult) -> str:
@@ -73,7 +73,7 @@ def trade_page(r: TradeResult) -> str:
     reasons = Counter(reason.split(";")[0].split(" = ")[0] for reason in r.reasons if reason)
     return env.get_template("trade.html.j2").render(
         r=r,
-        scatter=_scatter(r),
+        scatter=front_scatter(r),
         parallel=_parallel(r),
         front_head=front_head,
         front_rows=front_rows,

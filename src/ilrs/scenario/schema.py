@@ -82,6 +82,11 @@ class Analysis(_Model):
     mast_height_m: float | None = Field(
         None, ge=0.0, le=200.0, description="Observer height of the best site's year [m]; default: the highest mast."
     )
+    trade_space: str | None = Field(
+        None,
+        description="A design space (a file, relative to the scenario's, or a built-in name such as "
+        "'report-power-2035') whose grid study `ilrs run` adds to its report; none: no study.",
+    )
 
     _span_utc = field_validator("start", "end", mode="before")(_utc)
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ilrs.ephem.time import parse_step
 from ilrs.scenario.schema import Scenario
@@ -25,8 +26,11 @@ from ilrs.station import twin as station_twin
 from ilrs.station.environment import SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 
+if TYPE_CHECKING:
+    from ilrs.services.trade import TradeResult
+
 #: The stages of a run, in order.
-STAGES = ("site", "twin", "sizing", "campaign", "plan")
+STAGES = ("site", "twin", "sizing", "campaign", "plan", "trade")
 #: How many of the map's best sites are re-scored at their own points (with the station's site).
 RESCORE_TOP = 5
 #: Solver time limits of the run's plan and of each re-plan [s].
@@ -54,6 +58,7 @@ class RunProducts:
     campaign: CampaignOverview | None = None
     plan: ScenarioPlan | None = None
     replans: list[Replan] = field(default_factory=list)
+    trade: TradeResult | None = None  #: the grid study of the scenario's ``[analysis] trade_space``
     timings: dict[str, float] = field(default_factory=dict)  #: wall time per stage [s]
 
     @property
@@ -141,6 +146,25 @@ def run_scenario(
         products.replans = [replan_for(products.plan, ev, replan_time_limit_s) for ev in scenario.events]
         report(label, 1.0)
         products.timings["operations plan and re-plan"] = time.perf_counter() - t
+    if "trade" in stages and scenario.analysis.trade_space:
+        from ilrs.services.trade import run_trade
+
+        t = time.perf_counter()
+        space = scenario.analysis.trade_space
+        if scenario.path is not None and (Path(scenario.path).parent / space).is_file():
+            space = str(Path(scenario.path).parent / space)
+        label = f"trade study {Path(space).stem} (grid)"
+        report(label, 0.0)
+        # in this process: a report's small study does not pay for starting a cluster (`ilrs trade` decides)
+        products.trade = run_trade(
+            scenario.path or scenario.name,
+            space,
+            method="grid",
+            workers=0,
+            progress=lambda i, n: report(label, i / max(n, 1)),
+        )
+        report(label, 1.0)
+        products.timings["trade study"] = time.perf_counter() - t
     return products
 
 
