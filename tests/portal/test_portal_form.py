@@ -189,3 +189,20 @@ def test_live_check_reports_each_row(world):
     assert short["rows"] == [None] and short["field"] == "resources" and "rover_hours" in short["message"]
     # the check needs the form's CSRF token like any form
     assert pi.post("/proposals/check", data={"call_id": str(call)}).status_code == 422
+
+
+def test_error_page_keeps_the_signed_in_navigation_and_a_way_back(world):
+    """A refusal outside the form (here a proposal that does not exist) on a page that still shows who is signed
+    in, and links back to the page the user came from on this site (never to another site)."""
+    pi = page_client(world.app, "pi_c@example.org")
+    base = str(pi.base_url).rstrip("/")
+    r = pi.get("/proposals/999999", headers={"referer": base + "/proposals"})
+    assert r.status_code == 404
+    assert "<title>Not found" in r.text and "Sign out" in r.text and "Sign in" not in r.text
+    assert 'href="/proposals">Back to the previous page' in r.text
+    assert "javascript:" not in r.text  # the CSP forbids it: such a link does nothing
+    r = pi.get("/proposals/999999", headers={"referer": base + "//evil.example/x"})
+    assert 'href="/evil.example/x"' in r.text and "//evil.example" not in r.text
+    anon = page_client(world.app)
+    r = anon.get("/calls/999999/schedule", headers={"referer": "https://elsewhere.example/"})
+    assert r.status_code in (303, 404) and "elsewhere" not in r.text

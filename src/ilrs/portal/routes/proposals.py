@@ -224,13 +224,11 @@ def _refused(request, session, db, call_id: int, p, form, exc: PortalError) -> H
 
 @pages.get("/proposals", response_class=HTMLResponse)
 def proposals_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    return render(
-        request,
-        "proposals.html",
-        session,
-        proposals=actions.visible_proposals(db, deps.actor(session[0])),
-        title="Proposals",
-    )
+    proposals = actions.visible_proposals(db, deps.actor(session[0]))
+    calls = {c.id: c for c in actions.list_calls(db)}
+    # newest call first, then the most recently changed proposal first
+    proposals.sort(key=lambda p: (-p.call_id, -p.updated_at.timestamp(), -p.id))
+    return render(request, "proposals.html", session, proposals=proposals, calls=calls, title="Proposals")
 
 
 @pages.get("/proposals/new", response_class=HTMLResponse)

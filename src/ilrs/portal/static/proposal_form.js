@@ -49,6 +49,9 @@
     if (result.ok) {
       status.textContent = "Checked against the call: fits.";
       status.classList.add("ok");
+    } else if (result.field === "activities" && result.rows && result.rows.some(Boolean)) {
+      status.textContent = "Checked against the call: see the marked activities.";
+      status.classList.add("bad");
     } else if (result.message) {
       status.textContent = "Checked against the call: " + (result.field && result.field !== "form" ? result.field + ": " : "") + result.message;
       status.classList.add("bad");
