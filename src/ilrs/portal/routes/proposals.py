@@ -204,7 +204,7 @@ def _row_problems(db, session, call_id: int, form: forms.ProposalForm) -> tuple[
     """Each editor row's problem (by row index) and the whole proposal's first problem, nothing stored."""
     partner = session[0].organisation.name
     data = form.data(partner)
-    check = actions.check_proposal(db, deps.actor(session[0]), call_id, data)
+    check = actions.check_proposal(db, deps.actor(session[0]), call_id, data, each_activity=form.uses_rows())
     problems: dict[int, str] = {}
     if form.uses_rows():
         filled = [i for i, r in enumerate(form.rows) if not r.blank()]
