@@ -206,3 +206,24 @@ def test_error_page_keeps_the_signed_in_navigation_and_a_way_back(world):
     anon = page_client(world.app)
     r = anon.get("/calls/999999/schedule", headers={"referer": "https://elsewhere.example/"})
     assert r.status_code in (303, 404) and "elsewhere" not in r.text
+
+
+def test_editor_buttons_work_without_javascript(world):
+    """Without the script, 'Add an activity' and 'remove' submit the form: it comes back with the row added or
+    removed, everything else as typed, and nothing saved."""
+    app, call = world.app, world.ids["call"]
+    pi = page_client(app, "pi_c@example.org")
+    new = pi.get(f"/proposals/new?call_id={call}")
+    assert new.text.count('<fieldset class="activity"') == 2  # one row, and the script's template
+    typed = {**base_form(new.text, call), **row_fields(first=GOOD, second={**GOOD, "duration": "1h"})}
+    r = pi.post("/proposals", data={**typed, "editor": "add"})
+    assert r.status_code == 200 and r.text.count('<fieldset class="activity"') == 4  # three rows + template
+    assert (
+        'value="first"' in r.text and 'value="second"' in r.text and 'value="Radio quiet &lt;at&gt; the pole"' in r.text
+    )
+    r = pi.post("/proposals", data={**typed, "editor": "remove:0"})
+    assert r.status_code == 200 and 'value="first"' not in r.text and 'value="second"' in r.text
+    # the remaining row's checkboxes now carry its new index
+    assert re.search(r'value="0:rover"\s+checked', r.text)
+    titles = [p["title"] for p in api_client(app, "pi_c@example.org").get("/api/proposals").json()]
+    assert "Radio quiet <at> the pole" not in titles

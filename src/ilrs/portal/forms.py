@@ -7,6 +7,7 @@ without JavaScript; a row's checkboxes (conditions, resources) carry their row's
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -115,6 +116,8 @@ class ProposalForm:
     coinvestigators: str = ""
     proprietary_months: str = "12"
     rows: list[ActivityRow] = field(default_factory=list)
+    #: An editor button pressed without JavaScript: "add" (a row), "remove:<row>"; the form comes back edited.
+    editor: str = ""
 
     @classmethod
     def of_proposal(cls, p) -> ProposalForm:
@@ -130,6 +133,16 @@ class ProposalForm:
             proprietary_months=str(p.proprietary_months),
             rows=rows or [],
         )
+
+    def edited(self) -> ProposalForm:
+        """The form after its editor button (:attr:`editor`): a blank row added, or one removed."""
+        rows = list(self.rows)
+        action, _, index = self.editor.partition(":")
+        if action == "add":
+            rows.append(ActivityRow())
+        elif action == "remove" and index.isdigit() and int(index) < len(rows):
+            del rows[int(index)]
+        return dataclasses.replace(self, rows=rows, editor="")
 
     def uses_rows(self) -> bool:
         """The rows give the activities unless JSON was pasted (the JSON box wins: it may hold what rows cannot)."""

@@ -139,6 +139,7 @@ def proposal_form(
     act_priority: Column = [],  # noqa: B006
     act_conditions: Boxes = [],  # noqa: B006
     act_resources: Boxes = [],  # noqa: B006
+    editor: Annotated[Text, Form(max_length=20)] = "",
 ) -> forms.ProposalForm:
     """The proposal form as typed; activities from the editor's rows, or JSON pasted in the activities box."""
     columns = {
@@ -162,6 +163,7 @@ def proposal_form(
         coinvestigators=coinvestigators,
         proprietary_months=proprietary_months,
         rows=forms.rows_from_form(columns, act_conditions, act_resources),
+        editor=editor,
     )
 
 
@@ -248,6 +250,8 @@ def create_post(
     call_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     form: FormDep,
 ) -> HTMLResponse | RedirectResponse:
+    if form.editor:  # an editor button without JavaScript: the form again, edited, nothing saved
+        return _form_page(request, session, actions.get_call(db, call_id), None, form.edited())
     try:
         data = form.data(session[0].organisation.name)
         p = actions.create_proposal(db, deps.actor(session[0]), call_id, data, now)
@@ -324,6 +328,9 @@ def edit_post(
     _: deps.CsrfChecked,
     form: FormDep,
 ) -> HTMLResponse | RedirectResponse:
+    if form.editor:
+        p = actions.get_proposal(db, deps.actor(session[0]), proposal_id)
+        return _form_page(request, session, actions.get_call(db, p.call_id), p, form.edited())
     try:
         data = form.data(session[0].organisation.name)
         actions.update_proposal(db, deps.actor(session[0]), proposal_id, data, now)

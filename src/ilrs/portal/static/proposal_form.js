@@ -1,5 +1,6 @@
 // The proposal form's activity editor: add and remove rows, and check the form against the call's offer as it is
-// typed (the server's own rules, POST /proposals/check). The form works without this script; it only helps.
+// typed (the server's own rules, POST /proposals/check). The form works without this script (its buttons then
+// submit the form, which comes back edited); the script only saves the round trips.
 (function () {
   "use strict";
   var form = document.getElementById("proposal-form");
@@ -18,10 +19,13 @@
       row.querySelectorAll("input[type=checkbox]").forEach(function (box) {
         box.value = i + ":" + box.value.split(":").slice(1).join(":");
       });
+      row.querySelector(".remove-row").value = "remove:" + i;
     });
   }
 
-  document.getElementById("add-activity").addEventListener("click", function () {
+  // without this script the editor's buttons submit the form, which comes back with the row added or removed
+  document.getElementById("add-activity").addEventListener("click", function (ev) {
+    ev.preventDefault();
     list.appendChild(template.content.firstElementChild.cloneNode(true));
     renumber();
     var first = list.lastElementChild.querySelector("input");
@@ -31,6 +35,7 @@
   list.addEventListener("click", function (ev) {
     var button = ev.target.closest(".remove-row");
     if (!button) { return; }
+    ev.preventDefault();
     button.closest("fieldset.activity").remove();
     if (rows().length === 0) { list.appendChild(template.content.firstElementChild.cloneNode(true)); }
     renumber();
