@@ -5,7 +5,6 @@ Screenshots of the main pages are kept under out/screenshots/."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -96,27 +95,47 @@ def test_partner_journey(browser, tmp_path):
         pi.fill("textarea[name=abstract]", "Dipoles unrolled by the rover.")
         pi.fill("textarea[name=payload]", "Four dipole antennas, 3 kg")
         pi.fill("textarea[name=resources]", "rover_hours = 6\nenergy_kwh = 2\ndata_gbit = 1")
-        pi.fill(
-            "textarea[name=activities]",
-            json.dumps(
-                [
-                    {
-                        "id": "dipoles",
-                        "partner": org_c.name,
-                        "payload": "dipoles",
-                        "duration": "3h",
-                        "repeat_every": "1d",
-                        "repeat_count": 2,
-                        "earliest": "2035-06-12T00:00",
-                        "deadline": "2035-06-15T00:00",
-                        "resources": ["rover"],
-                        "power_w": 200,
-                        "data_mbit": 100,
-                    }
-                ]
-            ),
-        )
+        # the structured activity editor: a row typed with one run too many for its window; the live check
+        # marks the row before anything is sent
+        row = pi.locator("fieldset.activity").nth(0)
+        row.locator("input[name=act_id]").fill("dipoles")
+        row.locator("input[name=act_payload]").fill("dipoles")
+        row.locator("input[name=act_duration]").fill("3h")
+        row.locator("input[name=act_earliest]").fill("2035-06-12T00:00")
+        row.locator("input[name=act_deadline]").fill("2035-06-15T00:00")
+        row.locator("input[name=act_repeat_every]").fill("1d")
+        row.locator("input[name=act_repeat_count]").fill("4")
+        row.locator("input[name=act_power_w]").fill("200")
+        row.locator("input[name=act_data_mbit]").fill("100")
+        row.locator("input[name=act_resources][value$=':rover']").check()
+        problem = row.locator(".row-problem")
+        problem.wait_for(state="visible", timeout=20_000)
+        assert "4 occurrence(s) of 3h every 1d do not fit" in problem.inner_text()
+        assert "fits" not in pi.inner_text("#activity-check")
+        # a second row added and removed again (the remaining row keeps its checkboxes' index)
+        pi.click("#add-activity")
+        assert pi.locator("fieldset.activity").count() == 2
+        pi.locator("fieldset.activity").nth(1).locator("input[name=act_resources][value$=':arm']").check()
+        assert pi.locator("fieldset.activity").nth(1).locator("input[value='1:arm']").is_checked()
+        pi.locator("fieldset.activity").nth(1).locator(".remove-row").click()
+        assert pi.locator("fieldset.activity").count() == 1
         pi.select_option("select[name=proprietary_months]", "6")
+        shot(pi, "proposal-form-check")
+
+        # saved anyway: refused on the same form, the problem next to the activities, nothing typed lost
+        pi.click("text=Save draft")
+        pi.wait_for_selector("#error-activities")
+        assert "do not fit" in pi.inner_text("#error-activities")
+        assert pi.input_value("input[name=title]") == "Radio quiet at the pole <b>bold?</b>"
+        assert pi.input_value("fieldset.activity input[name=act_repeat_count]") == "4"
+        assert pi.locator("fieldset.activity input[value='0:rover']").is_checked()
+        assert pi.input_value("select[name=proprietary_months]") == "6"
+        assert "Sign out" in pi.inner_text("header")  # still signed in
+        shot(pi, "proposal-form-error")
+        # fixed: two nights' runs; the live check agrees, then the draft is saved
+        pi.fill("fieldset.activity input[name=act_repeat_count]", "2")
+        pi.wait_for_selector("#activity-check.ok", timeout=20_000)
+        assert pi.locator("fieldset.activity .row-problem").is_hidden()
         pi.click("text=Save draft")
         pi.wait_for_url("**/proposals/*")
         assert pi.inner_text("#status") == "draft"
@@ -186,8 +205,22 @@ def test_partner_journey(browser, tmp_path):
 
         # the station status page draws its Plotly charts
         pi.goto("/status")
-        pi.wait_for_selector("#fig-power .main-svg", timeout=60_000)
-        pi.wait_for_selector("#fig-links .main-svg")
+        pi.wait_for_selector("#fig-station .main-svg", timeout=60_000)
+        # three charts on one time axis: zooming the top one moves the bottom one too
+        assert (
+            pi.locator("#fig-station .subplot.xy, #fig-station .subplot.x2y2, #fig-station .subplot.x3y3").count() == 3
+        )
+        assert pi.evaluate("document.getElementById('fig-station')._fullLayout.xaxis.matches") == "x3"
         shot(pi, "status")
-    for name in ("login", "call", "proposal", "review", "call-ranking", "schedule", "data", "status"):
+    for name in (
+        "login",
+        "call",
+        "proposal-form-error",
+        "proposal",
+        "review",
+        "call-ranking",
+        "schedule",
+        "data",
+        "status",
+    ):
         assert (SHOTS / f"{name}.png").stat().st_size > 5000

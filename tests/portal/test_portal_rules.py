@@ -323,3 +323,38 @@ def test_planner_shares_cover_every_scheduled_partner():
     assert rules.planner_shares(["A", "B"], {"A": 0.6}, {"A": 8.0, "B": 2.0}) == ({"A": 8.0, "B": 2.0}, "time")
     assert rules.planner_shares(["A", "B"], {"A": 0.6}, {"B": 2.0}) == ({}, "time")
     assert rules.planner_shares([], {}, {}) == ({}, "time")
+
+
+def test_activity_problems_name_each_request_alone():
+    """Each request's own problem, as validate_proposal words it for that request alone; what only the requests
+    together break (more than the proposal asks) is left to validate_proposal on the whole."""
+    rows = [
+        act(id="fine"),
+        act(id="late", deadline="2035-07-02T00:00"),
+        act(id="typo", duration="2 hours"),
+        act(id="crowded", repeat_count=4),  # 4 daily runs in a 3-day window
+        act(id="greedy", repeat_every=None, repeat_count=1, duration="11h"),  # 11 h of the arm, 10 on offer
+        act(id="other", partner="Org B"),
+        "not an object",
+    ]
+    fine, late, typo, crowded, greedy, other, junk = rules.activity_problems(rows, TERMS, "Org A", 1)
+    assert fine is None
+    assert "late" in late and "outside the call's cycle 2035-06-01 .. 2035-07-01" in late
+    assert typo.startswith("duration: ") and "'2 hours' is not a positive duration" in typo
+    assert "4 occurrence(s) of 2h every 1d do not fit" in crowded
+    assert greedy == "needs 11 arm_hours, the call offers 10"
+    assert "name another partner" in other and "'Org A'" in other
+    assert junk and "requests[0]" not in junk
+    # each verdict agrees with the one validator on that request alone (in a proposal asking for all on offer)
+    for row, problem in zip(rows, (fine, late, typo, crowded, greedy, other, junk), strict=True):
+        try:
+            validate({k: o.quantity for k, o in OFFER.items()}, [row], 12)
+        except rules.Invalid:
+            assert problem is not None
+        else:
+            assert problem is None
+    # two fine requests that together use more arm time than the proposal asks: no row's problem, the whole's
+    pair = [act(id="a"), act(id="b")]
+    assert rules.activity_problems(pair, TERMS, "Org A", 1) == [None, None]
+    with pytest.raises(rules.Invalid, match="arm_hours"):
+        validate({"arm_hours": 6, "energy_kwh": 50, "data_gbit": 5}, pair, 12)

@@ -59,9 +59,15 @@ def test_status_page_and_api(tmp_path):
     page = c.get("/status")  # public: no sign-in
     assert page.status_code == 200
     figs = json.loads(page.text.split('<script type="application/json" id="figures">', 1)[1].split("</script>")[0])
-    assert set(figs) == {"power", "charge", "links"}
-    gen = figs["power"]["data"][0]["y"]
+    assert set(figs) == {"station"}
+    fig = figs["station"]
+    gen = fig["data"][0]["y"]
     assert np.allclose(gen, np.round(run.series.generation_w / 1e3, 3))
+    # the three charts on one time axis: every trace on its own row's axis, the rows' x axes bound together
+    assert [t.get("xaxis", "x") for t in fig["data"]] == ["x", "x", "x", "x2", "x3", "x3"]
+    assert [t["x"] for t in fig["data"]] == [fig["data"][0]["x"]] * 6
+    layout = fig["layout"]
+    assert layout["xaxis"].get("matches") == "x3" and layout["xaxis2"].get("matches") == "x3"
     js = c.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000].lower()
     assert '<script src="/static/plotly.min.js">' in page.text

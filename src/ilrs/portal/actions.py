@@ -562,6 +562,34 @@ def stored_content(p: Proposal) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ProposalCheck:
+    """A proposal's content checked without saving it: each activity request's own problem (or None) and the
+    first problem of the whole (or None)."""
+
+    activities: list[str | None]
+    error: Invalid | None
+
+
+def check_proposal(db: Session, actor: Actor, call_id: int, data: dict, each_activity: bool = True) -> ProposalCheck:
+    """:func:`ilrs.portal.rules.validate_proposal` on a proposal being written (the form's live check), and with
+    ``each_activity`` :func:`ilrs.portal.rules.activity_problems` on its requests; nothing is stored."""
+    rules.require_role(actor.role, PI)
+    call = get_call(db, call_id)
+    org = _get(db, Organisation, actor.organisation_id, "organisation")
+    users = _partner_users(db, rules.coinvestigator_emails(data.get("coinvestigators") or []))
+    terms = terms_of(call)
+    acts = data.get("activities")
+    rows = rules.activity_problems(acts, terms, org.name, org.id) if each_activity and isinstance(acts, list) else []
+    try:
+        rules.validate_proposal(
+            data, terms, org.name, org.id, {e: rules.Person(u.role, u.organisation_id) for e, u in users.items()}
+        )
+    except Invalid as exc:
+        return ProposalCheck(rows, exc)
+    return ProposalCheck(rows, None)
+
+
 def _open(call: Call, now: dt.datetime) -> None:
     if now > call.deadline:
         raise Conflict(f"the call closed at {call.deadline:%Y-%m-%d %H:%M} UTC", source="deadline")

@@ -1,5 +1,6 @@
 """Demo content for ``ilrs serve --demo``: partner organisations, people with role names (no real persons), a call
-whose offer comes from the built-in scenario's twin, and proposals in every state."""
+whose offer comes from the built-in scenario's twin, and proposals in every state: a draft, one submitted and under
+review, and one reviewed, accepted and allocated, whose activities the planner schedules."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def _activity(
 
 
 def seed(db: Session, now: dt.datetime, offer=None) -> dict:
-    """Fill an empty database; returns the demo users' e-mails by role. Idempotent: does nothing if seeded."""
+    """Fill an empty database and start planning its schedule in the background; returns the demo users' e-mails
+    by role. Idempotent: does nothing if seeded."""
     if db.scalar(select(Organisation).limit(1)) is not None:
         return {}
     orgs = [actions.create_organisation(db, None, n, c, k) for n, c, k in ORGANISATIONS]
@@ -145,7 +147,30 @@ def seed(db: Session, now: dt.datetime, offer=None) -> dict:
         },
         now,
     )
+    scores = {  # (proposal, reviewer): score, comment; the regolith proposal keeps one review pending
+        (seismo, "reviewer.asl"): (5, "A clear deployment plan; arm time well argued."),
+        (seismo, "reviewer.sib"): (4, "Sound; the data volume could be smaller."),
+        (regolith, "reviewer.asl"): (3, "Interesting, but the drill schedule is optimistic."),
+    }
     for p in (seismo, regolith):
-        actions.assign_reviewer(db, admin, p.id, users["reviewer.asl"].id)
-        actions.assign_reviewer(db, admin, p.id, users["reviewer.sib"].id)
+        for who in ("reviewer.asl", "reviewer.sib"):
+            review = actions.assign_reviewer(db, admin, p.id, users[who].id)
+            if (p, who) in scores:
+                actions.submit_review(db, actions.actor_of(users[who]), review.id, *scores[p, who])
+    # the best-ranked proposal accepted with what it asked, so its partner sees a planned schedule
+    for key, amount in {"arm_hours": 6, "energy_kwh": 5, "data_gbit": 2}.items():
+        actions.allocate(db, admin, seismo.id, key, amount)
+    start_planning(db)
     return {local: f"{local}@{DOMAIN}" for local in users}
+
+
+def start_planning(db: Session) -> None:
+    """Start planning every call's accepted activities in the background (the planner's first run over a cold
+    twin takes half a minute or more), so the demo's schedule page shows the plan soon after the server starts."""
+    from ilrs.portal.db.models import Call
+
+    admin = db.scalar(select(User).where(User.role == ADMIN).order_by(User.id).limit(1))
+    if admin is None:
+        return
+    for call in db.scalars(select(Call)):
+        actions.schedule(db, actions.actor_of(admin), call, wait_s=0)

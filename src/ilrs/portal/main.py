@@ -119,12 +119,47 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
-def _refusal(request: Request, code: int, message: str, headers: dict[str, str] | None = None):
+#: The error page's title by status.
+ERROR_TITLES = {
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Cannot do that now",
+    413: "Too large",
+    422: "Cannot do that",
+    429: "Too many attempts",
+    503: "Busy",
+}
+
+
+def _signed_in(request: Request) -> dict[str, Any]:
+    """The signed-in user of a page request, for the error page's navigation (nothing when unknown)."""
+    with contextlib.suppress(Exception), request.app.state.read_sessionmaker() as db:  # the page shows anyway
+        found = deps.session_of(request, db)
+        if found is not None:
+            _ = found[0].organisation.name  # loaded while the session is open
+            return {"me": found[0], "csrf_token": found[1].csrf}
+    return {}
+
+
+async def _error_page(request: Request, code: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The page of a refused request: its navigation as the signed-in user sees it (looked up in a worker thread;
+    not when the portal is busy: a page that says so must not wait for a connection), and a link back to the
+    page the request came from on this site (a ``javascript:`` link would break the CSP)."""
+    ctx: dict[str, Any] = {"message": message, "code": code, "title": ERROR_TITLES.get(code, "Refused")}
+    if code != 503 and request.cookies.get(deps.SESSION_COOKIE):
+        ctx.update(await anyio.to_thread.run_sync(_signed_in, request))
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}/"
+    if referer.startswith(origin) and referer != str(request.url):
+        ctx["back"] = "/" + referer.removeprefix(origin).lstrip("/\\")  # never '//host': another site
+    return deps.templates.TemplateResponse(request, "error.html", ctx, status_code=code, headers=headers)
+
+
+async def _refusal(request: Request, code: int, message: str, headers: dict[str, str] | None = None):
     if _wants_json(request):
         return JSONResponse({"detail": message, "field": None}, status_code=code, headers=headers)
-    return deps.templates.TemplateResponse(
-        request, "error.html", {"message": message, "code": code, "title": "Refused"}, status_code=code, headers=headers
-    )
+    return await _error_page(request, code, message, headers)
 
 
 def _server_error(request: Request):
@@ -190,22 +225,14 @@ def create_app(
         headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
         if _wants_json(request):
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=code, headers=headers)
-        return deps.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"message": str(exc), "code": code, "title": "Refused"},
-            status_code=code,
-            headers=headers,
-        )
+        return await _error_page(request, code, str(exc), headers)
 
     @app.exception_handler(IlrsError)
     async def user_error(request: Request, exc: IlrsError):
         # any other user-correctable error from the layers below (a scenario, a request file): 422
         if _wants_json(request):
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=422)
-        return deps.templates.TemplateResponse(
-            request, "error.html", {"message": str(exc), "code": 422, "title": "Refused"}, status_code=422
-        )
+        return await _error_page(request, 422, str(exc))
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, exc: deps.NotSignedIn):
@@ -217,27 +244,24 @@ def create_app(
         if _wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         text = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
-        return HTMLResponse(
-            deps.templates.get_template("error.html").render(message=text, code=422, title="Refused", request=request),
-            status_code=422,
-        )
+        return await _error_page(request, 422, text)
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError):
         # a uniqueness or reference check lost to a concurrent change (the use cases check first; this is the
         # database's word when two requests passed that check at once)
-        return _refusal(request, 409, "this conflicts with a change made at the same time; reload and try again")
+        return await _refusal(request, 409, "this conflicts with a change made at the same time; reload and try again")
 
     @app.exception_handler(PoolTimeout)
     async def busy(request: Request, exc: PoolTimeout):
-        return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+        return await _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
 
     @app.exception_handler(OperationalError)
     async def operational(request: Request, exc: OperationalError):
         # lock timeouts and serialisation failures are retryable; anything else is a server error
         text = str(exc.orig).lower()
         if "locked" in text or "deadlock" in text or "could not serialize" in text or "lock timeout" in text:
-            return _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
+            return await _refusal(request, 503, "the portal is busy; try again in a moment", {"retry-after": "2"})
         return _server_error(request)
 
     @app.exception_handler(Exception)

@@ -234,7 +234,7 @@ def parse_activities(activities: list | None, partner: str) -> RequestSet | None
     try:
         rs = parse_requests({"requests": activities}, source="activities")
     except IlrsError as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid(message_of(exc), source="activities") from None
     check_occurrences(rs)
     wrong = [r.id for r in rs.requests if r.partner != partner]
     if wrong:
@@ -417,6 +417,47 @@ def _check_against_call(
                 hint=f"request at least {used:.3g} {key}",
             )
     return rs
+
+
+def activity_problems(
+    activities: Sequence[object], terms: CallTerms, partner: str, partner_organisation_id: int
+) -> list[str | None]:
+    """Each activity request's own problem against the call (or None), for the proposal form's editor: every
+    request is put alone through :func:`validate_proposal`, in a proposal asking for everything on offer, so what
+    is reported is the request's format, partner, window within the cycle, fit of its repetitions and use of more
+    than the whole offer. What only the requests together can break (more than the resources the proposal asks)
+    is :func:`validate_proposal`'s word on the whole proposal."""
+    asks_all = {k: o.quantity for k, o in terms.offer.items() if o.quantity > 0}
+    out: list[str | None] = []
+    for a in activities:
+        try:
+            validate_proposal(
+                {"title": "-", "resources": asks_all, "activities": [a]}, terms, partner, partner_organisation_id
+            )
+        except Invalid as exc:
+            if exc.source == "resources":  # the request alone uses more than the call offers
+                rs = parse_activities([a], partner)
+                over = [
+                    f"needs {used:.3g} {key}, the call offers {asks_all.get(key, 0.0):g}"
+                    for key, used in activity_usage(rs).items() if used > asks_all.get(key, 0.0) + 1e-9
+                ] if rs else []  # fmt: skip
+                out.append("; ".join(over) or message_of(exc))
+                continue
+            text = message_of(exc).removeprefix("invalid activity requests:")
+            out.append(_ONE_REQUEST.sub("", text).strip())
+        else:
+            out.append(None)
+    return out
+
+
+#: The planner parser's prefix naming the (only) request in :func:`activity_problems`' messages.
+_ONE_REQUEST = re.compile(r"requests\[0\] \(id [^)]*\)\.?")
+
+
+def message_of(exc: IlrsError) -> str:
+    """An error's text without the field it names (for showing it next to that field)."""
+    text = str(exc)
+    return text.removeprefix(f"{exc.source}: ") if exc.source else text
 
 
 # ---- review: ranking and oversubscription -------------------------------------------------------------------------

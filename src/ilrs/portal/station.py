@@ -309,7 +309,7 @@ def _planned(scenario: str, cycle_start: dt.datetime, cycle_end: dt.datetime, pa
             rows.append(_unplanned(pid, r, f"{missing} of {r.repeat_count} occurrences not placed"))
     note = (
         f"planned by the operations planner (CP-SAT against the {scenario} twin): "
-        f"{len(sp.result.activities())} occurrences placed"
+        f"{len(sp.result.activities())} occurrences placed, every partner's together"
     )
     return Schedule(sorted(rows, key=_order), note)
 

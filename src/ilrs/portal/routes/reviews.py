@@ -44,7 +44,8 @@ def reviews_page(request: Request, session: PageSession, db: SessionDep) -> HTML
 def review_page(request: Request, review_id: ReviewId, session: PageSession, db: SessionDep) -> HTMLResponse:
     a = deps.actor(session[0])
     r = actions.get_review(db, a, review_id)
-    return render(request, "review.html", session, r=r, p=actions.get_proposal(db, a, r.proposal_id), title="Review")
+    p = actions.get_proposal(db, a, r.proposal_id)
+    return render(request, "review.html", session, r=r, p=p, title=f"Review: {p.title}")
 
 
 @pages.post("/reviews/{review_id}")
