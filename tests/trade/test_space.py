@@ -126,5 +126,5 @@ def test_builtin_example_space_is_valid():
     assert base.name == "ilrs-basic-2035"
     assert 100 <= space.size() <= 500
     assert "trade-power-2035" not in builtin_scenarios()
-    with pytest.raises(IlrsError, match="built-in spaces: trade-power-2035"):
+    with pytest.raises(IlrsError, match="built-in spaces: report-power-2035, trade-power-2035"):
         load_study("ilrs-basic-2035", "no-such-space")
