@@ -139,6 +139,7 @@ def nrho(
     epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the first apolune in the ephemeris model, UTC."),
     oem: Path = typer.Option(None, help="Write the ephemeris NRHO as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
     spk: Path = typer.Option(None, help="Write the ephemeris NRHO as a SPICE SPK (type 13) file."),
+    czml: Path = typer.Option(None, help="Write the ephemeris NRHO as CZML for Cesium (Earth-centred inertial)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The 9:2 L2 southern near-rectilinear halo orbit (Gateway's) in the Earth-Moon CR3BP and carried into the
@@ -150,7 +151,7 @@ def nrho(
 
     if not 0.5 <= tof_days <= 30.0:
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="--tof-days")
-    _outputs(oem=oem, spk=spk)
+    _outputs(oem=oem, spk=spk, czml=czml)
     o = nrho_9_2()
     out: dict[str, Any] = {
         "period_days": o.period_days,
@@ -165,9 +166,9 @@ def nrho(
         from ilrs.ephem.time import to_et
         from ilrs.transport.nrho_ephemeris import nrho_report
 
-        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk)
-    elif oem is not None or spk is not None:
-        raise IlrsError("OEM/SPK export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
+        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk, czml_path=czml)
+    elif oem is not None or spk is not None or czml is not None:
+        raise IlrsError("OEM/SPK/CZML export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
     if as_json:
         print_json(out)
         return
@@ -236,6 +237,7 @@ def relay(
     restore_perilune_km: float = typer.Option(None, help="Perilune a burn restores [km] (default: the design's)."),
     oem: Path = typer.Option(None, help="Write the flight as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
     spk: Path = typer.Option(None, help="Write the flight as a SPICE SPK (type 13) file."),
+    czml: Path = typer.Option(None, help="Write the flight as CZML for Cesium (Earth-centred inertial)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The relay's frozen elliptical orbit (Queqiao-2-like, 200 x 16,000 km) designed and flown in the perturbed
@@ -244,7 +246,7 @@ def relay(
     from ilrs.ephem.time import to_et
     from ilrs.transport.relay import relay_report
 
-    _outputs(oem=oem, spk=spk)
+    _outputs(oem=oem, spk=spk, czml=czml)
     out = relay_report(
         float(to_et(epoch)[0]),
         days,
@@ -252,6 +254,7 @@ def relay(
         restore_perilune_alt_km=restore_perilune_km,
         oem_path=oem,
         spk_path=spk,
+        czml_path=czml,
     )
     if as_json:
         print_json(out)

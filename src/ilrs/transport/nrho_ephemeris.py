@@ -232,9 +232,10 @@ def nrho_report(
     *,
     oem_path: str | os.PathLike[str] | None = None,
     spk_path: str | os.PathLike[str] | None = None,
+    czml_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, object]:
     """JSON-ready figures of :func:`nrho_ephemeris` and :func:`station_keeping_estimate`, with optional exports
-    (OEM in TDB and SPK type 13, Moon-centred J2000)."""
+    (OEM in TDB and SPK type 13, Moon-centred J2000; CZML Earth-centred for Cesium)."""
     import time
 
     t0 = time.perf_counter()
@@ -294,4 +295,17 @@ def nrho_report(
         )
         out["spk"] = str(spk_path)
         out["spk_naif_id"] = NRHO_NAIF_ID
+    if czml_path is not None:
+        from ilrs.transport.czml_export import lunar_orbit_czml
+
+        out["czml"] = str(
+            lunar_orbit_czml(
+                czml_path,
+                f.et,
+                f.state[:, :3],
+                object_id="ILRS-NRHO",
+                name="ILRS 9:2 NRHO",
+                description=" ".join(comments),
+            )
+        )
     return out

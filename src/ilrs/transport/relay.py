@@ -498,10 +498,12 @@ def relay_report(
     restore_perilune_alt_km: float | None = None,
     oem_path: str | os.PathLike[str] | None = None,
     spk_path: str | os.PathLike[str] | None = None,
+    czml_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, object]:
     """Design the frozen relay at ``epoch_et``, fly it ``days`` with station-keeping above
     ``min_perilune_alt_km``, measure its lifetime without manoeuvres and the twin's two-body orbit's, compare with
-    Queqiao-2's published orbit, and optionally export the flight (OEM in TDB, SPK type 13, Moon-centred J2000).
+    Queqiao-2's published orbit, and optionally export the flight (OEM in TDB, SPK type 13, Moon-centred J2000;
+    CZML, Earth-centred, for Cesium).
     """
     import time
 
@@ -607,4 +609,17 @@ def relay_report(
         )
         out["spk"] = str(spk_path)
         out["spk_naif_id"] = RELAY_NAIF_ID
+    if czml_path is not None:
+        from ilrs.transport.czml_export import lunar_orbit_czml
+
+        out["czml"] = str(
+            lunar_orbit_czml(
+                czml_path,
+                flight.et,
+                flight.state[:, :3],
+                object_id="ILRS-RELAY",
+                name="ILRS relay, frozen elliptical lunar orbit",
+                description=" ".join(comments),
+            )
+        )
     return out
