@@ -1,0 +1,212 @@
+"""``ilrs.api``: every wrapper called once on small inputs; its tables and datasets hold the same numbers as the
+service result it wraps (run again through the service, as the CLI runs it), and its HTML shows the headline
+figures with user text escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+from ilrs import api
+from tests.api.conftest import REQUESTS, SPACE
+
+MARKUP = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="module")
+def twin(month):
+    return api.twin(month)
+
+
+def test_importing_the_api_loads_no_heavy_module():
+    """``import ilrs.api`` stays cheap for a notebook: no pandas, xarray, planner, Dask or pydantic schema work."""
+    code = (
+        "import sys, ilrs.api; heavy = ('pandas', 'xarray', 'ortools', 'distributed', 'ilrs.services.plan', "
+        "'ilrs.services.trade'); print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_twin_matches_the_service_run(month, twin):
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import run_twin
+    from ilrs.station.twin import shedding_events, to_dataset
+
+    ref = run_twin(validated_scenario(month))
+    assert twin.kpis == ref.kpis
+    assert twin.verdict == ref.verdict
+    ds, ref_ds = twin.to_xarray(), to_dataset(ref)
+    for name in ref_ds.data_vars:
+        np.testing.assert_array_equal(ds[name].values, ref_ds[name].values, err_msg=str(name))
+    assert ds.attrs["Conventions"] == "CF-1.10" and ds["solar"].attrs["units"] == "W"
+    df = twin.to_dataframe()
+    assert len(df) == ref.kpis.steps == 744
+    assert df.index[0] == np.datetime64("2034-07-01T00:00") and df.index[-1] == np.datetime64("2034-07-31T23:00")
+    np.testing.assert_array_equal(df["solar"].to_numpy(), ref.series.solar_w)
+    np.testing.assert_array_equal(df["load_shed_p1"].to_numpy(), ref.result.shed_w[0])
+    np.testing.assert_array_equal(df["battery_energy"].to_numpy(), ref.result.stored_wh[1:])
+    # energy bookkeeping read from the table alone: the KPI's generated energy is the sum of the hourly means
+    assert df["generation"].sum() / 1e3 == pytest.approx(ref.kpis.generated_kwh, rel=1e-12)
+    assert twin.shedding_events() == shedding_events(ref)
+    assert len(twin.phases_dataframe()) == len(ref.verdict.phases)
+
+
+def test_twin_html_shows_the_verdict_and_kpis_and_escapes_the_name(month, twin):
+    page = twin._repr_html_()
+    assert "SURVIVES" in page and "2034-07-01 .. 2034-08-01" in page
+    assert f"{twin.kpis.generated_kwh:,.0f} kWh" in page and f"{twin.kpis.data_downlinked_gbit:,.0f} Gbit" in page
+    assert f"{twin.kpis.min_state_of_charge:.1%}" in page
+    marked = api.Twin(
+        type(twin.run)(
+            twin.run.scenario.model_copy(update={"name": MARKUP}),
+            twin.run.series,
+            twin.run.result,
+            twin.run.kpis,
+            twin.run.verdict,
+        )
+    )
+    page = marked._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_site_matches_point_environment():
+    s = api.site(-89.45, 222.69, "2030-01-01", "2030-01-03", "1h")
+    ref = api.point_environment(-89.45, 222.69, "2030-01-01", "2030-01-03", 3600.0)
+    assert s.result.summary() == ref.summary()
+    df = s.to_dataframe()
+    assert len(df) == ref.n_steps == 48
+    np.testing.assert_array_equal(df["sun_disk_fraction"].to_numpy(), ref.series["sun_disk_fraction"])
+    np.testing.assert_array_equal(df.index.to_numpy(), ref.series["time_utc"].astype("datetime64[ns]"))
+    ds = s.to_xarray()
+    np.testing.assert_array_equal(ds["sun_elevation_deg"].values, ref.series["sun_elevation_deg"])
+    assert ds["sun_elevation_deg"].attrs["units"] == "degree"
+    assert ds.attrs["longest_dark_hours"] == ref.longest_dark_hours
+    # the visible fraction is the share of steps with any of the disk up: the table says the same
+    assert (df["sun_disk_fraction"] > 0).mean() == pytest.approx(ref.sun_visible_fraction)
+    page = s._repr_html_()
+    assert f"{100 * ref.sun_visible_fraction:,.3f}" in page and f"{ref.longest_dark_hours:,.3f}" in page
+
+
+def test_sizing_matches_the_service(month):
+    from ilrs.services import twin as service
+    from ilrs.services.scenarios import validated_scenario
+
+    s = validated_scenario(month)
+    # July 2034 at the ridge: the Sun never sets long enough to need the batteries (a factor of 0, NaN state of
+    # charge); without the reactor the arrays need about 60 % of their area
+    b = api.size_battery(month, protect=5)
+    np.testing.assert_equal(b.as_dict(), asdict(service.size_battery(s, protect=5)))
+    solar_only = s.model_copy(update={"elements": [e for e in s.elements if e.kind != "fission"]})
+    a = api.size_arrays(solar_only, protect=5)
+    assert a.result == service.size_arrays(solar_only, protect=5)
+    assert 0.0 < a.result.scale < 1.0
+    page = a._repr_html_()
+    assert "arrays sizing" in page and f"{a.result.area_m2:,.3f}" in page and f"{a.result.scale:,.3f}" in page
+
+
+def test_compare_lines_up_the_kpis(month, twin):
+    c = api.compare(month, month)
+    df = c.to_dataframe()
+    assert list(df.columns)[-1] == "differs" and not df["differs"].any()
+    assert df.loc["generated_kwh"].iloc[0] == twin.kpis.generated_kwh
+    assert c.twins()[0].kpis == twin.kpis
+    assert "generated_kwh" in c._repr_html_()
+
+
+def test_campaign_matches_the_monte_carlo():
+    from datetime import date
+
+    from ilrs.campaign.montecarlo import simulate
+    from ilrs.campaign.roadmap import scenario_roadmap
+    from ilrs.services.scenarios import validated_scenario
+
+    c = api.campaign(None, runs=400, seed=7, by="2034-12-31", workers=0)
+    missions, _ = scenario_roadmap(validated_scenario(None))
+    ref = simulate(missions, 400, 7, scheduler="local-sync")
+    df = c.to_dataframe()
+    for row in ref.summary(date(2034, 12, 31)):
+        assert df.loc[row["capability"], "p_by_2034-12-31"] == row["p_by_2034-12-31"]
+        assert df.loc[row["capability"], "p_ever"] == row["p_ever"]
+    ds = c.to_xarray()
+    assert float(ds["probability"].sel(capability="energy", time="2035-01-01")) == ref.probability_by(
+        "energy", "2035-01-01"
+    )
+    assert c.buildup["timeline"][-1]["date"] == "2034-12-31"
+    page = c._repr_html_()
+    assert f"{df.loc['energy', 'p_by_2034-12-31']:,.3f}" in page and "400 runs" in page
+
+
+def test_transfer_and_orbits():
+    from ilrs.services.campaign import transfer_summary
+    from ilrs.transport.halo import halo_family, nrho_9_2
+
+    t = api.transfer(model="patched-conic")
+    assert t.as_dict() == transfer_summary("2030-06-20T09:00", 4.75, model="patched-conic")
+    assert f"{t['tli_dv_m_s']:,.3f}" in t._repr_html_()
+
+    n = api.nrho()
+    assert n.orbit.period_days == nrho_9_2().period_days
+    legs = n.to_dataframe()
+    for a in n.architectures:
+        # the legs add up to the architecture's delta-v after TLI (the first leg is TLI itself)
+        mine = legs[legs["architecture"] == a["architecture"]]
+        assert len(mine) == len(a["legs"])
+    assert f"{n.orbit.period_days:,.3f}" in n._repr_html_()
+
+    h = api.halo(2, 6)
+    ref = halo_family(2, 6, step=0.01)
+    np.testing.assert_array_equal(h.to_dataframe()["period_days"].to_numpy(), ref.periods_days)
+    np.testing.assert_array_equal(h.to_xarray()["jacobi"].values, ref.jacobi)
+    assert h.to_xarray()["perilune_radius_km"].attrs["units"] == "km"
+    assert "6" in h._repr_html_()
+
+    r = api.frozen_relay(days=10.0)
+    assert r["periapsis_alt_km"] == 200.0 and r["apoapsis_alt_km"] == 16000.0
+    assert f"{r['e']:,.3f}" in r._repr_html_()
+
+
+def test_plan_matches_the_service(month):
+    from ilrs.services.plan import plan_rows, plan_scenario, requests_for
+    from ilrs.services.scenarios import validated_scenario
+
+    p = api.plan(month, REQUESTS, time_limit=2.0)
+    s = validated_scenario(month)
+    ref = plan_scenario(s, requests_for(s, REQUESTS), time_limit=2.0)
+    df = p.to_dataframe()
+    rows = plan_rows(ref)
+    assert len(df) == len(rows) == p.summary["planned"]
+    assert [(r["request"], r["occurrence"]) for r in rows] == list(zip(df["request"], df["occurrence"], strict=True))
+    assert list(df["start"]) == [dt.datetime.fromisoformat(r["start"].rstrip("Z")) for r in rows]
+    assert p.summary["value"] == ref.result.value
+    assert p.summary["twin_check"]["ok"] and not p.summary["violations"]
+    assert len(p.unplaced_dataframe()) == len(ref.result.unplaced_reasons())
+    page = p._repr_html_()
+    assert f"{p.summary['value']:,.3f}" in page and ">ok<" in page
+
+
+def test_trade_matches_the_service(month):
+    from ilrs.services.trade import run_trade
+
+    t = api.trade(month, SPACE, workers=0)
+    ref = run_trade(month, SPACE, "grid", workers=0)
+    ds = t.to_xarray()
+    assert ds.sizes["design"] == 4
+    np.testing.assert_array_equal(ds["landed_mass_kg"].values, ref.metric("landed_mass_kg"))
+    np.testing.assert_array_equal(ds["on_front"].values.astype(bool), ref.on_front)
+    df = t.to_dataframe()
+    assert list(df["param_battery_kwh"]) == [100.0, 100.0, 500.0, 500.0]
+    assert [f["design"] for f in t.front()] == ref.front_order()
+    page = t._repr_html_()
+    assert "Pareto front" in page and f"{ref.metric('landed_mass_kg')[ref.front_order()[0]]:,.3f}" in page
+
+
+def test_html_table_escapes_markup():
+    page = api.html_table(MARKUP, [(MARKUP, MARKUP), ("x", 1.5)], note=MARKUP)
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 4
+    assert "1.500" in page
