@@ -210,3 +210,22 @@ def test_html_table_escapes_markup():
     page = api.html_table(MARKUP, [(MARKUP, MARKUP), ("x", 1.5)], note=MARKUP)
     assert "<script>" not in page and page.count("&lt;script&gt;") == 4
     assert "1.500" in page
+
+
+def test_with_period_keeps_what_has_arrived():
+    base = api.load("ilrs-basic-2035")
+    s = api.with_period(base, start="2034-07-01", end="2034-08-01", step="1h")
+    assert (s.start.isoformat(), s.end.isoformat(), s.step) == (
+        "2034-07-01T00:00:00+00:00",
+        "2034-08-01T00:00:00+00:00",
+        "1h",
+    )
+    arrived = [e.name for e in base.elements if e.arrival < s.end]
+    assert [e.name for e in s.elements] == arrived
+    assert "ilrs5-radio-telescope" not in arrived  # lands in 2035
+    assert all(e.arrival == s.start for e in s.elements)
+    assert s.path == base.path
+    with pytest.raises(api.IlrsError, match="cannot read the date"):
+        api.with_period(base, start="July")
+    with pytest.raises(api.IlrsError, match="before it starts"):
+        api.with_period(base, start="2034-08-01", end="2034-07-01")

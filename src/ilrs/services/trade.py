@@ -39,12 +39,16 @@ SPACES_DIR = PACKAGE_DATA / "scenarios" / "spaces"
 # ---------------------------------------------------------------- loading and checks
 
 
-def load_study(scenario: str | Path | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
-    """The base scenario and the space, checked together before any twin runs: every parameter sets some
-    element, every named element exists, every candidate site stands on a station-grade DEM."""
+def load_study(scenario: str | Path | sc.Scenario | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
+    """The base scenario (a file, a built-in name or a Scenario already loaded) and the space, checked together
+    before any twin runs: every parameter sets some element, every named element exists, every candidate site
+    stands on a station-grade DEM."""
     space_path = resolve_space(space_path)
     space = load_space(space_path)
-    base = validated_scenario(scenario if scenario is not None else space.scenario)
+    if isinstance(scenario, sc.Scenario):
+        base = scenario
+    else:
+        base = validated_scenario(scenario if scenario is not None else space.scenario)
     src = str(space_path)
     names = {e.name for e in base.elements}
     for i, p in enumerate(space.parameters):
@@ -306,7 +310,7 @@ def designs_for(space: Space, method: str) -> list[tuple[int, ...]]:
 
 
 def run_trade(
-    scenario: str | Path | None,
+    scenario: str | Path | sc.Scenario | None,
     space_path: str | Path,
     method: str = "grid",
     workers: int | None = None,
