@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from ilrs.campaign.montecarlo import CampaignResult
     from ilrs.scenario.schema import Scenario
     from ilrs.services.compare import Comparison
-    from ilrs.services.plan import ScenarioPlan
+    from ilrs.services.plan import Replan, ScenarioPlan
     from ilrs.services.trade import TradeResult
+    from ilrs.services.twin import MastOption
     from ilrs.station.twin import ArraySizing, BatterySizing, SheddingEvent, TwinKpis, TwinRun
     from ilrs.station.verdict import Verdict
     from ilrs.transport.halo import HaloFamily, HaloOrbit
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BODIES",
     "Campaign",
+    "Descent",
+    "LaunchWindows",
+    "MastOptions",
     "ScenarioComparison",
     "FrozenRelay",
     "Halo",
@@ -58,6 +62,9 @@ __all__ = [
     "Twin",
     "campaign",
     "compare",
+    "descent",
+    "launch_windows",
+    "size_mast",
     "frozen_relay",
     "halo",
     "load",
@@ -343,8 +350,6 @@ class Twin:
 
     def phases_dataframe(self) -> Any:
         """The verdict's build-up phases, one row each (means in kW)."""
-        from dataclasses import asdict
-
         import pandas as pd
 
         return pd.DataFrame([asdict(p) for p in self.verdict.phases])
@@ -380,8 +385,6 @@ class Sizing:
     result: BatterySizing | ArraySizing
 
     def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self.result)
 
     def _repr_html_(self) -> str:
@@ -403,6 +406,39 @@ def size_arrays(scenario: str | Path | Scenario | None = None, protect: int = 2)
 
     s = load(scenario)
     return Sizing(s.name, "arrays", service(s, protect=protect))
+
+
+@dataclass(frozen=True)
+class MastOptions:
+    """The station with every array's mast at each height (:class:`~ilrs.services.twin.MastOption` rows)."""
+
+    scenario: str
+    result: list[MastOption]
+
+    def to_dataframe(self) -> Any:
+        """One row per mast height [m]: survives, critical load lost [h], least storage margin, solar energy [kWh]."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(o) for o in self.result]).set_index("mast_height_m")
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [o.mast_height_m, o.survives, o.critical_load_lost_h, o.least_storage_margin, o.solar_kwh]
+            for o in self.result
+        ]
+        head = ["mast [m]", "survives", "critical lost [h]", "least storage margin", "solar [kWh]"]
+        return _grid_table(f"{self.scenario}: every array's mast at", head, rows)
+
+
+def size_mast(
+    scenario: str | Path | Scenario | None = None, heights_m: Iterable[float] = (3, 5, 10, 15, 20)
+) -> MastOptions:
+    """The twin with every array's mast at each height (each height's horizons computed once, then cached), as
+    ``ilrs size mast``."""
+    from ilrs.services.twin import mast_options
+
+    s = load(scenario)
+    return MastOptions(s.name, mast_options(s, [float(h) for h in heights_m]))
 
 
 @dataclass(frozen=True)
@@ -550,6 +586,82 @@ def transfer(
     from ilrs.services.campaign import transfer_summary
 
     return Transfer(transfer_summary(depart, tof_days, parking_alt_km, llo_alt_km, inc_deg=inc_deg, model=model))
+
+
+@dataclass(frozen=True)
+class LaunchWindows:
+    """A month of launch windows from a launch site (:class:`~ilrs.transport.windows.WindowScan` in ``.result``;
+    ``.summary`` as ``ilrs transfer windows --json``)."""
+
+    result: Any
+    summary: dict[str, Any] = field(repr=False)
+
+    def to_dataframe(self) -> Any:
+        """One row per feasible lift-off: coast, azimuth, patched-conic and (when targeted) ephemeris TLI, LOI and
+        time of flight."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.summary["departures"])
+        if not df.empty:
+            df["launch_utc"] = pd.to_datetime(df["launch_utc"].str.rstrip("Z"))
+            df = df.set_index("launch_utc")
+        return df
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        lo, hi = s["parking_inclination_range_deg"]
+        deps = s["departures"]
+        rows: list[tuple[str, Any]] = [
+            ("launch epochs", s["launch_epochs"]),
+            ("feasible", s["feasible_launch_epochs"]),
+            ("targeted in the ephemeris model", s["targeted"]),
+            ("windows", len(s["windows"])),
+            ("parking inclinations [deg]", f"{lo:.2f} .. {hi:.2f}"),
+        ]
+        if deps:
+            rows.append(("least patched-conic TLI [m/s]", min(d["conic_tli_dv_m_s"] for d in deps)))
+        return html_table(f"launch windows from {s['site_name']}", rows)
+
+
+def launch_windows(
+    site: str = "wenchang",
+    month: str = "2030-06",
+    step_min: float = 60.0,
+    parking_alt_km: float = 200.0,
+    llo_alt_km: float = 100.0,
+    inc_deg: float = 90.0,
+    target: bool = True,
+) -> LaunchWindows:
+    """The launch windows of a month (``YYYY-MM``) from a launch site, screened by patched conics and (``target``)
+    targeted in the ephemeris model, as ``ilrs transfer windows``."""
+    from ilrs.transport.windows import month_span, scan_windows, summary
+
+    start, end = month_span(month)
+    scan = scan_windows(
+        site,
+        start,
+        end,
+        step_s=step_min * 60.0,
+        parking_alt_km=parking_alt_km,
+        periapsis_alt_km=llo_alt_km,
+        arrival_inclination_deg=inc_deg,
+        target=target,
+    )
+    return LaunchWindows(scan, summary(scan))
+
+
+class Descent(_Figures):
+    """A powered descent from a circular low lunar orbit: delta-v, gravity loss, burn time, propellant."""
+
+    _title = "powered descent"
+
+
+def descent(llo_alt_km: float = 100.0, thrust_to_weight: float = 1.8, isp_s: float = 311.0) -> Descent:
+    """Descent-orbit insertion then a gravity turn that stops at the surface, as ``ilrs orbit descent``."""
+    from ilrs.transport.descent import gravity_turn_descent
+
+    d = gravity_turn_descent(llo_alt_km, thrust_to_weight, isp_s)
+    return Descent({**{k: v for k, v in asdict(d).items() if np.ndim(v) == 0}, "total_dv_m_s": d.total_dv_m_s})
 
 
 class FrozenRelay(_Figures):
@@ -711,6 +823,16 @@ class Plan:
             for c in ("start", "end"):
                 df[c] = pd.to_datetime(df[c].str.rstrip("Z"))
         return df
+
+    def replan(self, event: dict[str, Any], time_limit: float = 7.0) -> Replan:
+        """Re-plan after an event (e.g. ``{"kind": "element_failure", "element": "ilrs1-array", "at":
+        "2033-07-01"}``): what was kept, moved and added, the value before and after (this plan is unchanged)."""
+        from ilrs.services.plan import check_event_in, parse_event, replan_for
+
+        ev = parse_event(event, "event")
+        lim = self.result.base.limits
+        check_event_in(ev, lim.t0, lim.time_of(lim.n), source="event")
+        return replan_for(self.result, ev, time_limit=time_limit)
 
     def unplaced_dataframe(self) -> Any:
         """Every occurrence not placed, with its reason."""

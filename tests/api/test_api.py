@@ -229,3 +229,62 @@ def test_with_period_keeps_what_has_arrived():
         api.with_period(base, start="July")
     with pytest.raises(api.IlrsError, match="before it starts"):
         api.with_period(base, start="2034-08-01", end="2034-07-01")
+
+
+def test_mast_options_match_the_service(month):
+    from ilrs.services.scenarios import validated_scenario
+    from ilrs.services.twin import mast_options
+
+    m = api.size_mast(month, [5.0, 10.0])
+    ref = mast_options(validated_scenario(month), [5.0, 10.0])
+    assert m.result == ref
+    df = m.to_dataframe()
+    assert list(df.index) == [5.0, 10.0]
+    assert list(df["solar_kwh"]) == [o.solar_kwh for o in ref]
+    assert f"{ref[1].solar_kwh:,.3f}" in m._repr_html_()
+
+
+def test_launch_windows_and_descent():
+    from ilrs.transport.descent import gravity_turn_descent
+    from ilrs.transport.windows import month_span, scan_windows, summary
+
+    w = api.launch_windows(month="2030-06", step_min=720, target=False)
+    start, end = month_span("2030-06")
+    ref = summary(scan_windows("wenchang", start, end, step_s=720 * 60.0, target=False))
+    ref.pop("screen_s"), ref.pop("target_s")
+    assert {k: v for k, v in w.summary.items() if k not in ("screen_s", "target_s")} == ref
+    df = w.to_dataframe()
+    assert len(df) == ref["feasible_launch_epochs"] > 0
+    assert list(df["conic_tli_dv_m_s"]) == [d["conic_tli_dv_m_s"] for d in ref["departures"]]
+    page = w._repr_html_()
+    assert "Chang&#x27;e" in page and f"{min(df['conic_tli_dv_m_s']):,.3f}" in page
+
+    d = api.descent(llo_alt_km=100.0)
+    ref_d = gravity_turn_descent(100.0, 1.8, 311.0)
+    assert d["total_dv_m_s"] == ref_d.total_dv_m_s and d["burn_time_s"] == ref_d.burn_time_s
+    assert f"{ref_d.total_dv_m_s:,.3f}" in d._repr_html_()
+
+
+def test_replan_after_a_failure(month):
+    from ilrs.scenario.schema import ElementFailure
+    from ilrs.services.plan import plan_scenario, replan_for, requests_for
+    from ilrs.services.scenarios import validated_scenario
+
+    p = api.plan(month, REQUESTS, time_limit=2.0)
+    event = {"kind": "element_failure", "element": "ilrs1-array", "at": "2034-07-10"}
+    r = p.replan(event, time_limit=2.0)
+    s = validated_scenario(month)
+    sp = plan_scenario(s, requests_for(s, REQUESTS), time_limit=2.0)
+    ref = replan_for(
+        sp, ElementFailure(kind="element_failure", element="ilrs1-array", at=dt.datetime(2034, 7, 10)), 2.0
+    )
+    assert (r.kept, r.moved, r.added, r.value_before, r.value_after, r.ok) == (
+        ref.kept,
+        ref.moved,
+        ref.added,
+        ref.value_before,
+        ref.value_after,
+        ref.ok,
+    )
+    with pytest.raises(api.IlrsError):
+        p.replan({"kind": "element_failure", "element": "ilrs1-array", "at": "2030-01-01"})
