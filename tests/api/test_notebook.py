@@ -66,3 +66,6 @@ def test_notebook_shows_the_same_numbers(executed):
     assert f"P(energy by 2035-01-01) = {campaign.result.probability_by('energy', '2035-01-01'):.3f}" in text
     transfer = api.transfer(model="patched-conic")
     assert f"{transfer['tli_dv_m_s']:,.3f}" in text
+    site = api.site(-89.45, 222.69, "2035-07-01", "2035-07-15", "1h")
+    assert f"{100 * site.result.sun_visible_fraction:,.3f}" in text
+    assert f"{api.descent(llo_alt_km=100.0)['total_dv_m_s']:,.3f}" in text
