@@ -78,6 +78,7 @@ __all__ = [
     "twin",
     "default_mosaic",
     "horizon_profile",
+    "html_table",
     "load_dem",
     "point_environment",
     "rank_sites",
@@ -704,11 +705,7 @@ class Nrho:
         """The architectures leg by leg: delta-v [m/s] and days per leg."""
         import pandas as pd
 
-        rows = [
-            {"architecture": a["architecture"], **{k: v for k, v in leg.items()}}
-            for a in self.architectures
-            for leg in a["legs"]
-        ]
+        rows = [{"architecture": a["architecture"], **leg} for a in self.architectures for leg in a["legs"]]
         return pd.DataFrame(rows)
 
     def _repr_html_(self) -> str:
