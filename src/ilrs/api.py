@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ilrs.campaign.montecarlo import CampaignResult
     from ilrs.scenario.schema import Scenario
     from ilrs.services.compare import Comparison
+    from ilrs.services.pipeline import RunProducts
     from ilrs.services.plan import Replan, ScenarioPlan
     from ilrs.services.trade import TradeResult
     from ilrs.services.twin import MastOption
@@ -45,6 +46,7 @@ __all__ = [
     "Descent",
     "LaunchWindows",
     "MastOptions",
+    "Run",
     "ScenarioComparison",
     "FrozenRelay",
     "Halo",
@@ -82,6 +84,7 @@ __all__ = [
     "load_dem",
     "point_environment",
     "rank_sites",
+    "run",
     "site_by_key",
     "site_maps",
     "angular_radius",
@@ -936,3 +939,65 @@ def trade(
     from ilrs.services.trade import run_trade
 
     return Trade(run_trade(scenario, space, method, workers, scheduler))
+
+
+# ---- the whole pipeline ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """What ``ilrs run`` computes, stage by stage (:class:`~ilrs.services.pipeline.RunProducts` in ``.result``);
+    each stage's product as the result object of its own function here (None for a stage not run)."""
+
+    result: RunProducts
+
+    @property
+    def twin(self) -> Twin | None:
+        return Twin(self.result.twin) if self.result.twin is not None else None
+
+    @property
+    def plan(self) -> Plan | None:
+        from ilrs.services.plan import plan_summary
+
+        sp = self.result.plan
+        return Plan(sp, plan_summary(sp)) if sp is not None else None
+
+    @property
+    def trade(self) -> Trade | None:
+        return Trade(self.result.trade) if self.result.trade is not None else None
+
+    def timings_dataframe(self) -> Any:
+        """Wall time per stage [s]."""
+        import pandas as pd
+
+        return pd.Series(self.result.timings, name="seconds").rename_axis("stage").to_frame()
+
+    def _repr_html_(self) -> str:
+        r = self.result
+        rows: list[tuple[str, Any]] = []
+        if r.twin is not None:
+            rows.append(("verdict", r.twin.verdict.headline()))
+        if r.battery_sizing is not None:
+            rows.append(("battery factor that suffices", r.battery_sizing.scale))
+        if r.array_sizing is not None:
+            rows.append(("array area factor that suffices", r.array_sizing.scale))
+        if r.ranked:
+            rows.append(("best site (map)", f"{r.ranked[0].lat_deg:.4f}, {r.ranked[0].lon_deg:.4f}"))
+        if r.plan is not None:
+            rows.append(("activities planned", int((r.plan.result.state.start >= 0).sum())))
+        if r.trade is not None:
+            rows.append(("trade designs on the front", int(r.trade.on_front.sum())))
+        rows += [(f"{stage} [s]", seconds) for stage, seconds in r.timings.items()]
+        return html_table(f"run of {r.scenario.name}", rows)
+
+
+def run(
+    scenario: str | Path | Scenario | None = None,
+    stages: Iterable[str] = ("site", "twin", "sizing", "campaign", "plan", "trade"),
+    plan_time_limit_s: float = 15.0,
+) -> Run:
+    """The scenario's stages end to end, as ``ilrs run`` computes them (without writing the report); the site
+    stage maps the whole embedded DEM for the analysis year and takes minutes."""
+    from ilrs.services.pipeline import run_scenario
+
+    return Run(run_scenario(load(scenario), stages=tuple(stages), plan_time_limit_s=plan_time_limit_s))

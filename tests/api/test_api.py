@@ -281,3 +281,17 @@ def test_replan_after_a_failure(month):
     )
     with pytest.raises(api.IlrsError):
         p.replan({"kind": "element_failure", "element": "ilrs1-array", "at": "2030-01-01"})
+
+
+def test_run_stages_match_the_pipeline(month, twin):
+    from ilrs.services.pipeline import run_scenario
+    from ilrs.services.scenarios import validated_scenario
+
+    r = api.run(month, stages=("twin", "sizing"))
+    ref = run_scenario(validated_scenario(month), stages=("twin", "sizing"))
+    assert r.twin is not None and r.twin.kpis == ref.twin.kpis == twin.kpis
+    assert r.result.array_sizing == ref.array_sizing
+    assert r.plan is None and r.trade is None
+    assert set(r.timings_dataframe().index) == set(ref.timings)
+    page = r._repr_html_()
+    assert "SURVIVES" in page and "run of ilrs-basic-2035" in page
