@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ilrs.errors import IlrsError
+from ilrs.scenario.schema import Scenario
 from ilrs.services.scenarios import validated_scenario
 from ilrs.services.twin import run_twin
 from ilrs.station.twin import TwinRun
@@ -39,15 +41,18 @@ def _differs(values: tuple[Any, ...]) -> bool:
     return False
 
 
-def compare_scenarios(names: list[str]) -> Comparison:
-    """Run each scenario's twin and line up the verdict and the KPIs."""
+def compare_scenarios(names: Sequence[str | Scenario]) -> Comparison:
+    """Run each scenario's twin (files or built-in names, or scenarios already loaded) and line up the verdict
+    and the KPIs."""
     if len(names) < 2:
         raise IlrsError("give at least two scenarios to compare", source="SCENARIOS")
-    scenarios = [validated_scenario(n) for n in names]
+    scenarios = [n if isinstance(n, Scenario) else validated_scenario(n) for n in names]
     runs = tuple(run_twin(s) for s in scenarios)
     labels = tuple(str(s.path.name) if s.path is not None else s.name for s in scenarios)
     if len(set(labels)) < len(labels):
-        labels = tuple(str(Path(n)) for n in names)
+        labels = tuple(str(Path(n)) if isinstance(n, str) else n.name for n in names)
+    if len(set(labels)) < len(labels):
+        labels = tuple(f"{i + 1}: {label}" for i, label in enumerate(labels))
     rows: list[tuple[str, tuple[Any, ...], bool]] = []
 
     def add(key: str, values: tuple[Any, ...]) -> None:

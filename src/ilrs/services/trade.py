@@ -39,12 +39,16 @@ SPACES_DIR = PACKAGE_DATA / "scenarios" / "spaces"
 # ---------------------------------------------------------------- loading and checks
 
 
-def load_study(scenario: str | Path | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
-    """The base scenario and the space, checked together before any twin runs: every parameter sets some
-    element, every named element exists, every candidate site stands on a station-grade DEM."""
+def load_study(scenario: str | Path | sc.Scenario | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
+    """The base scenario (a file, a built-in name or a Scenario already loaded) and the space, checked together
+    before any twin runs: every parameter sets some element, every named element exists, every candidate site
+    stands on a station-grade DEM."""
     space_path = resolve_space(space_path)
     space = load_space(space_path)
-    base = validated_scenario(scenario if scenario is not None else space.scenario)
+    if isinstance(scenario, sc.Scenario):
+        base = scenario
+    else:
+        base = validated_scenario(scenario if scenario is not None else space.scenario)
     src = str(space_path)
     names = {e.name for e in base.elements}
     for i, p in enumerate(space.parameters):
@@ -306,7 +310,7 @@ def designs_for(space: Space, method: str) -> list[tuple[int, ...]]:
 
 
 def run_trade(
-    scenario: str | Path | None,
+    scenario: str | Path | sc.Scenario | None,
     space_path: str | Path,
     method: str = "grid",
     workers: int | None = None,
@@ -392,16 +396,11 @@ def summarise(
 UNITS = {k: v[0] for k, v in METRICS.items()} | {"survives": "1"}
 
 
-def write_results(result: TradeResult, out_dir: str | Path, best: int = 5) -> dict[str, Path]:
-    """The results table (NetCDF, units in each variable's attributes) and the best front designs as scenario
-    files that ``ilrs twin`` and ``ilrs compare`` read; every file written atomically."""
+def results_dataset(result: TradeResult) -> Any:
+    """The results table as an xarray Dataset on a ``design`` dimension: each parameter's value (``param_*``),
+    every metric, ``feasible``, ``on_front`` and the ``reason`` a design fails, units in the attributes."""
     import xarray as xr
 
-    from ilrs.iotools.atomic import atomic_path, atomic_write_text
-    from ilrs.trade.toml_out import scenario_toml
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     n = len(result.evaluations)
     data: dict[str, Any] = {}
     for j, (label, levels) in enumerate(result.space.dimensions()):
@@ -428,6 +427,18 @@ def write_results(result: TradeResult, out_dir: str | Path, best: int = 5) -> di
             "objectives": ", ".join(f"{o.sense} {o.metric}" for o in result.space.objectives),
         },
     )
+    return ds
+
+
+def write_results(result: TradeResult, out_dir: str | Path, best: int = 5) -> dict[str, Path]:
+    """The results table (NetCDF, :func:`results_dataset`) and the best front designs as scenario files that
+    ``ilrs twin`` and ``ilrs compare`` read; every file written atomically."""
+    from ilrs.iotools.atomic import atomic_path, atomic_write_text
+    from ilrs.trade.toml_out import scenario_toml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ds = results_dataset(result)
     paths = {"table": out / "designs.nc"}
     with atomic_path(paths["table"]) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf")
