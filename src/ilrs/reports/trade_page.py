@@ -35,6 +35,8 @@ def front_scatter(r: TradeResult, include_plotlyjs: bool | str = "inline") -> st
         xaxis_title=f"{obj[0].metric} [{UNITS[obj[0].metric]}] ({obj[0].sense})",
         yaxis_title=f"{obj[1].metric} [{UNITS[obj[1].metric]}] ({obj[1].sense})" if len(obj) > 1 else "",
         height=520,
+        # the legend above the plot, clear of the colour bar on the right
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0.0},
     )
     return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs))
 
