@@ -295,3 +295,30 @@ def test_run_stages_match_the_pipeline(month, twin):
     assert set(r.timings_dataframe().index) == set(ref.timings)
     page = r._repr_html_()
     assert "SURVIVES" in page and "run of ilrs-basic-2035" in page
+
+
+def test_site_maps_and_horizon_profile_as_xarray(pole_dem):
+    """The maps and a point horizon as datasets: the same arrays on the DEM's own coordinates, with units."""
+    from ilrs.api import horizon_profile
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+
+    region = pole_dem.crop(700, 740, 710, 760)
+    rng = np.random.default_rng(1)
+    layers = {n: rng.random(region.shape).astype(np.float32) for n in LAYERS}
+    maps = SiteMaps(region, 2.0, "2034-07-01", "2034-08-01", 3600.0, 744, layers)
+    ds = maps.to_xarray()
+    assert set(ds.data_vars) == set(LAYERS) and ds.sizes == {"y": 40, "x": 50}
+    np.testing.assert_array_equal(ds["x"].values, region.x_coords())
+    np.testing.assert_array_equal(ds["y"].values, region.y_coords())
+    for n in LAYERS:
+        np.testing.assert_array_equal(ds[n].values, layers[n])
+    assert ds["longest_dark_hours"].attrs["units"] == "h" and ds["sun_visible_fraction"].attrs["units"] == "1"
+    # the cell (row 3, col 7) of the DEM grid is where the dataset's coordinates put it
+    assert ds["slope_deg"].sel(x=region.x_coords()[7], y=region.y_coords()[3]).item() == layers["slope_deg"][3, 7]
+
+    p = horizon_profile(-89.45, 222.69, 2.0, n_azimuths=360)
+    h = p.to_xarray()
+    np.testing.assert_array_equal(h["elevation_deg"].values, p.elevation_deg)
+    np.testing.assert_array_equal(h["azimuth_deg"].values, np.arange(360.0))
+    assert float(h["elevation_deg"].sel(azimuth_deg=90.0)) == float(p.at(90.0)[()])
+    assert h.attrs["height_m"] == 2.0 and h["distance_m"].attrs["units"] == "m"

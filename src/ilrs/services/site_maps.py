@@ -47,6 +47,29 @@ class SiteMaps:
     n_steps: int
     layers: dict[str, np.ndarray] = field(repr=False)
 
+    def to_xarray(self):
+        """The maps as an ``xarray.Dataset`` on the DEM's grid: ``x``, ``y`` [m] of its south polar stereographic
+        projection, one variable per layer with its long name and units (fractions 0..1, ``never_lit`` 0/1)."""
+        import xarray as xr
+
+        data = {}
+        for name, a in self.layers.items():
+            title, unit = LAYERS.get(name, (name, ""))
+            data[name] = (("y", "x"), np.asarray(a), {"long_name": title, "units": "1" if unit in ("%", "-") else unit})
+        coords = {
+            "x": ("x", self.dem.x_coords(), {"units": "m", "standard_name": "projection_x_coordinate"}),
+            "y": ("y", self.dem.y_coords(), {"units": "m", "standard_name": "projection_y_coordinate"}),
+        }
+        attrs = {
+            "dem": self.dem.name,
+            "observer_height_m": self.height_m,
+            "start_utc": self.start,
+            "end_utc": self.end,
+            "step_s": self.step_s,
+            "n_steps": self.n_steps,
+        }
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
 
 @dataclass(frozen=True)
 class RankedSite:

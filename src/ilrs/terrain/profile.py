@@ -37,6 +37,35 @@ class HorizonProfile:
     def azimuth_deg(self) -> np.ndarray:
         return np.arange(self.elevation_deg.size) * (360.0 / self.elevation_deg.size)
 
+    def to_xarray(self):
+        """The profile as an ``xarray.Dataset`` over geographic azimuth [deg]: the horizon's elevation [deg] and
+        the distance to the terrain that forms it [m]."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {
+                "elevation_deg": (
+                    "azimuth_deg",
+                    self.elevation_deg,
+                    {"units": "degree", "long_name": "horizon elevation"},
+                ),
+                "distance_m": ("azimuth_deg", self.distance_m, {"units": "m", "long_name": "distance to the horizon"}),
+            },
+            coords={
+                "azimuth_deg": (
+                    "azimuth_deg",
+                    self.azimuth_deg,
+                    {"units": "degree", "long_name": "azimuth from north toward east"},
+                )
+            },
+            attrs={
+                "lat_deg": self.lat_deg,
+                "lon_deg": self.lon_deg,
+                "height_m": self.height_m,
+                "ground_m": self.ground_m,
+            },
+        )
+
     def at(self, azimuth_deg) -> np.ndarray:
         """Horizon elevation [deg] at any geographic azimuth, linear between samples with wrap-around."""
         n = self.elevation_deg.size
