@@ -906,3 +906,24 @@ def test_write_json_numpy_datetimes_and_strictness(tmp_path):
     with pytest.raises(TypeError, match=r"\$\.bad"):
         write_json(tmp_path / "bad.json", {"bad": object()})
     assert not (tmp_path / "bad.json").exists() and residue(tmp_path) == []
+
+
+def test_gdal_reads_the_embedded_ldem_4_as_our_pds3_reader_does():
+    """A third-party reader of the same label: GDAL's PDS driver (inside rasterio) gives the same heights, cell
+    for cell, once its scale (0.5 m) and offset (the 1,737.4 km reference radius) are applied, and the same grid.
+    GDAL states the pixel size in metres rounded to the centimetre (7,580.80 m for 0.25 deg), so its cell
+    centres drift from the label's exact 0.25 deg by up to 1440 x 0.005 m, i.e. < 0.001 deg; that is the
+    tolerance."""
+    from ilrs.constants import MOON_RADIUS_M
+
+    ours = read_pds3(LDEM_4)
+    with rasterio.open(LDEM_4) as ds:
+        assert ds.driver == "PDS" and ds.shape == ours.heights_m.shape
+        gdal = ds.read(1).astype(float) * ds.scales[0] + ds.offsets[0] - MOON_RADIUS_M
+        t = ds.transform
+    np.testing.assert_array_equal(gdal, ours.heights_m)
+    deg = MOON_RADIUS_M * np.pi / 180.0  # metres per degree on the reference sphere
+    lon_first = (t.c + 0.5 * t.a) / deg + 180.0  # central meridian 180 E
+    lat_first = (t.f + 0.5 * t.e) / deg
+    assert abs(lon_first - ours.x0) < 1e-3 and abs(lat_first - ours.y0) < 1e-3
+    assert abs(t.a / deg - ours.dx) < 1e-5 and abs(t.e / deg - ours.dy) < 1e-5
