@@ -13,6 +13,7 @@ from ilrs.campaign.roadmap import Mission, check_roadmap, default_roadmap, scena
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
+from ilrs.transport.exports import export_flight
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
 from ilrs.transport.staging import Architecture, compare
 from ilrs.transport.transfer import Transfer, direct_transfer, launch_windows
@@ -191,11 +192,7 @@ def transfer_summary(
         "patched_conic_tli_dv_m_s": t.first_guess_tli_dv_m_s,
         "patched_conic_periapsis_alt_km": (t.first_guess_periapsis_radius_m - MOON_RADIUS_M) / 1e3,
     }
-    if czml_path is not None:
-        out["czml"] = str(
-            _transfer_czml(czml_path, t.flight.et, t.flight.state[:, :3], "targeted in the ephemeris model")
-        )
-    if oem_path is not None or spk_path is not None:
+    if oem_path is not None or spk_path is not None or czml_path is not None:
         f = t.flight
         comments = [
             "ILRS trans-lunar transfer targeted in the ephemeris model: Earth, Moon, Sun point masses (DE440s),",
@@ -205,55 +202,33 @@ def transfer_summary(
             f"{t.inclination_deg:.5f} deg to the lunar equator (MOON_ME), velocity before LOI.",
             f"LOI into the circular orbit of that radius: {t.loi_dv_m_s:.3f} m/s.",
         ]
-        if oem_path is not None:
-            from ilrs.iotools.oem import et_to_tdb_iso, write_oem
-
-            write_oem(
-                oem_path,
-                et_to_tdb_iso(f.et),
-                f.state[:, :3] / 1e3,
-                f.state[:, 3:] / 1e3,
-                object_name="ILRS-TRANSFER",
-                object_id="ILRS-1",
-                center_name="EARTH",
-                ref_frame="EME2000",
-                time_system="TDB",
-                comments=comments,
-                interpolation="HERMITE",
-                interpolation_degree=7,
-            )
-            out["oem"] = str(oem_path)
-        if spk_path is not None:
-            from ilrs.iotools.spk import write_spk13
-
-            write_spk13(
-                spk_path,
-                f.et,
-                f.state[:, :3] / 1e3,
-                f.state[:, 3:] / 1e3,
-                body=TRANSFER_NAIF_ID,
-                center=399,
-                frame="J2000",
-                segment_id="ILRS TRANSFER TLI TO LOI",
-                comments=comments,
-            )
-            out["spk"] = str(spk_path)
-            out["spk_naif_id"] = TRANSFER_NAIF_ID
+        export_flight(
+            out,
+            f.et,
+            f.state,
+            centre="EARTH",
+            object_name="ILRS-TRANSFER",
+            object_id="ILRS-1",
+            naif_id=TRANSFER_NAIF_ID,
+            segment_id="ILRS TRANSFER TLI TO LOI",
+            title="ILRS trans-lunar transfer",
+            comments=comments,
+            oem_path=oem_path,
+            spk_path=spk_path,
+            czml_path=czml_path,
+        )
     return out
 
 
 def _transfer_czml(path, et: np.ndarray, positions_m: np.ndarray, how: str):
     """The transfer as CZML: Earth-centred inertial positions from TLI to the last state."""
-    from ilrs.ephem.time import et_to_utc
-    from ilrs.iotools.czml import write_czml
+    from ilrs.transport.czml_export import flight_czml
 
-    utc = et_to_utc(np.array([et[0], et[-1]])).astype("datetime64[ms]")
-    return write_czml(
+    return flight_czml(
         path,
         et,
         positions_m,
-        epoch_utc=f"{utc[0]}Z",
-        end_utc=f"{utc[1]}Z",
+        centre="EARTH",
         object_id="ILRS-TRANSFER",
         name="ILRS trans-lunar transfer",
         description=f"Trans-lunar transfer from TLI, {how} (ilrs)",

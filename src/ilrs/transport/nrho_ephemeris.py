@@ -34,9 +34,8 @@ import numpy as np
 
 from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
-from ilrs.iotools.oem import et_to_tdb_iso, write_oem
-from ilrs.iotools.spk import write_spk13
 from ilrs.transport import forces
+from ilrs.transport.exports import export_flight
 from ilrs.transport.halo import EARTH_MOON, HaloOrbit, nrho_9_2
 
 _DAY_S = 86_400.0
@@ -265,47 +264,19 @@ def nrho_report(
         f"ILRS 9:2 NRHO in the ephemeris model, {revolutions} revolutions by multiple shooting from the CR3BP:",
         "Earth and Sun point masses (DE440s), lunar J2 and C22 (GRAIL GL0660B); DOP853 rtol 1e-11.",
     ]
-    if oem_path is not None:
-        write_oem(
-            oem_path,
-            et_to_tdb_iso(f.et),
-            f.state[:, :3] / 1e3,
-            f.state[:, 3:] / 1e3,
-            object_name="ILRS-NRHO",
-            object_id="ILRS-NRHO",
-            center_name="MOON",
-            ref_frame="EME2000",
-            time_system="TDB",
-            comments=comments,
-            interpolation="HERMITE",
-            interpolation_degree=7,
-        )
-        out["oem"] = str(oem_path)
-    if spk_path is not None:
-        write_spk13(
-            spk_path,
-            f.et,
-            f.state[:, :3] / 1e3,
-            f.state[:, 3:] / 1e3,
-            body=NRHO_NAIF_ID,
-            center=301,
-            frame="J2000",
-            segment_id="ILRS NRHO 9:2 EPHEMERIS",
-            comments=comments,
-        )
-        out["spk"] = str(spk_path)
-        out["spk_naif_id"] = NRHO_NAIF_ID
-    if czml_path is not None:
-        from ilrs.transport.czml_export import lunar_orbit_czml
-
-        out["czml"] = str(
-            lunar_orbit_czml(
-                czml_path,
-                f.et,
-                f.state[:, :3],
-                object_id="ILRS-NRHO",
-                name="ILRS 9:2 NRHO",
-                description=" ".join(comments),
-            )
-        )
+    export_flight(
+        out,
+        f.et,
+        f.state,
+        centre="MOON",
+        object_name="ILRS-NRHO",
+        object_id="ILRS-NRHO",
+        naif_id=NRHO_NAIF_ID,
+        segment_id="ILRS NRHO 9:2 EPHEMERIS",
+        title="ILRS 9:2 NRHO",
+        comments=comments,
+        oem_path=oem_path,
+        spk_path=spk_path,
+        czml_path=czml_path,
+    )
     return out

@@ -46,9 +46,9 @@ from ilrs.core import nbody
 from ilrs.core.arrays import FloatArray
 from ilrs.ephem.kernels import SPICE_LOCK, ensure_loaded
 from ilrs.errors import IlrsError
-from ilrs.iotools.oem import et_to_tdb_iso, write_oem
-from ilrs.iotools.spk import write_spk13
+from ilrs.iotools.oem import et_to_tdb_iso
 from ilrs.transport import forces
+from ilrs.transport.exports import export_flight
 from ilrs.transport.forces import MOON_GM_M3_S2
 from ilrs.transport.orbits import QUEQIAO2_ORBIT
 
@@ -579,47 +579,19 @@ def relay_report(
         f"Station-keeping holds the perilune above {min_perilune_alt_km:g} km: {flight.burn_et.size} burns, "
         f"{float(flight.burn_dv_m_s.sum()):.3f} m/s in total.",
     ]
-    if oem_path is not None:
-        write_oem(
-            oem_path,
-            et_to_tdb_iso(flight.et),
-            flight.state[:, :3] / 1e3,
-            flight.state[:, 3:] / 1e3,
-            object_name="ILRS-RELAY",
-            object_id="ILRS-RELAY",
-            center_name="MOON",
-            ref_frame="EME2000",
-            time_system="TDB",
-            comments=comments,
-            interpolation="HERMITE",
-            interpolation_degree=7,
-        )
-        out["oem"] = str(oem_path)
-    if spk_path is not None:
-        write_spk13(
-            spk_path,
-            flight.et,
-            flight.state[:, :3] / 1e3,
-            flight.state[:, 3:] / 1e3,
-            body=RELAY_NAIF_ID,
-            center=NAIF_MOON,
-            frame="J2000",
-            segment_id="ILRS RELAY FROZEN ORBIT",
-            comments=comments,
-        )
-        out["spk"] = str(spk_path)
-        out["spk_naif_id"] = RELAY_NAIF_ID
-    if czml_path is not None:
-        from ilrs.transport.czml_export import lunar_orbit_czml
-
-        out["czml"] = str(
-            lunar_orbit_czml(
-                czml_path,
-                flight.et,
-                flight.state[:, :3],
-                object_id="ILRS-RELAY",
-                name="ILRS relay, frozen elliptical lunar orbit",
-                description=" ".join(comments),
-            )
-        )
+    export_flight(
+        out,
+        flight.et,
+        flight.state,
+        centre="MOON",
+        object_name="ILRS-RELAY",
+        object_id="ILRS-RELAY",
+        naif_id=RELAY_NAIF_ID,
+        segment_id="ILRS RELAY FROZEN ORBIT",
+        title="ILRS relay, frozen elliptical lunar orbit",
+        comments=comments,
+        oem_path=oem_path,
+        spk_path=spk_path,
+        czml_path=czml_path,
+    )
     return out
