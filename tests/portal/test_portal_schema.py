@@ -36,41 +36,14 @@ def test_no_server_errors(tmp_path, monkeypatch):
     # (test_portal_status)
     schema = schema.exclude(path="/api/auth/token", method="DELETE").exclude(path="/api/status")
     schema = schema.exclude(path="/api/proposals/{proposal_id}/data/twin")
-    failures: list[str] = []
-    statuses: dict[int, int] = {}
-    operations = 0
-    for result in schema.get_all_operations():
-        op = result.ok()
-        operations += 1
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @given(case=op.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                derandomize=True,
-                database=None,
-            )
-            def run(case):
-                if isinstance(case.query, dict) and "wait" in case.query:
-                    # a schedule's wait for the planner (up to 30 s, tested in test_portal_status and the browser
-                    # journey) would outlast the transport's 10 s read timeout on a cold planner: ask without it
-                    case.query["wait"] = 0
-                for token in tokens:
-                    response = case.call(headers={"Authorization": token})
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                    if response.status_code >= 500:
-                        failures.append(
-                            f"{case.operation.label}: {response.status_code} path={case.path_parameters}"
-                            f" query={case.query} body={case.body!r:.300}"
-                        )
+    def prepare(case):
+        if isinstance(case.query, dict) and "wait" in case.query:
+            # a schedule's wait for the planner (up to 30 s, tested in test_portal_status and the browser
+            # journey) would outlast the transport's 10 s read timeout on a cold planner: ask without it
+            case.query["wait"] = 0
 
-            try:
-                run()
-            except Exception as exc:  # a strategy the schema cannot satisfy is not a server error
-                if "Unsatisfiable" not in type(exc).__name__:
-                    raise
+    operations, statuses, failures = _fuzz(schema, EXAMPLES, [{"Authorization": t} for t in tokens], prepare)
     assert operations >= 25
     assert sum(statuses.values()) > 1000 and statuses.get(200, 0) > 100, statuses  # it really exercised the API
     assert not failures, "\n".join(dict.fromkeys(failures))
@@ -123,6 +96,18 @@ def test_no_server_errors_from_page_forms(tmp_path, monkeypatch):
         ("/static/plotly.min.js", "GET"),
     ):
         schema = schema.exclude(path=path, method=method)
+    operations, statuses, failures = _fuzz(schema, PAGE_EXAMPLES, [{"Cookie": c} for c in cookies])
+    print("page form statuses:", dict(sorted(statuses.items())))
+    assert not failures, "\n".join(dict.fromkeys(failures))
+    assert operations >= 25
+    # it really exercised the pages: pages shown (saved forms end there too, the client follows the redirect), and
+    # forms refused on the form (422)
+    assert statuses.get(200, 0) > 100 and statuses.get(422, 0) > 100, statuses
+
+
+def _fuzz(schema, examples: int, identities: list[dict[str, str]], prepare=None):
+    """Every operation of ``schema`` with valid and invalid inputs (``examples`` each, derandomised), called as
+    each identity (its headers): (operations, {status: count}, the 5xx answers)."""
     failures: list[str] = []
     statuses: dict[int, int] = {}
     operations = 0
@@ -133,15 +118,17 @@ def test_no_server_errors_from_page_forms(tmp_path, monkeypatch):
 
             @given(case=op.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=PAGE_EXAMPLES,
+                max_examples=examples,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 derandomize=True,
                 database=None,
             )
             def run(case):
-                for cookie in cookies:
-                    response = case.call(headers={"Cookie": cookie})
+                if prepare is not None:
+                    prepare(case)
+                for headers in identities:
+                    response = case.call(headers=headers)
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                     if response.status_code >= 500:
                         failures.append(
@@ -154,9 +141,4 @@ def test_no_server_errors_from_page_forms(tmp_path, monkeypatch):
             except Exception as exc:  # a strategy the schema cannot satisfy is not a server error
                 if "Unsatisfiable" not in type(exc).__name__:
                     raise
-    print("page form statuses:", dict(sorted(statuses.items())))
-    assert not failures, "\n".join(dict.fromkeys(failures))
-    assert operations >= 25
-    # it really exercised the pages: pages shown (saved forms end there too, the client follows the redirect), and
-    # forms refused on the form (422)
-    assert statuses.get(200, 0) > 100 and statuses.get(422, 0) > 100, statuses
+    return operations, statuses, failures
