@@ -285,3 +285,32 @@ def test_dte_rates_follow_the_link_budget_with_elevation_and_noise(short_scenari
             )
             best = max(best, 10 ** ((cn0 - best_ebn0) / 10))
         assert 10 * np.log10(rate[k] / best) == pytest.approx(0.0, abs=0.1)
+
+
+def test_memoised_inputs_equal_a_fresh_build(short_scenario):
+    """build_inputs keeps what it derives from an environment for the next scenario in it (trade studies, sizing):
+    a second scenario built after a first in the same environment equals, array for array and bit for bit, the
+    same scenario built in a fresh copy of the environment (no memo), and the shared arrays are read-only."""
+    import dataclasses
+
+    from ilrs.services.twin import site_environment
+    from ilrs.station.twin import build_inputs, run_inputs
+
+    env = site_environment(short_scenario)
+    first = build_inputs(short_scenario, env)
+    elements = [
+        e.model_copy(update={"area_m2": e.area_m2 * 1.5}) if e.kind == "solar_array" else e
+        for e in short_scenario.elements
+    ]
+    other = short_scenario.model_copy(update={"elements": elements})
+    memoised = build_inputs(other, env)
+    fresh = build_inputs(other, dataclasses.replace(env))
+    for f in dataclasses.fields(fresh):
+        a, b = getattr(memoised, f.name), getattr(fresh, f.name)
+        if isinstance(b, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+        else:
+            assert a == b, f.name
+    assert not np.array_equal(memoised.solar_w, first.solar_w)  # the changed arrays really changed
+    assert not memoised.sun_fraction_ground.flags.writeable
+    assert run_inputs(other, memoised).kpis == run_inputs(other, fresh).kpis

@@ -7,6 +7,10 @@ here is pure (the environment comes in as arrays from :mod:`ilrs.services.twin`)
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -100,10 +104,62 @@ def _working(env: SiteEnvironment, arrival: Any) -> npt.NDArray[np.bool_]:
     return np.asarray(env.utc.astype("datetime64[us]") >= t)
 
 
-def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
-    """Every element's contribution at every step of the scenario's run, added up in the scenario's order."""
-    n = env.et.size
-    et = env.et
+def _frozen(value: Any) -> Any:
+    """``value`` with its arrays made read-only (recursively through tuples and dataclasses), so that a memoised
+    result shared by later runs can never be changed in place by one of them."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for v in value:
+            _frozen(v)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _frozen(getattr(value, name))
+    return value
+
+
+class _EnvironmentMemo:
+    """What :func:`build_inputs` derives from one environment, kept for the next scenario in it.
+
+    A trade study or a sizing bisection runs hundreds of scenarios in one environment that differ in a few
+    element sizes: the sky quantities (the Sun's disk fraction at every height, the terrain's temperature), the
+    steps each arrival date switches on, and the contribution of every costly element whose definition did not
+    change are the same arrays each time. They are computed once and shared read-only; the results are
+    bit-identical to computing them again (the element models are pure functions of the element and the
+    context). Element results are kept least-recently-used, at most ``MAX_ELEMENTS`` per environment, and only
+    when they took ``MIN_ELEMENT_S`` or more to compute (the cheap ones cost less than their memory).
+    """
+
+    MAX_ELEMENTS = 48
+    MIN_ELEMENT_S = 2e-3
+
+    def __init__(self) -> None:
+        self.sky: tuple[Any, ...] | None = None
+        self.working: dict[Any, tuple[npt.NDArray[np.bool_], FloatArray]] = {}
+        self.elements: OrderedDict[tuple[Any, ...], Contribution] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+_MEMOS: dict[int, _EnvironmentMemo] = {}
+_MEMOS_LOCK = threading.Lock()
+
+
+def _memo(env: SiteEnvironment) -> _EnvironmentMemo:
+    """The memo of an environment (dropped when the environment is garbage-collected)."""
+    key = id(env)
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(key)
+        if memo is None:
+            memo = _MEMOS[key] = _EnvironmentMemo()
+            weakref.finalize(env, _MEMOS.pop, key, None)
+        return memo
+
+
+def _sky(env: SiteEnvironment, memo: _EnvironmentMemo) -> tuple[Any, ...]:
+    """(Sun radius, irradiance, disk fraction per height, at the ground, at the deck, terrain temperature)."""
+    with memo.lock:
+        if memo.sky is not None:
+            return memo.sky
     sun_r = angular_radius("SUN", env.sun_distance_m)
     irradiance = solar_irradiance_w_m2(env.sun_distance_m, AU_M)
     heights = sorted(env.horizons_deg)
@@ -111,6 +167,53 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     fractions = dict(zip(heights, rows, strict=True))
     ground = fractions[0.0] if 0.0 in fractions else point_fraction(env, 0.0, sun_r)[1]
     deck = fractions[DECK_HEIGHT_M] if DECK_HEIGHT_M in fractions else point_fraction(env, DECK_HEIGHT_M, sun_r)[1]
+    terrain_k = TERRAIN_DARK_K + (TERRAIN_LIT_K - TERRAIN_DARK_K) * ground
+    sky = _frozen((sun_r, irradiance, fractions, ground, deck, terrain_k))
+    for row in fractions.values():
+        _frozen(row)
+    with memo.lock:
+        memo.sky = sky
+    return sky
+
+
+def _working_years(env: SiteEnvironment, memo: _EnvironmentMemo, arrival: Any) -> tuple[Any, FloatArray]:
+    """(the steps an element arriving at ``arrival`` works, its age then [yr])."""
+    with memo.lock:
+        hit = memo.working.get(arrival)
+    if hit is not None:
+        return hit
+    on = _working(env, arrival)
+    years = np.where(on, (env.et - env.et[np.argmax(on)]) / JULIAN_YEAR_S, 0.0) if on.any() else np.zeros(on.size)
+    out = _frozen((on, years))
+    with memo.lock:
+        memo.working[arrival] = out
+    return out
+
+
+def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes) -> Contribution:
+    """The element's model on its context, memoised by the element's definition and the landings it counts."""
+    key = (type(e).__name__, e.model_dump_json(), landings)
+    with memo.lock:
+        hit = memo.elements.get(key)
+        if hit is not None:
+            memo.elements.move_to_end(key)
+            return hit
+    t = time.perf_counter()
+    c: Contribution = model_for(e)(e, ctx)
+    if time.perf_counter() - t >= memo.MIN_ELEMENT_S:
+        with memo.lock:
+            memo.elements[key] = _frozen(c)
+            while len(memo.elements) > memo.MAX_ELEMENTS:
+                memo.elements.popitem(last=False)
+    return c
+
+
+def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
+    """Every element's contribution at every step of the scenario's run, added up in the scenario's order."""
+    n = env.et.size
+    et = env.et
+    memo = _memo(env)
+    sun_r, irradiance, fractions, ground, deck, terrain_k = _sky(env, memo)
     solar, nuclear = np.zeros(n), np.zeros(n)
     load, data = np.zeros((N_PRIORITIES, n)), np.zeros((N_PRIORITIES, n))
     cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
@@ -120,16 +223,15 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     arrivals = [(np.datetime64(e.arrival.replace(tzinfo=None), "s"), e.mission or e.name) for e in scenario.elements]
     shares = []
     transmitters: list[FloatArray] = []
-    terrain_k = TERRAIN_DARK_K + (TERRAIN_LIT_K - TERRAIN_DARK_K) * ground
-    landed = np.searchsorted(landing_times(scenario), env.utc.astype("datetime64[s]"), side="right")
+    landings = landing_times(scenario)
+    landed = np.searchsorted(landings, env.utc.astype("datetime64[s]"), side="right")
     for e in scenario.elements:
-        on = _working(env, e.arrival)
+        on, years = _working_years(env, memo, e.arrival)
         if not on.any():
             continue
-        years = np.where(on, (et - et[np.argmax(on)]) / JULIAN_YEAR_S, 0.0)
         later = np.maximum(landed - landed[np.argmax(on)], 0)  # landings after this element's own
         ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later, fractions)
-        c: Contribution = model_for(e)(e, ctx)
+        c = _contribution(memo, e, ctx, landings.tobytes())
         if c.solar_w is not None:
             solar += c.solar_w
         if c.nuclear_w is not None:
