@@ -13,7 +13,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -104,7 +104,10 @@ def _working(env: SiteEnvironment, arrival: Any) -> npt.NDArray[np.bool_]:
     return np.asarray(env.utc.astype("datetime64[us]") >= t)
 
 
-def _frozen(value: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _frozen(value: _T) -> _T:
     """``value`` with its arrays made read-only (recursively through tuples and dataclasses), so that a memoised
     result shared by later runs can never be changed in place by one of them."""
     if isinstance(value, np.ndarray):
