@@ -388,3 +388,30 @@ def test_cycle_fade_shrinks_the_capacity_and_conserves_energy():
     used = (r.served_w.sum(axis=0) + r.curtailed_w + r.loss_w) * dt + np.diff(r.stored_wh)
     np.testing.assert_allclose(supplied, used, atol=1e-9)
     assert np.all(r.stored_wh[1:] <= r.capacity_wh + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.nan, "NaN or infinite"),
+        (np.inf, "NaN or infinite"),
+        (-1e-9, "negative values"),
+        (1e308, None),  # huge but finite: the sum overflows, the exact test must still accept it
+    ],
+)
+def test_engine_names_a_bad_series_value(bad, message):
+    """The engine's input check names the series and what is wrong with it (NaN, infinity, a negative value),
+    and does not mistake huge finite values, whose sum overflows, for infinities."""
+    from dataclasses import replace
+
+    from ilrs.errors import IlrsError
+
+    inputs = random_inputs(np.random.default_rng(7), 2_000)
+    gen = inputs.generation_w.copy()
+    gen[1_234] = bad
+    if message is None:
+        run_engine(replace(inputs, generation_w=gen))
+        return
+    with pytest.raises(IlrsError, match=message) as err:
+        run_engine(replace(inputs, generation_w=gen))
+    assert err.value.source == "generation_w"
