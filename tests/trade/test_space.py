@@ -128,3 +128,49 @@ def test_builtin_example_space_is_valid():
     assert "trade-power-2035" not in builtin_scenarios()
     with pytest.raises(IlrsError, match="built-in spaces: report-power-2035, trade-power-2035"):
         load_study("ilrs-basic-2035", "no-such-space")
+
+
+def test_distribution_levels_are_the_laws_equal_probability_medians(tmp_path):
+    """A parameter given as a distribution stands for it by the quantiles at (i + 1/2)/n: checked against the
+    textbook values (standard normal quantiles 0.5244 and 1.2816 at 0.7 and 0.9, Abramowitz & Stegun table
+    26.1), a uniform's bin centres, a triangular's inverse CDF in closed form and the lognormal's median;
+    and the grid carries them as levels."""
+    from ilrs.trade.space import Distribution
+
+    normal = Distribution(kind="normal", mean=10.0, sd=2.0, levels=5).values()
+    z = np.array([-1.28155, -0.52440, 0.0, 0.52440, 1.28155])
+    np.testing.assert_allclose(normal, 10.0 + 2.0 * z, atol=1e-4)
+    assert Distribution(kind="uniform", low=0.0, high=10.0, levels=5).values() == [1.0, 3.0, 5.0, 7.0, 9.0]
+    lo, mode, hi, n = 0.0, 2.0, 10.0, 4
+    q = (np.arange(n) + 0.5) / n
+    fc = (mode - lo) / (hi - lo)
+    rising = lo + np.sqrt(q * (hi - lo) * (mode - lo))
+    falling = hi - np.sqrt((1 - q) * (hi - lo) * (hi - mode))
+    closed = np.where(q < fc, rising, falling)
+    np.testing.assert_allclose(Distribution(kind="triangular", low=lo, mode=mode, high=hi, levels=n).values(), closed)
+    assert Distribution(kind="lognormal", median=100.0, sigma=0.3, levels=3).values()[1] == pytest.approx(100.0)
+    text = (
+        '[[parameters]]\nparameter = "battery_kwh"\n'
+        'distribution = { kind = "normal", mean = 600.0, sd = 100.0, levels = 3 }\n' + OBJECTIVES
+    )
+    _, space = load_study(STATION, _space(tmp_path, text))
+    ((_, values),) = space.dimensions()
+    np.testing.assert_allclose(values, [600 - 100 * 0.96742, 600.0, 600 + 100 * 0.96742], atol=1e-3)  # q = 1/6, 5/6
+    assert len(grid(space)) == 3
+
+
+@pytest.mark.parametrize(
+    ("law", "needle"),
+    [
+        ('{ kind = "normal", mean = 600.0 }', "needs mean, sd; missing sd"),
+        ('{ kind = "uniform", low = 5.0, high = 1.0 }', "low 5 must be below high 1"),
+        ('{ kind = "uniform", low = 1.0, high = 5.0, sd = 1.0 }', "takes low, high, not sd"),
+        ('{ kind = "normal", mean = 100.0, sd = 200.0 }', "battery_kwh must be positive"),
+        ('{ kind = "weibull", low = 1.0 }', "kind"),
+    ],
+)
+def test_bad_distribution_named_with_line(tmp_path, law, needle):
+    text = f'[[parameters]]\nparameter = "battery_kwh"\ndistribution = {law}\n' + OBJECTIVES
+    msg = _error(tmp_path, text)
+    line = 1 if needle == "battery_kwh must be positive" else 3  # the whole parameter: its [[parameters]] line
+    assert needle in msg and f"line {line}," in msg and "parameters[0]" in msg

@@ -9,7 +9,8 @@ A space is TOML validated like a scenario (pydantic; every error names the file,
     parameter = "mast_height_m"  # see PARAMETERS
     elements = ["ilrs1-array"]   # which elements it sets (default: every element of the kind)
     values = [5.0, 10.0, 20.0]   # a discrete set, or
-    # range = { start = 5.0, stop = 20.0, step = 5.0 }   (stop included)
+    # range = { start = 5.0, stop = 20.0, step = 5.0 }   (stop included), or
+    # distribution = { kind = "normal", mean = 10.0, sd = 2.0, levels = 5 }   (equally likely values)
     [[objectives]]
     metric = "landed_mass_kg"
     sense = "min"
@@ -105,11 +106,70 @@ class SiteChoice(_Model):
         return self.name if self.name is not None else f"{self.lat_deg:.4f},{self.lon_deg:.4f}"
 
 
+#: What each distribution takes.
+_LAW_PARAMETERS = {
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "triangular": ("low", "mode", "high"),
+    "lognormal": ("median", "sigma"),
+}
+
+
+class Distribution(_Model):
+    """A parameter known as a probability distribution rather than a set of values: it is cut into ``levels``
+    equally likely bins and each bin stands for its median (the quantile at ``(i + 1/2) / levels``), so grids,
+    Latin hypercubes and the adaptive search treat it like a set of values whose frequencies follow the law."""
+
+    kind: Literal["uniform", "normal", "triangular", "lognormal"] = Field(
+        description="uniform(low, high), normal(mean, sd), triangular(low, mode, high), lognormal(median, sigma)"
+    )
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0.0)
+    median: float | None = Field(None, gt=0.0)
+    sigma: float | None = Field(None, gt=0.0, description="lognormal: standard deviation of the logarithm")
+    levels: int = Field(5, ge=2, le=200, description="How many equally likely values stand for the law.")
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        needs = _LAW_PARAMETERS[self.kind]
+        given = {k for k in ("low", "high", "mode", "mean", "sd", "median", "sigma") if getattr(self, k) is not None}
+        missing = [k for k in needs if k not in given]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs {', '.join(needs)}; missing {', '.join(missing)}")
+        extra = sorted(given - set(needs))
+        if extra:
+            raise ValueError(f"a {self.kind} distribution takes {', '.join(needs)}, not {', '.join(extra)}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        if self.mode is not None and not (self.low or 0.0) <= self.mode <= (self.high or 0.0):
+            raise ValueError(f"mode {self.mode:g} must lie between low and high")
+        return self
+
+    def values(self) -> list[float]:
+        from scipy import stats
+
+        q = (np.arange(self.levels) + 0.5) / self.levels
+        p = {k: float(getattr(self, k)) for k in _LAW_PARAMETERS[self.kind]}  # all given (validated)
+        if self.kind == "uniform":
+            x = stats.uniform(loc=p["low"], scale=p["high"] - p["low"]).ppf(q)
+        elif self.kind == "normal":
+            x = stats.norm(loc=p["mean"], scale=p["sd"]).ppf(q)
+        elif self.kind == "triangular":
+            width = p["high"] - p["low"]
+            x = stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width).ppf(q)
+        else:
+            x = stats.lognorm(s=p["sigma"], scale=p["median"]).ppf(q)
+        return [round(float(v), 9) for v in x]
+
+
 Value = bool | float | str | SiteChoice
 
 
 class Parameter(_Model):
-    """One varied parameter: a discrete set of values or a range with a step."""
+    """One varied parameter: a discrete set of values, a range with a step, or a distribution."""
 
     parameter: str = Field(description="What varies: " + ", ".join(PARAMETERS))
     elements: list[str] | None = Field(
@@ -117,6 +177,7 @@ class Parameter(_Model):
     )
     values: list[Value] | None = None
     range: Range | None = None
+    distribution: Distribution | None = None
 
     @field_validator("parameter")
     @classmethod
@@ -127,12 +188,12 @@ class Parameter(_Model):
 
     @model_validator(mode="after")
     def _values_given(self) -> Parameter:
-        if (self.values is None) == (self.range is None):
-            raise ValueError("give either values or range")
+        if sum(x is not None for x in (self.values, self.range, self.distribution)) != 1:
+            raise ValueError("give one of values, range or distribution")
+        if self.parameter in ("site", "relay") and (self.range is not None or self.distribution is not None):
+            raise ValueError(f"{self.parameter} takes a list of values, not a range or a distribution")
         if not self.levels():
             raise ValueError("the parameter has no values (empty list, or a range whose stop is below its start)")
-        if self.range is not None and self.parameter in ("site", "relay"):
-            raise ValueError(f"{self.parameter} takes a list of values, not a range")
         levels = self.levels()
         if len({_key(v) for v in levels}) < len(levels):
             raise ValueError("values repeat")
@@ -155,6 +216,8 @@ class Parameter(_Model):
         """The parameter's values in the file's order (a site name becomes a :class:`SiteChoice`)."""
         if self.range is not None:
             return list(self.range.values())
+        if self.distribution is not None:
+            return list(self.distribution.values())
         out: list[Any] = []
         for v in self.values or []:
             out.append(SiteChoice(name=v) if self.parameter == "site" and isinstance(v, str) else v)
@@ -303,22 +366,23 @@ def latin_hypercube(space: Space, n: int, seed: int) -> list[Design]:
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the key at a pydantic location such as ('parameters', 2, 'values')."""
     lines = text.splitlines()
-    start = 0
+    start: int | None = None
     for i, part in enumerate(loc):
         if isinstance(part, int) and i > 0 and isinstance(loc[i - 1], str):
             header = f"[[{loc[i - 1]}]]"
             hits = [n for n, line in enumerate(lines) if line.strip() == header]
             if part < len(hits):
                 start = hits[part]
+    # the innermost key written as `key = ...` in the table (an inline table's keys share its line)
     keys = [p for p in loc if isinstance(p, str)]
-    if keys:
-        pattern = re.compile(rf"^\s*{re.escape(keys[-1])}\s*=")
-        for n in range(start, len(lines)):
-            if n > start and lines[n].strip().startswith("[["):
+    for key in reversed(keys):
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for n in range(start or 0, len(lines)):
+            if start is not None and n > start and lines[n].strip().startswith("[["):
                 break
             if pattern.match(lines[n]):
                 return n + 1
-    return start + 1 if start else None
+    return start + 1 if start is not None else None
 
 
 def load_space(path: str | Path) -> Space:
