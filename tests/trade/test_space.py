@@ -174,3 +174,46 @@ def test_bad_distribution_named_with_line(tmp_path, law, needle):
     msg = _error(tmp_path, text)
     line = 1 if needle == "battery_kwh must be positive" else 3  # the whole parameter: its [[parameters]] line
     assert needle in msg and f"line {line}," in msg and "parameters[0]" in msg
+
+
+def test_top_sites_expand_to_the_ranking(tmp_path):
+    """`top = N` stands for the N best sites of the ranking: expanded (best first, with their rank) into the
+    coordinates `rank_sites` gives on real maps (here a 96 km crop of the 240 m LOLA DEM around the pole,
+    15 days at 6 h, so that the test stays small), a listed site kept once, and each design placed there."""
+    from ilrs.services.data import pole_dem
+    from ilrs.services.horizon_maps import HorizonMap, compute_horizon_map
+    from ilrs.services.site_maps import SiteMaps, compute_site_maps, rank_sites
+
+    dem = pole_dem().crop(568, 968, 568, 968)
+    hmap = HorizonMap(dem, 2.0, compute_horizon_map(dem, 2.0, 360, far_dem=None))
+    layers = compute_site_maps(hmap, (0, 400, 0, 400), "2025-01-01", "2025-01-16", 21600.0)
+    maps = SiteMaps(dem, 2.0, "2025-01-01", "2025-01-16", 21600.0, 60, layers)
+    asked: list[int] = []
+
+    def ranking(base: Scenario, top: int):
+        asked.append(top)
+        return rank_sites(maps, top=top)
+
+    expected = rank_sites(maps, top=3)
+    first = {"lat": expected[0].lat_deg, "lon": expected[0].lon_deg}
+    text = (
+        '[[parameters]]\nparameter = "site"\n'
+        f'values = [{{ top = 3 }}, {{ lat_deg = {first["lat"]!r}, lon_deg = {first["lon"]!r} }}, "cr1"]\n' + OBJECTIVES
+    )
+    base, space = load_study(STATION, _space(tmp_path, text), ranking=ranking)
+    assert asked == [3]
+    ((_, sites),) = space.dimensions()
+    assert [(s.rank, s.lat_deg, s.lon_deg) for s in sites[:3]] == [(r.rank, r.lat_deg, r.lon_deg) for r in expected]
+    assert len(sites) == 4 and sites[3].name == "cr1"  # the listed coordinates equal rank 1: kept once
+    assert sites[1].label().startswith("rank 2 (")
+    scenario = apply_design(base, space, (1,))
+    assert (scenario.site.lat_deg, scenario.site.lon_deg) == (expected[1].lat_deg, expected[1].lon_deg)
+
+
+def test_top_sites_without_a_ranking_refused_in_a_design():
+    from ilrs.trade.space import Parameter
+
+    p = Parameter(parameter="site", values=[{"top": 2}])
+    assert p.levels()[0].label() == "top 2"
+    with pytest.raises(ValueError, match="top = N or|give a site name"):
+        Parameter(parameter="site", values=[{"top": 2, "name": "cr1"}])

@@ -39,10 +39,15 @@ SPACES_DIR = PACKAGE_DATA / "scenarios" / "spaces"
 # ---------------------------------------------------------------- loading and checks
 
 
-def load_study(scenario: str | Path | sc.Scenario | None, space_path: str | Path) -> tuple[sc.Scenario, Space]:
+def load_study(
+    scenario: str | Path | sc.Scenario | None,
+    space_path: str | Path,
+    ranking: Callable[[sc.Scenario, int], list[Any]] | None = None,
+) -> tuple[sc.Scenario, Space]:
     """The base scenario (a file, a built-in name or a Scenario already loaded) and the space, checked together
     before any twin runs: every parameter sets some element, every named element exists, every candidate site
-    stands on a station-grade DEM."""
+    stands on a station-grade DEM. ``top = N`` sites come from ``ranking(base, N)`` (default
+    :func:`site_ranking`)."""
     space_path = resolve_space(space_path)
     space = load_space(space_path)
     if isinstance(scenario, sc.Scenario):
@@ -50,6 +55,7 @@ def load_study(scenario: str | Path | sc.Scenario | None, space_path: str | Path
     else:
         base = validated_scenario(scenario if scenario is not None else space.scenario)
     src = str(space_path)
+    space = expand_top_sites(base, space, src, ranking or site_ranking)
     names = {e.name for e in base.elements}
     for i, p in enumerate(space.parameters):
         where = f"{src}: parameters[{i}] ({p.parameter})"
@@ -73,6 +79,53 @@ def load_study(scenario: str | Path | sc.Scenario | None, space_path: str | Path
     except ValueError as exc:
         raise IlrsError(f"[base] or the first design is not a valid scenario: {exc}", source=src) from None
     return base, space
+
+
+def site_ranking(base: sc.Scenario, top: int) -> list[Any]:
+    """The ``top`` best sites of ``ilrs site rank`` for a scenario: the region's maps over its analysis period
+    at its map height (cached on disk), ranked (:func:`ilrs.services.site_maps.rank_sites`)."""
+    from ilrs.ephem.time import parse_step
+    from ilrs.services.site_maps import rank_sites, site_maps
+
+    start, end, step = base.analysis_period()
+    map_h, _ = base.array_heights_m()
+    return rank_sites(site_maps(f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}", parse_step(step), map_h), top=top)
+
+
+def expand_top_sites(
+    base: sc.Scenario, space: Space, src: str, ranking: Callable[[sc.Scenario, int], list[Any]]
+) -> Space:
+    """``top = N`` site choices replaced by the N best sites of ``ranking(base, N)`` (objects with ``rank``,
+    ``lat_deg``, ``lon_deg``), best first, each with its rank; a site already listed by the same coordinates is
+    kept once."""
+    tops = [v.top for p in space.parameters for v in p.levels() if isinstance(v, SiteChoice) and v.top is not None]
+    if not tops:
+        return space
+    ranked = ranking(base, max(tops))
+    params = []
+    for i, p in enumerate(space.parameters):
+        if p.parameter != "site" or not any(v.top is not None for v in p.levels()):
+            params.append(p)
+            continue
+        values: list[SiteChoice] = []
+        for v in p.levels():
+            if v.top is not None and len(ranked) < v.top:
+                raise IlrsError(
+                    f"the ranking has only {len(ranked)} sites, fewer than top = {v.top}",
+                    source=f"{src}: parameters[{i}] (site)",
+                    hint="ask for fewer, or widen the analysis ([analysis] in the scenario)",
+                )
+            new = (
+                [SiteChoice(lat_deg=r.lat_deg, lon_deg=r.lon_deg, rank=r.rank) for r in ranked[: v.top]]
+                if v.top is not None
+                else [v]
+            )
+            for n in new:
+                here = (n.name, n.lat_deg, n.lon_deg)
+                if all((x.name, x.lat_deg, x.lon_deg) != here for x in values):
+                    values.append(n)
+        params.append(p.model_copy(update={"values": values}))
+    return space.model_copy(update={"parameters": params})
 
 
 def builtin_spaces() -> list[str]:

@@ -40,7 +40,9 @@ def apply_design(base: sc.Scenario, space: Space, levels: tuple[int, ...]) -> sc
         name = p.parameter
         if name == "site":
             assert isinstance(v, SiteChoice)
-            data["site"] = v.model_dump(exclude_none=True)
+            if v.top is not None:
+                raise ValueError("a `top = N` site choice is expanded when the study loads (services.trade.load_study)")
+            data["site"] = v.model_dump(include={"name", "lat_deg", "lon_deg"}, exclude_none=True)
             continue
         kept = []
         for e, d in zip(base.elements, elements, strict=True):

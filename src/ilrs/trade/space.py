@@ -90,20 +90,31 @@ class Range(_Model):
 
 
 class SiteChoice(_Model):
-    """A candidate site: a named site or coordinates."""
+    """A candidate site: a named site, coordinates, or ``top = N``: the N best sites of the ranking (``ilrs site
+    rank`` over the scenario's analysis period at its map height), expanded into coordinates when the study
+    loads (``rank`` then remembers each one's place)."""
 
     name: str | None = None
     lat_deg: float | None = Field(None, ge=-90.0, le=90.0)
     lon_deg: float | None = None
+    top: int | None = Field(None, ge=1, le=20, description="The N best sites of the ranking.")
+    rank: int | None = Field(None, ge=1, description="Its place in the ranking (set when `top` is expanded).")
 
     @model_validator(mode="after")
     def _one_way(self) -> SiteChoice:
-        if (self.name is None) == (self.lat_deg is None or self.lon_deg is None):
-            raise ValueError("give a site name or both lat_deg and lon_deg")
+        ways = (self.name is not None) + (self.lat_deg is not None or self.lon_deg is not None) + (self.top is not None)
+        coordinates_half = (self.lat_deg is None) != (self.lon_deg is None)
+        if ways != 1 or coordinates_half:
+            raise ValueError("give a site name, both lat_deg and lon_deg, or top = N (the N best of the ranking)")
         return self
 
     def label(self) -> str:
-        return self.name if self.name is not None else f"{self.lat_deg:.4f},{self.lon_deg:.4f}"
+        if self.top is not None:
+            return f"top {self.top}"
+        if self.name is not None:
+            return self.name
+        where = f"{self.lat_deg:.4f},{self.lon_deg:.4f}"
+        return f"rank {self.rank} ({where})" if self.rank is not None else where
 
 
 #: What each distribution takes.
@@ -201,7 +212,7 @@ class Parameter(_Model):
             if self.parameter == "relay" and not isinstance(v, bool):
                 raise ValueError(f"relay takes true/false, not {v!r}")
             if self.parameter == "site" and not isinstance(v, SiteChoice | str):
-                raise ValueError(f"a site is a name or a table with lat_deg, lon_deg, not {v!r}")
+                raise ValueError(f"a site is a name, a table with lat_deg, lon_deg, or {{ top = N }}, not {v!r}")
             if self.parameter not in ("site", "relay") and (isinstance(v, bool) or not isinstance(v, float | int)):
                 raise ValueError(f"{self.parameter} takes numbers, not {v!r}")
             if self.parameter in ("array_area_m2", "battery_kwh") and float(v) <= 0:
