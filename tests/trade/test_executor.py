@@ -83,6 +83,10 @@ def test_scheduler_without_workers_then_with_another_ilrs_version():
                 [sys.executable, "-c", other, address, "--no-nanny", "--nthreads", "1", "--no-dashboard"], **quiet
             )
         )
+        from distributed import Client
+
+        with Client(address, timeout="60s") as ready:
+            ready.wait_for_workers(1, timeout=120)  # a loaded machine starts a worker slowly: not what is tested
         with pytest.raises(IlrsError, match="workers run ilrs 0.0.0-other"), dask_client(None, address, 1.0):
             pass
     finally:

@@ -48,6 +48,33 @@ def _probe(address: str) -> None:
         ) from None
 
 
+#: The Dask configuration a ``tls://`` scheduler needs on this side (environment variables or a Dask YAML file).
+TLS_SETTINGS = (
+    "distributed.comm.tls.ca-file (DASK_DISTRIBUTED__COMM__TLS__CA_FILE), "
+    "distributed.comm.tls.client.cert and .key (DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT, ..._KEY)"
+)
+
+
+def _check_tls(address: str) -> None:
+    """A ``tls://`` scheduler needs a CA and a client certificate from the Dask configuration."""
+    from distributed.security import Security
+
+    try:
+        context = Security().get_connection_args("client").get("ssl_context")
+    except (OSError, ValueError) as exc:  # a configured file that is missing or not a certificate
+        raise IlrsError(
+            f"the Dask TLS configuration cannot be used for {address}: {exc}",
+            source="Dask configuration (distributed.comm.tls)",
+            hint=f"set {TLS_SETTINGS}",
+        ) from None
+    if context is None:
+        raise IlrsError(
+            f"{address} is a TLS scheduler but no TLS certificates are configured",
+            source="Dask configuration (distributed.comm.tls)",
+            hint=f"set {TLS_SETTINGS}",
+        )
+
+
 @contextmanager
 def dask_client(workers: int | None, scheduler: str | None, serial_seconds: float) -> Iterator[tuple[str, Any, int]]:
     """Where work runs, as (how it runs, said for the user; a Dask client or None for this process; workers):
@@ -59,9 +86,11 @@ def dask_client(workers: int | None, scheduler: str | None, serial_seconds: floa
         _probe(address)
         from distributed import Client
 
+        if urlparse(address).scheme == "tls":
+            _check_tls(address)
         try:
             client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, TypeError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise IlrsError(f"cannot connect to the Dask scheduler at {address}: {exc}", source="--scheduler") from None
         try:
             try:
