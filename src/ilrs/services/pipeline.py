@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ilrs.ephem.time import parse_step
-from ilrs.scenario.schema import Scenario
+from ilrs.scenario.schema import DteTerminal, RelayTerminal, Scenario
 from ilrs.services.campaign import CampaignOverview, campaign_overview
 from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_scenario, replan_for, requests_for
 from ilrs.services.scenarios import site_latlon
@@ -100,10 +100,16 @@ def run_scenario(
         lat, lon = site_latlon(scenario)
         products.station_site = point_environment(lat, lon, start, end, step_s, mast_h)
         report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
-        label = f"the shortlist over an 18.6-year nodal cycle on the finest DEM ({mast_h:g} m)"
+        # the Sun seen from the arrays' highest mast, the Earth from the highest antenna (DTE and relay terminals)
+        links = (DteTerminal, RelayTerminal)
+        earth_h = max((e.antenna_height_m for e in scenario.elements if isinstance(e, links)), default=mast_h)
+        label = (
+            f"the shortlist over an 18.6-year nodal cycle on the finest DEM ({mast_h:g} m arrays, "
+            f"{earth_h:g} m antennas)"
+        )
         report(label, 0.0)
         shortlist = [(r.rank, r.lat_deg, r.lon_deg) for r in products.ranked[:RESCORE_TOP]] + [(0, lat, lon)]
-        products.rescored = rescore_shortlist(shortlist, start, mast_h)
+        products.rescored = rescore_shortlist(shortlist, start, mast_h, earth_height_m=earth_h)
         report(label, 1.0)
         products.timings["site analysis"] = time.perf_counter() - t
     if "twin" in stages or "plan" in stages or "sizing" in stages:

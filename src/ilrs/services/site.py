@@ -58,6 +58,8 @@ class PointEnvironment:
     profile: HorizonProfile = field(repr=False, compare=False)
     #: results to read with care, e.g. a DEM too coarse for the point (ilrs.terrain.adequacy)
     warnings: list[str] = field(default_factory=list)
+    #: the observer height of the Earth's visibility [m] when it differs from ``height_m`` (an antenna's)
+    earth_height_m: float | None = None
 
     def summary(self) -> dict:
         d = asdict(self)
@@ -131,19 +133,31 @@ def _check_point(lat_deg: float, lon_deg: float, height_m: float) -> None:
 
 
 def point_environment(
-    lat_deg: float, lon_deg: float, start, end, step_s: float, height_m: float = 0.0, dems: list[str] | None = None
+    lat_deg: float,
+    lon_deg: float,
+    start,
+    end,
+    step_s: float,
+    height_m: float = 0.0,
+    dems: list[str] | None = None,
+    earth_height_m: float | None = None,
 ) -> PointEnvironment:
     """Sun and Earth visibility at a point from ``start`` to ``end`` every ``step_s`` seconds.
 
     The horizon comes from the nested mosaic (the embedded one unless ``dems`` lists DEM files, finest
     first); the Sun's and the Earth's apparent topocentric directions from SPICE (DE440s, DE440 lunar
-    orientation, MOON_ME).
+    orientation, MOON_ME). The Sun is seen from ``height_m`` (an array's), the Earth from ``earth_height_m``
+    (an antenna's; default the same height).
     """
     _check_point(lat_deg, lon_deg, height_m)
+    earth_h = float(height_m if earth_height_m is None else earth_height_m)
+    _check_point(lat_deg, lon_deg, earth_h)
     lon_deg = float(np.mod(lon_deg, 360.0))
     mosaic = mosaic_from(dems)
     et, utc = utc_grid(start, end, step_s)
-    profile = cached_point_horizon(mosaic, lat_deg, lon_deg, height_m)
+    heights = (float(height_m),) if earth_h == float(height_m) else (float(height_m), earth_h)
+    profiles = cached_point_horizons(mosaic, lat_deg, lon_deg, heights, PROFILE_AZIMUTHS)
+    profile, earth_profile = profiles[0], profiles[-1]
     idx = int(mosaic.layer_index_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
     layer = mosaic.layers[idx]
     try:
@@ -153,10 +167,10 @@ def point_environment(
     adequacy = dem_adequacy(layer, lat_deg, lon_deg, height_m)
     warnings = [adequacy.warning] if adequacy.warning else []
     sun_az, sun_el, sun_d = topocentric_az_el("SUN", et, lat_deg, lon_deg, height_m)
-    earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat_deg, lon_deg, height_m)
+    earth_az, earth_el, _ = topocentric_az_el("EARTH", et, lat_deg, lon_deg, earth_h)
     sun_hz, frac = point_series(profile.elevation_deg, sun_az, sun_el, angular_radius("SUN", sun_d))
     # the Earth counts as visible when its centre is above the horizon: a zero radius in point_series
-    earth_hz, earth_frac = point_series(profile.elevation_deg, earth_az, earth_el, 0.0)
+    earth_hz, earth_frac = point_series(earth_profile.elevation_deg, earth_az, earth_el, 0.0)
     earth_vis = earth_frac > 0.0
     step_h = step_s / 3600.0
     series = {
@@ -192,6 +206,7 @@ def point_environment(
         series=series,
         profile=profile,
         warnings=warnings,
+        earth_height_m=None if earth_h == float(height_m) else earth_h,
     )
 
 
@@ -227,17 +242,22 @@ def rescore_shortlist(
     height_m: float,
     step_s: float = 3600.0,
     years: float = NODAL_CYCLE_YEARS,
+    earth_height_m: float | None = None,
+    dems: list[str] | None = None,
 ) -> list[RescoredSite]:
-    """Re-score ``(rank, lat, lon)`` sites at an observer height over ``years`` from ``start`` (default the
-    18.6-year nodal cycle) on the nested mosaic (each point on the finest layer that covers it), best first by
-    sunlit time then shortest night."""
+    """Re-score ``(rank, lat, lon)`` sites over ``years`` from ``start`` (default the 18.6-year nodal cycle) on
+    the nested mosaic (each point on the finest layer that covers it: the embedded 10 m tile, or the ``dems`` a
+    user brings, finest first), the Sun at ``height_m`` (the arrays') and the Earth at ``earth_height_m`` (the
+    antennas'), best first by sunlit time then shortest night."""
     import datetime as dt
 
     t0 = np.datetime64(start, "s").astype(dt.datetime) if not isinstance(start, dt.datetime) else start
     t0 = t0.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     t1 = t0 + dt.timedelta(days=round(years * 365.25))
     out = [
-        RescoredSite(rank, lat, lon, height_m, point_environment(lat, lon, t0, t1, step_s, height_m))
+        RescoredSite(
+            rank, lat, lon, height_m, point_environment(lat, lon, t0, t1, step_s, height_m, dems, earth_height_m)
+        )
         for rank, lat, lon in sites
     ]
     return sorted(out, key=lambda r: (-r.env.sun_visible_fraction, r.env.longest_dark_hours))
