@@ -68,6 +68,12 @@ def test_nsga2_recovers_the_front_with_fewer_runs(grid_result):
     ratio = n.hypervolume(ideal, nadir) / g.hypervolume(ideal, nadir)
     assert ratio == pytest.approx(1.0, abs=0.01)
     assert n.twin_runs < g.twin_runs
+    # the grid study reports the same check itself, from its own results (no twin run again)
+    c = g.search
+    assert c is not None and c.evaluations == len(n.evaluations) < c.grid_evaluations == len(g.evaluations)
+    assert c.hypervolume_ratio == pytest.approx(ratio, rel=1e-12)
+    assert c.grid_front == int(g.on_front.sum()) and 0 < c.front_found <= c.grid_front
+    assert g.as_dict()["search_check"]["evaluations"] == c.evaluations
 
 
 def test_latin_hypercube_designs_match_the_grid(grid_result):

@@ -107,6 +107,7 @@ def run_summary(products, report: Path, out_dir: Path) -> dict:
             "feasible": int(tr.feasible.sum()),
             "front": int(tr.on_front.sum()),
             "lightest_feasible": _lightest(tr),
+            "search_check": asdict(tr.search) if tr.search is not None else None,
         }
     out["report"] = str(report)
     out["time_series"] = str(out_dir / "twin.nc")
@@ -183,6 +184,12 @@ def _summary(products, report: Path, out_dir: Path) -> None:
             f"Design study {tr.space.name}: {len(tr.evaluations)} designs, {int(tr.feasible.sum())} keep every "
             f"critical load, {int(tr.on_front.sum())} on the Pareto front"
             + (f"; lightest that survives: {best['landed_mass_kg']:,.0f} kg ({best['values']})" if best else "")
+            + (
+                f"; NSGA-II recovers {100 * tr.search.hypervolume_ratio:.0f} % of the front with "
+                f"{tr.search.evaluations} of {tr.search.grid_evaluations} runs"
+                if tr.search is not None
+                else ""
+            )
         )
     console.print(
         styled(

@@ -50,6 +50,13 @@ def trade(
         f"{len(r.evaluations)} designs, {r.twin_runs} twin runs, {r.environments} site environment(s), "
         f"{int(r.feasible.sum())} feasible, {int(r.on_front.sum())} on the front, {r.seconds:.1f} s ({r.mode})"
     )
+    if r.search is not None:
+        c = r.search
+        console.print(
+            f"adaptive search check: NSGA-II asked for {c.evaluations} of the grid's {c.grid_evaluations} designs "
+            f"and recovered {100 * c.hypervolume_ratio:.1f} % of the front's hypervolume "
+            f"({c.front_found} of its {c.grid_front} designs)"
+        )
     t = Table(title="Pareto front", title_justify="left")
     labels = [label for label, _ in r.space.dimensions()]
     for h in ["design", *labels, *(f"{o.sense} {o.metric}" for o in r.space.objectives)]:

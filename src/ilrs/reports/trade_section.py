@@ -35,6 +35,7 @@ def trade_context(r: TradeResult) -> dict[str, Any]:
         "twin_runs": r.twin_runs,
         "environments": r.environments,
         "seconds": r.seconds,
+        "search": r.search,
         "params": params,
         "objectives": objectives,
         "constraints": [(c.metric, c.min, c.max) for c in r.space.constraints],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +293,20 @@ class Evaluator:
 
 
 @dataclass(frozen=True)
+class SearchCheck:
+    """NSGA-II run on the same space after a grid study, its designs looked up in the grid's results: how many
+    twin runs it would have needed on its own, and how much of the grid's Pareto front it recovers (hypervolume
+    ratio between the grid's feasible ideal and nadir points; 1 = the whole front)."""
+
+    method: str
+    evaluations: int  #: distinct designs the search asked for (its twin runs on its own)
+    grid_evaluations: int
+    hypervolume_ratio: float
+    front_found: int  #: grid front designs the search found
+    grid_front: int
+
+
+@dataclass(frozen=True)
 class TradeResult:
     """A study's outcome: every design evaluated, which are feasible and why not, the Pareto front among the
     feasible ones, and the parameters' main effects on each objective."""
@@ -310,6 +324,8 @@ class TradeResult:
     twin_runs: int
     environments: int
     seconds: float
+    #: a grid study's check of the adaptive search against it (None for other methods)
+    search: SearchCheck | None = None
 
     def values(self, i: int) -> dict[str, Any]:
         """Design ``i``'s parameter values by label."""
@@ -351,6 +367,7 @@ class TradeResult:
             "infeasible_reasons": {str(i): r for i, r in enumerate(self.reasons) if r},
             "sensitivity": {k: [{"parameter": p, "share": s} for p, s in v] for k, v in self.sensitivity.items()},
             "seconds": self.seconds,
+            "search_check": asdict(self.search) if self.search is not None else None,
         }
 
 
@@ -398,7 +415,36 @@ def run_trade(
             designs = designs_for(space, method)
             ev(designs)
     evaluations = tuple(ev.seen[d] for d in designs)
-    return summarise(base, space, method, where.mode, evaluations, len(ev.environments), time.perf_counter() - t0)
+    result = summarise(base, space, method, where.mode, evaluations, len(ev.environments), time.perf_counter() - t0)
+    if method == "grid" and space.size() > space.population:
+        result = replace(result, search=search_check(result, ev))
+    return result
+
+
+def search_check(grid_result: TradeResult, ev: Evaluator) -> SearchCheck:
+    """NSGA-II on the grid's space with the grid's results (every design it asks for is already evaluated, so
+    no twin runs again): its evaluations and the share of the grid front's hypervolume it recovers."""
+    from ilrs.trade.search import nsga2
+
+    space = grid_result.space
+    asked = nsga2(space, ev, space.population, space.generations, space.seed)
+    found = summarise(grid_result.scenario, space, "nsga2", grid_result.mode, tuple(ev.seen[d] for d in asked), 0, 0.0)
+    feasible = [e.metrics for e, ok in zip(grid_result.evaluations, grid_result.feasible, strict=True) if ok]
+    ratio = float("nan")
+    if feasible:
+        f = objective_matrix(space, feasible)  # type: ignore[arg-type]
+        ideal, nadir = f.min(axis=0), f.max(axis=0)
+        full = grid_result.hypervolume(ideal, nadir)
+        ratio = found.hypervolume(ideal, nadir) / full if full > 0 else 1.0
+    grid_front = {grid_result.evaluations[i].levels for i in np.flatnonzero(grid_result.on_front)}
+    return SearchCheck(
+        method="nsga2",
+        evaluations=len(asked),
+        grid_evaluations=len(grid_result.evaluations),
+        hypervolume_ratio=ratio,
+        front_found=len(grid_front & set(asked)),
+        grid_front=len(grid_front),
+    )
 
 
 def summarise(
