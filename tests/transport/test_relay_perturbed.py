@@ -16,6 +16,7 @@ from ilrs.ephem.kernels import SPICE_LOCK
 from ilrs.ephem.time import to_et
 from ilrs.iotools.oem import read_oem
 from ilrs.transport import forces, relay
+from tests.transport.independent import moon_centred_rhs
 
 DAY_S = 86_400.0
 EPOCH = float(to_et("2030-06-01T00:00")[0])
@@ -73,38 +74,6 @@ def test_station_keeping_holds_a_higher_floor():
     assert 0.0 < f.station_keeping_m_s_per_year < 100.0
 
 
-def _independent_rhs(mu_e: float, mu_s: float, mu_m: float):
-    """Moon-centred equations of motion written afresh: third bodies from SPICE ``spkpos`` at every call (no
-    tables), lunar J2/C22 as the gradient of U = mu R^2 / r^3 [-J2 P20(z/r) + 3 C22 (x^2 - y^2) / r^2] in
-    MOON_PA from ``pxform`` (Kaula 1966)."""
-    j2, c22, re = forces.MOON_J2, forces.MOON_C22, forces.MOON_GRAVITY_RADIUS_M
-
-    def third(rel_body_m: np.ndarray, r: np.ndarray, mu: float) -> np.ndarray:
-        d = rel_body_m - r
-        return mu * (d / np.linalg.norm(d) ** 3 - rel_body_m / np.linalg.norm(rel_body_m) ** 3)
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        r = y[:3]
-        earth = np.array(spiceypy.spkpos("EARTH", t, "J2000", "NONE", "MOON")[0]) * 1e3
-        sun = np.array(spiceypy.spkpos("SUN", t, "J2000", "NONE", "MOON")[0]) * 1e3
-        m = np.array(spiceypy.pxform("J2000", forces.MOON_PA_FRAME, t))
-        x, yy, z = m @ r
-        rr = math.sqrt(x * x + yy * yy + z * z)
-        # a = grad U, U = mu re^2 [-J2 f + 3 C22 g], f = (3 z^2 - r^2) / (2 r^5), g = (x^2 - y^2) / r^5
-        k = mu_m * re**2
-        r5, r7 = rr**5, rr**7
-        q = 3.0 * z * z - rr * rr
-        w = x * x - yy * yy
-        df = np.array([-x / r5 - 2.5 * q * x / r7, -yy / r5 - 2.5 * q * yy / r7, 2.0 * z / r5 - 2.5 * q * z / r7])
-        dg = np.array([2.0 * x / r5 - 5.0 * w * x / r7, -2.0 * yy / r5 - 5.0 * w * yy / r7, -5.0 * w * z / r7])
-        gx, gy, gz = k * (-j2 * df + 3.0 * c22 * dg)
-        a = -mu_m * r / np.linalg.norm(r) ** 3 + m.T @ np.array([gx, gy, gz])
-        a += third(earth, r, mu_e) + third(sun, r, mu_s)
-        return np.concatenate((y[3:], a))
-
-    return rhs
-
-
 def test_independent_propagation_of_the_exported_state(exports):
     """The OEM's first state flown 60 days by scipy's DOP853 on freshly written equations (SPICE at every call)
     gives the same perilune altitudes as ours within 0.5 km (the OEM rounds positions to 1 mm; both integrate
@@ -114,7 +83,7 @@ def test_independent_propagation_of_the_exported_state(exports):
     data = read_oem(oem)
     y0 = np.concatenate((data["positions_km"][0], data["velocities_km_s"][0])) * 1e3
     days = 60.0
-    rhs = _independent_rhs(forces.EARTH_GM_M3_S2, forces.SUN_GM_M3_S2, forces.MOON_GM_M3_S2)
+    rhs = moon_centred_rhs(forces.EARTH_GM_M3_S2, forces.SUN_GM_M3_S2, forces.MOON_GM_M3_S2)
 
     def perilune(t: float, y: np.ndarray) -> float:
         return float(y[:3] @ y[3:])

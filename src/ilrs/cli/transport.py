@@ -10,7 +10,7 @@ import typer
 from ilrs.cli.common import console, handle_errors, output_file, print_json
 
 orbit_app = typer.Typer(
-    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
+    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit, the LLO, the descent.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -252,6 +252,44 @@ def relay(
         days,
         min_perilune_alt_km=min_perilune_km,
         restore_perilune_alt_km=restore_perilune_km,
+        oem_path=oem,
+        spk_path=spk,
+        czml_path=czml,
+    )
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+
+
+@orbit_app.command("llo")
+@handle_errors
+def llo(
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the orbit (at its ascending node), UTC."),
+    days: float = typer.Option(28.0, help="Span to fly [days] (up to 366)."),
+    alt_km: float = typer.Option(100.0, help="Circular orbit altitude above the 1737.4 km sphere [km]."),
+    inc_deg: float = typer.Option(90.0, help="Inclination to the lunar equator (MOON_ME) [deg]; 90 is polar."),
+    node_lon_deg: float = typer.Option(0.0, help="MOON_ME longitude of the ascending node at the epoch [deg]."),
+    min_perilune_km: float = typer.Option(None, help="Perilune altitude floor held by station-keeping [km]."),
+    oem: Path = typer.Option(None, help="Write the flight as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the flight as a SPICE SPK (type 13) file."),
+    czml: Path = typer.Option(None, help="Write the flight as CZML for Cesium (Earth-centred inertial)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A circular low lunar orbit flown in the perturbed field (Earth, Sun, lunar J2/C22): perilune and apolune
+    range, inclination drift, lifetime without manoeuvres, station-keeping above a floor, and its export."""
+    from ilrs.ephem.time import to_et
+    from ilrs.transport.llo import llo_report
+
+    _outputs(oem=oem, spk=spk, czml=czml)
+    out = llo_report(
+        float(to_et(epoch)[0]),
+        days,
+        alt_km,
+        inc_deg,
+        node_lon_deg,
+        min_perilune_alt_km=min_perilune_km,
         oem_path=oem,
         spk_path=spk,
         czml_path=czml,
