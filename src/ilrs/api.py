@@ -741,11 +741,13 @@ def nrho(
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="tof_days")
     o = nrho_9_2()
     eph = None
+    figures: list = []
     if revs:
         from ilrs.transport.nrho_ephemeris import nrho_report
 
-        eph = nrho_report(float(to_et(epoch)[0]), revs)
-    return Nrho(o, south_pole_visibility(o), architecture_chains(nrho=o, depart=depart, tof_days=tof_days), eph)
+        eph = nrho_report(float(to_et(epoch)[0]), revs, figures=figures)
+    chains = architecture_chains(nrho=o, depart=depart, tof_days=tof_days, ephemeris=figures[0] if figures else None)
+    return Nrho(o, south_pole_visibility(o), chains, eph)
 
 
 @dataclass(frozen=True)

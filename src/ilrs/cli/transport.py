@@ -160,15 +160,21 @@ def nrho(
         "jacobi": o.jacobi,
         "state0_nondim": list(o.state0),
         "south_pole_visible_fraction": south_pole_visibility(o),
-        "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days),
     }
+    figures: list[Any] = []
     if revs:
         from ilrs.ephem.time import to_et
         from ilrs.transport.nrho_ephemeris import nrho_report
 
-        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk, czml_path=czml)
+        out["ephemeris"] = nrho_report(
+            float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk, czml_path=czml, figures=figures
+        )
     elif oem is not None or spk is not None or czml is not None:
         raise IlrsError("OEM/SPK/CZML export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
+    # the staged chain uses the ephemeris NRHO's perilunes, mean period and station-keeping when it was flown
+    out["architectures"] = architecture_chains(
+        nrho=o, depart=depart, tof_days=tof_days, ephemeris=figures[0] if figures else None
+    )
     if as_json:
         print_json(out)
         return
@@ -184,7 +190,7 @@ def nrho(
             f"{e['iterations']} iterations ({e['max_discontinuity_m']:.3f} m left); perilune "
             f"{e['perilune_radius_km_range'][0]:,.0f}-{e['perilune_radius_km_range'][1]:,.0f} km, apolune "
             f"{e['apolune_radius_km_range'][0]:,.0f}-{e['apolune_radius_km_range'][1]:,.0f} km; station-keeping "
-            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year",
+            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year; mean period {e['mean_period_days']:.4f} d",
             highlight=False,
         )
     for a in out["architectures"]:
