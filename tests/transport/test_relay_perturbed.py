@@ -75,14 +75,19 @@ def test_station_keeping_holds_a_higher_floor():
 
 
 def test_independent_propagation_of_the_exported_state(exports):
-    """The OEM's first state flown 60 days by scipy's DOP853 on freshly written equations (SPICE at every call)
-    gives the same perilune altitudes as ours within 0.5 km (the OEM rounds positions to 1 mm; both integrate
-    to ~1e-11, and 60 revolutions of a 0.8-eccentric orbit amplify a 1e-9 relative difference to metres), so
-    the year above the floor is not an artefact of our tables or integrator."""
+    """The OEM's first state flown a year by scipy's DOP853 on freshly written equations (SPICE at every call,
+    tests/transport/independent.py) against the export. The orbit's shape agrees: every one of the ~362 perilune
+    altitudes matches ours within 0.2 km (measured 0.034 km at the year's end, 0.009 km over the first 60 days),
+    and the independent flight's perilunes stay above the 100 km floor with the export's station-keeping (none is
+    needed). Its phase drifts: the year's last exported state is within 20 km of the independent one (measured
+    8.3 km); both integrate to ~1e-11 from a start rounded to 1 mm and 1 um/s, and our 4-hour ephemeris tables
+    (~3 m at the Moon's distance, 1e-8 of the Earth's tidal pull) shift the period of a 0.8-eccentric orbit by
+    that much over 362 revolutions. So the year above the floor is not an artefact of our tables or integrator."""
     out, oem, _ = exports
+    assert out["station_keeping_burns"] == 0
     data = read_oem(oem)
     y0 = np.concatenate((data["positions_km"][0], data["velocities_km_s"][0])) * 1e3
-    days = 60.0
+    days = 365.0
     rhs = moon_centred_rhs(forces.EARTH_GM_M3_S2, forces.SUN_GM_M3_S2, forces.MOON_GM_M3_S2)
 
     def perilune(t: float, y: np.ndarray) -> float:
@@ -95,11 +100,15 @@ def test_independent_propagation_of_the_exported_state(exports):
     ours = relay.propagate_relay(y0, EPOCH, days)
     alt = ours.perilune_alt_km
     n = min(alt.size, alt_ind.size)
-    assert n >= 58
+    assert n >= 360
     # our first perilune is the epoch itself; the event finder's starts one revolution later
     k = 1 if abs(alt[0] - alt_ind[0]) > 1.0 else 0
-    np.testing.assert_allclose(alt_ind[: n - k], alt[k:n], atol=0.5)
+    np.testing.assert_allclose(alt_ind[: n - k], alt[k:n], atol=0.2)
     assert alt_ind.min() > out["perilune_floor_km"]
+    with SPICE_LOCK:
+        t_last = spiceypy.str2et(data["epochs"][-1].replace("T", " ") + " TDB")
+    assert abs(sol.t[-1] - t_last) < 1e-3
+    assert np.linalg.norm(sol.y[:3, -1] - data["positions_km"][-1] * 1e3) < 20e3
 
 
 def test_twin_positions_match_spice_reading_the_spk(design, exports):
