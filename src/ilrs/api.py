@@ -50,6 +50,7 @@ __all__ = [
     "ScenarioComparison",
     "FrozenRelay",
     "Halo",
+    "LowLunarOrbit",
     "IlrsError",
     "Nrho",
     "Plan",
@@ -66,6 +67,7 @@ __all__ = [
     "compare",
     "descent",
     "launch_windows",
+    "llo",
     "size_mast",
     "frozen_relay",
     "halo",
@@ -691,6 +693,29 @@ def frozen_relay(
             min_perilune_alt_km=min_perilune_km,
             restore_perilune_alt_km=restore_perilune_km,
         )
+    )
+
+
+class LowLunarOrbit(_Figures):
+    """A circular low lunar orbit flown in the perturbed field: perilune range, inclination drift, lifetime,
+    station-keeping."""
+
+    _title = "low lunar orbit"
+
+
+def llo(
+    epoch: str = "2030-06-01T00:00",
+    days: float = 28.0,
+    alt_km: float = 100.0,
+    inc_deg: float = 90.0,
+    node_lon_deg: float = 0.0,
+    min_perilune_km: float | None = None,
+) -> LowLunarOrbit:
+    """The circular LLO at ``epoch`` flown for ``days`` in the perturbed field, as ``ilrs orbit llo``."""
+    from ilrs.transport.llo import llo_report
+
+    return LowLunarOrbit(
+        llo_report(float(to_et(epoch)[0]), days, alt_km, inc_deg, node_lon_deg, min_perilune_alt_km=min_perilune_km)
     )
 
 
