@@ -50,6 +50,7 @@ __all__ = [
     "ScenarioComparison",
     "FrozenRelay",
     "Halo",
+    "LowLunarOrbit",
     "IlrsError",
     "Nrho",
     "Plan",
@@ -66,6 +67,7 @@ __all__ = [
     "compare",
     "descent",
     "launch_windows",
+    "llo",
     "size_mast",
     "frozen_relay",
     "halo",
@@ -694,6 +696,29 @@ def frozen_relay(
     )
 
 
+class LowLunarOrbit(_Figures):
+    """A circular low lunar orbit flown in the perturbed field: perilune range, inclination drift, lifetime,
+    station-keeping."""
+
+    _title = "low lunar orbit"
+
+
+def llo(
+    epoch: str = "2030-06-01T00:00",
+    days: float = 28.0,
+    alt_km: float = 100.0,
+    inc_deg: float = 90.0,
+    node_lon_deg: float = 0.0,
+    min_perilune_km: float | None = None,
+) -> LowLunarOrbit:
+    """The circular LLO at ``epoch`` flown for ``days`` in the perturbed field, as ``ilrs orbit llo``."""
+    from ilrs.transport.llo import llo_report
+
+    return LowLunarOrbit(
+        llo_report(float(to_et(epoch)[0]), days, alt_km, inc_deg, node_lon_deg, min_perilune_alt_km=min_perilune_km)
+    )
+
+
 @dataclass(frozen=True)
 class Nrho:
     """The 9:2 L2 southern NRHO (:class:`~ilrs.transport.halo.HaloOrbit` in ``.orbit``), the surface-direct vs
@@ -741,11 +766,13 @@ def nrho(
         raise IlrsError(f"time of flight {tof_days} d is outside [0.5, 30] d", source="tof_days")
     o = nrho_9_2()
     eph = None
+    figures: list = []
     if revs:
         from ilrs.transport.nrho_ephemeris import nrho_report
 
-        eph = nrho_report(float(to_et(epoch)[0]), revs)
-    return Nrho(o, south_pole_visibility(o), architecture_chains(nrho=o, depart=depart, tof_days=tof_days), eph)
+        eph = nrho_report(float(to_et(epoch)[0]), revs, figures=figures)
+    chains = architecture_chains(nrho=o, depart=depart, tof_days=tof_days, ephemeris=figures[0] if figures else None)
+    return Nrho(o, south_pole_visibility(o), chains, eph)
 
 
 @dataclass(frozen=True)

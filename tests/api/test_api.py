@@ -163,6 +163,10 @@ def test_transfer_and_orbits():
     assert r["periapsis_alt_km"] == 200.0 and r["apoapsis_alt_km"] == 16000.0
     assert f"{r['e']:,.3f}" in r._repr_html_()
 
+    lo = api.llo(days=1.0)
+    assert lo["alt_km"] == 100.0 and lo["inc_lunar_equator_deg"] == 90.0
+    assert f"{lo['kepler_period_min']:,.3f}" in lo._repr_html_()
+
 
 def test_plan_matches_the_service(month):
     from ilrs.services.plan import plan_rows, plan_scenario, requests_for

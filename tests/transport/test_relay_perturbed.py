@@ -16,6 +16,7 @@ from ilrs.ephem.kernels import SPICE_LOCK
 from ilrs.ephem.time import to_et
 from ilrs.iotools.oem import read_oem
 from ilrs.transport import forces, relay
+from tests.transport.independent import moon_centred_rhs
 
 DAY_S = 86_400.0
 EPOCH = float(to_et("2030-06-01T00:00")[0])
@@ -73,48 +74,21 @@ def test_station_keeping_holds_a_higher_floor():
     assert 0.0 < f.station_keeping_m_s_per_year < 100.0
 
 
-def _independent_rhs(mu_e: float, mu_s: float, mu_m: float):
-    """Moon-centred equations of motion written afresh: third bodies from SPICE ``spkpos`` at every call (no
-    tables), lunar J2/C22 as the gradient of U = mu R^2 / r^3 [-J2 P20(z/r) + 3 C22 (x^2 - y^2) / r^2] in
-    MOON_PA from ``pxform`` (Kaula 1966)."""
-    j2, c22, re = forces.MOON_J2, forces.MOON_C22, forces.MOON_GRAVITY_RADIUS_M
-
-    def third(rel_body_m: np.ndarray, r: np.ndarray, mu: float) -> np.ndarray:
-        d = rel_body_m - r
-        return mu * (d / np.linalg.norm(d) ** 3 - rel_body_m / np.linalg.norm(rel_body_m) ** 3)
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        r = y[:3]
-        earth = np.array(spiceypy.spkpos("EARTH", t, "J2000", "NONE", "MOON")[0]) * 1e3
-        sun = np.array(spiceypy.spkpos("SUN", t, "J2000", "NONE", "MOON")[0]) * 1e3
-        m = np.array(spiceypy.pxform("J2000", forces.MOON_PA_FRAME, t))
-        x, yy, z = m @ r
-        rr = math.sqrt(x * x + yy * yy + z * z)
-        # a = grad U, U = mu re^2 [-J2 f + 3 C22 g], f = (3 z^2 - r^2) / (2 r^5), g = (x^2 - y^2) / r^5
-        k = mu_m * re**2
-        r5, r7 = rr**5, rr**7
-        q = 3.0 * z * z - rr * rr
-        w = x * x - yy * yy
-        df = np.array([-x / r5 - 2.5 * q * x / r7, -yy / r5 - 2.5 * q * yy / r7, 2.0 * z / r5 - 2.5 * q * z / r7])
-        dg = np.array([2.0 * x / r5 - 5.0 * w * x / r7, -2.0 * yy / r5 - 5.0 * w * yy / r7, -5.0 * w * z / r7])
-        gx, gy, gz = k * (-j2 * df + 3.0 * c22 * dg)
-        a = -mu_m * r / np.linalg.norm(r) ** 3 + m.T @ np.array([gx, gy, gz])
-        a += third(earth, r, mu_e) + third(sun, r, mu_s)
-        return np.concatenate((y[3:], a))
-
-    return rhs
-
-
 def test_independent_propagation_of_the_exported_state(exports):
-    """The OEM's first state flown 60 days by scipy's DOP853 on freshly written equations (SPICE at every call)
-    gives the same perilune altitudes as ours within 0.5 km (the OEM rounds positions to 1 mm; both integrate
-    to ~1e-11, and 60 revolutions of a 0.8-eccentric orbit amplify a 1e-9 relative difference to metres), so
-    the year above the floor is not an artefact of our tables or integrator."""
+    """The OEM's first state flown a year by scipy's DOP853 on freshly written equations (SPICE at every call,
+    tests/transport/independent.py) against the export. The orbit's shape agrees: every one of the ~362 perilune
+    altitudes matches ours within 0.2 km (measured 0.034 km at the year's end, 0.009 km over the first 60 days),
+    and the independent flight's perilunes stay above the 100 km floor with the export's station-keeping (none is
+    needed). Its phase drifts: the year's last exported state is within 20 km of the independent one (measured
+    8.3 km); both integrate to ~1e-11 from a start rounded to 1 mm and 1 um/s, and our 4-hour ephemeris tables
+    (~3 m at the Moon's distance, 1e-8 of the Earth's tidal pull) shift the period of a 0.8-eccentric orbit by
+    that much over 362 revolutions. So the year above the floor is not an artefact of our tables or integrator."""
     out, oem, _ = exports
+    assert out["station_keeping_burns"] == 0
     data = read_oem(oem)
     y0 = np.concatenate((data["positions_km"][0], data["velocities_km_s"][0])) * 1e3
-    days = 60.0
-    rhs = _independent_rhs(forces.EARTH_GM_M3_S2, forces.SUN_GM_M3_S2, forces.MOON_GM_M3_S2)
+    days = 365.0
+    rhs = moon_centred_rhs(forces.EARTH_GM_M3_S2, forces.SUN_GM_M3_S2, forces.MOON_GM_M3_S2)
 
     def perilune(t: float, y: np.ndarray) -> float:
         return float(y[:3] @ y[3:])
@@ -126,11 +100,15 @@ def test_independent_propagation_of_the_exported_state(exports):
     ours = relay.propagate_relay(y0, EPOCH, days)
     alt = ours.perilune_alt_km
     n = min(alt.size, alt_ind.size)
-    assert n >= 58
+    assert n >= 360
     # our first perilune is the epoch itself; the event finder's starts one revolution later
     k = 1 if abs(alt[0] - alt_ind[0]) > 1.0 else 0
-    np.testing.assert_allclose(alt_ind[: n - k], alt[k:n], atol=0.5)
+    np.testing.assert_allclose(alt_ind[: n - k], alt[k:n], atol=0.2)
     assert alt_ind.min() > out["perilune_floor_km"]
+    with SPICE_LOCK:
+        t_last = spiceypy.str2et(data["epochs"][-1].replace("T", " ") + " TDB")
+    assert abs(sol.t[-1] - t_last) < 1e-3
+    assert np.linalg.norm(sol.y[:3, -1] - data["positions_km"][-1] * 1e3) < 20e3
 
 
 def test_twin_positions_match_spice_reading_the_spk(design, exports):

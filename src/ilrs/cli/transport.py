@@ -10,7 +10,7 @@ import typer
 from ilrs.cli.common import console, handle_errors, output_file, print_json
 
 orbit_app = typer.Typer(
-    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit.",
+    help="Lunar orbits: the 9:2 NRHO, halo families, the relay's frozen orbit, the LLO, the descent.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -160,15 +160,21 @@ def nrho(
         "jacobi": o.jacobi,
         "state0_nondim": list(o.state0),
         "south_pole_visible_fraction": south_pole_visibility(o),
-        "architectures": architecture_chains(nrho=o, depart=depart, tof_days=tof_days),
     }
+    figures: list[Any] = []
     if revs:
         from ilrs.ephem.time import to_et
         from ilrs.transport.nrho_ephemeris import nrho_report
 
-        out["ephemeris"] = nrho_report(float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk, czml_path=czml)
+        out["ephemeris"] = nrho_report(
+            float(to_et(epoch)[0]), revs, oem_path=oem, spk_path=spk, czml_path=czml, figures=figures
+        )
     elif oem is not None or spk is not None or czml is not None:
         raise IlrsError("OEM/SPK/CZML export needs the ephemeris model", source="--revs", hint="give --revs 10 or more")
+    # the staged chain uses the ephemeris NRHO's perilunes, mean period and station-keeping when it was flown
+    out["architectures"] = architecture_chains(
+        nrho=o, depart=depart, tof_days=tof_days, ephemeris=figures[0] if figures else None
+    )
     if as_json:
         print_json(out)
         return
@@ -184,7 +190,7 @@ def nrho(
             f"{e['iterations']} iterations ({e['max_discontinuity_m']:.3f} m left); perilune "
             f"{e['perilune_radius_km_range'][0]:,.0f}-{e['perilune_radius_km_range'][1]:,.0f} km, apolune "
             f"{e['apolune_radius_km_range'][0]:,.0f}-{e['apolune_radius_km_range'][1]:,.0f} km; station-keeping "
-            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year",
+            f"estimate {e['station_keeping_m_s_per_year']:.2f} m/s per year; mean period {e['mean_period_days']:.4f} d",
             highlight=False,
         )
     for a in out["architectures"]:
@@ -252,6 +258,44 @@ def relay(
         days,
         min_perilune_alt_km=min_perilune_km,
         restore_perilune_alt_km=restore_perilune_km,
+        oem_path=oem,
+        spk_path=spk,
+        czml_path=czml,
+    )
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+
+
+@orbit_app.command("llo")
+@handle_errors
+def llo(
+    epoch: str = typer.Option("2030-06-01T00:00", help="Epoch of the orbit (at its ascending node), UTC."),
+    days: float = typer.Option(28.0, help="Span to fly [days] (up to 366)."),
+    alt_km: float = typer.Option(100.0, help="Circular orbit altitude above the 1737.4 km sphere [km]."),
+    inc_deg: float = typer.Option(90.0, help="Inclination to the lunar equator (MOON_ME) [deg]; 90 is polar."),
+    node_lon_deg: float = typer.Option(0.0, help="MOON_ME longitude of the ascending node at the epoch [deg]."),
+    min_perilune_km: float = typer.Option(None, help="Perilune altitude floor held by station-keeping [km]."),
+    oem: Path = typer.Option(None, help="Write the flight as a CCSDS OEM file (TDB, Moon-centred EME2000)."),
+    spk: Path = typer.Option(None, help="Write the flight as a SPICE SPK (type 13) file."),
+    czml: Path = typer.Option(None, help="Write the flight as CZML for Cesium (Earth-centred inertial)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A circular low lunar orbit flown in the perturbed field (Earth, Sun, lunar J2/C22): perilune and apolune
+    range, inclination drift, lifetime without manoeuvres, station-keeping above a floor, and its export."""
+    from ilrs.ephem.time import to_et
+    from ilrs.transport.llo import llo_report
+
+    _outputs(oem=oem, spk=spk, czml=czml)
+    out = llo_report(
+        float(to_et(epoch)[0]),
+        days,
+        alt_km,
+        inc_deg,
+        node_lon_deg,
+        min_perilune_alt_km=min_perilune_km,
         oem_path=oem,
         spk_path=spk,
         czml_path=czml,

@@ -15,6 +15,7 @@ from ilrs.ephem.time import to_et
 from ilrs.transport.budget import LandingBudget, landed_mass
 from ilrs.transport.exports import export_flight
 from ilrs.transport.halo import HaloOrbit, nrho_9_2, south_pole_visibility
+from ilrs.transport.nrho_ephemeris import NrhoFigures
 from ilrs.transport.staging import Architecture, compare
 from ilrs.transport.transfer import Transfer, direct_transfer, launch_windows
 from ilrs.transport.vehicles import vehicle_by_key
@@ -76,8 +77,10 @@ def architecture_chains(
     nrho: HaloOrbit | None = None,
     depart: str = "2030-06-20T09:00",
     tof_days: float = 4.75,
+    ephemeris: NrhoFigures | None = None,
 ) -> list[dict]:
-    """Surface-direct vs Gateway-staged, leg by leg, with the CZ-10 landed mass of each (JSON-ready)."""
+    """Surface-direct vs Gateway-staged, leg by leg, with the CZ-10 landed mass of each (JSON-ready); the
+    staged chain uses the ephemeris NRHO's figures when ``ephemeris`` is given (:func:`staging.compare`)."""
     if transfer is None:
         from ilrs.ephem.time import check_coverage
         from ilrs.errors import IlrsError
@@ -90,7 +93,7 @@ def architecture_chains(
         transfer = direct_transfer(et0, tof_days * 86400.0)
     tli = vehicle_by_key("cz-10").tli_capacity_kg or 0.0
     out = []
-    for a in compare(transfer, nrho or nrho_9_2()):
+    for a in compare(transfer, nrho or nrho_9_2(), ephemeris=ephemeris):
         b = landed_mass(tli, a.name)
         out.append({**a.as_dict(), "cz10_landed_kg": b.landed_kg, "cz10_payload_kg": b.payload_kg})
     return out

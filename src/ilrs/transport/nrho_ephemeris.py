@@ -159,11 +159,14 @@ def nrho_ephemeris(epoch_et: float, revolutions: int = 10) -> EphemerisNrho:
         atol_pos_m=1e-3,
         atol_vel_m_s=1e-6,
         h_max_s=600.0,
+        periapsis_max_m=1e12,  # record every perilune (the kernel's event location)
         max_steps=400_000,
     )
     r = np.linalg.norm(flight.state[:, :3], axis=1)
     rev = np.minimum(((flight.et - patch_et[0]) / (2 * half * tunit)).astype(int), revolutions - 1)
     peri = np.array([r[rev == k].min() for k in range(revolutions)]) / 1e3
+    if flight.periapsis_et.size == revolutions:  # one perilune per revolution, located exactly
+        peri = np.linalg.norm(flight.periapsis_state[:, :3], axis=1) / 1e3
     apo = np.array([r[rev == k].max() for k in range(revolutions)]) / 1e3
     return EphemerisNrho(
         epoch_et=float(epoch_et),
@@ -221,6 +224,41 @@ def station_keeping_estimate(nrho: EphemerisNrho, error_m_s: float = 0.01, seed:
     return float(b.mean()) * 365.25 * _DAY_S / period_s, b
 
 
+@dataclass(frozen=True)
+class NrhoFigures:
+    """What the Gateway-staged chain needs from the ephemeris NRHO (:func:`nrho_figures`)."""
+
+    perilune_et: FloatArray  #: perilune epochs, one per revolution [s TDB] (k,)
+    perilune_radius_m: FloatArray  #: perilune radii [m] (k,)
+    perilune_speed_m_s: FloatArray  #: Moon-centred inertial (J2000) speeds there [m/s] (k,)
+    mean_period_days: float  #: mean interval between consecutive perilunes [d]
+    station_keeping_m_s_per_year: float  #: :func:`station_keeping_estimate` [m/s/yr]
+    revolutions: int
+    epoch_et: float  #: first apolune [s TDB]
+
+
+def nrho_figures(nrho: EphemerisNrho, station_keeping_m_s_per_year: float) -> NrhoFigures:
+    """Perilune epoch, radius and inertial speed of each revolution of the flown ephemeris NRHO (the
+    propagator's periapsis events), and its mean period (first to last perilune over the revolutions between)."""
+    f = nrho.flight
+    if f.periapsis_et.size != nrho.revolutions:
+        raise IlrsError(
+            f"the flown NRHO has {f.periapsis_et.size} perilunes over {nrho.revolutions} revolutions",
+            source="--revs",
+            hint="try another epoch",
+        )
+    t = f.periapsis_et
+    return NrhoFigures(
+        perilune_et=t.copy(),
+        perilune_radius_m=np.linalg.norm(f.periapsis_state[:, :3], axis=1),
+        perilune_speed_m_s=np.linalg.norm(f.periapsis_state[:, 3:], axis=1),
+        mean_period_days=float((t[-1] - t[0]) / (t.size - 1)) / _DAY_S,
+        station_keeping_m_s_per_year=float(station_keeping_m_s_per_year),
+        revolutions=nrho.revolutions,
+        epoch_et=nrho.epoch_et,
+    )
+
+
 #: NAIF ID of the NRHO spacecraft in exported SPK files (local, like the transfer's -990001).
 NRHO_NAIF_ID = -990003
 
@@ -232,15 +270,20 @@ def nrho_report(
     oem_path: str | os.PathLike[str] | None = None,
     spk_path: str | os.PathLike[str] | None = None,
     czml_path: str | os.PathLike[str] | None = None,
+    figures: list[NrhoFigures] | None = None,
 ) -> dict[str, object]:
     """JSON-ready figures of :func:`nrho_ephemeris` and :func:`station_keeping_estimate`, with optional exports
-    (OEM in TDB and SPK type 13, Moon-centred J2000; CZML Earth-centred for Cesium)."""
+    (OEM in TDB and SPK type 13, Moon-centred J2000; CZML Earth-centred for Cesium). A list given as ``figures``
+    receives the run's :class:`NrhoFigures` (for the Gateway-staged chain) without a second run."""
     import time
 
     t0 = time.perf_counter()
     e = nrho_ephemeris(epoch_et, revolutions)
     solve_s = time.perf_counter() - t0
     sk, burns = station_keeping_estimate(e)
+    fig = nrho_figures(e, sk)
+    if figures is not None:
+        figures.append(fig)
     out: dict[str, object] = {
         "revolutions": revolutions,
         "iterations": e.iterations,
@@ -255,6 +298,9 @@ def nrho_report(
         "apolune_radius_km_range": [float(e.apolune_radius_km.min()), float(e.apolune_radius_km.max())],
         "cr3bp_perilune_radius_km": e.cr3bp.perilune_radius_km,
         "cr3bp_apolune_radius_km": e.cr3bp.apolune_radius_km,
+        "mean_period_days": fig.mean_period_days,
+        "cr3bp_period_days": e.cr3bp.period_days,
+        "perilune_speed_m_s": fig.perilune_speed_m_s.tolist(),
         "station_keeping_m_s_per_year": sk,
         "station_keeping_burns_m_s": burns.tolist(),
         "solve_s": solve_s,

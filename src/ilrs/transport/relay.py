@@ -281,29 +281,34 @@ def propagate_relay(
         if restore_r is None and rp.size:
             restore_r = float(rp[0])
         low = np.nonzero(rp < floor_m)[0] if floor_m is not None else np.array([], dtype=np.int64)
-        if low.size and restore_r is not None:
-            k = int(low[0])
-            el = osculating_elements(f.periapsis_state[k], frame)
-            t_burn = float(f.periapsis_et[k]) - math.pi * math.sqrt(el["a_m"] ** 3 / MOON_GM_M3_S2)
+        # the first low perilune whose apolune (the burn) lies inside this segment: one already low at the
+        # segment's start cannot be raised from before it, but the next low one can
+        k, t_burn, el = -1, math.nan, {"a_m": math.nan}
+        for j in low if restore_r is not None else ():
+            el = osculating_elements(f.periapsis_state[j], frame)
+            t_burn = float(f.periapsis_et[j]) - math.pi * math.sqrt(el["a_m"] ** 3 / MOON_GM_M3_S2)
             if t_burn > t0:
-                keep = f.et < t_burn
-                seg_t.append(f.et[keep])
-                seg_y.append(f.state[keep])
-                pk = f.periapsis_et < t_burn
-                peri_t.extend(f.periapsis_et[pk].tolist())
-                peri_y.extend(list(f.periapsis_state[pk]))
-                j = int(np.nonzero(keep)[0][-1])
-                g, _ = _flight_segment(model, float(f.et[j]), f.state[j], t_burn, h_max_s)
-                y = g.state[-1].copy()
-                v = float(np.linalg.norm(y[3:]))
-                v_new = _restoring_speed(model, t_burn, y, restore_r, el["a_m"])
-                y[3:] *= v_new / v
-                burns_t.append(t_burn)
-                burns_dv.append(abs(v_new - v))
-                t0, y0 = t_burn, y
-                if len(burns_t) > 5000:
-                    raise IlrsError("too many station-keeping burns", source="--min-perilune-km", hint="lower it")
-                continue
+                k = int(j)
+                break
+        if k >= 0 and restore_r is not None:
+            keep = f.et < t_burn
+            seg_t.append(f.et[keep])
+            seg_y.append(f.state[keep])
+            pk = f.periapsis_et < t_burn
+            peri_t.extend(f.periapsis_et[pk].tolist())
+            peri_y.extend(list(f.periapsis_state[pk]))
+            j = int(np.nonzero(keep)[0][-1])
+            g, _ = _flight_segment(model, float(f.et[j]), f.state[j], t_burn, h_max_s)
+            y = g.state[-1].copy()
+            v = float(np.linalg.norm(y[3:]))
+            v_new = _restoring_speed(model, t_burn, y, restore_r, el["a_m"])
+            y[3:] *= v_new / v
+            burns_t.append(t_burn)
+            burns_dv.append(abs(v_new - v))
+            t0, y0 = t_burn, y
+            if len(burns_t) > 5000:
+                raise IlrsError("too many station-keeping burns", source="--min-perilune-km", hint="lower it")
+            continue
         seg_t.append(f.et if not seg_t else f.et[1:])
         seg_y.append(f.state if not seg_y else f.state[1:])
         peri_t.extend(f.periapsis_et.tolist())

@@ -37,6 +37,7 @@ from ilrs.constants import MOON_RADIUS_M
 from ilrs.core import cr3bp
 from ilrs.transport.budget import DELTA_V_M_S
 from ilrs.transport.halo import EARTH_MOON, EarthMoonSystem, HaloOrbit, south_pole_visibility
+from ilrs.transport.nrho_ephemeris import NrhoFigures
 from ilrs.transport.orbits import MOON_GM_M3_S2
 from ilrs.transport.transfer import Transfer
 
@@ -46,6 +47,8 @@ _WM = "Whitley & Martinez 2016 (NTRS 20150019648)"
 EARTH_TO_NRHO_DAYS = 5.0
 NRHO_TO_LLO_DAYS = 0.5
 NRHO_TO_LLO_WM_M_S = 730.0
+#: Whitley & Martinez 2016: NRHO orbit maintenance below 10 m/s per year (the budget's figure for the wait).
+NRHO_MAINTENANCE_WM_M_S_PER_YEAR = 10.0
 #: Powered descent and landing from a 100 km LLO: 2,180 m/s (Acta 2020); minutes long (Chang'e 3's took ~12 min).
 DESCENT_DAYS = 12.0 / 1440.0
 
@@ -124,7 +127,11 @@ def nrho_insertion_lower_bound(v_inf_m_s: float, rp_m: float, vp_m_s: float, mu:
 
 
 def compare(
-    transfer: Transfer, nrho: HaloOrbit, llo_alt_km: float = 100.0, system: EarthMoonSystem = EARTH_MOON
+    transfer: Transfer,
+    nrho: HaloOrbit,
+    llo_alt_km: float = 100.0,
+    system: EarthMoonSystem = EARTH_MOON,
+    ephemeris: NrhoFigures | None = None,
 ) -> tuple[Architecture, Architecture]:
     """Surface-direct and Gateway-staged chains from one Earth-Moon transfer and the 9:2 NRHO.
 
@@ -133,12 +140,28 @@ def compare(
     transfer : a patched-conic transfer (gives TLI, LOI, coast time and arrival v-infinity).
     nrho : the 9:2 NRHO (:func:`ilrs.transport.halo.nrho_9_2`).
     llo_alt_km : the low polar orbit [km] (the published LOI and descent figures are for 100 km).
+    ephemeris : the NRHO flown in the ephemeris model (:func:`ilrs.transport.nrho_ephemeris.nrho_figures`).
+        When given, the staged chain uses its numbers instead of the CR3BP's: the perilune radius and
+        inertial speed of each revolution (the NRHO insertion and NRHO -> LLO legs are the mean over the
+        revolutions, their range in the leg's note), the mean period (the wait), and the station-keeping
+        estimate over the wait (a leg of its own, budgeted at Whitley & Martinez's < 10 m/s per year).
     """
     r_llo = MOON_RADIUS_M + llo_alt_km * 1e3
     llo_h = circular_period_s(r_llo) / 3600.0
-    rp, vp = nrho_perilune(nrho, system)
-    to_llo, to_llo_s = nrho_to_llo_dv(rp, vp, r_llo)
-    nri = nrho_insertion_lower_bound(transfer.v_inf_arrival_m_s, rp, vp)
+    if ephemeris is None:
+        rp, vp = nrho_perilune(nrho, system)
+        to_llo, to_llo_s = nrho_to_llo_dv(rp, vp, r_llo)
+        nri = nrho_insertion_lower_bound(transfer.v_inf_arrival_m_s, rp, vp)
+        period_d, model_note, spread = nrho.period_days, "CR3BP", ""
+    else:
+        peri = list(zip(ephemeris.perilune_radius_m.tolist(), ephemeris.perilune_speed_m_s.tolist(), strict=True))
+        legs = [nrho_to_llo_dv(r, v, r_llo) for r, v in peri]
+        down = np.array([d for d, _ in legs])
+        ins = np.array([nrho_insertion_lower_bound(transfer.v_inf_arrival_m_s, r, v) for r, v in peri])
+        to_llo, to_llo_s, nri = float(down.mean()), float(np.mean([t for _, t in legs])), float(ins.mean())
+        period_d = ephemeris.mean_period_days
+        model_note = f"ephemeris model, {ephemeris.revolutions} revolutions"
+        spread = f"; {down.min():.0f}-{down.max():.0f} m/s over the revolutions"
     coast_d = transfer.tof_s / 86400.0
     vis = south_pole_visibility(nrho, system=system)
     tli = Leg("TLI", DELTA_V_M_S[("LEO", "TLI")], 0.0, transfer.tli_dv_m_s, "estimate (200 km LEO)", _ACTA)
@@ -175,27 +198,40 @@ def compare(
         ),
         f"polar LLO overflies the south pole every revolution ({llo_h:.2f} h); direct-to-Earth or relay links",
     )
-    period_d = nrho.period_days
+    maintenance: tuple[Leg, ...] = ()
+    if ephemeris is not None:
+        wait_yr = 0.5 * period_d / 365.25
+        maintenance = (
+            Leg(
+                "NRHO orbit maintenance during the wait",
+                NRHO_MAINTENANCE_WM_M_S_PER_YEAR * wait_yr,
+                0.0,
+                ephemeris.station_keeping_m_s_per_year * wait_yr,
+                f"estimate ({ephemeris.station_keeping_m_s_per_year:.2f} m/s per year, {model_note})",
+                _WM + ": < 10 m/s per year",
+            ),
+        )
     staged = Architecture(
         "gateway-staged",
         (
             tli,
             Leg("coast Earth -> NRHO", 0.0, EARTH_TO_NRHO_DAYS, None, "", _WM + "; ESA 2019: about five days"),
-            Leg("NRHO insertion", DELTA_V_M_S[("TLI", "NRHO")], 0.0, nri, "lower bound", _ACTA),
+            Leg("NRHO insertion", DELTA_V_M_S[("TLI", "NRHO")], 0.0, nri, f"lower bound ({model_note})", _ACTA),
             Leg(
                 "wait in the NRHO for the departure (mean half a period)",
                 0.0,
                 0.5 * period_d,
                 None,
                 "",
-                f"9:2 NRHO period {period_d:.3f} d (CR3BP)",
+                f"9:2 NRHO {'mean ' if ephemeris is not None else ''}period {period_d:.3f} d ({model_note})",
             ),
+            *maintenance,
             Leg(
                 f"NRHO -> {llo_alt_km:g} km LLO",
                 DELTA_V_M_S[("NRHO", "LLO")],
                 NRHO_TO_LLO_DAYS,
                 to_llo,
-                f"upper bound (perilune half-ellipse, {to_llo_s / 3600.0:.1f} h)",
+                f"upper bound (perilune half-ellipse, {to_llo_s / 3600.0:.1f} h; {model_note}{spread})",
                 _ACTA + f"; {_WM}: ~730 m/s, ~0.5 d",
             ),
             descent,
