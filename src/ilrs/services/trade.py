@@ -207,6 +207,8 @@ class Runner:
         total = sum(len(b) for _, batches in groups for b in batches)
         done = 0
         out: dict[tuple[int, ...], Evaluation] = {}
+        if total == 0:  # everything asked for is known already (a search over a finished grid)
+            return out
         if self.client is None:
             for env, batches in groups:
                 for batch in batches:
@@ -414,10 +416,11 @@ def run_trade(
         else:
             designs = designs_for(space, method)
             ev(designs)
-    evaluations = tuple(ev.seen[d] for d in designs)
-    result = summarise(base, space, method, where.mode, evaluations, len(ev.environments), time.perf_counter() - t0)
-    if method == "grid" and space.size() > space.population:
-        result = replace(result, search=search_check(result, ev))
+        evaluations = tuple(ev.seen[d] for d in designs)
+        seconds = time.perf_counter() - t0
+        result = summarise(base, space, method, where.mode, evaluations, len(ev.environments), seconds)
+        if method == "grid" and space.size() > space.population:
+            result = replace(result, search=search_check(result, ev))
     return result
 
 
