@@ -100,6 +100,56 @@ def test_same_results_on_one_and_two_workers(grid_result):
         assert (r.on_front == grid_result.on_front).all()
 
 
+@pytest.mark.slow
+def test_seeded_samples_and_search_same_on_zero_and_two_workers():
+    """The Latin hypercube and NSGA-II (same seed) ask for the same designs and get the same results in this
+    process and on a 2-worker LocalCluster (NSGA-II's generations are evaluated in parallel there)."""
+    for method in ("lhs", "nsga2"):
+        here = run_trade(STATION, SMALL, method, workers=0)
+        there = run_trade(STATION, SMALL, method, workers=2)
+        assert there.mode.startswith("LocalCluster")
+        assert [e.levels for e in there.evaluations] == [e.levels for e in here.evaluations], method
+        assert _table(there) == _table(here), method
+
+
+MULTI_SPACE = """
+name = "sites-and-masts"
+[[parameters]]
+parameter = "site"
+values = ["cr1", { lat_deg = -89.4455, lon_deg = 222.69 }]
+[[parameters]]
+parameter = "mast_height_m"
+values = [5.0, 10.0]
+[[parameters]]
+parameter = "battery_kwh"
+values = [150.0, 300.0]
+[[objectives]]
+metric = "landed_mass_kg"
+sense = "min"
+[[objectives]]
+metric = "science_data_gbit"
+sense = "max"
+"""
+
+
+@pytest.mark.slow
+def test_one_environment_per_site_and_mast_shared_by_its_designs(tmp_path):
+    """Designs that differ in site or mast height need their own site environment, the others share it: 2 sites
+    x 2 masts give 4 environments for 8 designs, each design equal to its scenario file run alone."""
+    space = tmp_path / "multi.toml"
+    space.write_text(MULTI_SPACE, encoding="utf-8")
+    r = run_trade(STATION, space, "grid", workers=0)
+    assert len(r.evaluations) == 8 and r.environments == 4
+    for i in (0, 3, 5, 6):  # one design in each environment
+        s = apply_design(r.scenario, r.space, tuple(int(x) for x in r.levels[i]))
+        path = tmp_path / f"design-{i}.toml"
+        path.write_text(scenario_toml(s), encoding="utf-8")
+        assert metrics(twin_service.run_twin(load_scenario(path)), r.space.mass) == r.evaluations[i].metrics, i
+    # the site and the mast matter: the same battery at the other site or mast generates another energy
+    energy = {tuple(int(x) for x in r.levels[i]): r.evaluations[i].metrics["generated_kwh"] for i in range(8)}
+    assert energy[(0, 0, 0)] != energy[(1, 0, 0)] and energy[(0, 0, 0)] != energy[(0, 1, 0)]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
