@@ -88,3 +88,18 @@ def test_ranking_is_distinct_gentle_and_lit(ridge_maps):
             assert np.hypot(a.x_m - b.x_m, a.y_m - b.y_m) >= 5000.0
     # the best site of the region is one of the known illuminated ridges/rims
     assert ranked[0].nearest_named_km < 15.0
+
+
+def test_ranked_sites_carry_the_dem_adequacy_check(ridge_maps):
+    """Each ranked site says when the ranking's DEM cannot resolve the terrain there, with the same words as
+    the check itself (which is tested against the 10 m tile in tests/terrain/test_adequacy.py), and the warning
+    names the option that brings a finer DEM."""
+    from ilrs.terrain.adequacy import dem_adequacy
+
+    ranked = rank_sites(ridge_maps, top=10, max_slope_deg=15.0, min_separation_km=3.0)
+    for r in ranked:
+        check = dem_adequacy(ridge_maps.dem, r.lat_deg, r.lon_deg, ridge_maps.height_m)
+        assert r.warnings == ([check.warning] if check.warning else [])
+        assert all("--dem" in w for w in r.warnings)
+    # the 240 m DEM cannot resolve the lit ridges at 2 m: the ranking says so rather than stay silent
+    assert any(r.warnings for r in ranked)

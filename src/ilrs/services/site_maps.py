@@ -16,6 +16,7 @@ from ilrs.iotools.cache import file_sha256
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import global_dem, pole_dem
 from ilrs.services.horizon_maps import HorizonMap, horizon_map
+from ilrs.terrain.adequacy import dem_adequacy
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.sites import SITES, NamedSite
 from ilrs.terrain.slope import slope_map_deg
@@ -88,6 +89,8 @@ class RankedSite:
     distance_to_shadow_km: float
     nearest_named_site: str
     nearest_named_km: float
+    #: the ranking DEM cannot resolve the terrain at the site (ilrs.terrain.adequacy): re-score it on a finer one
+    warnings: list[str] = field(default_factory=list)
 
 
 def region_window(dem: Dem, half_m: float | None) -> tuple[int, int, int, int]:
@@ -267,6 +270,7 @@ def rank_sites(
                 distance_to_shadow_km=float(L["distance_to_shadow_km"][r, c]),
                 nearest_named_site=named.name,
                 nearest_named_km=km,
+                warnings=[note] if (note := dem_adequacy(dem, lat, lon, maps.height_m).warning) else [],
             )
         )
     return picked
