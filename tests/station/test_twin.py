@@ -151,6 +151,17 @@ def test_cli_twin_json(tmp_path, short_scenario):
     assert r.returncode == 0, r.stderr
     k = json.loads(r.stdout)
     assert k["steps"] == 90 * 144 and nc.stat().st_size > 0
+    # the verdict object: survival agrees with the KPI it summarises, per-phase margins listed
+    v = k["verdict"]
+    assert v["survives"] == (k["loss_of_critical_load_hours"] == 0.0) == (v["critical_load_lost_h"] == 0.0)
+    assert v["phases"] and {"energy_margin", "storage_margin", "critical_load_lost_h"} <= set(v["phases"][0])
+    assert "worst_event" in v
+    # the sizing's words follow its factor: a margin below 1, a shortfall above
+    from tests.clirunner import assert_ok, invoke, output
+
+    sized = json.loads(assert_ok(invoke("size", "battery", str(src), "--json")).stdout)
+    words = output(assert_ok(invoke("size", "battery", str(src))))
+    assert ("a margin of" in words) == (sized["scale"] <= 1.0) and ("shortfall" in words) == (sized["scale"] > 1.0)
 
 
 def test_size_battery_is_the_smallest_that_keeps_critical_loads(tmp_path):

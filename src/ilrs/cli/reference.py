@@ -48,8 +48,8 @@ mosaic, then the scenario's station twin; writes `OUT/report.html` (one self-con
 Power (arrays at their mast heights above the terrain, fission, RTG, batteries and regenerative fuel cells as
 one storage pool), loads shed by priority when energy runs short (logged), direct-to-Earth windows to the
 partners' deep-space stations, the relay, data storage. Prints the KPIs (loss-of-load hours, minimum state of
-charge, energy margin, contact hours per day, data downlinked and lost, longest darkness survived) and the
-shedding log's largest event.""",
+charge, energy margin, contact hours per day, data downlinked and lost, longest darkness with no load shed at
+all) and the shedding log's largest event.""",
     "size battery": """\
 Found by bisection, re-running the twin's engine on one environment series; the factor applies to the
 batteries' capacity and power limits alike.""",

@@ -106,8 +106,13 @@ def size_battery_cmd(
     if as_json:
         print_json(asdict(result))
         return
+    verdict = (
+        f"a margin of {1.0 - result.scale:.0%} (the protected loads would survive with {result.scale:.0%} of it)"
+        if result.scale <= 1.0
+        else f"a shortfall: x{result.scale:.2f} of their capacity is needed"
+    )
     console.print(
-        f"{s.name}: the batteries need x{result.scale:.2f} of their capacity: "
+        f"{s.name}: the batteries have {verdict}; "
         f"{result.capacity_kwh:,.0f} kWh installed at the end "
         f"(scenario: {result.base_capacity_kwh:,.0f} kWh), minimum state of charge "
         f"{result.min_state_of_charge:.1%}, {result.iterations} engine runs"
