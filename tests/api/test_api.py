@@ -111,6 +111,25 @@ def test_compare_lines_up_the_kpis(month, twin):
     assert "generated_kwh" in c._repr_html_()
 
 
+def test_compare_highlights_what_differs(month, twin):
+    """Two scenarios that differ in one array's area: the rows that change are flagged, the others are not, and
+    each column holds that scenario's own twin KPIs."""
+    from ilrs.services.scenarios import validated_scenario
+
+    base = validated_scenario(month)
+    elements = [
+        e.model_copy(update={"area_m2": e.area_m2 * 0.5}) if e.kind == "solar_array" else e for e in base.elements
+    ]
+    smaller = base.model_copy(update={"elements": elements, "name": "smaller-arrays"})
+    c = api.compare(month, smaller)
+    df = c.to_dataframe()
+    other = api.twin(smaller)
+    assert df.loc["generated_kwh"].iloc[0] == twin.kpis.generated_kwh
+    assert df.loc["generated_kwh"].iloc[1] == other.kpis.generated_kwh < twin.kpis.generated_kwh
+    assert df.loc["generated_kwh", "differs"]
+    assert not df.loc["steps", "differs"] and not df.loc["years", "differs"]
+
+
 def test_campaign_matches_the_monte_carlo():
     from datetime import date
 
