@@ -38,7 +38,7 @@ def write_raster_catalog(
     import rasterio
     from pystac.extensions.projection import ProjectionExtension
 
-    from ilrs.iotools.geotiff import read_crs
+    from ilrs.iotools.geotiff import pam_sidecar, read_crs
 
     out = Path(out)
     west, south, east, north = bounds_deg
@@ -83,6 +83,17 @@ def write_raster_catalog(
                 title=f"{title} [{unit}]" if unit else title,
             ),
         )
+        sidecar = pam_sidecar(raster)
+        if sidecar.exists():
+            item.add_asset(
+                "gdal-pam",
+                pystac.Asset(
+                    href=str(sidecar.resolve()),
+                    media_type=pystac.MediaType.XML,
+                    roles=["metadata"],
+                    title="GDAL PAM sidecar: the exact CRS (WKT2 with its IAU code), read by GDAL with the GeoTIFF",
+                ),
+            )
         catalog.add_item(item)
     catalog.normalize_hrefs(str(out))
     catalog.make_all_asset_hrefs_relative()
