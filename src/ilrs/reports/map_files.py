@@ -60,15 +60,14 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
         )
         written += [tif, pam_sidecar(tif)]
         if pds4:
-            written.append(
-                write_pds4(
-                    out / "pds4" / f"{name}.xml",
-                    tif,
-                    title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
-                    logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
-                    bounds_deg=bounds,
-                )
+            label = write_pds4(
+                out / "pds4" / f"{name}.xml",
+                tif,
+                title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
+                logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
+                bounds_deg=bounds,
             )
+            written += [label, label.with_suffix(".img")]
         written.append(
             atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
         )
