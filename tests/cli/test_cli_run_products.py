@@ -9,6 +9,7 @@ the HTML report (which needs the whole site stage; tested in tests/reports) is a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -82,6 +83,26 @@ def test_run_writes_its_maps_with_stac_and_pds4(tmp_path, short_pipeline):
     with rasterio.open(maps / "slope_deg.tif") as tif:
         np.testing.assert_array_equal(tif.read(1), slope_map_deg(short_pipeline).astype(np.float32))
     assert (out / "report.html").is_file() and (out / "twin.nc").is_file()
+    # the run's catalogue: the twin's time series as an item at the station's site, the maps' catalogue as a child
+    from pystac.extensions.projection import ProjectionExtension
+
+    from ilrs.scenario.load import load_scenario
+    from ilrs.services.scenarios import site_latlon
+
+    assert summary["catalog"] == str(out / "catalog.json")
+    run_cat = pystac.Catalog.from_file(str(out / "catalog.json"))
+    validate_dict(run_cat.to_dict(), pystac.STACObjectType.CATALOG)
+    (twin,) = run_cat.get_items()  # the twin stage only: no plan.json
+    validate_dict({**twin.to_dict(), "stac_extensions": []}, pystac.STACObjectType.ITEM)
+    assert twin.id == "twin" and ProjectionExtension.ext(twin).code == "IAU_2015:30100"
+    lat, lon = site_latlon(load_scenario(str(month)))
+    assert twin.geometry["coordinates"] == pytest.approx([((lon + 180) % 360) - 180, lat], abs=1e-9)
+    asset = twin.assets["data"].get_absolute_href()
+    assert asset == str(out / "twin.nc")
+    digest = hashlib.sha256((out / "twin.nc").read_bytes()).hexdigest()
+    assert twin.assets["data"].extra_fields["file:checksum"] == "1220" + digest
+    (child,) = run_cat.get_children()
+    assert child.id == "ilrs-site-maps" and len(list(child.get_items())) == len(LAYERS)
 
 
 @pytest.mark.slow

@@ -144,7 +144,8 @@ def site_product_item(
         datetime=None,
         start_datetime=start if start.tzinfo else start.replace(tzinfo=dt.UTC),
         end_datetime=end if end.tzinfo else end.replace(tzinfo=dt.UTC),
-        properties={"title": title, "description": description, "ssys:targets": ["Moon"]},
+        # STAC wants a description non-empty or absent
+        properties={"title": title, "ssys:targets": ["Moon"], **({"description": description} if description else {})},
         stac_extensions=[SSYS_SCHEMA, FILE_SCHEMA],
     )
     crs = pyproj.CRS(LUNAR_GEOGRAPHIC_CRS)
@@ -176,3 +177,45 @@ def catalog_dict(*, catalog_id: str, title: str, description: str, self_href: st
         catalog.add_item(item)
         item.set_self_href(href)  # add_item leaves it; kept explicit so the links are the API's URLs
     return catalog.to_dict(include_self_link=True, transform_hrefs=False)
+
+
+def write_site_catalog(
+    out: str | os.PathLike[str],
+    products: Sequence[dict],
+    *,
+    catalog_id: str,
+    title: str,
+    description: str,
+    children: Sequence[str | os.PathLike[str]] = (),
+) -> Path:
+    """Write ``catalog.json`` under ``out`` (self-contained, relative links) with one item per product (``items/
+    <id>.json``) and a child link to each catalogue in ``children`` (left as they are); return its path.
+
+    Each product is a dict of :func:`site_product_item`'s arguments except the hrefs, size and checksum, plus
+    ``path``: the file, inside ``out``, that the item's asset points to."""
+    import hashlib
+
+    import pystac
+
+    out = Path(out)
+    catalog = pystac.Catalog(id=catalog_id, description=description, title=title)
+    catalog.set_self_href(str(out / "catalog.json"))
+    for spec in products:
+        spec = dict(spec)
+        path = Path(spec.pop("path"))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self_href = out / "items" / f"{spec['item_id']}.json"
+        item = site_product_item(
+            **spec,
+            self_href=str(self_href),
+            asset_href=os.path.relpath(path, self_href.parent),
+            size_bytes=path.stat().st_size,
+            sha256=digest,
+        )
+        catalog.add_item(item)
+        item.set_self_href(str(self_href))
+    for child in children:
+        href = "./" + Path(os.path.relpath(child, out)).as_posix()
+        catalog.add_link(pystac.Link(rel="child", target=href, media_type=pystac.MediaType.JSON))
+    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return out / "catalog.json"
