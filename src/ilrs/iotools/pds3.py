@@ -11,13 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-with warnings.catch_warnings():
-    # pvl 1.3 warns, when imported, about its own deprecated Units class (which ilrs does not use)
-    warnings.simplefilter("ignore", PendingDeprecationWarning)
-    import pvl
-    from pvl.collections import Quantity
-    from pvl.exceptions import LexerError, ParseError
-
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.errors import IlrsError
 from ilrs.iotools.geotiff import check_lunar_heights
@@ -71,6 +64,12 @@ def parse_label(text: str, source: str = "<label>") -> dict:
     ``pvl.collections.Quantity`` for a value with a unit (``0.24 <KM/PIXEL>``). A syntax error raises an
     :class:`IlrsError` naming ``source``, the line and the column.
     """
+    with warnings.catch_warnings():
+        # pvl 1.3 warns, when imported, about its own deprecated Units class (which ilrs does not use)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import pvl  # here, not at import time: it takes about 0.1 s to import
+        from pvl.exceptions import LexerError, ParseError
+
     try:
         module = pvl.loads(text)
     except (LexerError, ParseError) as exc:
@@ -87,10 +86,15 @@ def parse_label(text: str, source: str = "<label>") -> dict:
     return plain(module)
 
 
+def _is_quantity(v) -> bool:
+    """A value with a unit (pvl's ``Quantity``, a named tuple of value and units)."""
+    return isinstance(v, tuple) and hasattr(v, "units") and hasattr(v, "value")
+
+
 def _value(obj: dict, key: str):
     """A label value without its unit."""
     v = obj[key]
-    return v.value if isinstance(v, Quantity) else v
+    return v.value if _is_quantity(v) else v
 
 
 def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float:
@@ -112,12 +116,12 @@ def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float
 def _text(obj: dict, key: str, default: str = "") -> str:
     """A label value as upper-case text (names such as SAMPLE_TYPE are written with or without quotes)."""
     v = obj.get(key, default)
-    return str(v.value if isinstance(v, Quantity) else v).strip().upper()
+    return str(v.value if _is_quantity(v) else v).strip().upper()
 
 
 def _unit(obj: dict, key: str) -> str:
     v = obj.get(key)
-    return str(v.units).strip().upper() if isinstance(v, Quantity) else ""
+    return str(getattr(v, "units", "")).strip().upper() if _is_quantity(v) else ""
 
 
 def _read_label_text(path: Path) -> str:
@@ -145,8 +149,8 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
     pointer = label["^IMAGE"]
 
     def offset_of(spec) -> int:
-        is_bytes = isinstance(spec, Quantity) and str(spec.units).strip().upper() in ("BYTES", "BYTE")
-        n = spec.value if isinstance(spec, Quantity) else spec
+        is_bytes = _is_quantity(spec) and str(spec.units).strip().upper() in ("BYTES", "BYTE")
+        n = spec.value if _is_quantity(spec) else spec
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise IlrsError(
                 f"^IMAGE offset {spec!r} is not a positive integer",
@@ -166,7 +170,7 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
 
     if isinstance(pointer, list | tuple) and len(pointer) == 2 and isinstance(pointer[0], str):
         name, offset = pointer[0], offset_of(pointer[1])
-    elif isinstance(pointer, int | Quantity):  # attached label: the image follows it in the same file
+    elif isinstance(pointer, int) or _is_quantity(pointer):  # attached label: the image follows it in the same file
         return label_path, offset_of(pointer)
     elif isinstance(pointer, str):
         name, offset = pointer, 0
