@@ -137,3 +137,21 @@ def test_gdal_validates_the_cogs(heights_tif, region, tmp_path):
         ds.build_overviews([2, 4], rasterio.enums.Resampling.average)
     done = validate_cog(late)
     assert done.returncode != 0 and "is NOT a valid cloud optimized GeoTIFF" in done.stdout, done.stdout
+
+
+def test_a_stale_sidecar_never_outlives_its_geotiff(region, tmp_path, monkeypatch):
+    """Rewriting a GeoTIFF removes its old sidecar before the new file replaces it: were the writing interrupted
+    between the two, GDAL (which reads the sidecar first) would otherwise give the new raster the old CRS."""
+    import ilrs.iotools.geotiff as geotiff
+
+    path = write_geotiff(tmp_path / "h.tif", region)
+    sidecar = pam_sidecar(path)
+    sidecar.write_text(sidecar.read_text().replace("30135", "99999"))  # an old, different CRS
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(geotiff, "atomic_write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_geotiff(path, region)
+    assert path.exists() and not sidecar.exists()

@@ -435,6 +435,9 @@ def write_geotiff(
             dst.update_tags(SOURCE=data.source)
         dst.write(out)
 
+    # an old sidecar goes first: GDAL reads its CRS before the GeoKeys, so it must never outlive its own GeoTIFF
+    # (interrupted here, the new file is read with its GeoKeys' CRS until its sidecar is written)
+    pam_sidecar(path).unlink(missing_ok=True)
     with atomic_path(path) as tmp:
         if not cog:
             with rasterio.open(tmp, "w", **profile) as dst:
