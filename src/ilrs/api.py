@@ -23,9 +23,10 @@ import numpy as np
 from ilrs.ephem.directions import BODIES, angular_radius, body_position_me, topocentric_az_el
 from ilrs.ephem.time import et_to_utc, parse_step, to_et, utc_grid
 from ilrs.errors import IlrsError
+from ilrs.services import site_maps as _site_maps
 from ilrs.services.data import default_mosaic, load_dem
 from ilrs.services.site import PointEnvironment, cached_point_horizon, point_environment
-from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, site_maps
+from ilrs.services.site_maps import RankedSite, SiteMaps, site_maps
 from ilrs.terrain.sites import SITES, site_by_key
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ __all__ = [
     "Plan",
     "PointEnvironment",
     "RankedSite",
+    "RankedSites",
     "SITES",
     "Site",
     "SiteMaps",
@@ -176,6 +178,69 @@ def _grid_table(title: str, header: list[str], rows: Iterable[Iterable[Any]]) ->
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>" for r in rows)
     return f"<div class='ilrs-result'><strong>{html.escape(title)}</strong><table><tr>{head}</tr>{body}</table></div>"
+
+
+#: The units of :class:`RankedSite`'s fields (the columns of :meth:`RankedSites.to_dataframe`).
+RANKED_SITE_UNITS = {
+    "lat_deg": "deg",
+    "lon_deg": "deg",
+    "x_m": "m",
+    "y_m": "m",
+    "score": "1",
+    "ground_elevation_m": "m",
+    "slope_deg": "deg",
+    "sun_visible_fraction": "1",
+    "mean_disk_fraction": "1",
+    "longest_dark_hours": "h",
+    "earth_visible_fraction": "1",
+    "distance_to_shadow_km": "km",
+    "nearest_named_km": "km",
+}
+
+
+class RankedSites(list):
+    """The best sites of a map, best first: a list of :class:`RankedSite` (as :func:`rank_sites` always gave),
+    with ``to_dataframe()`` (one row per site, indexed by rank) and an HTML table in Jupyter."""
+
+    def to_dataframe(self) -> Any:
+        """One row per site (index ``rank``); units in ``df.attrs["units"]`` (see :data:`RANKED_SITE_UNITS`)."""
+        import pandas as pd
+
+        columns = [f for f in RankedSite.__dataclass_fields__ if f != "rank"]
+        df = pd.DataFrame([asdict(r) for r in self], columns=["rank", *columns]).set_index("rank")
+        df.attrs["units"] = dict(RANKED_SITE_UNITS)
+        return df
+
+    def _repr_html_(self) -> str:
+        return _grid_table(
+            f"{len(self)} ranked sites",
+            ["#", "lat [deg]", "lon E [deg]", "Sun [%]", "dark [h]", "Earth [%]", "slope [deg]", "nearest named site"],
+            (
+                (
+                    r.rank,
+                    r.lat_deg,
+                    r.lon_deg,
+                    100 * r.sun_visible_fraction,
+                    r.longest_dark_hours,
+                    100 * r.earth_visible_fraction,
+                    r.slope_deg,
+                    f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)",
+                )
+                for r in self
+            ),
+        )
+
+
+def rank_sites(
+    maps: SiteMaps,
+    top: int = 10,
+    max_slope_deg: float = 15.0,
+    min_separation_km: float = 5.0,
+    weights: dict[str, float] | None = None,
+) -> RankedSites:
+    """The best station sites of ``maps`` (:func:`ilrs.services.site_maps.rank_sites`: score, slope limit [deg],
+    separation [km]) as :class:`RankedSites`: the list of :class:`RankedSite` with ``to_dataframe()``."""
+    return RankedSites(_site_maps.rank_sites(maps, top, max_slope_deg, min_separation_km, weights))
 
 
 # ---- scenarios ---------------------------------------------------------------------------------------------------
@@ -992,6 +1057,11 @@ class Run:
     @property
     def trade(self) -> Trade | None:
         return Trade(self.result.trade) if self.result.trade is not None else None
+
+    @property
+    def ranked(self) -> RankedSites:
+        """The site analysis's best sites (empty if the sites stage did not run)."""
+        return RankedSites(self.result.ranked)
 
     def timings_dataframe(self) -> Any:
         """Wall time per stage [s]."""

@@ -345,3 +345,30 @@ def test_site_maps_and_horizon_profile_as_xarray(pole_dem):
     np.testing.assert_array_equal(h["azimuth_deg"].values, np.arange(360.0))
     assert float(h["elevation_deg"].sel(azimuth_deg=90.0)) == float(p.at(90.0)[()])
     assert h.attrs["height_m"] == 2.0 and h["distance_m"].attrs["units"] == "m"
+
+
+def test_rank_sites_as_a_dataframe(pole_dem):
+    """``api.rank_sites`` gives the service's ranking (the same RankedSite list, so existing code keeps working)
+    with ``to_dataframe()``: one row per site indexed by rank, every field's value, units in ``attrs``."""
+    from ilrs.services import site_maps as service
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+
+    region = pole_dem.crop(650, 790, 650, 810)  # 140 x 160 cells of 240 m: room for sites 5 km apart
+    rng = np.random.default_rng(7)
+    layers = {n: rng.random(region.shape).astype(np.float32) for n in LAYERS}
+    layers["slope_deg"] *= 20.0  # some cells above the 15 deg limit
+    layers["never_lit"] = (layers["never_lit"] > 0.9).astype(np.float32)
+    maps = SiteMaps(region, 2.0, "2034-07-01", "2034-08-01", 3600.0, 744, layers)
+    ranked = api.rank_sites(maps, top=5)
+    assert list(ranked) == service.rank_sites(maps, top=5) and len(ranked) == 5
+    assert isinstance(ranked[0], api.RankedSite)
+    df = ranked.to_dataframe()
+    assert list(df.index) == [1, 2, 3, 4, 5] and df.index.name == "rank"
+    for r in ranked:
+        row = df.loc[r.rank]
+        assert {k: row[k] for k in df.columns} == {k: v for k, v in asdict(r).items() if k != "rank"}
+    assert df.attrs["units"]["longest_dark_hours"] == "h" and set(df.attrs["units"]) == set(df.columns) - {
+        "nearest_named_site"
+    }
+    assert (df["slope_deg"] <= 15.0).all()
+    assert "<table>" in ranked._repr_html_() and api.RankedSites([]).to_dataframe().empty

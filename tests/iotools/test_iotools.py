@@ -436,13 +436,24 @@ def ldem4_copy(tmp_path: Path, label_edit=None, image_bytes: bytes | None = None
 
 
 def test_parse_label_objects_units_and_multiline():
+    """pvl's types: integers, quoted text without quotes, values with units, multi-line lists, based integers."""
+    from pvl.collections import Quantity
+
     label = parse_label(LDEM_4.read_text())
-    assert label["IMAGE"]["LINES"] == "720" and label["IMAGE"]["SAMPLE_TYPE"] == "LSB_INTEGER"
-    assert label["IMAGE_MAP_PROJECTION"]["MAP_RESOLUTION"] == "4"
+    assert label["IMAGE"]["LINES"] == 720 and label["IMAGE"]["SAMPLE_TYPE"] == "LSB_INTEGER"
+    assert label["IMAGE_MAP_PROJECTION"]["MAP_RESOLUTION"] == Quantity(4, "pix/deg")
     assert label["IMAGE"]["DESCRIPTION"].startswith("Each sample is a height")
-    assert label["^IMAGE"] == '"LDEM_4.IMG"' or label["^IMAGE"] == "LDEM_4.IMG"
-    nested = parse_label('A = (1,\n 2)\nD = "a (b"\nGROUP = G\n B = "x"\nEND_GROUP = G\nEND\nC = 3\n')
-    assert nested == {"A": "(1, 2)", "D": "a (b", "G": {"B": "x"}}
+    assert label["^IMAGE"] == "LDEM_4.IMG"
+    nested = parse_label('A = (1,\n 2)\nD = "a (b"\nM = 16#FF7FFFFB#\nGROUP = G\n B = "x"\nEND_GROUP = G\nEND\nC = 3\n')
+    assert nested == {"A": [1, 2], "D": "a (b", "M": 0xFF7FFFFB, "G": {"B": "x"}}
+
+
+def test_pds3_label_syntax_error_names_file_line_and_column(tmp_path):
+    """A label pvl cannot parse (an object closed under another name) is refused with its file, line and column."""
+    label = ldem4_copy(tmp_path, lambda t: t.replace("END_OBJECT                = IMAGE\n", "END_OBJECT = IMAGES\n"))
+    with pytest.raises(IlrsError, match=r"malformed PDS3 label at line 30, column \d+") as info:
+        read_pds3(label)
+    assert str(label) in str(info.value) and info.value.hint
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,9 @@ def api_matrix(ids, reviewers):
         ),
         ("GET", "/api/data", "/api/data", None, expect(set(SIGNED), 200)),
         ("GET", "/api/data/{product_id}", f"/api/data/{data}", None, expect(A_DATA, 200)),
+        ("GET", "/api/stac", "/api/stac", None, expect(set(SIGNED), 200)),
+        # the world's product is proprietary: no one, not even its partner or staff, finds it in the public catalogue
+        ("GET", "/api/stac/items/{product_id}", f"/api/stac/items/{data}", None, expect(set(), 404)),
         ("GET", "/api/audit", "/api/audit", None, expect({"admin"}, 200, 403)),
     ]
 

@@ -20,18 +20,24 @@ def run(
     out: str = typer.Option("out", help="Directory for the report and its products."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (the figures the table shows)."),
     quiet: bool = typer.Option(False, help="No progress bars."),
+    pds4: bool = typer.Option(
+        False, help="Also write a PDS4 label and raw image per map layer (in maps/pds4/), as ilrs site map --pds4."
+    ),
 ) -> None:
     """The main job: site analysis, the station twin, campaign and transport, the operations plan and its
-    re-plans, in one HTML report."""
+    re-plans, in one HTML report; the site maps as Cloud-Optimized GeoTIFFs and PNGs (in maps/) and a STAC
+    catalogue of the run's products (catalog.json)."""
+    from ilrs.reports.run_files import write_run_files
     from ilrs.reports.run_report import render_run_report
     from ilrs.services.pipeline import run_scenario, save_products
     from ilrs.services.scenarios import validated_scenario
 
     sc = validated_scenario(scenario)  # a bad scenario or output path fails before any long computation
     out_dir = output_dir(out, "--out")
-    for name in ("report.html", "twin.nc"):
+    for name in ("report.html", "twin.nc", "catalog.json"):
         if (out_dir / name).is_dir():
             raise IlrsError(f"{str(out_dir / name)!r} is a directory", source="--out", hint="choose another directory")
+    output_dir(out_dir / "maps", "--out", create=False)  # refused now if it is a file, not after the run
     update, close = staged_progress(quiet or as_json)
     try:
         products = run_scenario(sc, progress=update)
@@ -39,18 +45,21 @@ def run(
         close()
     t = time.perf_counter()
     save_products(products, out_dir)
+    written = write_run_files(products, out_dir, pds4=pds4)
     products.timings["products"] = time.perf_counter() - t
     t = time.perf_counter()
     report = render_run_report(out_dir / "report.html", products)
     products.timings["report"] = time.perf_counter() - t
     if as_json:
-        print_json(run_summary(products, report, out_dir))
+        print_json(run_summary(products, report, out_dir, written))
         return
     _summary(products, report, out_dir)
+    console.print(f"Products: {len(written)} files; STAC catalogue {out_dir / 'catalog.json'} (site maps in maps/)")
 
 
-def run_summary(products, report: Path, out_dir: Path) -> dict:
-    """The figures the run's summary prints, as JSON (``ilrs run --json``)."""
+def run_summary(products, report: Path, out_dir: Path, map_files: list[Path] | None = None) -> dict:
+    """The figures the run's summary prints, as JSON (``ilrs run --json``); ``map_files``: the files written beside
+    the report (the site maps with their STAC catalogue and PDS4 labels, the run's STAC catalogue)."""
     from dataclasses import asdict
 
     start, end, step_s, map_h, mast_h = products.analysis
@@ -111,6 +120,12 @@ def run_summary(products, report: Path, out_dir: Path) -> dict:
         }
     out["report"] = str(report)
     out["time_series"] = str(out_dir / "twin.nc")
+    if map_files:
+        out["catalog"] = str(out_dir / "catalog.json")
+        out["maps"] = {
+            "catalog": next((str(p) for p in map_files if p.name == "catalog.json" and p.parent.name == "maps"), None),
+            "files": [str(p) for p in map_files if "maps" in p.relative_to(out_dir).parts],
+        }
     out["seconds"] = sum(products.timings.values())
     out["timings_s"] = dict(products.timings)
     return out

@@ -13,7 +13,7 @@ import numpy as np
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.errors import IlrsError
-from ilrs.iotools.atomic import atomic_path
+from ilrs.iotools.atomic import atomic_path, atomic_write_text
 from ilrs.terrain.dem import Dem
 from ilrs.terrain.projection import LonLat, Projection, PyprojProjection, SouthPolarStereographic
 
@@ -300,9 +300,12 @@ def crs_of(projection: Projection):
 
 
 #: GDAL metadata items (inside the TIFF, TIFFTAG_GDAL_METADATA) that carry the exact CRS. GeoTIFF's GeoKeys hold
-#: EPSG codes only, so an IAU CRS is written as user-defined keys that GDAL reads back as an equivalent but not
-#: identical CRS (the polar stereographic as variant B with its standard parallel at the pole, no IAU_2015 code);
-#: these items keep the code and the WKT2 (2019) for :func:`read_crs`.
+#: EPSG codes only (OGC 19-008r4; an IAU authority is only a proposal, opengeospatial/geotiff#121), so an IAU CRS
+#: is written as user-defined keys that GDAL reads back as an equivalent but not identical CRS (the polar
+#: stereographic as variant B with its standard parallel at the pole, no IAU code); these items keep the code and
+#: the WKT2 (2019) for :func:`read_crs`. The same WKT2 also goes into GDAL's PAM sidecar (:func:`pam_sidecar`),
+#: which GDAL reads before the GeoKeys (the GTiff driver's GEOREF_SOURCES default, PAM first), so every GDAL
+#: reader (``gdalinfo``, rasterio, QGIS) gets the IAU code back.
 CRS_AUTHORITY_TAG = "CRS_AUTHORITY"
 CRS_WKT2_TAG = "CRS_WKT2"
 
@@ -327,7 +330,8 @@ def write_geotiff(
     Floats are written as float32 (deflate, floating-point predictor); a boolean array as a uint8 mask (0/1,
     no-data 255). By default the file is a Cloud-Optimized GeoTIFF (GDAL's COG driver: 256-pixel tiles,
     overviews down to one tile, averaged for values and nearest for masks, header first). The CRS goes into the
-    GeoKeys and, exactly, into the ``CRS_AUTHORITY`` and ``CRS_WKT2`` metadata items (see :func:`read_crs`).
+    GeoKeys and, exactly, into the ``CRS_AUTHORITY`` and ``CRS_WKT2`` metadata items (see :func:`read_crs`) and
+    into GDAL's PAM sidecar ``<path>.aux.xml`` (see :func:`pam_sidecar`), so that GDAL reads the IAU code back.
 
     Parameters
     ----------
@@ -431,6 +435,9 @@ def write_geotiff(
             dst.update_tags(SOURCE=data.source)
         dst.write(out)
 
+    # an old sidecar goes first: GDAL reads its CRS before the GeoKeys, so it must never outlive its own GeoTIFF
+    # (interrupted here, the new file is read with its GeoKeys' CRS until its sidecar is written)
+    pam_sidecar(path).unlink(missing_ok=True)
     with atomic_path(path) as tmp:
         if not cog:
             with rasterio.open(tmp, "w", **profile) as dst:
@@ -451,7 +458,26 @@ def write_geotiff(
                         OVERVIEW_RESAMPLING="NEAREST" if mask else "AVERAGE",
                         BIGTIFF="IF_SAFER",
                     )
+    atomic_write_text(pam_sidecar(path), _pam_xml(exact))
     return path
+
+
+def pam_sidecar(path: str | os.PathLike[str]) -> Path:
+    """GDAL's Persistent Auxiliary Metadata file of a raster (``<path>.aux.xml``): it holds the exact CRS of the
+    GeoTIFFs :func:`write_geotiff` writes, and travels with the file."""
+    path = Path(path)
+    return path.with_name(path.name + ".aux.xml")
+
+
+def _pam_xml(crs: pyproj.CRS) -> str:
+    """A PAM document with the CRS as WKT2 (2019) and the mapping of the raster's x, y to its axes (GDAL's
+    ``dataAxisToSRSAxisMapping``: a geographic CRS lists latitude first, the raster's x is longitude)."""
+    from xml.sax.saxutils import escape
+
+    first = crs.axis_info[0].direction if crs.axis_info else "east"
+    mapping = "2,1" if first in ("north", "south") else "1,2"
+    wkt = escape(crs.to_wkt("WKT2_2019"))
+    return f'<PAMDataset>\n  <SRS dataAxisToSRSAxisMapping="{mapping}">{wkt}</SRS>\n</PAMDataset>\n'
 
 
 def read_crs(path: str | os.PathLike[str]) -> pyproj.CRS:

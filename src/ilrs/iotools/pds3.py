@@ -1,8 +1,12 @@
-"""PDS3 IMG + LBL DEMs (simple cylindrical and south polar stereographic labels)."""
+"""PDS3 IMG + LBL DEMs (simple cylindrical and south polar stereographic labels): the label parsed by ``pvl``,
+the pixels read with numpy, and the checks a LOLA product needs (the Moon, the sphere radius in OFFSET, float
+no-data bit patterns, LOLA's pixel-offset conventions)."""
 
 from __future__ import annotations
 
 import re
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -52,64 +56,55 @@ _MAX_LABEL_BYTES = 1 << 20
 _HINT_PROJ = "supported: SIMPLE CYLINDRICAL (centre latitude 0), POLAR STEREOGRAPHIC (south pole, lon 0)"
 
 
-def parse_label(text: str) -> dict:
-    """Parse a PDS3 ODL label into nested dicts (objects and groups by name); values stay strings.
+def parse_label(text: str, source: str = "<label>") -> dict:
+    """Parse a PDS3 ODL label with ``pvl`` (the PDS community's PVL/ODL parser) into nested dicts.
 
-    Units (``<km>``) and quotes are stripped, except in pointers (``^IMAGE``), whose ``<BYTES>`` unit matters.
-    Parsing stops at the ``END`` statement, so an attached label's binary data are never parsed.
+    Objects and groups become dicts by name; values keep pvl's types: ``int`` (based integers such as
+    ``16#FF7FFFFB#`` decoded), ``float``, ``str`` (quotes removed), lists for ``(a, b)`` and
+    ``pvl.collections.Quantity`` for a value with a unit (``0.24 <KM/PIXEL>``). A syntax error raises an
+    :class:`IlrsError` naming ``source``, the line and the column.
     """
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    root: dict = {}
-    stack = [root]
-    key = None
-    buf = ""
+    with warnings.catch_warnings():
+        # pvl 1.3 warns, when imported, about its own deprecated Units class (which ilrs does not use)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import pvl  # here, not at import time: it takes about 0.1 s to import
+        from pvl.exceptions import LexerError, ParseError
 
-    def unbalanced(v: str) -> bool:
-        if v.count('"') % 2 == 1:
-            return True
-        bare = re.sub(r'"[^"]*"', "", v)  # brackets inside quoted text do not open a list
-        return bare.count("(") > bare.count(")") or bare.count("{") > bare.count("}")
+    try:
+        module = pvl.loads(text)
+    except (LexerError, ParseError) as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}" if getattr(exc, "lineno", None) else ""
+        raise IlrsError(
+            f"malformed PDS3 label{where}: {getattr(exc, 'msg', exc)}",
+            source=source,
+            hint="fix the label (PDS3 Standards Reference, chapter 12: Object Description Language)",
+        ) from exc
 
-    def store(k: str, v: str) -> None:
-        v = v.strip()
-        if not k.startswith("^"):
-            v = re.sub(r"<[^>]*>", "", v).strip()
-        stack[-1][k] = v.strip('"') if v.count('"') == 2 and v[0] == v[-1] == '"' else v
+    def plain(block) -> dict:
+        return {k: plain(v) if isinstance(v, Mapping) else v for k, v in block.items()}
 
-    for raw in text.splitlines():
-        line = raw.strip()
-        if key is not None:  # continuation of a multi-line value
-            buf += " " + line
-            if not unbalanced(buf):
-                store(key, re.sub(r"\s+", " ", buf))
-                key = None
-            continue
-        if line == "END":
-            break
-        if not line or "=" not in line:
-            continue
-        k, v = (s.strip() for s in line.split("=", 1))
-        if k in ("OBJECT", "GROUP"):
-            obj: dict = {}
-            stack[-1][v.strip('"')] = obj
-            stack.append(obj)
-            continue
-        if k in ("END_OBJECT", "END_GROUP"):
-            if len(stack) > 1:
-                stack.pop()
-            continue
-        if unbalanced(v):
-            key, buf = k, v
-            continue
-        store(k, v)
-    return root
+    return plain(module)
+
+
+def _is_quantity(v) -> bool:
+    """A value with a unit (pvl's ``Quantity``, a named tuple of value and units)."""
+    return isinstance(v, tuple) and hasattr(v, "units") and hasattr(v, "value")
+
+
+def _value(obj: dict, key: str):
+    """A label value without its unit."""
+    v = obj[key]
+    return v.value if _is_quantity(v) else v
 
 
 def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float:
     if key not in obj and default is not None:
         return default
     try:
-        return float(obj[key])
+        v = _value(obj, key)
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise TypeError(key)
+        return float(v)
     except KeyError as exc:
         raise IlrsError(f"label lacks {key}", source=str(path), hint="add it to the PDS3 label") from exc
     except (TypeError, ValueError) as exc:
@@ -118,18 +113,15 @@ def _num(obj: dict, key: str, path: Path, default: float | None = None) -> float
         ) from exc
 
 
-def _pds_integer(text: str) -> int | None:
-    """A PDS3 integer, plain or based (``16#FF7FFFFB#``); None if it is neither."""
-    m = re.fullmatch(r"\s*(\d+)#([0-9A-Za-z]+)#\s*", text)
-    try:
-        return int(m.group(2), int(m.group(1))) if m else int(text)
-    except ValueError:
-        return None
+def _text(obj: dict, key: str, default: str = "") -> str:
+    """A label value as upper-case text (names such as SAMPLE_TYPE are written with or without quotes)."""
+    v = obj.get(key, default)
+    return str(v.value if _is_quantity(v) else v).strip().upper()
 
 
-def _unit_of(label_text: str, key: str) -> str:
-    m = re.search(rf"^\s*{key}\s*=\s*[^<\n]*<([^>]*)>", label_text, flags=re.M)
-    return m.group(1).strip().upper() if m else ""
+def _unit(obj: dict, key: str) -> str:
+    v = obj.get(key)
+    return str(getattr(v, "units", "")).strip().upper() if _is_quantity(v) else ""
 
 
 def _read_label_text(path: Path) -> str:
@@ -151,15 +143,15 @@ def _read_label_text(path: Path) -> str:
 
 
 def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
-    """The image file and the byte offset of the image in it, from the ``^IMAGE`` pointer."""
-    pointer = label["^IMAGE"].strip()
-    record_bytes = label.get("RECORD_BYTES")
+    """The image file and the byte offset of the image in it, from the ``^IMAGE`` pointer: a file name, a
+    (file, offset) pair, or an offset into the label's own file (attached label); an offset counts records of
+    RECORD_BYTES, or bytes with a ``<BYTES>`` unit, from 1 (PDS3 Standards Reference, 14.1.1)."""
+    pointer = label["^IMAGE"]
 
-    def offset_of(spec: str) -> int:
-        spec = spec.strip()
-        is_bytes = bool(re.search(r"<\s*BYTES?\s*>", spec, flags=re.I))
-        n = _pds_integer(re.sub(r"<[^>]*>", "", spec))
-        if n is None or n < 1:
+    def offset_of(spec) -> int:
+        is_bytes = _is_quantity(spec) and str(spec.units).strip().upper() in ("BYTES", "BYTE")
+        n = spec.value if _is_quantity(spec) else spec
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise IlrsError(
                 f"^IMAGE offset {spec!r} is not a positive integer",
                 source=str(label_path),
@@ -167,8 +159,8 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
             )
         if is_bytes:
             return n - 1
-        rb = _pds_integer(record_bytes) if isinstance(record_bytes, str) else None
-        if not rb:
+        rb = label.get("RECORD_BYTES")
+        if isinstance(rb, bool) or not isinstance(rb, int) or rb < 1:
             raise IlrsError(
                 "^IMAGE counts records but RECORD_BYTES is missing",
                 source=str(label_path),
@@ -176,13 +168,18 @@ def _image_location(label: dict, label_path: Path) -> tuple[Path, int]:
             )
         return (n - 1) * rb
 
-    m = re.fullmatch(r'\(\s*"?([^",]+?)"?\s*,\s*(.+?)\s*\)', pointer)
-    if m:
-        name, offset = m.group(1), offset_of(m.group(2))
-    elif re.fullmatch(r"\d[^\"]*", pointer):  # attached label: the image follows it in the same file
+    if isinstance(pointer, list | tuple) and len(pointer) == 2 and isinstance(pointer[0], str):
+        name, offset = pointer[0], offset_of(pointer[1])
+    elif isinstance(pointer, int) or _is_quantity(pointer):  # attached label: the image follows it in the same file
         return label_path, offset_of(pointer)
+    elif isinstance(pointer, str):
+        name, offset = pointer, 0
     else:
-        name, offset = pointer.strip("()").strip().strip('"'), 0
+        raise IlrsError(
+            f"^IMAGE = {pointer!r} is neither a file name, a (file, offset) pair nor an offset",
+            source=str(label_path),
+            hint='e.g. ^IMAGE = "LDEM_4.IMG"',
+        )
     img_path = label_path.with_name(name)
     if not img_path.exists():
         alt = [p for p in label_path.parent.iterdir() if p.name.lower() == name.lower()]
@@ -210,7 +207,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     if not label_path.is_file():
         raise IlrsError("not a file", source=src, hint="give the path of a PDS3 .LBL file")
     text = _read_label_text(label_path)
-    label = parse_label(text)
+    label = parse_label(text, src)
     image = label.get("IMAGE")
     proj = label.get("IMAGE_MAP_PROJECTION")
     if not isinstance(image, dict) or not isinstance(proj, dict) or not label.get("^IMAGE"):
@@ -228,7 +225,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
             source=src,
             hint="a PDS3 DEM label needs IMAGE, IMAGE_MAP_PROJECTION and an ^IMAGE pointer",
         )
-    target = label.get("TARGET_NAME", "MOON").strip('"').upper()
+    target = _text(label, "TARGET_NAME", "MOON")
     if target != "MOON":
         raise IlrsError(f"TARGET_NAME is {target}, not MOON", source=src, hint="ilrs needs lunar DEMs")
     img_path, start = _image_location(label, label_path)
@@ -245,7 +242,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
     if int(_num(image, "BANDS", label_path, 1.0)) != 1:
         raise IlrsError(f"BANDS = {image['BANDS']}: only single-band DEM images are supported", source=src)
     lines, samples = int(lines), int(samples)
-    stype = image.get("SAMPLE_TYPE", "").strip('"').upper()
+    stype = _text(image, "SAMPLE_TYPE")
     dtype = _DTYPES.get((stype, int(bits)))
     if dtype is None:
         raise IlrsError(
@@ -272,17 +269,20 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
         buf = np.frombuffer(f.read(nbytes), dtype=np.uint8).reshape(lines, record)
     raw = np.ascontiguousarray(buf[:, prefix : prefix + samples * item]).view(dtype).reshape(lines, samples)
     z = raw.astype(np.float64)
-    missing = image.get("MISSING_CONSTANT", image.get("MISSING"))
-    if missing is not None:
-        as_int = _pds_integer(missing)
-        if as_int is not None and raw.dtype.kind == "f" and "#" in missing:  # a bit pattern
+    missing_key = next((k for k in ("MISSING_CONSTANT", "MISSING") if k in image), None)
+    if missing_key is not None:
+        missing = _value(image, missing_key)
+        # a based integer (16#FF7FFFFB#) on a float image is a bit pattern, as in LOLA's float products
+        based = re.search(rf"^\s*{missing_key}\s*=\s*\d+#", text, flags=re.M) is not None
+        if based and raw.dtype.kind == "f" and isinstance(missing, int):
             bits_view = raw.astype(raw.dtype.newbyteorder("=")).view(f"u{item}")
-            z[bits_view == as_int] = np.nan
+            z[bits_view == missing] = np.nan
         else:
-            try:
-                z[raw == float(as_int if as_int is not None else missing)] = np.nan
-            except ValueError as exc:
-                raise IlrsError(f"MISSING_CONSTANT {missing!r} is not a number", source=src) from exc
+            if isinstance(missing, bool) or not isinstance(missing, int | float):
+                raise IlrsError(
+                    f"{missing_key} {missing!r} is not a number", source=src, hint="fix the value in the label"
+                )
+            z[raw == missing] = np.nan
     z = z * scale + offset
     radius_m = _num(proj, "A_AXIS_RADIUS", label_path, MOON_RADIUS_M / 1000.0) * 1000.0
     if not (1_730_000.0 <= radius_m <= 1_745_000.0):
@@ -293,7 +293,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
         z -= radius_m
     check_lunar_heights(z, str(img_path))
 
-    ptype = proj.get("MAP_PROJECTION_TYPE", "").strip('"').upper()
+    ptype = _text(proj, "MAP_PROJECTION_TYPE")
     line_off = _num(proj, "LINE_PROJECTION_OFFSET", label_path)
     samp_off = _num(proj, "SAMPLE_PROJECTION_OFFSET", label_path)
     clat = _num(proj, "CENTER_LATITUDE", label_path)
@@ -304,7 +304,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
             source=src,
             hint="rotated maps are not supported; reproject to a north-up map",
         )
-    direction = proj.get("POSITIVE_LONGITUDE_DIRECTION", "EAST").strip('"').upper()
+    direction = _text(proj, "POSITIVE_LONGITUDE_DIRECTION", "EAST")
     if ptype in ("SIMPLE CYLINDRICAL", "EQUIRECTANGULAR") and clat == 0.0:
         if direction != "EAST":
             raise IlrsError(
@@ -322,7 +322,7 @@ def read_pds3(label_path: str | Path, name: str | None = None) -> Dem:
             z, x0, y0, 1.0 / res, -1.0 / res, LonLat(lon_origin_deg=x0 - 0.5 / res), name or label_path.stem, src
         )
     if ptype == "POLAR STEREOGRAPHIC" and clat == -90.0 and clon == 0.0:
-        unit = _unit_of(text, "MAP_SCALE")
+        unit = _unit(proj, "MAP_SCALE")
         per_pixel_m = {
             "": 1000.0,
             "KM/PIX": 1000.0,

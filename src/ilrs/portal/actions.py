@@ -926,6 +926,21 @@ def data_products(db: Session, actor: Actor, proposal_id: int | None = None) -> 
     return out
 
 
+def public_data_products(db: Session, product_id: int | None = None) -> list[tuple[DataProduct, Call]]:
+    """The data products past their proprietary period, with their proposal's call, whoever asks: the public
+    catalogue lists these only (a product still proprietary is missing from it even for its partners and staff)."""
+    q = (
+        select(DataProduct, Call)
+        .join(Proposal, Proposal.id == DataProduct.proposal_id)
+        .join(Call, Call.id == Proposal.call_id)
+        .where(DataProduct.public_after <= utcnow())
+        .order_by(DataProduct.id)
+    )
+    if product_id is not None:
+        q = q.where(DataProduct.id == product_id)
+    return [(dp, call) for dp, call in db.execute(q).unique().all()]
+
+
 def get_data_product(db: Session, actor: Actor, product_id: int) -> DataProduct:
     """Checked on every request: the proprietary period, the proposal's partners, the staff."""
     dp = db.get(DataProduct, product_id)

@@ -21,7 +21,7 @@ from ilrs.errors import IlrsError
 from ilrs.portal import deps
 from ilrs.portal.db.migrate import upgrade
 from ilrs.portal.db.session import make_engine, session_factory
-from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, status
+from ilrs.portal.routes import auth, calls, data, organisations, proposals, reviews, stac, status
 from ilrs.portal.rules import PortalError, RateLimited
 from ilrs.portal.settings import PortalSettings, private_dir, secure_database_file
 
@@ -205,7 +205,7 @@ def create_app(
     app.state.sessionmaker = session_factory(engine)
     app.state.read_sessionmaker = session_factory(engine, autocommit=True)
     app.state.clock = clock or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    for module in (auth, organisations, calls, proposals, reviews, data, status):
+    for module in (auth, organisations, calls, proposals, reviews, data, stac, status):
         app.include_router(module.api)
         app.include_router(module.pages)
     import swagger_ui_bundle

@@ -131,6 +131,15 @@ def twin_product(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
     return f"twin-{name}-{start:%Y%m%d}-{end:%Y%m%d}.nc", data
 
 
+@functools.lru_cache(maxsize=16)
+def site_of(name: str) -> tuple[float, float]:
+    """The station's site in a built-in scenario: planetocentric latitude and east longitude [deg]."""
+    from ilrs.scenario.load import load_scenario
+    from ilrs.services.scenarios import site_latlon
+
+    return site_latlon(load_scenario(name))
+
+
 # ---- station status -----------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Map products as files: one Cloud-Optimized GeoTIFF (IAU_2015:30135) and one PNG (colour bar, site marks,
+"""Map products as files: one Cloud-Optimized GeoTIFF (IAU_2015:30135, its exact CRS also in GDAL's ``.aux.xml``
+sidecar) and one PNG (colour bar, site marks,
 latitude rings) per layer."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ilrs.iotools.atomic import atomic_write_bytes
-from ilrs.iotools.geotiff import write_geotiff
+from ilrs.iotools.geotiff import pam_sidecar, write_geotiff
 from ilrs.iotools.pds4 import bounding_degrees, write_pds4
 from ilrs.iotools.stac import write_raster_catalog
 from ilrs.reports.figures import extent_km, map_png, site_marks
@@ -49,26 +50,24 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
         layer = maps.layers[name]
         stored_unit = GEOTIFF_UNITS[name]
         long_name = title + (" (fraction of the period, 0..1)" if stored_unit == "1" and unit == "%" else "")
-        written.append(
-            write_geotiff(
-                out / f"{name}.tif",
-                layer.astype(bool) if name in MASKS else layer,
-                grid=maps.dem,
-                band_names=[name],
-                units=[stored_unit],
-                long_names=[long_name],
-            )
+        tif = write_geotiff(
+            out / f"{name}.tif",
+            layer.astype(bool) if name in MASKS else layer,
+            grid=maps.dem,
+            band_names=[name],
+            units=[stored_unit],
+            long_names=[long_name],
         )
+        written += [tif, pam_sidecar(tif)]
         if pds4:
-            written.append(
-                write_pds4(
-                    out / "pds4" / f"{name}.xml",
-                    written[-1],
-                    title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
-                    logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
-                    bounds_deg=bounds,
-                )
+            label = write_pds4(
+                out / "pds4" / f"{name}.xml",
+                tif,
+                title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
+                logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
+                bounds_deg=bounds,
             )
+            written += [label, label.with_suffix(".img")]
         written.append(
             atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
         )
