@@ -368,7 +368,8 @@ def test_rank_sites_as_a_dataframe(pole_dem):
         row = df.loc[r.rank]
         assert {k: row[k] for k in df.columns} == {k: v for k, v in asdict(r).items() if k != "rank"}
     assert df.attrs["units"]["longest_dark_hours"] == "h" and set(df.attrs["units"]) == set(df.columns) - {
-        "nearest_named_site"
+        "nearest_named_site",
+        "warnings",
     }
     assert (df["slope_deg"] <= 15.0).all()
     assert "<table>" in ranked._repr_html_() and api.RankedSites([]).to_dataframe().empty
