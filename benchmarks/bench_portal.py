@@ -6,7 +6,9 @@ wrk: a Python asyncio HTTP/1.1 keep-alive load generator (raw sockets, no client
 the output says so. The Python generator costs about as much CPU per request as the server's static-file path, on
 the same two cores: its ceiling is printed beside wrk's (static file, both tools, same run), which is why reads are
 measured with wrk. Baseline, measured in the same run against the same server: a static file (no sign-in, no
-database), the floor of the web stack.
+database), the floor of the web stack. Each read phase also prints the server's CPU time per request (its worker
+processes' CPU time from ``/proc`` over the requests served): on a shared machine requests per second and latencies
+follow the other work, CPU time per request much less, so that is the figure to compare versions by.
 
 Phases: read endpoints (the target), proposal submission, and a storm (concurrent drafts and submissions from
 every partner while an unrelated user reads), whose write throughput, write latencies and read latencies are
@@ -206,12 +208,42 @@ def finish_wrk(proc: subprocess.Popen) -> dict:
     }
 
 
-def measure_reads(tool: str, port: int, plan: list, duration: float, connections: int, tmp: Path) -> dict:
-    """Figures of a read phase with the chosen tool (``wrk`` or ``python``)."""
+def server_cpu_s(pid: int) -> float | None:
+    """CPU time [s] used so far by the server process and its worker processes (Linux ``/proc``; None elsewhere).
+
+    Unlike requests per second, CPU time per request hardly changes with other work on the machine: it is the
+    figure to compare between versions of the portal on a shared machine."""
+    stats = Path("/proc")
+    if not (stats / str(pid) / "stat").exists():
+        return None
+    total = 0
+    for entry in stats.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime [clock ticks]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure_reads(
+    tool: str, port: int, plan: list, duration: float, connections: int, tmp: Path, server: int | None = None
+) -> dict:
+    """Figures of a read phase with the chosen tool (``wrk`` or ``python``), with the server's CPU time per
+    request [ms] when ``server`` (its pid) is given."""
+    cpu0 = server_cpu_s(server) if server else None
     if tool == "wrk":
-        return finish_wrk(start_wrk(port, plan, duration, connections, tmp))
-    r = run_load("reads", port, plan, duration, connections)
-    return {**figures(r["latencies"], r["seconds"]), "bad": r["bad"]}
+        f = finish_wrk(start_wrk(port, plan, duration, connections, tmp))
+    else:
+        r = run_load("reads", port, plan, duration, connections)
+        f = {**figures(r["latencies"], r["seconds"]), "bad": r["bad"]}
+    cpu1 = server_cpu_s(server) if server else None
+    if cpu0 is not None and cpu1 is not None and f["n"]:
+        f["cpu_ms"] = 1e3 * (cpu1 - cpu0) / f["n"]
+    return f
 
 
 # ---- set-up: a PostgreSQL database, seeded, and the server --------------------------------------------------------
@@ -348,7 +380,7 @@ def figures(lat: list[float], seconds: float) -> dict:
 def line(name: str, f: dict) -> str:
     return (
         f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
-        f"p99 {f['p99']:6.1f} ms"
+        f"p99 {f['p99']:6.1f} ms" + (f"  server CPU {f['cpu_ms']:4.2f} ms/req" if "cpu_ms" in f else "")
     )
 
 
@@ -411,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             # and the first-call costs are paid before anything is measured
             measure_reads(tool, port, mixed, 3.0, args.concurrency, tmp)
             print(f"\nread endpoints ({args.concurrency} connections, {args.duration:.0f} s each)")
-            fb = measure_reads(tool, port, static, args.duration, args.concurrency, tmp)
+            fb = measure_reads(tool, port, static, args.duration, args.concurrency, tmp, proc.pid)
             print(line(f"baseline: GET /static/portal.css ({tool})", fb))
             if tool == "wrk":
                 # the same static file with the Python generator: the ceiling of that tool on this machine
@@ -421,11 +453,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             results = {}
             for label, plan in [*reads.items(), ("mixed reads", mixed)]:
-                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp)
+                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid)
                 results[label] = f
                 print(
                     line(label, f)
-                    + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline)"
+                    + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline"
+                    + (f", {f['cpu_ms'] / fb['cpu_ms']:.1f}x its CPU)" if "cpu_ms" in f and "cpu_ms" in fb else ")")
                     + (f"  not 200: {f['bad']}" if f["bad"] else "")
                 )
             body = {**s["body"], "call_id": s["call"]}
