@@ -35,7 +35,12 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
+# wrk (Debian's package) drives the portal benchmark's reads: a Python load generator on the same two cores costs
+# as much CPU per request as the server's static-file path; without root or apt, bench_portal falls back to it
 bench: $(BENCH_STAMP)
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }; } || \
+		echo "wrk not installed: bench_portal measures reads with its Python load generator"
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)

@@ -1,12 +1,23 @@
 """Portal load benchmark: a real Uvicorn server on loopback over PostgreSQL, driven from a separate process.
 
-Load tool: a Python asyncio HTTP/1.1 keep-alive load generator (raw sockets, no client library) running in its
-own process, so the server's workers and the generator do not share an interpreter. Baseline, measured in the
-same run against the same server: a static file (no sign-in, no database), the floor of the web stack.
+Load tool: ``wrk`` (Debian's package; ``make bench`` installs it when missing and run as root), driven by a
+generated Lua script that cycles through the requests (paths and bearer tokens) and reports p50/p95/p99. Without
+wrk: a Python asyncio HTTP/1.1 keep-alive load generator (raw sockets, no client library) in its own process, and
+the output says so. The Python generator costs about as much CPU per request as the server's static-file path, on
+the same two cores: its ceiling is printed beside wrk's (static file, both tools, same run), which is why reads are
+measured with wrk. Baseline, measured in the same run against the same server: a static file (no sign-in, no
+database), the floor of the web stack. Each read phase also prints the server's CPU time per request (its worker
+processes' CPU time from ``/proc`` over the requests served): on a shared machine requests per second and latencies
+follow the other work, CPU time per request much less, so that is the figure to compare versions by.
 
-Targets (issue 6): read endpoints >= 500 requests/s with p95 < 50 ms; proposal submission p95 < 150 ms.
+Phases: read endpoints (the target), proposal submission, and a storm (concurrent drafts and submissions from
+every partner while an unrelated user reads), whose write throughput, write latencies and read latencies are
+printed.
 
-    python benchmarks/bench_portal.py [--duration 10] [--concurrency 16] [--workers 2]
+Targets (issue 6, issue 16): read endpoints >= 500 requests/s with p95 < 50 ms; proposal submission p95 < 150 ms;
+unrelated reads during the storm p95 < 200 ms.
+
+    python benchmarks/bench_portal.py [--duration 10] [--concurrency 16] [--workers 2] [--tool auto|wrk|python]
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-TOOL = "Python asyncio HTTP/1.1 keep-alive load generator (raw sockets) in a separate process"
+PY_TOOL = "Python asyncio HTTP/1.1 keep-alive load generator (raw sockets) in a separate process"
+WRK_TOOL = "wrk (1 thread, HTTP/1.1 keep-alive, Lua request plan)"
 
 
 # ---- the load generator (runs in its own process) ----------------------------------------------------------------
@@ -78,14 +91,16 @@ async def _reads(port: int, plan: list, duration: float, concurrency: int) -> di
     return {"latencies": lat, "seconds": time.perf_counter() - t0, "bad": bad}
 
 
-async def _submissions(port: int, tokens: list[str], body: dict, duration: float, concurrency: int) -> dict:
+async def _submissions(port: int, writers: list[tuple[str, dict]], duration: float, concurrency: int) -> dict:
+    """Drafts and submissions: connection k writes as ``writers[k % len(writers)]`` (a PI's token and a body
+    naming that PI's organisation)."""
     create: list[float] = []
     submit: list[float] = []
     bad: dict[str, int] = {}
     stop = time.perf_counter() + duration
 
     async def worker(k: int) -> None:
-        token = tokens[k % len(tokens)]
+        token, body = writers[k % len(writers)]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         n = 0
         while time.perf_counter() < stop:
@@ -117,13 +132,118 @@ def _load_process(kind: str, args: tuple, out) -> None:
     out.put(asyncio.run(fn(*args)))
 
 
-def run_load(kind: str, *args) -> dict:
+def start_load(kind: str, *args):
     out = mp.get_context("spawn").Queue()
     p = mp.get_context("spawn").Process(target=_load_process, args=(kind, args, out))
     p.start()
+    return p, out
+
+
+def finish_load(started) -> dict:
+    p, out = started
     result = out.get(timeout=600)
     p.join(30)
     return result
+
+
+def run_load(kind: str, *args) -> dict:
+    return finish_load(start_load(kind, *args))
+
+
+# ---- wrk: a C load generator, driven by a generated Lua script ------------------------------------------------------
+
+_WRK_LUA = """
+local plan = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local p = plan[(i %% #plan) + 1]
+  local h = {}
+  if p[3] ~= "" then h["Authorization"] = "Bearer " .. p[3] end
+  return wrk.format(p[1], p[2], h)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %%d %%d %%d %%d %%.1f %%.1f %%.1f\\n", summary.requests, summary.duration,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    if any(c in text for c in '\\"\n\r'):
+        raise ValueError(f"unexpected character in a benchmark request: {text!r}")
+    return f'"{text}"'
+
+
+def start_wrk(port: int, plan: list, duration: float, connections: int, tmp: Path):
+    rows = ", ".join(
+        "{" + ", ".join(_lua_string(x) for x in (method, path, token or "")) + "}" for method, path, token in plan
+    )
+    script = tmp / f"wrk_{uuid.uuid4().hex[:8]}.lua"
+    script.write_text(_WRK_LUA % rows)
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "-s", str(script)]
+    return subprocess.Popen(
+        [*cmd, f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def finish_wrk(proc: subprocess.Popen) -> dict:
+    """wrk's figures in the form of :func:`figures` (latencies from wrk's histogram), and its failures."""
+    out, _ = proc.communicate(timeout=600)
+    found = [ln.split() for ln in out.splitlines() if ln.startswith("WRK ")]
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(f"wrk failed: {out.strip()}")
+    n, us, status, sock, p50, p95, p99 = found[-1][1:]
+    bad = {"non-2xx/3xx": int(status)} if int(status) else {}
+    if int(sock):
+        bad["socket errors"] = int(sock)
+    return {
+        "n": int(n),
+        "rps": int(n) / (int(us) / 1e6),
+        "p50": float(p50) / 1e3,
+        "p95": float(p95) / 1e3,
+        "p99": float(p99) / 1e3,
+        "bad": bad,
+    }
+
+
+def server_cpu_s(pid: int) -> float | None:
+    """CPU time [s] used so far by the server process and its worker processes (Linux ``/proc``; None elsewhere).
+
+    Unlike requests per second, CPU time per request hardly changes with other work on the machine: it is the
+    figure to compare between versions of the portal on a shared machine."""
+    stats = Path("/proc")
+    if not (stats / str(pid) / "stat").exists():
+        return None
+    total = 0
+    for entry in stats.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime [clock ticks]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure_reads(
+    tool: str, port: int, plan: list, duration: float, connections: int, tmp: Path, server: int | None = None
+) -> dict:
+    """Figures of a read phase with the chosen tool (``wrk`` or ``python``), with the server's CPU time per
+    request [ms] when ``server`` (its pid) is given."""
+    cpu0 = server_cpu_s(server) if server else None
+    if tool == "wrk":
+        f = finish_wrk(start_wrk(port, plan, duration, connections, tmp))
+    else:
+        r = run_load("reads", port, plan, duration, connections)
+        f = {**figures(r["latencies"], r["seconds"]), "bad": r["bad"]}
+    cpu1 = server_cpu_s(server) if server else None
+    if cpu0 is not None and cpu1 is not None and f["n"]:
+        f["cpu_ms"] = 1e3 * (cpu1 - cpu0) / f["n"]
+    return f
 
 
 # ---- set-up: a PostgreSQL database, seeded, and the server --------------------------------------------------------
@@ -260,7 +380,7 @@ def figures(lat: list[float], seconds: float) -> dict:
 def line(name: str, f: dict) -> str:
     return (
         f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
-        f"p99 {f['p99']:6.1f} ms"
+        f"p99 {f['p99']:6.1f} ms" + (f"  server CPU {f['cpu_ms']:4.2f} ms/req" if "cpu_ms" in f else "")
     )
 
 
@@ -270,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="connections for the read phase")
     ap.add_argument("--workers", type=int, default=2, help="Uvicorn worker processes")
     ap.add_argument("--proposals", type=int, default=200, help="submitted proposals seeded")
+    ap.add_argument(
+        "--tool", choices=["auto", "wrk", "python"], default="auto", help="read load generator (auto: wrk if installed)"
+    )
+    ap.add_argument("--storm-writers", type=int, default=32, help="connections writing during the storm")
     args = ap.parse_args(argv if argv is not None else sys.argv[1:])
     try:
         import psycopg
@@ -291,10 +415,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"seeded {args.proposals} submitted proposals in {time.perf_counter() - t:.1f} s; "
                 f"server: uvicorn, {args.workers} workers, PostgreSQL 127.0.0.1:5432"
             )
-            load = os.getloadavg()
+            tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
+            if tool == "wrk" and not shutil.which("wrk"):
+                raise SystemExit("bench_portal: --tool wrk, but wrk is not installed (apt-get install wrk)")
             print(
-                f"load tool: {TOOL}; {os.cpu_count()} cores shared by server, generator and PostgreSQL; "
-                f"load average before the run {load[0]:.1f} (other work on the machine lowers every figure)"
+                f"load tool for reads: {WRK_TOOL if tool == 'wrk' else PY_TOOL}"
+                + ("" if tool == "wrk" else " (wrk not installed: `make bench` installs it when run as root)")
+                + f"; writes: {PY_TOOL}"
+            )
+            print(
+                f"{os.cpu_count()} cores shared by server, load generator and PostgreSQL; load average before the "
+                f"run {os.getloadavg()[0]:.1f} (other work on the machine lowers every figure)"
             )
             proc, port = start_server(url, tmp, args.workers)
             pi = s["pis"][0]
@@ -307,30 +438,35 @@ def main(argv: list[str] | None = None) -> int:
                 "GET /api/calls/{id}/oversubscription": [("GET", f"/api/calls/{s['call']}/oversubscription", admin)],
             }
             mixed = [x for plan in reads.values() for x in plan[:5]]
+            static = [("GET", "/static/portal.css", None)]
             # warm-up at full concurrency on every endpoint: the workers' database pools open their connections
             # and the first-call costs are paid before anything is measured
-            run_load("reads", port, mixed, 3.0, args.concurrency)
-            base = run_load("reads", port, [("GET", "/static/portal.css", None)], args.duration, args.concurrency)
+            measure_reads(tool, port, mixed, 3.0, args.concurrency, tmp)
             print(f"\nread endpoints ({args.concurrency} connections, {args.duration:.0f} s each)")
-            fb = figures(base["latencies"], base["seconds"])
-            print(line("baseline: GET /static/portal.css", fb))
+            fb = measure_reads(tool, port, static, args.duration, args.concurrency, tmp, proc.pid)
+            print(line(f"baseline: GET /static/portal.css ({tool})", fb))
+            if tool == "wrk":
+                # the same static file with the Python generator: the ceiling of that tool on this machine
+                fp = measure_reads("python", port, static, args.duration, args.concurrency, tmp)
+                print(
+                    line("  same with the Python generator", fp) + f"  (wrk measured {fb['rps'] / fp['rps']:.2f}x this)"
+                )
             results = {}
             for label, plan in [*reads.items(), ("mixed reads", mixed)]:
-                r = run_load("reads", port, plan, args.duration, args.concurrency)
-                f = figures(r["latencies"], r["seconds"])
+                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid)
                 results[label] = f
                 print(
                     line(label, f)
-                    + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline)"
-                    + (f"  non-200: {r['bad']}" if r["bad"] else "")
+                    + f"  ({fb['rps'] / f['rps']:.1f}x slower than the baseline"
+                    + (f", {f['cpu_ms'] / fb['cpu_ms']:.1f}x its CPU)" if "cpu_ms" in f and "cpu_ms" in fb else ")")
+                    + (f"  not 200: {f['bad']}" if f["bad"] else "")
                 )
             body = {**s["body"], "call_id": s["call"]}
-            sub_tokens = [s["tokens"][e] for e in s["pis"]]
-            bodies = {
-                e: {**body, "activities": [{**body["activities"][0], "partner": s["org_names"][e]}]} for e in s["pis"]
-            }
-            # one body per PI: each worker uses its own PI's token and organisation name
-            r = run_load("submissions", port, sub_tokens[:1], bodies[s["pis"][0]], args.duration, 8)
+            writers = [
+                (s["tokens"][e], {**body, "activities": [{**body["activities"][0], "partner": s["org_names"][e]}]})
+                for e in s["pis"]
+            ]
+            r = run_load("submissions", port, writers[:1], args.duration, 8)
             fc, fs = figures(r["create"], r["seconds"]), figures(r["submit"], r["seconds"])
             print(
                 f"\nproposal submission (8 connections, {args.duration:.0f} s; draft with resources and "
@@ -338,14 +474,42 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(line("POST /api/proposals (draft)", fc) + (f"  errors: {r['bad']}" if r["bad"] else ""))
             print(line("POST /api/proposals/{id}/submit", fs))
+
+            # the storm: every PI drafts and submits from many connections at once while an unrelated user reads
+            n_read = max(4, args.concurrency // 2)
+            unrelated = [("GET", f"/api/calls/{s['call']}", admin)]
+            if tool == "wrk":
+                reader = start_wrk(port, unrelated, args.duration, n_read, tmp)
+            else:
+                reader = start_load("reads", port, unrelated, args.duration, n_read)
+            r = run_load("submissions", port, writers, args.duration, args.storm_writers)
+            if tool == "wrk":
+                fr = finish_wrk(reader)
+            else:
+                rr = finish_load(reader)
+                fr = {**figures(rr["latencies"], rr["seconds"]), "bad": rr["bad"]}
+            fc2, fs2 = figures(r["create"], r["seconds"]), figures(r["submit"], r["seconds"])
+            writes = (fc2["n"] + fs2["n"]) / r["seconds"]
+            print(
+                f"\nstorm ({args.duration:.0f} s): {args.storm_writers} connections drafting and submitting as "
+                f"{len(writers)} partners, {n_read} connections of an unrelated user reading; "
+                f"{writes:.0f} writes/s in all"
+            )
+            print(line("storm: POST /api/proposals (draft)", fc2) + (f"  errors: {r['bad']}" if r["bad"] else ""))
+            print(line("storm: POST /api/proposals/{id}/submit", fs2))
+            print(line("storm: unrelated GET /api/calls/{id}", fr) + (f"  not 200: {fr['bad']}" if fr["bad"] else ""))
+
             m = results["mixed reads"]
             ok_reads = m["rps"] >= 500 and m["p95"] < 50
             ok_sub = fc["p95"] < 150 and fs["p95"] < 150
+            ok_storm = fr["p95"] < 200
             print(f"load average after the run {os.getloadavg()[0]:.1f}")
             print(
                 f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
-                f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms); submission p95 < 150 ms: "
-                f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms)"
+                f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms; {tool}); submission p95 < 150 ms: "
+                f"{'met' if ok_sub else 'NOT met'} (draft {fc['p95']:.1f} ms, submit {fs['p95']:.1f} ms); "
+                f"unrelated reads in the storm p95 < 200 ms: {'met' if ok_storm else 'NOT met'} "
+                f"({fr['p95']:.1f} ms)"
             )
     finally:
         if proc is not None:

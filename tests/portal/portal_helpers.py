@@ -315,7 +315,7 @@ class ServerProcess:
     over the database and uploads of ``settings``: load tests measure the server, not a client sharing its
     interpreter."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, workers: int = 1):
         import subprocess
         import sys
 
@@ -333,6 +333,10 @@ class ServerProcess:
         code = (
             "import uvicorn; from ilrs.portal.main import create_app, uvicorn_options; "
             f"uvicorn.run(create_app(), **uvicorn_options('127.0.0.1', {self.port}))"
+            if workers == 1
+            else "import uvicorn; from ilrs.portal.main import uvicorn_options; "
+            f"uvicorn.run('ilrs.portal.main:create_app', factory=True, "
+            f"**uvicorn_options('127.0.0.1', {self.port}, {workers}))"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=env)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
+from sqlalchemy import event
 
 from ilrs.errors import IlrsError
 
@@ -65,3 +67,34 @@ def test_cli_without_psycopg_says_which_extra_to_install(tmp_path):
     # the extra by name even where a console reads "[postgres]" as markup
     assert "the postgres extra" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.postgres
+def test_pooled_connection_ended_by_the_server_is_replaced(postgres_url):
+    """The pool's check on checkout costs no round trip (no ``SELECT 1`` per request), yet a connection the server
+    has ended (as on a restart or ``pg_terminate_backend``) is replaced before a request uses it: the next read
+    succeeds, on a new server process."""
+    import psycopg
+    from portal_helpers import PG_ADMIN_DSN
+    from sqlalchemy import text
+
+    from ilrs.portal.db.session import make_engine, session_factory
+
+    engine = make_engine(postgres_url, threads=1)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reads = session_factory(engine, autocommit=True)
+    try:
+        with reads() as db:
+            first = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with reads() as db:  # a healthy pooled connection: reused, and no ping sent
+            assert db.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+        assert statements == ["SELECT pg_backend_pid()"] * 2
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
+        # the server's notice and end-of-file reach the pooled connection's socket within a moment
+        time.sleep(0.5)
+        with reads() as db:
+            assert db.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    finally:
+        engine.dispose()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -351,18 +351,24 @@ def issue_token(db: Session, user: User, kind: str, hours: float) -> tuple[str, 
     return token, row
 
 
+#: The token lookup of every signed-in request, built once: SQLAlchemy then reuses its compiled form without
+#: rebuilding the statement and its cache key per request (about a tenth of a simple read's CPU time).
+_USER_FOR_TOKEN = (
+    select(User, AuthToken)
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .where(
+        AuthToken.digest == bindparam("digest"),
+        AuthToken.kind == bindparam("kind"),
+        AuthToken.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+    .limit(1)
+)
+
+
 def user_for_token(db: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
     """The token's user (one query, checked on every request: a revoked token stops at once)."""
-    found = db.execute(
-        select(User, AuthToken)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(
-            AuthToken.digest == security.token_digest(token),
-            AuthToken.kind == kind,
-            AuthToken.expires_at > utcnow(),
-            User.is_active.is_(True),
-        )
-    ).first()
+    found = db.execute(_USER_FOR_TOKEN, {"digest": security.token_digest(token), "kind": kind, "now": utcnow()}).first()
     return (found[0], found[1]) if found else None
 
 
@@ -432,8 +438,12 @@ def list_calls(db: Session) -> list[Call]:
     return list(db.scalars(select(Call).order_by(Call.deadline.desc(), Call.id.desc())))
 
 
+#: Built once (see _USER_FOR_TOKEN).
+_CALL_WITH_RESOURCES = [joinedload(Call.resources)]
+
+
 def get_call(db: Session, call_id: int) -> Call:
-    call = db.get(Call, call_id, options=[joinedload(Call.resources)])  # one round trip
+    call = db.get(Call, call_id, options=_CALL_WITH_RESOURCES)  # one round trip
     if call is None:
         raise NotFound("no such call", source=f"call {call_id}")
     return call
@@ -447,13 +457,17 @@ def terms_of(call: Call) -> rules.CallTerms:
     return rules.CallTerms(offer_of(call), call.cycle_start, call.cycle_end)
 
 
+#: Built once (see _USER_FOR_TOKEN).
+_REQUESTED_BY_KEY = (
+    select(ResourceRequest.key, func.sum(ResourceRequest.amount))
+    .join(Proposal, Proposal.id == ResourceRequest.proposal_id)
+    .where(Proposal.call_id == bindparam("call_id"), Proposal.status != "draft")
+    .group_by(ResourceRequest.key)
+)
+
+
 def call_oversubscription(db: Session, call: Call) -> list[rules.Oversubscription]:
-    rows = db.execute(
-        select(ResourceRequest.key, func.sum(ResourceRequest.amount))
-        .join(Proposal, Proposal.id == ResourceRequest.proposal_id)
-        .where(Proposal.call_id == call.id, Proposal.status != "draft")
-        .group_by(ResourceRequest.key)
-    ).all()
+    rows = db.execute(_REQUESTED_BY_KEY, {"call_id": call.id}).all()
     requested = {k: float(v or 0.0) for k, v in rows}
     return rules.oversubscription(offer_of(call).values(), requested, {r.key: r.allocated for r in call.resources})
 
@@ -474,18 +488,18 @@ def access_of(db: Session, p: Proposal, actor: Actor | None = None) -> ProposalA
     )
 
 
+#: Built once (see _USER_FOR_TOKEN).
+_PROPOSAL_WITH_REQUESTS = (
+    select(Proposal)
+    .where(Proposal.id == bindparam("proposal_id"))
+    .options(joinedload(Proposal.requests), joinedload(Proposal.coinvestigators))
+    .execution_options(populate_existing=True)
+)
+
+
 def get_proposal(db: Session, actor: Actor, proposal_id: int) -> Proposal:
     """The proposal if the actor may see it; otherwise the same NotFound as for a missing one (no probing)."""
-    p = (
-        db.scalars(
-            select(Proposal)
-            .where(Proposal.id == proposal_id)
-            .options(joinedload(Proposal.requests), joinedload(Proposal.coinvestigators))
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .first()
-    )
+    p = db.scalars(_PROPOSAL_WITH_REQUESTS, {"proposal_id": proposal_id}).unique().first()
     if p is None or not rules.can_view_proposal(actor, access_of(db, p, actor)):
         raise NotFound("no such proposal", source=f"proposal {proposal_id}")
     return p

@@ -8,11 +8,19 @@ it tries to write after another writer committed. On PostgreSQL the use cases lo
 The connection pool holds one connection per thread that may run a request (``threads``) plus a margin; the app
 limits its worker threads to the same number (:mod:`ilrs.portal.main`), so a request never waits for a connection
 that a thread cannot give back.
+
+A pooled PostgreSQL connection is checked before use without a round trip (:func:`_alive_on_checkout`): the
+server closes a connection it ends (restart, ``pg_terminate_backend``, idle timeout) with a message and an
+end-of-file, so an idle connection whose socket has something to read is pinged and, if dead, replaced. SQLAlchemy's
+``pool_pre_ping`` sent ``SELECT 1`` on every checkout: one round trip in three of a simple read request.
 """
 
 from __future__ import annotations
 
+import select
+
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilrs.errors import IlrsError
@@ -74,7 +82,29 @@ def make_engine(url: str, threads: int = 24) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=threads, max_overflow=4, pool_timeout=POOL_TIMEOUT_S, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=threads, max_overflow=4, pool_timeout=POOL_TIMEOUT_S)
+    event.listen(engine, "checkout", _alive_on_checkout)
+    return engine
+
+
+def _alive_on_checkout(dbapi_conn, _record, _proxy) -> None:
+    """Refuse a pooled psycopg connection that the server has closed (the pool then opens a new one).
+
+    An idle connection has nothing to read unless the server spoke first: a termination notice and end-of-file,
+    or (rarely) an asynchronous notice. Only then is it pinged; a healthy idle connection costs one ``poll``.
+    """
+    if dbapi_conn.closed:
+        raise DisconnectionError("the pooled connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if not poller.poll(0):
+        return
+    try:
+        dbapi_conn.execute("SELECT 1")
+        if not dbapi_conn.autocommit:
+            dbapi_conn.rollback()
+    except Exception as exc:  # any failure means the connection is unusable; the pool replaces it
+        raise DisconnectionError(f"the pooled connection is dead: {exc}") from exc
 
 
 def session_factory(engine: Engine, autocommit: bool = False) -> sessionmaker[Session]:
