@@ -54,7 +54,7 @@ def test_system_noise_of_a_2_db_noise_figure():
 
 @pytest.mark.parametrize(("range_km", "published_db"), [(400_000.0, 197.3), (380_000.0, 196.8)])
 def test_free_space_loss_at_lunar_distance(range_km: float, published_db: float):
-    """"Free Space Loss" at 436 MHz: 197.3 dB at 400,000 km and 196.8 dB at 380,000 km; only the printed
+    """ "Free Space Loss" at 436 MHz: 197.3 dB at 400,000 km and 196.8 dB at 380,000 km; only the printed
     rounding separates them (the inputs are exact)."""
     assert float(links.free_space_path_loss_db(range_km * KM, 436.0 * MHZ)) == pytest.approx(
         published_db, abs=HALF_UNIT
