@@ -111,9 +111,10 @@ def test_lro_ka_band_verified_figures_and_what_is_missing():
     radio-science instrument description (citing Tooley et al. 2010); WS1's 18 m dish: Currier et al., "NASA
     Ground Network Support of the Lunar Reconnaissance Orbiter", AIAA 2006-5819; flight data: LRO's received
     signal strength at 26 GHz confirms a 3 dB margin over adverse (95 % weather) conditions above 10 deg
-    elevation (JPL IPN Progress Reports 42-211 and 42-222, abstracts: 10 and 11 million observations, 2014-2020). NOT found with
-    every input: the HGA's gain or diameter, WS1's Ka-band G/T and the required Eb/N0 of LRO's coding, so the
-    published margin is not reproduced here. What is checked: the frequency falls in the Ka space-research
-    allocation the twin's band table holds, and the 41.9 W TWTA is the +16.2 dBW the PDS figure gives."""
+    elevation (JPL IPN Progress Reports 42-211 and 42-222, abstracts: 10 and 11 million observations,
+    2014-2020). NOT found with every input: the HGA's gain or diameter, WS1's Ka-band G/T and the required
+    Eb/N0 of LRO's coding, so the published margin is not reproduced here. What is checked: the frequency falls
+    in the Ka space-research allocation the twin's band table holds, and the 41.9 W TWTA is the +16.2 dBW the
+    PDS figure gives."""
     assert links.allocated_bandwidth_hz(25.65e9) == pytest.approx(1.5e9)
     assert float(links.eirp_dbw(41.9, 0.0)) == pytest.approx(16.22, abs=0.005)
