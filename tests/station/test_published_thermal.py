@@ -43,8 +43,8 @@ def test_one_sided_cell_temperature_brackets_planck_solar_cells():
     """A sun-facing panel whose back is blanketed radiates from its front only (the table lists multi-layer
     insulation on Planck's solar array at 304-316 K; that it covers the side away from the cells is this test's
     reading, not stated there): ``cell_temperature_k`` with the back's emittance ~0 (and 0.03, an MLI blanket's
-    effective emittance), deep space all round (no terrain), GaAs cells at alpha 0.88 / epsilon 0.80 (Fortescue Table 11.3),
-    1361 W/m2 at 1.01 AU. Planck's cell temperature is 378-382 K.
+    effective emittance), deep space all round (no terrain), GaAs cells at alpha 0.88 / epsilon 0.80 (Fortescue
+    Table 11.3), 1361 W/m2 at 1.01 AU. Planck's cell temperature is 378-382 K.
 
     Unknowns and their effect: the cells' conversion efficiency (0.15-0.28 for Si to triple-junction GaAs: 20 K
     across the range, the electric output leaving as work) and the Sun's angle off the array's normal (a few
