@@ -70,7 +70,10 @@ def heater_power_w(power_dark_w: float, power_lit_w: float, sunlit: npt.ArrayLik
 STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 #: Terrain temperature near the south pole [K] where the ground is sunlit and where it is in shadow: Diviner
 #: brightness temperatures of the south-polar region (Paige et al. 2010, Science 330, 479: sunlit polar slopes
-#: about 200-250 K at grazing sun, shadowed ground below 100 K).
+#: about 200-250 K at grazing sun, shadowed ground below 100 K). Measured elsewhere: the Apollo 11 surface law
+#: (Hickson, Bellcomm TM-70-2015-5, 1970) puts 220 K on ground facing the Sun at ~6 deg, below its 20-165 deg
+#: range, so 220 K errs cold; Chang'e-4 measured -190 C (83 K) in its first lunar night (Xinhua, 2019-01-31),
+#: which moves a blanketed heater's night draw by < 0.5 % from 90 K.
 TERRAIN_LIT_K = 220.0
 TERRAIN_DARK_K = 90.0
 
@@ -100,6 +103,9 @@ def cell_temperature_k(
     panel on flat ground) and cold sky over the rest; the electric power drawn leaves as work, not heat:
     ``(eps_f + eps_b) sigma T^4 = absorbed - electric + (eps_f + eps_b) F sigma T_terrain^4``
     (lumped one-node balance, e.g. Gilmore, "Spacecraft Thermal Control Handbook" vol. 1, 2002, ch. 2).
+    With the back insulated (``emittance_back`` ~0) in deep space it brackets Planck's published solar-cell
+    temperatures, 378-382 K (A&A 2010, aa12983-09, Table 3), over the cells' unknown efficiency
+    (``tests/station/test_published_thermal.py``).
     """
     eps = emittance_front + emittance_back
     terrain = eps * terrain_view_factor * STEFAN_BOLTZMANN_W_M2_K4 * np.asarray(terrain_temperature_k) ** 4
@@ -198,6 +204,17 @@ def survival_heater_w(
     (``terrain_view_factor`` of the view, at ``terrain_temperature_k``) and the cold sky; the heat leaks out
     through the blanket as ``eps_eff sigma A (T_set^4 - T_outer^4)`` (multilayer insulation's effective
     emittance; Gilmore 2002, ch. 5); the heater makes up the leak beyond the internal dissipation.
+
+    Coefficients (the scenario's defaults; ``tests/station/test_published_thermal.py`` shows their effect):
+    ``outer_absorptance`` 0.4 is aluminised Kapton with the Kapton outside (alpha 0.40, epsilon 0.63: Fortescue,
+    Swinerd & Stark, "Spacecraft Systems Engineering", 4th ed., Wiley 2011, Table 11.3); ``outer_emittance`` 0.8
+    is an engineering assumption, between that film's 0.63 and white silicone paint's 0.83 (same table): the
+    film's own 0.63 would cut the draw under a low Sun by ~140 W per 100 m2, so 0.8 errs toward more heater
+    power. ``sunlit_area_fraction`` 0.25 is geometry, not a measurement: one of a box's four vertical faces
+    toward a Sun near the horizon. ``terrain_view_factor`` 0.5 is the view factor from a vertical face to flat
+    ground, (1 - cos 90 deg) / 2; a top face sees none, which lowers the area average. In the dark none of the
+    four matters (the night draw moves < 1 %: the outer layer sits near 0.84 x the terrain's 90 K whatever
+    they are); in sunlight they move the draw between 0 and ~500 W per 100 m2.
     """
     g = (
         np.asarray(irradiance_w_m2, dtype=float)
