@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, output_file, print_json, progress_bar
 from ilrs.reports.twin_section import KPI_LABELS
+from ilrs.services.twin import MAST_HEIGHTS_M
 from ilrs.station.verdict import CRITICAL_PRIORITIES, Verdict
 
 
@@ -166,7 +167,9 @@ def size_arrays_cmd(
 @handle_errors
 def size_mast_cmd(
     scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
-    heights: str = typer.Option("3,5,10,15,20", help="Mast heights to try for every array, comma-separated [m]."),
+    heights: str = typer.Option(
+        ",".join(f"{h:g}" for h in MAST_HEIGHTS_M), help="Mast heights to try for every array, comma-separated [m]."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The station with every array's mast at each height: survival, critical load lost, storage margin and solar
