@@ -65,7 +65,9 @@ def test_sizing_stage_tries_every_mast_height(sized, month, tmp_path):
 def test_report_shows_the_mast_options(sized, pole_dem, tmp_path):
     """The rendered report's mast table: one row per height with its computed solar energy [MWh] and change
     against the scenario's own masts (3 and 10 m), and the scenario's row."""
-    from ilrs.reports.run_report import _render, mast_context
+    from dataclasses import replace
+
+    from ilrs.reports.run_report import render_run_report
     from ilrs.services.site import point_environment
     from ilrs.services.site_maps import LAYERS, SiteMaps
 
@@ -81,8 +83,8 @@ def test_report_shows_the_mast_options(sized, pole_dem, tmp_path):
         {n: rng.random(region.shape).astype(np.float32) for n in LAYERS},
     )
     best = point_environment(-89.45, 222.7, "2034-01-01", "2034-02-01", 21600.0, 2.0)
-    context = mast_context(sized.mast_options, sized.twin)
-    html = _render(tmp_path / "report.html", maps, [], best, twin=sized.twin, sizing={"mast": context}).read_text()
+    # the run's products as `ilrs run` renders them (a small map window stands in for the site stage's maps)
+    html = render_run_report(tmp_path / "report.html", replace(sized, maps=maps, best=best)).read_text()
     table = html[html.index('<table id="mast-sizing">') :]
     table = table[: table.index("</table>")]
     base_kwh = sized.twin.series.solar_w.sum() * sized.twin.series.step_s / 3.6e6
