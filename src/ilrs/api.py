@@ -1078,6 +1078,9 @@ class Run:
             rows.append(("battery factor that suffices", r.battery_sizing.scale))
         if r.array_sizing is not None:
             rows.append(("array area factor that suffices", r.array_sizing.scale))
+        if r.mast_options:
+            lowest = min((o.mast_height_m for o in r.mast_options if o.survives), default=None)
+            rows.append(("lowest mast tried that survives [m]", "none" if lowest is None else lowest))
         if r.ranked:
             rows.append(("best site (map)", f"{r.ranked[0].lat_deg:.4f}, {r.ranked[0].lon_deg:.4f}"))
         if r.plan is not None:

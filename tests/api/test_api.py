@@ -318,6 +318,7 @@ def test_run_stages_match_the_pipeline(month, twin):
     assert set(r.timings_dataframe().index) == set(ref.timings)
     page = r._repr_html_()
     assert "SURVIVES" in page and "run of ilrs-basic-2035" in page
+    assert r.result.mast_options == ref.mast_options and "lowest mast tried that survives" in page
 
 
 def test_site_maps_and_horizon_profile_as_xarray(pole_dem):

@@ -5,35 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, output_file, print_json, progress_bar
 from ilrs.reports.twin_section import KPI_LABELS
-from ilrs.station.verdict import Verdict
+from ilrs.services.twin import MAST_HEIGHTS_M
+from ilrs.station.verdict import CRITICAL_PRIORITIES, Verdict
 
 
 def verdict_tables(v: Verdict) -> list[Table | Text | str]:
-    """The verdict first: the headline, then the power budget and margins per build-up phase."""
+    """The verdict first: the headline, then the power budget (generation against the loads by priority, as in the
+    report) and the margins per build-up phase."""
     style = "bold green" if v.survives else "bold red"
     head = Text(v.headline(), style=style)
-    t = Table(title="Power budget per build-up phase (means) [kW]", title_justify="left")
-    for c in ("phase", "from", "generation", "critical", "all loads", "gen/load", "storage", "crit. lost"):
+    # compact (no outer edge, one space between columns) so that the 13 columns fit an 80-column terminal
+    t = Table(
+        title="Power budget per build-up phase (means) [kW]",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+        collapse_padding=True,
+    )
+    n_priorities = max((len(p.load_kw) for p in v.phases), default=0)
+    priorities = [f"P{k + 1}" for k in range(n_priorities)]
+    for c in ("phase", "from", "gen.", "solar", "nucl.", *priorities, "gen/ld", "stor.", "crit.h"):
         t.add_column(c, justify="left" if c in ("phase", "from") else "right")
     for p in v.phases:
         t.add_row(
             p.name,
             p.start_utc[:7],
             f"{p.generation_kw:.1f}",
-            f"{sum(p.load_kw[:2]):.2f}",
-            f"{sum(p.load_kw):.2f}",
+            f"{p.solar_kw:.1f}",
+            f"{p.nuclear_kw:.1f}",
+            *(f"{x:.2f}" for x in p.load_kw),
             f"{p.energy_margin + 1:.1f}x",
             f"{p.storage_margin:.0%}" if p.storage_margin == p.storage_margin else "-",
-            Text(f"{p.critical_load_lost_h:.1f} h", style="red" if p.critical_load_lost_h > 0 else ""),
+            Text(f"{p.critical_load_lost_h:.1f}", style="red" if p.critical_load_lost_h > 0 else ""),
         )
     contact = (
-        f"contact while in service: direct-to-Earth {v.dte_contact_h_per_day:.1f} h/day, relay "
-        f"{v.relay_contact_h_per_day:.1f} h/day; storage: the least usable battery energy left in the phase"
+        f"P1-P{CRITICAL_PRIORITIES} are the critical loads (never to be shed), P{n_priorities} the first shed; "
+        f"gen/ld: generation over load, before storage; crit.h: hours of critical load lost. "
+        f"Contact while in service: direct-to-Earth {v.dte_contact_h_per_day:.1f} h/day, relay "
+        f"{v.relay_contact_h_per_day:.1f} h/day; stor.: the least usable battery energy left in the phase"
     )
     return [head, t, contact]
 
@@ -151,7 +167,9 @@ def size_arrays_cmd(
 @handle_errors
 def size_mast_cmd(
     scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario file or built-in name."),
-    heights: str = typer.Option("3,5,10,15,20", help="Mast heights to try for every array, comma-separated [m]."),
+    heights: str = typer.Option(
+        ",".join(f"{h:g}" for h in MAST_HEIGHTS_M), help="Mast heights to try for every array, comma-separated [m]."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The station with every array's mast at each height: survival, critical load lost, storage margin and solar

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -115,6 +118,30 @@ def _twin_context(twin) -> dict | None:
     }
 
 
+def mast_context(options: Sequence[Any], twin: Any) -> dict[str, Any] | None:
+    """What ``ilrs size mast`` would change, for the report: each height's survival, critical load lost, least
+    storage margin and solar energy, beside the scenario's own masts (``options``:
+    :class:`ilrs.services.twin.MastOption`; ``twin``: the scenario's run)."""
+    if not options:
+        return None
+    base = None
+    if twin is not None:
+        solar_kwh = float(twin.series.solar_w.sum() * twin.series.step_s / 3.6e6)
+        masts = sorted({float(e.mast_height_m) for e in twin.scenario.elements if hasattr(e, "mast_height_m")})
+        base = {
+            "masts": ", ".join(f"{h:g}" for h in masts),
+            "survives": twin.verdict.survives,
+            "critical_load_lost_h": twin.verdict.critical_load_lost_h,
+            "least_storage_margin": min((p.storage_margin for p in twin.verdict.phases), default=float("nan")),
+            "solar_kwh": solar_kwh,
+        }
+    rows = []
+    for o in options:
+        change = o.solar_kwh / base["solar_kwh"] - 1.0 if base and base["solar_kwh"] > 0 else float("nan")
+        rows.append({**asdict(o), "solar_change": change})
+    return {"base": base, "rows": rows}
+
+
 def render_run_report(path: str | Path, products: RunProducts, timings: dict[str, float] | None = None) -> Path:
     """The report of a run (:func:`ilrs.services.pipeline.run_scenario` with the site stage): one HTML file."""
     if products.maps is None or products.best is None:
@@ -131,7 +158,11 @@ def render_run_report(path: str | Path, products: RunProducts, timings: dict[str
         ops,
         station_site=products.station_site,
         rescored=products.rescored,
-        sizing={"battery": products.battery_sizing, "arrays": products.array_sizing},
+        sizing={
+            "battery": products.battery_sizing,
+            "arrays": products.array_sizing,
+            "mast": mast_context(products.mast_options, products.twin),
+        },
         trade=products.trade,
     )
 

@@ -207,6 +207,12 @@ def size_arrays(scenario: sc.Scenario, **options: Any) -> ArraySizing:
     return station_twin.size_arrays(scenario, site_environment(scenario), **options)
 
 
+#: The mast heights `ilrs size mast` and the run report try for every array [m]: from a lander's mast (Chang'e
+#: 8's array at 3 m) to a tall tower (20 m, where the Connecting Ridge's ~93 % sunlit fraction at 2 m rises
+#: further; issue 12).
+MAST_HEIGHTS_M = (3.0, 5.0, 10.0, 15.0, 20.0)
+
+
 @dataclass(frozen=True)
 class MastOption:
     """The station with every array's mast at one height: does it survive, and with what margins."""
