@@ -230,3 +230,23 @@ def test_scenario_problems_beyond_the_schema_name_their_line(tmp_path, old, new,
     bad.write_text(changed)
     msg = assert_user_error(invoke("scenario", "validate", bad))
     assert str(bad) in msg and f"line {line}," in msg, msg
+
+
+def test_run_refuses_a_missing_or_corrupt_dem_before_any_work(tmp_path):
+    """`ilrs run --dem` reads the DEM first: a missing file or one that is not a DEM is named, exit 3."""
+    bad = tmp_path / "not-a-dem.tif"
+    bad.write_bytes(b"this is not a GeoTIFF")
+    assert_user_error(invoke("run", "--dem", tmp_path / "missing.tif", "--out", tmp_path / "o", "--quiet"), "missing.tif")
+    assert_user_error(invoke("run", "--dem", bad, "--out", tmp_path / "o", "--quiet"), "not-a-dem.tif")
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_user_dems_nest_over_the_embedded_ones():
+    """The DEMs a user brings join the embedded 10 m tile, 240 m DEM and LDEM_4 (once each), finest first."""
+    from ilrs.services.data import GLOBAL_LDEM4, POLE_240M, TILE_10M, data_path, nested_with_embedded
+
+    assert nested_with_embedded(None) is None and nested_with_embedded([]) is None
+    pole = str(data_path(POLE_240M))
+    tile, ldem = str(data_path(TILE_10M)), str(data_path(GLOBAL_LDEM4))
+    assert nested_with_embedded([pole]) == [tile, pole, ldem]  # a coarser DEM does not hide the 10 m tile
+    assert nested_with_embedded([ldem, tile]) == [tile, pole, ldem]

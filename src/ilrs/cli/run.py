@@ -23,16 +23,25 @@ def run(
     pds4: bool = typer.Option(
         False, help="Also write a PDS4 label and raw image per map layer (in maps/pds4/), as ilrs site map --pds4."
     ),
+    dem: list[str] = typer.Option(
+        [],
+        "--dem",
+        help="A finer DEM to bring (GeoTIFF or PDS3 label; repeat, finest first): the best site's and the "
+        "station's year and the shortlist are re-scored on it where it covers them, nested over the embedded "
+        "DEMs.",
+    ),
 ) -> None:
     """The main job: site analysis, the station twin, campaign and transport, the operations plan and its
     re-plans, in one HTML report; the site maps as Cloud-Optimized GeoTIFFs and PNGs (in maps/) and a STAC
     catalogue of the run's products (catalog.json)."""
     from ilrs.reports.run_files import write_run_files
     from ilrs.reports.run_report import render_run_report
+    from ilrs.services.data import nested_with_embedded
     from ilrs.services.pipeline import run_scenario, save_products
     from ilrs.services.scenarios import validated_scenario
 
-    sc = validated_scenario(scenario)  # a bad scenario or output path fails before any long computation
+    sc = validated_scenario(scenario)  # a bad scenario, DEM or output path fails before any long computation
+    nested_with_embedded(dem)
     out_dir = output_dir(out, "--out")
     for name in ("report.html", "twin.nc", "catalog.json"):
         if (out_dir / name).is_dir():
@@ -40,7 +49,7 @@ def run(
     output_dir(out_dir / "maps", "--out", create=False)  # refused now if it is a file, not after the run
     update, close = staged_progress(quiet or as_json)
     try:
-        products = run_scenario(sc, progress=update)
+        products = run_scenario(sc, progress=update, dems=dem or None)
     finally:
         close()
     t = time.perf_counter()

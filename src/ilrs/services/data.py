@@ -52,3 +52,20 @@ def mosaic_from(paths: list[str] | None) -> Mosaic:
     if not paths:
         return default_mosaic()
     return Mosaic(tuple(load_dem(str(p)) for p in paths))
+
+
+def nested_with_embedded(paths: list[str] | None) -> list[str] | None:
+    """The user's DEM files and the embedded ones (10 m tile, 240 m, LDEM_4) as one nested mosaic's files,
+    finest first (so each point is analysed on the finest DEM that covers it; a user's DEM before an embedded
+    one of the same cell size), each read once to fail early with its name; None when the user brings none."""
+    if not paths:
+        return None
+    from ilrs.errors import IlrsError
+
+    for p in paths:
+        if not Path(p).is_file():
+            raise IlrsError(f"no DEM file {str(p)!r}", source="--dem", hint="give a GeoTIFF or a PDS3 label")
+        load_dem(str(p))
+    embedded = [str(data_path(x)) for x in (TILE_10M, POLE_240M, GLOBAL_LDEM4)]
+    files = [str(p) for p in paths] + [e for e in embedded if e not in {str(p) for p in paths}]
+    return sorted(files, key=lambda f: load_dem(f).cell_size_m)  # stable: the user's first among equals

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ilrs.ephem.time import parse_step
 from ilrs.scenario.schema import DteTerminal, RelayTerminal, Scenario
 from ilrs.services.campaign import CampaignOverview, campaign_overview
+from ilrs.services.data import nested_with_embedded
 from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_scenario, replan_for, requests_for
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import PointEnvironment, RescoredSite, point_environment, rescore_shortlist
@@ -78,8 +79,11 @@ def run_scenario(
     progress: Progress | None = None,
     plan_time_limit_s: float = PLAN_TIME_LIMIT_S,
     replan_time_limit_s: float = REPLAN_TIME_LIMIT_S,
+    dems: list[str] | None = None,
 ) -> RunProducts:
-    """Run the scenario's stages (``STAGES``, in that order); ``progress(stage, fraction)`` reports each."""
+    """Run the scenario's stages (``STAGES``, in that order); ``progress(stage, fraction)`` reports each.
+    ``dems``: DEM files the user brings (finest first), nested over the embedded ones for the point analyses
+    (the best site's and the station's year, the shortlist's re-scoring); the ranking map stays on 240 m."""
     unknown = set(stages) - set(STAGES)
     if unknown:
         from ilrs.errors import IlrsError
@@ -93,14 +97,15 @@ def run_scenario(
 
     if "site" in stages:
         t = time.perf_counter()
+        mosaic = nested_with_embedded(dems)
         start, end, step_s, map_h, mast_h = products.analysis
         products.maps = site_maps(start, end, step_s, map_h, progress=progress)
         products.ranked = rank_sites(products.maps, top=10)
         best = products.ranked[0]
         report(f"a year at the best site ({mast_h:g} m mast)", 0.0)
-        products.best = point_environment(best.lat_deg, best.lon_deg, start, end, step_s, mast_h)
+        products.best = point_environment(best.lat_deg, best.lon_deg, start, end, step_s, mast_h, mosaic)
         lat, lon = site_latlon(scenario)
-        products.station_site = point_environment(lat, lon, start, end, step_s, mast_h)
+        products.station_site = point_environment(lat, lon, start, end, step_s, mast_h, mosaic)
         report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
         # the Sun seen from the arrays' highest mast, the Earth from the highest antenna (DTE and relay terminals)
         links = (DteTerminal, RelayTerminal)
@@ -111,7 +116,7 @@ def run_scenario(
         )
         report(label, 0.0)
         shortlist = [(r.rank, r.lat_deg, r.lon_deg) for r in products.ranked[:RESCORE_TOP]] + [(0, lat, lon)]
-        products.rescored = rescore_shortlist(shortlist, start, mast_h, earth_height_m=earth_h)
+        products.rescored = rescore_shortlist(shortlist, start, mast_h, earth_height_m=earth_h, dems=mosaic)
         report(label, 1.0)
         products.timings["site analysis"] = time.perf_counter() - t
     if "twin" in stages or "plan" in stages or "sizing" in stages:
