@@ -236,7 +236,8 @@ def test_run_refuses_a_missing_or_corrupt_dem_before_any_work(tmp_path):
     """`ilrs run --dem` reads the DEM first: a missing file or one that is not a DEM is named, exit 3."""
     bad = tmp_path / "not-a-dem.tif"
     bad.write_bytes(b"this is not a GeoTIFF")
-    assert_user_error(invoke("run", "--dem", tmp_path / "missing.tif", "--out", tmp_path / "o", "--quiet"), "missing.tif")
+    missing = tmp_path / "missing.tif"
+    assert_user_error(invoke("run", "--dem", missing, "--out", tmp_path / "o", "--quiet"), "missing.tif")
     assert_user_error(invoke("run", "--dem", bad, "--out", tmp_path / "o", "--quiet"), "not-a-dem.tif")
     assert not (tmp_path / "o" / "report.html").exists()
 
