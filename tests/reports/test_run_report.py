@@ -82,3 +82,30 @@ def test_legend_per_subplot_on_a_two_row_stack():
     assert [t.legend for t in fig.data] == ["legend", "legend", "legend2"]
     assert fig.layout.legend.y == fig.layout.yaxis.domain[1] and fig.layout.legend2.y == fig.layout.yaxis2.domain[1]
     fig.to_html(full_html=False, include_plotlyjs=False)  # Plotly accepts the layout
+
+
+def test_station_closeup_is_centred_on_the_scenario_site(hostile_run, pole_dem, tmp_path):
+    """The report's map around the station: the window's cells are those within 12 km of the station's own
+    point (its projected coordinates from the DEM's CRS), the star at the window's centre, and the figure is in
+    the station's section."""
+    from ilrs.reports.figures import window_around
+    from ilrs.reports.run_report import _render
+    from ilrs.services.site import point_environment
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+
+    region = pole_dem.crop(600, 900, 600, 900)  # 72 km around the pole: the station's 24 km window fits inside
+    rng = np.random.default_rng(1)
+    layers = {name: rng.random(region.shape).astype(np.float32) for name in LAYERS}
+    maps = SiteMaps(region, 2.0, "2034-07-01", "2034-08-01", 21600.0, 124, layers)
+    station = point_environment(-89.4455, 222.69, "2034-07-01", "2034-08-01", 21600.0, 10.0)
+    x, y = region.projection.forward(np.array([station.lat_deg]), np.array([station.lon_deg]))
+    rows, cols, extent = window_around(region, x[0] / 1000, y[0] / 1000, 12.0)
+    xs, ys = region.x_coords()[cols] / 1000, region.y_coords()[rows] / 1000
+    assert np.abs(xs - x[0] / 1000).max() <= 12.0 and np.abs(ys - y[0] / 1000).max() <= 12.0
+    assert len(xs) in (100, 101) and len(ys) in (100, 101)  # 24 km of 240 m cells
+    centre = ((extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2)
+    assert abs(centre[0] - x[0] / 1000) <= 0.24 and abs(centre[1] - y[0] / 1000) <= 0.24  # within a cell
+    assert window_around(region, 1e4, 1e4, 12.0) is None  # off the grid: no figure rather than an empty one
+    html = _render(tmp_path / "r.html", maps, [], station, twin=hostile_run, station_site=station).read_text()
+    section = html.split("The station's site", 1)[1].split("<h2>", 1)[0]
+    assert 'alt="map around the station"' in section and "24 km across, centred on the station" in section

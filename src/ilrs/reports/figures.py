@@ -106,11 +106,20 @@ def latitude_rings(ax, dem) -> list[float]:
 
 
 def map_png(
-    values: np.ndarray, extent_km, title: str, unit: str, name: str, marks=(), ranked=(), station=None, dem=None
+    values: np.ndarray,
+    extent_km,
+    title: str,
+    unit: str,
+    name: str,
+    marks=(),
+    ranked=(),
+    station=None,
+    dem=None,
+    note: str | None = None,
 ) -> bytes:
     """A map in polar stereographic km (0 E up), with a colour bar, latitude rings (given the ``dem`` of the
     grid), named sites, ranked sites and the station (``(x_km, y_km, label)``: a red star); labels placed so
-    that they do not overlap (:func:`place_labels`)."""
+    that they do not overlap (:func:`place_labels`); ``note``: a text box in the lower left corner."""
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     data = values * (100.0 if unit == "%" else 1.0)
     norm = None
@@ -148,11 +157,34 @@ def map_png(
     for r in ranked:
         ax.plot(r[0], r[1], marker="o", color="lime", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
         labels.append((r[0], r[1], str(r[2]), {"fontsize": 7, "color": "lime"}))
+    if note:
+        ax.text(
+            0.02,
+            0.02,
+            note,
+            transform=ax.transAxes,
+            fontsize=7,
+            va="bottom",
+            ha="left",
+            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "alpha": 0.85, "lw": 0},
+        )
     ax.set_xlabel("x [km] (toward 90 E)")
     ax.set_ylabel("y [km] (toward 0 E)")
     ax.set_title(title, fontsize=10)
     place_labels(ax, labels, fig)
     return _png(fig)
+
+
+def window_around(dem, x_km: float, y_km: float, half_km: float) -> tuple[slice, slice, tuple[float, ...]] | None:
+    """(rows, cols, extent in km) of the cells within ``half_km`` of a point on a map grid, None off the grid."""
+    xs, ys = dem.x_coords() / 1000.0, dem.y_coords() / 1000.0
+    c = np.flatnonzero(np.abs(xs - x_km) <= half_km)
+    r = np.flatnonzero(np.abs(ys - y_km) <= half_km)
+    if c.size < 2 or r.size < 2:
+        return None
+    hx, hy = abs(dem.dx) / 2000.0, abs(dem.dy) / 2000.0
+    extent = (xs[c[0]] - hx, xs[c[-1]] + hx, min(ys[r[0]], ys[r[-1]]) - hy, max(ys[r[0]], ys[r[-1]]) + hy)
+    return slice(int(r[0]), int(r[-1]) + 1), slice(int(c[0]), int(c[-1]) + 1), tuple(float(v) for v in extent)
 
 
 def horizon_png(azimuth_deg, horizon_deg, sun_az_deg, sun_el_deg, earth_az_deg, earth_el_deg, title: str) -> bytes:

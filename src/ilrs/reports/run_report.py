@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ilrs import __version__
 from ilrs.iotools.atomic import atomic_write_text
-from ilrs.reports.figures import extent_km, horizon_png, map_png, site_marks
+from ilrs.reports.figures import extent_km, horizon_png, map_png, site_marks, window_around
 from ilrs.services.pipeline import RunProducts
 from ilrs.services.site import PointEnvironment
 from ilrs.services.site_maps import LAYERS, RankedSite, SiteMaps
@@ -167,6 +167,44 @@ def render_run_report(path: str | Path, products: RunProducts, timings: dict[str
     )
 
 
+#: Half-width of the map centred on the station [km]
+CLOSEUP_HALF_KM = 12.0
+
+
+def _closeup(maps: SiteMaps, station, ranked, marks, twin, half_km: float) -> str | None:
+    """The Sun-visibility map centred on the station, its elements listed beside the star (they share its
+    point: the scenario places the station, not each element), the ranked and named sites nearby."""
+    if station is None:
+        return None
+    window = window_around(maps.dem, station[0], station[1], half_km)
+    if window is None:
+        return None
+    rows, cols, extent = window
+
+    def inside(p) -> bool:
+        return extent[0] <= p[0] <= extent[1] and extent[2] <= p[1] <= extent[3]
+
+    elements = twin.scenario.elements if twin is not None else []
+    lines = [f"at the star: {len(elements)} elements"] if elements else []
+    for e in elements:
+        h = getattr(e, "mast_height_m", None) or getattr(e, "antenna_height_m", None)
+        if h is not None:
+            lines.append(f"{e.name} ({e.kind}, {h:g} m)")
+    title, unit = LAYERS["sun_visible_fraction"]
+    png = map_png(
+        maps.layers["sun_visible_fraction"][rows, cols],
+        extent,
+        f"{title}: {2 * half_km:g} km around the station",
+        unit,
+        "sun_visible_fraction",
+        [m for m in marks if inside(m)],
+        [(r.x_m / 1000, r.y_m / 1000, r.rank) for r in ranked if inside((r.x_m / 1000, r.y_m / 1000))],
+        station,
+        note="\n".join(lines[:9] + (["..."] if len(lines) > 9 else [])) or None,
+    )
+    return _b64(png)
+
+
 def _render(
     path: str | Path,
     maps: SiteMaps,
@@ -236,6 +274,8 @@ def _render(
                 (e.name, e.kind, getattr(e, "mast_height_m", None) or getattr(e, "antenna_height_m", None))
                 for e in (twin.scenario.elements if twin is not None else [])
             ],
+            "closeup_png": _closeup(maps, station, ranked, marks, twin, CLOSEUP_HALF_KM),
+            "closeup_half_km": CLOSEUP_HALF_KM,
         }
     never = maps.layers["never_lit"]
     html = (
