@@ -416,3 +416,61 @@ def run_tiled(
             hint=first.hint,
         )
     return TiledResult(out, grid, tg, spec, sorted(computed), reused, where)
+
+
+def save_tiled_horizons(res: TiledResult, path: str | Path) -> Path:
+    """The kept horizons of a finished run as one chunked, compressed NetCDF4 file, written tile by tile (never
+    the whole cube in memory), atomically."""
+    from ilrs.iotools.geotiff import pyproj_crs_of
+    from ilrs.iotools.netcdf import write_horizon_netcdf_tiled
+
+    g = res.grid
+    n_az = res.spec.n_azimuths
+
+    def blocks():
+        for t in res.tile_grid.tiles():
+            with np.load(res.tile_path(t)) as f:
+                if "horizons" not in f:
+                    raise IlrsError(
+                        "this run did not keep its horizons", source=str(res.out_dir), hint="rerun with --keep-horizons"
+                    )
+                yield (*t.core, f["horizons"])
+
+    return write_horizon_netcdf_tiled(
+        path,
+        (n_az, g.rows, g.cols),
+        g.x0 + g.dx * np.arange(g.cols),
+        g.y0 + g.dy * np.arange(g.rows),
+        np.arange(n_az) * 360.0 / n_az,
+        res.spec.height_m,
+        pyproj_crs_of(g.projection),
+        g.source,
+        blocks(),
+        chunk=min(256, res.spec.tile),
+        extra_attrs={"tile_cells": res.spec.tile, "halo_cells": res.spec.halo, "far_stride_cells": res.spec.stride},
+    )
+
+
+def tiled_site_maps(res: TiledResult) -> Any:
+    """The run's maps as :class:`~ilrs.services.site_maps.SiteMaps` (assembled in memory: 4 bytes per cell and
+    layer, plus the DEM), with ``distance_to_shadow_km`` from the whole never-lit map as the untiled path does."""
+    from scipy.ndimage import distance_transform_edt
+
+    from ilrs.services.site_maps import SiteMaps
+
+    p = res.spec.period
+    if p is None:
+        raise IlrsError("this run computed horizons only", source=str(res.out_dir), hint="give a period")
+    layers = {name: res.layer(name) for name in TILE_LAYERS}
+    never = layers["never_lit"] > 0.5
+    g = res.grid
+    if never.any():
+        dist_km = distance_transform_edt(~never) * g.cell_m / 1000.0
+    else:
+        dist_km = np.full(g.shape, np.inf)
+    layers["distance_to_shadow_km"] = dist_km.astype(np.float32)
+    dem = g.read(0, g.rows, 0, g.cols)
+    from ilrs.ephem.time import utc_grid
+
+    et, _ = utc_grid(p.start, p.end, p.step_s)
+    return SiteMaps(dem, res.spec.height_m, p.start, p.end, p.step_s, int(et.size), layers)
