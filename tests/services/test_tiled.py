@@ -115,3 +115,171 @@ def test_kept_horizons_go_to_chunked_compressed_netcdf(small_grid, tmp_path):
     want = res.horizons().astype(np.float32) * np.float32(0.01)
     want[res.horizons() == -9000] = np.nan
     np.testing.assert_allclose(got, want, atol=1e-6, equal_nan=True)
+
+
+def _tile_arrays(res) -> dict[str, dict[str, np.ndarray]]:
+    out = {}
+    for t in res.tile_grid.tiles():
+        with np.load(res.tile_path(t)) as f:
+            out[t.name] = {k: f[k] for k in f.files}
+    return out
+
+
+@pytest.mark.slow
+def test_results_are_identical_for_0_1_and_2_workers(small_grid, tmp_path):
+    """Tiles are independent tasks with deterministic kernels: where they run must not change a bit."""
+    runs = [run_tiled(small_grid, SMALL, tmp_path / f"w{n}", workers=n) for n in (0, 1, 2)]
+    assert runs[0].where.startswith("in process") and "2 workers" in runs[2].where
+    base = _tile_arrays(runs[0])
+    for res in runs[1:]:
+        other = _tile_arrays(res)
+        assert other.keys() == base.keys()
+        for name, arrays in base.items():
+            for k, v in arrays.items():
+                np.testing.assert_array_equal(other[name][k], v, err_msg=f"{name}/{k}")
+
+
+def test_rerun_redoes_only_missing_or_broken_tiles(small_grid, tmp_path):
+    first = run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert len(first.computed) == 9 and not first.reused
+    want = first.horizons()
+    tiles = list(first.tile_grid.tiles())
+    first.tile_path(tiles[1]).unlink()  # a run killed before this tile was written
+    broken = first.tile_path(tiles[4])
+    broken.write_bytes(broken.read_bytes()[:100])  # a torn file (copied by hand, or a disk that lied)
+    again = run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert again.computed == sorted([tiles[1].name, tiles[4].name])
+    assert len(again.reused) == 7
+    np.testing.assert_array_equal(again.horizons(), want)
+    third = run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert third.computed == [] and third.where == "nothing to compute"
+
+
+def test_a_killed_run_resumes(small_grid, tmp_path):
+    """A run killed half-way (a subprocess, SIGKILL after its third tile file appears) resumes from the tiles
+    it wrote; the final product equals an uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import sys
+from ilrs.services.data import pole_dem
+from ilrs.iotools.dem_grid import DemGrid
+from ilrs.services.tiled import TiledSpec, run_tiled
+import ilrs.services.tiled as T
+import time
+orig = T._write_tile
+def slow(path, arrays):
+    orig(path, arrays)
+    time.sleep(1.0)  # leave the parent time to kill us between tiles
+T._write_tile = slow
+grid = DemGrid.from_dem(pole_dem().crop(700, 900, 650, 850))
+run_tiled(grid, TiledSpec(2.0, 16, 96, 32, stride=8, keep_horizons=True), sys.argv[1], workers=0)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], env=env)
+    tiles_dir = tmp_path / "tiles"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        if tiles_dir.is_dir() and len(list(tiles_dir.glob("*.npz"))) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    written = len(list(tiles_dir.glob("*.npz")))
+    assert 3 <= written < 9
+    resumed = run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert len(resumed.reused) == written and len(resumed.computed) == 9 - written
+    clean = run_tiled(small_grid, SMALL, tmp_path / "clean", workers=0)
+    np.testing.assert_array_equal(resumed.horizons(), clean.horizons())
+
+
+def test_a_full_disk_leaves_no_corrupt_tile_and_the_rerun_redoes_only_those(small_grid, tmp_path, monkeypatch):
+    import errno
+
+    import ilrs.services.tiled as tiled
+
+    real = tiled._write_tile
+    failing = {"r0001_c0001", "r0002_c0000"}
+
+    def full_disk(path, arrays):
+        if path.stem in failing:
+            # what a full disk does: part of the file is written, then ENOSPC
+            from ilrs.iotools.atomic import atomic_path
+
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(b"PK\x03\x04 partial")
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, arrays)
+
+    monkeypatch.setattr(tiled, "_write_tile", full_disk)
+    with pytest.raises(IlrsError, match="2 of 9 tiles failed.*No space left") as exc:
+        run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert "free disk space" in (exc.value.hint or "")
+    left = sorted(p.name for p in (tmp_path / "tiles").iterdir())
+    assert len(left) == 7 and all(n.endswith(".npz") for n in left)  # no partial or temporary file
+    monkeypatch.setattr(tiled, "_write_tile", real)
+    again = run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert again.computed == sorted(failing)
+
+
+def test_bad_runs_are_refused_with_the_input_named(small_grid, tmp_path):
+    from dataclasses import replace
+
+    with pytest.raises(IlrsError, match="below the overlap") as exc:
+        run_tiled(small_grid, replace(SMALL, tile=16), tmp_path, workers=0)
+    assert exc.value.source == "--tile"
+    with pytest.raises(IlrsError, match="observer spacings"):
+        run_tiled(small_grid, replace(SMALL, halo=16), tmp_path, workers=0)
+    run_tiled(small_grid, replace(SMALL, n_azimuths=8), tmp_path, workers=0, only_tiles=["r0000_c0000"])
+    with pytest.raises(IlrsError, match="other inputs or parameters") as exc:
+        run_tiled(small_grid, SMALL, tmp_path, workers=0)
+    assert exc.value.source == str(tmp_path)
+
+
+def _write_tiles(tmp_path, dem, crs_second="IAU_2015:30135", step_second=1):
+    from ilrs.iotools.geotiff import write_geotiff
+
+    a = dem.crop(0, 100, 0, 200)
+    b = dem.crop(100, 200, 0, 200)
+    if step_second != 1:
+        from ilrs.terrain.dem import Dem
+
+        b = Dem(
+            b.heights_m[::step_second, ::step_second],
+            b.x0,
+            b.y0,
+            b.dx * step_second,
+            b.dy * step_second,
+            b.projection,
+            "b",
+        )
+    pa, pb = tmp_path / "a.tif", tmp_path / "b.tif"
+    write_geotiff(pa, a, cog=False)
+    write_geotiff(pb, b, crs=crs_second, cog=False)
+    return pa, pb
+
+
+def test_geotiff_tiles_form_one_grid_and_disagreeing_tiles_are_named(pole_dem, tmp_path):
+    from ilrs.iotools.dem_grid import open_dem_grid
+
+    dem = pole_dem.crop(700, 900, 650, 850)
+    pa, pb = _write_tiles(tmp_path, dem)
+    grid = open_dem_grid([pb, pa])  # any order
+    assert grid.shape == dem.shape and grid.x0 == dem.x0 and grid.y0 == dem.y0
+    w = grid.read(90, 130, 10, 60)  # across the two files
+    np.testing.assert_array_equal(w.heights_m, dem.heights_m[90:130, 10:60].astype(np.float32))
+    (tmp_path / "res").mkdir()
+    pa, pb = _write_tiles(tmp_path / "res", dem, step_second=2)
+    with pytest.raises(IlrsError, match="cells are 480 x 480") as exc:
+        open_dem_grid([pa, pb])
+    assert exc.value.source == str(pb)
+    (tmp_path / "crs").mkdir()
+    pa, pb = _write_tiles(tmp_path / "crs", dem, crs_second="+proj=stere +lat_0=-90 +lon_0=10 +R=1737400 +units=m")
+    with pytest.raises(IlrsError, match="CRS differs") as exc:
+        open_dem_grid([pa, pb])
+    assert exc.value.source == str(pb)
