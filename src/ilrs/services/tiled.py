@@ -474,3 +474,39 @@ def tiled_site_maps(res: TiledResult) -> Any:
 
     et, _ = utc_grid(p.start, p.end, p.step_s)
     return SiteMaps(dem, res.spec.height_m, p.start, p.end, p.step_s, int(et.size), layers)
+
+
+def far_layers(paths: list[str] | None) -> tuple[Mosaic, list[Any]]:
+    """The coarser layers for a tiled run's far field and holes, finest first, and their identity for the run's
+    key: the given DEM files, else the embedded 240 m south-pole DEM and LDEM_4."""
+    from ilrs.services.cache import dem_key
+    from ilrs.services.data import mosaic_from, pole_dem
+
+    if paths:
+        mosaic = mosaic_from(list(paths))
+    else:
+        from ilrs.services.data import global_dem
+
+        mosaic = Mosaic((pole_dem(), global_dem()))
+    return mosaic, [dem_key(d) for d in mosaic.layers]
+
+
+def tiled_spec(
+    grid: DemGrid,
+    height_m: float,
+    n_azimuths: int,
+    tile: int | None,
+    halo: int | None,
+    period: Period | None = None,
+    keep_horizons: bool = False,
+) -> TiledSpec:
+    """A run's parameters with the defaults filled in: the halo (:data:`DEFAULT_HALO_CELLS`) and the largest tile
+    whose window's horizons fit in about 1 GB (:func:`~ilrs.terrain.tiling.default_tile_cells`)."""
+    from ilrs.terrain.tiling import default_tile_cells
+
+    if not 4 <= n_azimuths <= 3600:
+        raise IlrsError(f"{n_azimuths} azimuths is outside [4, 3600]", source="--azimuths")
+    h = DEFAULT_HALO_CELLS if halo is None else int(halo)
+    t = default_tile_cells(h, n_azimuths) if tile is None else int(tile)
+    t = min(t, max(grid.rows, grid.cols)) if tile is None else t
+    return TiledSpec(float(height_m), int(n_azimuths), t, h, TILE_FAR_STRIDE, period, keep_horizons)
