@@ -44,8 +44,11 @@ TILED_VERSION = 1
 #: Halo (full-resolution overlap) by default [cells]: far-field interpolation between observers ``stride`` cells
 #: apart errs by about stride/halo rad of parallax on the terrain beyond the halo (measured: docs/terrain.md).
 DEFAULT_HALO_CELLS = 128
-#: The DEM's overview for the far field beyond each tile's ring is at most this many cells on a side.
+#: The DEM's overview for the far field beyond each tile's ring is at most this many cells on a side, and its
+#: cells at least FAR_OVERVIEW_M (the embedded LOLA map's own resolution): marching a finer far field costs
+#: steps in proportion to 350 km / cell.
 MAX_OVERVIEW_CELLS = 4096
+FAR_OVERVIEW_M = 240.0
 #: Each tile reads the DEM at full resolution this many cells beyond its window when the overview is coarser.
 RING_CELLS = 1024
 #: The map layers a tile holds (``distance_to_shadow_km`` needs the whole never-lit map: computed at assembly).
@@ -155,6 +158,11 @@ def _filled(dem: Dem, far: Mosaic | None) -> Dem:
     return filled
 
 
+def overview_factor(grid: DemGrid) -> int:
+    """Cells of the DEM per cell of its far-field overview (1: the DEM itself is the far field)."""
+    return max(1, math.ceil(max(grid.shape) / MAX_OVERVIEW_CELLS), round(FAR_OVERVIEW_M / grid.cell_m))
+
+
 def _check_grid(grid: DemGrid) -> None:
     if not grid.projection.polar_stereographic_south:
         raise IlrsError(
@@ -183,14 +191,19 @@ def _tile_maps(ctx: TileContext, core: Dem, horizons: np.ndarray) -> dict[str, n
     }
 
 
-def _write_tile(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def _write_tile(path: Path, arrays: dict[str, Any]) -> None:
     """One tile file, atomically (a failed write leaves no file: the next run recomputes the tile)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
+        np.savez_compressed(f, allow_pickle=False, **arrays)
 
 
 def compute_tile(ctx: TileContext, tile: Tile) -> str:
     """Compute one tile and write its file; return its name. Runs on a Dask worker or in this process."""
+    import os
+    import resource
+    import time
+
+    t_start = time.perf_counter()
     spec = ctx.spec
     window = _filled(ctx.grid.read(tile.wr0, tile.wr1, tile.wc0, tile.wc1), ctx.far)
     rings: list[Ring] = []
@@ -200,7 +213,9 @@ def compute_tile(ctx: TileContext, tile: Tile) -> str:
             ctx.grid.read(tile.wr0 - RING_CELLS, tile.wr1 + RING_CELLS, tile.wc0 - RING_CELLS, tile.wc1 + RING_CELLS),
             ctx.far,
         )
-        rings.append(Ring(ring.heights_m, ring.x0, ring.y0, abs(ring.dx), None, DEFAULT_MAX_DISTANCE_M, spec.stride))
+        # a ray from the tile leaves the ring's box within this map distance (to its far corner)
+        reach = (RING_CELLS + spec.halo + spec.tile) * abs(ring.dx) * math.sqrt(2.0) + abs(ring.dx)
+        rings.append(Ring(ring.heights_m, ring.x0, ring.y0, abs(ring.dx), None, reach, spec.stride))
         inner = ring.bounds
     else:
         inner = None
@@ -222,6 +237,10 @@ def compute_tile(ctx: TileContext, tile: Tile) -> str:
         arrays.update(_tile_maps(ctx, core, horizons))
     if spec.keep_horizons or spec.period is None:
         arrays["horizons"] = horizons
+    # how the tile ran (not part of the product: benchmarks read the worker's peak RSS and the tile's cost)
+    arrays["meta_seconds"] = np.array(time.perf_counter() - t_start)
+    arrays["meta_peak_rss_mb"] = np.array(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    arrays["meta_pid"] = np.array(os.getpid())
     path = Path(ctx.tiles_dir) / f"{tile.name}.npz"
     try:
         _write_tile(path, arrays)
@@ -357,7 +376,7 @@ def run_tiled(
             reused.append(t.name)
         else:
             todo.append(t)
-    factor = max(1, math.ceil(max(grid.shape) / MAX_OVERVIEW_CELLS))
+    factor = overview_factor(grid)
     half = far_grid_half_m(grid.bounds)
     ctx = TileContext(
         grid,
@@ -510,3 +529,25 @@ def tiled_spec(
     t = default_tile_cells(h, n_azimuths) if tile is None else int(tile)
     t = min(t, max(grid.rows, grid.cols)) if tile is None else t
     return TiledSpec(float(height_m), int(n_azimuths), t, h, TILE_FAR_STRIDE, period, keep_horizons)
+
+
+def write_synthetic_dem(path: str | Path, cells: int, factor: int = 4, seed: int = 14) -> Path:
+    """Write a SYNTHETIC ``cells`` x ``cells`` DEM (GeoTIFF, labelled in its band description and tags) made from
+    the centre of the embedded 240 m DEM upsampled ``factor`` times with fractal detail
+    (:func:`ilrs.terrain.synthetic.synthetic_dem`): for scale tests and benchmarks, never a physical claim."""
+    from ilrs.iotools.geotiff import write_geotiff
+    from ilrs.services.data import pole_dem
+    from ilrs.terrain.synthetic import SYNTHETIC_LABEL, synthetic_dem
+
+    base = pole_dem()
+    n = -(-cells // factor)
+    if n > min(base.shape):
+        raise IlrsError(f"{cells} cells at factor {factor} needs more than the 240 m DEM holds", source="cells")
+    r0 = (base.shape[0] - n) // 2
+    c0 = (base.shape[1] - n) // 2
+    dem = synthetic_dem(base.crop(r0, r0 + n, c0, c0 + n), factor, seed=seed)
+    if dem.shape != (cells, cells):
+        dem = dem.crop(0, cells, 0, cells, name=dem.name)
+    return write_geotiff(
+        path, dem, band_names=["synthetic_height"], long_names=[SYNTHETIC_LABEL], units=["m"], cog=False
+    )
