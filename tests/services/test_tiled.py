@@ -319,3 +319,27 @@ print(json.dumps({"tiles": len(res.computed), "peak_mb": resource.getrusage(reso
     assert doc["peak_mb"] < 600, doc
     untiled_arrays_mb = (8 * 4096**2 * 2 + 4096**2 * 8 + 2 * 4096**2 * 4 + 2 * 4096**2 * 2) / 2**20
     assert untiled_arrays_mb > 600
+
+
+def test_synthetic_dem_is_labelled_in_its_file_grid_and_every_map(tmp_path):
+    """The SYNTHETIC DEM (scale tests only) says so in the GeoTIFF, in the grid's name and in each map file and
+    figure title made from it."""
+    import rasterio
+
+    from ilrs.iotools.dem_grid import open_dem_grid
+    from ilrs.reports.map_files import write_map_files
+    from ilrs.services.tiled import Period, far_layers, tiled_site_maps, write_synthetic_dem
+
+    path = write_synthetic_dem(tmp_path / "syn.tif", 128)
+    grid = open_dem_grid(path)
+    assert grid.name.startswith("SYNTHETIC") and abs(grid.cell_m - 60.0) < 1e-9
+    far, far_id = far_layers(None)
+    spec = TiledSpec(2.0, 8, 128, 64, stride=16, period=Period("2025-01-01", "2025-01-02", 6 * 3600.0))
+    res = run_tiled(grid, spec, tmp_path / "run", far=far, far_identity=far_id, workers=0)
+    maps = tiled_site_maps(res)
+    written = write_map_files(tmp_path / "maps", maps)
+    tifs = [p for p in written if p.suffix == ".tif"]
+    assert len(tifs) == 7
+    for p in tifs:
+        with rasterio.open(p) as src:
+            assert "SYNTHETIC" in " ".join(d or "" for d in src.descriptions) + str(src.tags(1))

@@ -183,13 +183,14 @@ def _tif_header(path: Path) -> tuple[Any, Any, str]:
             t = src.transform
             wkt = src.crs.to_wkt()
             shape = (src.height, src.width)
+            described = " ".join([*(d or "" for d in src.descriptions), *src.tags(1).values()])
     except IlrsError:
         raise
     except (RasterioError, OSError, ValueError) as exc:
         raise IlrsError(f"cannot read the raster: {exc}", source=str(path), hint="is it a GeoTIFF?") from exc
     if t.b != 0.0 or t.d != 0.0 or t.a == 0.0 or t.e == 0.0 or t.is_identity:
         raise IlrsError("the GeoTIFF has no usable north-up geotransform", source=str(path), hint="warp it (gdalwarp)")
-    return (t, shape), pyproj.CRS.from_wkt(wkt), wkt
+    return (t, shape, "SYNTHETIC" in described), pyproj.CRS.from_wkt(wkt), wkt
 
 
 def open_dem_grid(paths: list[str] | list[Path] | str | Path, name: str | None = None) -> DemGrid:
@@ -213,8 +214,9 @@ def open_dem_grid(paths: list[str] | list[Path] | str | Path, name: str | None =
                 "a PDS3 product must be the only file of a tiled DEM", source=str(p), hint="give GeoTIFF tiles"
             )
     headers = [(p, *_tif_header(p)) for p in plist]
-    p0, (t0, _), crs0, wkt0 = headers[0]
-    for p, (t, _), crs, _ in headers[1:]:
+    p0, (t0, _, _), crs0, wkt0 = headers[0]
+    synthetic = any(h[1][2] for h in headers)
+    for p, (t, _, _), crs, _ in headers[1:]:
         if not same_projection(crs0, crs):
             raise IlrsError(
                 f"its CRS differs from that of {p0.name}", source=str(p), hint="reproject every tile to one CRS"
@@ -234,12 +236,12 @@ def open_dem_grid(paths: list[str] | list[Path] | str | Path, name: str | None =
                     hint="the tiles must share one grid (same origin modulo the cell size)",
                 )
     # the union of the tiles' extents, in cells of the first tile's grid
-    col_off = [round((t.c - t0.c) / t0.a) for _, (t, _), _, _ in headers]
-    row_off = [round((t.f - t0.f) / t0.e) for _, (t, _), _, _ in headers]
+    col_off = [round((t.c - t0.c) / t0.a) for _, (t, _, _), _, _ in headers]
+    row_off = [round((t.f - t0.f) / t0.e) for _, (t, _, _), _, _ in headers]
     cmin, rmin = min(col_off), min(row_off)
     parts = tuple(
         _Part(str(p), ro - rmin, co - cmin, shape[0], shape[1])
-        for (p, (_, shape), _, _), ro, co in zip(headers, row_off, col_off, strict=True)
+        for (p, (_, shape, _), _, _), ro, co in zip(headers, row_off, col_off, strict=True)
     )
     rows = max(pt.r0 + pt.rows for pt in parts)
     cols = max(pt.c0 + pt.cols for pt in parts)
@@ -256,7 +258,8 @@ def open_dem_grid(paths: list[str] | list[Path] | str | Path, name: str | None =
         t0.a,
         t0.e,
         projection,
-        name or p0.stem,
+        # a SYNTHETIC DEM (terrain.synthetic) says so in its name, which titles every product and figure
+        ("SYNTHETIC " if synthetic else "") + (name or p0.stem),
         str(p0) if len(plist) == 1 else f"{p0} (+{len(plist) - 1} tiles)",
         parts=parts,
     )

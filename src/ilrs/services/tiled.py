@@ -197,6 +197,16 @@ def _write_tile(path: Path, arrays: dict[str, Any]) -> None:
         np.savez_compressed(f, allow_pickle=False, **arrays)
 
 
+def _on_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def compute_tile(ctx: TileContext, tile: Tile) -> str:
     """Compute one tile and write its file; return its name. Runs on a Dask worker or in this process."""
     import os
@@ -204,6 +214,10 @@ def compute_tile(ctx: TileContext, tile: Tile) -> str:
     import time
 
     t_start = time.perf_counter()
+    if _on_dask_worker():
+        from ilrs.core._jit import set_threads
+
+        set_threads(1)  # one task per worker thread: the cluster's parallelism is the workers
     spec = ctx.spec
     window = _filled(ctx.grid.read(tile.wr0, tile.wr1, tile.wc0, tile.wc1), ctx.far)
     rings: list[Ring] = []
