@@ -541,7 +541,8 @@ def tiled_spec(
         raise IlrsError(f"{n_azimuths} azimuths is outside [4, 3600]", source="--azimuths")
     h = DEFAULT_HALO_CELLS if halo is None else int(halo)
     t = default_tile_cells(h, n_azimuths) if tile is None else int(tile)
-    t = min(t, max(grid.rows, grid.cols)) if tile is None else t
+    if tile is None:  # no bigger than the DEM, no smaller than the halo
+        t = max(h, min(t, max(grid.rows, grid.cols)))
     return TiledSpec(float(height_m), int(n_azimuths), t, h, TILE_FAR_STRIDE, period, keep_horizons)
 
 
