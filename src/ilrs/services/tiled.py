@@ -343,10 +343,11 @@ def _prepare_dir(out_dir: Path, key: str, grid: DemGrid, spec: TiledSpec, force:
 
 
 def _serial_seconds(grid: DemGrid, spec: TiledSpec, n_steps: int) -> float:
-    """A rough serial cost [s] for choosing in-process vs a cluster (measured rates on this machine's 2 cores:
-    ~2e7 cell-azimuths/s for a tile with its halo and rings, ~1e8 cell-steps/s for the maps)."""
+    """A rough serial cost [s] for choosing in-process vs a cluster: benchmarks/bench_tiled.py measured, on one
+    worker of this shared 2-core machine, ~1.5 us per cell-azimuth (sweep and far-field rings, 60 m cells) and
+    ~0.16 us per cell and time step (the maps)."""
     cells = grid.rows * grid.cols
-    return cells * spec.n_azimuths / 2e7 + cells * n_steps / 1e8
+    return cells * spec.n_azimuths * 1.5e-6 + cells * n_steps * 1.6e-7
 
 
 def run_tiled(
