@@ -36,12 +36,13 @@ def _run(grid, spec, out, far, far_id, workers):
     res = run_tiled(grid, spec, out, far=far, far_identity=far_id, workers=workers)
     wall = time.perf_counter() - t
     rss: dict[int, float] = defaultdict(float)
-    seconds = []
+    seconds, cpu = [], []
     for tile in res.tile_grid.tiles():
         with np.load(res.tile_path(tile)) as f:
             rss[int(f["meta_pid"])] = max(rss[int(f["meta_pid"])], float(f["meta_peak_rss_mb"]))
             seconds.append(float(f["meta_seconds"]))
-    return res, wall, dict(rss), np.array(seconds)
+            cpu.append(float(f["meta_cpu_seconds"]))
+    return res, wall, dict(rss), np.array(seconds), np.array(cpu)
 
 
 def main() -> None:
@@ -77,10 +78,12 @@ def main() -> None:
             f"  {args.azimuths} azimuths, {n_steps} time steps ({args.start} .. {args.end}), tiles of {args.tile} "
             f"with a {args.halo}-cell halo, far-field observers every {args.stride} cells"
         )
-        results = {}
+        results: dict[int, float] = {}
+        cpu_total: dict[int, float] = {}
         for workers in (1, 2):
-            res, wall, rss, secs = _run(grid, spec, work / f"run{workers}", far, far_id, workers)
+            res, wall, rss, secs, cpu = _run(grid, spec, work / f"run{workers}", far, far_id, workers)
             results[workers] = wall
+            cpu_total[workers] = cpu.sum()
             print(
                 f"{workers} worker(s): {wall:.1f} s wall ({res.where}); {len(secs)} tiles, "
                 f"{secs.mean():.2f} s per tile (median {np.median(secs):.2f}); peak RSS per worker: "
@@ -88,6 +91,13 @@ def main() -> None:
             )
         speedup = results[1] / results[2]
         print(f"scaling 1 -> 2 workers: {speedup:.2f}x (baseline: the 1-worker run above; target >= 1.7x)")
+        # the CPU the tiles used: equal totals mean the work does not grow with workers, so the wall-time scaling
+        # is what the machine's free cores allow (on a shared machine, less than the code's)
+        print(
+            f"CPU seconds of all tiles: {cpu_total[1]:.1f} s with 1 worker, {cpu_total[2]:.1f} s with 2 "
+            f"(ratio {cpu_total[2] / cpu_total[1]:.2f}); the 1 -> 2 speed-up with 2 free cores would be about "
+            f"{2 * cpu_total[1] / cpu_total[2]:.2f}x at most"
+        )
         # ESTIMATES: split one worker's cost per tile into horizons and maps by timing one tile both ways in this
         # process (same conditions for both), then scale each part by its size
         from dataclasses import replace

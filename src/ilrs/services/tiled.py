@@ -214,6 +214,7 @@ def compute_tile(ctx: TileContext, tile: Tile) -> str:
     import time
 
     t_start = time.perf_counter()
+    cpu_start = time.process_time()
     if _on_dask_worker():
         from ilrs.core._jit import set_threads
 
@@ -253,6 +254,7 @@ def compute_tile(ctx: TileContext, tile: Tile) -> str:
         arrays["horizons"] = horizons
     # how the tile ran (not part of the product: benchmarks read the worker's peak RSS and the tile's cost)
     arrays["meta_seconds"] = np.array(time.perf_counter() - t_start)
+    arrays["meta_cpu_seconds"] = np.array(time.process_time() - cpu_start)
     arrays["meta_peak_rss_mb"] = np.array(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
     arrays["meta_pid"] = np.array(os.getpid())
     path = Path(ctx.tiles_dir) / f"{tile.name}.npz"
