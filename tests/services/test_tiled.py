@@ -288,11 +288,12 @@ def test_geotiff_tiles_form_one_grid_and_disagreeing_tiles_are_named(pole_dem, t
 @pytest.mark.slow
 def test_out_of_core_run_stays_under_its_memory_ceiling(tmp_path):
     """A 4096 x 4096 SYNTHETIC DEM (60 m, scale test only) with 8 azimuths, in a subprocess whose peak RSS is
-    measured: the tiled run stays under a ceiling of 600 MB. The subprocess first computes one tile (its peak
-    RSS then is the interpreter with numpy, numba, the compiled kernels, the embedded far-field DEMs and the
-    DEM's overview: what an untiled run would also hold). Untiled, the arrays alone would add 576 MiB to that:
-    the horizon cube 8 x 4096**2 x 2 B, the DEM as float64, the sweep's float32 copy and transpose and its two
-    per-thread tangent buffers of 4096**2 int16."""
+    measured. The subprocess first computes one tile: its peak RSS then is the run's fixed cost (the interpreter
+    with numpy and numba, the kernels compiled or loaded from numba's cache, the embedded far-field DEMs, GDAL's
+    block cache, the DEM's overview), 435-856 MB here depending on whether numba compiles. The ceiling is that
+    fixed cost + 150 MB for all 64 tiles. Untiled, the arrays alone would add 576 MiB to the same fixed cost
+    (the horizon cube 8 x 4096**2 x 2 B, the DEM as float64, the sweep's float32 copy and transpose and its two
+    per-thread tangent buffers of 4096**2 int16): it would not fit under the ceiling."""
     import json
     import os
     import subprocess
@@ -300,7 +301,7 @@ def test_out_of_core_run_stays_under_its_memory_ceiling(tmp_path):
 
     from ilrs.services.tiled import write_synthetic_dem
 
-    ceiling_mb = 600.0
+    budget_mb = 150.0  # for all the tiles, over the fixed cost
     dem = write_synthetic_dem(tmp_path / "synthetic_4096.tif", 4096)
     script = """
 import json, resource, sys
@@ -323,6 +324,7 @@ print(json.dumps({"tiles": len(res.computed), "base_mb": base, "peak_mb": peak()
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     assert doc["tiles"] == 64
+    ceiling_mb = doc["base_mb"] + budget_mb
     assert doc["peak_mb"] < ceiling_mb, doc
     untiled_arrays_mb = (8 * 4096**2 * 2 + 4096**2 * 8 + 2 * 4096**2 * 4 + 2 * 4096**2 * 2) / 2**20
     assert doc["base_mb"] + untiled_arrays_mb > ceiling_mb, doc
