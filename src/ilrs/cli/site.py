@@ -109,27 +109,109 @@ def list_sites(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     console.print(t)
 
 
+_TILE_HELP = "Tile side [cells] for the tiled, out-of-core, restartable path (default: chosen from the memory)."
+_HALO_HELP = "Full-resolution overlap around each tile [cells] (default 128; the tile must be at least this)."
+_WORKERS_HELP = "Dask LocalCluster workers; 0: in process; default: in process when small."
+_SCHEDULER_HELP = "Dask scheduler tcp://HOST:PORT or tls://HOST:PORT (default: ILRS_DASK_SCHEDULER)."
+_WORKDIR_HELP = "Directory of the tile files of a tiled run (rerun to resume; default: next to the output)."
+
+
+def _tiled_run(dem, far_dem, spec_args, work_dir, workers, scheduler, restart_fresh, quiet, label):
+    """Open the DEM, run its tiles with a progress bar, and return the finished run."""
+    from ilrs.iotools.dem_grid import open_dem_grid
+    from ilrs.services.tiled import far_layers, run_tiled, tiled_spec
+
+    grid = open_dem_grid([str(p) for p in dem])
+    far, far_id = far_layers([str(p) for p in far_dem] if far_dem else None)
+    spec = tiled_spec(grid, **spec_args)
+    with progress_bar(f"{label} {grid.rows}x{grid.cols}, tiles of {spec.tile}", quiet) as update:
+        res = run_tiled(
+            grid,
+            spec,
+            work_dir,
+            far=far,
+            far_identity=far_id,
+            workers=workers,
+            scheduler=scheduler,
+            progress=update,
+            restart_fresh=restart_fresh,
+        )
+    if not quiet:
+        console.print(
+            f"{len(res.computed)} tiles computed, {len(res.reused)} reused ({res.where}); tile files in {work_dir}"
+        )
+    return res
+
+
 @app.command("horizon")
 @handle_errors
 def horizon(
-    dem: Path = typer.Option(..., help="A south polar stereographic GeoTIFF DEM."),
+    dem: list[Path] = typer.Option(
+        ..., help="A south polar stereographic DEM: one GeoTIFF or PDS3 .LBL, or repeat for GeoTIFF tiles of one grid."
+    ),
     azimuths: int = typer.Option(360, help="Number of azimuths (uniform in grid azimuth)."),
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     out: Path = typer.Option(..., help="Output NetCDF file (.nc)."),
-    far_dem: Path = typer.Option(None, help="Coarser DEM for the far field beyond the grid (e.g. LDEM_4.LBL)."),
+    far_dem: list[Path] = typer.Option(
+        None,
+        help="Coarser DEMs for the far field beyond the grid, finest first (e.g. LDEM_4.LBL); tiled default: the "
+        "embedded 240 m DEM and LDEM_4.",
+    ),
+    tile: int = typer.Option(None, "--tile", help=_TILE_HELP),
+    halo: int = typer.Option(None, "--halo", help=_HALO_HELP),
+    workers: int = typer.Option(None, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
+    work_dir: Path = typer.Option(None, "--work-dir", help=_WORKDIR_HELP),
+    restart_fresh: bool = typer.Option(
+        False, "--restart-fresh", help="Discard the tiles of another run in --work-dir."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
-    """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree)."""
+    """Horizon map of every cell of a DEM at N azimuths (NetCDF, int16 hundredths of a degree).
+
+    With --tile, several --dem tiles, --workers or --scheduler, the DEM is computed tile by tile (any size, in
+    bounded memory, restartable from --work-dir) and written as chunked, compressed NetCDF4.
+    """
     from ilrs.errors import IlrsError
-    from ilrs.services.data import load_dem
-    from ilrs.services.horizon_maps import horizon_map, save_horizon_map
 
     if not 4 <= azimuths <= 3600:
         raise IlrsError(f"{azimuths} azimuths is outside [4, 3600]", source="--azimuths")
     output_file(out, "--out", (".nc",))
-    d = load_dem(str(dem))
-    far = load_dem(str(far_dem)) if far_dem else None
+    tiled = tile is not None or len(dem) > 1 or workers is not None or scheduler is not None or halo is not None
+    if tiled:
+        from ilrs.services.tiled import save_tiled_horizons
+
+        wd = work_dir or out.with_suffix(".tiles")
+        spec_args = {"height_m": height, "n_azimuths": azimuths, "tile": tile, "halo": halo, "keep_horizons": True}
+        res = _tiled_run(dem, far_dem, spec_args, wd, workers, scheduler, restart_fresh, quiet or as_json, "horizons")
+        save_tiled_horizons(res, out)
+        if as_json:
+            print_json(
+                {
+                    "out": str(out),
+                    "rows": res.grid.rows,
+                    "cols": res.grid.cols,
+                    "azimuths": azimuths,
+                    "height_m": height,
+                    "tile": res.spec.tile,
+                    "halo": res.spec.halo,
+                    "tiles_computed": len(res.computed),
+                    "tiles_reused": len(res.reused),
+                    "work_dir": str(wd),
+                    "where": res.where,
+                }
+            )
+            return
+        console.print(f"horizon map written to {out}")
+        return
+    from ilrs.services.data import load_dem
+    from ilrs.services.horizon_maps import horizon_map, save_horizon_map
+
+    if len(far_dem or []) > 1:
+        raise IlrsError("the untiled path takes one --far-dem", source="--far-dem", hint="or add --tile")
+    d = load_dem(str(dem[0]))
+    far = load_dem(str(far_dem[0])) if far_dem else None
     with progress_bar(f"horizons {d.shape[0]}x{d.shape[1]} x {azimuths} az", quiet or as_json) as update:
         hm = horizon_map(d, height, azimuths, far, update)
     save_horizon_map(hm, out)
@@ -153,6 +235,21 @@ def horizon(
     console.print(f"horizon map written to {out}")
 
 
+def _dem_maps(dem, far_dem, start, end, step_s, height, tile, halo, workers, scheduler, work_dir, fresh, quiet):
+    """Site maps of a user's DEM by the tiled path (360 azimuths)."""
+    from ilrs.services.tiled import Period, tiled_site_maps
+
+    spec_args = {
+        "height_m": height,
+        "n_azimuths": 360,
+        "tile": tile,
+        "halo": halo,
+        "period": Period(start, end, step_s),
+    }
+    res = _tiled_run(dem, far_dem, spec_args, work_dir, workers, scheduler, fresh, quiet, "horizons and maps")
+    return tiled_site_maps(res)
+
+
 @app.command("map")
 @handle_errors
 def site_map(
@@ -163,20 +260,51 @@ def site_map(
     out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
     region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
     pds4: bool = typer.Option(False, help="Also write a PDS4 label and raw image per layer (in pds4/)."),
+    dem: list[Path] = typer.Option(
+        None, help="Your own DEM (GeoTIFF/PDS3, or repeat for GeoTIFF tiles of one grid), computed tile by tile."
+    ),
+    far_dem: list[Path] = typer.Option(None, help="Coarser DEMs beyond --dem (default: embedded 240 m + LDEM_4)."),
+    tile: int = typer.Option(None, "--tile", help=_TILE_HELP),
+    halo: int = typer.Option(None, "--halo", help=_HALO_HELP),
+    workers: int = typer.Option(None, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
+    work_dir: Path = typer.Option(None, "--work-dir", help=_WORKDIR_HELP),
+    restart_fresh: bool = typer.Option(
+        False, "--restart-fresh", help="Discard the tiles of another run in --work-dir."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the files written and each layer's range as JSON."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
-    """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG)."""
+    """Sun-visibility, disk-fraction, darkness, Earth-visibility, slope and shadow maps (GeoTIFF + PNG).
+
+    With --dem, the maps cover that DEM (whole), computed tile by tile (--region-km is ignored)."""
     from ilrs.cli.common import staged_progress
     from ilrs.reports.map_files import write_map_files
     from ilrs.services.site_maps import site_maps
 
     output_dir(out, "--out")
-    update, close = staged_progress(quiet or as_json)
-    try:
-        maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
-    finally:
-        close()
+    if dem:
+        maps = _dem_maps(
+            dem,
+            far_dem,
+            start,
+            end,
+            _step(step),
+            height,
+            tile,
+            halo,
+            workers,
+            scheduler,
+            work_dir or out / "tiles",
+            restart_fresh,
+            quiet or as_json,
+        )
+    else:
+        update, close = staged_progress(quiet or as_json)
+        try:
+            maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
+        finally:
+            close()
     written = write_map_files(out, maps, pds4=pds4)
     if as_json:
         layers = {}
@@ -203,6 +331,18 @@ def site_rank(
     step: str = typer.Option("1h", help="Time step."),
     height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
     max_slope: float = typer.Option(15.0, help="Exclude cells steeper than this [deg]."),
+    dem: list[Path] = typer.Option(
+        None, help="Your own DEM (GeoTIFF/PDS3, or repeat for GeoTIFF tiles of one grid), computed tile by tile."
+    ),
+    far_dem: list[Path] = typer.Option(None, help="Coarser DEMs beyond --dem (default: embedded 240 m + LDEM_4)."),
+    tile: int = typer.Option(None, "--tile", help=_TILE_HELP),
+    halo: int = typer.Option(None, "--halo", help=_HALO_HELP),
+    workers: int = typer.Option(None, "--workers", min=0, help=_WORKERS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
+    work_dir: Path = typer.Option(Path("out/rank-tiles"), "--work-dir", help=_WORKDIR_HELP),
+    restart_fresh: bool = typer.Option(
+        False, "--restart-fresh", help="Discard the tiles of another run in --work-dir."
+    ),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """The best station sites of the region, by sunlight, darkness, Earth visibility, slope and shadow."""
@@ -214,11 +354,29 @@ def site_rank(
 
     if top < 1:
         raise IlrsError("--top must be at least 1", source="--top")
-    update, close = staged_progress(quiet or as_json)
-    try:
-        maps = site_maps(start, end, _step(step), height, progress=update)
-    finally:
-        close()
+    if dem:
+        output_dir(work_dir, "--work-dir")
+        maps = _dem_maps(
+            dem,
+            far_dem,
+            start,
+            end,
+            _step(step),
+            height,
+            tile,
+            halo,
+            workers,
+            scheduler,
+            work_dir,
+            restart_fresh,
+            quiet or as_json,
+        )
+    else:
+        update, close = staged_progress(quiet or as_json)
+        try:
+            maps = site_maps(start, end, _step(step), height, progress=update)
+        finally:
+            close()
     ranked = rank_sites(maps, top=top, max_slope_deg=max_slope)
     if as_json:
         print_json([asdict(r) for r in ranked])

@@ -45,3 +45,10 @@ prange = range if NO_JIT else numba.prange
 def threads() -> int:
     """Worker threads numba's parallel loops use (1 without JIT)."""
     return 1 if NO_JIT else numba.get_num_threads()
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` threads in numba's parallel loops from now on in this thread (a Dask worker process running one
+    task at a time per core sets 1, so that workers do not oversubscribe the cores)."""
+    if not NO_JIT:
+        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]

@@ -157,3 +157,81 @@ def write_horizon_netcdf(
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
     return path
+
+
+def write_horizon_netcdf_tiled(
+    path: str | Path,
+    shape: tuple[int, int, int],
+    x: np.ndarray,
+    y: np.ndarray,
+    grid_azimuth_deg: np.ndarray,
+    observer_height_m: float,
+    crs: Any,
+    source: str,
+    blocks: Iterable[tuple[slice, slice, np.ndarray]],
+    chunk: int = 256,
+    extra_attrs: dict[str, Any] | None = None,
+) -> Path:
+    """A horizon map too large for memory as NetCDF4 (HDF5), written block by block, atomically.
+
+    ``horizon`` (azimuth, y, x) is stored as the int16 hundredths of a degree the sweep produces (CF
+    ``scale_factor`` 0.01, ``_FillValue`` -9000 for "no terrain"), in chunks of (all azimuths, ``chunk``,
+    ``chunk``) compressed with zlib (level 4) and the byte shuffle, so a reader can take one cell's horizon or
+    one map region without reading the rest. ``blocks`` yields (row slice, col slice, int16 array of shape
+    (n_az, rows, cols)); every cell must be written once.
+    """
+    import netCDF4
+
+    from ilrs import __version__
+
+    n_az, rows, cols = shape
+    with atomic_path(path) as tmp:
+        with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+            ds.createDimension("azimuth", n_az)
+            ds.createDimension("y", rows)
+            ds.createDimension("x", cols)
+            az = ds.createVariable("azimuth", "f8", ("azimuth",))
+            az[:] = np.asarray(grid_azimuth_deg, dtype=float)
+            az.units = "degree"
+            az.long_name = "grid azimuth from map +y toward +x; geographic azimuth = grid azimuth - east longitude"
+            for name, values, std in (("y", y, "projection_y_coordinate"), ("x", x, "projection_x_coordinate")):
+                v = ds.createVariable(name, "f8", (name,))
+                v[:] = np.asarray(values, dtype=float)
+                v.units = "m"
+                v.standard_name = std
+                v.axis = name.upper()
+            c = ds.createVariable("crs", "i4", ())
+            c.setncatts(grid_mapping_attrs(crs))
+            h = ds.createVariable(
+                "horizon",
+                "i2",
+                ("azimuth", "y", "x"),
+                zlib=True,
+                complevel=4,
+                shuffle=True,
+                chunksizes=(n_az, min(chunk, rows), min(chunk, cols)),
+                fill_value=np.int16(-9000),
+            )
+            h.set_auto_maskandscale(False)
+            h.scale_factor = np.float32(0.01)
+            h.units = "degree"
+            h.long_name = "terrain horizon elevation angle seen from the observer height above the ground"
+            h.grid_mapping = "crs"
+            h.comment = (
+                "quantised to 0.01 deg (int16 hundredths; quantisation error <= 0.005 deg, below the sweep's "
+                "accuracy); _FillValue: no terrain above the local horizontal in the map or its far field"
+            )
+            ds.setncatts(
+                {
+                    "Conventions": "CF-1.10",
+                    "title": "ilrs terrain horizon map (tiled)",
+                    "source": f"ilrs {__version__} tiled horizon sweeps on the DEM {source}",
+                    "observer_height_m": float(observer_height_m),
+                    "source_dem": str(source),
+                    "quantisation": "0.01 deg (int16 hundredths of a degree)",
+                    **(extra_attrs or {}),
+                }
+            )
+            for rs, cs, block in blocks:
+                h[:, rs, cs] = block
+    return Path(path)

@@ -46,6 +46,8 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
     bounds = bounding_degrees(maps.dem.projection, maps.dem.bounds)
     if pds4:
         (out / "pds4").mkdir(exist_ok=True)
+    # a SYNTHETIC DEM (scale tests only) is labelled in every file and figure made from it
+    synthetic = "SYNTHETIC DEM, no physical use: " if "SYNTHETIC" in maps.dem.name else ""
     for name, (title, unit) in LAYERS.items():
         layer = maps.layers[name]
         stored_unit = GEOTIFF_UNITS[name]
@@ -56,20 +58,22 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
             grid=maps.dem,
             band_names=[name],
             units=[stored_unit],
-            long_names=[long_name],
+            long_names=[synthetic + long_name],
         )
         written += [tif, pam_sidecar(tif)]
         if pds4:
             label = write_pds4(
                 out / "pds4" / f"{name}.xml",
                 tif,
-                title=f"ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
+                title=f"{synthetic}ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
                 logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
                 bounds_deg=bounds,
             )
             written += [label, label.with_suffix(".img")]
         written.append(
-            atomic_write_bytes(out / f"{name}.png", map_png(layer, extent, title, unit, name, marks, dem=maps.dem))
+            atomic_write_bytes(
+                out / f"{name}.png", map_png(layer, extent, synthetic + title, unit, name, marks, dem=maps.dem)
+            )
         )
     tifs = [p for p in written if p.suffix == ".tif"]
     written.append(
