@@ -16,6 +16,10 @@ BENCHMARKS = [
     "bench_transfer",
     "bench_campaign",
     "bench_plan",
+    "bench_relay",
+    "bench_trade",
+    "bench_portal",
+    "bench_tiled",
 ]
 
 
