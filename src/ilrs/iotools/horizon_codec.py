@@ -101,9 +101,9 @@ def _reconstruct(r8: np.ndarray, exc_idx: IntArray, exc_val: Int16Array, units: 
         for i in range(rows):
             left = 0
             for j in range(cols):
-                r = np.int32(r8[p])
+                r = int(r8[p])
                 if e < exc_idx.shape[0] and exc_idx[e] == p:
-                    r = np.int32(exc_val[e])
+                    r = int(exc_val[e])
                     e += 1
                 d = r + left
                 left = d
