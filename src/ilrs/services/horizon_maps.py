@@ -43,6 +43,10 @@ class HorizonMap:
     dem: Dem
     height_m: float
     stored: np.ndarray
+    #: the values' step [deg] and their largest rounding error against the exact sweep [deg]: 0.01 / 0.005 as
+    #: computed, 0.03 / 0.015 as :func:`horizon_map` serves them (quantised for the cache, docs/horizons.md)
+    quant_step_deg: float = hz.HORIZON_SCALE_DEG
+    quant_max_error_deg: float = hz.HORIZON_SCALE_DEG / 2
 
     @property
     def n_azimuths(self) -> int:
@@ -227,7 +231,13 @@ def horizon_map(
     stored.flags.writeable = False
     if progress:
         progress(1.0)
-    return HorizonMap(dem, float(height_m), stored)
+    return HorizonMap(
+        dem,
+        float(height_m),
+        stored,
+        horizon_codec.QUANT_STEP_DEG,
+        horizon_codec.QUANT_MAX_ERROR_DEG + hz.HORIZON_SCALE_DEG / 2,
+    )
 
 
 def save_horizon_map(hmap: HorizonMap, path) -> None:
@@ -245,4 +255,6 @@ def save_horizon_map(hmap: HorizonMap, path) -> None:
         hmap.height_m,
         pyproj_crs_of(d.projection),
         d.source,
+        hmap.quant_step_deg,
+        hmap.quant_max_error_deg,
     )
