@@ -65,7 +65,7 @@ def _quantise_plane(plane: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _residuals(q: Int16Array, units: int, r8: np.ndarray, exc_val: Int16Array) -> int:
+def _residuals(q: Int16Array, r8: np.ndarray, exc_val: Int16Array) -> int:
     """Residuals of planes ``q`` into ``r8`` (flat; -128 where outside int8, the value then appended to
     ``exc_val``); returns how many exceptions were written."""
     n_k, rows, cols = q.shape
@@ -75,8 +75,9 @@ def _residuals(q: Int16Array, units: int, r8: np.ndarray, exc_val: Int16Array) -
         for i in range(rows):
             left = 0  # u[k, i, j-1] - u[k-1, i, j-1] (0 before the row)
             for j in range(cols):
-                u = q[k, i, j] // units
-                up = q[k - 1, i, j] // units if k > 0 else 0
+                # QUANT_UNITS is a compile-time constant here: a multiply and shift, not a division
+                u = q[k, i, j] // QUANT_UNITS
+                up = q[k - 1, i, j] // QUANT_UNITS if k > 0 else 0
                 d = u - up
                 r = d - left
                 left = d
@@ -92,7 +93,7 @@ def _residuals(q: Int16Array, units: int, r8: np.ndarray, exc_val: Int16Array) -
 
 
 @jit
-def _reconstruct(r8: np.ndarray, exc_idx: IntArray, exc_val: Int16Array, units: int, out: Int16Array) -> int:
+def _reconstruct(r8: np.ndarray, exc_idx: IntArray, exc_val: Int16Array, out: Int16Array) -> int:
     """Invert :func:`_residuals` into ``out`` (shape of the chunk); returns the exceptions used."""
     n_k, rows, cols = out.shape
     e = 0
@@ -107,8 +108,8 @@ def _reconstruct(r8: np.ndarray, exc_idx: IntArray, exc_val: Int16Array, units: 
                     e += 1
                 d = r + left
                 left = d
-                up = out[k - 1, i, j] // units if k > 0 else 0
-                out[k, i, j] = (up + d) * units
+                up = out[k - 1, i, j] // QUANT_UNITS if k > 0 else 0
+                out[k, i, j] = (up + d) * QUANT_UNITS
                 p += 1
     return e
 
@@ -118,7 +119,7 @@ def _encode_chunk(q: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
     q = np.ascontiguousarray(q)
     r8 = np.empty(q.size, dtype=np.int8)
     exc_val = np.empty(q.size // 64 + 1024, dtype=np.int16)
-    n_exc = _residuals(q, QUANT_UNITS, r8, exc_val)
+    n_exc = _residuals(q, r8, exc_val)
     if n_exc > exc_val.size:  # a cube of noise: the kernel stopped recording exceptions at the buffer's end
         raise ValueError("horizon cube too irregular to encode")
     exc = np.flatnonzero(r8 == -128)
@@ -167,7 +168,8 @@ def decode(arrays: Mapping[str, np.ndarray], workers: int = 2) -> Int16Array:
     if not is_encoded(arrays):
         raise ValueError(f"not an encoded horizon cube of codec version {CODEC_VERSION}")
     n_az, rows, cols = (int(v) for v in arrays["shape"])
-    units = int(arrays["quant_units"])
+    if int(arrays["quant_units"]) != QUANT_UNITS:
+        raise ValueError(f"encoded horizon cube: quantisation step {int(arrays['quant_units'])}, not {QUANT_UNITS}")
     chunk = int(arrays["chunk_azimuths"])
     codes = arrays["codes"]
     off = arrays["code_offsets"]
@@ -186,7 +188,7 @@ def decode(arrays: Mapping[str, np.ndarray], workers: int = 2) -> Int16Array:
             raise ValueError(f"encoded horizon cube: chunk {c} holds {len(raw)} residuals, not {n}")
         idx = np.ascontiguousarray(arrays["exc_index"][exc_off[c] : exc_off[c + 1]])
         val = np.ascontiguousarray(arrays["exc_value"][exc_off[c] : exc_off[c + 1]])
-        used = _reconstruct(np.frombuffer(raw, dtype=np.int8), idx, val, units, out[k0:k1])
+        used = _reconstruct(np.frombuffer(raw, dtype=np.int8), idx, val, out[k0:k1])
         if used != idx.size:
             raise ValueError(f"encoded horizon cube: chunk {c} has exceptions at positions it does not code")
 
