@@ -169,3 +169,10 @@ def test_sweep_is_the_same_whatever_the_thread_count(pole_dem):
         numba.set_num_threads(before)
     assert np.array_equal(one, two)
     assert np.array_equal(one, chunks)
+    # written in place into slices of a larger cube, as compute_horizon_map does
+    cube = np.full((betas.size + 2,) + d.shape, 7, dtype=np.int16)
+    for k in range(0, 48, 16):
+        hz.horizon_sweep(*args, betas[k : k + 16], 2.0, R, True, out=cube[k : k + 16])
+    assert np.array_equal(cube[:48], one) and (cube[48:] == 7).all()
+    with pytest.raises(ValueError, match="out must be"):
+        hz.horizon_sweep(*args, betas[:4], 2.0, R, True, out=cube[:3])

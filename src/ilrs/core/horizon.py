@@ -607,6 +607,7 @@ def horizon_sweep(
     radius_m: float,
     polar: bool,
     near_steps: int = DEFAULT_NEAR_STEPS,
+    out: Int16Array | None = None,
 ) -> Int16Array:
     """Horizon map by convex-hull sweeps: int16 [0.01 deg], shape (n_azimuths, rows, cols).
 
@@ -620,6 +621,7 @@ def horizon_sweep(
     radius_m : sphere radius [m].
     polar : True for a polar stereographic grid (distances corrected by the point scale).
     near_steps : steps along each ray marched exactly from the cell centre before the hull takes over.
+    out : where to write the map (C-contiguous int16 of that shape, e.g. a slice of a larger cube); returned.
     """
     if int(near_steps) < 1:
         raise ValueError("near_steps must be at least 1")
@@ -630,7 +632,11 @@ def horizon_sweep(
     # lines' tangent steps as int16 where the grid allows: half the memory traffic, the arithmetic stays float64
     z32 = np.ascontiguousarray(z, dtype=np.float32)
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
-    out = np.empty((betas.size,) + z.shape, dtype=np.int16)
+    shape = (betas.size,) + z.shape
+    if out is None:
+        out = np.empty(shape, dtype=np.int16)
+    elif out.shape != shape or out.dtype != np.int16 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous int16 array of shape {shape}")
     big = max(z.shape)
     n_workers = max(1, min(threads(), betas.size))
     tangs = np.empty((n_workers, big * big), dtype=np.int16 if big < 32000 else np.int32)

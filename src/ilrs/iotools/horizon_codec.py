@@ -67,7 +67,7 @@ def _quantise_plane(plane: np.ndarray) -> np.ndarray:
 @jit
 def _residuals(q: Int16Array, r8: np.ndarray, exc_val: Int16Array) -> int:
     """Residuals of planes ``q`` into ``r8`` (flat; -128 where outside int8, the value then appended to
-    ``exc_val``); returns how many exceptions were written."""
+    ``exc_val``); returns how many exceptions were written, or -1 if a value is not a multiple of QUANT_UNITS."""
     n_k, rows, cols = q.shape
     n_exc = 0
     p = 0
@@ -77,6 +77,8 @@ def _residuals(q: Int16Array, r8: np.ndarray, exc_val: Int16Array) -> int:
             for j in range(cols):
                 # QUANT_UNITS is a compile-time constant here: a multiply and shift, not a division
                 u = q[k, i, j] // QUANT_UNITS
+                if u * QUANT_UNITS != q[k, i, j]:
+                    return -1
                 up = q[k - 1, i, j] // QUANT_UNITS if k > 0 else 0
                 d = u - up
                 r = d - left
@@ -120,6 +122,8 @@ def _encode_chunk(q: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
     r8 = np.empty(q.size, dtype=np.int8)
     exc_val = np.empty(q.size // 64 + 1024, dtype=np.int16)
     n_exc = _residuals(q, r8, exc_val)
+    if n_exc < 0:
+        raise ValueError("horizon cube is not quantised: pass it through quantise() first")
     if n_exc > exc_val.size:  # a cube of noise: the kernel stopped recording exceptions at the buffer's end
         raise ValueError("horizon cube too irregular to encode")
     exc = np.flatnonzero(r8 == -128)
@@ -133,8 +137,6 @@ def encode(q: np.ndarray, workers: int = 2) -> dict[str, np.ndarray]:
     q = np.asarray(q)
     if q.ndim != 3 or q.dtype != np.int16:
         raise ValueError(f"horizon cube must be int16 of shape (n_az, rows, cols), not {q.dtype} {q.shape}")
-    if np.any(q % QUANT_UNITS):
-        raise ValueError("horizon cube is not quantised: pass it through quantise() first")
     starts = list(range(0, q.shape[0], CHUNK_AZIMUTHS))
     with ThreadPoolExecutor(max(1, workers)) as pool:  # zlib and numpy release the GIL
         parts = list(pool.map(lambda k0: _encode_chunk(q[k0 : k0 + CHUNK_AZIMUTHS]), starts))

@@ -119,7 +119,7 @@ def compute_horizon_map(
     workers = threads()
     chunk = workers * max(1, round(n_azimuths / (24 * workers)))
     for a0 in range(0, n_azimuths, chunk):
-        stored[a0 : a0 + chunk] = hz.horizon_sweep(
+        hz.horizon_sweep(
             dem.heights_m,
             abs(dem.dx),
             dem.x0,
@@ -130,6 +130,7 @@ def compute_horizon_map(
             height_m,
             MOON_RADIUS_M,
             True,
+            out=stored[a0 : a0 + chunk],  # written in place: no chunk copies
         )
         if progress:
             progress(0.85 * min(1.0, (a0 + chunk) / n_azimuths))
