@@ -9,6 +9,8 @@ the baselines measured in the same run, and the sweep's accuracy against the bru
   (observers every 16 cells) and its merge into every cell, timed here on their own.
 * Brute force: every ray of sampled cells marched to the grid's edge (``horizon_ray_march``), extrapolated to
   the whole map from the sample (it is O(N) per ray, so the per-ray cost is what matters).
+* The cache entry (``iotools.horizon_codec``): the cube quantised to 0.03 deg and coded, its size against the raw
+  int16 cube (the issue 14 target: <= 300 MB for the whole map) and the seconds to code and decode it.
 * GRASS r.horizon (Debian's grass-core, if installed) on a 256 x 256 crop at 360 directions, compared with the
   sweep on the same crop. Its own horizons use the Earth's radius and nearest-neighbour terrain, so only its
   speed is compared here.
@@ -48,7 +50,7 @@ def _sweep(dem, n_az, height=2.0, cpu=False):
 def _far_field(dem, stored, height=2.0) -> tuple[float, float]:
     """Seconds (wall) of the far-field march and of its merge into ``stored``, as compute_horizon_map runs them."""
     from ilrs.core import farfield
-    from ilrs.services import maps
+    from ilrs.services import horizon_maps as maps
     from ilrs.services.data import global_dem
     from ilrs.terrain.profile import DEFAULT_MAX_DISTANCE_M
 
@@ -166,7 +168,21 @@ def run(full: bool = True) -> dict:
     res["err_p99_deg"] = float(np.percentile(err, 99))
     res["err_max_deg"] = float(err.max())
     if full:
-        res["far_march_s"], res["far_merge_s"] = _far_field(target, stored.copy())
+        merged = stored.copy()
+        res["far_march_s"], res["far_merge_s"] = _far_field(target, merged)
+        res["product_s"] = t_sweep + res["far_march_s"] + res["far_merge_s"]
+        from ilrs.iotools import horizon_codec as hc
+
+        t = time.perf_counter()
+        q = hc.quantise(merged, out=merged)
+        enc = hc.encode(q, workers=threads)
+        res["encode_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        back = hc.decode(enc, workers=threads)
+        res["decode_s"] = time.perf_counter() - t
+        assert np.array_equal(back, q)
+        res["entry_mb"] = sum(a.nbytes for a in enc.values()) / 1e6
+        res["raw_mb"] = q.nbytes / 1e6
     crop = dem.crop(640, 896, 640, 896)
     _, t_crop = _sweep(crop, 360)
     res["sweep_crop_s"] = t_crop
@@ -183,6 +199,10 @@ def main(argv=None) -> None:
     ap.add_argument("--crop", action="store_true", help="768 x 768 instead of the whole DEM (quicker)")
     args = ap.parse_args(argv)
     r = run(full=not args.crop)
+    load = os.getloadavg()
+    print(
+        f"load average (1/5/15 min) at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(
         f"horizon map {r['grid']} x 360 azimuths, {r['threads']} threads: {r['sweep_s']:.1f} s "
         f"({r['sweep_cell_az_per_s']:.3g} cell-azimuths/s; target <= 20 s for 1536x1536); CPU "
@@ -191,7 +211,13 @@ def main(argv=None) -> None:
     if "far_march_s" in r:
         print(
             f"  far field of the product (compute_horizon_map): march {r['far_march_s']:.1f} s + merge "
-            f"{r['far_merge_s']:.1f} s"
+            f"{r['far_merge_s']:.1f} s -> product {r['product_s']:.1f} s (target <= 12 s; "
+            f"{1536 * 1536 * 360 / r['product_s']:.3g} cell-az/s)"
+        )
+        print(
+            f"  cache entry (0.03 deg steps, max error 0.01 deg): {r['entry_mb']:.0f} MB vs {r['raw_mb']:.0f} MB raw "
+            f"({r['raw_mb'] / r['entry_mb']:.1f}x smaller; target <= 300 MB); code {r['encode_s']:.1f} s, "
+            f"decode {r['decode_s']:.1f} s"
         )
     print(
         f"  brute-force ray march: {r['brute_cell_az_per_s']:.3g} cell-az/s "

@@ -145,3 +145,34 @@ def test_far_field_merge_follows_its_formula():
                 want[k, r, c] = max(want[k, r, c], round(math.degrees(math.atan(t)) / hz.HORIZON_SCALE_DEG))
     assert np.abs(got.astype(int) - want).max() <= 1  # the kernel's arctan is good to 2e-8 rad
     assert (got != before).any() and (got == before).any()
+
+
+def test_sweep_is_the_same_whatever_the_thread_count(pole_dem):
+    """Each azimuth plane is computed by one thread with the same code (float32 near field included), so one
+    thread and two give the same map bit for bit; so do chunks of azimuths (as compute_horizon_map runs them)."""
+    import numba
+
+    d = _crop(pole_dem, 96, 600, 600)
+    betas = np.radians(np.arange(0.0, 360.0, 7.5))
+    args = (d.heights_m, abs(d.dx), d.x0, d.y0, d.dx, d.dy)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = hz.horizon_sweep(*args, betas, 2.0, R, True)
+    finally:
+        numba.set_num_threads(before)
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        two = hz.horizon_sweep(*args, betas, 2.0, R, True)
+        chunks = np.concatenate([hz.horizon_sweep(*args, betas[k : k + 5], 2.0, R, True) for k in range(0, 48, 5)])
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one, two)
+    assert np.array_equal(one, chunks)
+    # written in place into slices of a larger cube, as compute_horizon_map does
+    cube = np.full((betas.size + 2,) + d.shape, 7, dtype=np.int16)
+    for k in range(0, 48, 16):
+        hz.horizon_sweep(*args, betas[k : k + 16], 2.0, R, True, out=cube[k : k + 16])
+    assert np.array_equal(cube[:48], one) and (cube[48:] == 7).all()
+    with pytest.raises(ValueError, match="out must be"):
+        hz.horizon_sweep(*args, betas[:4], 2.0, R, True, out=cube[:3])

@@ -350,3 +350,14 @@ def test_point_series_interpolates_with_wrap_around():
     np.testing.assert_allclose(h_deg, ref, rtol=0, atol=1e-12)  # same linear interpolation, rounding only
     np.testing.assert_allclose(frac, disk_fraction(elev, np.radians(ref), radius), rtol=0, atol=1e-12)
     assert h_deg[-1] == -90.0
+
+
+def test_to_cell_major_reads_a_window_in_place():
+    """A strided window of a larger map (as site_maps passes it, without a contiguous copy) transposes to the
+    same array as numpy's own transpose of that window."""
+    from ilrs.core.visibility import to_cell_major
+
+    cube = np.random.default_rng(3).integers(-9000, 9000, (37, 50, 70)).astype(np.int16)
+    window = cube[:, 5:41, 9:66]
+    assert not window.flags.c_contiguous
+    assert np.array_equal(to_cell_major(window), np.ascontiguousarray(window.transpose(1, 2, 0)))

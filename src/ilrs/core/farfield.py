@@ -55,6 +55,16 @@ def _far_field(
     n_obs = obs_x.shape[0]
     inv2r = 1.0 / (2.0 * radius)
     inv_step = 1.0 / estep
+    # for the early stop: the highest far terrain, and the smallest inverse point scale on the grid (at its
+    # corners), so that a sample at map distance s lies at least s * k_min away on the ground
+    z_top = -np.inf
+    for v in ext_z.ravel():
+        if v > z_top:
+            z_top = v
+    rows_e, cols_e = ext_z.shape
+    x_far = max(abs(ex0), abs(ex0 + (cols_e - 1) * estep))
+    y_far = max(abs(ey0), abs(ey0 - (rows_e - 1) * estep))
+    k_min = _inv_scale_xy(x_far, y_far, radius, polar) * (1.0 - 1e-9)
     for p in prange(n_obs):
         ox = obs_x[p]
         oy = obs_y[p]
@@ -80,6 +90,15 @@ def _far_field(
             best_d = 1.0
             s = max(s_exit, step)
             while s <= max_dist:
+                # stop when no farther sample can beat the steepest so far: at ground distance d >= s k_min the
+                # selection slope is at most (z_top - zo) / d - d / 2R, which falls with d (a rigorous bound,
+                # so the result is the one the full march gives)
+                if found:
+                    d_lo = s * k_min
+                    top = z_top - zo
+                    bound = (top / d_lo if top > 0.0 else 0.0) - d_lo * inv2r
+                    if bound * best_d < best_num:
+                        break
                 xt = ox + s * ux
                 yt = oy + s * uy
                 zt = _bilinear_inv(ext_z, ex0, ey0, inv_step, xt, yt)
@@ -172,6 +191,12 @@ def _merge_far(
     n_az, rows, cols = hmap.shape
     cr, cc = far_z.shape
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
+    # raise_at[h + 9000]: a tangent below it rounds to at most stored value h (the bin's upper edge, less a margin
+    # far above _atan_select's 2e-8 rad error), so the arctangent is needed only above it
+    raise_at = np.empty(18001)
+    for h in range(-9000, 9001):
+        edge_deg = min(89.9999, (h + 0.5 - 1e-3) * HORIZON_SCALE_DEG)
+        raise_at[h + 9000] = math.tan(math.radians(edge_deg))
     # per map column: its column of the observer grid (the bilinear patch) and the weight of the next one
     c_lo = np.empty(cols, dtype=np.int64)
     w_c = np.empty(cols)
@@ -221,6 +246,7 @@ def _merge_far(
                         z_row[j + 1],
                         obs_h,
                         scale,
+                        raise_at,
                     )
                 c = c_end
 
@@ -238,6 +264,7 @@ def _merge_segment(
     zb: float,
     obs_h: float,
     scale: float,
+    raise_at: FloatArray,
 ) -> None:
     """Cells of a map row that share one patch of the observer grid (contiguous slices: LLVM vectorises this)."""
     for c in range(hrow.shape[0]):
@@ -247,6 +274,8 @@ def _merge_segment(
         zc = za + (zb - za) * w
         # the far horizon seen from this cell's own height: d(tan)/d(z_obs) = -1/d at the tangent
         tan_f -= (zrow[c] + obs_h - zc) / d
+        if tan_f < raise_at[hrow[c] + 9000]:
+            continue
         v = np.int16(np.floor(_atan_select(tan_f) * scale + 0.5))
         hrow[c] = max(hrow[c], v)
 

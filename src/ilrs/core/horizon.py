@@ -240,6 +240,10 @@ def _sweep_plane(
     zobs: FloatArray,
     kinv: FloatArray,
     best: FloatArray,
+    zo32: Float32Array,
+    kv32: Float32Array,
+    ikv32: Float32Array,
+    best32: Float32Array,
     res: Int16Array,
     out: Int16Array,
 ) -> None:
@@ -357,44 +361,63 @@ def _sweep_plane(
             else:
                 tang[i, n0] = -1
     scale = 180.0 / math.pi / HORIZON_SCALE_DEG
+    # the near field runs in float32 (see the module docstring): twice the lanes per instruction
+    one32 = np.float32(1.0)
+    inv2r32 = np.float32(inv2r)
+    inv_r32 = np.float32(inv_r)
+    low32 = np.float32(-3.0e38)
     for i in range(n_major):
         mj = start + i * step_major
         f = frow[i]
         q = qrow[i]
         for c in range(n_minor):
-            zobs[c] = zz[mj, c] + obs_h
-            kinv[c] = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar) * step_m
-            best[c] = -1e300
+            zo_c = zz[mj, c] + obs_h
+            kv_c = _inv_scale(along_rows, mj, float(c), x0, y0, dx, dy, radius, polar) * step_m
+            zobs[c] = zo_c
+            kinv[c] = kv_c
+            zo32[c] = zo_c
+            kv32[c] = kv_c
+            ikv32[c] = 1.0 / kv_c
+            best32[c] = low32
         # near field along each cell's own ray; all cells of a row share the step's offset and weights.
-        # Within a few km, (z_t - z_o - d^2/2R) / (d (1 + z_t/R)) is the exact tangent to 1e-5 relative.
+        # Within a few km, (z_t - z_o - d^2/2R) / (d (1 + z_t/R)) is the exact tangent to 1e-5 relative; the
+        # division by 1 + z_t/R (|z_t/R| < 0.005) is its series to second order (relative error < 1.3e-7) and
+        # 1 / d = (1 / s) (1 / kv): no division in the loop.
         for s in range(1, near + 1):
             ii = i - s
             if ii < 0:
                 break
             mjs = start + ii * step_major
             n_off = noff[s]
-            fs = foff[s]
-            gs = 1.0 - fs
+            fs = np.float32(foff[s])
+            gs = one32 - fs
+            s32 = np.float32(s)
+            inv_s = np.float32(1.0 / s)
             c_lo = max(0, -n_off)
             c_hi = min(n_minor, n_minor - n_off - 1)
-            # contiguous slices let LLVM vectorise this loop (4 cells per instruction)
+            # contiguous slices let LLVM vectorise this loop
             r0 = zz[mjs, c_lo + n_off : c_hi + n_off]
             r1 = zz[mjs, c_lo + n_off + 1 : c_hi + n_off + 1]
-            zo = zobs[c_lo:c_hi]
-            kv = kinv[c_lo:c_hi]
-            bb = best[c_lo:c_hi]
+            zo = zo32[c_lo:c_hi]
+            kv = kv32[c_lo:c_hi]
+            ik = ikv32[c_lo:c_hi]
+            bb = best32[c_lo:c_hi]
             for c in range(c_hi - c_lo):
                 zt = r0[c] * gs + r1[c] * fs
-                d = s * kv[c]
-                slope = (zt - zo[c] - d * d * inv2r) / (d + d * zt * inv_r)
-                if slope > bb[c]:
-                    bb[c] = slope
-            row = zz[mjs]
-            if fs == 0.0 and c_hi < n_minor and c_hi + n_off < n_minor and c_hi >= c_lo:
+                d = s32 * kv[c]
+                e = zt * inv_r32
+                slope = (zt - zo[c] - d * d * inv2r32) * (inv_s * ik[c]) * (one32 - e + e * e)
+                bb[c] = max(bb[c], slope)
+            if foff[s] == 0.0 and c_hi < n_minor and c_hi + n_off < n_minor and c_hi >= c_lo:
                 c = c_hi
-                zt = row[c + n_off]
-                d = s * kinv[c]
-                best[c] = max(best[c], (zt - zobs[c] - d * d * inv2r) / (d + d * zt * inv_r))
+                zt = zz[mjs, c + n_off]
+                d = s32 * kv32[c]
+                e = zt * inv_r32
+                slope = (zt - zo32[c] - d * d * inv2r32) * (inv_s * ikv32[c]) * (one32 - e + e * e)
+                best32[c] = max(best32[c], slope)
+        for c in range(n_minor):
+            b = best32[c]
+            best[c] = b if b > np.float32(-1.0e38) else -1e300
         for c in range(n_minor):
             # far field: the steps where the bracketing lines found their tangents, and their neighbours
             it_r = tang[i, c]
@@ -536,6 +559,7 @@ def _sweep_all(
         bmax = np.full((rows + cols + 3) * ((big >> BLOCK_SHIFT) + 1), -1e300)
         iv = np.empty((2, big), dtype=np.int64)
         v = np.empty((5, big))
+        v32 = np.empty((4, big), dtype=np.float32)
         for k in range(w, nb, n_workers):
             beta = betas[k]
             along_rows = abs(math.cos(beta)) >= abs(math.sin(beta))
@@ -562,6 +586,10 @@ def _sweep_all(
                 v[2, :n_minor],
                 v[3, :n_minor],
                 v[4, :n_minor],
+                v32[0, :n_minor],
+                v32[1, :n_minor],
+                v32[2, :n_minor],
+                v32[3, :n_minor],
                 res[: n_major * n_minor].reshape((n_major, n_minor)),
                 out[k],
             )
@@ -579,6 +607,7 @@ def horizon_sweep(
     radius_m: float,
     polar: bool,
     near_steps: int = DEFAULT_NEAR_STEPS,
+    out: Int16Array | None = None,
 ) -> Int16Array:
     """Horizon map by convex-hull sweeps: int16 [0.01 deg], shape (n_azimuths, rows, cols).
 
@@ -592,6 +621,7 @@ def horizon_sweep(
     radius_m : sphere radius [m].
     polar : True for a polar stereographic grid (distances corrected by the point scale).
     near_steps : steps along each ray marched exactly from the cell centre before the hull takes over.
+    out : where to write the map (C-contiguous int16 of that shape, e.g. a slice of a larger cube); returned.
     """
     if int(near_steps) < 1:
         raise ValueError("near_steps must be at least 1")
@@ -602,7 +632,11 @@ def horizon_sweep(
     # lines' tangent steps as int16 where the grid allows: half the memory traffic, the arithmetic stays float64
     z32 = np.ascontiguousarray(z, dtype=np.float32)
     betas = np.ascontiguousarray(grid_azimuths_rad, dtype=np.float64)
-    out = np.empty((betas.size,) + z.shape, dtype=np.int16)
+    shape = (betas.size,) + z.shape
+    if out is None:
+        out = np.empty(shape, dtype=np.int16)
+    elif out.shape != shape or out.dtype != np.int16 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous int16 array of shape {shape}")
     big = max(z.shape)
     n_workers = max(1, min(threads(), betas.size))
     tangs = np.empty((n_workers, big * big), dtype=np.int16 if big < 32000 else np.int32)

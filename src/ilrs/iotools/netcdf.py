@@ -80,10 +80,13 @@ def write_horizon_netcdf(
     observer_height_m: float,
     crs: Any,
     source: str,
+    quantisation_step_deg: float = 0.01,
+    quantisation_max_error_deg: float = 0.005,
 ) -> Path:
     """Horizon map as CF-1.10 NetCDF: int16 ``horizon`` (azimuth, y, x) in 0.01 deg with CF scale and fill value,
     projected ``x``/``y`` coordinates and a ``crs`` grid mapping (``crs`` is anything pyproj reads: an
-    ``IAU_2015:30135`` code, a WKT, a pyproj or rasterio CRS)."""
+    ``IAU_2015:30135`` code, a WKT, a pyproj or rasterio CRS). The values' quantisation step and its largest
+    rounding error [deg] are stated on the variable."""
     import xarray as xr
 
     from ilrs import __version__
@@ -100,6 +103,8 @@ def write_horizon_netcdf(
                     "units": "degree",
                     "grid_mapping": "crs",
                     "comment": "missing: no terrain inside the map above the local horizontal (no obstruction)",
+                    "quantisation_step_deg": float(quantisation_step_deg),
+                    "quantisation_max_error_deg": float(quantisation_max_error_deg),
                 },
             ),
             "crs": ((), np.int32(0), grid_mapping_attrs(crs)),

@@ -169,7 +169,6 @@ def site_maps(
     def stage(name, a, b):
         return (lambda f: progress(name, a + (b - a) * f)) if progress else None
 
-    hmap = horizon_map(full, height_m, 360, global_dem(), stage("horizon map (360 azimuths)", 0.0, 1.0))
     window = region_window(full, region_half_m)
     et, _ = utc_grid(start, end, step_s)
     cache = product_cache()
@@ -185,11 +184,13 @@ def site_maps(
         step=float(step_s),
         far=dem_key(global_dem()),
     )
-    layers = cache.get_or_compute(
-        "site_maps",
-        key,
-        lambda: compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0)),
-    )
+
+    def compute() -> dict[str, np.ndarray]:
+        # the horizon map only when the maps are not cached: a warm run neither decodes nor holds its 1.7 GB
+        hmap = horizon_map(full, height_m, 360, global_dem(), stage("horizon map (360 azimuths)", 0.0, 1.0))
+        return compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0))
+
+    layers = cache.get_or_compute("site_maps", key, compute)
     r0, r1, c0, c1 = window
     return SiteMaps(
         full.crop(r0, r1, c0, c1), float(height_m), str(start), str(end), float(step_s), int(et.size), dict(layers)
