@@ -134,11 +134,12 @@ class _EnvironmentMemo:
     """
 
     MAX_ELEMENTS = 48
-    MIN_ELEMENT_S = 2e-3
+    MIN_ELEMENT_S = 5e-4
 
     def __init__(self) -> None:
         self.sky: tuple[Any, ...] | None = None
         self.working: dict[Any, tuple[npt.NDArray[np.bool_], FloatArray]] = {}
+        self.landed: dict[tuple[bytes, int], npt.NDArray[np.int64]] = {}
         self.elements: OrderedDict[tuple[Any, ...], Contribution] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -193,6 +194,24 @@ def _working_years(env: SiteEnvironment, memo: _EnvironmentMemo, arrival: Any) -
     return out
 
 
+def _landings_since(
+    env: SiteEnvironment, memo: _EnvironmentMemo, landings: npt.NDArray[np.datetime64], first: int
+) -> npt.NDArray[np.int64]:
+    """Landings at the site after step ``first`` (an element's arrival), at every step (0 before)."""
+    key = (landings.tobytes(), first)
+    with memo.lock:
+        hit = memo.landed.get(key)
+    if hit is not None:
+        return hit
+    landed = np.searchsorted(landings, env.utc.astype("datetime64[s]"), side="right")
+    out: npt.NDArray[np.int64] = _frozen(np.maximum(landed - landed[first], 0).astype(np.int64))
+    with memo.lock:
+        if len(memo.landed) > 256:  # a study moving the missions' dates: keep the memo bounded
+            memo.landed.clear()
+        memo.landed[key] = out
+    return out
+
+
 def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes) -> Contribution:
     """The element's model on its context, memoised by the element's definition and the landings it counts."""
     key = (type(e).__name__, e.model_dump_json(), landings)
@@ -227,12 +246,11 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     shares = []
     transmitters: list[FloatArray] = []
     landings = landing_times(scenario)
-    landed = np.searchsorted(landings, env.utc.astype("datetime64[s]"), side="right")
     for e in scenario.elements:
         on, years = _working_years(env, memo, e.arrival)
         if not on.any():
             continue
-        later = np.maximum(landed - landed[np.argmax(on)], 0)  # landings after this element's own
+        later = _landings_since(env, memo, landings, int(np.argmax(on)))  # landings after this element's own
         ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later, fractions)
         c = _contribution(memo, e, ctx, landings.tobytes())
         if c.solar_w is not None:
