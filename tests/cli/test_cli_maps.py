@@ -10,7 +10,7 @@ import rasterio
 
 from ilrs.constants import MOON_RADIUS_M
 from ilrs.core import horizon as hz
-from tests.clirunner import assert_ok, assert_user_error, invoke
+from tests.clirunner import assert_ok, assert_user_error, invoke, output
 
 
 def _write_dem(path, z, crs="IAU_2015:30135", x0=-20_000.0, y0=20_000.0, cell=240.0):
@@ -93,6 +93,13 @@ def test_rank_and_map_end_to_end(tmp_path):
     for s in ranked:
         assert -90 <= s["lat_deg"] <= -84 and 0 <= s["lon_deg"] < 360
         assert s["slope_deg"] <= 15.0 and 0 < s["sun_visible_fraction"] <= 1
+    # the text says which ranked sites the 240 m DEM cannot resolve, as the JSON's warnings do (maps cached now)
+    flagged = [s["rank"] for s in ranked if s["warnings"]]
+    text = output(assert_ok(invoke("site", "rank", "--top", 5, "--quiet", *args)))
+    if flagged:
+        assert f"cannot resolve the terrain at {len(flagged)} of these sites" in text and "--dem" in text
+    else:
+        assert "cannot resolve" not in text
     out = tmp_path / "maps"
     summary = json.loads(assert_ok(invoke("site", "map", *args, "--region-km", 40, "--out", out, "--json")).stdout)
     # the summary names every map and the STAC catalogue (its items sit in a folder per layer beside them)

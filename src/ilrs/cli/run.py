@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ilrs.cli.common import console, handle_errors, output_dir, print_json, staged_progress, styled
+from ilrs.cli.site import adequacy_summary
 from ilrs.cli.twin import kpi_table, verdict_tables
 from ilrs.errors import IlrsError
 
@@ -173,6 +174,24 @@ def _summary(products, report: Path, out_dir: Path) -> None:
             f"{r.nearest_named_site} ({r.nearest_named_km:.1f} km)",
         )
     console.print(t)
+    flagged = [r for r in products.ranked[:10] if r.warnings]
+    if flagged:
+        console.print(
+            f"DEM adequacy: {adequacy_summary(flagged, products.maps.dem.cell_size_m)}; the report re-scores "
+            "the shortlist on the finest DEM over 18.6 years (bring a finer one with --dem)",
+            markup=False,
+        )
+    station = next((r for r in products.rescored if r.rank_on_map == 0), None)
+    if station is not None:
+        e = station.env
+        console.print(
+            f"The station's site on {e.dem_layer} ({e.dem_cell_m:.0f} m) over an 18.6-year cycle: Sun "
+            f"{100 * e.sun_visible_fraction:.1f} % ({station.height_m:g} m), longest night "
+            f"{e.longest_dark_hours:.0f} h, Earth in view {100 * e.earth_visible_fraction:.1f} %"
+            + (f" ({e.earth_height_m:g} m)" if e.earth_height_m is not None else "")
+            + ("; " + e.warnings[0] if e.warnings else ""),
+            markup=False,
+        )
     env = products.best
     console.print(
         f"Best site with a {mast_h:g} m mast: Sun {100 * env.sun_visible_fraction:.1f} % of the "

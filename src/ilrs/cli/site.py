@@ -321,6 +321,12 @@ def site_map(
     console.print(f"{len(written)} files written to {out} (GeoTIFF + PNG per layer, STAC catalog.json)")
 
 
+def adequacy_summary(flagged: list, cell_m: float) -> str:
+    """One line for the ranked sites whose DEM cannot resolve their terrain."""
+    ranks = ", ".join(str(r.rank) for r in flagged)
+    return f"the {cell_m:.0f} m DEM cannot resolve the terrain at {len(flagged)} of these sites (rank {ranks})"
+
+
 @app.command("rank")
 @handle_errors
 def site_rank(
@@ -400,3 +406,8 @@ def site_rank(
             f"{r.nearest_named_site} ({r.nearest_named_km:.0f} km)",
         )
     console.print(t)
+    flagged = [r for r in ranked if r.warnings]
+    if flagged:
+        console.print(
+            f"Warning: {adequacy_summary(flagged, maps.dem.cell_size_m)}; {flagged[0].warnings[0]}", markup=False
+        )
