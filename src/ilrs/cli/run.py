@@ -199,6 +199,15 @@ def _summary(products, report: Path, out_dir: Path) -> None:
         f"Earth in view {100 * env.earth_visible_fraction:.1f} %"
     )
     console.print(kpi_table(twin.kpis.as_dict(), f"Station twin {sc.name}, {sc.start:%Y-%m-%d} .. {sc.end:%Y-%m-%d}"))
+    if products.mast_options:
+        console.print(
+            "Every array's mast at one height (ilrs size mast): "
+            + ", ".join(
+                f"{o.mast_height_m:g} m "
+                + ("survives" if o.survives else f"loses {o.critical_load_lost_h:.0f} h of critical load")
+                for o in products.mast_options
+            )
+        )
     campaign = products.campaign
     energy = next(r for r in campaign.monte_carlo.summary() if r["capability"] == "energy")
     b = campaign.windows["best"]
