@@ -308,16 +308,40 @@ def llo(
 @orbit_app.command("descent")
 @handle_errors
 def descent(
-    llo_alt_km: float = typer.Option(100.0, help="Circular low lunar orbit altitude [km]."),
-    thrust_to_weight: float = typer.Option(1.8, help="Initial thrust over lunar weight at ignition."),
-    isp_s: float = typer.Option(311.0, help="Specific impulse [s] (Apollo LM descent engine: 311 s)."),
+    case: str = typer.Option(
+        "gravity-turn",
+        help="gravity-turn: DOI from the LLO then a gravity turn; apollo11: Apollo 11's powered descent flown like "
+        "for like (PDI state, LM mass, DPS thrust and throttle, flight gates) against its published delta-v.",
+    ),
+    llo_alt_km: float = typer.Option(100.0, help="Circular low lunar orbit altitude [km] (gravity-turn)."),
+    thrust_to_weight: float = typer.Option(1.8, help="Initial thrust over lunar weight at ignition (gravity-turn)."),
+    isp_s: float | None = typer.Option(
+        None, help="Specific impulse [s] (default: 311 s for gravity-turn, the DPS's 305 s for apollo11)."
+    ),
+    mass_kg: float | None = typer.Option(None, help="LM mass at PDI [kg] (apollo11; default the flown 15,150.8 kg)."),
+    thrust_n: float | None = typer.Option(
+        None, help="Descent engine rated thrust [N] (apollo11; default the DPS's 46,706 N, flown at 92.5 %)."
+    ),
+    pdi_alt_km: float | None = typer.Option(None, help="PDI altitude [km] (apollo11; default the flown 14.88 km)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Powered descent from a circular LLO: descent-orbit insertion, then a gravity turn whose ignition altitude
-    makes it stop at the surface; delta-v, gravity loss, burn time, downrange, propellant fraction."""
+    """Powered descent. gravity-turn: descent-orbit insertion from a circular LLO, then a gravity turn whose
+    ignition altitude makes it stop at the surface. apollo11: the Apollo 11 descent (fixed-throttle braking, then
+    throttled explicit guidance through the flight's gates), compared with the Mission Report's 6,775 ft/s.
+    Prints delta-v, gravity and steering losses, burn time, downrange, propellant."""
+    from ilrs.errors import IlrsError
+
+    if case == "apollo11":
+        _apollo11(mass_kg, thrust_n, isp_s, pdi_alt_km, as_json)
+        return
+    if case != "gravity-turn":
+        raise IlrsError(f"unknown case {case!r}", source="--case", hint="gravity-turn or apollo11")
+    for name, value in (("--mass-kg", mass_kg), ("--thrust-n", thrust_n), ("--pdi-alt-km", pdi_alt_km)):
+        if value is not None:
+            raise IlrsError(f"{name} applies to --case apollo11 only", source=name)
     from ilrs.transport.descent import gravity_turn_descent
 
-    d = gravity_turn_descent(llo_alt_km, thrust_to_weight, isp_s)
+    d = gravity_turn_descent(llo_alt_km, thrust_to_weight, 311.0 if isp_s is None else isp_s)
     out = {
         "llo_alt_km": d.llo_alt_km,
         "thrust_to_weight": d.thrust_to_weight,
@@ -332,3 +356,35 @@ def descent(
         "propellant_fraction": d.propellant_fraction,
     }
     _print_report(out, as_json, width=20, digits=3)
+
+
+def _apollo11(
+    mass_kg: float | None, thrust_n: float | None, isp_s: float | None, pdi_alt_km: float | None, as_json: bool
+) -> None:
+    """The Apollo 11 reference descent and its published figures."""
+    from ilrs.transport import guided_descent as g
+
+    d = g.apollo11_descent(
+        g.APOLLO11_PDI_MASS_KG if mass_kg is None else mass_kg,
+        g.APOLLO11_RATED_THRUST_N if thrust_n is None else thrust_n,
+        g.APOLLO11_ISP_S if isp_s is None else isp_s,
+        g.APOLLO11_PDI_ALT_M if pdi_alt_km is None else pdi_alt_km * 1e3,
+    )
+    out = {
+        "pdi_alt_km": d.ignition_alt_km,
+        "pdi_speed_m_s": d.ignition_speed_m_s,
+        "powered_dv_m_s": d.dv_m_s,
+        "published_dv_m_s": g.APOLLO11_DV_M_S,
+        "dv_difference_pct": 100.0 * (d.dv_m_s / g.APOLLO11_DV_M_S - 1.0),
+        "gravity_loss_m_s": d.gravity_loss_m_s,
+        "steering_loss_m_s": d.steering_loss_m_s,
+        "burn_time_s": d.burn_time_s,
+        "published_burn_time_s": g.APOLLO11_BURN_S,
+        "throttle_down_alt_km": d.throttle_down_alt_km,
+        "published_throttle_down_alt_km": g.APOLLO11_THROTTLE_DOWN_ALT_M / 1e3,
+        "final_mass_kg": d.final_mass_kg,
+        "published_landing_mass_kg": g.APOLLO11_LANDING_MASS_KG,
+        "max_throttle_after_throttle_down": d.max_throttle_used,
+        "downrange_km": d.downrange_km,
+    }
+    _print_report(out, as_json, width=32, digits=3)
