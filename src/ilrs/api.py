@@ -68,6 +68,7 @@ __all__ = [
     "campaign",
     "compare",
     "descent",
+    "apollo11_descent",
     "launch_windows",
     "llo",
     "size_mast",
@@ -733,6 +734,21 @@ def descent(llo_alt_km: float = 100.0, thrust_to_weight: float = 1.8, isp_s: flo
 
     d = gravity_turn_descent(llo_alt_km, thrust_to_weight, isp_s)
     return Descent({**{k: v for k, v in asdict(d).items() if np.ndim(v) == 0}, "total_dv_m_s": d.total_dv_m_s})
+
+
+def apollo11_descent(
+    mass_kg: float | None = None,
+    rated_thrust_n: float | None = None,
+    isp_s: float | None = None,
+    pdi_alt_km: float | None = None,
+) -> Descent:
+    """Apollo 11's powered descent flown like for like (fixed-throttle braking, then explicit guidance through the
+    flight's gates) next to the published figures, as ``ilrs orbit descent --case apollo11``; None keeps the flown
+    value (LM mass at PDI [kg], DPS rated thrust [N], Isp [s], PDI altitude [km])."""
+    from ilrs.transport import guided_descent as g
+
+    d = g.apollo11_descent(mass_kg, rated_thrust_n, isp_s, pdi_alt_km)
+    return Descent(g.apollo11_figures(d))
 
 
 class FrozenRelay(_Figures):

@@ -364,27 +364,5 @@ def _apollo11(
     """The Apollo 11 reference descent and its published figures."""
     from ilrs.transport import guided_descent as g
 
-    d = g.apollo11_descent(
-        g.APOLLO11_PDI_MASS_KG if mass_kg is None else mass_kg,
-        g.APOLLO11_RATED_THRUST_N if thrust_n is None else thrust_n,
-        g.APOLLO11_ISP_S if isp_s is None else isp_s,
-        g.APOLLO11_PDI_ALT_M if pdi_alt_km is None else pdi_alt_km * 1e3,
-    )
-    out = {
-        "pdi_alt_km": d.ignition_alt_km,
-        "pdi_speed_m_s": d.ignition_speed_m_s,
-        "powered_dv_m_s": d.dv_m_s,
-        "published_dv_m_s": g.APOLLO11_DV_M_S,
-        "dv_difference_pct": 100.0 * (d.dv_m_s / g.APOLLO11_DV_M_S - 1.0),
-        "gravity_loss_m_s": d.gravity_loss_m_s,
-        "steering_loss_m_s": d.steering_loss_m_s,
-        "burn_time_s": d.burn_time_s,
-        "published_burn_time_s": g.APOLLO11_BURN_S,
-        "throttle_down_alt_km": d.throttle_down_alt_km,
-        "published_throttle_down_alt_km": g.APOLLO11_THROTTLE_DOWN_ALT_M / 1e3,
-        "final_mass_kg": d.final_mass_kg,
-        "published_landing_mass_kg": g.APOLLO11_LANDING_MASS_KG,
-        "max_throttle_after_throttle_down": d.max_throttle_used,
-        "downrange_km": d.downrange_km,
-    }
-    _print_report(out, as_json, width=32, digits=3)
+    d = g.apollo11_descent(mass_kg, thrust_n, isp_s, pdi_alt_km)
+    _print_report(g.apollo11_figures(d), as_json, width=32, digits=3)

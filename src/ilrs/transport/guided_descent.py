@@ -24,6 +24,7 @@ The velocity change is ``integral(|T|/m dt)``, the figure a lunar module's accel
 into the speed given up, the gravity loss ``integral(g . v_hat dt)`` and the steering loss
 ``integral(|T|/m (1 + cos phi) dt)``, phi the angle between thrust and velocity (nil for a thrust opposed to the
 velocity, the gravity turn of :mod:`ilrs.transport.descent`): ``dv = |v_0| - |v_f| + gravity + steering``.
+Hovering and the slow terminal phases, thrust held up across a mostly horizontal velocity, count as steering.
 """
 
 from __future__ import annotations
@@ -355,20 +356,21 @@ APOLLO11_GATES = (
 
 
 def apollo11_descent(
-    mass_kg: float = APOLLO11_PDI_MASS_KG,
-    rated_thrust_n: float = APOLLO11_RATED_THRUST_N,
-    isp_s: float = APOLLO11_ISP_S,
-    pdi_alt_m: float = APOLLO11_PDI_ALT_M,
+    mass_kg: float | None = None,
+    rated_thrust_n: float | None = None,
+    isp_s: float | None = None,
+    pdi_alt_km: float | None = None,
 ) -> GuidedDescent:
     """Apollo 11's powered descent flown like for like: PDI state, LM mass, DPS thrust, Isp, throttle schedule
     and the P64 / P66 / contact gates of the flight.
 
     Parameters
     ----------
-    mass_kg : LM mass at PDI [kg]; the flown 15,150.8 kg by default.
-    rated_thrust_n : DPS rated thrust [N]; the braking burn runs at 92.5 % of it, the throttled phases at 10-92.5 %.
-    isp_s : DPS specific impulse [s].
-    pdi_alt_m : PDI altitude [m].
+    mass_kg : LM mass at PDI [kg]; None: the flown 15,150.8 kg.
+    rated_thrust_n : DPS rated thrust [N]; None: 46,706 N. The braking burn runs at 92.5 % of it, the throttled
+        phases at 10-92.5 %.
+    isp_s : DPS specific impulse [s]; None: 305 s.
+    pdi_alt_km : PDI altitude [km]; None: the flown 14.88 km.
 
     Published figures (NASA documents, every one read as quoted in public sources, not on the scans themselves):
 
@@ -387,12 +389,39 @@ def apollo11_descent(
     - "Apollo Experience Report - Descent Propulsion System", NASA TN D-7143 (1973): 10,500 lbf rated thrust,
       305 lbf-s/lbm end-of-duty Isp (id 69605812410), full-throttle point 92.5 % (id 70776951767).
     """
-    lander = Lander(mass_kg, rated_thrust_n, isp_s, min_throttle=0.10, fixed_throttle=0.925)
+    lander = Lander(
+        APOLLO11_PDI_MASS_KG if mass_kg is None else mass_kg,
+        APOLLO11_RATED_THRUST_N if rated_thrust_n is None else rated_thrust_n,
+        APOLLO11_ISP_S if isp_s is None else isp_s,
+        min_throttle=0.10,
+        fixed_throttle=0.925,
+    )
     return gated_descent(
-        pdi_alt_m,
+        APOLLO11_PDI_ALT_M if pdi_alt_km is None else pdi_alt_km * 1e3,
         APOLLO11_PDI_SPEED_M_S,
         lander,
         APOLLO11_GATES,
         fixed_throttle_start_s=26.0,
         throttle_down_s=APOLLO11_THROTTLE_DOWN_S,
     )
+
+
+def apollo11_figures(d: GuidedDescent) -> dict[str, float]:
+    """The descent's scalar figures next to Apollo 11's published ones (the ``--case apollo11`` report)."""
+    return {
+        "pdi_alt_km": d.ignition_alt_km,
+        "pdi_speed_m_s": d.ignition_speed_m_s,
+        "powered_dv_m_s": d.dv_m_s,
+        "published_dv_m_s": APOLLO11_DV_M_S,
+        "dv_difference_pct": 100.0 * (d.dv_m_s / APOLLO11_DV_M_S - 1.0),
+        "gravity_loss_m_s": d.gravity_loss_m_s,
+        "steering_loss_m_s": d.steering_loss_m_s,
+        "burn_time_s": d.burn_time_s,
+        "published_burn_time_s": APOLLO11_BURN_S,
+        "throttle_down_alt_km": d.throttle_down_alt_km,
+        "published_throttle_down_alt_km": APOLLO11_THROTTLE_DOWN_ALT_M / 1e3,
+        "final_mass_kg": d.final_mass_kg,
+        "published_landing_mass_kg": APOLLO11_LANDING_MASS_KG,
+        "max_throttle_after_throttle_down": d.max_throttle_used,
+        "downrange_km": d.downrange_km,
+    }
