@@ -723,7 +723,8 @@ def launch_windows(
 
 
 class Descent(_Figures):
-    """A powered descent from a circular low lunar orbit: delta-v, gravity loss, burn time, propellant."""
+    """A powered descent (from a circular low lunar orbit, or Apollo 11's from its PDI with the published figures
+    beside it): delta-v, gravity loss, burn time, propellant."""
 
     _title = "powered descent"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -85,6 +86,11 @@ def test_apollo11_intermediate_states_and_propellant(apollo11):
     assert d.throttle_down_alt_km == pytest.approx(APOLLO11_THROTTLE_DOWN_ALT_M / 1e3, abs=0.5)
     assert 0.0 < d.final_mass_kg / APOLLO11_LANDING_MASS_KG - 1.0 < 0.04
     assert 0.10 <= d.max_throttle_used <= 0.60
+    # the guidance meets the published gates: it hands over 2 s before each, when the gate's altitude is 2 s of
+    # its descent rate away (within 10 m: the rate is itself being reached)
+    for gate in APOLLO11_GATES:
+        i = int(np.searchsorted(d.t_s, gate.t_s - 2.0))
+        assert d.altitude_m[i] == pytest.approx(gate.alt_m - 2.0 * gate.vz_m_s, abs=10.0)
     # the touchdown is soft and the path ends on the ground
     assert d.touchdown_speed_m_s < 1.5 and abs(d.altitude_m[-1]) < 1.0
 
