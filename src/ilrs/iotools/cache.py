@@ -22,8 +22,8 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -200,6 +200,36 @@ def load_npz_mmap(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return out
 
 
+@contextmanager
+def _compute_lock(lock_path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (created if needed) for one entry's computation.
+
+    Where ``fcntl`` is missing (Windows) or the lock file cannot be created (a read-only cache directory), the
+    computation goes ahead unlocked: at worst two processes compute the same entry, as before the lock existed.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        log.debug("no lock for %s (%s): computing unlocked", what, exc)
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process that is computing %s", what)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 @dataclasses.dataclass(frozen=True)
 class CacheEntry:
     """One cached product: its namespace and key, file, size [bytes] and last use (POSIX time [s])."""
@@ -242,25 +272,26 @@ class DiskCache:
     def get_or_compute(
         self, namespace: str, key: str, compute: Callable[[], Mapping[str, np.ndarray]]
     ) -> dict[str, np.ndarray]:
-        """The cached arrays for ``key``, or ``compute()``'s, which are stored for next time."""
+        """The cached arrays for ``key``, or ``compute()``'s, which are stored for next time.
+
+        Processes (and threads) sharing the cache compute an entry once: a miss takes an exclusive lock for the
+        key (POSIX ``flock`` on ``namespace/.key.lock``, released by the system if the process dies) and looks
+        again under it, so a second caller waits for the first one's entry and reads it instead of computing the
+        same product twice on the same cores.
+        """
         path = self.path(namespace, key)
-        if self.enabled and path.exists():
-            try:
-                arrays = load_npz_mmap(path)
-            except CorruptCacheFile as exc:
-                log.warning("cache file %s is corrupt (%s); deleting it and recomputing", path, exc)
-                with suppress(FileNotFoundError):
-                    path.unlink()
-            else:
-                self.hits += 1
-                with suppress(OSError):  # the last use, for pruning the least recently used first
-                    os.utime(path)
+        if not self.enabled:
+            self.misses += 1
+            return self._computed(compute)
+        arrays = self._read(path)
+        if arrays is not None:
+            return arrays
+        with _compute_lock(path.parent / f".{key}.lock", f"{namespace}/{key[:12]}"):
+            arrays = self._read(path)  # another process may have written it while this one waited
+            if arrays is not None:
                 return arrays
-        self.misses += 1
-        arrays = _validated(compute())
-        for array in arrays.values():
-            array.flags.writeable = False
-        if self.enabled:
+            self.misses += 1
+            arrays = self._computed(compute)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -270,6 +301,29 @@ class DiskCache:
             else:
                 if self.max_bytes is not None:
                     self.prune(max_bytes=self.max_bytes, keep=path)
+        return arrays
+
+    @staticmethod
+    def _computed(compute: Callable[[], Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        arrays = _validated(compute())
+        for array in arrays.values():
+            array.flags.writeable = False
+        return arrays
+
+    def _read(self, path: Path) -> dict[str, np.ndarray] | None:
+        """The entry's arrays (a hit), or None when it is absent or corrupt (a corrupt file is deleted)."""
+        if not path.exists():
+            return None
+        try:
+            arrays = load_npz_mmap(path)
+        except CorruptCacheFile as exc:
+            log.warning("cache file %s is corrupt (%s); deleting it and recomputing", path, exc)
+            with suppress(FileNotFoundError):
+                path.unlink()
+            return None
+        self.hits += 1
+        with suppress(OSError):  # the last use, for pruning the least recently used first
+            os.utime(path)
         return arrays
 
     def entries(self, namespace: str | None = None) -> list[CacheEntry]:
@@ -298,7 +352,7 @@ class DiskCache:
     ) -> list[CacheEntry]:
         """Delete entries not used for ``older_than_s`` seconds, then the least recently used until the cache
         holds at most ``max_bytes`` (``keep``: an entry never deleted, e.g. the one just written). Returns the
-        deleted entries. Temporary files of writers killed more than a day ago go too."""
+        deleted entries. Temporary files of writers killed, and lock files unused, for more than a day go too."""
         now = time.time() if now is None else now
         entries = self.entries(namespace)
         total = sum(e.size for e in entries)
@@ -313,7 +367,7 @@ class DiskCache:
                 removed.append(e)
                 total -= e.size
         for d in [self.root / namespace] if namespace else (self.root.iterdir() if self.root.is_dir() else []):
-            for t in d.glob(".*.tmp.npz") if d.is_dir() else ():
+            for t in [*d.glob(".*.tmp.npz"), *d.glob(".*.lock")] if d.is_dir() else ():
                 with suppress(FileNotFoundError):
                     if now - t.stat().st_mtime > 86_400:
                         t.unlink()
@@ -322,7 +376,9 @@ class DiskCache:
     def clear(self, namespace: str | None = None) -> int:
         """Delete the cached entries (of one namespace, or all); return how many entries were removed.
 
-        Temporary files left by killed writers (``.*.tmp.npz``) are removed too, but not counted.
+        Temporary files left by killed writers (``.*.tmp.npz``) and the entries' lock files are removed too, but
+        not counted (a process still computing keeps its lock and writes its entry; one more waiting then computes
+        the same entry again, harmlessly).
         """
         if namespace is not None:
             _check_name(namespace, "namespace")
@@ -335,4 +391,7 @@ class DiskCache:
                 with suppress(FileNotFoundError):
                     p.unlink()
                     removed += not p.name.startswith(".")
+            for p in d.glob(".*.lock"):
+                with suppress(FileNotFoundError):
+                    p.unlink()
         return removed
