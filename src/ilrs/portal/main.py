@@ -11,11 +11,13 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ilrs.errors import IlrsError
@@ -125,6 +127,7 @@ ERROR_TITLES = {
     401: "Please sign in",
     403: "Not allowed",
     404: "Not found",
+    405: "Not possible here",
     409: "Cannot do that now",
     413: "Too large",
     422: "Cannot do that",
@@ -261,6 +264,15 @@ def create_app(
         if _wants_json(request):
             return JSONResponse({"detail": str(exc), "field": exc.source}, status_code=422)
         return await _error_page(request, 422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # an address with no page (or a method a page does not take): the portal's own page, titled, with the
+        # signed-in navigation, rather than a JSON body in the browser; the API answers as FastAPI does
+        if _wants_json(request) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        message = "there is no page at this address" if exc.status_code == 404 else str(exc.detail)
+        return await _error_page(request, exc.status_code, message, dict(exc.headers or {}) or None)
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, exc: deps.NotSignedIn):
