@@ -19,6 +19,9 @@ of the requests sent. wrk's socket errors are printed by kind; "timeout" means a
 default ``--timeout``). The server logs at INFO to a file, and the run ends with the number of worker processes
 Uvicorn's supervisor replaced (it kills and replaces a worker that misses its 5 s health check) and the machine's
 listen-queue overflows during the run.
+Each read phase also prints how long the server's worker threads and the PostgreSQL backends of the benchmark's
+database (PostgreSQL runs on this machine) waited for a CPU per second of CPU they used (Linux ``schedstat``): a large
+PostgreSQL figure says the queries queued for a processor, not for a lock, a connection or a thread.
 
 Phases: read endpoints (the target), proposal submission, and a storm (concurrent drafts and submissions from
 every partner while an unrelated user reads), whose write throughput, write latencies and read latencies are
@@ -240,12 +243,60 @@ def server_cpu_s(pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def task_times_ns(pids: list[int]) -> dict[str, tuple[int, int]]:
+    """Per thread of the processes ``pids``: CPU time and time spent runnable but waiting for a CPU [ns] (Linux
+    ``/proc/<pid>/task/<tid>/schedstat``, its first two fields; empty elsewhere)."""
+    out: dict[str, tuple[int, int]] = {}
+    for pid in pids:
+        tasks = Path(f"/proc/{pid}/task")
+        try:
+            for task in tasks.iterdir():
+                fields = (task / "schedstat").read_text().split()
+                out[task.name] = (int(fields[0]), int(fields[1]))
+        except OSError:  # the process or thread ended meanwhile
+            continue
+    return out
+
+
+def cpu_wait_ratio(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> float | None:
+    """Seconds spent waiting for a CPU per second of CPU used, over the threads seen at the end."""
+    cpu = wait = 0
+    for task, (c1, w1) in after.items():
+        c0, w0 = before.get(task, (0, 0))
+        cpu, wait = cpu + c1 - c0, wait + w1 - w0
+    return wait / cpu if cpu > 0 else None
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def measure_reads(
-    tool: str, port: int, plan: list, duration: float, connections: int, tmp: Path, server: int | None = None
+    tool: str,
+    port: int,
+    plan: list,
+    duration: float,
+    connections: int,
+    tmp: Path,
+    server: int | None = None,
+    backends=None,
 ) -> dict:
     """Figures of a read phase with the chosen tool (``wrk`` or ``python``), with the server's CPU time per
-    request [ms] when ``server`` (its pid) is given."""
+    request [ms] when ``server`` (its pid) is given, and then how long its worker processes and the PostgreSQL
+    backends (``backends()``: their pids) waited for a CPU per second of CPU they used."""
     cpu0 = server_cpu_s(server) if server else None
+    workers = children(server) if server else []
+    pg = backends() if backends else []
+    waits0 = task_times_ns(workers), task_times_ns(pg)
     if tool == "wrk":
         f = finish_wrk(start_wrk(port, plan, duration, connections, tmp))
     else:
@@ -254,6 +305,9 @@ def measure_reads(
     cpu1 = server_cpu_s(server) if server else None
     if cpu0 is not None and cpu1 is not None and f["n"]:
         f["cpu_ms"] = 1e3 * (cpu1 - cpu0) / f["n"]
+    if server:
+        f["wait_server"] = cpu_wait_ratio(waits0[0], task_times_ns(workers))
+        f["wait_pg"] = cpu_wait_ratio(waits0[1], task_times_ns(pg))
     return f
 
 
@@ -401,6 +455,11 @@ def line(name: str, f: dict) -> str:
         + (f"  max {f['max']:6.1f} ms" if "max" in f else "")
         + (f"  server CPU {f['cpu_ms']:4.2f} ms/req" if "cpu_ms" in f else "")
         + f"  load {os.getloadavg()[0]:.1f}"
+        + "".join(
+            f"  {who} waited {f[key]:.1f} s/CPU s"
+            for who, key in (("server", "wait_server"), ("PostgreSQL", "wait_pg"))
+            if f.get(key) is not None
+        )
     )
 
 
@@ -472,9 +531,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     line("  same with the Python generator", fp) + f"  (wrk measured {fb['rps'] / fp['rps']:.2f}x this)"
                 )
+
+            def backends() -> list[int]:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)).fetchall()
+                return [r[0] for r in rows]
+
             results = {}
             for label, plan in [*reads.items(), ("mixed reads", mixed)]:
-                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid)
+                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid, backends)
                 results[label] = f
                 print(
                     line(label, f)
