@@ -294,7 +294,7 @@ def measure_reads(
     request [ms] when ``server`` (its pid) is given, and then how long its worker processes and the PostgreSQL
     backends (``backends()``: their pids) waited for a CPU per second of CPU they used."""
     cpu0 = server_cpu_s(server) if server else None
-    workers = children(server) if server else []
+    workers = (children(server) or [server]) if server else []  # one worker: Uvicorn serves in its own process
     pg = backends() if backends else []
     waits0 = task_times_ns(workers), task_times_ns(pg)
     if tool == "wrk":

@@ -183,8 +183,8 @@ def freeze_startup_heap() -> int:
 
     Measured under the read benchmark (docs/portal.md, "Stalls"): the objects that outlive requests trigger a full
     (generation 2) collection every one to five seconds in each worker, and each one traversed the whole startup
-    heap, pausing the event loop and every thread for 80-660 ms on the shared two cores; with the startup heap
-    frozen, mostly 5-25 ms. ``gc.freeze`` moves every tracked object to a permanent generation that later
+    heap, pausing the event loop and every thread for 70-660 ms on the shared two cores; with the startup heap
+    frozen, 5-43 ms. ``gc.freeze`` moves every tracked object to a permanent generation that later
     collections ignore, "to make the gc copy-on-write friendly or to speed up collection" (CPython's gc module
     documentation, added in 3.7 by bpo-31558, https://github.com/python/cpython/pull/3705). Reference counting still
     frees frozen objects; only cyclic garbage among them would stay, and the startup objects live as long as the
