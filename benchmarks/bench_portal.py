@@ -10,6 +10,19 @@ database), the floor of the web stack. Each read phase also prints the server's 
 processes' CPU time from ``/proc`` over the requests served): on a shared machine requests per second and latencies
 follow the other work, CPU time per request much less, so that is the figure to compare versions by.
 
+Reading wrk's percentiles: wrk corrects its latency histogram for coordinated omission before reporting it
+(``stats_correct`` in wrk's src/stats.c, called from src/wrk.c: every request slower than the mean interval between a
+connection's requests adds the requests a steady client would have sent meanwhile, https://github.com/wg/wrk). One
+stall of a second that holds all 16 connections therefore moves the p95 of a ten-second phase to hundreds of
+milliseconds: the p95 here is what clients arriving at a steady rate would see, stricter than the plain distribution
+of the requests sent. wrk's socket errors are printed by kind; "timeout" means a request unanswered after 2 s (wrk's
+default ``--timeout``). The server logs at INFO to a file, and the run ends with the number of worker processes
+Uvicorn's supervisor replaced (it kills and replaces a worker that misses its 5 s health check) and the machine's
+listen-queue overflows during the run.
+Each read phase also prints how long the server's worker threads and the PostgreSQL backends of the benchmark's
+database (PostgreSQL runs on this machine) waited for a CPU per second of CPU they used (Linux ``schedstat``): a large
+PostgreSQL figure says the queries queued for a processor, not for a lock, a connection or a thread.
+
 Phases: read endpoints (the target), proposal submission, and a storm (concurrent drafts and submissions from
 every partner while an unrelated user reads), whose write throughput, write latencies and read latencies are
 printed.
@@ -163,9 +176,10 @@ request = function()
   return wrk.format(p[1], p[2], h)
 end
 done = function(summary, latency, requests)
-  io.write(string.format("WRK %%d %%d %%d %%d %%.1f %%.1f %%.1f\\n", summary.requests, summary.duration,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d %%d %%d %%d %%.1f %%.1f %%.1f %%d\\n", summary.requests, summary.duration,
+    e.status, e.connect, e.read, e.write, e.timeout, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max))
 end
 """
 
@@ -194,16 +208,16 @@ def finish_wrk(proc: subprocess.Popen) -> dict:
     found = [ln.split() for ln in out.splitlines() if ln.startswith("WRK ")]
     if proc.returncode != 0 or not found:
         raise RuntimeError(f"wrk failed: {out.strip()}")
-    n, us, status, sock, p50, p95, p99 = found[-1][1:]
-    bad = {"non-2xx/3xx": int(status)} if int(status) else {}
-    if int(sock):
-        bad["socket errors"] = int(sock)
+    n, us, status, connect, read, write, timeout, p50, p95, p99, top = found[-1][1:]
+    errors = {"non-2xx/3xx": status, "connect": connect, "read": read, "write": write, "timeout (> 2 s)": timeout}
+    bad = {k: int(v) for k, v in errors.items() if int(v)}
     return {
         "n": int(n),
         "rps": int(n) / (int(us) / 1e6),
         "p50": float(p50) / 1e3,
         "p95": float(p95) / 1e3,
         "p99": float(p99) / 1e3,
+        "max": float(top) / 1e3,  # the slowest request answered within the timeout (no correction)
         "bad": bad,
     }
 
@@ -229,12 +243,60 @@ def server_cpu_s(pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def task_times_ns(pids: list[int]) -> dict[str, tuple[int, int]]:
+    """Per thread of the processes ``pids``: CPU time and time spent runnable but waiting for a CPU [ns] (Linux
+    ``/proc/<pid>/task/<tid>/schedstat``, its first two fields; empty elsewhere)."""
+    out: dict[str, tuple[int, int]] = {}
+    for pid in pids:
+        tasks = Path(f"/proc/{pid}/task")
+        try:
+            for task in tasks.iterdir():
+                fields = (task / "schedstat").read_text().split()
+                out[task.name] = (int(fields[0]), int(fields[1]))
+        except OSError:  # the process or thread ended meanwhile
+            continue
+    return out
+
+
+def cpu_wait_ratio(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> float | None:
+    """Seconds spent waiting for a CPU per second of CPU used, over the threads seen at the end."""
+    cpu = wait = 0
+    for task, (c1, w1) in after.items():
+        c0, w0 = before.get(task, (0, 0))
+        cpu, wait = cpu + c1 - c0, wait + w1 - w0
+    return wait / cpu if cpu > 0 else None
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def measure_reads(
-    tool: str, port: int, plan: list, duration: float, connections: int, tmp: Path, server: int | None = None
+    tool: str,
+    port: int,
+    plan: list,
+    duration: float,
+    connections: int,
+    tmp: Path,
+    server: int | None = None,
+    backends=None,
 ) -> dict:
     """Figures of a read phase with the chosen tool (``wrk`` or ``python``), with the server's CPU time per
-    request [ms] when ``server`` (its pid) is given."""
+    request [ms] when ``server`` (its pid) is given, and then how long its worker processes and the PostgreSQL
+    backends (``backends()``: their pids) waited for a CPU per second of CPU they used."""
     cpu0 = server_cpu_s(server) if server else None
+    workers = (children(server) or [server]) if server else []  # one worker: Uvicorn serves in its own process
+    pg = backends() if backends else []
+    waits0 = task_times_ns(workers), task_times_ns(pg)
     if tool == "wrk":
         f = finish_wrk(start_wrk(port, plan, duration, connections, tmp))
     else:
@@ -243,6 +305,9 @@ def measure_reads(
     cpu1 = server_cpu_s(server) if server else None
     if cpu0 is not None and cpu1 is not None and f["n"]:
         f["cpu_ms"] = 1e3 * (cpu1 - cpu0) / f["n"]
+    if server:
+        f["wait_server"] = cpu_wait_ratio(waits0[0], task_times_ns(workers))
+        f["wait_pg"] = cpu_wait_ratio(waits0[1], task_times_ns(pg))
     return f
 
 
@@ -333,26 +398,15 @@ def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, i
         "ILRS_CACHE_DIR": str(tmp),
         "ILRS_PORTAL_UPLOADS": str(tmp / "uploads"),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ilrs.portal.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--no-proxy-headers",  # as `ilrs serve` runs it (ilrs.portal.main.uvicorn_options)
-        ],
-        env=env,
+    # the options `ilrs serve --workers N` gives Uvicorn, logging at INFO (without access lines) to a file, where
+    # the supervisor's replacements of workers show ("Child process [..] died")
+    code = (
+        "import uvicorn; from ilrs.portal.main import uvicorn_options; "
+        f"options = {{**uvicorn_options('127.0.0.1', {port}, {workers}), 'log_level': 'info', 'access_log': False}}; "
+        "uvicorn.run('ilrs.portal.main:create_app', factory=True, **options)"
     )
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 (the server writes to it until it ends)
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -364,6 +418,23 @@ def start_server(url: str, tmp: Path, workers: int) -> tuple[subprocess.Popen, i
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the server did not start")
+
+
+def worker_replacements(tmp: Path) -> int:
+    """Workers Uvicorn's supervisor replaced during the run (a worker that died or missed its health check)."""
+    text = (tmp / "server.log").read_text(errors="replace")
+    return text.count(" died") + text.count("was not ready in time")
+
+
+def listen_overflows() -> int | None:
+    """The machine's count of connections dropped because a listen queue was full (Linux TcpExt ListenOverflows
+    plus ListenDrops; None elsewhere)."""
+    path = Path("/proc/net/netstat")
+    if not path.exists():
+        return None
+    rows = [ln.split() for ln in path.read_text().splitlines() if ln.startswith("TcpExt:")]
+    counts = dict(zip(rows[0][1:], rows[1][1:], strict=True))
+    return int(counts.get("ListenOverflows", 0)) + int(counts.get("ListenDrops", 0))
 
 
 def figures(lat: list[float], seconds: float) -> dict:
@@ -380,7 +451,15 @@ def figures(lat: list[float], seconds: float) -> dict:
 def line(name: str, f: dict) -> str:
     return (
         f"{name:44s} {f['n']:7d} req  {f['rps']:8.0f} req/s  p50 {f['p50']:6.1f} ms  p95 {f['p95']:6.1f} ms  "
-        f"p99 {f['p99']:6.1f} ms" + (f"  server CPU {f['cpu_ms']:4.2f} ms/req" if "cpu_ms" in f else "")
+        f"p99 {f['p99']:6.1f} ms"
+        + (f"  max {f['max']:6.1f} ms" if "max" in f else "")
+        + (f"  server CPU {f['cpu_ms']:4.2f} ms/req" if "cpu_ms" in f else "")
+        + f"  load {os.getloadavg()[0]:.1f}"
+        + "".join(
+            f"  {who} waited {f[key]:.1f} s/CPU s"
+            for who, key in (("server", "wait_server"), ("PostgreSQL", "wait_pg"))
+            if f.get(key) is not None
+        )
     )
 
 
@@ -427,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{os.cpu_count()} cores shared by server, load generator and PostgreSQL; load average before the "
                 f"run {os.getloadavg()[0]:.1f} (other work on the machine lowers every figure)"
             )
+            overflows0 = listen_overflows()
             proc, port = start_server(url, tmp, args.workers)
             pi = s["pis"][0]
             tok = s["tokens"][pi]
@@ -451,9 +531,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     line("  same with the Python generator", fp) + f"  (wrk measured {fb['rps'] / fp['rps']:.2f}x this)"
                 )
+
+            def backends() -> list[int]:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)).fetchall()
+                return [r[0] for r in rows]
+
             results = {}
             for label, plan in [*reads.items(), ("mixed reads", mixed)]:
-                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid)
+                f = measure_reads(tool, port, plan, args.duration, args.concurrency, tmp, proc.pid, backends)
                 results[label] = f
                 print(
                     line(label, f)
@@ -504,6 +590,12 @@ def main(argv: list[str] | None = None) -> int:
             ok_sub = fc["p95"] < 150 and fs["p95"] < 150
             ok_storm = fr["p95"] < 200
             print(f"load average after the run {os.getloadavg()[0]:.1f}")
+            overflows1 = listen_overflows()
+            print(
+                f"Uvicorn worker processes replaced during the run: {worker_replacements(tmp)}; listen-queue overflows "
+                "on the machine: "
+                + (f"{overflows1 - overflows0}" if overflows0 is not None and overflows1 is not None else "unknown")
+            )
             print(
                 f"\ntargets: reads >= 500 req/s with p95 < 50 ms: {'met' if ok_reads else 'NOT met'} "
                 f"({m['rps']:.0f} req/s, p95 {m['p95']:.1f} ms; {tool}); submission p95 < 150 ms: "

@@ -212,6 +212,17 @@ def build_world(app, tmp_path: Path) -> World:
     return w
 
 
+# ---- routes -------------------------------------------------------------------------------------------------------
+
+
+def api_routes(app) -> list:
+    """Every FastAPI route of ``app`` (with ``path``, ``methods``, ``response_class``), the included routers' too:
+    since FastAPI 0.16x ``app.routes`` holds one entry per included router, not its routes."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    return [r for r in iter_route_contexts(app.routes) if isinstance(r.original_route, APIRoute)]
+
+
 # ---- clients ------------------------------------------------------------------------------------------------------
 
 

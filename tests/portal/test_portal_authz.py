@@ -5,7 +5,7 @@ exactly like missing things (404)."""
 from __future__ import annotations
 
 import pytest
-from portal_helpers import api_client, csrf_of, page_client
+from portal_helpers import api_client, api_routes, csrf_of, page_client
 
 pytestmark = pytest.mark.portal
 
@@ -208,22 +208,23 @@ PAGE_ELSEWHERE = {
     ("GET", "/api/docs"),  # public, like the schema it shows (test_portal_admin)
     ("POST", "/admin/users/{user_id}/active"),
     ("POST", "/admin/invitations/{invitation_id}/revoke"),
+    ("POST", "/proposals/check"),  # the editor's live check, stores nothing: test_portal_form, and anonymous below
 }
 
 
 def routes_of(app) -> set[tuple[str, str]]:
-    from fastapi.routing import APIRoute
-
-    out = set()
-    for r in app.routes:
-        if isinstance(r, APIRoute):
-            for m in r.methods - {"HEAD"}:
-                out.add((m, r.path))
+    out = {(m, r.path) for r in api_routes(app) for m in r.methods - {"HEAD"}}
+    assert len(out) > 50, out  # the walk found the routes (the portal has about 90)
     return out
 
 
 def emails(role: str) -> str | None:
     return None if role == "anon" else f"{role}@example.org"
+
+
+def test_live_form_check_needs_a_signed_in_user(world):
+    r = page_client(world.app).post("/proposals/check", data={"call_id": str(world.ids["call"])})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login"), r.status_code
 
 
 def test_matrix_covers_every_route(world):

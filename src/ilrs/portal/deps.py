@@ -28,6 +28,21 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 templates.env.globals["ROLES"] = ROLES
 
 
+def readable_size(n_bytes: int) -> str:
+    """A file size for people: bytes below 1 kB, else kB, MB or GB (SI: 1 kB = 1000 B) with three digits."""
+    if n_bytes < 1000:
+        return f"{n_bytes} B"
+    size = float(n_bytes)
+    for unit in ("kB", "MB", "GB", "TB"):
+        size /= 1000.0
+        if size < 999.5 or unit == "TB":
+            return f"{size:.3g} {unit}"
+    raise AssertionError("unreachable")
+
+
+templates.env.filters["size"] = readable_size
+
+
 class NotSignedIn(Exception):
     """A page needs a signed-in user: the app redirects to the login page."""
 

@@ -50,8 +50,9 @@ def register_api(body: RegisterIn, db: SessionDep) -> UserOut:
 # ---- pages --------------------------------------------------------------------------------------------------------
 
 
-def render(request: Request, name: str, session=None, status_code: int = 200, **ctx) -> HTMLResponse:
-    """A page; before sign-in it sets the pre-session cookie its form's CSRF token is bound to."""
+def render(request: Request, name: str, session=None, status_code: int = 200, *, title: str, **ctx) -> HTMLResponse:
+    """A page under ``title`` (its heading, and with the portal's name its browser title: every page names what it
+    shows); before sign-in it sets the pre-session cookie its form's CSRF token is bound to."""
     pre = None
     if session is None:
         pre = request.cookies.get(deps.PRE_COOKIE) or new_token()
@@ -59,7 +60,7 @@ def render(request: Request, name: str, session=None, status_code: int = 200, **
     else:
         ctx["csrf_token"] = session[1].csrf
         ctx["me"] = session[0]
-    ctx.setdefault("title", name.removesuffix(".html").replace("_", " "))
+    ctx["title"] = title
     resp = deps.templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if pre and request.cookies.get(deps.PRE_COOKIE) != pre:
         resp.set_cookie(
@@ -74,7 +75,8 @@ def redirect(url: str) -> RedirectResponse:
 
 @pages.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, session: OptionalPageSession, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", None, next=next if next.startswith("/") and "//" not in next else "/")
+    target = next if next.startswith("/") and "//" not in next else "/"
+    return render(request, "login.html", None, title="Sign in", next=target)
 
 
 @pages.post("/login")
@@ -114,7 +116,7 @@ def logout_post(request: Request, db: SessionDep, session: PageSession, _: deps.
 
 @pages.get("/register", response_class=HTMLResponse)
 def register_page(request: Request, token: str = "") -> HTMLResponse:
-    return render(request, "register.html", None, token=token[:200])
+    return render(request, "register.html", None, title="Register with an invitation", token=token[:200])
 
 
 @pages.post("/register")
@@ -133,7 +135,7 @@ def register_post(
 
 @pages.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: PageSession, changed: int = 0) -> HTMLResponse:
-    return render(request, "account.html", session, changed=bool(changed))
+    return render(request, "account.html", session, title="Your account", changed=bool(changed))
 
 
 @pages.post("/account/password")

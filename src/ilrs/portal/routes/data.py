@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ilrs.portal import actions, deps
+from ilrs.portal.db.models import Proposal
 from ilrs.portal.deps import ApiUser, PageSession, SessionDep, SettingsDep
 from ilrs.portal.routes.auth import redirect, render
 from ilrs.portal.rules import Invalid
@@ -105,9 +106,13 @@ def download(product_id: Id, user: ApiUser, db: SessionDep, settings: SettingsDe
 
 @pages.get("/data", response_class=HTMLResponse)
 def data_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
-    return render(
-        request, "data.html", session, products=actions.data_products(db, deps.actor(session[0])), title="Data products"
-    )
+    products = actions.data_products(db, deps.actor(session[0]))
+    products.sort(key=lambda d: (d.created_at, d.id), reverse=True)  # the newest upload first
+    titles: dict[int, str] = {}
+    for d in products:  # already loaded by the access check above
+        p = db.get(Proposal, d.proposal_id)
+        titles[d.proposal_id] = p.title if p is not None else f"proposal {d.proposal_id}"
+    return render(request, "data.html", session, products=products, titles=titles, title="Data products")
 
 
 @pages.post("/proposals/{proposal_id}/data")

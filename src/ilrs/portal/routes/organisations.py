@@ -100,6 +100,7 @@ def admin_page(request: Request, session: PageSession, db: SessionDep, invited: 
         calls=actions.list_calls(db),
         users=actions.list_users(db, deps.actor(session[0])),
         invitations=actions.list_invitations(db, deps.actor(session[0])),
+        title="Administration",
     )
 
 

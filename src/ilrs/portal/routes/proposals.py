@@ -198,7 +198,7 @@ def _form_page(
         problems=problems or {},
         conditions=CONDITIONS,
         activity_resources=DEFAULT_RESOURCES,
-        title=f"Edit: {p.title}" if p else "New proposal",
+        title=f"Edit: {p.title}" if p else f"New proposal: {call.title}",
     )
 
 

@@ -37,6 +37,8 @@ def write(review_id: ReviewId, body: ReviewIn, user: ApiUser, db: SessionDep) ->
 def reviews_page(request: Request, session: PageSession, db: SessionDep) -> HTMLResponse:
     rows = actions.visible_reviews(db, deps.actor(session[0]))
     props = {r.proposal_id: db.get(Proposal, r.proposal_id) for r in rows}
+    # the reviews still to score first, each group by proposal title
+    rows.sort(key=lambda r: (r.score is not None, getattr(props[r.proposal_id], "title", "").casefold(), r.id))
     return render(request, "reviews.html", session, reviews=rows, props=props, title="Reviews")
 
 
