@@ -72,8 +72,12 @@ STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
 #: brightness temperatures of the south-polar region (Paige et al. 2010, Science 330, 479: sunlit polar slopes
 #: about 200-250 K at grazing sun, shadowed ground below 100 K). Measured elsewhere: the Apollo 11 surface law
 #: (Hickson, Bellcomm TM-70-2015-5, 1970) puts 220 K on ground facing the Sun at ~6 deg, below its 20-165 deg
-#: range, so 220 K errs cold; Chang'e-4 measured -190 C (83 K) in its first lunar night (Xinhua, 2019-01-31),
-#: which moves a blanketed heater's night draw by < 0.5 % from 90 K.
+#: range and with a constant albedo; with the albedo rising toward grazing incidence that Diviner requires
+#: (Williams et al. 2017, Icarus 283, 300; Hayne et al. 2017, JGR Planets 122, 2371) a radiative balance needs the
+#: Sun 10-11 deg above the slope for 220 K, so the sign of its error at a polar site depends on the slopes (lit
+#: heater draw 309-496 W per 100 m2 between 220 K and flat ground's 108 K, tests/station/test_published_thermal.py).
+#: Chang'e-4 measured -190 C (83 K) in its first lunar night (Xinhua, 2019-01-31), which moves a blanketed
+#: heater's night draw by < 0.5 % from 90 K.
 TERRAIN_LIT_K = 220.0
 TERRAIN_DARK_K = 90.0
 
