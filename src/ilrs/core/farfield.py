@@ -31,6 +31,33 @@ def _bilinear_inv(g: FloatArray, x0: float, y0: float, inv_step: float, x: float
     return a + (b - a) * fr
 
 
+#: Cells per side of the blocks whose highest terrain bounds the far-field march (a power of two).
+FAR_BLOCK_SHIFT = 3
+FAR_BLOCK = 1 << FAR_BLOCK_SHIFT
+
+
+@jit
+def _block_max(g: FloatArray) -> FloatArray:
+    """Highest value of ``g`` over each block of ``FAR_BLOCK`` x ``FAR_BLOCK`` cells and the row and column after
+    it: a bound of every bilinear sample whose lower-left cell lies in the block (NaN cells never win)."""
+    rows, cols = g.shape
+    br = (rows + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT
+    bc = (cols + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT
+    out = np.full((br, bc), -np.inf)
+    for r in range(rows):
+        # a row serves its own block and, as the row after it, the block above
+        for b in ((r >> FAR_BLOCK_SHIFT), ((r - 1) >> FAR_BLOCK_SHIFT) if r > 0 else -1):
+            if b < 0:
+                continue
+            for c in range(cols):
+                v = g[r, c]
+                if v > out[b, c >> FAR_BLOCK_SHIFT]:
+                    out[b, c >> FAR_BLOCK_SHIFT] = v
+                if c > 0 and (c & (FAR_BLOCK - 1)) == 0 and v > out[b, (c - 1) >> FAR_BLOCK_SHIFT]:
+                    out[b, (c - 1) >> FAR_BLOCK_SHIFT] = v
+    return out
+
+
 @jit(parallel=True)
 def _far_field(
     ext_z: FloatArray,
@@ -65,6 +92,8 @@ def _far_field(
     x_far = max(abs(ex0), abs(ex0 + (cols_e - 1) * estep))
     y_far = max(abs(ey0), abs(ey0 - (rows_e - 1) * estep))
     k_min = _inv_scale_xy(x_far, y_far, radius, polar) * (1.0 - 1e-9)
+    bmax = _block_max(ext_z)
+    blk_m = FAR_BLOCK * estep
     for p in prange(n_obs):
         ox = obs_x[p]
         oy = obs_y[p]
@@ -99,6 +128,32 @@ def _far_field(
                     bound = (top / d_lo if top > 0.0 else 0.0) - d_lo * inv2r
                     if bound * best_d < best_num:
                         break
+                    # the same bound with the highest terrain of the block the ray is in: when no sample in the
+                    # block can win, step over the block's samples (the same sample positions, none evaluated)
+                    cg = (ox + s * ux - ex0) * inv_step
+                    rg = (ey0 - (oy + s * uy)) * inv_step
+                    if 0.0 <= rg < rows_e - 1 and 0.0 <= cg < cols_e - 1:
+                        bi = int(rg) >> FAR_BLOCK_SHIFT
+                        bj = int(cg) >> FAR_BLOCK_SHIFT
+                        # 1 cm above the block's top: the bound stays above any sample whatever the rounding
+                        top = bmax[bi, bj] + 0.01 - zo
+                        bound = (top / d_lo if top > 0.0 else 0.0) - d_lo * inv2r
+                        if bound * best_d < best_num:
+                            # map distance at which the ray leaves the block (1 mm early, against rounding)
+                            s_blk = 1e300
+                            if ux > 0.0:
+                                s_blk = min(s_blk, (ex0 + (bj + 1) * blk_m - ox) / ux)
+                            elif ux < 0.0:
+                                s_blk = min(s_blk, (ex0 + bj * blk_m - ox) / ux)
+                            if uy > 0.0:
+                                s_blk = min(s_blk, (ey0 - bi * blk_m - oy) / uy)
+                            elif uy < 0.0:
+                                s_blk = min(s_blk, (ey0 - (bi + 1) * blk_m - oy) / uy)
+                            s_blk -= 1e-3
+                            if s_blk > s:
+                                while s < s_blk and s <= max_dist:
+                                    s += step
+                                continue
                 xt = ox + s * ux
                 yt = oy + s * uy
                 zt = _bilinear_inv(ext_z, ex0, ey0, inv_step, xt, yt)
