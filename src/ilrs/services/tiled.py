@@ -191,10 +191,23 @@ def _tile_maps(ctx: TileContext, core: Dem, horizons: np.ndarray) -> dict[str, n
     }
 
 
+#: Deflate level of the tile files: 1 compresses horizons and maps within ~1 % of numpy's default (6) in about
+#: two thirds of the time (measured on a tile of 8 azimuths x 512 x 512 cells and its maps: 0.46 vs 0.67 s).
+TILE_DEFLATE_LEVEL = 1
+
+
 def _write_tile(path: Path, arrays: dict[str, Any]) -> None:
-    """One tile file, atomically (a failed write leaves no file: the next run recomputes the tile)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, allow_pickle=False, **arrays)
+    """One tile file, atomically (a failed write leaves no file: the next run recomputes the tile): an ``.npz``
+    like ``np.savez_compressed``'s, which ``np.load`` reads, deflated at :data:`TILE_DEFLATE_LEVEL`."""
+    import zipfile
+
+    with (
+        atomic_path(path) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=TILE_DEFLATE_LEVEL) as zf,
+    ):
+        for name, value in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def _on_dask_worker() -> bool:
