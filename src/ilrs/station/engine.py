@@ -42,6 +42,7 @@ the benchmark baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,10 +51,12 @@ from ilrs.core._jit import jit
 from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
 
-__all__ = ["N_PRIORITIES", "EngineInputs", "EngineResult", "run_engine"]
+__all__ = ["CRITICAL_PRIORITIES", "N_PRIORITIES", "EngineInputs", "EngineResult", "run_engine"]
 
 #: Load priority classes: row 0 is priority 1 (shed last), row 4 priority 5 (shed first).
 N_PRIORITIES = 5
+#: Priorities that must never be shed (life support, avionics, thermal survival; communications).
+CRITICAL_PRIORITIES = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,18 @@ class EngineResult:
     data_stored_bits: np.ndarray  #: (T+1,) storage fill at the start of each step and after the last [bit]
     capacity_wh: np.ndarray  #: (T,) battery capacity in the step, after cycle fade [Wh]
 
+    # Totals that the KPIs and the verdict both read, computed once per run (a frozen dataclass keeps its
+    # cached properties in the instance's __dict__).
+    @cached_property
+    def shed_total_w(self) -> np.ndarray:
+        """(T,) load shed over all classes [W]."""
+        return np.asarray(self.shed_w.sum(axis=0))
+
+    @cached_property
+    def critical_shed_w(self) -> np.ndarray:
+        """(T,) load shed in the critical classes 1..:data:`CRITICAL_PRIORITIES` [W]."""
+        return np.asarray(self.shed_w[:CRITICAL_PRIORITIES].sum(axis=0))
+
 
 _SERIES = (
     "generation_w",
@@ -107,6 +122,16 @@ _SERIES = (
     "storage_bits",
 )
 _CLASS_SERIES = ("load_w", "data_rate_bps")
+
+
+@jit
+def _finite_nonnegative(a: FloatArray) -> bool:
+    """Every value is finite and >= 0 (a NaN fails both comparisons); no early exit, so the loop vectorises."""
+    bad = False
+    for i in range(a.size):
+        x = a[i]
+        bad |= not (x >= 0.0) or x == np.inf
+    return not bad
 
 
 def _validated(inputs: EngineInputs) -> dict[str, Any]:
@@ -121,11 +146,10 @@ def _validated(inputs: EngineInputs) -> dict[str, Any]:
         expected = (n,) if name in _SERIES else (N_PRIORITIES, n)
         if arr.shape != expected:
             raise IlrsError(f"expected shape {expected}, got {arr.shape}", source=name)
-        # two reductions instead of four passes and two temporaries: a finite sum means no NaN or infinity
-        # (the exact test runs only when the sum is not finite, e.g. overflowing huge finite values)
-        if arr.size and not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
-            raise IlrsError("contains NaN or infinite values", source=name)
-        if arr.size and arr.min() < 0.0:
+        # one compiled pass; only a bad array is looked at again, to say what is wrong with it
+        if arr.size and not _finite_nonnegative(arr.reshape(-1)):
+            if not np.all(np.isfinite(arr)):
+                raise IlrsError("contains NaN or infinite values", source=name)
             raise IlrsError(f"contains negative values (min {arr.min():g})", source=name)
         out[name] = arr
     for name in ("charge_efficiency", "discharge_efficiency"):

@@ -212,8 +212,35 @@ def _landings_since(
     return out
 
 
-def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes) -> Contribution:
-    """The element's model on its context, memoised by the element's definition and the landings it counts."""
+def _leading_zeros(x: FloatArray) -> int:
+    """Steps before the first non-zero value of a series (its length when it is all zero)."""
+    nz = np.flatnonzero(x)
+    return int(nz[0]) if nz.size else int(x.size)
+
+
+def _zero_prefixes(c: Contribution) -> dict[str, int]:
+    """For each series of a contribution, the steps before its first non-zero value (an element contributes
+    nothing before it arrives, and most arrive years into a run), by field name."""
+    out: dict[str, int] = {}
+    for name in ("solar_w", "nuclear_w", "storage_bits", "dte_bps", "relay_bps", "transmitter_w"):
+        x = getattr(c, name)
+        if x is not None:
+            out[name] = _leading_zeros(x)
+    for name in ("load_w", "data_bps"):
+        pair = getattr(c, name)
+        if pair is not None:
+            out[name] = _leading_zeros(pair[1])
+    if c.battery is not None:
+        for name in ("capacity_wh", "added_wh", "max_charge_w", "max_discharge_w"):
+            out[name] = _leading_zeros(getattr(c.battery, name))
+    return out
+
+
+def _contribution(
+    memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes
+) -> tuple[Contribution, dict[str, int]]:
+    """The element's model on its context, memoised by the element's definition and the landings it counts;
+    with the steps before each of its series' first non-zero value when memoised (else none: 0)."""
     key = (type(e).__name__, e.model_dump_json(), landings)
     with memo.lock:
         hit = memo.elements.get(key)
@@ -223,11 +250,45 @@ def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings:
     t = time.perf_counter()
     c: Contribution = model_for(e)(e, ctx)
     if time.perf_counter() - t >= memo.MIN_ELEMENT_S:
+        entry = (_frozen(c), _zero_prefixes(c))
         with memo.lock:
-            memo.elements[key] = _frozen(c)
+            memo.elements[key] = entry
             while len(memo.elements) > memo.MAX_ELEMENTS:
                 memo.elements.popitem(last=False)
-    return c
+        return entry
+    return c, {}
+
+
+class _Sums:
+    """Series added up element by element, in the scenario's order, bit for bit as ``np.zeros`` followed by
+    ``+=`` of each contribution would give them, with less memory traffic: the first contribution is copied as
+    ``x + 0.0`` (what ``0.0 + x`` is), and a later one is added only from its first non-zero step (adding +0.0
+    or -0.0 leaves a sum unchanged, and a sum that starts at +0.0 is never -0.0 in round-to-nearest). A key
+    ``(table, row)`` sums into a row of a (:data:`N_PRIORITIES`, T) table."""
+
+    def __init__(self, n: int, tables: Sequence[str]) -> None:
+        self.n = n
+        self.series: dict[Any, FloatArray] = {}
+        self.tables = {name: np.empty((N_PRIORITIES, n)) for name in tables}
+
+    def add(self, key: Any, x: FloatArray, zeros_before: int = 0) -> None:
+        acc = self.series.get(key)
+        if acc is None:
+            out = self.tables[key[0]][key[1]] if isinstance(key, tuple) else None
+            self.series[key] = np.add(x, 0.0, out=out)
+        elif zeros_before < self.n:
+            acc[zeros_before:] += x[zeros_before:]
+
+    def get(self, key: str) -> FloatArray:
+        acc = self.series.get(key)
+        return acc if acc is not None else np.zeros(self.n)
+
+    def table(self, name: str) -> FloatArray:
+        out = self.tables[name]
+        for row in range(N_PRIORITIES):
+            if (name, row) not in self.series:
+                out[row] = 0.0
+        return out
 
 
 def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
@@ -236,15 +297,12 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     et = env.et
     memo = _memo(env)
     sun_r, irradiance, fractions, ground, deck, terrain_k = _sky(env, memo)
-    solar, nuclear = np.zeros(n), np.zeros(n)
-    load, data = np.zeros((N_PRIORITIES, n)), np.zeros((N_PRIORITIES, n))
-    cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    dte_bps, relay_bps = np.zeros(n), np.zeros(n)
+    sums = _Sums(n, ("load_w", "data_bps"))
     earth_visible, relay_visible = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     dte_service, relay_service = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     arrivals = [(np.datetime64(e.arrival.replace(tzinfo=None), "s"), e.mission or e.name) for e in scenario.elements]
     shares = []
-    transmitters: list[FloatArray] = []
+    transmitters: list[tuple[FloatArray, int]] = []
     landings = landing_times(scenario)
     for e in scenario.elements:
         on, years = _working_years(env, memo, e.arrival)
@@ -252,38 +310,37 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
             continue
         later = _landings_since(env, memo, landings, int(np.argmax(on)))  # landings after this element's own
         ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later, fractions)
-        c = _contribution(memo, e, ctx, landings.tobytes())
-        if c.solar_w is not None:
-            solar += c.solar_w
-        if c.nuclear_w is not None:
-            nuclear += c.nuclear_w
+        c, zeros = _contribution(memo, e, ctx, landings.tobytes())
+        for name in ("solar_w", "nuclear_w", "storage_bits", "dte_bps", "relay_bps"):
+            x = getattr(c, name)
+            if x is not None:
+                sums.add(name, x, zeros.get(name, 0))
         if c.load_w is not None:
-            load[c.load_w[0] - 1] += c.load_w[1]
+            sums.add(("load_w", c.load_w[0] - 1), c.load_w[1], zeros.get("load_w", 0))
         if c.data_bps is not None:
-            data[c.data_bps[0] - 1] += c.data_bps[1]
+            sums.add(("data_bps", c.data_bps[0] - 1), c.data_bps[1], zeros.get("data_bps", 0))
         if c.battery is not None:
             b = c.battery
-            cap += b.capacity_wh
-            added += b.added_wh
-            max_c += b.max_charge_w
-            max_d += b.max_discharge_w
+            for name in ("capacity_wh", "added_wh", "max_charge_w", "max_discharge_w"):
+                sums.add(name, getattr(b, name), zeros.get(name, 0))
             shares.append(b)
-        if c.storage_bits is not None:
-            storage += c.storage_bits
         if c.dte_bps is not None:
-            dte_bps += c.dte_bps
             dte_service |= on
         if c.relay_bps is not None:
-            relay_bps += c.relay_bps
             relay_service |= on
         if c.earth_visible is not None:
             earth_visible |= c.earth_visible
         if c.relay_visible is not None:
             relay_visible |= c.relay_visible
         if c.transmitter_w is not None:
-            transmitters.append(c.transmitter_w)
-    for draw in transmitters:  # radios draw power while they can send (priority 2: communications)
-        load[1] += draw
+            transmitters.append((c.transmitter_w, zeros.get("transmitter_w", 0)))
+    for draw, zeros_before in transmitters:  # radios draw power while they can send (priority 2: communications)
+        sums.add(("load_w", 1), draw, zeros_before)
+    solar, nuclear = sums.get("solar_w"), sums.get("nuclear_w")
+    load, data = sums.table("load_w"), sums.table("data_bps")
+    cap, added = sums.get("capacity_wh"), sums.get("added_wh")
+    max_c, max_d = sums.get("max_charge_w"), sums.get("max_discharge_w")
+    storage, dte_bps, relay_bps = sums.get("storage_bits"), sums.get("dte_bps"), sums.get("relay_bps")
     if shares:
         w = np.array([b.capacity_kwh for b in shares])
         eta_c = float(np.average([b.charge_efficiency for b in shares], weights=w))
@@ -371,9 +428,11 @@ class TwinRun:
 
 def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
     h = series.step_s / 3600.0
-    shed = r.shed_w.sum(axis=0)
+    shed = r.shed_total_w
+    has = r.capacity_wh > 0
+    # the least state of charge over the steps with a battery (counts of steps: np.count_nonzero, exact)
     with np.errstate(invalid="ignore", divide="ignore"):
-        soc = np.where(r.capacity_wh > 0, r.stored_wh[1:] / r.capacity_wh, np.nan)
+        least_soc = float(np.min(r.stored_wh[1:][has] / r.capacity_wh[has])) if has.any() else float("nan")
     days = series.et.size * h / 24.0
     demanded = series.load_w.sum() * h / 1e3
     generated = series.generation_w.sum() * h / 1e3
@@ -383,16 +442,16 @@ def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
     return TwinKpis(
         steps=int(series.et.size),
         years=float(series.et.size * series.step_s / JULIAN_YEAR_S),
-        loss_of_load_hours=float((shed > 1e-6).sum() * h),
-        loss_of_critical_load_hours=float((r.shed_w[:2].sum(axis=0) > 1e-6).sum() * h),
-        min_state_of_charge=float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan"),
+        loss_of_load_hours=float(np.count_nonzero(shed > 1e-6) * h),
+        loss_of_critical_load_hours=float(np.count_nonzero(r.critical_shed_w > 1e-6) * h),
+        min_state_of_charge=least_soc,
         energy_margin=float(generated / demanded - 1.0) if demanded > 0 else float("inf"),
         generated_kwh=generated,
         demanded_kwh=demanded,
         shed_kwh=float(shed.sum() * h / 1e3),
         curtailed_kwh=float(r.curtailed_w.sum() * h / 1e3),
-        earth_contact_hours_per_day=float((series.dte_bps > 0).sum() * h / days),
-        relay_hours_per_day=float((series.relay_bps > 0).sum() * h / days),
+        earth_contact_hours_per_day=float(np.count_nonzero(series.dte_bps > 0) * h / days),
+        relay_hours_per_day=float(np.count_nonzero(series.relay_bps > 0) * h / days),
         data_generated_gbit=float(r.data_generated_bits.sum() / 1e9),
         data_downlinked_gbit=float(r.data_downlinked_bits.sum() / 1e9),
         data_lost_gbit=float(r.data_lost_bits.sum() / 1e9),
