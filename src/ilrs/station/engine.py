@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ilrs.core._jit import jit
+from ilrs.core._jit import NO_JIT, jit
 from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
 
@@ -102,14 +102,39 @@ class EngineResult:
     # Totals that the KPIs and the verdict both read, computed once per run (a frozen dataclass keeps its
     # cached properties in the instance's __dict__).
     @cached_property
+    def _shed_totals(self) -> tuple[np.ndarray, np.ndarray]:
+        shed = np.ascontiguousarray(self.shed_w, dtype=float)
+        if NO_JIT or shed.shape[0] < CRITICAL_PRIORITIES:
+            return shed.sum(axis=0), shed[:CRITICAL_PRIORITIES].sum(axis=0)
+        return _class_totals(shed)
+
+    @property
     def shed_total_w(self) -> np.ndarray:
         """(T,) load shed over all classes [W]."""
-        return np.asarray(self.shed_w.sum(axis=0))
+        return self._shed_totals[0]
 
-    @cached_property
+    @property
     def critical_shed_w(self) -> np.ndarray:
         """(T,) load shed in the critical classes 1..:data:`CRITICAL_PRIORITIES` [W]."""
-        return np.asarray(self.shed_w[:CRITICAL_PRIORITIES].sum(axis=0))
+        return self._shed_totals[1]
+
+
+@jit
+def _class_totals(shed: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(all classes, the critical ones) of a (classes, T) table summed over its classes, in one pass: bit for
+    bit ``shed.sum(axis=0)`` and ``shed[:CRITICAL_PRIORITIES].sum(axis=0)``, which NumPy adds row after row."""
+    n = shed.shape[1]
+    total = np.empty(n)
+    critical = np.empty(n)
+    for t in range(n):
+        s = shed[0, t]
+        for p in range(1, CRITICAL_PRIORITIES):
+            s += shed[p, t]
+        critical[t] = s
+        for p in range(CRITICAL_PRIORITIES, shed.shape[0]):
+            s += shed[p, t]
+        total[t] = s
+    return total, critical
 
 
 _SERIES = (
@@ -272,7 +297,8 @@ def _engine_kernel(
 
         g = 0.0
         for p in range(N_PRIORITIES):
-            frac = served[p, t] / load[p, t] if load[p, t] > 0.0 else 1.0
+            # served == load gives frac 1.0 exactly either way: no division for a class fully served
+            frac = served[p, t] / load[p, t] if load[p, t] > 0.0 and served[p, t] != load[p, t] else 1.0
             g += rate[p, t] * frac * step_s
         d_gen[t] = g
         f += g
