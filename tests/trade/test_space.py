@@ -225,7 +225,8 @@ def test_designs_sharing_an_element_vary_slowest(tmp_path):
     alone on its element, varies fastest."""
     from ilrs.trade.designs import memo_order
 
-    text = """
+    text = (
+        """
 [[parameters]]
 parameter = "array_area_m2"
 values = [40.0, 60.0]
@@ -236,7 +237,9 @@ values = [200.0, 400.0, 800.0]
 parameter = "arrival_shift_days"
 elements = ["battery"]
 values = [0.0, 30.0]
-""" + OBJECTIVES
+"""
+        + OBJECTIVES
+    )
     base, space = load_study(STATION, _space(tmp_path, text))
     key = memo_order(base, space)
     ordered = sorted((d.levels for d in grid(space)), key=key)
