@@ -6,11 +6,12 @@ configuration), a fast and clear failure when nothing listens there or its worke
 in-process path said in words when a cluster would cost more than the work.
 
 The workers of a LocalCluster keep the memory they free for the next task (:func:`keep_freed_memory`): Dask
-starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's threshold for serving large
-blocks from fresh ``mmap`` pages, so every large temporary array of a task (a 10-year twin's series are 4 MB
-each) is mapped, faulted in page by page and returned to the kernel again. A trade-study design then costs
-~1.9 times its in-process CPU time, with ~59,000 page faults instead of ~2,000 (measured in
-``docs/trade.md``).
+starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, and with it set glibc no longer raises its threshold
+for serving large blocks from fresh ``mmap`` pages above the 128 KiB default (it does so only while the
+thresholds are left unset: glibc manual, "Malloc Tunable Parameters"), so every large temporary array of a task
+(a 10-year twin's series are 4 MB each) is mapped, faulted in page by page and returned to the kernel again.
+A trade-study design then cost ~1.9 times its in-process CPU time, with ~55,000 page faults instead of ~3,000
+(measured in one process with and without the variable; ``docs/trade.md``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ CONNECT_TIMEOUT_S = 10.0
 #: glibc ``mallopt`` parameters (``<malloc.h>``: M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3, M_ARENA_MAX -8).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 #: Blocks up to this size come from the heap, reused by the next task, instead of fresh ``mmap`` pages [B]. 32 MiB
-#: is glibc's upper limit for the threshold on 64-bit systems (``mallopt(3)``, DEFAULT_MMAP_THRESHOLD_MAX); a
+#: is the upper limit ``mallopt(3)`` gives for 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX; glibc accepts it); a
 #: 10-year twin at 10-minute steps has 4 MB series and 21 MB (5, T) priority tables.
 WORKER_MMAP_THRESHOLD_B = 32 * 2**20
 #: Free memory a worker keeps at the top of its heap before giving it back to the kernel [B].
