@@ -325,3 +325,28 @@ def test_memoised_inputs_equal_a_fresh_build(short_scenario):
     assert not np.array_equal(memoised.solar_w, first.solar_w)  # the changed arrays really changed
     assert not memoised.sun_fraction_ground.flags.writeable
     assert run_inputs(other, memoised).kpis == run_inputs(other, fresh).kpis
+
+
+def test_sums_over_elements_equal_zeros_plus_each_bit_for_bit():
+    """build_inputs adds the elements' series without zero-filled buffers and only from each memoised series'
+    first non-zero step: bit for bit what ``np.zeros`` then ``+=`` of every series in order gives, with
+    magnitudes 30 decades apart (another order would round differently), signed zeros and leading zeros."""
+    from ilrs.station.twin import _fold, _leading_zeros, _Part
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    for _ in range(20):
+        xs = []
+        for _k in range(int(rng.integers(1, 6))):
+            x = rng.random(n) * 10.0 ** rng.integers(-15, 15, n)
+            x[: int(rng.integers(0, n + 1))] = 0.0  # an element that arrives later (or never)
+            x[rng.random(n) < 0.1] = -0.0
+            xs.append(x)
+        reference = np.zeros(n)
+        for x in xs:
+            reference += x
+        known = _fold(n, [_Part(k, x, _leading_zeros(x)) for k, x in enumerate(xs)])
+        unknown = _fold(n, [_Part(None, x, 0) for x in xs])
+        assert np.array_equal(known.view(np.int64), reference.view(np.int64))
+        assert np.array_equal(unknown.view(np.int64), reference.view(np.int64))
+    assert np.array_equal(_fold(n, []), np.zeros(n))

@@ -217,3 +217,31 @@ def test_top_sites_without_a_ranking_refused_in_a_design():
     assert p.levels()[0].label() == "top 2"
     with pytest.raises(ValueError, match="top = N or|give a site name"):
         Parameter(parameter="site", values=[{"top": 2, "name": "cr1"}])
+
+
+def test_designs_sharing_an_element_vary_slowest(tmp_path):
+    """The Evaluator's order: parameters that set the same element (here a battery's size and its arrival
+    date) vary slowest, so that neighbouring designs share that element's definition; the array's area,
+    alone on its element, varies fastest."""
+    from ilrs.trade.designs import memo_order
+
+    text = (
+        """
+[[parameters]]
+parameter = "array_area_m2"
+values = [40.0, 60.0]
+[[parameters]]
+parameter = "battery_kwh"
+values = [200.0, 400.0, 800.0]
+[[parameters]]
+parameter = "arrival_shift_days"
+elements = ["battery"]
+values = [0.0, 30.0]
+"""
+        + OBJECTIVES
+    )
+    base, space = load_study(STATION, _space(tmp_path, text))
+    key = memo_order(base, space)
+    ordered = sorted((d.levels for d in grid(space)), key=key)
+    assert [d[0] for d in ordered] == [0, 1] * 6  # the array's area alone cycles fastest
+    assert [(d[1], d[2]) for d in ordered[::2]] == sorted({(d[1], d[2]) for d in ordered})

@@ -11,9 +11,21 @@ from ilrs.core.arrays import IntArray
 
 
 def runs(mask: npt.ArrayLike) -> IntArray:
-    """(n, 2) start and stop (exclusive) indices of every run of True in a 1-D boolean array."""
-    m = np.asarray(mask, dtype=np.int8)
-    return np.flatnonzero(np.diff(np.concatenate([[0], m, [0]]))).reshape(-1, 2)
+    """(n, 2) start and stop (exclusive) indices of every run of True in a 1-D boolean array (a non-boolean
+    array counts as its values cast to ``int8`` being non-zero)."""
+    m = np.asarray(mask)
+    if m.dtype != np.bool_:
+        m = np.asarray(m, dtype=np.int8) != 0
+    m = m.reshape(-1)
+    if not m.size:
+        return np.empty((0, 2), dtype=np.intp)
+    # the steps where the value changes, on the boolean array itself: a run starts at each rise and stops at
+    # each fall, so that with the array's first step (when True) and its end (when the last step is True)
+    # they alternate start, stop
+    changes = np.flatnonzero(m[1:] != m[:-1]) + 1
+    first = np.zeros(1 if m[0] else 0, dtype=np.intp)
+    last = np.full(1 if m[-1] else 0, m.size, dtype=np.intp)
+    return np.concatenate([first, changes, last]).reshape(-1, 2)
 
 
 def longest_run(mask: npt.ArrayLike) -> int:

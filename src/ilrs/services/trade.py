@@ -24,7 +24,7 @@ from ilrs.station.elements import environment_need
 from ilrs.station.environment import SiteEnvironment
 from ilrs.station.twin import environment_heights
 from ilrs.trade import pareto
-from ilrs.trade.designs import Evaluation, apply_design, evaluate_batch, objective_matrix, violations
+from ilrs.trade.designs import Evaluation, apply_design, evaluate_batch, memo_order, objective_matrix, violations
 from ilrs.trade.space import METRICS, PARAMETERS, SiteChoice, Space, grid, latin_hypercube, load_space
 
 Progress = Callable[[int, int], None]
@@ -279,7 +279,9 @@ class Evaluator:
                 self.environments[key] = site_environment(s)
             todo.setdefault(key, []).append(levels)
         groups = []
+        order = memo_order(self.base, self.space)
         for key, items in todo.items():
+            items.sort(key=order)  # neighbours share element definitions: the workers' memos hit (no result changes)
             per = max(1, min(16, -(-len(items) // (4 * max(1, self.run_on.workers)))))
             groups.append((self.environments[key], [items[i : i + per] for i in range(0, len(items), per)]))
         before = self.runs

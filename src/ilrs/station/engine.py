@@ -42,18 +42,21 @@ the benchmark baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ilrs.core._jit import jit
+from ilrs.core._jit import NO_JIT, jit
 from ilrs.core.arrays import FloatArray
 from ilrs.errors import IlrsError
 
-__all__ = ["N_PRIORITIES", "EngineInputs", "EngineResult", "run_engine"]
+__all__ = ["CRITICAL_PRIORITIES", "N_PRIORITIES", "EngineInputs", "EngineResult", "run_engine"]
 
 #: Load priority classes: row 0 is priority 1 (shed last), row 4 priority 5 (shed first).
 N_PRIORITIES = 5
+#: Priorities that must never be shed (life support, avionics, thermal survival; communications).
+CRITICAL_PRIORITIES = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,43 @@ class EngineResult:
     data_stored_bits: np.ndarray  #: (T+1,) storage fill at the start of each step and after the last [bit]
     capacity_wh: np.ndarray  #: (T,) battery capacity in the step, after cycle fade [Wh]
 
+    # Totals that the KPIs and the verdict both read, computed once per run (a frozen dataclass keeps its
+    # cached properties in the instance's __dict__).
+    @cached_property
+    def _shed_totals(self) -> tuple[np.ndarray, np.ndarray]:
+        shed = np.ascontiguousarray(self.shed_w, dtype=float)
+        if NO_JIT or shed.shape[0] < CRITICAL_PRIORITIES:
+            return shed.sum(axis=0), shed[:CRITICAL_PRIORITIES].sum(axis=0)
+        return _class_totals(shed)
+
+    @property
+    def shed_total_w(self) -> np.ndarray:
+        """(T,) load shed over all classes [W]."""
+        return self._shed_totals[0]
+
+    @property
+    def critical_shed_w(self) -> np.ndarray:
+        """(T,) load shed in the critical classes 1..:data:`CRITICAL_PRIORITIES` [W]."""
+        return self._shed_totals[1]
+
+
+@jit
+def _class_totals(shed: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(all classes, the critical ones) of a (classes, T) table summed over its classes, in one pass: bit for
+    bit ``shed.sum(axis=0)`` and ``shed[:CRITICAL_PRIORITIES].sum(axis=0)``, which NumPy adds row after row."""
+    n = shed.shape[1]
+    total = np.empty(n)
+    critical = np.empty(n)
+    for t in range(n):
+        s = shed[0, t]
+        for p in range(1, CRITICAL_PRIORITIES):
+            s += shed[p, t]
+        critical[t] = s
+        for p in range(CRITICAL_PRIORITIES, shed.shape[0]):
+            s += shed[p, t]
+        total[t] = s
+    return total, critical
+
 
 _SERIES = (
     "generation_w",
@@ -107,6 +147,16 @@ _SERIES = (
     "storage_bits",
 )
 _CLASS_SERIES = ("load_w", "data_rate_bps")
+
+
+@jit
+def _finite_nonnegative(a: FloatArray) -> bool:
+    """Every value is finite and >= 0 (a NaN fails both comparisons); no early exit, so the loop vectorises."""
+    bad = False
+    for i in range(a.size):
+        x = a[i]
+        bad |= not (x >= 0.0) or x == np.inf
+    return not bad
 
 
 def _validated(inputs: EngineInputs) -> dict[str, Any]:
@@ -121,11 +171,10 @@ def _validated(inputs: EngineInputs) -> dict[str, Any]:
         expected = (n,) if name in _SERIES else (N_PRIORITIES, n)
         if arr.shape != expected:
             raise IlrsError(f"expected shape {expected}, got {arr.shape}", source=name)
-        # two reductions instead of four passes and two temporaries: a finite sum means no NaN or infinity
-        # (the exact test runs only when the sum is not finite, e.g. overflowing huge finite values)
-        if arr.size and not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
-            raise IlrsError("contains NaN or infinite values", source=name)
-        if arr.size and arr.min() < 0.0:
+        # one compiled pass; only a bad array is looked at again, to say what is wrong with it
+        if arr.size and not _finite_nonnegative(arr.reshape(-1)):
+            if not np.all(np.isfinite(arr)):
+                raise IlrsError("contains NaN or infinite values", source=name)
             raise IlrsError(f"contains negative values (min {arr.min():g})", source=name)
         out[name] = arr
     for name in ("charge_efficiency", "discharge_efficiency"):
@@ -248,7 +297,8 @@ def _engine_kernel(
 
         g = 0.0
         for p in range(N_PRIORITIES):
-            frac = served[p, t] / load[p, t] if load[p, t] > 0.0 else 1.0
+            # served == load gives frac 1.0 exactly either way: no division for a class fully served
+            frac = served[p, t] / load[p, t] if load[p, t] > 0.0 and served[p, t] != load[p, t] else 1.0
             g += rate[p, t] * frac * step_s
         d_gen[t] = g
         f += g

@@ -127,20 +127,24 @@ class _EnvironmentMemo:
     A trade study or a sizing bisection runs hundreds of scenarios in one environment that differ in a few
     element sizes: the sky quantities (the Sun's disk fraction at every height, the terrain's temperature), the
     steps each arrival date switches on, and the contribution of every costly element whose definition did not
-    change are the same arrays each time. They are computed once and shared read-only; the results are
-    bit-identical to computing them again (the element models are pure functions of the element and the
-    context). Element results are kept least-recently-used, at most ``MAX_ELEMENTS`` per environment, and only
-    when they took ``MIN_ELEMENT_S`` or more to compute (the cheap ones cost less than their memory).
+    change are the same arrays each time, and so are the sums over elements none of which changed (the loads,
+    data and links of a study that varies the power system). They are computed once and shared read-only; the
+    results are bit-identical to computing them again (the element models are pure functions of the element
+    and the context, and a sum is added up in the same order). Element results are kept least-recently-used, at
+    most ``MAX_ELEMENTS`` per environment, and only when they took ``MIN_ELEMENT_S`` or more to compute (the
+    cheap ones cost less than their memory); sums of memoised elements likewise, at most ``MAX_SUMS``.
     """
 
     MAX_ELEMENTS = 48
     MIN_ELEMENT_S = 5e-4
+    MAX_SUMS = 24
 
     def __init__(self) -> None:
         self.sky: tuple[Any, ...] | None = None
         self.working: dict[Any, tuple[npt.NDArray[np.bool_], FloatArray]] = {}
         self.landed: dict[tuple[bytes, int], npt.NDArray[np.int64]] = {}
-        self.elements: OrderedDict[tuple[Any, ...], Contribution] = OrderedDict()
+        self.elements: OrderedDict[tuple[Any, ...], tuple[Contribution, dict[str, int], Any]] = OrderedDict()
+        self.sums: OrderedDict[tuple[Any, ...], FloatArray] = OrderedDict()
         self.lock = threading.Lock()
 
 
@@ -212,8 +216,36 @@ def _landings_since(
     return out
 
 
-def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes) -> Contribution:
-    """The element's model on its context, memoised by the element's definition and the landings it counts."""
+def _leading_zeros(x: FloatArray) -> int:
+    """Steps before the first non-zero value of a series (its length when it is all zero)."""
+    nz = np.flatnonzero(x)
+    return int(nz[0]) if nz.size else int(x.size)
+
+
+def _zero_prefixes(c: Contribution) -> dict[str, int]:
+    """For each series of a contribution, the steps before its first non-zero value (an element contributes
+    nothing before it arrives, and most arrive years into a run), by field name."""
+    out: dict[str, int] = {}
+    for name in ("solar_w", "nuclear_w", "storage_bits", "dte_bps", "relay_bps", "transmitter_w"):
+        x = getattr(c, name)
+        if x is not None:
+            out[name] = _leading_zeros(x)
+    for name in ("load_w", "data_bps"):
+        pair = getattr(c, name)
+        if pair is not None:
+            out[name] = _leading_zeros(pair[1])
+    if c.battery is not None:
+        for name in ("capacity_wh", "added_wh", "max_charge_w", "max_discharge_w"):
+            out[name] = _leading_zeros(getattr(c.battery, name))
+    return out
+
+
+def _contribution(
+    memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings: bytes
+) -> tuple[Contribution, dict[str, int], Any]:
+    """The element's model on its context, memoised by the element's definition and the landings it counts:
+    (contribution, the steps before each of its series' first non-zero value, its memo key), the last two
+    empty and None when it is not memoised."""
     key = (type(e).__name__, e.model_dump_json(), landings)
     with memo.lock:
         hit = memo.elements.get(key)
@@ -223,11 +255,81 @@ def _contribution(memo: _EnvironmentMemo, e: Any, ctx: ElementContext, landings:
     t = time.perf_counter()
     c: Contribution = model_for(e)(e, ctx)
     if time.perf_counter() - t >= memo.MIN_ELEMENT_S:
+        entry = (_frozen(c), _zero_prefixes(c), key)
         with memo.lock:
-            memo.elements[key] = _frozen(c)
+            memo.elements[key] = entry
             while len(memo.elements) > memo.MAX_ELEMENTS:
                 memo.elements.popitem(last=False)
-    return c
+        return entry
+    return c, {}, None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One element's series in a sum: its key (the contribution's memo key and the field; None when the
+    contribution is not memoised), its values, and the steps before its first non-zero value (0: unknown)."""
+
+    key: Any
+    x: FloatArray
+    zeros_before: int
+
+
+def _fold(n: int, parts: Sequence[_Part], out: FloatArray | None = None) -> FloatArray:
+    """The parts added up in order, bit for bit as ``np.zeros`` followed by ``+=`` of each part would give them,
+    with less memory traffic: the first part is copied as ``x + 0.0`` (what ``0.0 + x`` is), and a later one is
+    added only from its first non-zero step (adding +0.0 or -0.0 leaves a sum unchanged, and a sum that starts
+    at +0.0 is never -0.0 in round-to-nearest)."""
+    if not parts:
+        if out is None:
+            return np.zeros(n)
+        out[...] = 0.0
+        return out
+    acc: FloatArray = np.add(parts[0].x, 0.0, out=out)
+    for p in parts[1:]:
+        if p.zeros_before < n:
+            acc[p.zeros_before :] += p.x[p.zeros_before :]
+    return acc
+
+
+def _summed(memo: _EnvironmentMemo, name: str, n: int, rows: Sequence[Sequence[_Part]]) -> FloatArray:
+    """A sum over elements (one row: a (T,) series; more: a table, one row each), taken from the memo when every
+    part is memoised and the same parts were added up before (the loads, data and links of a trade study's
+    designs are the same sums design after design; only the series of the elements it varies change)."""
+    key = None
+    if all(p.key is not None for row in rows for p in row):
+        key = (name, tuple(tuple(p.key for p in row) for row in rows))
+        with memo.lock:
+            hit = memo.sums.get(key)
+            if hit is not None:
+                memo.sums.move_to_end(key)
+                return hit
+    if len(rows) == 1:
+        out = _fold(n, rows[0])
+    else:
+        out = np.empty((len(rows), n))
+        for i, row in enumerate(rows):
+            _fold(n, row, out[i])
+    if key is not None:
+        with memo.lock:
+            memo.sums[key] = _frozen(out)
+            while len(memo.sums) > memo.MAX_SUMS:
+                memo.sums.popitem(last=False)
+    return out
+
+
+#: The (T,) sums over elements :func:`build_inputs` makes, and its (priority, T) tables.
+_SUMMED = (
+    "solar_w",
+    "nuclear_w",
+    "storage_bits",
+    "dte_bps",
+    "relay_bps",
+    "capacity_wh",
+    "added_wh",
+    "max_charge_w",
+    "max_discharge_w",
+)
+_TABLES = ("load_w", "data_bps")
 
 
 def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
@@ -236,15 +338,13 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
     et = env.et
     memo = _memo(env)
     sun_r, irradiance, fractions, ground, deck, terrain_k = _sky(env, memo)
-    solar, nuclear = np.zeros(n), np.zeros(n)
-    load, data = np.zeros((N_PRIORITIES, n)), np.zeros((N_PRIORITIES, n))
-    cap, added, max_c, max_d, storage = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    dte_bps, relay_bps = np.zeros(n), np.zeros(n)
+    series: dict[str, list[_Part]] = {name: [] for name in _SUMMED}
+    tables: dict[str, list[list[_Part]]] = {name: [[] for _ in range(N_PRIORITIES)] for name in _TABLES}
     earth_visible, relay_visible = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     dte_service, relay_service = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     arrivals = [(np.datetime64(e.arrival.replace(tzinfo=None), "s"), e.mission or e.name) for e in scenario.elements]
     shares = []
-    transmitters: list[FloatArray] = []
+    transmitters: list[_Part] = []
     landings = landing_times(scenario)
     for e in scenario.elements:
         on, years = _working_years(env, memo, e.arrival)
@@ -252,38 +352,40 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
             continue
         later = _landings_since(env, memo, landings, int(np.argmax(on)))  # landings after this element's own
         ctx = ElementContext(env, on, years, sun_r, irradiance, ground, terrain_k, later, fractions)
-        c = _contribution(memo, e, ctx, landings.tobytes())
-        if c.solar_w is not None:
-            solar += c.solar_w
-        if c.nuclear_w is not None:
-            nuclear += c.nuclear_w
-        if c.load_w is not None:
-            load[c.load_w[0] - 1] += c.load_w[1]
-        if c.data_bps is not None:
-            data[c.data_bps[0] - 1] += c.data_bps[1]
+        c, zeros, ckey = _contribution(memo, e, ctx, landings.tobytes())
+
+        def part(field: str, x: FloatArray, ckey: Any = ckey, zeros: dict[str, int] = zeros) -> _Part:
+            return _Part(None if ckey is None else (ckey, field), x, zeros.get(field, 0))
+
+        for name in ("solar_w", "nuclear_w", "storage_bits", "dte_bps", "relay_bps"):
+            x = getattr(c, name)
+            if x is not None:
+                series[name].append(part(name, x))
+        for name in _TABLES:
+            pair = getattr(c, name)
+            if pair is not None:
+                tables[name][pair[0] - 1].append(part(name, pair[1]))
         if c.battery is not None:
-            b = c.battery
-            cap += b.capacity_wh
-            added += b.added_wh
-            max_c += b.max_charge_w
-            max_d += b.max_discharge_w
-            shares.append(b)
-        if c.storage_bits is not None:
-            storage += c.storage_bits
+            for name in ("capacity_wh", "added_wh", "max_charge_w", "max_discharge_w"):
+                series[name].append(part(name, getattr(c.battery, name)))
+            shares.append(c.battery)
         if c.dte_bps is not None:
-            dte_bps += c.dte_bps
             dte_service |= on
         if c.relay_bps is not None:
-            relay_bps += c.relay_bps
             relay_service |= on
         if c.earth_visible is not None:
             earth_visible |= c.earth_visible
         if c.relay_visible is not None:
             relay_visible |= c.relay_visible
         if c.transmitter_w is not None:
-            transmitters.append(c.transmitter_w)
-    for draw in transmitters:  # radios draw power while they can send (priority 2: communications)
-        load[1] += draw
+            transmitters.append(part("transmitter_w", c.transmitter_w))
+    tables["load_w"][1] += transmitters  # radios draw power while they can send (priority 2: communications)
+    sums = {name: _summed(memo, name, n, [parts]) for name, parts in series.items()}
+    solar, nuclear = sums["solar_w"], sums["nuclear_w"]
+    load, data = (_summed(memo, name, n, tables[name]) for name in _TABLES)
+    cap, added = sums["capacity_wh"], sums["added_wh"]
+    max_c, max_d = sums["max_charge_w"], sums["max_discharge_w"]
+    storage, dte_bps, relay_bps = sums["storage_bits"], sums["dte_bps"], sums["relay_bps"]
     if shares:
         w = np.array([b.capacity_kwh for b in shares])
         eta_c = float(np.average([b.charge_efficiency for b in shares], weights=w))
@@ -371,9 +473,11 @@ class TwinRun:
 
 def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
     h = series.step_s / 3600.0
-    shed = r.shed_w.sum(axis=0)
+    shed = r.shed_total_w
+    has = r.capacity_wh > 0
+    # the least state of charge over the steps with a battery (counts of steps: np.count_nonzero, exact)
     with np.errstate(invalid="ignore", divide="ignore"):
-        soc = np.where(r.capacity_wh > 0, r.stored_wh[1:] / r.capacity_wh, np.nan)
+        least_soc = float(np.min(r.stored_wh[1:][has] / r.capacity_wh[has])) if has.any() else float("nan")
     days = series.et.size * h / 24.0
     demanded = series.load_w.sum() * h / 1e3
     generated = series.generation_w.sum() * h / 1e3
@@ -383,16 +487,16 @@ def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
     return TwinKpis(
         steps=int(series.et.size),
         years=float(series.et.size * series.step_s / JULIAN_YEAR_S),
-        loss_of_load_hours=float((shed > 1e-6).sum() * h),
-        loss_of_critical_load_hours=float((r.shed_w[:2].sum(axis=0) > 1e-6).sum() * h),
-        min_state_of_charge=float(np.nanmin(soc)) if np.isfinite(soc).any() else float("nan"),
+        loss_of_load_hours=float(np.count_nonzero(shed > 1e-6) * h),
+        loss_of_critical_load_hours=float(np.count_nonzero(r.critical_shed_w > 1e-6) * h),
+        min_state_of_charge=least_soc,
         energy_margin=float(generated / demanded - 1.0) if demanded > 0 else float("inf"),
         generated_kwh=generated,
         demanded_kwh=demanded,
         shed_kwh=float(shed.sum() * h / 1e3),
         curtailed_kwh=float(r.curtailed_w.sum() * h / 1e3),
-        earth_contact_hours_per_day=float((series.dte_bps > 0).sum() * h / days),
-        relay_hours_per_day=float((series.relay_bps > 0).sum() * h / days),
+        earth_contact_hours_per_day=float(np.count_nonzero(series.dte_bps > 0) * h / days),
+        relay_hours_per_day=float(np.count_nonzero(series.relay_bps > 0) * h / days),
         data_generated_gbit=float(r.data_generated_bits.sum() / 1e9),
         data_downlinked_gbit=float(r.data_downlinked_bits.sum() / 1e9),
         data_lost_gbit=float(r.data_lost_bits.sum() / 1e9),

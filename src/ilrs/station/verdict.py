@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ilrs.core.runs import run_spans, runs
-from ilrs.station.engine import EngineResult
+from ilrs.core.runs import runs, series_end
+from ilrs.station.engine import CRITICAL_PRIORITIES, EngineResult
 
-#: Priorities that must never be shed (life support, avionics, thermal survival; communications).
-CRITICAL_PRIORITIES = 2
+__all__ = ["CRITICAL_PRIORITIES", "SHED_TOLERANCE_W", "Phase", "Verdict", "WorstEvent", "phase_starts", "verdict"]
 #: A step counts as shedding when more than this is shed [W] (rounding of the engine's bookkeeping).
 SHED_TOLERANCE_W = 1e-6
 
@@ -120,8 +119,8 @@ def verdict(
     """The verdict of a run; ``arrivals``: (time, mission or element name) of each element."""
     s = series
     h = s.step_s / 3600.0
-    shed = r.shed_w.sum(axis=0) > SHED_TOLERANCE_W
-    critical = r.shed_w[:CRITICAL_PRIORITIES].sum(axis=0) > SHED_TOLERANCE_W
+    shed = r.shed_total_w > SHED_TOLERANCE_W
+    critical = r.critical_shed_w > SHED_TOLERANCE_W
     worst = None
     events = runs(shed)
     if events.size:
@@ -129,17 +128,19 @@ def verdict(
         all_energy = [float(r.shed_w[:, a:b].sum()) for a, b in events]
         k = int(np.argmax(crit_energy)) if max(crit_energy) > 0 else int(np.argmax(all_energy))
         a, b = (int(x) for x in events[k])
-        spans = run_spans(shed, s.utc, np.timedelta64(int(s.step_s), "s"))
+        # the event's span as :func:`ilrs.core.runs.run_spans` gives it: it ends where the step after its last
+        # one begins, or a step after the grid's last
+        end = s.utc[b] if b < s.utc.size else series_end(s.utc, np.timedelta64(int(s.step_s), "s"))
         classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > SHED_TOLERANCE_W)
         worst = WorstEvent(
-            _utc(spans[k][0]),
-            _utc(spans[k][1]),
+            _utc(s.utc[a]),
+            _utc(end),
             (b - a) * h,
             all_energy[k] * h / 1e3,
             int(classes.min()) + 1,
             _cause(s, r, a, b),
         )
-    utc = s.utc.astype("datetime64[s]")
+    utc = s.utc.astype("datetime64[s]", copy=False)
     starts = [(t, n) for t, n in phase_starts(arrivals) if t < utc[-1]]
     phases = []
     for i, (t0, name) in enumerate(starts):
@@ -169,19 +170,19 @@ def verdict(
                 energy_margin=float(generated / demand - 1.0) if demand > 0 else float("nan"),
                 storage_margin=max(storage, 0.0) if np.isfinite(storage) else float("nan"),
                 min_state_of_charge=soc,
-                critical_load_lost_h=float(critical[sl].sum() * h),
-                load_lost_h=float(shed[sl].sum() * h),
+                critical_load_lost_h=float(np.count_nonzero(critical[sl]) * h),
+                load_lost_h=float(np.count_nonzero(shed[sl]) * h),
             )
         )
 
     def per_day(rate: npt.NDArray[np.float64], service: npt.NDArray[np.bool_]) -> float:
-        days = service.sum() * h / 24.0
-        return float((rate[service] > 0).sum() * h / days) if days > 0 else 0.0
+        days = np.count_nonzero(service) * h / 24.0
+        return float(np.count_nonzero((rate > 0) & service) * h / days) if days > 0 else 0.0
 
     return Verdict(
         survives=not critical.any(),
-        critical_load_lost_h=float(critical.sum() * h),
-        load_lost_h=float(shed.sum() * h),
+        critical_load_lost_h=float(np.count_nonzero(critical) * h),
+        load_lost_h=float(np.count_nonzero(shed) * h),
         worst_event=worst,
         phases=tuple(phases),
         dte_contact_h_per_day=per_day(s.dte_bps, dte_in_service),

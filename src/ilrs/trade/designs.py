@@ -6,6 +6,7 @@ Everything here is pure: the twin's environment comes in as arrays (:mod:`ilrs.s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,39 @@ def apply_design(base: sc.Scenario, space: Space, levels: tuple[int, ...]) -> sc
         raise ValueError(str(first.get("msg", "invalid")).removeprefix("Value error, ")) from None
     out._path = base.path
     return out
+
+
+def memo_order(base: sc.Scenario, space: Space) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """A sort key for designs that puts next to each other the designs sharing the most element definitions.
+
+    The twin keeps the contributions of the last few distinct element definitions
+    (:class:`ilrs.station.twin._EnvironmentMemo`, least recently used first out). Parameters that set the same
+    element (a reactor's size and its arrival date) make as many definitions of it as the product of their
+    levels: they vary slowest, so that each of those definitions is computed about once, while the
+    parameters that each set an element of their own (array area, battery) cycle through few definitions that
+    stay in the memo. The order changes no result: each design's metrics are its own.
+    """
+    n = len(space.parameters)
+    root = list(range(n))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    for e in base.elements:
+        acting = [i for i, p in enumerate(space.parameters) if p.parameter != "site" and _targets(p, e)]
+        for i in acting[1:]:
+            root[find(i)] = find(acting[0])
+    size = [1] * n
+    for i, p in enumerate(space.parameters):
+        size[find(i)] *= len(p.levels())
+    order = sorted(range(n), key=lambda i: (-size[find(i)], find(i), i))
+
+    def key(levels: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(levels[i] for i in order)
+
+    return key
 
 
 def landed_mass_kg(scenario: sc.Scenario, mass: MassModel) -> float:
