@@ -52,3 +52,14 @@ def test_startup_heap_is_frozen_once_per_process(tmp_path):
     # a second app in the same process freezes nothing more (the count only falls, as frozen objects are freed):
     # the first app's garbage is still collected
     assert n["frozen_again"] <= n["frozen"], n
+
+
+def test_a_single_process_server_keeps_its_session():
+    """Only the workers of a multi-process server take a session of their own: a single-process server (``ilrs
+    serve`` with one worker) keeps its terminal's, so that Ctrl-C still reaches it."""
+    probe = (
+        "import os; from ilrs.portal.main import own_scheduling_group; "
+        "s = os.getsid(0); print(own_scheduling_group(), os.getsid(0) == s)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -50,6 +50,10 @@ def test_throttle_and_revocation_hold_across_worker_processes(postgres_url, tmp_
             while len(workers := _workers(server.proc.pid)) < 2 and time.time() < deadline:
                 time.sleep(0.2)
             assert len(workers) == 2, workers
+            # each worker leads a session of its own (its own CPU scheduling group under Linux's autogroup); the
+            # supervisor keeps its caller's session
+            assert all(os.getsid(w) == w for w in workers), workers
+            assert os.getsid(server.proc.pid) == os.getsid(0)
             before = {w: _cpu_s(w) for w in workers}
             guess = [
                 lambda c, k=k: c.post("/api/auth/token", json={"email": "pi_a@example.org", "password": f"guess {k}"})
