@@ -81,3 +81,19 @@ def test_far_field_equals_the_full_march_on_real_terrain(pole_dem):
             assert abs(tan[k, p] - t_ref) <= 1e-9, (k, p)
             assert abs(dist[k, p] - d_ref) <= 1e-3, (k, p)
     assert found > 0.9 * betas.size * ox.size
+
+
+def test_block_maxima_cover_each_block_and_the_row_and_column_after_it():
+    """The pruning's bound, against numpy on random heights with NaN cells and ragged edges: each block's maximum
+    over its 8 x 8 cells plus the next row and column (the cells a bilinear sample from the block reaches)."""
+    from ilrs.core.farfield import FAR_BLOCK, _block_max
+
+    rng = np.random.default_rng(2)
+    g = rng.normal(0.0, 1000.0, (37, 29))
+    g[rng.random(g.shape) < 0.05] = np.nan
+    got = _block_max(g)
+    assert got.shape == (5, 4)
+    for bi in range(got.shape[0]):
+        for bj in range(got.shape[1]):
+            cells = g[bi * FAR_BLOCK : (bi + 1) * FAR_BLOCK + 1, bj * FAR_BLOCK : (bj + 1) * FAR_BLOCK + 1]
+            assert got[bi, bj] == np.nanmax(cells)

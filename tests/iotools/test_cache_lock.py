@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def test_threads_compute_a_shared_entry_once(tmp_path):
 
     def compute():
         calls.append(1)
-        threading.Event().wait(0.3)
+        time.sleep(0.3)  # long enough that the other threads ask meanwhile
         return {"a": np.ones(3)}
 
     def ask():

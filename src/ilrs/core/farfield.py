@@ -41,20 +41,24 @@ def _block_max(g: FloatArray) -> FloatArray:
     """Highest value of ``g`` over each block of ``FAR_BLOCK`` x ``FAR_BLOCK`` cells and the row and column after
     it: a bound of every bilinear sample whose lower-left cell lies in the block (NaN cells never win)."""
     rows, cols = g.shape
-    br = (rows + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT
-    bc = (cols + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT
-    out = np.full((br, bc), -np.inf)
+    out = np.full(((rows + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT, (cols + FAR_BLOCK - 1) >> FAR_BLOCK_SHIFT), -np.inf)
     for r in range(rows):
-        # a row serves its own block and, as the row after it, the block above
-        for b in ((r >> FAR_BLOCK_SHIFT), ((r - 1) >> FAR_BLOCK_SHIFT) if r > 0 else -1):
-            if b < 0:
-                continue
-            for c in range(cols):
-                v = g[r, c]
-                if v > out[b, c >> FAR_BLOCK_SHIFT]:
-                    out[b, c >> FAR_BLOCK_SHIFT] = v
-                if c > 0 and (c & (FAR_BLOCK - 1)) == 0 and v > out[b, (c - 1) >> FAR_BLOCK_SHIFT]:
-                    out[b, (c - 1) >> FAR_BLOCK_SHIFT] = v
+        # a block's first row (column) is also the row (column) after the block before it
+        bi = r >> FAR_BLOCK_SHIFT
+        first_r = r > 0 and (r & (FAR_BLOCK - 1)) == 0
+        for c in range(cols):
+            v = g[r, c]
+            if not v > -np.inf:
+                continue  # NaN: a sample that touches it is never chosen
+            bj = c >> FAR_BLOCK_SHIFT
+            first_c = c > 0 and (c & (FAR_BLOCK - 1)) == 0
+            out[bi, bj] = max(out[bi, bj], v)
+            if first_c:
+                out[bi, bj - 1] = max(out[bi, bj - 1], v)
+            if first_r:
+                out[bi - 1, bj] = max(out[bi - 1, bj], v)
+                if first_c:
+                    out[bi - 1, bj - 1] = max(out[bi - 1, bj - 1], v)
     return out
 
 
