@@ -182,15 +182,20 @@ run_tiled(grid, TiledSpec(2.0, 16, 96, 32, stride=8, keep_horizons=True), sys.ar
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], env=env)
     tiles_dir = tmp_path / "tiles"
+
+    def tile_files():
+        # finished tile files only: the one being written is a hidden temporary that also ends in .npz
+        return [p for p in tiles_dir.glob("*.npz") if not p.name.startswith(".")]
+
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
-        if tiles_dir.is_dir() and len(list(tiles_dir.glob("*.npz"))) >= 3:
+        if tiles_dir.is_dir() and len(tile_files()) >= 3:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    written = len(list(tiles_dir.glob("*.npz")))
+    written = len(tile_files())
     assert 3 <= written < 9
     resumed = run_tiled(small_grid, SMALL, tmp_path, workers=0)
     assert len(resumed.reused) == written and len(resumed.computed) == 9 - written
