@@ -34,6 +34,16 @@ SYNODIC_MONTH_S = 29.530589 * DAY_S
 
 #: Lunar nodal precession cycle [s] (18.6 years = 6798.38 d). Meeus, ch. 47.
 NODAL_CYCLE_S = 6798.38 * DAY_S
+#: The nodal cycle in years as the site analyses round it: the Sun's and the Earth's paths over the pole repeat
+#: after it, so a site's long-run illumination needs the whole cycle (a run of 18.6 Julian years = 6794 d).
+NODAL_CYCLE_YEARS = 18.6
+
+#: A long site-analysis period is sampled by windows of this many days (a synodic month and half a day: every phase
+#: of the lunar day, so a night of up to ~30 days inside a window is seen whole) ...
+SAMPLE_WINDOW_DAYS = 30
+#: ... this many of them, their starts spread evenly over the period: 12 x 30 days of hourly steps cost what one
+#: contiguous year does (8640 against 8760 steps).
+SAMPLE_WINDOWS = 12
 
 #: NAIF integer codes (NAIF IDs required reading).
 NAIF_SUN = 10

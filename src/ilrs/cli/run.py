@@ -80,7 +80,15 @@ def run_summary(products, report: Path, out_dir: Path, map_files: list[Path] | N
         "period": [f"{sc.start:%Y-%m-%d}", f"{sc.end:%Y-%m-%d}"],
         "verdict": twin.verdict.as_dict(),
         "kpis": twin.kpis.as_dict(),
-        "site_analysis": {"start": start, "end": end, "step_s": step_s, "observer_m": map_h, "mast_m": mast_h},
+        "site_analysis": {
+            "start": start,
+            "end": end,
+            "step_s": step_s,
+            "windows": products.maps.windows if products.maps is not None else None,
+            "observer_m": map_h,
+            "earth_observer_m": products.maps.earth_observer_m if products.maps is not None else None,
+            "mast_m": mast_h,
+        },
         "top_sites": [asdict(r) for r in products.ranked[:10]],
     }
     env = products.best
@@ -159,7 +167,8 @@ def _summary(products, report: Path, out_dir: Path) -> None:
     twin = products.twin
     for part in verdict_tables(twin.verdict):  # the verdict first: does the station survive
         console.print(part)
-    t = Table(title=f"Top sites, {start} .. {end}, observer {map_h:g} m", title_justify="left")
+    maps = products.maps
+    t = Table(title=f"Top sites, {maps.period_label}, {maps.observers_label}", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):
         t.add_column(c, justify="right")
     for r in products.ranked[:10]:

@@ -250,13 +250,48 @@ def _dem_maps(dem, far_dem, start, end, step_s, height, tile, halo, workers, sch
     return tiled_site_maps(res)
 
 
+_WINDOWS_HELP = (
+    "Sample the period by this many windows of 30 days spread over it (0: every step); default: 12 for a period "
+    "longer than a year (the cost of one year), else 0."
+)
+
+
+def _windows(windows: int | None, start: str, end: str) -> int:
+    """--windows as given, else 12 windows for a period longer than a year (0 for a shorter one)."""
+    if windows is not None:
+        return windows
+    from ilrs.constants import SAMPLE_WINDOWS
+    from ilrs.ephem.time import sample_windows
+
+    ((a, b),) = sample_windows(start, end, 1.0, 0, 0.0)
+    return SAMPLE_WINDOWS if (b - a) > np.timedelta64(366, "D") else 0
+
+
+def _tiled_options(windows: int | None, earth_height: float | None, height: float) -> None:
+    """The tiled path (--dem) sees the Sun and the Earth from one height over every step."""
+    from ilrs.errors import IlrsError
+
+    if windows:
+        raise IlrsError("--windows is not available with --dem (tiled maps cover every step)", source="--windows")
+    if earth_height is not None and earth_height != height:
+        raise IlrsError(
+            "--earth-height differs from --height, which --dem does not support (one horizon height per tile)",
+            source="--earth-height",
+            hint="leave --earth-height out, or rank on the embedded DEM",
+        )
+
+
 @app.command("map")
 @handle_errors
 def site_map(
     start: str = typer.Option("2025-01-01", help="Start, UTC."),
     end: str = typer.Option("2026-01-01", help="End, UTC (exclusive)."),
     step: str = typer.Option("1h", help="Time step: 10m, 1h, 1d or seconds."),
-    height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
+    height: float = typer.Option(2.0, help="Observer height above the ground [m]: the Sun's (the arrays')."),
+    earth_height: float = typer.Option(
+        None, "--earth-height", help="Height the Earth is seen from [m] (the antennas'); default: --height."
+    ),
+    windows: int = typer.Option(None, "--windows", min=0, help=_WINDOWS_HELP),
     out: Path = typer.Option(Path("out/maps"), help="Output directory for GeoTIFF and PNG maps."),
     region_km: float = typer.Option(132.0, help="Half-width of the square region around the pole [km]."),
     pds4: bool = typer.Option(False, help="Also write a PDS4 label and raw image per layer (in pds4/)."),
@@ -284,6 +319,7 @@ def site_map(
 
     output_dir(out, "--out")
     if dem:
+        _tiled_options(windows, earth_height, height)
         maps = _dem_maps(
             dem,
             far_dem,
@@ -302,7 +338,16 @@ def site_map(
     else:
         update, close = staged_progress(quiet or as_json)
         try:
-            maps = site_maps(start, end, _step(step), height, region_km * 1000.0, progress=update)
+            maps = site_maps(
+                start,
+                end,
+                _step(step),
+                height,
+                region_km * 1000.0,
+                progress=update,
+                earth_height_m=earth_height,
+                windows=_windows(windows, start, end),
+            )
         finally:
             close()
     written = write_map_files(out, maps, pds4=pds4)
@@ -335,7 +380,11 @@ def site_rank(
     start: str = typer.Option("2025-01-01", help="Start, UTC."),
     end: str = typer.Option("2026-01-01", help="End, UTC (exclusive)."),
     step: str = typer.Option("1h", help="Time step."),
-    height: float = typer.Option(2.0, help="Observer height above the ground [m]."),
+    height: float = typer.Option(2.0, help="Observer height above the ground [m]: the Sun's (the arrays')."),
+    earth_height: float = typer.Option(
+        None, "--earth-height", help="Height the Earth is seen from [m] (the antennas'); default: --height."
+    ),
+    windows: int = typer.Option(None, "--windows", min=0, help=_WINDOWS_HELP),
     max_slope: float = typer.Option(15.0, help="Exclude cells steeper than this [deg]."),
     dem: list[Path] = typer.Option(
         None, help="Your own DEM (GeoTIFF/PDS3, or repeat for GeoTIFF tiles of one grid), computed tile by tile."
@@ -362,6 +411,7 @@ def site_rank(
         raise IlrsError("--top must be at least 1", source="--top")
     if dem:
         output_dir(work_dir, "--work-dir")
+        _tiled_options(windows, earth_height, height)
         maps = _dem_maps(
             dem,
             far_dem,
@@ -380,7 +430,15 @@ def site_rank(
     else:
         update, close = staged_progress(quiet or as_json)
         try:
-            maps = site_maps(start, end, _step(step), height, progress=update)
+            maps = site_maps(
+                start,
+                end,
+                _step(step),
+                height,
+                progress=update,
+                earth_height_m=earth_height,
+                windows=_windows(windows, start, end),
+            )
         finally:
             close()
     ranked = rank_sites(maps, top=top, max_slope_deg=max_slope)
@@ -389,7 +447,7 @@ def site_rank(
         return
     from rich.table import Table
 
-    t = Table(title=f"Top {top} sites")
+    t = Table(title=f"Top {top} sites, {maps.period_label}, {maps.observers_label}", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "disk %", "dark h", "Earth %", "slope", "to shadow km", "near"):
         t.add_column(c, justify="right")
     for r in ranked:

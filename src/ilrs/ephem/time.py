@@ -318,6 +318,40 @@ def utc_grid(start, end, step_s: float) -> tuple[np.ndarray, np.ndarray]:
     return to_et(utc), utc
 
 
+def sample_windows(
+    start, end, step_s: float, windows: int, window_days: float
+) -> list[tuple[np.datetime64, np.datetime64]]:
+    """[start, end) as ``windows`` windows of ``window_days`` each, their starts spread evenly over the period (window
+    ``k`` starts ``k / windows`` of the way through it, rounded down to a whole step), as UTC ``datetime64[s]``
+    bounds; the whole period as one window when ``windows`` is 0 or the windows would cover all of it.
+
+    Spread over an 18.6-year nodal cycle, 12 windows start 566 days apart, which is 1.63 draconic years (346.6 d):
+    their phases in the Sun's yearly path over the pole fall about 0.1 of a year apart, so some window is within
+    about 18 days of every season, the southern winter's long nights included.
+    """
+    labels = []
+    for name, value in (("start", start), ("end", end)):
+        label, _ = _as_utc_labels(value)
+        if label.size != 1:
+            raise IlrsError(f"{name} must be a single time, got {label.size}", source=name)
+        labels.append(label[0].astype("datetime64[s]"))
+    span = int((labels[1] - labels[0]).astype(np.int64))
+    if span <= 0:
+        raise IlrsError(f"end ({labels[1]}) must be after start ({labels[0]})", source="end")
+    if windows < 0:
+        raise IlrsError(f"windows must be 0 or more, got {windows}", source="windows")
+    length = int(round(window_days * 86_400.0))
+    if windows == 0 or windows * length >= span:
+        return [(labels[0], labels[1])]
+    step = int(step_s)
+    out = []
+    for k in range(windows):
+        offset = (k * span // windows) // step * step
+        a = labels[0] + np.timedelta64(offset, "s")
+        out.append((a, min(a + np.timedelta64(length, "s"), labels[1])))
+    return out
+
+
 @functools.cache
 def coverage() -> tuple[float, float]:
     """ET span [s] in which every loaded ephemeris and lunar orientation kernel has data, less a margin.

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
 
 from ilrs.config import PACKAGE_DATA
+from ilrs.constants import JULIAN_YEAR_D, NODAL_CYCLE_YEARS, SAMPLE_WINDOWS
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -74,10 +75,29 @@ class Analysis(_Model):
     best site. Every field defaults from the scenario itself."""
 
     start: dt.datetime | None = Field(None, description="Start of the analysis (UTC); default: the run's start.")
-    end: dt.datetime | None = Field(None, description="End of the analysis (UTC); default: the run's end.")
+    end: dt.datetime | None = Field(
+        None, description="End of the analysis (UTC); default: a full 18.6-year nodal cycle after its start."
+    )
     step: str = Field("1h", description="Time step of the maps: '1h', '30m', or seconds.")
+    windows: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="Windows of 30 days that sample the maps' period, spread evenly over it (0: every step); "
+        "default: 12 (the cost of one year of steps) when the period is longer than a year, else 0.",
+    )
     map_height_m: float | None = Field(
-        None, ge=0.0, le=200.0, description="Observer height of the maps [m]; default: the lowest array's mast."
+        None,
+        ge=0.0,
+        le=200.0,
+        description="Height the maps see the Sun from [m] (the arrays'); default: the highest array's mast.",
+    )
+    antenna_height_m: float | None = Field(
+        None,
+        ge=0.0,
+        le=200.0,
+        description="Height the maps see the Earth from [m] (the antennas'); default: the highest DTE or relay "
+        "antenna, else the map height.",
     )
     mast_height_m: float | None = Field(
         None, ge=0.0, le=200.0, description="Observer height of the best site's year [m]; default: the highest mast."
@@ -553,19 +573,37 @@ class Scenario(_Model):
         return self._path
 
     def analysis_period(self) -> tuple[dt.datetime, dt.datetime, str]:
-        """(start, end, step) of the site analysis."""
+        """(start, end, step) of the site analysis: given, else from the run's start over a nodal cycle."""
         a = self.analysis
-        return (a.start or self.start, a.end or self.end, a.step)
+        start = a.start or self.start
+        end = a.end or start + dt.timedelta(days=round(NODAL_CYCLE_YEARS * JULIAN_YEAR_D))
+        return (start, end, a.step)
+
+    def analysis_windows(self) -> int:
+        """Windows that sample the site analysis's maps (0: every step): given, else ``SAMPLE_WINDOWS`` for a
+        period longer than a year."""
+        if self.analysis.windows is not None:
+            return self.analysis.windows
+        a, b, _ = self.analysis_period()
+        return SAMPLE_WINDOWS if (b - a).days > 366 else 0
 
     def array_heights_m(self) -> tuple[float, float]:
-        """(map, mast) observer heights of the site analysis [m]: given, else the lowest and highest array masts
+        """(map, mast) observer heights of the site analysis [m]: given, else the highest array's mast for both
         (2 m, a lander deck, without arrays)."""
         masts = [e.mast_height_m for e in self.elements if isinstance(e, SolarArray)] or [2.0]
         a = self.analysis
         return (
-            a.map_height_m if a.map_height_m is not None else min(masts),
+            a.map_height_m if a.map_height_m is not None else max(masts),
             a.mast_height_m if a.mast_height_m is not None else max(masts),
         )
+
+    def antenna_height_m(self) -> float:
+        """Height the site analysis sees the Earth from [m]: given, else the highest DTE or relay antenna, else
+        the map height."""
+        if self.analysis.antenna_height_m is not None:
+            return self.analysis.antenna_height_m
+        links = [e.antenna_height_m for e in self.elements if isinstance(e, DteTerminal | RelayTerminal)]
+        return max(links) if links else self.array_heights_m()[0]
 
     def requests_path(self) -> Path | None:
         """The requests file (None when the scenario names none): relative to the scenario's folder, else one of

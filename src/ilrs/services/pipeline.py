@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ilrs.ephem.time import parse_step
-from ilrs.scenario.schema import DteTerminal, RelayTerminal, Scenario
+from ilrs.scenario.schema import Scenario
 from ilrs.services.campaign import CampaignOverview, campaign_overview
 from ilrs.services.data import nested_with_embedded
 from ilrs.services.plan import Replan, ScenarioPlan, plan_rows, plan_scenario, replan_for, requests_for
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import PointEnvironment, RescoredSite, point_environment, rescore_shortlist
-from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, site_maps
+from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, scenario_site_maps
 from ilrs.services.twin import MAST_HEIGHTS_M, MastOption, mast_options, run_twin, save_netcdf, site_environment
 from ilrs.station import twin as station_twin
 from ilrs.station.environment import SiteEnvironment
@@ -65,6 +65,15 @@ class RunProducts:
     timings: dict[str, float] = field(default_factory=dict)  #: wall time per stage [s]
 
     @property
+    def point_year_end(self) -> str:
+        """End of the point analyses' year (the best site's, the station's): a year after the analysis starts, or
+        the analysis's end if sooner."""
+        import datetime as dt
+
+        a, b, _ = self.scenario.analysis_period()
+        return f"{min(b, a + dt.timedelta(days=365)):%Y-%m-%d}"
+
+    @property
     def analysis(self) -> tuple[str, str, float, float, float]:
         """(start, end, step [s], map height [m], mast height [m]) of the site analysis."""
         a, b, step = self.scenario.analysis_period()
@@ -99,17 +108,17 @@ def run_scenario(
         t = time.perf_counter()
         mosaic = nested_with_embedded(dems)
         start, end, step_s, map_h, mast_h = products.analysis
-        products.maps = site_maps(start, end, step_s, map_h, progress=progress)
+        products.maps = scenario_site_maps(scenario, progress=progress)
         products.ranked = rank_sites(products.maps, top=10)
         best = products.ranked[0]
+        year_end = products.point_year_end
         report(f"a year at the best site ({mast_h:g} m mast)", 0.0)
-        products.best = point_environment(best.lat_deg, best.lon_deg, start, end, step_s, mast_h, mosaic)
+        products.best = point_environment(best.lat_deg, best.lon_deg, start, year_end, step_s, mast_h, mosaic)
         lat, lon = site_latlon(scenario)
-        products.station_site = point_environment(lat, lon, start, end, step_s, mast_h, mosaic)
+        products.station_site = point_environment(lat, lon, start, year_end, step_s, mast_h, mosaic)
         report(f"a year at the best site ({mast_h:g} m mast)", 1.0)
         # the Sun seen from the arrays' highest mast, the Earth from the highest antenna (DTE and relay terminals)
-        links = (DteTerminal, RelayTerminal)
-        earth_h = max((e.antenna_height_m for e in scenario.elements if isinstance(e, links)), default=mast_h)
+        earth_h = scenario.antenna_height_m()
         label = (
             f"the shortlist over an 18.6-year nodal cycle on the finest DEM ({mast_h:g} m arrays, "
             f"{earth_h:g} m antennas)"

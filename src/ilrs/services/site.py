@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ilrs.constants import NODAL_CYCLE_YEARS
 from ilrs.core.runs import longest_run
 from ilrs.core.visibility import point_series
 from ilrs.ephem.directions import angular_radius, topocentric_az_el
@@ -214,11 +215,6 @@ def write_series_csv(env: PointEnvironment, path: str | Path) -> Path:
     """One row per time step (see the ``--series`` contract of ``ilrs site point``)."""
     s = env.series
     return write_csv(path, s, float_format={k: "%.6f" for k in s if k not in ("time_utc", "earth_visible")})
-
-
-#: The Moon's nodal cycle [yr]: the Sun's and the Earth's paths over the pole repeat after it (18.6 years), so a
-#: site's long-run illumination needs the whole cycle.
-NODAL_CYCLE_YEARS = 18.6
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ilrs.constants import SAMPLE_WINDOW_DAYS
 from ilrs.core import horizon as hz
 from ilrs.core import visibility as vis
 from ilrs.ephem.directions import angular_radius, body_position_me
-from ilrs.ephem.time import utc_grid
+from ilrs.ephem.time import parse_step, sample_windows, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.iotools.cache import file_sha256
+from ilrs.scenario.schema import Scenario
 from ilrs.services.cache import dem_key, product_cache
 from ilrs.services.data import global_dem, pole_dem
 from ilrs.services.horizon_maps import HorizonMap, horizon_map
@@ -47,6 +49,29 @@ class SiteMaps:
     step_s: float
     n_steps: int
     layers: dict[str, np.ndarray] = field(repr=False)
+    #: the Earth's observer height [m] (the antennas'; None: ``height_m``)
+    earth_height_m: float | None = None
+    #: windows of ``SAMPLE_WINDOW_DAYS`` that sampled the period (0: every step of it)
+    windows: int = 0
+
+    @property
+    def earth_observer_m(self) -> float:
+        return self.height_m if self.earth_height_m is None else self.earth_height_m
+
+    @property
+    def period_label(self) -> str:
+        """The period and how it was sampled, for titles and captions."""
+        start, end = self.start[:10], self.end[:10]
+        if not self.windows:
+            return f"{start} .. {end}"
+        return f"{start} .. {end}, sampled by {self.windows} windows of {SAMPLE_WINDOW_DAYS} days"
+
+    @property
+    def observers_label(self) -> str:
+        """The observer heights, for titles and captions."""
+        if self.earth_observer_m == self.height_m:
+            return f"observer {self.height_m:g} m"
+        return f"Sun at {self.height_m:g} m, Earth at {self.earth_observer_m:g} m"
 
     def to_xarray(self):
         """The maps as an ``xarray.Dataset`` on the DEM's grid: ``x``, ``y`` [m] of its south polar stereographic
@@ -64,10 +89,13 @@ class SiteMaps:
         attrs = {
             "dem": self.dem.name,
             "observer_height_m": self.height_m,
+            "earth_observer_height_m": self.earth_observer_m,
             "start_utc": self.start,
             "end_utc": self.end,
             "step_s": self.step_s,
             "n_steps": self.n_steps,
+            "sample_windows": self.windows,
+            "sample_window_days": SAMPLE_WINDOW_DAYS if self.windows else 0,
         }
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -114,21 +142,74 @@ def _sun_and_earth(start, end, step_s):
     return et, utc, sun / dist[:, None], angular_radius("SUN", dist), earth
 
 
+def _combine(parts: list[tuple[int, dict[str, np.ndarray]]], mean_keys, max_keys, or_keys) -> dict[str, np.ndarray]:
+    """Statistics of sampled windows as one: fractions weighted by each window's steps, longest runs and "ever"
+    flags over all of them (one window: its own statistics, unchanged)."""
+    if len(parts) == 1:
+        return parts[0][1]
+    total = sum(n for n, _ in parts)
+    out: dict[str, np.ndarray] = {}
+    for k in mean_keys:
+        out[k] = np.sum([np.asarray(d[k], dtype=np.float64) * n for n, d in parts], axis=0) / total
+    for k in max_keys:
+        out[k] = np.maximum.reduce([np.asarray(d[k]) for _, d in parts])
+    for k in or_keys:
+        out[k] = np.logical_or.reduce([np.asarray(d[k], dtype=bool) for _, d in parts])
+    return out
+
+
 def compute_site_maps(
-    hmap: HorizonMap, window, start, end, step_s, progress: Callable[[float], None] | None = None
+    hmap: HorizonMap,
+    window,
+    start,
+    end,
+    step_s,
+    progress: Callable[[float], None] | None = None,
+    *,
+    windows: int = 0,
+    earth_hmap: HorizonMap | Callable[[], HorizonMap] | None = None,
 ) -> dict[str, np.ndarray]:
+    """The map layers over [start, end): every step, or ``windows`` windows of ``SAMPLE_WINDOW_DAYS`` spread over
+    the period (:func:`ilrs.ephem.time.sample_windows`; the longest darkness is then the longest inside a window).
+    The Sun is seen over ``hmap``'s horizons, the Earth over ``earth_hmap``'s (another observer height; a
+    callable is called once the Sun's layers are done and ``hmap``'s copy released, so that only one cube is held
+    at a time); default ``hmap``."""
     r0, r1, c0, c1 = window
     dem = hmap.dem.crop(r0, r1, c0, c1)
-    et, utc, sun_dir, sun_r, earth = _sun_and_earth(start, end, step_s)
-    cell_major = vis.to_cell_major(np.asarray(hmap.stored[:, r0:r1, c0:c1]))
+    spans = sample_windows(start, end, step_s, windows, SAMPLE_WINDOW_DAYS)
     lat, lon = dem.latlon_grid()
     lat_r, lon_r = np.radians(lat), np.radians(lon)
 
     def sub(a, b):
         return (lambda f: progress(a + (b - a) * f)) if progress else None
 
-    sun = vis.sun_visibility_map(cell_major, lat_r, lon_r, sun_dir, sun_r, progress=sub(0.0, 0.75))
-    earth_maps = vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, hmap.height_m, earth)
+    sky = [_sun_and_earth(a, b, step_s) for a, b in spans]
+    cell_major = vis.to_cell_major(np.asarray(hmap.stored[:, r0:r1, c0:c1]))
+    share = 0.75 / len(spans)
+    sun = _combine(
+        [
+            (et.size, vis.sun_visibility_map(cell_major, lat_r, lon_r, d, r, progress=sub(i * share, (i + 1) * share)))
+            for i, (et, _, d, r, _) in enumerate(sky)
+        ],
+        ("sun_visible_fraction", "mean_disk_fraction"),
+        ("longest_dark_steps",),
+        ("ever_lit",),
+    )
+    eh = earth_hmap() if callable(earth_hmap) else earth_hmap
+    if eh is not None and eh is not hmap:
+        del cell_major
+        cell_major = vis.to_cell_major(np.asarray(eh.stored[:, r0:r1, c0:c1]))
+    eh = eh if eh is not None else hmap
+    earth_maps = _combine(
+        [
+            (et.size, vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, eh.height_m, e))
+            for et, _, _, _, e in sky
+        ],
+        ("earth_visible_fraction",),
+        (),
+        (),
+    )
+    del cell_major
     if progress:
         progress(0.95)
     never = ~np.asarray(sun["ever_lit"], dtype=bool)
@@ -160,27 +241,34 @@ def site_maps(
     height_m: float = 2.0,
     region_half_m: float | None = DEFAULT_REGION_HALF_M,
     progress: Callable[[str, float], None] | None = None,
+    *,
+    earth_height_m: float | None = None,
+    windows: int = 0,
 ) -> SiteMaps:
-    """Maps of the south-pole region over a period (cached on disk by their inputs)."""
+    """Maps of the south-pole region over a period (cached on disk by their inputs): the Sun seen ``height_m``
+    above the ground (the arrays'), the Earth ``earth_height_m`` above it (the antennas'; default the same), over
+    every step or ``windows`` windows of ``SAMPLE_WINDOW_DAYS`` spread over the period."""
     if step_s <= 0:
         raise IlrsError("the step must be positive", source="--step")
     full = pole_dem()
+    earth_h = float(height_m if earth_height_m is None else earth_height_m)
 
     def stage(name, a, b):
         return (lambda f: progress(name, a + (b - a) * f)) if progress else None
 
     window = region_window(full, region_half_m)
-    et, _ = utc_grid(start, end, step_s)
+    spans = sample_windows(start, end, step_s, windows, SAMPLE_WINDOW_DAYS)
+    n_steps = sum(int(utc_grid(a, b, step_s)[0].size) for a, b in spans)
     cache = product_cache()
     key = cache.key(
         kind="site_maps",
-        v=2,
+        v=3,
         code=[file_sha256(str(m.__file__)) for m in (vis, hz)],
         dem=dem_key(full),
         height=float(height_m),
+        earth_height=earth_h,
         window=list(window),
-        et0=float(et[0]),
-        n=int(et.size),
+        spans=[[str(a), str(b)] for a, b in spans],
         step=float(step_s),
         far=dem_key(global_dem()),
     )
@@ -188,12 +276,53 @@ def site_maps(
     def compute() -> dict[str, np.ndarray]:
         # the horizon map only when the maps are not cached: a warm run neither decodes nor holds its 1.7 GB
         hmap = horizon_map(full, height_m, 360, global_dem(), stage("horizon map (360 azimuths)", 0.0, 1.0))
-        return compute_site_maps(hmap, window, start, end, step_s, stage("sun and Earth visibility", 0.0, 1.0))
+        earth: HorizonMap | Callable[[], HorizonMap] | None = None
+        if earth_h != float(height_m):
+
+            def earth() -> HorizonMap:
+                return horizon_map(
+                    full, earth_h, 360, global_dem(), stage(f"horizon map at {earth_h:g} m (360 azimuths)", 0.0, 1.0)
+                )
+
+        return compute_site_maps(
+            hmap,
+            window,
+            start,
+            end,
+            step_s,
+            stage("sun and Earth visibility", 0.0, 1.0),
+            windows=windows,
+            earth_hmap=earth,
+        )
 
     layers = cache.get_or_compute("site_maps", key, compute)
     r0, r1, c0, c1 = window
     return SiteMaps(
-        full.crop(r0, r1, c0, c1), float(height_m), str(start), str(end), float(step_s), int(et.size), dict(layers)
+        full.crop(r0, r1, c0, c1),
+        float(height_m),
+        str(start),
+        str(end),
+        float(step_s),
+        n_steps,
+        dict(layers),
+        earth_height_m=earth_h,
+        windows=len(spans) if len(spans) > 1 else 0,
+    )
+
+
+def scenario_site_maps(scenario: Scenario, progress: Callable[[str, float], None] | None = None) -> SiteMaps:
+    """The maps a scenario's site analysis ranks: its ``[analysis]`` period and step (by default a nodal cycle
+    from the run's start, sampled by windows), the Sun at its arrays' height, the Earth at its antennas'."""
+    start, end, step = scenario.analysis_period()
+    map_h, _ = scenario.array_heights_m()
+    return site_maps(
+        f"{start:%Y-%m-%d}",
+        f"{end:%Y-%m-%d}",
+        parse_step(step),
+        map_h,
+        progress=progress,
+        earth_height_m=scenario.antenna_height_m(),
+        windows=scenario.analysis_windows(),
     )
 
 

@@ -83,13 +83,10 @@ def load_study(
 
 def site_ranking(base: sc.Scenario, top: int) -> list[Any]:
     """The ``top`` best sites of ``ilrs site rank`` for a scenario: the region's maps over its analysis period
-    at its map height (cached on disk), ranked (:func:`ilrs.services.site_maps.rank_sites`)."""
-    from ilrs.ephem.time import parse_step
-    from ilrs.services.site_maps import rank_sites, site_maps
+    at its arrays' and antennas' heights (cached on disk), ranked (:func:`ilrs.services.site_maps.rank_sites`)."""
+    from ilrs.services.site_maps import rank_sites, scenario_site_maps
 
-    start, end, step = base.analysis_period()
-    map_h, _ = base.array_heights_m()
-    return rank_sites(site_maps(f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}", parse_step(step), map_h), top=top)
+    return rank_sites(scenario_site_maps(base), top=top)
 
 
 def expand_top_sites(
