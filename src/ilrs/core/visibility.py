@@ -388,6 +388,7 @@ def _sun_kernel(
     out_frac: Float32Array,
     out_dark: Int32Array,
     out_lit: BoolArray,
+    restart: BoolArray,
 ) -> None:
     rows, cols, n_az = hz.shape
     n_t = sx.shape[0]
@@ -407,6 +408,8 @@ def _sun_kernel(
         run = 0
         longest = 0
         for t in range(n_t):
+            if restart[t]:
+                run = 0
             se = sx[t] * ux + sy[t] * uy + sz[t] * uz
             visible, fr = _sun_step(
                 prof,
@@ -511,6 +514,7 @@ def sun_visibility_map(
     *,
     rows_per_chunk: int = DEFAULT_ROWS_PER_CHUNK,
     n_sectors: int | None = None,
+    segment_starts: npt.ArrayLike = (),
 ) -> dict[str, np.ndarray]:
     """Sunlight statistics of every map cell over a time series of Sun directions.
 
@@ -531,6 +535,9 @@ def sun_visibility_map(
         Rows per numba call (the granularity of ``progress``).
     n_sectors : int, optional
         Azimuth sectors of the per-cell bounds (default ``min(n_az, MAX_SECTORS)``); speed only.
+    segment_starts : sequence of int, optional
+        Steps where a new stretch of time begins (the series is several sampled windows end to end): a dark run
+        does not continue across them. The cells' bounds are computed once for all the windows.
 
     Returns
     -------
@@ -538,7 +545,7 @@ def sun_visibility_map(
         ``sun_visible_fraction`` (float32, [-]): fraction of steps with any part of the disk above the
         horizon; ``mean_disk_fraction`` (float32, [-]): mean visible fraction of the disk;
         ``longest_dark_steps`` (int32, [steps]): longest run of consecutive steps with the disk fully
-        hidden (T for a cell never lit); ``ever_lit`` (bool).
+        hidden, within a segment (T for a cell never lit in one stretch); ``ever_lit`` (bool).
     """
     hz, lat, lon = _check_cells(horizons_cell_major, lat_rad, lon_rad)
     rows, cols, n_az = hz.shape
@@ -551,6 +558,11 @@ def sun_visibility_map(
     if not (np.isfinite(rad).all() and (rad >= 0).all()):
         raise ValueError("sun_angular_radius_rad must be finite and >= 0")
     hi_lut, lo_lut = _sine_luts(float(rad.max()))
+    restart = np.zeros(n_t, dtype=np.bool_)
+    starts = np.asarray(segment_starts, dtype=np.int64)
+    if starts.size and (starts.min() < 0 or starts.max() >= n_t):
+        raise ValueError(f"segment_starts must be step indices in [0, {n_t}), got {starts.min()}..{starts.max()}")
+    restart[starts] = True
     out_vis = np.empty((rows, cols), dtype=np.float32)
     out_frac = np.empty((rows, cols), dtype=np.float32)
     out_dark = np.empty((rows, cols), dtype=np.int32)
@@ -578,6 +590,7 @@ def sun_visibility_map(
             out_frac,
             out_dark,
             out_lit,
+            restart,
         )
     return {
         "sun_visible_fraction": out_vis,

@@ -142,22 +142,6 @@ def _sun_and_earth(start, end, step_s):
     return et, utc, sun / dist[:, None], angular_radius("SUN", dist), earth
 
 
-def _combine(parts: list[tuple[int, dict[str, np.ndarray]]], mean_keys, max_keys, or_keys) -> dict[str, np.ndarray]:
-    """Statistics of sampled windows as one: fractions weighted by each window's steps, longest runs and "ever"
-    flags over all of them (one window: its own statistics, unchanged)."""
-    if len(parts) == 1:
-        return parts[0][1]
-    total = sum(n for n, _ in parts)
-    out: dict[str, np.ndarray] = {}
-    for k in mean_keys:
-        out[k] = np.sum([np.asarray(d[k], dtype=np.float64) * n for n, d in parts], axis=0) / total
-    for k in max_keys:
-        out[k] = np.maximum.reduce([np.asarray(d[k]) for _, d in parts])
-    for k in or_keys:
-        out[k] = np.logical_or.reduce([np.asarray(d[k], dtype=bool) for _, d in parts])
-    return out
-
-
 def compute_site_maps(
     hmap: HorizonMap,
     window,
@@ -183,32 +167,23 @@ def compute_site_maps(
     def sub(a, b):
         return (lambda f: progress(a + (b - a) * f)) if progress else None
 
+    # the windows end to end: one pass over the cells (their bounds computed once); dark runs restart at each window
     sky = [_sun_and_earth(a, b, step_s) for a, b in spans]
+    sizes = [et.size for et, *_ in sky]
+    sun_dir = np.concatenate([d for _, _, d, _, _ in sky])
+    sun_r = np.concatenate([r for _, _, _, r, _ in sky])
+    earth_pos = np.concatenate([e for *_, e in sky])
+    starts = np.cumsum([0, *sizes[:-1]])[1:]
     cell_major = vis.to_cell_major(np.asarray(hmap.stored[:, r0:r1, c0:c1]))
-    share = 0.75 / len(spans)
-    sun = _combine(
-        [
-            (et.size, vis.sun_visibility_map(cell_major, lat_r, lon_r, d, r, progress=sub(i * share, (i + 1) * share)))
-            for i, (et, _, d, r, _) in enumerate(sky)
-        ],
-        ("sun_visible_fraction", "mean_disk_fraction"),
-        ("longest_dark_steps",),
-        ("ever_lit",),
+    sun = vis.sun_visibility_map(
+        cell_major, lat_r, lon_r, sun_dir, sun_r, progress=sub(0.0, 0.75), segment_starts=starts
     )
     eh = earth_hmap() if callable(earth_hmap) else earth_hmap
     if eh is not None and eh is not hmap:
         del cell_major
         cell_major = vis.to_cell_major(np.asarray(eh.stored[:, r0:r1, c0:c1]))
     eh = eh if eh is not None else hmap
-    earth_maps = _combine(
-        [
-            (et.size, vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, eh.height_m, e))
-            for et, _, _, _, e in sky
-        ],
-        ("earth_visible_fraction",),
-        (),
-        (),
-    )
+    earth_maps = vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, eh.height_m, earth_pos)
     del cell_major
     if progress:
         progress(0.95)
