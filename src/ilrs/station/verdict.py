@@ -60,14 +60,21 @@ class Verdict:
         return asdict(self)
 
     def headline(self) -> str:
-        if self.survives:
-            least = min((p.storage_margin for p in self.phases), default=float("nan"))
-            return (
-                f"SURVIVES: no critical (priority 1-2) load shed; least storage margin {100 * least:.0f} % of the "
-                f"usable battery"
-            )
+        """The verdict in one line: survives or not, the margin, and the worst event with its date and cause."""
         w = self.worst_event
-        where = f"; worst {w.start_utc[:16]} for {w.hours:.0f} h: {w.cause}" if w else ""
+        where = (
+            f"; worst event {w.start_utc[:16].replace('T', ' ')} for {w.hours:.0f} h (down to priority "
+            f"{w.lowest_priority_shed}): {w.cause}"
+            if w
+            else ""
+        )
+        if self.survives:
+            least = min((p.storage_margin for p in self.phases if np.isfinite(p.storage_margin)), default=None)
+            margin = (
+                f"least storage margin {100 * least:.0f} % of the usable battery" if least is not None else "no battery"
+            )
+            shed = f"; lower-priority (3-5) load shed for {self.load_lost_h:.1f} h" if self.load_lost_h > 0 else ""
+            return f"SURVIVES: no critical (priority 1-2) load shed; {margin}{shed}{where}"
         return f"DOES NOT SURVIVE: critical load lost for {self.critical_load_lost_h:.1f} h{where}"
 
 
@@ -75,21 +82,45 @@ def _utc(t: np.datetime64) -> str:
     return str(t.astype("datetime64[s]")) + "Z"
 
 
+#: A discharge counts as at its limit within this much of it [W].
+DISCHARGE_LIMIT_TOLERANCE_W = 1.0
+
+
+def _battery_state(s: Any, r: EngineResult, a: int, b: int) -> str:
+    """What held the battery back over steps [a, b): none installed, its reserve, the shedding threshold of the
+    highest-priority class shed, or its discharge power limit."""
+    cap = r.capacity_wh[a:b]
+    if not (cap > 0).any():
+        return "no battery"
+    soc = np.where(cap > 0, r.stored_wh[a + 1 : b + 1] / np.maximum(cap, 1e-9), np.inf)
+    low = float(np.min(soc))
+    if low <= s.min_soc + 1e-6:
+        return f"battery at its {100 * s.min_soc:.0f} % reserve"
+    # class p no longer draws on the battery below shed_below_soc[p] (the engine's thresholds): the highest
+    # priority shed in the event is the one whose threshold was reached
+    shed_classes = np.flatnonzero(r.shed_w[:, a:b].sum(axis=1) > SHED_TOLERANCE_W)
+    thresholds = np.asarray(getattr(s, "shed_below_soc", ()), dtype=float)
+    if shed_classes.size and thresholds.size:
+        p = int(shed_classes.min())
+        if thresholds[p] > s.min_soc and low <= thresholds[p] + 1e-6:
+            return (
+                f"state of charge under the priority-{p + 1} shedding threshold ({100 * thresholds[p]:.0f} %, "
+                f"lowest {100 * low:.0f} %)"
+            )
+    limit = np.asarray(s.max_discharge_w[a:b], dtype=float)
+    if np.any(r.discharge_w[a:b] >= limit - DISCHARGE_LIMIT_TOLERANCE_W):
+        return f"battery at its discharge limit ({float(limit.max()) / 1e3:.1f} kW)"
+    return f"battery short (state of charge down to {100 * low:.0f} %)"
+
+
 def _cause(s: Any, r: EngineResult, a: int, b: int) -> str:
-    """Why load was shed over steps [a, b): darkness, the battery at its reserve or limit, generation short."""
+    """Why load was shed over steps [a, b): darkness, and what held the battery back (none installed, its
+    reserve, a shedding threshold, its discharge limit), against the critical load and the generation."""
     h = s.step_s / 3600.0
     dark = s.solar_w[a:b] <= 0.0
     crit = s.load_w[:CRITICAL_PRIORITIES, a:b].sum(axis=0).mean() / 1e3
     gen = s.generation_w[a:b].mean() / 1e3
-    cap = r.capacity_wh[a:b]
-    soc = np.where(cap > 0, r.stored_wh[a + 1 : b + 1] / np.maximum(cap, 1e-9), 0.0)
-    battery = (
-        "no battery"
-        if not (cap > 0).any()
-        else f"battery at its {100 * s.min_soc:.0f} % reserve"
-        if np.nanmin(soc) <= s.min_soc + 1e-6
-        else "battery at its discharge limit"
-    )
+    battery = _battery_state(s, r, a, b)
     # the darkness leading into the event: the run of dark steps that contains its first step
     k = a
     while k > 0 and s.solar_w[k - 1] <= 0.0:
