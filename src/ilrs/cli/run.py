@@ -79,6 +79,7 @@ def run_summary(products, report: Path, out_dir: Path, map_files: list[Path] | N
         "scenario": sc.name,
         "period": [f"{sc.start:%Y-%m-%d}", f"{sc.end:%Y-%m-%d}"],
         "verdict": twin.verdict.as_dict(),
+        "warnings": twin.warnings,
         "kpis": twin.kpis.as_dict(),
         "site_analysis": {
             "start": start,
@@ -167,6 +168,8 @@ def _summary(products, report: Path, out_dir: Path) -> None:
     twin = products.twin
     for part in verdict_tables(twin.verdict):  # the verdict first: does the station survive
         console.print(part)
+    for w in twin.warnings:
+        console.print(f"Warning (station site): {w}", markup=False)
     maps = products.maps
     t = Table(title=f"Top sites, {maps.period_label}, {maps.observers_label}", title_justify="left")
     for c in ("#", "lat", "lon E", "Sun %", "dark h", "Earth %", "slope", "nearest named site"):

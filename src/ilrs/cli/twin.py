@@ -68,26 +68,31 @@ def twin(
     scenario: str = typer.Argument("ilrs-basic-2035", help="A scenario TOML file or a built-in name."),
     netcdf: Path = typer.Option(None, help="Also write the time series as NetCDF to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print the KPIs as JSON."),
+    dem: list[Path] = typer.Option(
+        None, help="A finer DEM of the site (GeoTIFF/PDS3, repeatable, finest first), nested over the embedded ones."
+    ),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Run the station digital twin over the scenario's period and print its KPIs."""
     from ilrs.services.scenarios import validated_scenario
-    from ilrs.services.twin import run_twin, save_netcdf
+    from ilrs.services.twin import run_twin, save_netcdf, site_environment
     from ilrs.station.twin import shedding_events
 
     if netcdf is not None:
         output_file(netcdf, "--netcdf", (".nc",))
     s = validated_scenario(scenario)
     with progress_bar(f"twin {s.name}", quiet or as_json) as update:
-        run = run_twin(s)
+        run = run_twin(s, site_environment(s, [str(p) for p in dem] if dem else None))
         update(1.0)
     if netcdf is not None:
         save_netcdf(run, netcdf)
     if as_json:
-        print_json({**run.kpis.as_dict(), "verdict": run.verdict.as_dict()})
+        print_json({**run.kpis.as_dict(), "verdict": run.verdict.as_dict(), "warnings": run.warnings})
         return
     for part in verdict_tables(run.verdict):
         console.print(part)
+    for w in run.warnings:
+        console.print(f"Warning: {w}", markup=False)
     console.print(kpi_table(run.kpis.as_dict(), f"{s.name}: {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}, step {s.step}"))
     events = shedding_events(run)
     if events:

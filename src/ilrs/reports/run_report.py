@@ -115,6 +115,7 @@ def _twin_context(twin) -> dict | None:
         "gantt": build_up_figure_html(twin),
         "shedding": shedding_events(twin),
         "inventory": inventory_rows(twin),
+        "warnings": twin.warnings,
     }
 
 

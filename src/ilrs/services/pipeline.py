@@ -92,7 +92,8 @@ def run_scenario(
 ) -> RunProducts:
     """Run the scenario's stages (``STAGES``, in that order); ``progress(stage, fraction)`` reports each.
     ``dems``: DEM files the user brings (finest first), nested over the embedded ones for the point analyses
-    (the best site's and the station's year, the shortlist's re-scoring); the ranking map stays on 240 m."""
+    (the best site's and the station's year, the shortlist's re-scoring) and the station's twin; the ranking map
+    stays on 240 m."""
     unknown = set(stages) - set(STAGES)
     if unknown:
         from ilrs.errors import IlrsError
@@ -132,7 +133,7 @@ def run_scenario(
         t = time.perf_counter()
         label = f"station twin {scenario.name} ({scenario.start:%Y}-{scenario.end:%Y}, {scenario.step})"
         report(label, 0.0)
-        products.environment = site_environment(scenario)
+        products.environment = site_environment(scenario, dems)
         products.twin = run_twin(scenario, products.environment)
         report(label, 1.0)
         products.timings["station twin"] = time.perf_counter() - t

@@ -21,20 +21,23 @@ from ilrs.ephem.time import parse_step, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.services.cache import product_cache
-from ilrs.services.data import default_mosaic
+from ilrs.services.data import default_mosaic, mosaic_from, nested_with_embedded
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizons
 from ilrs.station import twin as station_twin
 from ilrs.station.elements import RelayView, StationsView, environment_need, relay_sees_earth
 from ilrs.station.environment import RelayGeometry, SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
+from ilrs.terrain.adequacy import dem_adequacy
 from ilrs.transport.orbits import relay_orbit
 from ilrs.transport.relay import design_frozen_relay, relay_positions_me
 from ilrs.transport.visibility import orbiter_az_el, positions_az_el
 
 
-def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
-    """The scenario's site environment on its run's grid, every costly part cached on disk by its inputs."""
+def site_environment(scenario: sc.Scenario, dems: list[str] | None = None) -> SiteEnvironment:
+    """The scenario's site environment on its run's grid, every costly part cached on disk by its inputs; the
+    terrain from the finest DEM that covers the site (``dems``: the user's, nested over the embedded ones), with
+    its adequacy warnings."""
     if not scenario.elements:
         raise IlrsError(
             "the scenario has no elements: there is no station to simulate",
@@ -44,7 +47,7 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
     step_s = parse_step(scenario.step)
     et, utc = utc_grid(scenario.start.replace(tzinfo=None), scenario.end.replace(tzinfo=None), step_s)
     lat, lon = site_latlon(scenario)
-    mosaic = default_mosaic()
+    mosaic = mosaic_from(nested_with_embedded(dems)) if dems else default_mosaic()
     cache = product_cache()
     grid_key = {"lat": float(lat), "lon": float(lon), "et0": float(et[0]), "n": int(et.size), "step": float(step_s)}
 
@@ -56,6 +59,12 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
     directions = cache.get_or_compute("twin_sky", cache.key(kind="sky", v=1, **grid_key), sky)
     heights = station_twin.environment_heights(scenario)
     horizons = {p.height_m: p.elevation_deg for p in cached_point_horizons(mosaic, lat, lon, heights)}
+    layer = mosaic.layers[int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])]
+    # checked at the lowest element's height, where the terrain the DEM cannot hold bends the horizon most (the
+    # ground's own sunlit fraction at 0 m only blends the terrain's temperature, and at 0 m any relief bends it)
+    lowest = min((h for h in heights if h > 0.0), default=0.0)
+    check = dem_adequacy(layer, lat, lon, lowest)
+    warnings = (check.warning,) if check.warning else ()
     stations: dict[str, DteWindows] = {}
     atmospheres: dict[str, StationAtmosphere] = {}
     relays: dict[str, RelayGeometry] = {}
@@ -81,6 +90,7 @@ def site_environment(scenario: sc.Scenario) -> SiteEnvironment:
         stations=stations,
         relays=relays,
         atmospheres=atmospheres,
+        warnings=warnings,
     )
 
 

@@ -57,6 +57,8 @@ class SiteEnvironment:
     relays: Mapping[str, RelayGeometry] = field(default_factory=dict, repr=False)
     #: per DTE terminal (by element name): atmospheric loss and sky noise at its stations and frequency
     atmospheres: Mapping[str, StationAtmosphere] = field(default_factory=dict, repr=False)
+    #: the terrain model's limits at the site (DEM adequacy: ilrs.terrain.adequacy), for every result made here
+    warnings: tuple[str, ...] = ()
 
     def horizon_deg(self, height_m: float) -> FloatArray:
         """The horizon profile at an observer height [m] (computed by the environment's builder)."""

@@ -70,6 +70,8 @@ class TwinInputs(EngineInputs):
     #: (arrival time, mission or element name) of every element: the build-up phases
     arrivals: Sequence[tuple[np.datetime64, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the site environment's warnings (the DEM cannot resolve the terrain at the site, ...)
+    warnings: tuple[str, ...] = ()
 
     def with_series(self, **changes: Any) -> TwinInputs:
         """A copy with some series replaced; the total downlink follows the DTE and relay rates."""
@@ -426,6 +428,7 @@ def build_inputs(scenario: Scenario, env: SiteEnvironment) -> TwinInputs:
         dte_in_service=dte_service,
         relay_in_service=relay_service,
         arrivals=arrivals,
+        warnings=tuple(env.warnings),
     )
 
 
@@ -469,6 +472,11 @@ class TwinRun:
     result: EngineResult
     kpis: TwinKpis
     verdict: Verdict
+
+    @property
+    def warnings(self) -> list[str]:
+        """What limits the run's figures (e.g. a DEM too coarse for the site's terrain)."""
+        return list(self.series.warnings)
 
 
 def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
