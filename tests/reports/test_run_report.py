@@ -109,3 +109,34 @@ def test_station_closeup_is_centred_on_the_scenario_site(hostile_run, pole_dem, 
     html = _render(tmp_path / "r.html", maps, [], station, twin=hostile_run, station_site=station).read_text()
     section = html.split("The station's site", 1)[1].split("<h2>", 1)[0]
     assert 'alt="map around the station"' in section and "24 km across, centred on the station" in section
+
+
+def test_a_station_without_battery_or_load_reads_so_in_the_report(pole_dem, tmp_path):
+    """An array alone (no battery, no load): the report's phase and KPI tables say "no load", "no battery" and
+    "n/a", never nan or inf (the JSON-side values are NaN and infinity)."""
+    import re
+
+    from ilrs.reports.run_report import _render
+    from ilrs.services.site import point_environment
+    from ilrs.services.site_maps import LAYERS, SiteMaps
+    from ilrs.services.twin import run_twin
+
+    path = tmp_path / "array-only.toml"
+    path.write_text(
+        'name = "array-only"\nstart = 2034-07-01\nend = 2034-08-01\nstep = "1h"\n[site]\nlat_deg = -89.4455\n'
+        'lon_deg = 222.69\n[[elements]]\nkind = "solar_array"\nname = "array"\narrival = 2034-07-01\n'
+        "area_m2 = 10.0\ncell_efficiency = 0.30\nmast_height_m = 10.0\n"
+    )
+    twin = run_twin(validated_scenario(path))
+    assert np.isinf(twin.kpis.energy_margin) and np.isnan(twin.kpis.min_state_of_charge)
+    region = pole_dem.crop(700, 764, 700, 764)
+    rng = np.random.default_rng(0)
+    layers = {name: rng.random(region.shape).astype(np.float32) for name in LAYERS}
+    maps = SiteMaps(region, 2.0, "2034-07-01", "2034-08-01", 21600.0, 124, layers)
+    best = point_environment(-89.45, 222.7, "2034-07-01", "2034-08-01", 21600.0, 2.0)
+    html = _render(tmp_path / "report.html", maps, [], best, twin=twin).read_text()
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)
+    bad = [c for c in cells if re.search(r"(?i)(?<![a-z])(nan|inf)(?![a-z])", c)]
+    assert not bad, bad
+    assert "no load" in cells and "no battery" in cells
+    assert "n/a (no load)" in cells and "n/a (no battery)" in cells

@@ -31,6 +31,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     return p
 
 
+#: The [analysis] table's step: the built-in scenario's first line that sets a step of one hour
+ANALYSIS_STEP = 'step = "1h"'
+
+
 def _line_of(text: str) -> int:
     """The line (from 1) of the built-in scenario's first line holding ``text``."""
     return next(i for i, line in enumerate(DEFAULT.splitlines(), 1) if text in line)
@@ -47,6 +51,8 @@ def _line_of(text: str) -> int:
         ('kind = "fission"', 'kind = "warp_core"', ["elements[12]", "unknown element kind", "warp_core"]),
         ("arrival = 2035-06-01", "arrival = 2040-06-01", ["ilrs5-radio-telescope", "outside the run"]),
         ('step = "10m"', 'step = "fortnightly"', ["line 12", "field step", "fortnightly"]),
+        # the site analysis's maps need a step that resolves the Sun's ~12 deg of azimuth a day at the pole
+        (ANALYSIS_STEP, 'step = "30d"', [f"line {_line_of(ANALYSIS_STEP)}", "field analysis.step", "'30d'", "24 h"]),
         (
             "cell_efficiency = 0.30\nmast_height_m = 10.0",
             'cell_efficiency = "high"\nmast_height_m = 10.0',
@@ -134,3 +140,10 @@ def test_arrival_defaults_to_the_mission_landing(tmp_path):
     path = _write(tmp_path, DEFAULT.replace("arrival = 2029-02-01\n", "", 1))
     s = load_scenario(path)
     assert s.elements[0].arrival.date().isoformat() == "2029-01-31"
+
+
+def test_analysis_step_of_a_day_is_the_longest_accepted(tmp_path):
+    """One day is accepted (the Sun's azimuth turns ~12 deg in it at the pole); a second more is refused."""
+    assert load_scenario(_write(tmp_path, DEFAULT.replace(ANALYSIS_STEP, 'step = "1d"', 1))).analysis.step == "1d"
+    with pytest.raises(IlrsError, match="field analysis.step"):
+        load_scenario(_write(tmp_path, DEFAULT.replace(ANALYSIS_STEP, 'step = "86401"', 1)))

@@ -7,14 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, print_json, progress_bar
-from ilrs.reports.twin_section import KPI_LABELS
+from ilrs.reports.twin_section import KPI_LABELS, format_kpi, format_storage_margin
 
 
 def _fmt(key: str, value: object) -> str:
     if key in KPI_LABELS and isinstance(value, float):
-        return KPI_LABELS[key][1].format(value)
+        return format_kpi(key, value)
     if key == "least_storage_margin" and isinstance(value, float):
-        return f"{value:.0%}"
+        return format_storage_margin(value)
     if key == "critical_load_lost_h" and isinstance(value, float):
         return f"{value:.1f} h"
     if isinstance(value, float):

@@ -37,6 +37,13 @@ def validate(
     from ilrs.services.scenarios import validated_scenario
 
     s = validated_scenario(scenario)
+    warnings = []
+    if not s.elements:
+        # a site-only study is a valid scenario; the twin, and so `ilrs run`, needs a station to simulate
+        warnings.append(
+            f"{s.path or s.name}: field elements: the scenario has no elements; `ilrs twin` and `ilrs run` will "
+            "refuse it (add [[elements]], see docs/scenario.md)"
+        )
     if as_json:
         print_json(
             {
@@ -47,12 +54,15 @@ def validate(
                 "missions": len(s.missions),
                 "start": f"{s.start:%Y-%m-%d}",
                 "end": f"{s.end:%Y-%m-%d}",
+                "warnings": warnings,
             }
         )
         return
     console.print(
         styled(("ok", "green"), f": {s.name}: {len(s.elements)} elements, {s.start:%Y-%m-%d} .. {s.end:%Y-%m-%d}")
     )
+    for w in warnings:
+        console.print(styled(("warning: ", "bold yellow"), w), soft_wrap=True)
 
 
 @app.command("show")

@@ -50,6 +50,13 @@ def point(
     from ilrs.services.site import point_environment, write_series_csv
     from ilrs.terrain.sites import site_by_key
 
+    if site and (lat is not None or lon is not None):
+        given = " and ".join(o for o, v in (("--lat", lat), ("--lon", lon)) if v is not None)
+        raise IlrsError(
+            f"--site {site!r} and {given} both give the point: they could disagree",
+            source="ilrs site point",
+            hint="give either --site or --lat/--lon, not both",
+        )
     if site:
         s = site_by_key(site)
         lat, lon = s.lat_deg, s.lon_deg

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ilrs.cli.common import console, handle_errors, output_file, print_json, progress_bar
-from ilrs.reports.twin_section import KPI_LABELS
+from ilrs.reports.twin_section import KPI_LABELS, format_kpi, format_ratio, format_storage_margin
 from ilrs.services.twin import MAST_HEIGHTS_M
 from ilrs.station.verdict import CRITICAL_PRIORITIES, Verdict
 
@@ -41,15 +41,16 @@ def verdict_tables(v: Verdict) -> list[Table | Text | str]:
             f"{p.solar_kw:.1f}",
             f"{p.nuclear_kw:.1f}",
             *(f"{x:.2f}" for x in p.load_kw),
-            f"{p.energy_margin + 1:.1f}x",
-            f"{p.storage_margin:.0%}" if p.storage_margin == p.storage_margin else "-",
+            format_ratio(p.energy_margin, "-"),
+            format_storage_margin(p.storage_margin, "-"),
             Text(f"{p.critical_load_lost_h:.1f}", style="red" if p.critical_load_lost_h > 0 else ""),
         )
     contact = (
         f"P1-P{CRITICAL_PRIORITIES} are the critical loads (never to be shed), P{n_priorities} the first shed; "
-        f"gen/ld: generation over load, before storage; crit.h: hours of critical load lost. "
+        f"gen/ld: generation over load, before storage (-: no load); crit.h: hours of critical load lost. "
         f"Contact while in service: direct-to-Earth {v.dte_contact_h_per_day:.1f} h/day, relay "
-        f"{v.relay_contact_h_per_day:.1f} h/day; stor.: the least usable battery energy left in the phase"
+        f"{v.relay_contact_h_per_day:.1f} h/day; stor.: the least usable battery energy left in the phase "
+        "(-: no battery)"
     )
     return [head, t, contact]
 
@@ -58,8 +59,8 @@ def kpi_table(kpis: dict, title: str) -> Table:
     t = Table(title=title, title_justify="left")
     t.add_column("KPI")
     t.add_column("value", justify="right")
-    for key, (label, fmt) in KPI_LABELS.items():
-        t.add_row(label, fmt.format(kpis[key]))
+    for key, (label, _) in KPI_LABELS.items():
+        t.add_row(label, format_kpi(key, kpis[key]))
     return t
 
 
@@ -206,7 +207,7 @@ def size_mast_cmd(
             f"{o.mast_height_m:g}",
             Text("yes", style="green") if o.survives else Text("no", style="red"),
             f"{o.critical_load_lost_h:.1f} h",
-            f"{o.least_storage_margin:.0%}",
+            format_storage_margin(o.least_storage_margin),
             f"{o.solar_kwh:,.0f} kWh",
         )
     console.print(t)

@@ -98,6 +98,7 @@ def _twin_context(twin) -> dict | None:
         KPI_LABELS,
         build_up_figure_html,
         build_up_rows,
+        format_kpi,
         inventory_rows,
         twin_figures_html,
     )
@@ -109,7 +110,7 @@ def _twin_context(twin) -> dict | None:
         "verdict": {**twin.verdict.as_dict(), "headline": twin.verdict.headline()},
         "description": twin.scenario.description,
         "period": f"{twin.scenario.start:%Y-%m-%d} .. {twin.scenario.end:%Y-%m-%d}, step {twin.scenario.step}",
-        "kpis": [(label, fmt.format(k[key])) for key, (label, fmt) in KPI_LABELS.items()],
+        "kpis": [(label, format_kpi(key, k[key])) for key, (label, _) in KPI_LABELS.items()],
         "build_up": build_up_rows(twin),
         "figures": twin_figures_html(twin),
         "gantt": build_up_figure_html(twin),
@@ -123,6 +124,8 @@ def mast_context(options: Sequence[Any], twin: Any) -> dict[str, Any] | None:
     """What ``ilrs size mast`` would change, for the report: each height's survival, critical load lost, least
     storage margin and solar energy, beside the scenario's own masts (``options``:
     :class:`ilrs.services.twin.MastOption`; ``twin``: the scenario's run)."""
+    from ilrs.station.twin import least_storage_margin
+
     if not options:
         return None
     base = None
@@ -133,7 +136,7 @@ def mast_context(options: Sequence[Any], twin: Any) -> dict[str, Any] | None:
             "masts": ", ".join(f"{h:g}" for h in masts),
             "survives": twin.verdict.survives,
             "critical_load_lost_h": twin.verdict.critical_load_lost_h,
-            "least_storage_margin": min((p.storage_margin for p in twin.verdict.phases), default=float("nan")),
+            "least_storage_margin": least_storage_margin(twin.verdict),
             "solar_kwh": solar_kwh,
         }
     rows = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ilrs.reports.plotly_legends import legend_per_subplot
@@ -23,6 +25,36 @@ KPI_LABELS = {
     "data_lost_gbit": ("data lost (storage overflow)", "{:,.0f} Gbit"),
     "longest_dark_hours_survived": ("longest darkness with no load shed at all", "{:.0f} h"),
 }
+#: What a KPI without a value (NaN or infinite in the run's figures, null in JSON) means, as the text says it.
+KPI_UNDEFINED = {
+    "min_state_of_charge": "n/a (no battery)",
+    "energy_margin": "n/a (no load)",
+}
+#: A phase or run without a battery has no storage margin; a phase without a load no generation / demand ratio.
+NO_BATTERY = "no battery"
+NO_LOAD = "no load"
+
+
+def _defined(value: object) -> bool:
+    return isinstance(value, int | float | np.floating) and math.isfinite(value)
+
+
+def format_kpi(key: str, value: object) -> str:
+    """A KPI as the CLI and the report print it: its format from :data:`KPI_LABELS`, or what its absence means
+    (``n/a (no battery)``, never ``nan%`` or ``+inf%``)."""
+    if not _defined(value):
+        return KPI_UNDEFINED.get(key, "n/a")
+    return KPI_LABELS[key][1].format(value)
+
+
+def format_ratio(energy_margin: float, undefined: str = NO_LOAD) -> str:
+    """A phase's generation over its load (``energy_margin + 1``), e.g. ``2.5x``; ``undefined`` without a load."""
+    return f"{energy_margin + 1:.1f}x" if _defined(energy_margin) else undefined
+
+
+def format_storage_margin(margin: float, undefined: str = NO_BATTERY) -> str:
+    """A storage margin (fraction of the usable battery) in %, e.g. ``35%``; ``undefined`` without a battery."""
+    return f"{margin:.0%}" if _defined(margin) else undefined
 
 
 def _daily(utc: np.ndarray, values: np.ndarray, how: str = "mean"):

@@ -17,6 +17,9 @@ BUILTIN_DIR = PACKAGE_DATA / "scenarios"
 #: Longest twin step [s]: the relay's 24 h orbit gives passes of a few hours, ground stations' windows and terrain
 #: shadows change within hours; a longer step would average them away.
 MAX_TWIN_STEP_S = 3600.0
+#: Longest step of the site analysis's maps [s]: near the pole the Sun's azimuth turns ~12 deg a day (360 deg in a
+#: synodic month of 29.5 d), so a longer step skips the terrain's lit and dark runs and misses the longest night.
+MAX_ANALYSIS_STEP_S = 86400.0
 DEFAULT_SCENARIO = "ilrs-basic-2035"
 
 
@@ -199,9 +202,17 @@ def _check_references(scenario: Scenario, text: str, path: Path) -> None:
             hint='use "10m" (the default) up to "1h"',
         )
     try:
-        parse_step(scenario.analysis.step)
+        analysis_step = parse_step(scenario.analysis.step)
     except IlrsError as exc:
         fail(("analysis", "step"), str(exc))
+    if analysis_step > MAX_ANALYSIS_STEP_S:
+        fail(
+            ("analysis", "step"),
+            f"step {scenario.analysis.step!r} is too long for the site analysis (at most "
+            f"{MAX_ANALYSIS_STEP_S / 3600:g} h): the Sun's azimuth turns ~12 deg a day at the pole, so the maps "
+            "would not resolve the lit and dark runs nor the longest night",
+            hint='use "1h" (the default)',
+        )
     if scenario.site.name is not None:
         try:
             site_by_key(scenario.site.name)

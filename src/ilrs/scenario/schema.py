@@ -78,7 +78,7 @@ class Analysis(_Model):
     end: dt.datetime | None = Field(
         None, description="End of the analysis (UTC); default: a full 18.6-year nodal cycle after its start."
     )
-    step: str = Field("1h", description="Time step of the maps: '1h', '30m', or seconds.")
+    step: str = Field("1h", description="Time step of the maps: '1h', '30m', or seconds; at most 1 day.")
     windows: int | None = Field(
         None,
         ge=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from ilrs.errors import IlrsError
 from ilrs.scenario.schema import Scenario
 from ilrs.services.scenarios import validated_scenario
 from ilrs.services.twin import run_twin
-from ilrs.station.twin import TwinRun
+from ilrs.station.twin import TwinRun, least_storage_margin
 
 #: Relative difference below which two values count as the same (the KPIs' own rounding is coarser).
 SAME_RTOL = 1e-9
@@ -34,6 +35,8 @@ def _differs(values: tuple[Any, ...]) -> bool:
     first = values[0]
     for v in values[1:]:
         if isinstance(first, float) and isinstance(v, float):
+            if math.isnan(first) and math.isnan(v):  # both undefined (no battery, no load): the same
+                continue
             if not (first == v or abs(first - v) <= SAME_RTOL * max(abs(first), abs(v))):
                 return True
         elif v != first:
@@ -67,10 +70,7 @@ def compare_scenarios(names: Sequence[str | Scenario]) -> Comparison:
             for w in (r.verdict.worst_event for r in runs)
         ),
     )
-    add(
-        "least_storage_margin",
-        tuple(min((p.storage_margin for p in r.verdict.phases), default=float("nan")) for r in runs),
-    )
+    add("least_storage_margin", tuple(least_storage_margin(r.verdict) for r in runs))
     for key in runs[0].kpis.as_dict():
         add(key, tuple(r.kpis.as_dict()[key] for r in runs))
     return Comparison(labels, runs, tuple(rows))

@@ -252,7 +252,7 @@ def mast_options(scenario: sc.Scenario, heights_m: list[float]) -> list[MastOpti
                 float(h),
                 v.survives,
                 v.critical_load_lost_h,
-                min((p.storage_margin for p in v.phases), default=float("nan")),
+                station_twin.least_storage_margin(v),
                 float(run.series.solar_w.sum() * run.series.step_s / 3.6e6),
             )
         )

@@ -41,6 +41,7 @@ __all__ = [
     "build_inputs",
     "environment_heights",
     "kpis",
+    "least_storage_margin",
     "run_twin",
     "shedding_events",
     "size_arrays",
@@ -477,6 +478,13 @@ class TwinRun:
     def warnings(self) -> list[str]:
         """What limits the run's figures (e.g. a DEM too coarse for the site's terrain)."""
         return list(self.series.warnings)
+
+
+def least_storage_margin(v: Verdict) -> float:
+    """The least storage margin of a run's build-up phases, over the phases with a battery (NaN: none has one); a
+    plain ``min`` would give NaN or skip it depending on where a battery-less phase stands."""
+    margins = [p.storage_margin for p in v.phases if np.isfinite(p.storage_margin)]
+    return min(margins) if margins else float("nan")
 
 
 def kpis(series: TwinInputs, r: EngineResult) -> TwinKpis:
