@@ -128,6 +128,12 @@ def test_compare_highlights_what_differs(month, twin):
     assert df.loc["generated_kwh"].iloc[1] == other.kpis.generated_kwh < twin.kpis.generated_kwh
     assert df.loc["generated_kwh", "differs"]
     assert not df.loc["steps", "differs"] and not df.loc["years", "differs"]
+    # per build-up phase, the margins of each scenario's own verdict; half the arrays: less energy margin
+    for mine, theirs in zip(twin.verdict.phases, other.verdict.phases, strict=True):
+        key = f"phase {mine.name}: energy_margin"
+        assert df.loc[key].iloc[0] == mine.energy_margin and df.loc[key].iloc[1] == theirs.energy_margin
+        assert theirs.energy_margin < mine.energy_margin and df.loc[key, "differs"]
+        assert df.loc[f"phase {mine.name}: storage_margin"].iloc[1] == theirs.storage_margin
 
 
 def test_campaign_matches_the_monte_carlo():

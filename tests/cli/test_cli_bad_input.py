@@ -153,3 +153,9 @@ def test_not_a_number_pattern():
         for fmt in ("{:.1%}", "{:+.1%}", "{:.1f}x", "{:.0f} %"):
             assert NOT_A_NUMBER.search(fmt.format(value)), fmt.format(value)
     assert not NOT_A_NUMBER.search("information, finance, 12.5%, 2.0x, n/a (no load)")
+
+
+def test_sizing_without_a_critical_load_is_refused(array_only):
+    """An array and nothing to power: any area keeps the (absent) critical load, so sizing is refused with the
+    field named instead of a meaningless factor."""
+    assert_user_error(invoke("size", "arrays", array_only), "elements", "no priority 1-2 load")

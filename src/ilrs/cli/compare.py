@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -11,11 +13,17 @@ from ilrs.reports.twin_section import KPI_LABELS, format_kpi, format_storage_mar
 
 
 def _fmt(key: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if key.startswith("phase ") and key.endswith(": energy_margin") and isinstance(value, float):
+        return f"{100 * value:+.0f} %" if math.isfinite(value) else "n/a (no load)"
+    if key.startswith("phase ") and key.endswith(": storage_margin") and isinstance(value, float):
+        return format_storage_margin(value)
     if key in KPI_LABELS and isinstance(value, float):
         return format_kpi(key, value)
     if key == "least_storage_margin" and isinstance(value, float):
         return format_storage_margin(value)
-    if key == "critical_load_lost_h" and isinstance(value, float):
+    if key.endswith("critical_load_lost_h") and isinstance(value, float):
         return f"{value:.1f} h"
     if isinstance(value, float):
         return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -71,6 +71,14 @@ def compare_scenarios(names: Sequence[str | Scenario]) -> Comparison:
         ),
     )
     add("least_storage_margin", tuple(least_storage_margin(r.verdict) for r in runs))
+    # per build-up phase, by name in the order the scenarios meet them: the margins (None where a scenario has
+    # no such phase)
+    names_in_order = list(dict.fromkeys(p.name for r in runs for p in r.verdict.phases))
+    for name in names_in_order:
+        phase = [next((p for p in r.verdict.phases if p.name == name), None) for r in runs]
+        add(f"phase {name}: energy_margin", tuple(p.energy_margin if p else None for p in phase))
+        add(f"phase {name}: storage_margin", tuple(p.storage_margin if p else None for p in phase))
+        add(f"phase {name}: critical_load_lost_h", tuple(p.critical_load_lost_h if p else None for p in phase))
     for key in runs[0].kpis.as_dict():
         add(key, tuple(r.kpis.as_dict()[key] for r in runs))
     return Comparison(labels, runs, tuple(rows))

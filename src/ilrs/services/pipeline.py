@@ -24,6 +24,7 @@ from ilrs.services.site import PointEnvironment, RescoredSite, point_environment
 from ilrs.services.site_maps import RankedSite, SiteMaps, rank_sites, scenario_site_maps
 from ilrs.services.twin import MAST_HEIGHTS_M, MastOption, mast_options, run_twin, save_netcdf, site_environment
 from ilrs.station import twin as station_twin
+from ilrs.station.engine import CRITICAL_PRIORITIES
 from ilrs.station.environment import SiteEnvironment
 from ilrs.station.twin import ArraySizing, BatterySizing, TwinRun
 
@@ -141,10 +142,13 @@ def run_scenario(
         t = time.perf_counter()
         label = "sizing: the smallest batteries and arrays that keep priority 1-2, and other mast heights"
         report(label, 0.0)
-        if any(e.kind == "battery" for e in scenario.elements):
+        # sizing keeps the critical load: without one, any size does and there is nothing to size
+        twin = products.twin
+        critical = twin is not None and bool((twin.series.load_w[:CRITICAL_PRIORITIES] > 0).any())
+        if critical and any(e.kind == "battery" for e in scenario.elements):
             products.battery_sizing = station_twin.size_battery(scenario, products.environment)
         report(label, 0.4)
-        if any(e.kind == "solar_array" for e in scenario.elements):
+        if critical and any(e.kind == "solar_array" for e in scenario.elements):
             products.array_sizing = station_twin.size_arrays(scenario, products.environment)
             report(label, 0.6)
             # one twin per height in its own environment, on the run's own grid: on the built-in scenario (eight

@@ -740,6 +740,16 @@ def _smallest_factor(
     return hi, n
 
 
+def _protected_load(scenario: Scenario, base: TwinInputs, protect: int, what: str) -> None:
+    """Refuse to size ``what`` for a scenario with no load in priorities 1..``protect``: any size keeps it."""
+    if not (base.load_w[:protect] > 0).any():
+        raise IlrsError(
+            f"the scenario has no priority 1-{protect} load, so any {what} keeps it: there is nothing to size against",
+            source=f"{scenario.path or scenario.name}: elements",
+            hint='add the loads the station must keep (e.g. kind = "load" with priority = 1)',
+        )
+
+
 def size_battery(
     scenario: Scenario, env: SiteEnvironment, tol: float = 0.01, max_scale: float = 1000.0, protect: int = 2
 ) -> BatterySizing:
@@ -757,6 +767,7 @@ def size_battery(
             source=f"{scenario.path or scenario.name}: elements",
             hint='add a [[elements]] with kind = "battery"',
         )
+    _protected_load(scenario, base, protect, "battery")
 
     def scaled(scale: float) -> EngineResult:
         return run_engine(
@@ -791,6 +802,7 @@ def size_arrays(
             hint='add a [[elements]] with kind = "solar_array"',
         )
     base = build_inputs(scenario, env)
+    _protected_load(scenario, base, protect, "array area")
 
     def ok(scale: float) -> bool:
         r = run_engine(replace(base, generation_w=base.nuclear_w + base.solar_w * scale))
