@@ -229,6 +229,8 @@ def _summary(products, report: Path, out_dir: Path) -> None:
         f"{(b.tli_dv_m_s + b.loi_dv_m_s) / 1000:.2f} km/s TLI + LOI; 9:2 NRHO period "
         f"{campaign.nrho.period_days:.2f} d"
     )
+    if not sc.missions:
+        console.print(f"  ({campaign.notes[0]})", markup=False)
     sp = products.plan
     if sp is not None:
         replans = "; ".join(

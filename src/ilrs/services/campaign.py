@@ -107,6 +107,12 @@ def campaign_overview(
     if scenario is not None:
         missions, vehicles = scenario_roadmap(scenario)
         notes = check_roadmap(missions, vehicles)
+        if not scenario.missions:
+            notes = [
+                f"{scenario.name} lists no [[missions]]: the campaign is the built-in ILRS roadmap's "
+                "(add [[missions]] for your own)",
+                *notes,
+            ]
     else:
         missions = default_roadmap()
         notes = check_roadmap(missions)
