@@ -140,3 +140,8 @@ def test_a_station_without_battery_or_load_reads_so_in_the_report(pole_dem, tmp_
     assert not bad, bad
     assert "no load" in cells and "no battery" in cells
     assert "n/a (no load)" in cells and "n/a (no battery)" in cells
+    # the state-of-charge plot has gaps, not a made-up 100 %
+    from ilrs.reports.twin_section import twin_figure
+
+    soc = next(t for t in twin_figure(twin).data if t.name == "min state of charge")
+    assert len(soc.y) == 31 and all(v is None or np.isnan(v) for v in soc.y)

@@ -63,9 +63,10 @@ def _daily(utc: np.ndarray, values: np.ndarray, how: str = "mean"):
     count = np.bincount(inv)
     if how == "mean":
         return days, np.bincount(inv, weights=values) / count
-    if how == "min":
+    if how == "min":  # NaN steps are skipped; a day of NaN only is NaN (a gap in the plot)
         out = np.full(days.size, np.inf)
-        np.minimum.at(out, inv, values)
+        np.fmin.at(out, inv, values)
+        out[np.isinf(out)] = np.nan
         return days, out
     return days, np.bincount(inv, weights=values)
 
@@ -89,7 +90,7 @@ def twin_figure(run: TwinRun):
     with np.errstate(invalid="ignore", divide="ignore"):
         soc = np.where(s.battery_capacity_wh > 0, r.stored_wh[1:] / s.battery_capacity_wh, np.nan)
     # in % like the KPI "minimum state of charge"
-    _, soc_min = _daily(s.utc, 100.0 * np.nan_to_num(soc, nan=1.0), "min")
+    _, soc_min = _daily(s.utc, 100.0 * soc, "min")  # no battery: a gap, not 100 %
     _, dte_h = _daily(s.utc, (s.dte_bps > 0) * h, "sum")
     _, relay_h = _daily(s.utc, (s.relay_bps > 0) * h, "sum")
     _, stored = _daily(s.utc, r.data_stored_bits[1:] / 1e9)
@@ -102,7 +103,7 @@ def twin_figure(run: TwinRun):
         vertical_spacing=0.04,
         subplot_titles=(
             "Power, daily mean [kW]",
-            "Battery state of charge, daily minimum [%]",
+            "Battery state of charge, daily minimum [%] (gaps: no battery)",
             "Contact hours per day",
             "Data in storage, daily mean [Gbit]",
         ),
