@@ -1114,7 +1114,8 @@ def run(
     plan_time_limit_s: float = 15.0,
 ) -> Run:
     """The scenario's stages end to end, as ``ilrs run`` computes them (without writing the report); the site
-    stage maps the whole embedded DEM for the analysis year and takes minutes."""
+    stage maps the whole embedded DEM over the analysis period (by default a nodal cycle sampled by windows) and
+    takes minutes."""
     from ilrs.services.pipeline import run_scenario
 
     return Run(run_scenario(load(scenario), stages=tuple(stages), plan_time_limit_s=plan_time_limit_s))

@@ -159,3 +159,26 @@ def test_sizing_without_a_critical_load_is_refused(array_only):
     """An array and nothing to power: any area keeps the (absent) critical load, so sizing is refused with the
     field named instead of a meaningless factor."""
     assert_user_error(invoke("size", "arrays", array_only), "elements", "no priority 1-2 load")
+
+
+def test_sampling_options_are_refused_on_the_tiled_path(tmp_path, pole_dem):
+    """--dem maps every step with one observer height: --windows and a different --earth-height are refused, by
+    name, before any computation."""
+    from ilrs.iotools.geotiff import write_geotiff
+
+    dem = tmp_path / "crop.tif"
+    write_geotiff(dem, pole_dem.crop(700, 764, 700, 764))
+    for command in ("rank", "map"):
+        extra = ["--out", tmp_path / command] if command == "map" else ["--work-dir", tmp_path / command]
+        assert_user_error(invoke("site", command, "--dem", dem, "--windows", 12, *extra), "--windows")
+        assert_user_error(invoke("site", command, "--dem", dem, "--earth-height", 5, *extra), "--earth-height")
+
+
+def test_run_skips_sizing_without_a_critical_load_but_keeps_the_masts(array_only):
+    """Nothing to keep: no battery or array sizing (any size would do), while the mast options still run."""
+    from ilrs.services.pipeline import run_scenario
+    from ilrs.services.scenarios import validated_scenario
+
+    p = run_scenario(validated_scenario(array_only), stages=("twin", "sizing"))
+    assert p.battery_sizing is None and p.array_sizing is None
+    assert len(p.mast_options) == 5

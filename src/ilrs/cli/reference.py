@@ -41,9 +41,12 @@ same help as below.
 NOTES: dict[str, str] = {
     "run": """\
 `make run` runs it on the built-in `ilrs-basic-2035`: the horizon map of the 240 m south-pole DEM (360
-azimuths, far field from LDEM_4, observer 2 m), a year (2025) of hourly Sun and Earth visibility over the region
-within 132 km of the pole, the top-10 site ranking, a year at the best site with a 10 m mast on the nested
-mosaic, then the scenario's station twin; writes `OUT/report.html` (one self-contained file) and `OUT/twin.nc`.""",
+azimuths, far field from LDEM_4, observer 10 m: the highest array mast and antenna), hourly Sun and Earth
+visibility over the region within 132 km of the pole through an 18.6-year nodal cycle from the run's start
+(2028-2046) sampled by 12 windows of 30 days, the top-10 site ranking, the shortlist re-scored over every hour of
+the cycle on the finest DEM, a year at the best site with a 10 m mast on the nested mosaic, then the scenario's
+station twin, sizing, campaign, plan and design study; writes `OUT/report.html` (one self-contained file) and
+`OUT/twin.nc`.""",
     "twin": """\
 Power (arrays at their mast heights above the terrain, fission, RTG, batteries and regenerative fuel cells as
 one storage pool), loads shed by priority when energy runs short (logged), direct-to-Earth windows to the

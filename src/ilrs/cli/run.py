@@ -27,9 +27,9 @@ def run(
     dem: list[str] = typer.Option(
         [],
         "--dem",
-        help="A finer DEM to bring (GeoTIFF or PDS3 label; repeat, finest first): the best site's and the "
-        "station's year and the shortlist are re-scored on it where it covers them, nested over the embedded "
-        "DEMs.",
+        help="A finer DEM to bring (GeoTIFF or PDS3 label; repeat, finest first), nested over the embedded DEMs: "
+        "the best site's and the station's year, the shortlist's re-scoring and the station's twin use it where "
+        "it covers them.",
     ),
 ) -> None:
     """The main job: site analysis, the station twin, campaign and transport, the operations plan and its
@@ -96,6 +96,8 @@ def run_summary(products, report: Path, out_dir: Path, map_files: list[Path] | N
     if env is not None:
         out["best_site"] = {
             "mast_m": mast_h,
+            "start": start,
+            "end": products.point_year_end,
             "sun_visible_fraction": env.sun_visible_fraction,
             "longest_dark_hours": env.longest_dark_hours,
             "earth_visible_fraction": env.earth_visible_fraction,

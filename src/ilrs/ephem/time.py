@@ -340,6 +340,8 @@ def sample_windows(
         raise IlrsError(f"end ({labels[1]}) must be after start ({labels[0]})", source="end")
     if windows < 0:
         raise IlrsError(f"windows must be 0 or more, got {windows}", source="windows")
+    if not (np.isfinite(step_s) and step_s >= 1.0 and float(step_s) == np.floor(step_s)):
+        raise IlrsError(f"the step must be a whole number of seconds, at least 1, got {step_s!r}", source="step")
     length = int(round(window_days * 86_400.0))
     if windows == 0 or windows * length >= span:
         return [(labels[0], labels[1])]

@@ -65,7 +65,7 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
             label = write_pds4(
                 out / "pds4" / f"{name}.xml",
                 tif,
-                title=f"{synthetic}ilrs site map: {long_name} [{stored_unit}], {maps.start} to {maps.end}",
+                title=f"{synthetic}ilrs site map: {long_name} [{stored_unit}], {maps.period_label}",
                 logical_identifier=f"{PDS4_LID_PREFIX}:{name}",
                 bounds_deg=bounds,
             )
@@ -81,7 +81,7 @@ def write_map_files(out: str | Path, maps: SiteMaps, pds4: bool = False) -> list
             out,
             tifs,
             catalog_id="ilrs-site-maps",
-            description=f"ilrs site maps, {maps.start} to {maps.end}, observer {maps.height_m:g} m above ground",
+            description=f"ilrs site maps, {maps.period_label}, {maps.observers_label} above ground",
             start=maps.start,
             end=maps.end,
             bounds_deg=bounds,

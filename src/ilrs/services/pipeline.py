@@ -148,13 +148,14 @@ def run_scenario(
         if critical and any(e.kind == "battery" for e in scenario.elements):
             products.battery_sizing = station_twin.size_battery(scenario, products.environment)
         report(label, 0.4)
-        if critical and any(e.kind == "solar_array" for e in scenario.elements):
-            products.array_sizing = station_twin.size_arrays(scenario, products.environment)
+        if any(e.kind == "solar_array" for e in scenario.elements):
+            if critical:
+                products.array_sizing = station_twin.size_arrays(scenario, products.environment)
             report(label, 0.6)
             # one twin per height in its own environment, on the run's own grid: on the built-in scenario (eight
             # years at 10 minutes) 0.8 s a height with its horizons cached, 3.4 s the first time, 4 s for the five
             # (2 cores at load 6; issue 12), so no coarser grid is needed
-            products.mast_options = mast_options(scenario, list(MAST_HEIGHTS_M))
+            products.mast_options = mast_options(scenario, list(MAST_HEIGHTS_M), dems)
         report(label, 1.0)
         products.timings["sizing"] = time.perf_counter() - t
     if "campaign" in stages:

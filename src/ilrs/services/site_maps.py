@@ -143,7 +143,7 @@ def _sun_and_earth(start, end, step_s):
 
 
 def compute_site_maps(
-    hmap: HorizonMap,
+    hmap: HorizonMap | Callable[[], HorizonMap],
     window,
     start,
     end,
@@ -155,18 +155,24 @@ def compute_site_maps(
 ) -> dict[str, np.ndarray]:
     """The map layers over [start, end): every step, or ``windows`` windows of ``SAMPLE_WINDOW_DAYS`` spread over
     the period (:func:`ilrs.ephem.time.sample_windows`; the longest darkness is then the longest inside a window).
-    The Sun is seen over ``hmap``'s horizons, the Earth over ``earth_hmap``'s (another observer height; a
-    callable is called once the Sun's layers are done and ``hmap``'s copy released, so that only one cube is held
-    at a time); default ``hmap``."""
+    The Sun is seen over ``hmap``'s horizons, the Earth over ``earth_hmap``'s (another observer height; default
+    ``hmap``). Either may be a callable that computes or loads the map: it is called when needed and the map
+    released once its window is copied, so that only one whole cube is held at a time."""
     r0, r1, c0, c1 = window
-    dem = hmap.dem.crop(r0, r1, c0, c1)
     spans = sample_windows(start, end, step_s, windows, SAMPLE_WINDOW_DAYS)
-    lat, lon = dem.latlon_grid()
-    lat_r, lon_r = np.radians(lat), np.radians(lon)
 
     def sub(a, b):
         return (lambda f: progress(a + (b - a) * f)) if progress else None
 
+    def window_of(source: HorizonMap | Callable[[], HorizonMap]) -> tuple[Dem, float, np.ndarray]:
+        # the map itself is not kept: only its window, cell-major (the whole cube is freed on return)
+        m = source() if callable(source) else source
+        return m.dem, m.height_m, vis.to_cell_major(np.asarray(m.stored[:, r0:r1, c0:c1]))
+
+    full_dem, sun_height, cell_major = window_of(hmap)
+    dem = full_dem.crop(r0, r1, c0, c1)
+    lat, lon = dem.latlon_grid()
+    lat_r, lon_r = np.radians(lat), np.radians(lon)
     # the windows end to end: one pass over the cells (their bounds computed once); dark runs restart at each window
     sky = [_sun_and_earth(a, b, step_s) for a, b in spans]
     sizes = [et.size for et, *_ in sky]
@@ -174,16 +180,15 @@ def compute_site_maps(
     sun_r = np.concatenate([r for _, _, _, r, _ in sky])
     earth_pos = np.concatenate([e for *_, e in sky])
     starts = np.cumsum([0, *sizes[:-1]])[1:]
-    cell_major = vis.to_cell_major(np.asarray(hmap.stored[:, r0:r1, c0:c1]))
     sun = vis.sun_visibility_map(
         cell_major, lat_r, lon_r, sun_dir, sun_r, progress=sub(0.0, 0.75), segment_starts=starts
     )
-    eh = earth_hmap() if callable(earth_hmap) else earth_hmap
-    if eh is not None and eh is not hmap:
+    if earth_hmap is None:
+        earth_height = sun_height
+    else:
         del cell_major
-        cell_major = vis.to_cell_major(np.asarray(eh.stored[:, r0:r1, c0:c1]))
-    eh = eh if eh is not None else hmap
-    earth_maps = vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, eh.height_m, earth_pos)
+        _, earth_height, cell_major = window_of(earth_hmap)
+    earth_maps = vis.earth_visibility_map(cell_major, lat_r, lon_r, dem.heights_m, earth_height, earth_pos)
     del cell_major
     if progress:
         progress(0.95)
@@ -249,9 +254,12 @@ def site_maps(
     )
 
     def compute() -> dict[str, np.ndarray]:
-        # the horizon map only when the maps are not cached: a warm run neither decodes nor holds its 1.7 GB
-        hmap = horizon_map(full, height_m, 360, global_dem(), stage("horizon map (360 azimuths)", 0.0, 1.0))
-        earth: HorizonMap | Callable[[], HorizonMap] | None = None
+        # the horizon maps only when the maps are not cached (a warm run neither decodes nor holds their 1.7 GB),
+        # one at a time: each is released once its window is copied
+        def hmap() -> HorizonMap:
+            return horizon_map(full, height_m, 360, global_dem(), stage("horizon map (360 azimuths)", 0.0, 1.0))
+
+        earth: Callable[[], HorizonMap] | None = None
         if earth_h != float(height_m):
 
             def earth() -> HorizonMap:
@@ -281,7 +289,7 @@ def site_maps(
         n_steps,
         dict(layers),
         earth_height_m=earth_h,
-        windows=len(spans) if len(spans) > 1 else 0,
+        windows=0 if spans == sample_windows(start, end, step_s, 0, SAMPLE_WINDOW_DAYS) else len(spans),
     )
 
 
@@ -375,7 +383,9 @@ def rank_sites(
                 distance_to_shadow_km=float(L["distance_to_shadow_km"][r, c]),
                 nearest_named_site=named.name,
                 nearest_named_km=km,
-                warnings=[note] if (note := dem_adequacy(dem, lat, lon, maps.height_m).warning) else [],
+                warnings=[note]
+                if (note := dem_adequacy(dem, lat, lon, min(maps.height_m, maps.earth_observer_m)).warning)
+                else [],
             )
         )
     return picked

@@ -234,8 +234,9 @@ class MastOption:
     solar_kwh: float
 
 
-def mast_options(scenario: sc.Scenario, heights_m: list[float]) -> list[MastOption]:
-    """The twin with all arrays' masts at each height (each height's horizons computed once and cached)."""
+def mast_options(scenario: sc.Scenario, heights_m: list[float], dems: list[str] | None = None) -> list[MastOption]:
+    """The twin with all arrays' masts at each height (each height's horizons computed once and cached), on the
+    terrain of ``dems`` nested over the embedded DEMs (as :func:`site_environment`)."""
     out = []
     for h in heights_m:
         if not 0.0 <= h <= 200.0:
@@ -245,7 +246,7 @@ def mast_options(scenario: sc.Scenario, heights_m: list[float]) -> list[MastOpti
             for e in scenario.elements
         ]
         variant = scenario.model_copy(update={"elements": elements})
-        run = run_twin(variant)
+        run = run_twin(variant, site_environment(variant, dems))
         v = run.verdict
         out.append(
             MastOption(
