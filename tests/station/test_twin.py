@@ -156,11 +156,13 @@ def test_cli_twin_json(tmp_path, short_scenario):
     assert v["survives"] == (k["loss_of_critical_load_hours"] == 0.0) == (v["critical_load_lost_h"] == 0.0)
     assert v["phases"] and {"energy_margin", "storage_margin", "critical_load_lost_h"} <= set(v["phases"][0])
     assert "worst_event" in v
-    # the sizing's words follow its factor: a margin below 1, a shortfall above
-    from tests.clirunner import assert_ok, invoke, output
+    # the sizing's words follow its factor: a margin below 1, a shortfall above (Chang'e 8 alone has no priority
+    # 1-2 load, which is refused as nothing to size against; its printer, priority 5, is protected instead)
+    from tests.clirunner import assert_ok, assert_user_error, invoke, output
 
-    sized = json.loads(assert_ok(invoke("size", "battery", str(src), "--json")).stdout)
-    words = output(assert_ok(invoke("size", "battery", str(src))))
+    assert_user_error(invoke("size", "battery", str(src)), "no priority 1-2 load")
+    sized = json.loads(assert_ok(invoke("size", "battery", str(src), "--protect", 5, "--json")).stdout)
+    words = output(assert_ok(invoke("size", "battery", str(src), "--protect", 5)))
     assert ("a margin of" in words) == (sized["scale"] <= 1.0) and ("shortfall" in words) == (sized["scale"] > 1.0)
 
 

@@ -746,7 +746,8 @@ def _protected_load(scenario: Scenario, base: TwinInputs, protect: int, what: st
         raise IlrsError(
             f"the scenario has no priority 1-{protect} load, so any {what} keeps it: there is nothing to size against",
             source=f"{scenario.path or scenario.name}: elements",
-            hint='add the loads the station must keep (e.g. kind = "load" with priority = 1)',
+            hint='add the loads the station must keep (e.g. kind = "load" with priority = 1), or protect more '
+            "priorities (--protect)",
         )
 
 
