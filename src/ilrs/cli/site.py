@@ -267,11 +267,9 @@ def _windows(windows: int | None, start: str, end: str) -> int:
     """--windows as given, else 12 windows for a period longer than a year (0 for a shorter one)."""
     if windows is not None:
         return windows
-    from ilrs.constants import SAMPLE_WINDOWS
-    from ilrs.ephem.time import sample_windows
+    from ilrs.ephem.time import default_sample_windows
 
-    ((a, b),) = sample_windows(start, end, 1.0, 0, 0.0)
-    return SAMPLE_WINDOWS if (b - a) > np.timedelta64(366, "D") else 0
+    return default_sample_windows(start, end)
 
 
 def _tiled_options(windows: int | None, earth_height: float | None, height: float) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import spiceypy
 
+from ilrs.constants import SAMPLE_WINDOWS
 from ilrs.ephem.kernels import ensure_loaded
 from ilrs.errors import IlrsError
 
@@ -273,6 +274,29 @@ def parse_step(text) -> float:
     return value
 
 
+def utc_bounds(start, end) -> tuple[np.datetime64, np.datetime64]:
+    """``start`` and ``end`` (str, datetime or numpy.datetime64) as whole-second UTC ``datetime64[s]`` labels,
+    ``end`` after ``start``; an error names the bound that is not."""
+    bounds = []
+    for name, value in (("start", start), ("end", end)):
+        label, extra = _as_utc_labels(value)
+        if label.size != 1:
+            raise IlrsError(f"{name} must be a single time, got {label.size}", source=name)
+        if extra[0] or label[0] != label[0].astype("datetime64[s]"):
+            raise IlrsError(f"{name} must be a whole second (not a leap second), got {value!r}", source=name)
+        bounds.append(label[0].astype("datetime64[s]"))
+    if bounds[1] <= bounds[0]:
+        raise IlrsError(f"end ({bounds[1]}) must be after start ({bounds[0]})", source="end")
+    return bounds[0], bounds[1]
+
+
+def default_sample_windows(start, end) -> int:
+    """Windows that sample a site analysis by default: :data:`~ilrs.constants.SAMPLE_WINDOWS` for a period
+    longer than a year (366 days), else 0 (every step)."""
+    a, b = utc_bounds(start, end)
+    return SAMPLE_WINDOWS if (b - a) > np.timedelta64(366, "D") else 0
+
+
 def utc_grid(start, end, step_s: float) -> tuple[np.ndarray, np.ndarray]:
     """A regular UTC grid [start, end) and its ephemeris times.
 
@@ -296,17 +320,8 @@ def utc_grid(start, end, step_s: float) -> tuple[np.ndarray, np.ndarray]:
         raise IlrsError(f"step_s must be positive, got {step_s!r}", source="step_s")
     if step != np.floor(step):
         raise IlrsError(f"step_s must be a whole number of seconds, got {step_s!r}", source="step_s")
-    bounds = []
-    for name, value in (("start", start), ("end", end)):
-        label, extra = _as_utc_labels(value)
-        if label.size != 1:
-            raise IlrsError(f"{name} must be a single time, got {label.size}", source=name)
-        if extra[0] or label[0] != label[0].astype("datetime64[s]"):
-            raise IlrsError(f"{name} must be a whole second (not a leap second), got {value!r}", source=name)
-        bounds.append(label[0].astype("datetime64[s]"))
+    bounds = utc_bounds(start, end)
     span = int((bounds[1] - bounds[0]).astype(np.int64))
-    if span <= 0:
-        raise IlrsError(f"end ({bounds[1]}) must be after start ({bounds[0]})", source="end")
     n = -(-span // int(step))
     if n > MAX_GRID_STEPS:
         raise IlrsError(
@@ -329,15 +344,8 @@ def sample_windows(
     their phases in the Sun's yearly path over the pole fall about 0.1 of a year apart, so some window is within
     about 18 days of every season, the southern winter's long nights included.
     """
-    labels = []
-    for name, value in (("start", start), ("end", end)):
-        label, _ = _as_utc_labels(value)
-        if label.size != 1:
-            raise IlrsError(f"{name} must be a single time, got {label.size}", source=name)
-        labels.append(label[0].astype("datetime64[s]"))
+    labels = utc_bounds(start, end)
     span = int((labels[1] - labels[0]).astype(np.int64))
-    if span <= 0:
-        raise IlrsError(f"end ({labels[1]}) must be after start ({labels[0]})", source="end")
     if windows < 0:
         raise IlrsError(f"windows must be 0 or more, got {windows}", source="windows")
     if not (np.isfinite(step_s) and step_s >= 1.0 and float(step_s) == np.floor(step_s)):

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
 
 from ilrs.config import PACKAGE_DATA
-from ilrs.constants import JULIAN_YEAR_D, NODAL_CYCLE_YEARS, SAMPLE_WINDOWS
+from ilrs.constants import JULIAN_YEAR_D, NODAL_CYCLE_YEARS
+from ilrs.ephem.time import default_sample_windows
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -585,7 +586,7 @@ class Scenario(_Model):
         if self.analysis.windows is not None:
             return self.analysis.windows
         a, b, _ = self.analysis_period()
-        return SAMPLE_WINDOWS if (b - a).days > 366 else 0
+        return default_sample_windows(a.replace(tzinfo=None), b.replace(tzinfo=None))
 
     def array_heights_m(self) -> tuple[float, float]:
         """(map, mast) observer heights of the site analysis [m]: given, else the highest array's mast for both

@@ -11,7 +11,7 @@ from ilrs.constants import SAMPLE_WINDOW_DAYS
 from ilrs.core import horizon as hz
 from ilrs.core import visibility as vis
 from ilrs.ephem.directions import angular_radius, body_position_me
-from ilrs.ephem.time import parse_step, sample_windows, utc_grid
+from ilrs.ephem.time import parse_step, sample_windows, utc_bounds, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.iotools.cache import file_sha256
 from ilrs.scenario.schema import Scenario
@@ -238,6 +238,7 @@ def site_maps(
 
     window = region_window(full, region_half_m)
     spans = sample_windows(start, end, step_s, windows, SAMPLE_WINDOW_DAYS)
+    sampled = spans != [utc_bounds(start, end)]
     n_steps = sum(int(utc_grid(a, b, step_s)[0].size) for a, b in spans)
     cache = product_cache()
     key = cache.key(
@@ -289,7 +290,7 @@ def site_maps(
         n_steps,
         dict(layers),
         earth_height_m=earth_h,
-        windows=0 if spans == sample_windows(start, end, step_s, 0, SAMPLE_WINDOW_DAYS) else len(spans),
+        windows=len(spans) if sampled else 0,
     )
 
 
