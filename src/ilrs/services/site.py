@@ -159,8 +159,7 @@ def point_environment(
     heights = (float(height_m),) if earth_h == float(height_m) else (float(height_m), earth_h)
     profiles = cached_point_horizons(mosaic, lat_deg, lon_deg, heights, PROFILE_AZIMUTHS)
     profile, earth_profile = profiles[0], profiles[-1]
-    idx = int(mosaic.layer_index_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
-    layer = mosaic.layers[idx]
+    layer = mosaic.layer_at_latlon(lat_deg, lon_deg)
     try:
         slope = point_slope_deg(layer, lat_deg, lon_deg)
     except ValueError:

@@ -21,7 +21,7 @@ from ilrs.ephem.time import parse_step, utc_grid
 from ilrs.errors import IlrsError
 from ilrs.scenario import schema as sc
 from ilrs.services.cache import product_cache
-from ilrs.services.data import default_mosaic, mosaic_from, nested_with_embedded
+from ilrs.services.data import mosaic_from, nested_with_embedded
 from ilrs.services.scenarios import site_latlon
 from ilrs.services.site import cached_point_horizons
 from ilrs.station import twin as station_twin
@@ -47,7 +47,7 @@ def site_environment(scenario: sc.Scenario, dems: list[str] | None = None) -> Si
     step_s = parse_step(scenario.step)
     et, utc = utc_grid(scenario.start.replace(tzinfo=None), scenario.end.replace(tzinfo=None), step_s)
     lat, lon = site_latlon(scenario)
-    mosaic = mosaic_from(nested_with_embedded(dems)) if dems else default_mosaic()
+    mosaic = mosaic_from(nested_with_embedded(dems))
     cache = product_cache()
     grid_key = {"lat": float(lat), "lon": float(lon), "et0": float(et[0]), "n": int(et.size), "step": float(step_s)}
 
@@ -59,7 +59,7 @@ def site_environment(scenario: sc.Scenario, dems: list[str] | None = None) -> Si
     directions = cache.get_or_compute("twin_sky", cache.key(kind="sky", v=1, **grid_key), sky)
     heights = station_twin.environment_heights(scenario)
     horizons = {p.height_m: p.elevation_deg for p in cached_point_horizons(mosaic, lat, lon, heights)}
-    layer = mosaic.layers[int(mosaic.layer_index_latlon(np.array([lat]), np.array([lon]))[0])]
+    layer = mosaic.layer_at_latlon(lat, lon)
     # checked at the lowest element's height, where the terrain the DEM cannot hold bends the horizon most (the
     # ground's own sunlit fraction at 0 m only blends the terrain's temperature, and at 0 m any relief bends it)
     lowest = min((h for h in heights if h > 0.0), default=0.0)

@@ -130,6 +130,13 @@ class Mosaic:
             idx[need] = sub
         return idx
 
+    def layer_at_latlon(self, lat_deg: float, lon_deg: float) -> Dem:
+        """The layer that serves one point: the finest with data there."""
+        i = int(self.layer_index_latlon(np.array([lat_deg]), np.array([lon_deg]))[0])
+        if i < 0:
+            raise ValueError(f"no layer of the mosaic has data at ({lat_deg:.4f}, {lon_deg:.3f})")
+        return self.layers[i]
+
     def cell_size_at(self, lat_deg, lon_deg) -> np.ndarray:
         """Cell size [m] of the layer serving each point (inf where none)."""
         idx = self.layer_index_latlon(lat_deg, lon_deg)
